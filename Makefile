@@ -1,0 +1,32 @@
+# Thin wrapper over CMake. `make run` and `make test` are the two set-up commands.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
+         libreadline-dev lua-busted
+
+.PHONY: all deps test run install bench clean
+
+all: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Installs the Debian packages that are missing (as root), or names them.
+deps:
+	@sh tools/deps.sh $(DEBS)
+
+test: all
+	@cd $(BUILD) && ctest --output-on-failure
+	@busted
+
+run: all
+	@$(BUILD)/bin/lucid examples/main.lua
+
+install: all
+	@cmake --install $(BUILD)
+	@ldconfig 2>/dev/null || true
+
+bench: all
+	@$(BUILD)/bin/lucid bench/run.lua
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,241 @@
+/* lautograd.c: backward, autograd.grad, grad mode, and Lua-defined
+ * autograd functions (a Lua backward closure behind a core node). */
+#include <stdlib.h>
+
+#include "lbind.h"
+
+/* The state of the binding call that started a backward pass: a Lua
+ * backward function runs on it (it may be a coroutine). */
+static _Thread_local lua_State *current;
+
+lua_State *lcb_current_state(lua_State *set) {
+  lua_State *was = current;
+  if (set) current = set;
+  return was;
+}
+
+/* Runs a core backward pass with `current` pointing at L. */
+static int with_state(lua_State *L, int rc_of(void *), void *arg) {
+  lua_State *was = current;
+  current = L;
+  int rc = rc_of(arg);
+  current = was;
+  return rc;
+}
+
+/* Reads a tensor or a list of tensors at idx into a new array (GC-owned). */
+static lc_tensor **tensor_list(lua_State *L, int idx, int *n, bool allow_nil, const char *fname,
+                               const char *what) {
+  if (lcb_test(L, idx)) {
+    lc_tensor **a = lua_newuserdatauv(L, sizeof *a, 0);
+    a[0] = lcb_test(L, idx);
+    *n = 1;
+    return a;
+  }
+  if (!lua_istable(L, idx))
+    luaL_error(L, "%s: %s must be a tensor or a list of tensors, got %s", fname, what, luaL_typename(L, idx));
+  *n = (int)luaL_len(L, idx);
+  lc_tensor **a = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *a, 0);
+  for (int i = 0; i < *n; i++) {
+    lua_geti(L, idx, i + 1);
+    a[i] = lcb_test(L, -1);
+    if (!a[i] && !(allow_nil && lua_isnil(L, -1)))
+      luaL_error(L, "%s: element %d of %s must be a tensor, got %s", fname, i + 1, what, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  return a;
+}
+
+/* ---- backward ------------------------------------------------------------ */
+
+typedef struct {
+  lc_tensor *const *roots, *const *grads, *const *inputs;
+  lc_tensor **out;
+  int n_roots, n_inputs;
+  bool retain;
+} pass;
+
+static int run_backward(void *p) {
+  pass *a = p;
+  return lc_backward(a->roots, a->grads, a->n_roots, a->retain);
+}
+
+static int run_grad(void *p) {
+  pass *a = p;
+  return lc_autograd_grad(a->roots, a->grads, a->n_roots, a->inputs, a->n_inputs, a->out, a->retain);
+}
+
+static const char *const backward_opts[] = {"self", "gradient", "retain_graph"};
+
+/* y:backward([gradient] [, {retain_graph = true}]) */
+static int t_backward(lua_State *L) {
+  lcb_args(L, 1, 3, backward_opts, "backward");
+  lc_tensor *t = lcb_check(L, 1, "backward");
+  lc_tensor *g = lua_isnil(L, 2) ? NULL : lcb_check(L, 2, "backward");
+  pass a = {.roots = &t, .grads = &g, .n_roots = 1,
+            .retain = lcb_optbool(L, 3, false, "backward", "retain_graph")};
+  lcb_ok(L, with_state(L, run_backward, &a));
+  return 0;
+}
+
+static const char *const grad_opts[] = {"outputs", "inputs", "grad_outputs", "retain_graph", "allow_unused"};
+
+/* lucid.autograd.grad(outputs, inputs [, grad_outputs] [, opts]): a list of
+ * gradients (a single tensor when inputs is one tensor). */
+static int l_grad(lua_State *L) {
+  lcb_args(L, 1, 5, grad_opts, "grad");
+  pass a = {.retain = lcb_optbool(L, 4, false, "grad", "retain_graph")};
+  bool allow_unused = lcb_optbool(L, 5, false, "grad", "allow_unused");
+  bool single = lcb_test(L, 2) != NULL;
+  a.roots = tensor_list(L, 1, &a.n_roots, false, "grad", "outputs");
+  a.inputs = tensor_list(L, 2, &a.n_inputs, false, "grad", "inputs");
+  if (!lua_isnil(L, 3)) {
+    int ng;
+    a.grads = tensor_list(L, 3, &ng, true, "grad", "grad_outputs");
+    if (ng != a.n_roots) luaL_error(L, "grad: got %d grad_outputs for %d outputs", ng, a.n_roots);
+  }
+  a.out = lua_newuserdatauv(L, (a.n_inputs ? a.n_inputs : 1) * sizeof *a.out, 0);
+  lcb_ok(L, with_state(L, run_grad, &a));
+  for (int j = 0; j < a.n_inputs; j++) {
+    if (a.out[j] || allow_unused) continue;
+    for (int k = 0; k < a.n_inputs; k++) lc_release(a.out[k]);
+    luaL_error(L, "grad: input %d was not used in the graph (pass allow_unused = true)", j + 1);
+  }
+  if (!single) lua_createtable(L, a.n_inputs, 0);
+  for (int j = 0; j < a.n_inputs; j++) {
+    a.out[j] ? lcb_push(L, a.out[j]) : lua_pushnil(L);
+    if (!single) lua_rawseti(L, -2, j + 1);
+  }
+  return 1;
+}
+
+/* ---- grad mode ----------------------------------------------------------- */
+
+static int restore_mode(lua_State *L) {
+  bool *was = lua_touserdata(L, 1);
+  lc_set_grad_enabled(*was);
+  return 0;
+}
+
+/* mode(fn, ...) runs fn with grad mode set and returns its results;
+ * mode() sets it and returns a guard that restores it when closed:
+ * `local _ <close> = lucid.no_grad()`. */
+static int with_grad_mode(lua_State *L, bool on) {
+  bool was = lc_set_grad_enabled(on);
+  if (lua_isnoneornil(L, 1)) {
+    bool *guard = lua_newuserdatauv(L, sizeof *guard, 0);
+    *guard = was;
+    if (luaL_newmetatable(L, "lucid.GradModeGuard")) {
+      lua_pushcfunction(L, restore_mode);
+      lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    return 1;
+  }
+  if (lua_type(L, 1) != LUA_TFUNCTION) {
+    lc_set_grad_enabled(was);
+    return luaL_error(L, "%s: argument 1 must be a function, got %s", on ? "enable_grad" : "no_grad", luaL_typename(L, 1));
+  }
+  int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  lc_set_grad_enabled(was);
+  if (rc) return lua_error(L);
+  return lua_gettop(L);
+}
+
+static int l_no_grad(lua_State *L) { return with_grad_mode(L, false); }
+static int l_enable_grad(lua_State *L) { return with_grad_mode(L, true); }
+
+static int l_is_grad_enabled(lua_State *L) {
+  lua_pushboolean(L, lc_grad_enabled());
+  return 1;
+}
+
+/* ---- Lua-defined functions ----------------------------------------------- */
+
+typedef struct {
+  lua_State *main;
+  int ref; /* the backward closure in the registry */
+} lua_fn;
+
+static void free_lua_fn(lc_node *n) {
+  lua_fn *f = n->ctx;
+  luaL_unref(f->main, LUA_REGISTRYINDEX, f->ref);
+  free(f);
+}
+
+static int lua_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  lua_fn *f = n->ctx;
+  lua_State *L = current ? current : f->main;
+  int top = lua_gettop(L);
+  if (!lua_checkstack(L, n->n_outputs + n->n_inputs + 4)) {
+    lc_set_error("%s: Lua stack overflow", n->name);
+    return -1;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
+  for (int k = 0; k < n->n_outputs; k++) lcb_push(L, lc_retain(g[k]));
+  if (lua_pcall(L, n->n_outputs, n->n_inputs, 0)) {
+    lc_set_error("%s", lua_tostring(L, -1));
+    lua_settop(L, top);
+    return -1;
+  }
+  int rc = 0;
+  for (int i = 0; i < n->n_inputs && !rc; i++) {
+    int idx = top + 1 + i;
+    lc_tensor *t = lcb_test(L, idx);
+    if (t && lc_node_needs_grad(n, i)) gin[i] = lc_retain(t);
+    else if (!t && !lua_isnil(L, idx)) {
+      lc_set_error("%s: backward must return tensors or nil, got %s for input %d", n->name,
+                   luaL_typename(L, idx), i + 1);
+      rc = -1;
+    }
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+/* _function_node(name, backward, inputs, n_inputs, outputs): makes outputs
+ * (fresh tensors) the results of one node whose backward is a Lua closure. */
+static int l_function_node(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  int n_in = (int)luaL_checkinteger(L, 4), n_out;
+  lc_tensor **outs = tensor_list(L, 5, &n_out, false, name, "forward's results");
+  const lc_tensor **ins = lua_newuserdatauv(L, (n_in ? n_in : 1) * sizeof *ins, 0);
+  for (int i = 0; i < n_in; i++) {
+    lua_geti(L, 3, i + 1);
+    ins[i] = lcb_test(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!lc_should_record(n_in, ins)) return 0;
+  lua_fn *f = malloc(sizeof *f);
+  lc_node *node = f ? lc_node_new(name, lua_backward, n_in, ins, n_out) : NULL;
+  if (!node) {
+    free(f);
+    return luaL_error(L, "%s: out of memory", name);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  f->main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  node->ctx = f;
+  node->free_ctx = free_lua_fn;
+  lc_node_attach(node, outs, n_out);
+  lc_node_release(node);
+  return 0;
+}
+
+void lcb_open_autograd(lua_State *L, int module, int methods) {
+  lua_pushvalue(L, methods);
+  luaL_setfuncs(L, (luaL_Reg[]){{"backward", t_backward}, {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+  lua_pushvalue(L, module);
+  luaL_setfuncs(L, (luaL_Reg[]){{"no_grad", l_no_grad}, {"enable_grad", l_enable_grad},
+                                {"is_grad_enabled", l_is_grad_enabled}, {NULL, NULL}}, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, (luaL_Reg[]){{"grad", l_grad}, {"backward", t_backward},
+                                {"_function_node", l_function_node}, {NULL, NULL}}, 0);
+  lua_setfield(L, -2, "autograd");
+  lua_pop(L, 1);
+}

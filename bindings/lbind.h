@@ -1,0 +1,53 @@
+/* lbind.h: shared glue between the Lua C API and the core. */
+#ifndef LBIND_H
+#define LBIND_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "lc.h"
+
+#define LCB_TENSOR "lucid.Tensor"
+
+/* Pushes t as a Lua tensor, taking over the reference. Raises the core's
+ * error when t is NULL, so `lcb_push(L, lc_op(...))` is the usual pattern. */
+void lcb_push(lua_State *L, lc_tensor *t);
+/* The tensor at idx, or an error "fname: argument N must be a tensor, got X". */
+lc_tensor *lcb_check(lua_State *L, int idx, const char *fname);
+lc_tensor *lcb_test(lua_State *L, int idx); /* NULL if not a live tensor */
+/* Raises lc_error() unless rc == 0. */
+void lcb_ok(lua_State *L, int rc);
+/* Raises the core's last error. */
+int lcb_fail(lua_State *L);
+
+/* A 1-based Lua dim (negative from the end) to a 0-based one, with an error
+ * naming fname when out of range. `extra` allows one past the end. */
+int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname);
+/* Sizes given as varargs from idx (3, 4) or as one table ({3, 4} or x.shape).
+ * Returns ndim. */
+int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname);
+/* dtype from a dtype object or its name; dflt when nil. */
+lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname);
+void lcb_push_dtype(lua_State *L, lc_dtype dt);
+
+/* Keyword arguments: when the last argument is an options table (a table
+ * with string keys), its fields are moved to their positions among
+ * names[0..n), counted from `first`. Unknown names are errors. After the call
+ * the stack holds exactly first + n - 1 values. */
+void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname);
+bool lcb_is_options(lua_State *L, int idx);
+bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
+
+/* Registration of each file's functions. */
+void lcb_open_tensor(lua_State *L, int module, int methods);
+void lcb_open_ops(lua_State *L, int module, int methods);
+void lcb_open_autograd(lua_State *L, int module, int methods);
+
+/* The state the running binding call was made on: custom Lua backward
+ * functions run on it. */
+lua_State *lcb_current_state(lua_State *set);
+
+/* Tells Lua's collector about tensor memory it cannot see. */
+void lcb_account(lua_State *L);
+
+#endif

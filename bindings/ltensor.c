@@ -1,0 +1,728 @@
+/* ltensor.c: the tensor userdata: lifetime, fields, indexing, argument
+ * helpers, creation functions, and conversion to Lua values. */
+#include <math.h>
+#include <string.h>
+
+#include "lbind.h"
+
+/* ---- userdata ------------------------------------------------------------ */
+
+typedef struct {
+  lc_tensor *t; /* NULL once closed */
+} box;
+
+static size_t reported_bytes;
+
+/* Tensor memory lives outside Lua's heap: when it grows, run the collector
+ * as if Lua itself had allocated it, so dropped tensors are found and freed
+ * in proportion to how fast they are made (Torch7 did the same). */
+void lcb_account(lua_State *L) {
+  size_t live = lc_live_bytes();
+  if (live < reported_bytes) {
+    reported_bytes = live;
+  } else if (live - reported_bytes > (1u << 20)) {
+    lua_gc(L, LUA_GCSTEP, (int)((live - reported_bytes) >> 10));
+    reported_bytes = lc_live_bytes();
+  }
+}
+
+void lcb_push(lua_State *L, lc_tensor *t) {
+  if (!t) lcb_fail(L);
+  box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->t = t;
+  luaL_setmetatable(L, LCB_TENSOR);
+  lcb_account(L);
+}
+
+lc_tensor *lcb_test(lua_State *L, int idx) {
+  box *b = luaL_testudata(L, idx, LCB_TENSOR);
+  return b ? b->t : NULL;
+}
+
+lc_tensor *lcb_check(lua_State *L, int idx, const char *fname) {
+  box *b = luaL_testudata(L, idx, LCB_TENSOR);
+  if (!b)
+    luaL_error(L, "%s: argument %d must be a tensor, got %s", fname, idx, luaL_typename(L, idx));
+  if (!b->t) luaL_error(L, "%s: argument %d is a closed tensor", fname, idx);
+  return b->t;
+}
+
+int lcb_fail(lua_State *L) { return luaL_error(L, "%s", lc_error()); }
+
+void lcb_ok(lua_State *L, int rc) {
+  if (rc) lcb_fail(L);
+}
+
+static int t_gc(lua_State *L) {
+  box *b = luaL_checkudata(L, 1, LCB_TENSOR);
+  lc_release(b->t);
+  b->t = NULL;
+  return 0;
+}
+
+/* ---- argument helpers ---------------------------------------------------- */
+
+int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname) {
+  lua_Integer d = luaL_checkinteger(L, idx);
+  int n = ndim + (extra ? 1 : 0);
+  if (n == 0) n = 1;
+  if (d == 0 || d < -n || d > n)
+    luaL_error(L, "%s: dim %d out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)",
+               fname, (int)d, ndim, n, n);
+  return (int)(d > 0 ? d - 1 : d + n);
+}
+
+int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
+  int top = lua_gettop(L), n = 0;
+  if (lua_istable(L, idx)) {
+    n = (int)luaL_len(L, idx);
+    if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions, got %d", fname, LC_MAX_DIMS, n);
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, idx, i + 1);
+      if (!lua_isinteger(L, -1))
+        luaL_error(L, "%s: size %d must be an integer, got %s", fname, i + 1,
+                   luaL_typename(L, -1));
+      sizes[i] = lua_tointeger(L, -1);
+      lua_pop(L, 1);
+    }
+    return n;
+  }
+  for (int i = idx; i <= top && !lua_isnil(L, i); i++) {
+    if (n == LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions", fname, LC_MAX_DIMS);
+    if (!lua_isinteger(L, i))
+      luaL_error(L, "%s: size %d must be an integer, got %s", fname, n + 1,
+                 lua_type(L, i) == LUA_TNUMBER ? "a fractional number" : luaL_typename(L, i));
+    sizes[n++] = lua_tointeger(L, i);
+  }
+  return n;
+}
+
+static const char *const dtype_names[] = {"float32", "float64", "int64"};
+
+void lcb_push_dtype(lua_State *L, lc_dtype dt) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "lucid.dtypes");
+  lua_rawgeti(L, -1, dt + 1);
+  lua_remove(L, -2);
+}
+
+lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  if (lua_istable(L, idx)) lua_getfield(L, idx, "name");
+  else lua_pushvalue(L, idx);
+  const char *name = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  for (int i = 0; name && i < 3; i++)
+    if (!strcmp(name, dtype_names[i])) return (lc_dtype)i;
+  luaL_error(L, "%s: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s", fname,
+             name ? name : luaL_typename(L, idx));
+  return dflt;
+}
+
+bool lcb_is_options(lua_State *L, int idx) {
+  if (!lua_istable(L, idx) || lua_getmetatable(L, idx) && (lua_pop(L, 1), 1)) return false;
+  bool named = false;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    named = named || lua_type(L, -2) == LUA_TSTRING;
+    lua_pop(L, 1);
+  }
+  return named;
+}
+
+void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname) {
+  int top = lua_gettop(L);
+  if (top < first || !lcb_is_options(L, top)) {
+    if (top > first + n - 1)
+      luaL_error(L, "%s: expected at most %d arguments, got %d", fname, first + n - 1, top);
+    lua_settop(L, first + n - 1);
+    return;
+  }
+  int opts = top;
+  lua_settop(L, first + n); /* positions + the options table moved to the end */
+  lua_pushvalue(L, opts);
+  lua_replace(L, first + n);
+  if (opts < first + n) {
+    lua_pushnil(L);
+    lua_replace(L, opts);
+  }
+  for (int k = 0; k < n; k++) {
+    if (lua_getfield(L, first + n, names[k]) != LUA_TNIL) {
+      if (!lua_isnil(L, first + k))
+        luaL_error(L, "%s: argument '%s' given both by position and by name", fname, names[k]);
+      lua_replace(L, first + k);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pushnil(L);
+  while (lua_next(L, first + n)) {
+    lua_pop(L, 1);
+    bool known = false;
+    for (int k = 0; k < n && !known; k++)
+      known = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), names[k]);
+    if (!known)
+      luaL_error(L, "%s: unknown option '%s'", fname, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+  }
+  lua_settop(L, first + n - 1);
+}
+
+bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  if (!lua_isboolean(L, idx))
+    luaL_error(L, "%s: %s must be a boolean, got %s", fname, name, luaL_typename(L, idx));
+  return lua_toboolean(L, idx);
+}
+
+/* ---- fields and indexing ------------------------------------------------- */
+
+static void push_shape(lua_State *L, const lc_tensor *t) {
+  lua_createtable(L, t->ndim, 0);
+  for (int i = 0; i < t->ndim; i++) {
+    lua_pushinteger(L, t->sizes[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  luaL_setmetatable(L, "lucid.Shape");
+}
+
+static void push_grad_fn(lua_State *L, const lc_tensor *t) {
+  if (!t->grad_fn) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, t->grad_fn->name);
+  lua_setfield(L, -2, "name");
+  luaL_setmetatable(L, "lucid.GradFn");
+}
+
+/* Index along dim 1 (1-based, negative from the end). */
+static lc_tensor *index_view(lua_State *L, lc_tensor *t, int key) {
+  if (t->ndim == 0) luaL_error(L, "index: cannot index a 0-dim tensor");
+  lua_Integer i = lua_tointeger(L, key);
+  if (i == 0 || i > t->sizes[0] || i < -t->sizes[0])
+    luaL_error(L, "index: index %d out of range for dim 1 of size %d", (int)i, (int)t->sizes[0]);
+  lc_tensor *v = lc_select(t, 0, i > 0 ? i - 1 : i);
+  if (!v) lcb_fail(L);
+  return v;
+}
+
+static int t_index(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "index");
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    if (!lua_isinteger(L, 2)) luaL_error(L, "index: index must be an integer, got %s", lua_tostring(L, 2));
+    lcb_push(L, index_view(L, t, 2));
+    return 1;
+  }
+  const char *k = luaL_checkstring(L, 2);
+  /* methods first: they are the common case */
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  if (!strcmp(k, "shape")) push_shape(L, t);
+  else if (!strcmp(k, "dtype")) lcb_push_dtype(L, t->dtype);
+  else if (!strcmp(k, "device")) lua_pushliteral(L, "cpu");
+  else if (!strcmp(k, "requires_grad")) lua_pushboolean(L, t->requires_grad);
+  else if (!strcmp(k, "grad")) t->grad ? lcb_push(L, lc_retain(t->grad)) : lua_pushnil(L);
+  else if (!strcmp(k, "grad_fn")) push_grad_fn(L, t);
+  else if (!strcmp(k, "is_leaf")) lua_pushboolean(L, t->grad_fn == NULL);
+  else if (!strcmp(k, "ndim")) lua_pushinteger(L, t->ndim);
+  else if (!strcmp(k, "T")) lcb_push(L, lc_permute(t, (int[]){7, 6, 5, 4, 3, 2, 1, 0} + (LC_MAX_DIMS - t->ndim)));
+  else lua_pushnil(L);
+  return 1;
+}
+
+static void set_requires_grad(lua_State *L, lc_tensor *t, bool on, const char *fname) {
+  if (on && !lc_dtype_is_float(t->dtype))
+    luaL_error(L, "%s: only floating point tensors can require gradients, got %s", fname,
+               lc_dtype_name(t->dtype));
+  if (t->grad_fn && !on)
+    luaL_error(L, "%s: requires_grad can only be changed on leaf tensors; use detach()", fname);
+  t->requires_grad = on;
+}
+
+static int t_newindex(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "index");
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    if (!lua_isinteger(L, 2)) luaL_error(L, "index: index must be an integer");
+    lc_tensor *v = index_view(L, t, 2);
+    int rc;
+    if (lua_type(L, 3) == LUA_TNUMBER) {
+      rc = lc_fill_(v, lua_tonumber(L, 3));
+    } else {
+      lc_tensor *src = lcb_test(L, 3);
+      if (!src) {
+        lc_release(v);
+        return luaL_error(L, "index: can only assign a number or a tensor, got %s", luaL_typename(L, 3));
+      }
+      rc = lc_copy_(v, src);
+    }
+    lc_release(v);
+    lcb_ok(L, rc);
+    return 0;
+  }
+  const char *k = luaL_checkstring(L, 2);
+  if (!strcmp(k, "requires_grad")) {
+    set_requires_grad(L, t, lcb_optbool(L, 3, false, "requires_grad", "value"), "requires_grad");
+  } else if (!strcmp(k, "grad")) {
+    lc_tensor *g = lua_isnil(L, 3) ? NULL : lcb_check(L, 3, "grad");
+    if (g && !lc_same_shape(g, t)) luaL_error(L, "grad: assigned gradient has a different shape from the tensor");
+    lc_release(t->grad);
+    t->grad = lc_retain(g);
+  } else {
+    luaL_error(L, "tensor: cannot set field '%s'", k);
+  }
+  return 0;
+}
+
+static int t_len(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "len");
+  if (t->ndim == 0) luaL_error(L, "len: a 0-dim tensor has no length");
+  lua_pushinteger(L, t->sizes[0]);
+  return 1;
+}
+
+/* ---- shape queries ------------------------------------------------------- */
+
+static int t_size(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "size");
+  if (lua_isnoneornil(L, 2)) {
+    push_shape(L, t);
+    return 1;
+  }
+  lua_pushinteger(L, t->sizes[lcb_dim(L, 2, t->ndim, false, "size")]);
+  return 1;
+}
+
+static int t_stride(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "stride");
+  if (lua_isnoneornil(L, 2)) {
+    lua_createtable(L, t->ndim, 0);
+    for (int i = 0; i < t->ndim; i++) {
+      lua_pushinteger(L, t->strides[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+  }
+  lua_pushinteger(L, t->strides[lcb_dim(L, 2, t->ndim, false, "stride")]);
+  return 1;
+}
+
+static int t_dim(lua_State *L) {
+  lua_pushinteger(L, lcb_check(L, 1, "dim")->ndim);
+  return 1;
+}
+
+static int t_numel(lua_State *L) {
+  lua_pushinteger(L, lc_numel(lcb_check(L, 1, "numel")));
+  return 1;
+}
+
+static int t_is_contiguous(lua_State *L) {
+  lua_pushboolean(L, lc_is_contiguous(lcb_check(L, 1, "is_contiguous")));
+  return 1;
+}
+
+/* Two tensors that view the same memory (views of one another). */
+static int t_is_same_storage(lua_State *L) {
+  lc_tensor *a = lcb_check(L, 1, "is_same_storage"), *b = lcb_check(L, 2, "is_same_storage");
+  lua_pushboolean(L, a->storage == b->storage);
+  return 1;
+}
+
+/* ---- values out ---------------------------------------------------------- */
+
+static void push_element(lua_State *L, const lc_tensor *t, int64_t i) {
+  if (t->dtype == LC_INT64) lua_pushinteger(L, lc_get_int(t, i));
+  else lua_pushnumber(L, lc_get(t, i));
+}
+
+static int t_item(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "item");
+  if (lc_numel(t) != 1)
+    luaL_error(L, "item: only a tensor with one element can be converted to a number, got %d elements",
+               (int)lc_numel(t));
+  push_element(L, t, 0);
+  return 1;
+}
+
+static void tolist_rec(lua_State *L, const lc_tensor *t, int dim, int64_t *pos) {
+  if (dim == t->ndim) {
+    push_element(L, t, (*pos)++);
+    return;
+  }
+  lua_createtable(L, (int)t->sizes[dim], 0);
+  for (int64_t i = 0; i < t->sizes[dim]; i++) {
+    tolist_rec(L, t, dim + 1, pos);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+static int t_tolist(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "tolist");
+  lc_tensor *c = lc_contiguous(t);
+  if (!c) lcb_fail(L);
+  int64_t pos = 0;
+  luaL_checkstack(L, t->ndim + 4, "tolist");
+  tolist_rec(L, c, 0, &pos);
+  lc_release(c);
+  return 1;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+/* Infers the shape of nested tables from their first elements; fill_nested
+ * then checks every table is rectangular. */
+static int nested_shape(lua_State *L, int idx, int64_t *sizes) {
+  int nd = 0;
+  lua_pushvalue(L, idx);
+  while (lua_istable(L, -1)) {
+    if (nd == LC_MAX_DIMS) luaL_error(L, "tensor: data nested deeper than %d levels", LC_MAX_DIMS);
+    sizes[nd++] = (int64_t)luaL_len(L, -1);
+    if (sizes[nd - 1] == 0) break;
+    lua_geti(L, -1, 1);
+    lua_remove(L, -2);
+  }
+  lua_pop(L, 1);
+  return nd;
+}
+
+/* Reads the numbers both as doubles and as integers, so integer data stays
+ * exact beyond 2^53 when it becomes int64. */
+typedef struct {
+  double *f;
+  int64_t *i;
+  int64_t pos;
+  bool all_int;
+} nested_out;
+
+static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int dim, nested_out *o) {
+  if (dim == nd) {
+    if (lua_isinteger(L, idx)) {
+      o->i[o->pos] = lua_tointeger(L, idx);
+      o->f[o->pos++] = (double)lua_tointeger(L, idx);
+    } else if (lua_type(L, idx) == LUA_TNUMBER || lua_isboolean(L, idx)) {
+      double v = lua_isboolean(L, idx) ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
+      o->all_int = o->all_int && lua_isboolean(L, idx);
+      o->i[o->pos] = (int64_t)v;
+      o->f[o->pos++] = v;
+    } else {
+      luaL_error(L, "tensor: data must be numbers, got %s", luaL_typename(L, idx));
+    }
+    return;
+  }
+  if (!lua_istable(L, idx) || (int64_t)luaL_len(L, idx) != sizes[dim])
+    luaL_error(L, "tensor: nested tables have inconsistent lengths at depth %d: expected %d, got %s",
+               dim + 1, (int)sizes[dim],
+               lua_istable(L, idx) ? lua_pushfstring(L, "%d", (int)luaL_len(L, idx)) : luaL_typename(L, idx));
+  luaL_checkstack(L, 4, "tensor");
+  for (int64_t i = 1; i <= sizes[dim]; i++) {
+    lua_geti(L, idx, i);
+    fill_nested(L, lua_gettop(L), sizes, nd, dim + 1, o);
+    lua_pop(L, 1);
+  }
+}
+
+static const char *const tensor_opts[] = {"data", "dtype", "requires_grad"};
+
+/* lucid.tensor(data [, {dtype =, requires_grad =}]): integers give int64
+ * and other numbers float32 unless dtype says, as torch.tensor does. */
+static int l_tensor(lua_State *L) {
+  lcb_args(L, 1, 3, tensor_opts, "tensor");
+  bool rg = lcb_optbool(L, 3, false, "tensor", "requires_grad");
+  lc_tensor *src = lcb_test(L, 1), *t;
+  if (src) {
+    t = lc_to(src, lcb_dtype(L, 2, src->dtype, "tensor"));
+    lc_tensor *c = t == src ? lc_clone(src) : lc_retain(t);
+    lc_release(t);
+    lc_tensor *d = c ? lc_detach(c) : NULL;
+    lc_release(c);
+    t = d;
+  } else if (lua_type(L, 1) == LUA_TNUMBER || lua_isboolean(L, 1)) {
+    bool is_int = lua_isinteger(L, 1) || lua_isboolean(L, 1);
+    double v = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : lua_tonumber(L, 1);
+    lc_dtype dt = lcb_dtype(L, 2, is_int ? LC_INT64 : LC_FLOAT32, "tensor");
+    t = lc_scalar(dt, v);
+    if (t && dt == LC_INT64 && lua_isinteger(L, 1)) *(int64_t *)lc_data(t) = lua_tointeger(L, 1);
+  } else if (lua_istable(L, 1)) {
+    int64_t sizes[LC_MAX_DIMS];
+    int nd = nested_shape(L, 1, sizes);
+    /* both temporaries are owned by Lua while filling, in case of an error */
+    lc_tensor *f = lc_empty(LC_FLOAT64, nd, sizes);
+    lcb_push(L, f);
+    lc_tensor *i = lc_empty(LC_INT64, nd, sizes);
+    lcb_push(L, i);
+    nested_out o = {lc_data(f), lc_data(i), 0, true};
+    fill_nested(L, 1, sizes, nd, 0, &o);
+    bool as_int = o.all_int && lc_numel(f) > 0;
+    lc_dtype dt = lcb_dtype(L, 2, as_int ? LC_INT64 : LC_FLOAT32, "tensor");
+    t = lc_to(as_int && dt == LC_INT64 ? i : f, dt); /* the temporaries' boxes are garbage */
+  } else {
+    return luaL_error(L, "tensor: data must be a number, a (nested) table or a tensor, got %s",
+                      luaL_typename(L, 1));
+  }
+  if (!t) lcb_fail(L);
+  if (rg) {
+    if (!lc_dtype_is_float(t->dtype)) {
+      lc_release(t);
+      luaL_error(L, "tensor: only floating point tensors can require gradients, got int64");
+    }
+    t->requires_grad = true;
+  }
+  lcb_push(L, t);
+  return 1;
+}
+
+/* Shared by zeros, ones, empty, rand, randn: sizes then {dtype, requires_grad}. */
+typedef enum { K_ZEROS, K_ONES, K_EMPTY, K_RAND, K_RANDN } fill_kind;
+
+static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
+  lc_dtype dt = LC_FLOAT32;
+  bool rg = false;
+  int top = lua_gettop(L);
+  if (top >= 1 && lcb_is_options(L, top)) {
+    lua_getfield(L, top, "dtype");
+    dt = lcb_dtype(L, -1, LC_FLOAT32, fname);
+    lua_getfield(L, top, "requires_grad");
+    rg = lcb_optbool(L, -1, false, fname, "requires_grad");
+    lua_pop(L, 2);
+    lua_pushnil(L);
+    while (lua_next(L, top)) {
+      lua_pop(L, 1);
+      const char *k = lua_tostring(L, -1);
+      if (lua_type(L, -1) == LUA_TSTRING && strcmp(k, "dtype") && strcmp(k, "requires_grad") && strcmp(k, "size"))
+        luaL_error(L, "%s: unknown option '%s'", fname, k);
+    }
+    lua_getfield(L, top, "size");
+    if (!lua_isnil(L, -1)) {
+      lua_replace(L, top);
+    } else {
+      lua_pop(L, 1);
+      lua_settop(L, top - 1);
+    }
+  }
+  int64_t sizes[LC_MAX_DIMS];
+  int nd = lcb_sizes(L, 1, sizes, fname);
+  lc_tensor *t = NULL;
+  switch (kind) {
+  case K_ZEROS: t = lc_zeros(dt, nd, sizes); break;
+  case K_ONES: t = lc_full(dt, nd, sizes, 1); break;
+  case K_EMPTY: t = lc_empty(dt, nd, sizes); break;
+  case K_RAND: t = lc_dtype_is_float(dt) ? lc_rand(dt, nd, sizes) : NULL; break;
+  case K_RANDN: t = lc_dtype_is_float(dt) ? lc_randn(dt, nd, sizes) : NULL; break;
+  }
+  if (!t && (kind == K_RAND || kind == K_RANDN) && !lc_dtype_is_float(dt))
+    luaL_error(L, "%s: dtype must be a floating point type, got int64", fname);
+  if (!t) lcb_fail(L);
+  if (rg && !lc_dtype_is_float(dt)) {
+    lc_release(t);
+    luaL_error(L, "%s: only floating point tensors can require gradients", fname);
+  }
+  t->requires_grad = rg;
+  lcb_push(L, t);
+  return 1;
+}
+
+static int l_zeros(lua_State *L) { return make_filled(L, K_ZEROS, "zeros"); }
+static int l_ones(lua_State *L) { return make_filled(L, K_ONES, "ones"); }
+static int l_empty(lua_State *L) { return make_filled(L, K_EMPTY, "empty"); }
+static int l_rand(lua_State *L) { return make_filled(L, K_RAND, "rand"); }
+static int l_randn(lua_State *L) { return make_filled(L, K_RANDN, "randn"); }
+
+static const char *const full_opts[] = {"size", "fill_value", "dtype", "requires_grad"};
+
+static int l_full(lua_State *L) {
+  lcb_args(L, 1, 4, full_opts, "full");
+  int64_t sizes[LC_MAX_DIMS];
+  if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
+  int nd = lcb_sizes(L, 1, sizes, "full");
+  double v = luaL_checknumber(L, 2);
+  lc_dtype dflt = lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
+  lc_tensor *t = lc_full(lcb_dtype(L, 3, dflt, "full"), nd, sizes, v);
+  if (t) set_requires_grad(L, t, lcb_optbool(L, 4, false, "full", "requires_grad"), "full");
+  lcb_push(L, t);
+  return 1;
+}
+
+static const char *const like_opts[] = {"input", "dtype"};
+
+static int like(lua_State *L, double v, const char *fname) {
+  lcb_args(L, 1, 2, like_opts, fname);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  lcb_push(L, lc_full(lcb_dtype(L, 2, t->dtype, fname), t->ndim, t->sizes, v));
+  return 1;
+}
+
+static int l_zeros_like(lua_State *L) { return like(L, 0, "zeros_like"); }
+static int l_ones_like(lua_State *L) { return like(L, 1, "ones_like"); }
+
+static const char *const arange_opts[] = {"start", "end", "step", "dtype"};
+
+/* arange(end), arange(start, end [, step]): int64 when all are integers. */
+static int l_arange(lua_State *L) {
+  lcb_args(L, 1, 4, arange_opts, "arange");
+  if (lua_isnil(L, 2)) {
+    lua_pushinteger(L, 0);
+    lua_insert(L, 1);
+    lua_settop(L, 4);
+  }
+  double start = luaL_checknumber(L, 1), end = luaL_checknumber(L, 2);
+  double step = luaL_optnumber(L, 3, 1);
+  bool ints = lua_isinteger(L, 1) && lua_isinteger(L, 2) && (lua_isnil(L, 3) || lua_isinteger(L, 3));
+  lcb_push(L, lc_arange(lcb_dtype(L, 4, ints ? LC_INT64 : LC_FLOAT32, "arange"), start, end, step));
+  return 1;
+}
+
+static const char *const eye_opts[] = {"n", "m", "dtype"};
+
+static int l_eye(lua_State *L) {
+  lcb_args(L, 1, 3, eye_opts, "eye");
+  lua_Integer n = luaL_checkinteger(L, 1), m = luaL_optinteger(L, 2, n);
+  if (n < 0 || m < 0) luaL_error(L, "eye: sizes must be non-negative, got %d and %d", (int)n, (int)m);
+  lcb_push(L, lc_eye(lcb_dtype(L, 3, LC_FLOAT32, "eye"), n, m));
+  return 1;
+}
+
+static const char *const randint_opts[] = {"low", "high", "size", "dtype"};
+
+/* randint(high, size) or randint(low, high, size), as torch.randint. */
+static int l_randint(lua_State *L) {
+  if (lua_istable(L, 2) && !lcb_is_options(L, 2)) {
+    lua_pushinteger(L, 0);
+    lua_insert(L, 1);
+  }
+  lcb_args(L, 1, 4, randint_opts, "randint");
+  lua_Integer lo = luaL_checkinteger(L, 1), hi = luaL_checkinteger(L, 2);
+  if (!lua_istable(L, 3)) luaL_error(L, "randint: size must be a table of sizes, got %s", luaL_typename(L, 3));
+  int64_t sizes[LC_MAX_DIMS];
+  int nd = lcb_sizes(L, 3, sizes, "randint");
+  lc_tensor *t = lc_randint(lo, hi, nd, sizes);
+  lc_dtype dt = lcb_dtype(L, 4, LC_INT64, "randint");
+  if (t && dt != LC_INT64) {
+    lc_tensor *c = lc_to(t, dt);
+    lc_release(t);
+    t = c;
+  }
+  lcb_push(L, t);
+  return 1;
+}
+
+/* ---- conversion ---------------------------------------------------------- */
+
+static int convert(lua_State *L, lc_dtype dt, const char *fname) {
+  lcb_push(L, lc_to(lcb_check(L, 1, fname), dt));
+  return 1;
+}
+
+static int t_float(lua_State *L) { return convert(L, LC_FLOAT32, "float"); }
+static int t_double(lua_State *L) { return convert(L, LC_FLOAT64, "double"); }
+static int t_long(lua_State *L) { return convert(L, LC_INT64, "long"); }
+
+static int t_to(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "to");
+  if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "cpu")) {
+    lcb_push(L, lc_retain(t));
+    return 1;
+  }
+  return convert(L, lcb_dtype(L, 2, t->dtype, "to"), "to");
+}
+
+static int t_requires_grad_(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "requires_grad_");
+  set_requires_grad(L, t, lcb_optbool(L, 2, true, "requires_grad_", "requires_grad"), "requires_grad_");
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* ---- shape and dtype metatables ------------------------------------------ */
+
+static int shape_tostring(lua_State *L) {
+  luaL_Buffer b;
+  int n = (int)luaL_len(L, 1);
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '(');
+  for (int i = 1; i <= n; i++) {
+    lua_geti(L, 1, i);
+    if (i > 1) luaL_addstring(&b, ", ");
+    luaL_addvalue(&b);
+  }
+  luaL_addchar(&b, ')');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int shape_eq(lua_State *L) {
+  int n = (int)luaL_len(L, 1);
+  bool eq = lua_istable(L, 2) && luaL_len(L, 2) == n;
+  for (int i = 1; eq && i <= n; i++) {
+    lua_geti(L, 1, i);
+    lua_geti(L, 2, i);
+    eq = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  lua_pushboolean(L, eq);
+  return 1;
+}
+
+static int name_tostring(lua_State *L) {
+  lua_getfield(L, 1, "name");
+  lua_pushfstring(L, "%s%s", lua_tostring(L, lua_upvalueindex(1)), lua_tostring(L, -1));
+  return 1;
+}
+
+static void new_named_meta(lua_State *L, const char *tname, const char *prefix) {
+  luaL_newmetatable(L, tname);
+  lua_pushstring(L, prefix);
+  lua_pushcclosure(L, name_tostring, 1);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
+
+void lcb_open_tensor(lua_State *L, int module, int methods) {
+  luaL_newmetatable(L, "lucid.Shape");
+  luaL_setfuncs(L, (luaL_Reg[]){{"__tostring", shape_tostring}, {"__eq", shape_eq}, {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+  new_named_meta(L, "lucid.DType", "lucid.");
+  new_named_meta(L, "lucid.GradFn", "");
+
+  /* dtype objects: compared by identity, printed as lucid.float32 */
+  lua_createtable(L, 3, 0);
+  for (int i = 0; i < 3; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, dtype_names[i]);
+    lua_setfield(L, -2, "name");
+    lua_pushboolean(L, i != LC_INT64);
+    lua_setfield(L, -2, "is_floating_point");
+    luaL_setmetatable(L, "lucid.DType");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, module, dtype_names[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, LUA_REGISTRYINDEX, "lucid.dtypes");
+
+  luaL_newmetatable(L, LCB_TENSOR);
+  lua_pushvalue(L, methods);
+  lua_pushcclosure(L, t_index, 1);
+  lua_setfield(L, -2, "__index");
+  luaL_setfuncs(L, (luaL_Reg[]){{"__newindex", t_newindex}, {"__len", t_len}, {"__gc", t_gc},
+                                {"__close", t_gc}, {NULL, NULL}}, 0);
+  lua_pushliteral(L, "lucid.Tensor");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+
+  lua_pushvalue(L, methods);
+  luaL_setfuncs(L, (luaL_Reg[]){
+    {"size", t_size}, {"stride", t_stride}, {"dim", t_dim}, {"numel", t_numel},
+    {"is_contiguous", t_is_contiguous}, {"is_same_storage", t_is_same_storage},
+    {"item", t_item}, {"tolist", t_tolist}, {"float", t_float}, {"double", t_double},
+    {"long", t_long}, {"to", t_to}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
+    {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+
+  lua_pushvalue(L, module);
+  luaL_setfuncs(L, (luaL_Reg[]){
+    {"tensor", l_tensor}, {"zeros", l_zeros}, {"ones", l_ones}, {"empty", l_empty},
+    {"rand", l_rand}, {"randn", l_randn}, {"full", l_full}, {"arange", l_arange},
+    {"eye", l_eye}, {"randint", l_randint}, {"zeros_like", l_zeros_like},
+    {"ones_like", l_ones_like}, {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+}

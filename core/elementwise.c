@@ -1,0 +1,547 @@
+/* elementwise.c: unary and binary ops with broadcasting, in-place variants,
+ * copy and fill. Each op's backward follows its forward.
+ *
+ * Kernels run on contiguous blocks: a strided operand is gathered into a
+ * small buffer first, so every arithmetic loop is a plain vectorisable one. */
+#include <math.h>
+#include <string.h>
+#include <tgmath.h>
+
+#include "lc_internal.h"
+
+#define BLOCK 256
+
+static const char *const unary_names[] = {"neg", "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "abs"};
+static const char *const binary_names[] = {"add", "sub", "mul", "div", "pow", "eq",
+                                           "ne",  "lt",  "le",  "gt",  "ge"};
+
+const char *lc_unary_name(lc_unary_op op) { return unary_names[op]; }
+const char *lc_binary_name(lc_binary_op op) { return binary_names[op]; }
+
+/* ---- helpers that consume their tensor arguments (for backward formulas) - */
+
+static lc_tensor *take2(lc_binary_op op, lc_tensor *a, lc_tensor *b) {
+  lc_tensor *r = a && b ? lc_binary(op, a, b) : NULL;
+  lc_release(a);
+  lc_release(b);
+  return r;
+}
+
+static lc_tensor *take_s(lc_binary_op op, lc_tensor *a, double s) {
+  lc_tensor *r = a ? lc_binary_scalar(op, a, s, false) : NULL;
+  lc_release(a);
+  return r;
+}
+
+static lc_tensor *take_u(lc_unary_op op, lc_tensor *a) {
+  lc_tensor *r = a ? lc_unary(op, a) : NULL;
+  lc_release(a);
+  return r;
+}
+
+/* Gradient g of a broadcast result, summed back to input t's shape and dtype. */
+static lc_tensor *reduce_to(lc_tensor *g, const lc_tensor *t) {
+  if (!g) return NULL;
+  lc_tensor *s = lc_sum_to(g, t->ndim, t->sizes);
+  lc_release(g);
+  if (!s || s->dtype == t->dtype) return s;
+  lc_tensor *c = lc_to(s, t->dtype);
+  lc_release(s);
+  return c;
+}
+
+#define R lc_retain /* a new reference to a borrowed tensor, for take2 */
+
+/* ---- broadcasting -------------------------------------------------------- */
+
+int lc_broadcast_shape(const char *op, const lc_tensor *a, const lc_tensor *b, int64_t *out) {
+  int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
+  for (int i = 0; i < nd; i++) {
+    int ia = i - (nd - a->ndim), ib = i - (nd - b->ndim);
+    int64_t sa = ia >= 0 ? a->sizes[ia] : 1, sb = ib >= 0 ? b->sizes[ib] : 1;
+    if (sa != sb && sa != 1 && sb != 1) {
+      char x[128], y[128];
+      lc_set_error("%s: shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)", op,
+                   lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, b->ndim, b->sizes), i,
+                   (long long)sa, (long long)sb);
+      return -1;
+    }
+    out[i] = sa == 1 ? sb : sa;
+  }
+  return nd;
+}
+
+lc_tensor *lc_sum_to(const lc_tensor *t, int ndim, const int64_t *sizes) {
+  lc_tensor *r = lc_retain((lc_tensor *)t);
+  while (r && r->ndim > ndim) {
+    lc_tensor *s = lc_sum(r, 0, false);
+    lc_release(r);
+    r = s;
+  }
+  for (int i = 0; r && i < ndim; i++) {
+    if (sizes[i] == 1 && r->sizes[i] != 1) {
+      lc_tensor *s = lc_sum(r, i, true);
+      lc_release(r);
+      r = s;
+    }
+  }
+  return r;
+}
+
+/* ---- gather / scatter for strided operands ------------------------------ */
+
+static const void *gather(void *buf, const char *p, int64_t stride, int64_t n, size_t es) {
+  if (stride == 1) return p;
+  if (es == 4) {
+    const float *s = (const float *)p;
+    float *d = buf;
+    for (int64_t i = 0; i < n; i++) d[i] = s[i * stride];
+  } else {
+    const double *s = (const double *)p; /* 8-byte elements: double or int64 bits */
+    double *d = buf;
+    for (int64_t i = 0; i < n; i++) d[i] = s[i * stride];
+  }
+  return buf;
+}
+
+static void scatter(char *p, int64_t stride, const void *buf, int64_t n, size_t es) {
+  if (es == 4) {
+    float *d = (float *)p;
+    const float *s = buf;
+    for (int64_t i = 0; i < n; i++) d[i * stride] = s[i];
+  } else {
+    double *d = (double *)p;
+    const double *s = buf;
+    for (int64_t i = 0; i < n; i++) d[i * stride] = s[i];
+  }
+}
+
+/* ---- unary --------------------------------------------------------------- */
+
+typedef struct {
+  int op;
+  lc_dtype dtype;
+  double lo, hi; /* clamp */
+} unary_ctx;
+
+#define LC_CLAMP LC_UNARY_COUNT /* clamp shares the unary machinery */
+
+static void unary_block(const unary_ctx *c, int64_t n, void *out, const void *in) {
+  LC_DISPATCH(c->dtype, T, {
+    T *o = out;
+    const T *a = in;
+    switch (c->op) {
+    case LC_NEG: for (int64_t i = 0; i < n; i++) o[i] = -a[i]; break;
+    case LC_EXP: for (int64_t i = 0; i < n; i++) o[i] = exp(a[i]); break;
+    case LC_LOG: for (int64_t i = 0; i < n; i++) o[i] = log(a[i]); break;
+    case LC_TANH: for (int64_t i = 0; i < n; i++) o[i] = tanh(a[i]); break;
+    case LC_SIGMOID: for (int64_t i = 0; i < n; i++) o[i] = 1 / (1 + exp(-a[i])); break;
+    case LC_RELU: for (int64_t i = 0; i < n; i++) o[i] = a[i] < 0 ? 0 : a[i]; break;
+    case LC_SQRT: for (int64_t i = 0; i < n; i++) o[i] = sqrt(a[i]); break;
+    case LC_ABS: for (int64_t i = 0; i < n; i++) o[i] = a[i] < 0 ? -a[i] : a[i]; break;
+    case LC_CLAMP: {
+      T lo = (T)fmax(c->lo, -1e308), hi = (T)fmin(c->hi, 1e308);
+      if (c->dtype == LC_INT64) { /* keep infinite bounds from overflowing the cast */
+        lo = c->lo < -9.2e18 ? (T)INT64_MIN : lo;
+        hi = c->hi > 9.2e18 ? (T)INT64_MAX : hi;
+      }
+      for (int64_t i = 0; i < n; i++) o[i] = a[i] < lo ? lo : a[i] > hi ? hi : a[i];
+      break;
+    }
+    }
+  });
+}
+
+static void unary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
+  const unary_ctx *c = ctx;
+  size_t es = lc_dtype_size(c->dtype);
+  if (s[0] == 1 && s[1] == 1) {
+    unary_block(c, n, d[0], d[1]);
+    return;
+  }
+  _Alignas(64) double bo[BLOCK], ba[BLOCK];
+  for (int64_t base = 0; base < n; base += BLOCK) {
+    int64_t m = n - base < BLOCK ? n - base : BLOCK;
+    const void *a = gather(ba, d[1] + base * s[1] * (int64_t)es, s[1], m, es);
+    void *o = s[0] == 1 ? (void *)(d[0] + base * (int64_t)es) : bo;
+    unary_block(c, m, o, a);
+    if (s[0] != 1) scatter(d[0] + base * s[0] * (int64_t)es, s[0], bo, m, es);
+  }
+}
+
+static lc_tensor *unary_forward(const unary_ctx *c, const lc_tensor *a) {
+  lc_tensor *out = lc_empty(c->dtype, a->ndim, a->sizes);
+  if (!out) return NULL;
+  lc_tensor *ops[2] = {out, (lc_tensor *)a};
+  lc_iter it;
+  lc_iter_init(&it, a->ndim, a->sizes, 2, ops);
+  lc_iter_run(&it, unary_loop, (void *)c);
+  return out;
+}
+
+static int unary_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  lc_tensor *x = lc_node_saved(n, 0); /* input, or output where noted */
+  if (!x) return -1;
+  lc_tensor *G = g[0];
+  switch (n->ints[0]) {
+  case LC_NEG: gin[0] = lc_unary(LC_NEG, G); break;
+  case LC_EXP: gin[0] = lc_binary(LC_MUL, G, x); break;           /* x = exp(a) */
+  case LC_LOG: gin[0] = lc_binary(LC_DIV, G, x); break;
+  case LC_TANH:                                                    /* x = tanh(a) */
+    gin[0] = take2(LC_MUL, R(G), take_s(LC_SUB, lc_binary(LC_MUL, x, x), 1));
+    gin[0] = take_u(LC_NEG, gin[0]);
+    break;
+  case LC_SIGMOID:                                                 /* x = sigmoid(a) */
+    gin[0] = take2(LC_MUL, lc_binary(LC_MUL, G, x), lc_binary_scalar(LC_SUB, x, 1, true));
+    break;
+  case LC_RELU:                                                    /* x = relu(a) */
+    gin[0] = take2(LC_MUL, R(G), lc_binary_scalar(LC_GT, x, 0, false));
+    break;
+  case LC_SQRT:                                                    /* x = sqrt(a) */
+    gin[0] = take2(LC_DIV, R(G), lc_binary_scalar(LC_MUL, x, 2, false));
+    break;
+  case LC_ABS:
+    gin[0] = take2(LC_MUL, R(G), take2(LC_SUB, lc_binary_scalar(LC_GT, x, 0, false),
+                                       lc_binary_scalar(LC_LT, x, 0, false)));
+    break;
+  case LC_CLAMP:
+    gin[0] = take2(LC_MUL, R(G), take2(LC_MUL, lc_binary_scalar(LC_GE, x, n->scalar[0], false),
+                                       lc_binary_scalar(LC_LE, x, n->scalar[1], false)));
+    break;
+  }
+  return gin[0] ? 0 : -1;
+}
+
+/* Which ops' backward wants the output rather than the input. */
+static bool saves_output(int op) {
+  return op == LC_EXP || op == LC_TANH || op == LC_SIGMOID || op == LC_RELU || op == LC_SQRT;
+}
+
+static lc_tensor *unary_op(int op, const lc_tensor *a, double lo, double hi) {
+  /* Transcendental ops on integers compute in float32, as PyTorch does. */
+  bool float_only = op == LC_EXP || op == LC_LOG || op == LC_TANH || op == LC_SIGMOID ||
+                    op == LC_SQRT;
+  lc_tensor *in = float_only && a->dtype == LC_INT64 ? lc_to(a, LC_FLOAT32) : lc_retain((lc_tensor *)a);
+  if (!in) return NULL;
+  unary_ctx c = {op, in->dtype, lo, hi};
+  lc_tensor *out = unary_forward(&c, in);
+  if (out && lc_dtype_is_float(out->dtype) && lc_should_record(1, (const lc_tensor **)&in)) {
+    static const char *const names[] = {"NegBackward",     "ExpBackward",  "LogBackward",
+                                        "TanhBackward",    "SigmoidBackward", "ReluBackward",
+                                        "SqrtBackward",    "AbsBackward",  "ClampBackward"};
+    lc_node *n = lc_record(names[op], unary_backward, out, 1, (const lc_tensor **)&in);
+    if (!n || lc_node_save(n, saves_output(op) ? out : in)) {
+      lc_release(out);
+      out = NULL;
+    } else {
+      n->ints[0] = op;
+      n->scalar[0] = lo;
+      n->scalar[1] = hi;
+    }
+  }
+  lc_release(in);
+  return out;
+}
+
+lc_tensor *lc_unary(lc_unary_op op, const lc_tensor *a) { return unary_op(op, a, 0, 0); }
+
+lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi) {
+  if (isnan(lo) || isnan(hi)) {
+    lc_set_error("clamp: bounds must not be NaN");
+    return NULL;
+  }
+  return unary_op(LC_CLAMP, a, lo, hi);
+}
+
+/* ---- binary -------------------------------------------------------------- */
+
+typedef struct {
+  int op;
+  lc_dtype dtype;
+} binary_ctx;
+
+static void binary_block(const binary_ctx *c, int64_t n, void *out, const void *pa,
+                         const void *pb) {
+  LC_DISPATCH(c->dtype, T, {
+    T *o = out;
+    const T *a = pa, *b = pb;
+    switch (c->op) {
+    case LC_ADD: for (int64_t i = 0; i < n; i++) o[i] = a[i] + b[i]; break;
+    case LC_SUB: for (int64_t i = 0; i < n; i++) o[i] = a[i] - b[i]; break;
+    case LC_MUL: for (int64_t i = 0; i < n; i++) o[i] = a[i] * b[i]; break;
+    case LC_DIV: for (int64_t i = 0; i < n; i++) o[i] = a[i] / b[i]; break;
+    case LC_POW: for (int64_t i = 0; i < n; i++) o[i] = (T)pow(a[i], b[i]); break;
+    case LC_EQ: for (int64_t i = 0; i < n; i++) o[i] = a[i] == b[i]; break;
+    case LC_NE: for (int64_t i = 0; i < n; i++) o[i] = a[i] != b[i]; break;
+    case LC_LT: for (int64_t i = 0; i < n; i++) o[i] = a[i] < b[i]; break;
+    case LC_LE: for (int64_t i = 0; i < n; i++) o[i] = a[i] <= b[i]; break;
+    case LC_GT: for (int64_t i = 0; i < n; i++) o[i] = a[i] > b[i]; break;
+    case LC_GE: for (int64_t i = 0; i < n; i++) o[i] = a[i] >= b[i]; break;
+    }
+  });
+}
+
+/* A broadcast scalar (stride 0) operand is spread into a block once. */
+static const void *spread(void *buf, const char *p, int64_t n, size_t es) {
+  if (es == 4) {
+    float v = *(const float *)p, *d = buf;
+    for (int64_t i = 0; i < n; i++) d[i] = v;
+  } else {
+    double v = *(const double *)p, *d = buf;
+    for (int64_t i = 0; i < n; i++) d[i] = v;
+  }
+  return buf;
+}
+
+static void binary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
+  const binary_ctx *c = ctx;
+  size_t es = lc_dtype_size(c->dtype);
+  if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+    binary_block(c, n, d[0], d[1], d[2]);
+    return;
+  }
+  _Alignas(64) double bo[BLOCK], ba[BLOCK], bb[BLOCK];
+  bool a_spread = false, b_spread = false;
+  for (int64_t base = 0; base < n; base += BLOCK) {
+    int64_t m = n - base < BLOCK ? n - base : BLOCK;
+    const void *a, *b;
+    if (s[1] == 0) {
+      a = a_spread ? ba : spread(ba, d[1], BLOCK, es);
+      a_spread = true;
+    } else {
+      a = gather(ba, d[1] + base * s[1] * (int64_t)es, s[1], m, es);
+    }
+    if (s[2] == 0) {
+      b = b_spread ? bb : spread(bb, d[2], BLOCK, es);
+      b_spread = true;
+    } else {
+      b = gather(bb, d[2] + base * s[2] * (int64_t)es, s[2], m, es);
+    }
+    void *o = s[0] == 1 ? (void *)(d[0] + base * (int64_t)es) : bo;
+    binary_block(c, m, o, a, b);
+    if (s[0] != 1) scatter(d[0] + base * s[0] * (int64_t)es, s[0], bo, m, es);
+  }
+}
+
+static bool is_comparison(int op) { return op >= LC_EQ; }
+
+static int binary_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  lc_tensor *a = lc_node_saved(n, 0), *b = lc_node_saved(n, 1);
+  if (!a || !b) return -1;
+  lc_tensor *G = g[0];
+  bool ga = lc_node_needs_grad(n, 0), gb = lc_node_needs_grad(n, 1);
+  switch (n->ints[0]) {
+  case LC_ADD:
+    if (ga) gin[0] = reduce_to(R(G), a);
+    if (gb) gin[1] = reduce_to(R(G), b);
+    break;
+  case LC_SUB:
+    if (ga) gin[0] = reduce_to(R(G), a);
+    if (gb) gin[1] = reduce_to(lc_unary(LC_NEG, G), b);
+    break;
+  case LC_MUL:
+    if (ga) gin[0] = reduce_to(lc_binary(LC_MUL, G, b), a);
+    if (gb) gin[1] = reduce_to(lc_binary(LC_MUL, G, a), b);
+    break;
+  case LC_DIV:
+    if (ga) gin[0] = reduce_to(lc_binary(LC_DIV, G, b), a);
+    if (gb) /* -g a / b^2 */
+      gin[1] = reduce_to(take_u(LC_NEG, take2(LC_DIV, lc_binary(LC_MUL, G, a),
+                                               lc_binary(LC_MUL, b, b))), b);
+    break;
+  case LC_POW:
+    if (ga) /* g b a^(b-1) */
+      gin[0] = reduce_to(take2(LC_MUL, lc_binary(LC_MUL, G, b),
+                               take2(LC_POW, R(a), lc_binary_scalar(LC_SUB, b, 1, false))), a);
+    if (gb) { /* g a^b log(a), taking log(a) as 0 where a == 0 as PyTorch does */
+      lc_tensor *safe = take2(LC_ADD, R(a), lc_binary_scalar(LC_EQ, a, 0, false));
+      gin[1] = reduce_to(take2(LC_MUL, take2(LC_MUL, R(G), lc_binary(LC_POW, a, b)),
+                               take_u(LC_LOG, safe)), b);
+    }
+    break;
+  }
+  return (ga && !gin[0]) || (gb && !gin[1]) ? -1 : 0;
+}
+
+static const char *const binary_backward_names[] = {"AddBackward", "SubBackward", "MulBackward",
+                                                    "DivBackward", "PowBackward"};
+
+/* The dtype an op computes in: promoted, and true division of integers in
+ * float32 as in PyTorch. */
+static lc_dtype compute_dtype(int op, lc_dtype a, lc_dtype b) {
+  lc_dtype dt = lc_promote(a, b);
+  return op == LC_DIV && dt == LC_INT64 ? LC_FLOAT32 : dt;
+}
+
+lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
+  int64_t shape[LC_MAX_DIMS];
+  int nd = lc_broadcast_shape(binary_names[op], a, b, shape);
+  if (nd < 0) return NULL;
+  lc_dtype dt = compute_dtype(op, a->dtype, b->dtype);
+  lc_tensor *ca = lc_to(a, dt), *cb = lc_to(b, dt);
+  lc_tensor *out = ca && cb ? lc_empty(dt, nd, shape) : NULL;
+  if (out) {
+    lc_tensor *ops[3] = {out, ca, cb};
+    lc_iter it;
+    lc_iter_init(&it, nd, shape, 3, ops);
+    binary_ctx c = {op, dt};
+    lc_iter_run(&it, binary_loop, &c);
+    const lc_tensor *ins[2] = {ca, cb};
+    if (!is_comparison(op) && lc_dtype_is_float(dt) && lc_should_record(2, ins)) {
+      lc_node *n = lc_record(binary_backward_names[op], binary_backward, out, 2, ins);
+      if (!n || lc_node_save(n, ca) || lc_node_save(n, cb)) {
+        lc_release(out);
+        out = NULL;
+      } else {
+        n->ints[0] = op;
+      }
+    }
+  }
+  lc_release(ca);
+  lc_release(cb);
+  return out;
+}
+
+lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first) {
+  lc_dtype dt = a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT32 : a->dtype;
+  lc_tensor *st = lc_scalar(dt, s);
+  if (!st) return NULL;
+  lc_tensor *r = scalar_first ? lc_binary(op, st, a) : lc_binary(op, a, st);
+  lc_release(st);
+  return r;
+}
+
+/* ---- in place ------------------------------------------------------------ */
+
+/* In-place ops may not overwrite a leaf that autograd would differentiate. */
+static int check_inplace(const char *op, const lc_tensor *a) {
+  if (lc_grad_enabled() && a->requires_grad && !a->grad_fn) {
+    lc_set_error("%s: a leaf tensor that requires grad is used in an in-place operation", op);
+    return -1;
+  }
+  return 0;
+}
+
+/* Writes src into dst's elements (same shape or broadcastable), any dtypes. */
+typedef struct {
+  lc_dtype dst, src;
+} copy_ctx;
+
+static void copy_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
+  const copy_ctx *c = ctx;
+  LC_DISPATCH(c->dst, D, {
+    D *o = (D *)d[0];
+    LC_DISPATCH(c->src, S, {
+      const S *a = (const S *)d[1];
+      for (int64_t i = 0; i < n; i++) o[i * s[0]] = (D)a[i * s[1]];
+    });
+  });
+}
+
+static int copy_values(lc_tensor *dst, const lc_tensor *src) {
+  int64_t shape[LC_MAX_DIMS];
+  int nd = lc_broadcast_shape("copy_", dst, src, shape);
+  if (nd < 0) return -1;
+  if (nd != dst->ndim || memcmp(shape, dst->sizes, nd * sizeof *shape)) {
+    char x[128], y[128];
+    lc_set_error("copy_: source of shape %s cannot be broadcast to destination shape %s",
+                 lc_shape_str(x, src->ndim, src->sizes), lc_shape_str(y, dst->ndim, dst->sizes));
+    return -1;
+  }
+  lc_tensor *ops[2] = {dst, (lc_tensor *)src};
+  lc_iter it;
+  lc_iter_init(&it, nd, shape, 2, ops);
+  copy_ctx c = {dst->dtype, src->dtype};
+  lc_iter_run(&it, copy_loop, &c);
+  lc_bump_version(dst);
+  return 0;
+}
+
+static int copy_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  lc_tensor *like = lc_node_saved(n, 0); /* an empty tensor shaped like the source */
+  if (!like) return -1;
+  gin[0] = reduce_to(lc_retain(g[0]), like);
+  return gin[0] ? 0 : -1;
+}
+
+/* dst takes src's values and, under autograd, its history. */
+static int adopt_history(lc_tensor *dst, const lc_tensor *src) {
+  if (!lc_should_record(1, &src)) {
+    if (lc_grad_enabled() && dst->grad_fn) { /* overwritten: old history no longer applies */
+      lc_node_release(dst->grad_fn);
+      dst->grad_fn = NULL;
+      dst->requires_grad = false;
+    }
+    return 0;
+  }
+  lc_node *n = lc_node_new("CopyBackward", copy_backward, 1, &src, 1);
+  lc_tensor *like = n ? lc_empty(src->dtype, src->ndim, src->sizes) : NULL;
+  if (!like || lc_node_save(n, like)) {
+    lc_release(like);
+    lc_node_release(n);
+    return -1;
+  }
+  lc_release(like);
+  lc_node_attach(n, &dst, 1);
+  lc_node_release(n);
+  return 0;
+}
+
+int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
+  if (check_inplace("copy_", dst) || copy_values(dst, src)) return -1;
+  return adopt_history(dst, src);
+}
+
+int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
+  const char *name = binary_names[op];
+  if (check_inplace(name, a)) return -1;
+  const lc_tensor *ins[2] = {a, b};
+  if (lc_should_record(2, ins)) {
+    /* Compute out of place from a copy of a (so nodes that saved a still see
+     * the version change), then write the result and its history into a. */
+    lc_tensor *old = lc_clone(a);
+    lc_tensor *r = old ? lc_binary(op, old, b) : NULL;
+    lc_release(old);
+    int rc = r ? lc_copy_(a, r) : -1;
+    lc_release(r);
+    return rc;
+  }
+  lc_tensor *cb = lc_to(b, a->dtype);
+  if (!cb) return -1;
+  int64_t shape[LC_MAX_DIMS];
+  int nd = lc_broadcast_shape(name, a, cb, shape);
+  int rc = nd < 0 ? -1 : 0;
+  if (!rc && (nd != a->ndim || memcmp(shape, a->sizes, nd * sizeof *shape))) {
+    char x[128], y[128];
+    lc_set_error("%s: in-place operand of shape %s cannot be broadcast to shape %s", name,
+                 lc_shape_str(x, b->ndim, b->sizes), lc_shape_str(y, a->ndim, a->sizes));
+    rc = -1;
+  }
+  if (!rc) {
+    lc_tensor *ops[3] = {a, a, cb};
+    lc_iter it;
+    lc_iter_init(&it, nd, shape, 3, ops);
+    binary_ctx c = {op, a->dtype};
+    lc_iter_run(&it, binary_loop, &c);
+    lc_bump_version(a);
+  }
+  lc_release(cb);
+  return rc;
+}
+
+int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
+  lc_tensor *st = lc_scalar(a->dtype, s);
+  if (!st) return -1;
+  int rc = lc_binary_(op, a, st);
+  lc_release(st);
+  return rc;
+}
+
+int lc_fill_(lc_tensor *a, double value) {
+  if (check_inplace("fill_", a)) return -1;
+  lc_tensor *v = lc_scalar(a->dtype, value);
+  if (!v) return -1;
+  int rc = copy_values(a, v);
+  lc_release(v);
+  return rc ? -1 : adopt_history(a, v);
+}

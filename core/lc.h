@@ -1,0 +1,251 @@
+/*
+ * lc.h: the lucid core, a C tensor engine with reverse-mode autograd.
+ *
+ * Knows nothing of Lua. Conventions:
+ *  - Functions that can fail return NULL (or -1) and leave a message in
+ *    lc_error(); they never abort on user input. Messages start with the
+ *    operation's name: "matmul: shapes (2, 3) and (4, 5) do not match".
+ *  - Tensors are reference counted. Every function returning lc_tensor *
+ *    returns a new reference the caller must lc_release(). Arguments are
+ *    borrowed.
+ *  - Dimensions are 0-based here (the Lua bindings translate from 1-based).
+ *  - Ops record autograd nodes when grad mode is on and an input requires grad.
+ */
+#ifndef LC_H
+#define LC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LC_MAX_DIMS 8
+#define LC_ALL_DIMS (-100) /* dim argument: every dimension (reductions, squeeze) */
+
+typedef enum { LC_FLOAT32, LC_FLOAT64, LC_INT64 } lc_dtype;
+
+typedef struct lc_storage {
+  int refcount;
+  size_t nbytes;
+  void *data;
+  uint64_t version;            /* bumped by every in-place write */
+  void (*free_fn)(void *data, void *ud);   /* NULL: data is ours (free()) */
+  void *free_ud;
+} lc_storage;
+
+typedef struct lc_node lc_node;
+
+typedef struct lc_tensor {
+  int refcount;
+  lc_dtype dtype;
+  int ndim;
+  int64_t sizes[LC_MAX_DIMS];
+  int64_t strides[LC_MAX_DIMS];  /* in elements */
+  int64_t offset;                /* in elements, into storage */
+  lc_storage *storage;
+  /* autograd */
+  bool requires_grad;
+  struct lc_tensor *grad;        /* leaves only: accumulated gradient */
+  lc_node *grad_fn;              /* NULL for leaves */
+  int output_nr;                 /* which output of grad_fn this is */
+} lc_tensor;
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+const char *lc_error(void);                  /* last message, thread-local */
+void lc_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Formats sizes as "(5, 3, 8)" into buf (at least 128 bytes); returns buf. */
+const char *lc_shape_str(char *buf, int ndim, const int64_t *sizes);
+
+/* ---- dtypes -------------------------------------------------------------- */
+size_t lc_dtype_size(lc_dtype dt);
+const char *lc_dtype_name(lc_dtype dt);       /* "float32", ... */
+bool lc_dtype_is_float(lc_dtype dt);
+lc_dtype lc_promote(lc_dtype a, lc_dtype b);  /* result dtype of a binary op */
+
+/* ---- storage and memory accounting (storage.c) -------------------------- */
+lc_storage *lc_storage_new(size_t nbytes);    /* uninitialised */
+lc_storage *lc_storage_wrap(void *data, size_t nbytes, void (*free_fn)(void *, void *), void *ud);
+void lc_storage_release(lc_storage *s);
+/* Bytes of tensor data currently allocated by the core (not wrapped memory). */
+size_t lc_live_bytes(void);
+
+/* ---- creation and lifetime (tensor.c) ------------------------------------ */
+lc_tensor *lc_empty(lc_dtype dt, int ndim, const int64_t *sizes);
+lc_tensor *lc_zeros(lc_dtype dt, int ndim, const int64_t *sizes);
+lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value);
+lc_tensor *lc_scalar(lc_dtype dt, double value);          /* 0-dim */
+lc_tensor *lc_arange(lc_dtype dt, double start, double end, double step);
+lc_tensor *lc_eye(lc_dtype dt, int64_t n, int64_t m);
+lc_tensor *lc_empty_like(const lc_tensor *t);
+lc_tensor *lc_zeros_like(const lc_tensor *t);
+lc_tensor *lc_retain(lc_tensor *t);                       /* returns t */
+void lc_release(lc_tensor *t);                            /* NULL is fine */
+
+int64_t lc_numel(const lc_tensor *t);
+size_t lc_nbytes(const lc_tensor *t);                     /* numel * elsize */
+bool lc_is_contiguous(const lc_tensor *t);
+bool lc_same_shape(const lc_tensor *a, const lc_tensor *b);
+void *lc_data(const lc_tensor *t);                        /* first element */
+/* Element at a linear (row-major) index, as double; and the int64 variant. */
+double lc_get(const lc_tensor *t, int64_t index);
+int64_t lc_get_int(const lc_tensor *t, int64_t index);
+/* Checks dim in [-ndim, ndim) (or [-ndim-1, ndim] when extra) and returns it
+ * normalised, or -1 with an error naming op. */
+int lc_check_dim(const char *op, const lc_tensor *t, int64_t dim, bool extra);
+
+/* ---- views: share storage, never copy (view.c) --------------------------- */
+lc_tensor *lc_alias(const lc_tensor *t);   /* same view, no autograd history */
+lc_tensor *lc_view(const lc_tensor *t, int ndim, const int64_t *sizes);  /* one -1 allowed */
+lc_tensor *lc_reshape(const lc_tensor *t, int ndim, const int64_t *sizes);
+lc_tensor *lc_transpose(const lc_tensor *t, int d0, int d1);
+lc_tensor *lc_permute(const lc_tensor *t, const int *dims);
+lc_tensor *lc_narrow(const lc_tensor *t, int dim, int64_t start, int64_t length);
+lc_tensor *lc_select(const lc_tensor *t, int dim, int64_t index);
+lc_tensor *lc_squeeze(const lc_tensor *t, int dim);  /* LC_ALL_DIMS: every size-1 dim */
+lc_tensor *lc_unsqueeze(const lc_tensor *t, int dim);
+lc_tensor *lc_expand(const lc_tensor *t, int ndim, const int64_t *sizes);  /* -1 keeps */
+lc_tensor *lc_contiguous(const lc_tensor *t);  /* a new reference to t if already */
+lc_tensor *lc_clone(const lc_tensor *t);
+lc_tensor *lc_to(const lc_tensor *t, lc_dtype dt);        /* new ref to t if same dtype */
+lc_tensor *lc_detach(const lc_tensor *t);
+
+/* ---- joining and splitting (join.c) -------------------------------------- */
+lc_tensor *lc_cat(lc_tensor *const *ts, int n, int dim);
+lc_tensor *lc_stack(lc_tensor *const *ts, int n, int dim);
+/* Splits into pieces of `size` along dim (the last may be smaller); *n gets
+ * the count. Returns a malloc'd array of new references (free() it). */
+lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n);
+lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n);
+
+/* ---- elementwise (elementwise.c) ----------------------------------------- */
+typedef enum {
+  LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS,
+  LC_UNARY_COUNT
+} lc_unary_op;
+typedef enum {
+  LC_ADD, LC_SUB, LC_MUL, LC_DIV, LC_POW,
+  LC_EQ, LC_NE, LC_LT, LC_LE, LC_GT, LC_GE,   /* 1 or 0 in the promoted dtype */
+  LC_BINARY_COUNT
+} lc_binary_op;
+const char *lc_unary_name(lc_unary_op op);    /* "tanh" */
+const char *lc_binary_name(lc_binary_op op);  /* "add" */
+
+lc_tensor *lc_unary(lc_unary_op op, const lc_tensor *a);
+/* NumPy broadcasting; dtypes promote (lc_promote). */
+lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
+/* a op s (or s op a when scalar_first). The scalar takes a's dtype, except
+ * that a non-integral s with an int64 tensor gives float32. */
+lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first);
+lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi);   /* +-INFINITY for none */
+/* In place: a = a op b (b broadcast to a's shape). Returns 0 or -1. */
+int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b);
+int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s);
+int lc_fill_(lc_tensor *a, double value);
+int lc_copy_(lc_tensor *dst, const lc_tensor *src);   /* broadcasts, converts dtype */
+/* Sums t down to a broadcastable shape (the inverse of broadcasting). */
+lc_tensor *lc_sum_to(const lc_tensor *t, int ndim, const int64_t *sizes);
+/* Computes the broadcast shape of a and b into out (ndim returned), or -1. */
+int lc_broadcast_shape(const char *op, const lc_tensor *a, const lc_tensor *b, int64_t *out);
+
+/* ---- reductions (reduce.c) ----------------------------------------------- */
+lc_tensor *lc_sum(const lc_tensor *t, int dim, bool keepdim);
+lc_tensor *lc_mean(const lc_tensor *t, int dim, bool keepdim);
+/* max/min over dim; *indices (if not NULL) gets int64 0-based positions.
+ * With LC_ALL_DIMS the result is 0-dim and indices is the flat position. */
+lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
+lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
+lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim);
+lc_tensor *lc_softmax(const lc_tensor *t, int dim);
+lc_tensor *lc_log_softmax(const lc_tensor *t, int dim);
+
+/* ---- linear algebra (linalg.c) -------------------------------------------- */
+/* torch.matmul semantics: 1-D x 1-D dot, 2-D x 2-D, 1-D promoted and removed,
+ * batched with broadcasting of batch dims. OpenBLAS for float32/float64. */
+lc_tensor *lc_matmul(const lc_tensor *a, const lc_tensor *b);
+/* C = alpha * op(A) op(B) + beta * C for 2-D views, transposes read from
+ * strides (a copy only when neither layout is BLAS-compatible). No autograd. */
+int lc_gemm(double alpha, const lc_tensor *a, const lc_tensor *b, double beta, lc_tensor *c);
+
+/* ---- random (random.c) --------------------------------------------------- */
+/* Philox4x32-10: a given seed yields the same stream on every machine and
+ * thread count. */
+void lc_manual_seed(uint64_t seed);
+uint64_t lc_initial_seed(void);
+lc_tensor *lc_rand(lc_dtype dt, int ndim, const int64_t *sizes);    /* U[0, 1) */
+lc_tensor *lc_randn(lc_dtype dt, int ndim, const int64_t *sizes);   /* N(0, 1) */
+lc_tensor *lc_randint(int64_t low, int64_t high, int ndim, const int64_t *sizes); /* int64 in [low, high) */
+int lc_uniform_(lc_tensor *t, double a, double b);
+int lc_normal_(lc_tensor *t, double mean, double std);
+
+/* ---- threads (parallel.c) ------------------------------------------------ */
+void lc_set_num_threads(int n);      /* OpenMP and OpenBLAS share one pool */
+int lc_get_num_threads(void);
+double lc_clock(void);               /* monotonic seconds */
+
+/* ---- autograd (autograd.c) ----------------------------------------------- */
+/* An edge from a node to where the gradient of one of its inputs goes: the
+ * input's grad_fn (and which of its outputs), or the leaf tensor itself. */
+typedef struct {
+  lc_node *fn;
+  int nr;
+  lc_tensor *leaf;
+} lc_edge;
+
+/* A backward function gets the gradients of the node's outputs (never NULL:
+ * missing ones are zeros) and writes new references into grad_in[i] for the
+ * inputs that need them (lc_node_needs_grad); others may stay NULL.
+ * Returns 0, or -1 with lc_set_error. It runs with grad mode off. */
+typedef int (*lc_backward_fn)(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in);
+
+struct lc_node {
+  int refcount;
+  const char *name;                 /* "MulBackward" */
+  lc_backward_fn backward;
+  void (*free_ctx)(lc_node *node);  /* releases ctx; may be NULL */
+  void *ctx;                        /* op-specific data */
+  double scalar[2];                 /* small op parameters, to spare a ctx */
+  int64_t ints[2 * LC_MAX_DIMS + 4];
+  int n_inputs;
+  lc_edge *inputs;
+  int n_outputs;
+  struct { lc_dtype dtype; int ndim; int64_t sizes[LC_MAX_DIMS]; } *outputs;
+  int n_saved;
+  lc_tensor **saved;                /* history-free aliases */
+  uint64_t *saved_version;
+  bool released;                    /* saved tensors freed by a backward */
+  /* engine scratch */
+  int pending;
+  lc_tensor **grad_acc;
+};
+
+bool lc_grad_enabled(void);
+bool lc_set_grad_enabled(bool on);      /* returns the previous setting */
+/* true when grad mode is on and any of the n tensors requires grad */
+bool lc_should_record(int n, const lc_tensor *const *inputs);
+
+/* Custom op API: make a node for inputs[0..n) (NULL entries allowed),
+ * save tensors, then attach it to the outputs. */
+lc_node *lc_node_new(const char *name, lc_backward_fn backward, int n_inputs,
+                     const lc_tensor *const *inputs, int n_outputs);
+int lc_node_save(lc_node *node, const lc_tensor *t);   /* appends to saved[] */
+/* Saved tensor i, or NULL with an error if it was modified in place or freed. */
+lc_tensor *lc_node_saved(lc_node *node, int i);
+bool lc_node_needs_grad(const lc_node *node, int input);
+/* Sets outputs[k]->grad_fn = node, output_nr = k, requires_grad = true. */
+void lc_node_attach(lc_node *node, lc_tensor *const *outputs, int n);
+void lc_node_release(lc_node *node);
+/* Helper for ops, called only when lc_should_record(): creates the node,
+ * attaches it to out and returns it (borrowed: out owns it), or NULL with an
+ * error if memory ran out. */
+lc_node *lc_record(const char *name, lc_backward_fn backward, lc_tensor *out,
+                   int n_inputs, const lc_tensor *const *inputs);
+
+/* Backpropagates from roots (grads: NULL entries mean ones for scalars).
+ * Accumulates into leaves' .grad. Frees the graph unless retain_graph. */
+int lc_backward(lc_tensor *const *roots, lc_tensor *const *grads, int n, bool retain_graph);
+/* Gradients of roots with respect to inputs, returned in grads_out (new
+ * references, NULL for inputs that received none) without touching .grad. */
+int lc_autograd_grad(lc_tensor *const *roots, lc_tensor *const *grads, int n_roots,
+                     lc_tensor *const *inputs, int n_inputs, lc_tensor **grads_out,
+                     bool retain_graph);
+
+#endif

@@ -1,0 +1,60 @@
+/* lc_internal.h: helpers shared by the core's source files, not installed. */
+#ifndef LC_INTERNAL_H
+#define LC_INTERNAL_H
+
+#include "lc.h"
+
+/* The one piece of macro code generation: run a block with T bound to the C
+ * type of a dtype. */
+#define LC_DISPATCH(dtype, T, ...)                              \
+  do {                                                          \
+    switch (dtype) {                                            \
+    case LC_FLOAT32: { typedef float T; __VA_ARGS__ } break;    \
+    case LC_FLOAT64: { typedef double T; __VA_ARGS__ } break;   \
+    case LC_INT64: { typedef int64_t T; __VA_ARGS__ } break;    \
+    }                                                           \
+  } while (0)
+
+/* Elementwise loops run on several threads only above this many elements:
+ * below it the fork/join costs more than it saves. */
+#define LC_PARALLEL_GRAIN 32768
+
+/* Typed pointer to element 0 of a tensor's view. */
+#define LC_PTR(T, t) ((T *)(t)->storage->data + (t)->offset)
+
+/* Allocation that sets an error instead of failing silently. */
+void *lc_malloc(size_t n, const char *what);
+void *lc_calloc(size_t count, size_t size, const char *what);
+
+/* Product of sizes with an overflow check; -1 and an error on overflow or a
+ * negative size. */
+int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);
+
+/* A tensor struct over an existing storage (retained), with given geometry. */
+lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
+                              const int64_t *strides, int64_t offset);
+void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides);
+
+/* Marks a storage as written in place (invalidates saved copies of it). */
+static inline void lc_bump_version(lc_tensor *t) { t->storage->version++; }
+
+/* Elementwise iteration over up to 4 operands of one shape (the first is
+ * usually the output). Strides are in elements and may be 0 (broadcast).
+ * The loop function gets a 1-D run of n elements. */
+typedef struct {
+  int ndim;
+  int ntensors;
+  int64_t sizes[LC_MAX_DIMS];
+  int64_t strides[4][LC_MAX_DIMS];
+  char *data[4];
+  size_t elsize[4];
+} lc_iter;
+typedef void (*lc_loop_fn)(void *ctx, int64_t n, char **data, const int64_t *strides);
+/* Sets up an iterator for tensors already broadcast to `sizes` (their own
+ * ndim may be smaller: leading dims are broadcast). */
+void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
+                  lc_tensor *const *ts);
+/* Runs fn over all elements, in parallel above LC_PARALLEL_GRAIN. */
+void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,182 @@
+/* tensor.c: creating tensors, their lifetime, and element access. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_internal.h"
+
+void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides) {
+  int64_t s = 1;
+  for (int i = ndim - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= sizes[i] > 0 ? sizes[i] : 1;
+  }
+}
+
+static lc_tensor *tensor_struct(lc_dtype dt, int ndim, const int64_t *sizes) {
+  lc_tensor *t = lc_calloc(1, sizeof *t, "tensor");
+  if (!t) return NULL;
+  t->refcount = 1;
+  t->dtype = dt;
+  t->ndim = ndim;
+  if (ndim) memcpy(t->sizes, sizes, ndim * sizeof *sizes);
+  return t;
+}
+
+lc_tensor *lc_empty(lc_dtype dt, int ndim, const int64_t *sizes) {
+  int64_t n = lc_checked_numel("tensor", ndim, sizes);
+  if (n < 0) return NULL;
+  if ((uint64_t)n > SIZE_MAX / lc_dtype_size(dt)) {
+    lc_set_error("tensor: too many elements (%lld)", (long long)n);
+    return NULL;
+  }
+  lc_tensor *t = tensor_struct(dt, ndim, sizes);
+  if (!t) return NULL;
+  t->storage = lc_storage_new((size_t)n * lc_dtype_size(dt));
+  if (!t->storage) {
+    free(t);
+    return NULL;
+  }
+  lc_contiguous_strides(ndim, sizes, t->strides);
+  return t;
+}
+
+lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
+                              const int64_t *strides, int64_t offset) {
+  lc_tensor *t = tensor_struct(base->dtype, ndim, sizes);
+  if (!t) return NULL;
+  if (ndim) memcpy(t->strides, strides, ndim * sizeof *strides);
+  t->offset = offset;
+  t->storage = base->storage;
+  t->storage->refcount++;
+  return t;
+}
+
+lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value) {
+  lc_tensor *t = lc_empty(dt, ndim, sizes);
+  if (!t) return NULL;
+  int64_t n = lc_numel(t);
+  LC_DISPATCH(dt, T, {
+    T *p = LC_PTR(T, t), v = (T)value;
+    for (int64_t i = 0; i < n; i++) p[i] = v;
+  });
+  return t;
+}
+
+lc_tensor *lc_zeros(lc_dtype dt, int ndim, const int64_t *sizes) {
+  lc_tensor *t = lc_empty(dt, ndim, sizes);
+  if (t) memset(t->storage->data, 0, t->storage->nbytes);
+  return t;
+}
+
+lc_tensor *lc_scalar(lc_dtype dt, double value) { return lc_full(dt, 0, NULL, value); }
+
+lc_tensor *lc_empty_like(const lc_tensor *t) { return lc_empty(t->dtype, t->ndim, t->sizes); }
+
+lc_tensor *lc_zeros_like(const lc_tensor *t) { return lc_zeros(t->dtype, t->ndim, t->sizes); }
+
+lc_tensor *lc_arange(lc_dtype dt, double start, double end, double step) {
+  if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step)) {
+    lc_set_error("arange: step must be nonzero and bounds finite");
+    return NULL;
+  }
+  if ((end - start) / step < 0) {
+    lc_set_error("arange: upper bound and step sign are inconsistent");
+    return NULL;
+  }
+  int64_t n = (int64_t)ceil((end - start) / step);
+  lc_tensor *t = lc_empty(dt, 1, &n);
+  if (!t) return NULL;
+  LC_DISPATCH(dt, T, {
+    T *p = LC_PTR(T, t);
+    for (int64_t i = 0; i < n; i++) p[i] = (T)(start + (double)i * step);
+  });
+  return t;
+}
+
+lc_tensor *lc_eye(lc_dtype dt, int64_t n, int64_t m) {
+  int64_t sizes[2] = {n, m < 0 ? n : m};
+  lc_tensor *t = lc_zeros(dt, 2, sizes);
+  if (!t) return NULL;
+  int64_t k = sizes[0] < sizes[1] ? sizes[0] : sizes[1];
+  LC_DISPATCH(dt, T, {
+    T *p = LC_PTR(T, t);
+    for (int64_t i = 0; i < k; i++) p[i * sizes[1] + i] = 1;
+  });
+  return t;
+}
+
+lc_tensor *lc_retain(lc_tensor *t) {
+  if (t) t->refcount++;
+  return t;
+}
+
+void lc_release(lc_tensor *t) {
+  if (!t || --t->refcount > 0) return;
+  lc_storage_release(t->storage);
+  lc_release(t->grad);
+  lc_node_release(t->grad_fn);
+  free(t);
+}
+
+int64_t lc_numel(const lc_tensor *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->ndim; i++) n *= t->sizes[i];
+  return n;
+}
+
+size_t lc_nbytes(const lc_tensor *t) { return (size_t)lc_numel(t) * lc_dtype_size(t->dtype); }
+
+bool lc_is_contiguous(const lc_tensor *t) {
+  int64_t s = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    if (t->sizes[i] == 1) continue; /* any stride is fine for a size-1 dim */
+    if (t->strides[i] != s) return false;
+    s *= t->sizes[i];
+  }
+  return true;
+}
+
+bool lc_same_shape(const lc_tensor *a, const lc_tensor *b) {
+  if (a->ndim != b->ndim) return false;
+  for (int i = 0; i < a->ndim; i++)
+    if (a->sizes[i] != b->sizes[i]) return false;
+  return true;
+}
+
+void *lc_data(const lc_tensor *t) {
+  return (char *)t->storage->data + t->offset * (int64_t)lc_dtype_size(t->dtype);
+}
+
+static int64_t element_offset(const lc_tensor *t, int64_t index) {
+  int64_t off = t->offset;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    off += (index % t->sizes[i]) * t->strides[i];
+    index /= t->sizes[i];
+  }
+  return off;
+}
+
+double lc_get(const lc_tensor *t, int64_t index) {
+  int64_t off = element_offset(t, index);
+  double v = 0;
+  LC_DISPATCH(t->dtype, T, { v = (double)((T *)t->storage->data)[off]; });
+  return v;
+}
+
+int64_t lc_get_int(const lc_tensor *t, int64_t index) {
+  int64_t off = element_offset(t, index);
+  if (t->dtype == LC_INT64) return ((int64_t *)t->storage->data)[off];
+  return (int64_t)lc_get(t, index);
+}
+
+int lc_check_dim(const char *op, const lc_tensor *t, int64_t dim, bool extra) {
+  int n = t->ndim + (extra ? 1 : 0);
+  if (n == 0) n = 1; /* a 0-dim tensor accepts dim 0 and -1, as PyTorch */
+  if (dim < -n || dim >= n) {
+    lc_set_error("%s: dim %lld out of range for a %d-D tensor (0-based, expected %d to %d)", op,
+                 (long long)dim, t->ndim, -n, n - 1);
+    return -1;
+  }
+  return (int)(dim < 0 ? dim + n : dim);
+}

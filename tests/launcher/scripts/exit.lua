@@ -1,0 +1,3 @@
+-- Exits with the status given as the first argument.
+io.write("before exit\n")
+os.exit(tonumber(arg[1]))
