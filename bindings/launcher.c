@@ -531,13 +531,25 @@ static void l_print(lua_State *L) {
 
 #ifdef LUCID_READLINE
 
-/* Replaces the value on top by its __index table, if it has one. */
+/* Replaces the value on top by the table its methods come from, if any:
+ * the metatable's __index when that is a table, or else, when __index is a
+ * C closure (as the tensor binding's is: it also serves t[i]), the table in
+ * its first upvalue, which is how C bindings commonly keep their methods.
+ * Reading an upvalue runs no code; calling __index could. Lua closures are
+ * skipped because their first upvalue is often _ENV. */
 static int next_index(lua_State *L) {
   int t = luaL_getmetafield(L, -1, "__index"); /* pushes nothing if nil */
   if (t == LUA_TNIL) return 0;
-  if (t != LUA_TTABLE) { /* a function: calling it could have effects */
-    lua_pop(L, 1);
-    return 0;
+  if (t != LUA_TTABLE) {
+    if (!lua_iscfunction(L, -1) || lua_getupvalue(L, -1, 1) == NULL) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    lua_remove(L, -2); /* the closure */
+    if (!lua_istable(L, -1)) {
+      lua_pop(L, 1);
+      return 0;
+    }
   }
   lua_remove(L, -2);
   return 1;

@@ -42,6 +42,9 @@ bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char
 void lcb_open_tensor(lua_State *L, int module, int methods);
 void lcb_open_ops(lua_State *L, int module, int methods);
 void lcb_open_autograd(lua_State *L, int module, int methods);
+void lcb_open_serialize(lua_State *L, int module, int methods);
+void lcb_open_optim(lua_State *L, int module, int methods);
+void lcb_open_nn(lua_State *L, int module, int methods);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

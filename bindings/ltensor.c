@@ -119,7 +119,11 @@ lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname) {
 }
 
 bool lcb_is_options(lua_State *L, int idx) {
-  if (!lua_istable(L, idx) || lua_getmetatable(L, idx) && (lua_pop(L, 1), 1)) return false;
+  if (!lua_istable(L, idx)) return false;
+  if (lua_getmetatable(L, idx)) { /* shape tables and objects are not options */
+    lua_pop(L, 1);
+    return false;
+  }
   bool named = false;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -626,6 +630,28 @@ static int t_to(lua_State *L) {
   return convert(L, lcb_dtype(L, 2, t->dtype, "to"), "to");
 }
 
+/* t:_set_data(src): t now views src's memory with src's dtype and shape,
+ * keeping its identity (what m:to(dtype) needs for parameters that
+ * optimizers already hold). Its gradient is dropped when the dtype changes. */
+static int t_set_data(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "_set_data"), *src = lcb_check(L, 2, "_set_data");
+  if (t->grad_fn) luaL_error(L, "_set_data: only leaf tensors can take new data");
+  if (t->dtype != src->dtype) {
+    lc_release(t->grad);
+    t->grad = NULL;
+  }
+  src->storage->refcount++;
+  lc_storage_release(t->storage);
+  t->storage = src->storage;
+  t->dtype = src->dtype;
+  t->ndim = src->ndim;
+  memcpy(t->sizes, src->sizes, sizeof t->sizes);
+  memcpy(t->strides, src->strides, sizeof t->strides);
+  t->offset = src->offset;
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int t_requires_grad_(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "requires_grad_");
   set_requires_grad(L, t, lcb_optbool(L, 2, true, "requires_grad_", "requires_grad"), "requires_grad_");
@@ -714,7 +740,7 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
     {"size", t_size}, {"stride", t_stride}, {"dim", t_dim}, {"numel", t_numel},
     {"is_contiguous", t_is_contiguous}, {"is_same_storage", t_is_same_storage},
     {"item", t_item}, {"tolist", t_tolist}, {"float", t_float}, {"double", t_double},
-    {"long", t_long}, {"to", t_to}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
+    {"long", t_long}, {"to", t_to}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
     {NULL, NULL}}, 0);
   lua_pop(L, 1);
 

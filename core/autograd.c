@@ -207,8 +207,10 @@ static int add_into(lc_tensor **slot, lc_tensor *g) {
 
 static int accumulate_leaf(lc_tensor *leaf, lc_tensor *g) {
   if (!leaf->grad) {
-    /* Keep our own copy unless nobody else can see this gradient. */
-    leaf->grad = g->refcount == 1 && lc_is_contiguous(g) ? lc_retain(g) : lc_clone(g);
+    /* Keep our own copy unless nobody else can see this gradient's memory. */
+    bool own = g->refcount == 1 && g->storage->refcount == 1 && lc_is_contiguous(g) &&
+               g->offset == 0 && lc_nbytes(g) == g->storage->nbytes;
+    leaf->grad = own ? lc_retain(g) : lc_clone(g);
     return leaf->grad ? 0 : -1;
   }
   return lc_binary_(LC_ADD, leaf->grad, g);

@@ -542,6 +542,7 @@ int lc_fill_(lc_tensor *a, double value) {
   lc_tensor *v = lc_scalar(a->dtype, value);
   if (!v) return -1;
   int rc = copy_values(a, v);
+  if (!rc) rc = adopt_history(a, v);
   lc_release(v);
-  return rc ? -1 : adopt_history(a, v);
+  return rc;
 }

@@ -89,7 +89,7 @@ static void gemm_mats(lc_dtype dt, int64_t m, int64_t n, int64_t k, double alpha
     gemm_int64(m, n, k, alpha, a, b, beta, c);
     return;
   }
-  layout la, lb, lcl;
+  layout la = {0}, lb = {0}, lcl = {0}; /* set by blas_layout: callers checked it passes */
   blas_layout(m, k, a.s0, a.s1, &la);
   blas_layout(k, n, b.s0, b.s1, &lb);
   blas_layout(m, n, c.s0, c.s1, &lcl);

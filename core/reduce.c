@@ -9,7 +9,6 @@
  * count, so results are bitwise the same on any number of threads. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "lc_internal.h"
 
@@ -138,9 +137,20 @@ static void reduce_cell(const void *ctx, cell c) {
       int64_t e0 = o * g->inner + c.i0; /* first output element of this row */
       if (p->kind == R_SUM || p->kind == R_MEAN) {
         A acc[BLOCK];
-        for (int64_t j = 0; j < c.cols; j++) acc[j] = 0;
-        for (int64_t k = c.k0; k < c.k1; k++, x += g->inner)
-          for (int64_t j = 0; j < c.cols; j++) acc[j] += (A)x[j];
+        if (g->inner == 1) {
+          /* a contiguous row: 8 running sums break the add latency chain and vectorise */
+          A lane[8] = {0}, tail = 0;
+          int64_t len = c.k1 - c.k0, k = 0;
+          for (; k + 8 <= len; k += 8)
+            for (int l = 0; l < 8; l++) lane[l] += (A)x[k + l];
+          for (; k < len; k++) tail += (A)x[k];
+          acc[0] = ((lane[0] + lane[4]) + (lane[1] + lane[5])) +
+                   ((lane[2] + lane[6]) + (lane[3] + lane[7])) + tail;
+        } else {
+          for (int64_t j = 0; j < c.cols; j++) acc[j] = 0;
+          for (int64_t k = c.k0; k < c.k1; k++, x += g->inner)
+            for (int64_t j = 0; j < c.cols; j++) acc[j] += (A)x[j];
+        }
         if (split) {
           for (int64_t j = 0; j < c.cols; j++) ((A *)p->part)[(e0 + j) * g->nc + c.kc] = acc[j];
         } else if (p->kind == R_MEAN) {
@@ -153,9 +163,26 @@ static void reduce_cell(const void *ctx, cell c) {
         int64_t at[BLOCK];
         for (int64_t j = 0; j < c.cols; j++) best[j] = x[j], at[j] = c.k0;
         x += g->inner;
-        for (int64_t k = c.k0 + 1; k < c.k1; k++, x += g->inner)
-          for (int64_t j = 0; j < c.cols; j++)
-            if (BEATS(is_max, x[j], best[j])) best[j] = x[j], at[j] = k;
+        /* A row's new best is rare, so a branch predicts well; across columns,
+         * branch-free selects with the max/min test hoisted vectorise. */
+        if (g->inner == 1)
+          for (int64_t k = c.k0 + 1; k < c.k1; k++, x++) {
+            if (BEATS(is_max, x[0], best[0])) best[0] = x[0], at[0] = k;
+          }
+        else if (is_max)
+          for (int64_t k = c.k0 + 1; k < c.k1; k++, x += g->inner)
+            for (int64_t j = 0; j < c.cols; j++) {
+              bool take = BEATS(true, x[j], best[j]);
+              best[j] = take ? x[j] : best[j];
+              at[j] = take ? k : at[j];
+            }
+        else
+          for (int64_t k = c.k0 + 1; k < c.k1; k++, x += g->inner)
+            for (int64_t j = 0; j < c.cols; j++) {
+              bool take = BEATS(false, x[j], best[j]);
+              best[j] = take ? x[j] : best[j];
+              at[j] = take ? k : at[j];
+            }
         T *vals = split ? p->part : p->out;
         int64_t *pos = split ? p->part_idx : p->idx;
         for (int64_t j = 0; j < c.cols; j++) {
@@ -217,8 +244,8 @@ static int run_reduce(rplan *p) {
 
 /* What a reduction did, for its autograd node. */
 typedef struct {
-  int dim;  /* normalised; -1 for all dims (or a 0-dim input) */
-  int64_t outer, n, inner;
+  int dim;   /* normalised; -1 for all dims (or a 0-dim input) */
+  int64_t n; /* elements per output */
 } rinfo;
 
 /* Reduces t over dim (or LC_ALL_DIMS). Values come back in the input's
@@ -261,7 +288,7 @@ static lc_tensor *reduce(const char *op, rkind kind, const lc_tensor *t, int dim
   if (run_reduce(&p)) goto fail;
   lc_release(x);
   if (indices) *indices = idx;
-  *info = (rinfo){d, outer, n, inner};
+  *info = (rinfo){d, n};
   return out;
 fail:
   lc_release(x);
@@ -364,8 +391,10 @@ static void scatter_cell(const void *ctx, cell c) {
     T *gx = p->gx;
     for (int64_t o = c.o0; o < c.o1; o++)
       for (int64_t j = 0; j < c.cols; j++) {
-        int64_t e = o * g->inner + c.i0 + j;
-        gx[(o * p->len + p->idx[e]) * g->inner + c.i0 + j] = gy[e];
+        int64_t e = o * g->inner + c.i0 + j, k = p->idx[e];
+        /* The version check catches indices changed through the API; this
+         * guards memory against a raw write into them. */
+        if (k >= 0 && k < p->len) gx[(o * p->len + k) * g->inner + c.i0 + j] = gy[e];
       }
   });
 }
@@ -378,7 +407,8 @@ static int select_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
   lc_tensor *idx = lc_contiguous(saved), *gy = lc_contiguous(grad_out[0]);
   lc_tensor *gx = idx && gy ? lc_zeros(gy->dtype, SAVED_NDIM(n), SAVED_SIZES(n)) : NULL;
   if (gx) {
-    scatter_plan p = {.dtype = gx->dtype, .idx = lc_data(idx), .gy = lc_data(gy), .gx = lc_data(gx)};
+    scatter_plan p = {.dtype = gx->dtype, .idx = lc_data(idx), .gy = lc_data(gy),
+                      .gx = lc_data(gx)};
     int64_t outer, len, inner;
     split_at(SAVED_NDIM(n), SAVED_SIZES(n), (int)n->ints[0], &outer, &len, &inner);
     p.len = len;
@@ -411,6 +441,7 @@ static lc_tensor *extremum(const char *op, rkind kind, const lc_tensor *t, int d
                            lc_tensor **indices) {
   rinfo info;
   lc_tensor *idx = NULL;
+  if (indices) *indices = NULL;
   bool record_grad = lc_should_record(1, &t);
   bool need_idx = indices || (record_grad && dim != LC_ALL_DIMS);
   lc_tensor *out = reduce(op, kind, t, dim, keepdim, need_idx ? &idx : NULL, &info);
@@ -459,6 +490,9 @@ typedef struct {
   void *out;     /* forward: y; backward: the input's gradient */
 } softmax_plan;
 
+/* exp in the precision of T: float32 results do not need the slower double exp. */
+#define exp_t(zero, v) (sizeof(zero) == 4 ? (double)expf((float)(v)) : exp(v))
+
 /* Subtracting the row's max keeps exp from overflowing; a NaN anywhere in a
  * row makes the max, and so the whole row, NaN. */
 static void softmax_cell(const void *ctx, cell c) {
@@ -479,7 +513,7 @@ static void softmax_cell(const void *ctx, cell c) {
       for (int64_t j = 0; j < c.cols; j++) s[j] = 0;
       for (int64_t k = 0; k < n; k++)
         for (int64_t j = 0; j < c.cols; j++) {
-          double e = exp((double)x[k * inner + j] - m[j]);
+          double e = exp_t((T)0, (double)x[k * inner + j] - m[j]);
           s[j] += e;
           if (!p->log) y[k * inner + j] = (T)e;
         }
@@ -489,8 +523,10 @@ static void softmax_cell(const void *ctx, cell c) {
           for (int64_t j = 0; j < c.cols; j++)
             y[k * inner + j] = (T)((double)x[k * inner + j] - m[j] - s[j]);
       } else {
+        for (int64_t j = 0; j < c.cols; j++) s[j] = 1 / s[j];
         for (int64_t k = 0; k < n; k++)
-          for (int64_t j = 0; j < c.cols; j++) y[k * inner + j] = (T)((double)y[k * inner + j] / s[j]);
+          for (int64_t j = 0; j < c.cols; j++)
+            y[k * inner + j] = (T)((double)y[k * inner + j] * s[j]);
       }
     }
   });
@@ -559,7 +595,8 @@ static lc_tensor *softmax_op(const char *op, bool log, const lc_tensor *t, int d
   }
   lc_release(x);
   if (!y || !lc_should_record(1, &t)) return y;
-  lc_node *n = lc_record(log ? "LogSoftmaxBackward" : "SoftmaxBackward", softmax_backward, y, 1, &t);
+  const char *name = log ? "LogSoftmaxBackward" : "SoftmaxBackward";
+  lc_node *n = lc_record(name, softmax_backward, y, 1, &t);
   if (n) {
     n->ints[0] = d;
     n->ints[1] = log;

@@ -65,7 +65,7 @@ lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value) {
 
 lc_tensor *lc_zeros(lc_dtype dt, int ndim, const int64_t *sizes) {
   lc_tensor *t = lc_empty(dt, ndim, sizes);
-  if (t) memset(t->storage->data, 0, t->storage->nbytes);
+  if (t && t->storage->nbytes) memset(t->storage->data, 0, t->storage->nbytes);
   return t;
 }
 

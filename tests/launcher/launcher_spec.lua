@@ -265,7 +265,7 @@ describe("lucid launcher", function()
     pit("cuts long tables with ...", function()
       local out = repl({ "(function() local t = {} for i = 1, 100 do t[i] = i end return t end)()\n" })
       local text = table.concat(out, "\n")
-      assert.truthy(text:find("\n{1, 2, 3,[^\n]*, %.%.%.}"), text)
+      assert.truthy(text:find("{1, 2, 3, 4,[^\n]*, %.%.%.}"), text)
     end)
 
     pit("completes globals, fields and methods with Tab", function()

@@ -1,0 +1,56 @@
+/* lnn.c: the fused kernels behind nn's modules. */
+#include <string.h>
+
+#include "lbind.h"
+
+static const char *const rnn_modes[] = {"rnn_tanh", "rnn_relu", "gru", "lstm", NULL};
+
+static const lc_tensor *opt_tensor(lua_State *L, int idx, const char *fname) {
+  return lua_isnoneornil(L, idx) ? NULL : lcb_check(L, idx, fname);
+}
+
+/* _rnn_layer(mode, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+ * -> y, h_n [, c_n]. x is (T, I); batch_sizes is a table of L step sizes, or
+ * a number L (padded: every step has all N rows). Shapes are the caller's to
+ * check with friendly messages; this checks them again for safety. */
+static int l_rnn_layer(lua_State *L) {
+  const char *fname = "rnn_layer";
+  lua_settop(L, 11); /* scratch pushed later must not land on an argument slot */
+  lc_rnn_args a = {.mode = (lc_rnn_mode)luaL_checkoption(L, 1, NULL, rnn_modes)};
+  a.x = lcb_check(L, 2, fname);
+  int64_t *sizes = NULL;
+  if (lua_istable(L, 3)) {
+    a.steps = (int64_t)luaL_len(L, 3);
+    sizes = lua_newuserdatauv(L, (a.steps ? a.steps : 1) * sizeof *sizes, 0);
+    for (int64_t t = 0; t < a.steps; t++) {
+      lua_geti(L, 3, t + 1);
+      sizes[t] = lua_tointeger(L, -1);
+      lua_pop(L, 1);
+    }
+    a.batch_sizes = sizes;
+  } else {
+    a.steps = luaL_checkinteger(L, 3);
+  }
+  a.reverse = lua_toboolean(L, 4);
+  a.h0 = lcb_check(L, 5, fname);
+  a.c0 = opt_tensor(L, 6, fname);
+  a.w_ih = lcb_check(L, 7, fname);
+  a.w_hh = lcb_check(L, 8, fname);
+  a.b_ih = opt_tensor(L, 9, fname);
+  a.b_hh = opt_tensor(L, 10, fname);
+  a.w_hr = opt_tensor(L, 11, fname);
+  lc_tensor *y, *h, *c = NULL;
+  lcb_ok(L, lc_rnn_layer(&a, &y, &h, a.mode == LC_LSTM ? &c : NULL));
+  lcb_push(L, y);
+  lcb_push(L, h);
+  if (!c) return 2;
+  lcb_push(L, c);
+  return 3;
+}
+
+void lcb_open_nn(lua_State *L, int module, int methods) {
+  (void)methods;
+  lua_pushvalue(L, module);
+  luaL_setfuncs(L, (luaL_Reg[]){{"_rnn_layer", l_rnn_layer}, {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+}

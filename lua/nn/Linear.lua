@@ -1,0 +1,38 @@
+-- nn.Linear(in_features, out_features [, bias]): y = x W^T + b.
+local lucid = require("lucid")
+local Module = require("nn.Module")
+
+local Linear = Module:extend("Linear", Module.with_dtype({
+  { "in_features", "integer", min = 1 },
+  { "out_features", "integer", min = 1 },
+  { "bias", "boolean", default = true },
+}))
+
+-- PyTorch's init: kaiming_uniform_(a = sqrt(5)) for the weight, which is
+-- U(-1/sqrt(in), 1/sqrt(in)), and the same bound for the bias.
+function Linear:init(a)
+  self.in_features, self.out_features = a.in_features, a.out_features
+  local bound = 1 / math.sqrt(a.in_features)
+  self:register_parameter("weight", Module.uniform_parameter({ a.out_features, a.in_features }, bound, a.dtype))
+  self:register_parameter("bias", a.bias and Module.uniform_parameter({ a.out_features }, bound, a.dtype) or nil)
+end
+
+function Linear:forward(x)
+  if not lucid.is_tensor(x) then
+    error(string.format("Linear: input must be a tensor, got %s", type(x)), 2)
+  end
+  if x:dim() == 0 or x:size(-1) ~= self.in_features then
+    error(string.format("Linear: input has %d features, expected in_features %d",
+      x:dim() == 0 and 0 or x:size(-1), self.in_features), 2)
+  end
+  local y = x:matmul(self.weight:t())
+  if self.bias then y = y + self.bias end
+  return y
+end
+
+function Linear:extra_repr()
+  return string.format("in_features=%d, out_features=%d, bias=%s", self.in_features,
+    self.out_features, tostring(self.bias ~= nil))
+end
+
+return Linear

@@ -1,0 +1,418 @@
+-- nn.Module: the base of every module, and the small class system they use.
+--
+--   local Linear = Module:extend("Linear", {
+--     { "in_features", "integer", min = 1 },
+--     { "out_features", "integer", min = 1 },
+--     { "bias", "boolean", default = true },
+--     { "dtype", "dtype" },
+--   })
+--   function Linear:init(args) ... end       -- args: checked, defaults filled
+--   function Linear:forward(x) ... end
+--   function Linear:extra_repr() ... end
+--
+-- A class is callable: Linear(3, 4), Linear(3, 4, {bias = false}) and
+-- Linear{in_features = 3, out_features = 4} all reach init with the same args.
+local lucid = require("lucid")
+
+local Module = {}
+Module.__name = "Module"
+Module.__args = {}
+
+-- ---- arguments ------------------------------------------------------------
+
+local function type_ok(kind, v)
+  if kind == "integer" then return math.type(v) == "integer" end
+  if kind == "number" then return type(v) == "number" end
+  if kind == "boolean" then return type(v) == "boolean" end
+  if kind == "string" then return type(v) == "string" end
+  if kind == "table" then return type(v) == "table" end
+  if kind == "dtype" then
+    return v == lucid.float32 or v == lucid.float64 or v == "float32" or v == "float64"
+  end
+  if kind == "device" then return v == "cpu" end
+  if kind == "any" then return true end
+  error("Module: unknown argument kind " .. tostring(kind))
+end
+
+local function describe(v)
+  if type(v) == "string" then return string.format("'%s'", v) end
+  if type(v) == "table" and v.name then return tostring(v) end
+  return math.type(v) or type(v)
+end
+
+local function check_arg(cls, spec, v)
+  local name, kind = spec[1], spec[2]
+  if v == nil then
+    if spec.required ~= false and spec.default == nil and not spec.optional then
+      error(string.format("%s: missing argument '%s'", cls.__name, name), 4)
+    end
+    return spec.default
+  end
+  if kind == "device" and v ~= "cpu" then
+    error(string.format("%s: device %s is unavailable: lucid runs on the CPU ('cpu')",
+      cls.__name, describe(v)), 4)
+  end
+  if not type_ok(kind, v) then
+    local want = kind == "dtype" and "lucid.float32 or lucid.float64" or ("a " .. kind)
+    error(string.format("%s: %s must be %s, got %s", cls.__name, name, want, describe(v)), 4)
+  end
+  if spec.choices then
+    local ok = false
+    for _, c in ipairs(spec.choices) do ok = ok or c == v end
+    if not ok then
+      local quoted = {}
+      for _, c in ipairs(spec.choices) do quoted[#quoted + 1] = "'" .. tostring(c) .. "'" end
+      error(string.format("%s: %s must be %s, got %s", cls.__name, name,
+        table.concat(quoted, " or "), describe(v)), 4)
+    end
+  end
+  if spec.min and v < spec.min or spec.max and v > spec.max then
+    local range = spec.max and string.format("in [%s, %s]", tostring(spec.min), tostring(spec.max))
+      or string.format("at least %s", tostring(spec.min))
+    error(string.format("%s: %s must be %s, got %s", cls.__name, name, range, tostring(v)), 4)
+  end
+  if kind == "dtype" and type(v) == "string" then return lucid[v] end
+  return v
+end
+
+local function is_options(t)
+  if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
+  for k in pairs(t) do
+    if type(k) == "string" then return true end
+  end
+  return false
+end
+
+-- The three call forms, reduced to one table of checked arguments.
+local function parse_args(cls, ...)
+  local specs = cls.__args
+  local n = select("#", ...)
+  local pos = table.pack(...)
+  local named = {}
+  if n > 0 and is_options(pos[n]) then
+    named = pos[n]
+    n = n - 1
+  end
+  if n > #specs then
+    error(string.format("%s: expected at most %d positional arguments, got %d", cls.__name, #specs, n), 3)
+  end
+  local index = {}
+  for i, spec in ipairs(specs) do index[spec[1]] = i end
+  for k in pairs(named) do
+    if not index[k] then error(string.format("%s: unknown option '%s'", cls.__name, tostring(k)), 3) end
+    if index[k] <= n and pos[index[k]] ~= nil then
+      error(string.format("%s: argument '%s' given both by position and by name", cls.__name, k), 3)
+    end
+  end
+  local args = {}
+  for i, spec in ipairs(specs) do
+    local v = pos[i]
+    if i > n or v == nil then v = named[spec[1]] end
+    args[spec[1]] = check_arg(cls, spec, v)
+  end
+  return args
+end
+
+-- ---- classes --------------------------------------------------------------
+
+local function construct(cls, ...)
+  local self = setmetatable({}, cls)
+  rawset(self, "_parameters", {})
+  rawset(self, "_buffers", {})
+  rawset(self, "_modules", {})
+  rawset(self, "_order", { parameters = {}, buffers = {}, modules = {} })
+  rawset(self, "training", true)
+  self:init(parse_args(cls, ...))
+  return self
+end
+
+-- Instances are called like functions; classes are called to construct.
+local function call_forward(self, ...) return self:forward(...) end
+
+local function tostring_module(self) return self:__repr("") end
+
+-- Module:extend(name, args): a subclass with declared constructor arguments.
+function Module:extend(name, args)
+  local cls = {
+    __name = name,
+    __args = args or {},
+    __call = call_forward,
+    __tostring = tostring_module,
+  }
+  cls.__index = cls
+  return setmetatable(cls, { __index = self, __call = construct, __tostring = function() return name end })
+end
+
+function Module:init() end
+
+function Module:forward()
+  error(self.__name .. ": forward is not implemented", 2)
+end
+
+-- ---- registration ---------------------------------------------------------
+
+local function remember(self, kind, name)
+  local order = self._order[kind]
+  for _, n in ipairs(order) do
+    if n == name then return end
+  end
+  order[#order + 1] = name
+end
+
+-- A parameter is a leaf tensor that requires grad; nil registers an absent
+-- one (a disabled bias), which still reads as nil.
+function Module:register_parameter(name, t)
+  if t ~= nil then
+    if not lucid.is_tensor(t) then
+      error(string.format("%s: parameter '%s' must be a tensor, got %s", self.__name, name, type(t)), 2)
+    end
+    if not t.requires_grad then t.requires_grad = true end
+  end
+  self._parameters[name] = t
+  remember(self, "parameters", name)
+  rawset(self, name, t)
+  return t
+end
+
+function Module:register_buffer(name, t)
+  self._buffers[name] = t
+  remember(self, "buffers", name)
+  rawset(self, name, t)
+  return t
+end
+
+function Module:add_module(name, m)
+  name = tostring(name)
+  self._modules[name] = m
+  remember(self, "modules", name)
+  rawset(self, name, m)
+  return m
+end
+
+-- ---- traversal ------------------------------------------------------------
+
+function Module:named_children()
+  local i, order = 0, self._order.modules
+  return function()
+    repeat
+      i = i + 1
+      local name = order[i]
+      if name == nil then return nil end
+      local m = self._modules[name]
+      if m then return name, m end
+    until false
+  end
+end
+
+function Module:children()
+  local list = {}
+  for _, m in self:named_children() do list[#list + 1] = m end
+  return list
+end
+
+-- Every module in the tree, self first, each once, with dotted names.
+function Module:named_modules()
+  local list, seen = {}, {}
+  local function walk(m, prefix)
+    if seen[m] then return end
+    seen[m] = true
+    list[#list + 1] = { prefix, m }
+    for name, child in m:named_children() do
+      walk(child, prefix == "" and name or (prefix .. "." .. name))
+    end
+  end
+  walk(self, "")
+  local i = 0
+  return function()
+    i = i + 1
+    if list[i] then return list[i][1], list[i][2] end
+  end
+end
+
+function Module:modules()
+  local list = {}
+  for _, m in self:named_modules() do list[#list + 1] = m end
+  return list
+end
+
+local function named_members(self, kind)
+  local list, seen = {}, {}
+  for prefix, m in self:named_modules() do
+    local store = kind == "parameters" and m._parameters or m._buffers
+    for _, name in ipairs(m._order[kind]) do
+      local t = store[name]
+      if t ~= nil and not seen[t] then
+        seen[t] = true
+        list[#list + 1] = { prefix == "" and name or (prefix .. "." .. name), t }
+      end
+    end
+  end
+  local i = 0
+  return function()
+    i = i + 1
+    if list[i] then return list[i][1], list[i][2] end
+  end
+end
+
+-- for name, p in m:named_parameters() do ... end, in registration order.
+function Module:named_parameters() return named_members(self, "parameters") end
+
+function Module:named_buffers() return named_members(self, "buffers") end
+
+function Module:parameters()
+  local list = {}
+  for _, p in self:named_parameters() do list[#list + 1] = p end
+  return list
+end
+
+function Module:buffers()
+  local list = {}
+  for _, b in self:named_buffers() do list[#list + 1] = b end
+  return list
+end
+
+-- ---- modes and gradients --------------------------------------------------
+
+function Module:train(mode)
+  if mode == nil then mode = true end
+  if type(mode) ~= "boolean" then
+    error(string.format("%s: train: mode must be a boolean, got %s", self.__name, type(mode)), 2)
+  end
+  for _, m in ipairs(self:modules()) do rawset(m, "training", mode) end
+  return self
+end
+
+function Module:eval() return self:train(false) end
+
+-- Zeroes gradients in place (PyTorch 1.13's default, set_to_none = false);
+-- set_to_none = true drops them instead.
+function Module:zero_grad(set_to_none)
+  for _, p in ipairs(self:parameters()) do
+    if p.grad then
+      if set_to_none then p.grad = nil else p.grad:zero_() end
+    end
+  end
+end
+
+function Module:apply(fn)
+  for _, child in ipairs(self:children()) do child:apply(fn) end
+  fn(self)
+  return self
+end
+
+-- ---- state ----------------------------------------------------------------
+
+-- A table of dotted name -> tensor (parameters and buffers), detached: they
+-- share memory with the module.
+function Module:state_dict()
+  local sd = {}
+  for name, p in self:named_parameters() do sd[name] = p:detach() end
+  for name, b in self:named_buffers() do sd[name] = b:detach() end
+  return sd
+end
+
+function Module:load_state_dict(sd, strict)
+  if strict == nil then strict = true end
+  if type(sd) ~= "table" then
+    error(string.format("%s: load_state_dict: expected a table, got %s", self.__name, type(sd)), 2)
+  end
+  local own = {}
+  for name, p in self:named_parameters() do own[name] = p end
+  for name, b in self:named_buffers() do own[name] = b end
+  local missing, unexpected = {}, {}
+  for name in pairs(own) do
+    if sd[name] == nil then missing[#missing + 1] = name end
+  end
+  for name, v in pairs(sd) do
+    if own[name] == nil then unexpected[#unexpected + 1] = tostring(name) end
+  end
+  table.sort(missing)
+  table.sort(unexpected)
+  if strict and (#missing > 0 or #unexpected > 0) then
+    local parts = {}
+    if #missing > 0 then parts[#parts + 1] = "missing keys: " .. table.concat(missing, ", ") end
+    if #unexpected > 0 then parts[#parts + 1] = "unexpected keys: " .. table.concat(unexpected, ", ") end
+    error(string.format("%s: load_state_dict: %s", self.__name, table.concat(parts, "; ")), 2)
+  end
+  lucid.no_grad(function()
+    for name, t in pairs(own) do
+      local v = sd[name]
+      if v ~= nil then
+        if not lucid.is_tensor(v) then
+          error(string.format("%s: load_state_dict: '%s' must be a tensor, got %s", self.__name, name, type(v)), 4)
+        end
+        if v.shape ~= t.shape then
+          error(string.format("%s: load_state_dict: '%s' has shape %s, expected %s",
+            self.__name, name, tostring(v.shape), tostring(t.shape)), 4)
+        end
+        t:copy_(v)
+      end
+    end
+  end)
+  return { missing_keys = missing, unexpected_keys = unexpected }
+end
+
+-- Converts every floating point parameter and buffer in place (the tensors
+-- keep their identity, so optimizers holding them stay valid).
+function Module:to(dtype)
+  if dtype == "cpu" then return self end
+  if dtype ~= lucid.float32 and dtype ~= lucid.float64 then
+    error(string.format("%s: to: dtype must be lucid.float32 or lucid.float64, got %s",
+      self.__name, describe(dtype)), 2)
+  end
+  lucid.no_grad(function()
+    for _, t in ipairs(self:parameters()) do t:_set_data(t:to(dtype)) end
+    for _, t in ipairs(self:buffers()) do
+      if t.dtype.is_floating_point then t:_set_data(t:to(dtype)) end
+    end
+  end)
+  return self
+end
+
+function Module:double() return self:to(lucid.float64) end
+
+function Module:float() return self:to(lucid.float32) end
+
+-- ---- printing -------------------------------------------------------------
+
+function Module:extra_repr() return "" end
+
+-- Nests like PyTorch's print of a model.
+function Module:__repr(indent)
+  local extra = self:extra_repr()
+  local kids = {}
+  for name, child in self:named_children() do kids[#kids + 1] = { name, child } end
+  if #kids == 0 then return string.format("%s(%s)", self.__name, extra) end
+  local inner = indent .. "  "
+  local lines = { self.__name .. "(" }
+  if extra ~= "" then lines[#lines + 1] = inner .. extra end
+  for _, kv in ipairs(kids) do
+    lines[#lines + 1] = string.format("%s(%s): %s", inner, kv[1], kv[2]:__repr(inner))
+  end
+  lines[#lines + 1] = indent .. ")"
+  return table.concat(lines, "\n")
+end
+
+-- ---- helpers for subclasses -----------------------------------------------
+
+-- The options every module with parameters shares.
+Module.dtype_args = {
+  { "device", "device", optional = true },
+  { "dtype", "dtype", optional = true },
+}
+
+-- Appends the shared device/dtype arguments to an argument list.
+function Module.with_dtype(args)
+  for _, spec in ipairs(Module.dtype_args) do args[#args + 1] = spec end
+  return args
+end
+
+-- A new parameter tensor drawn from U(-bound, bound).
+function Module.uniform_parameter(sizes, bound, dtype)
+  local t = lucid.empty(sizes, { dtype = dtype or lucid.float32 })
+  t:uniform_(-bound, bound)
+  t.requires_grad = true
+  return t
+end
+
+return Module
