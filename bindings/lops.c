@@ -267,13 +267,12 @@ static int t_mean(lua_State *L) {
   return 1;
 }
 
-/* Indices come back 1-based, like every index in Lua. */
+/* Indices come back 1-based, like every index in Lua; out of place, since
+ * max's backward saved the 0-based ones. */
 static void push_indices(lua_State *L, lc_tensor *idx) {
-  if (idx && lc_binary_scalar_(LC_ADD, idx, 1)) {
-    lc_release(idx);
-    idx = NULL;
-  }
-  lcb_push(L, idx);
+  lc_tensor *one_based = idx ? lc_binary_scalar(LC_ADD, idx, 1, false) : NULL;
+  lc_release(idx);
+  lcb_push(L, one_based);
 }
 
 /* max(): the largest value; max(dim [, keepdim]): values and indices. */
