@@ -127,6 +127,11 @@ typedef struct {
 #define LC_CLAMP LC_UNARY_COUNT /* clamp shares the unary machinery */
 
 static void unary_block(const unary_ctx *c, int64_t n, void *out, const void *in) {
+  if (c->dtype == LC_FLOAT32) { /* the vectorised versions (vmath.c) */
+    if (c->op == LC_EXP) return lc_vexp_f32(n, in, out);
+    if (c->op == LC_TANH) return lc_vtanh_f32(n, in, out);
+    if (c->op == LC_SIGMOID) return lc_vsigmoid_f32(n, in, out);
+  }
   LC_DISPATCH(c->dtype, T, {
     T *o = out;
     const T *a = in;

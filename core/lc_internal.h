@@ -57,4 +57,12 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
 /* Runs fn over all elements, in parallel above LC_PARALLEL_GRAIN. */
 void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx);
 
+/* Array math (vmath.c): y[i] = f(x[i]); y may alias x. */
+void lc_vexp_f32(int64_t n, const float *x, float *y);
+void lc_vtanh_f32(int64_t n, const float *x, float *y);
+void lc_vsigmoid_f32(int64_t n, const float *x, float *y);
+void lc_vexp_f64(int64_t n, const double *x, double *y);
+void lc_vtanh_f64(int64_t n, const double *x, double *y);
+void lc_vsigmoid_f64(int64_t n, const double *x, double *y);
+
 #endif

@@ -88,9 +88,20 @@ static int64_t step_at(const rnn_ctx *c, int64_t k) { return c->reverse ? c->ste
 
 /* ---- gate math, forward -------------------------------------------------- */
 
+static void vtanh(lc_dtype dt, int64_t n, void *x) {
+  if (dt == LC_FLOAT32) lc_vtanh_f32(n, x, x);
+  else lc_vtanh_f64(n, x, x);
+}
+
+static void vsigmoid(lc_dtype dt, int64_t n, void *x) {
+  if (dt == LC_FLOAT32) lc_vsigmoid_f32(n, x, x);
+  else lc_vsigmoid_f64(n, x, x);
+}
+
 /* One row of a step: xr is its input projection (G*H), hr its recurrent one;
  * h and cs are its state rows (updated in place), y its output row, and act,
- * cprev, tc, m its workspace rows. */
+ * cprev, tc, m its workspace rows. Each stage is a plain loop over the row
+ * or a call to the vector math, so the whole pass vectorises. */
 static void gates_forward_row(const rnn_ctx *c, lc_dtype dt, const void *xr_, const void *hr_,
                               const void *b_ih_, const void *b_hh_, void *h_, void *cs_, void *y_,
                               void *act_, void *cprev_, void *tc_, void *m_) {
@@ -98,33 +109,36 @@ static void gates_forward_row(const rnn_ctx *c, lc_dtype dt, const void *xr_, co
   LC_DISPATCH(dt, T, {
     const T *xr = xr_, *hr = hr_, *bi = b_ih_, *bh = b_hh_;
     T *h = h_, *cs = cs_, *y = y_, *ar = act_, *cprev = cprev_, *tc = tc_, *m = m_;
-    for (int64_t j = 0; j < H; j++) {
-      if (c->mode == LC_RNN_TANH || c->mode == LC_RNN_RELU) {
-        T a = xr[j] + hr[j] + (bi ? bi[j] + bh[j] : 0);
-        T v = c->mode == LC_RNN_TANH ? tanh(a) : (a < 0 ? 0 : a);
-        h[j] = y[j] = v;
-      } else if (c->mode == LC_GRU) {
-        T rg = 1 / (1 + exp(-(xr[j] + hr[j] + (bi ? bi[j] + bh[j] : 0))));
-        T zg = 1 / (1 + exp(-(xr[H + j] + hr[H + j] + (bi ? bi[H + j] + bh[H + j] : 0))));
-        T hn = hr[2 * H + j] + (bh ? bh[2 * H + j] : 0);
-        T ng = tanh(xr[2 * H + j] + (bi ? bi[2 * H + j] : 0) + rg * hn);
-        T v = (1 - zg) * ng + zg * h[j];
-        ar[j] = rg, ar[H + j] = zg, ar[2 * H + j] = ng, ar[3 * H + j] = hn;
-        h[j] = y[j] = v;
-      } else { /* LSTM */
-        T pre[4];
-        for (int g = 0; g < 4; g++)
-          pre[g] = xr[g * H + j] + hr[g * H + j] + (bi ? bi[g * H + j] + bh[g * H + j] : 0);
-        T ig = 1 / (1 + exp(-pre[0])), fg = 1 / (1 + exp(-pre[1]));
-        T gg = tanh(pre[2]), og = 1 / (1 + exp(-pre[3]));
-        T cp = cs[j], cn = fg * cp + ig * gg, t = tanh(cn);
-        ar[j] = ig, ar[H + j] = fg, ar[2 * H + j] = gg, ar[3 * H + j] = og;
-        cprev[j] = cp;
-        tc[j] = t;
-        cs[j] = cn;
-        if (m) m[j] = og * t; /* projected by the caller */
-        else h[j] = y[j] = og * t;
+    if (c->mode == LC_RNN_TANH || c->mode == LC_RNN_RELU) {
+      for (int64_t j = 0; j < H; j++) y[j] = xr[j] + hr[j] + (bi ? bi[j] + bh[j] : 0);
+      if (c->mode == LC_RNN_TANH) vtanh(dt, H, y);
+      else
+        for (int64_t j = 0; j < H; j++) y[j] = y[j] < 0 ? 0 : y[j];
+      memcpy(h, y, H * sizeof(T));
+    } else if (c->mode == LC_GRU) { /* act = [r, z, n, hn] */
+      for (int64_t j = 0; j < 2 * H; j++) ar[j] = xr[j] + hr[j] + (bi ? bi[j] + bh[j] : 0);
+      vsigmoid(dt, 2 * H, ar);
+      T *rg = ar, *zg = ar + H, *ng = ar + 2 * H, *hn = ar + 3 * H;
+      for (int64_t j = 0; j < H; j++) {
+        hn[j] = hr[2 * H + j] + (bh ? bh[2 * H + j] : 0);
+        ng[j] = xr[2 * H + j] + (bi ? bi[2 * H + j] : 0) + rg[j] * hn[j];
       }
+      vtanh(dt, H, ng);
+      for (int64_t j = 0; j < H; j++) h[j] = y[j] = (1 - zg[j]) * ng[j] + zg[j] * h[j];
+    } else { /* LSTM: act = [i, f, g, o] */
+      for (int64_t j = 0; j < 4 * H; j++) ar[j] = xr[j] + hr[j] + (bi ? bi[j] + bh[j] : 0);
+      vsigmoid(dt, 2 * H, ar);
+      vtanh(dt, H, ar + 2 * H);
+      vsigmoid(dt, H, ar + 3 * H);
+      const T *ig = ar, *fg = ar + H, *gg = ar + 2 * H, *og = ar + 3 * H;
+      for (int64_t j = 0; j < H; j++) {
+        cprev[j] = cs[j];
+        cs[j] = tc[j] = fg[j] * cs[j] + ig[j] * gg[j];
+      }
+      vtanh(dt, H, tc);
+      T *out = m ? m : h; /* projected by the caller when m is given */
+      for (int64_t j = 0; j < H; j++) out[j] = og[j] * tc[j];
+      if (!m) memcpy(y, h, H * sizeof(T));
     }
   });
 }
@@ -207,14 +221,25 @@ static void gates_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, void *dh
 }
 
 /* Column sums of a (rows, cols) buffer: the bias gradients. Accumulated in
- * double because long sequences add up many rows. */
+ * double because long sequences add up many rows; each thread takes a band
+ * of columns and walks the rows, so memory is read in order. */
 static void column_sums_f64(const void *buf, lc_dtype dt, int64_t rows, int64_t cols, double *out) {
+  enum { BAND = 256 };
+  int64_t bands = (cols + BAND - 1) / BAND;
 #pragma omp parallel for if (rows * cols >= LC_PARALLEL_GRAIN)
-  for (int64_t j = 0; j < cols; j++) {
-    double s = 0;
-    for (int64_t r = 0; r < rows; r++)
-      s += dt == LC_FLOAT32 ? ((const float *)buf)[r * cols + j] : ((const double *)buf)[r * cols + j];
-    out[j] = s;
+  for (int64_t band = 0; band < bands; band++) {
+    int64_t j0 = band * BAND, w = cols - j0 < BAND ? cols - j0 : BAND;
+    double acc[BAND] = {0};
+    for (int64_t r = 0; r < rows; r++) {
+      if (dt == LC_FLOAT32) {
+        const float *row = (const float *)buf + r * cols + j0;
+        for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+      } else {
+        const double *row = (const double *)buf + r * cols + j0;
+        for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+      }
+    }
+    for (int64_t j = 0; j < w; j++) out[j0 + j] = acc[j];
   }
 }
 
