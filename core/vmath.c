@@ -20,11 +20,12 @@ static inline float bits_to_float(uint32_t u) {
   return f;
 }
 
-/* exp(x) for x in float range: x = n ln2 + r, |r| <= ln2/2, then
- * exp(r) by a degree-6 polynomial and 2^n by building the exponent bits. */
+/* exp(x): x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
+ * polynomial, and 2^n applied as two halves so that results overflow to inf
+ * and underflow through the subnormals as libm's do. */
 static inline float exp_f32(float x) {
-  x = x > 88.3762626647949f ? 88.3762626647949f : x;
-  x = x < -87.3365447504f ? -87.3365447504f : x;
+  x = x > 89.0f ? 89.0f : x;
+  x = x < -104.0f ? -104.0f : x; /* NaN passes both tests and stays NaN */
   float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
@@ -36,8 +37,9 @@ static inline float exp_f32(float x) {
   p = p * r + 1.6666665459E-1f;
   p = p * r + 5.0000001201E-1f;
   p = p * r2 + r + 1.0f;
-  /* n is in [-126, 127] after the clamps, so the exponent never overflows */
-  return p * bits_to_float((uint32_t)((int32_t)n + 127) << 23);
+  int32_t k = n == n ? (int32_t)n : 0; /* in [-150, 129] */
+  int32_t k1 = k / 2, k2 = k - k1;
+  return p * bits_to_float((uint32_t)(k1 + 127) << 23) * bits_to_float((uint32_t)(k2 + 127) << 23);
 }
 
 /* tanh: an odd polynomial near 0 (where 1 - 2/(e^2x + 1) would cancel) and
@@ -50,8 +52,9 @@ static inline float tanh_f32(float x) {
   p = p * z - 5.37397155531E-2f;
   p = p * z + 1.33314422036E-1f;
   p = p * z - 3.33332819422E-1f;
-  float small = p * z * x + x;
-  float e = exp_f32(2.0f * (a > 9.0f ? 9.0f : a));
+  float small = __builtin_copysignf(p * z * x + x, x); /* keeps tanh(-0) = -0 */
+  /* past 20, 1 - 2/(e^40 + 1) rounds to 1 as tanh does; below, rounding matters */
+  float e = exp_f32(2.0f * (a > 20.0f ? 20.0f : a));
   float big = 1.0f - 2.0f / (e + 1.0f);
   big = x < 0 ? -big : big;
   return a < 0.625f ? small : big;
