@@ -26,7 +26,7 @@ install: all
 	@ldconfig 2>/dev/null || true
 
 bench: all
-	@$(BUILD)/bin/lucid bench/run.lua
+	@$(BUILD)/bin/lucid bench/run.lua $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -75,7 +75,8 @@ end
 -- `steps`: strings to type, or numbers of seconds to wait (for Ctrl-C, which
 -- the terminal turns into SIGINT as soon as it is typed). Returns the lines
 -- printed after the banner (escape sequences and CRs removed), the history
--- file's text and the exit status.
+-- file's text and the exit status. `timeout` ends a session that a bad
+-- input left waiting at the prompt.
 local function repl(steps, args)
   local home = os.tmpname()
   os.remove(home)
@@ -90,7 +91,7 @@ local function repl(steps, args)
   end
   local out, code = os.tmpname(), os.tmpname()
   local cmd = string.format(
-    "(%s) | HOME=%s TERM=dumb script -qec %s /dev/null >%s 2>&1; echo $? >%s",
+    "(%s) | HOME=%s TERM=dumb timeout 10 script -qec %s /dev/null >%s 2>&1; echo $? >%s",
     table.concat(feed, "; "), q(home), q(q(BIN) .. " " .. (args or "")), q(out), q(code))
   os.execute(cmd)
   local text = slurp(out):gsub("\r", ""):gsub("\27%[[%d;?]*%a", ""):gsub("\7", "")

@@ -1,0 +1,61 @@
+-- Runs one benchmark case with lucid and prints "seconds=<median> peak_kb=<VmHWM>".
+--   build/bin/lucid bench/case.lua <case file> <case name>
+local common = dofile("bench/common.lua")
+local case = common.find(common.read_cases(arg[1]), arg[2])
+local run
+
+if case.kind == "seq_train" or case.kind == "seq_infer" then
+  local m = nn[case.module](case.I, case.H, {
+    num_layers = case.layers or 1,
+    bidirectional = case.bidirectional == 1,
+    nonlinearity = case.module == "RNN" and (case.relu == 1 and "relu" or "tanh") or nil,
+  })
+  local x = lucid.randn(case.L, case.N, case.I)
+  if case.kind == "seq_train" then
+    run = function()
+      local out = m(x)
+      out:sum():backward()
+    end
+  else
+    run = function() lucid.no_grad(m, x) end
+  end
+elseif case.kind == "cell_loop" then
+  local cell = nn[case.module](case.I, case.H)
+  local xs = lucid.randn(case.steps, case.N, case.I)
+  run = function()
+    local h = lucid.zeros(case.N, case.H)
+    local total = nil
+    for t = 1, case.steps do
+      h = cell(xs[t], h)
+      total = total and total + h:sum() or h:sum()
+    end
+    total:backward()
+  end
+elseif case.kind == "elementwise" then
+  local n = case.n
+  local function make()
+    if case.transposed == 1 then
+      local side = math.floor(math.sqrt(n) + 0.5)
+      return lucid.randn(side, side):t()
+    end
+    return lucid.randn(n)
+  end
+  local x, y = make(), make()
+  local reps = case.reps or 1
+  local ops = {
+    add = function() return x + y end,
+    tanh = function() return x:tanh() end,
+    sum = function() return x:sum() end,
+    softmax = function() return x:view(-1, 1000):softmax(2) end,
+  }
+  local op = ops[case.op]
+  run = function()
+    for _ = 1, reps do op() end
+  end
+else
+  error("bench: unknown kind " .. case.kind)
+end
+
+local seconds = common.time(run, 1.0)
+local peak = common.memory_kb()
+print(string.format("seconds=%.9g peak_kb=%d", seconds / (case.reps or 1), peak))

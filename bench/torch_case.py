@@ -1,0 +1,94 @@
+"""Runs one benchmark case with PyTorch and prints "seconds=<median> peak_kb=<VmHWM>".
+
+    /usr/bin/python3 bench/torch_case.py <case file> <case name> <threads>
+"""
+import statistics
+import sys
+import time
+
+import torch
+
+
+def read_cases(path):
+    cases = {}
+    for line in open(path):
+        if line.lstrip().startswith("#") or not line.strip():
+            continue
+        words = line.split()
+        case = {"name": words[0], "kind": words[1]}
+        for w in words[2:-1]:
+            k, v = w.split("=", 1)
+            case[k] = int(v) if v.isdigit() else v
+        cases[words[0]] = case
+    return cases
+
+
+def timed(fn, budget=1.0):
+    fn()
+    times = []
+    while (len(times) < 3 or sum(times) < budget) and len(times) < 30:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_kb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    case = read_cases(sys.argv[1])[sys.argv[2]]
+    torch.set_num_threads(int(sys.argv[3]))
+    torch.manual_seed(0)
+    kind = case["kind"]
+    if kind in ("seq_train", "seq_infer"):
+        cls = getattr(torch.nn, case["module"])
+        kw = dict(num_layers=case.get("layers", 1), bidirectional=case.get("bidirectional", 0) == 1)
+        if case["module"] == "RNN":
+            kw["nonlinearity"] = "relu" if case.get("relu", 0) == 1 else "tanh"
+        m = cls(case["I"], case["H"], **kw)
+        x = torch.randn(case["L"], case["N"], case["I"])
+        if kind == "seq_train":
+            def run():
+                out, _ = m(x)
+                out.sum().backward()
+        else:
+            def run():
+                with torch.no_grad():
+                    m(x)
+    elif kind == "cell_loop":
+        cell = getattr(torch.nn, case["module"])(case["I"], case["H"])
+        xs = torch.randn(case["steps"], case["N"], case["I"])
+
+        def run():
+            h = torch.zeros(case["N"], case["H"])
+            total = None
+            for t in range(case["steps"]):
+                h = cell(xs[t], h)
+                total = h.sum() if total is None else total + h.sum()
+            total.backward()
+    else:
+        n = case["n"]
+
+        def make():
+            if case.get("transposed", 0) == 1:
+                side = int(round(n ** 0.5))
+                return torch.randn(side, side).t()
+            return torch.randn(n)
+        x, y = make(), make()
+        reps = case.get("reps", 1)
+        op = {"add": lambda: x + y, "tanh": lambda: x.tanh(), "sum": lambda: x.sum(),
+              "softmax": lambda: x.reshape(-1, 1000).softmax(1)}[case["op"]]
+
+        def run():
+            for _ in range(reps):
+                op()
+    seconds = timed(run) / case.get("reps", 1)
+    print("seconds=%.9g peak_kb=%d" % (seconds, peak_kb()))
+
+
+main()
