@@ -10,7 +10,6 @@
 
 #define _GNU_SOURCE /* strndup, sigaction and readlink prototypes */
 
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
