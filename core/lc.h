@@ -269,4 +269,9 @@ typedef struct {
  * one autograd node with a hand-written backward through time. */
 int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
+/* ---- further areas, one header each ------------------------------------- */
+#include "lc_nn.h"        /* losses, embedding/index ops (loss.c, index.c) */
+#include "lc_optim.h"     /* optimizer update kernels (optim.c) */
+#include "lc_serialize.h" /* save/load (serialize.c) */
+
 #endif

@@ -13,13 +13,15 @@ Tensor.__tostring = format.tensor
 M.autograd.Function = require("lucid.function")
 M.autograd.gradcheck = require("lucid.gradcheck")
 
--- lucid.nn is require("nn"), loaded on first use so that nn can require lucid.
+-- lucid.nn (require("nn")) and lucid.optim load on first use, so that they
+-- can require lucid and start-up stays fast.
 setmetatable(M, {
   __index = function(t, k)
-    if k == "nn" then
-      local nn = require("nn")
-      rawset(t, "nn", nn)
-      return nn
+    local path = (k == "nn" and "nn") or (k == "optim" and "lucid.optim") or nil
+    if path then
+      local mod = require(path)
+      rawset(t, k, mod)
+      return mod
     end
   end,
 })

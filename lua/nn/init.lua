@@ -1,8 +1,9 @@
 -- nn: modules, loaded on first use (nn.Linear requires lua/nn/Linear.lua),
--- so starting lucid stays fast however many modules there are.
+-- so starting lucid stays fast however many modules there are. nn.init lives
+-- in nn/initializers.lua because nn/init.lua is this file.
 local M = {}
 
-local submodules = { functional = "nn.functional", init = "nn.init", utils = "nn.utils" }
+local submodules = { functional = "nn.functional", init = "nn.initializers", utils = "nn.utils" }
 
 setmetatable(M, {
   __index = function(t, name)
