@@ -26,21 +26,36 @@ void lcb_account(lua_State *L) {
   }
 }
 
+/* The tensor metatable is also kept in the registry under this address:
+ * looking it up by a light userdata skips the string lookups of
+ * luaL_testudata, which show in the cost of every op on small tensors. */
+static const char tensor_mt_key = 0;
+
 void lcb_push(lua_State *L, lc_tensor *t) {
   if (!t) lcb_fail(L);
   box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
-  luaL_setmetatable(L, LCB_TENSOR);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
+  lua_setmetatable(L, -2);
   lcb_account(L);
 }
 
+static box *test_box(lua_State *L, int idx) {
+  box *b = lua_touserdata(L, idx);
+  if (!b || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
+  bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? b : NULL;
+}
+
 lc_tensor *lcb_test(lua_State *L, int idx) {
-  box *b = luaL_testudata(L, idx, LCB_TENSOR);
+  box *b = test_box(L, idx);
   return b ? b->t : NULL;
 }
 
 lc_tensor *lcb_check(lua_State *L, int idx, const char *fname) {
-  box *b = luaL_testudata(L, idx, LCB_TENSOR);
+  box *b = test_box(L, idx);
   if (!b)
     luaL_error(L, "%s: argument %d must be a tensor, got %s", fname, idx, luaL_typename(L, idx));
   if (!b->t) luaL_error(L, "%s: argument %d is a closed tensor", fname, idx);
@@ -733,7 +748,7 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
                                 {"__close", t_gc}, {NULL, NULL}}, 0);
   lua_pushliteral(L, "lucid.Tensor");
   lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
 
   lua_pushvalue(L, methods);
   luaL_setfuncs(L, (luaL_Reg[]){

@@ -175,7 +175,7 @@ static void unary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
 }
 
 static lc_tensor *unary_forward(const unary_ctx *c, const lc_tensor *a) {
-  lc_tensor *out = lc_empty(c->dtype, a->ndim, a->sizes);
+  lc_tensor *out = lc_empty_like_layout(c->dtype, a);
   if (!out) return NULL;
   lc_tensor *ops[2] = {out, (lc_tensor *)a};
   lc_iter it;
@@ -384,7 +384,13 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   if (nd < 0) return NULL;
   lc_dtype dt = compute_dtype(op, a->dtype, b->dtype);
   lc_tensor *ca = lc_to(a, dt), *cb = lc_to(b, dt);
-  lc_tensor *out = ca && cb ? lc_empty(dt, nd, shape) : NULL;
+  lc_tensor *out = NULL;
+  if (ca && cb) {
+    /* the output takes the layout of an operand of the full shape */
+    const lc_tensor *ref = a->ndim == nd && !memcmp(a->sizes, shape, nd * sizeof *shape) ? ca
+                         : b->ndim == nd && !memcmp(b->sizes, shape, nd * sizeof *shape) ? cb : NULL;
+    out = ref ? lc_empty_like_layout(dt, ref) : lc_empty(dt, nd, shape);
+  }
   if (out) {
     lc_tensor *ops[3] = {out, ca, cb};
     lc_iter it;

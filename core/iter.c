@@ -5,6 +5,17 @@
 
 #include "lc_internal.h"
 
+/* Whether dim a should be walked inside dim b: the first operand with
+ * different, non-zero strides along them says which is smaller. */
+static bool inner_first(const lc_iter *it, int ntensors, int a, int b) {
+  for (int k = 0; k < ntensors; k++) {
+    int64_t sa = it->strides[k][a], sb = it->strides[k][b];
+    if (sa == 0 || sb == 0 || sa == sb) continue;
+    return sa > sb ? false : true;
+  }
+  return false;
+}
+
 void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
                   lc_tensor *const *ts) {
   memset(it, 0, sizeof *it);
@@ -20,20 +31,35 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
       it->strides[k][i] = broadcast ? 0 : t->strides[j];
     }
   }
+  /* Walk in memory order: dims sorted so the innermost has the smallest
+   * stride (the first operand that is not broadcast along them decides), so
+   * transposed operands with a matching output are one linear run. */
+  int order[LC_MAX_DIMS];
+  for (int i = 0; i < ndim; i++) {
+    int j = i;
+    while (j > 0 && inner_first(it, ntensors, order[j - 1], i)) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = i;
+  }
   /* Drop size-1 dims and merge neighbours that are one run in every operand,
    * so a contiguous tensor of any shape is a single long 1-D loop. */
+  int64_t st[4][LC_MAX_DIMS];
+  memcpy(st, it->strides, sizeof st);
   int nd = 0;
-  for (int i = 0; i < ndim; i++) {
+  for (int o = 0; o < ndim; o++) {
+    int i = order[o];
     if (sizes[i] == 1) continue;
     bool merge = nd > 0;
     for (int k = 0; k < ntensors && merge; k++)
-      merge = it->strides[k][nd - 1] == it->strides[k][i] * sizes[i];
+      merge = it->strides[k][nd - 1] == st[k][i] * sizes[i];
     if (merge) {
       it->sizes[nd - 1] *= sizes[i];
-      for (int k = 0; k < ntensors; k++) it->strides[k][nd - 1] = it->strides[k][i];
+      for (int k = 0; k < ntensors; k++) it->strides[k][nd - 1] = st[k][i];
     } else {
       it->sizes[nd] = sizes[i];
-      for (int k = 0; k < ntensors; k++) it->strides[k][nd] = it->strides[k][i];
+      for (int k = 0; k < ntensors; k++) it->strides[k][nd] = st[k][i];
       nd++;
     }
   }
@@ -79,8 +105,9 @@ static void run_range(const lc_iter *it, int64_t start, int64_t end, lc_loop_fn 
 void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx) {
   if (it->ndim < 0) return;
   if (it->ndim == 0) {
-    int64_t zero[4] = {0};
-    fn(ctx, 1, it->data, zero);
+    /* one element: unit strides take the loops' contiguous fast paths */
+    int64_t unit[4] = {1, 1, 1, 1};
+    fn(ctx, 1, it->data, unit);
     return;
   }
   int64_t total = 1;

@@ -65,7 +65,8 @@ lc_dtype lc_promote(lc_dtype a, lc_dtype b);  /* result dtype of a binary op */
 lc_storage *lc_storage_new(size_t nbytes);    /* uninitialised */
 lc_storage *lc_storage_wrap(void *data, size_t nbytes, void (*free_fn)(void *, void *), void *ud);
 void lc_storage_release(lc_storage *s);
-/* Bytes of tensor data currently allocated by the core (not wrapped memory). */
+/* Bytes the core holds for tensors: their data (not wrapped memory) and
+ * their structs. */
 size_t lc_live_bytes(void);
 
 /* ---- creation and lifetime (tensor.c) ------------------------------------ */

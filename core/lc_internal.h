@@ -24,6 +24,13 @@
 
 /* Allocation that sets an error instead of failing silently. */
 void *lc_malloc(size_t n, const char *what);
+/* The caching allocator (pool.c): 64-byte aligned blocks, freed with their
+ * size. lc_pool_trim gives every cached block back. */
+void *lc_pool_alloc(size_t n);
+void lc_pool_free(void *p, size_t n);
+void lc_pool_trim(void);
+/* Adds or removes n bytes from lc_live_bytes(). */
+void lc_track_bytes(size_t n, bool add);
 void *lc_calloc(size_t count, size_t size, const char *what);
 
 /* Product of sizes with an overflow check; -1 and an error on overflow or a
@@ -34,6 +41,10 @@ int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset);
 void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides);
+/* t covers numel consecutive elements in some dim order (e.g. a transpose). */
+bool lc_is_dense(const lc_tensor *t);
+/* An uninitialised tensor shaped like ref, with ref's dim order if dense. */
+lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref);
 
 /* Marks a storage as written in place (invalidates saved copies of it). */
 static inline void lc_bump_version(lc_tensor *t) { t->storage->version++; }

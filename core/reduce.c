@@ -138,14 +138,17 @@ static void reduce_cell(const void *ctx, cell c) {
       if (p->kind == R_SUM || p->kind == R_MEAN) {
         A acc[BLOCK];
         if (g->inner == 1) {
-          /* a contiguous row: 8 running sums break the add latency chain and vectorise */
-          A lane[8] = {0}, tail = 0;
+          /* a contiguous row: LANES running sums (eight vector registers)
+           * hide the add latency, so the loop runs at memory speed */
+          enum { LANES = 32 };
+          A lane[LANES] = {0}, tail = 0;
           int64_t len = c.k1 - c.k0, k = 0;
-          for (; k + 8 <= len; k += 8)
-            for (int l = 0; l < 8; l++) lane[l] += (A)x[k + l];
+          for (; k + LANES <= len; k += LANES)
+            for (int l = 0; l < LANES; l++) lane[l] += (A)x[k + l];
           for (; k < len; k++) tail += (A)x[k];
-          acc[0] = ((lane[0] + lane[4]) + (lane[1] + lane[5])) +
-                   ((lane[2] + lane[6]) + (lane[3] + lane[7])) + tail;
+          for (int w = LANES / 2; w > 0; w /= 2) /* pairwise, a fixed order */
+            for (int l = 0; l < w; l++) lane[l] += lane[l + w];
+          acc[0] = lane[0] + tail;
         } else {
           for (int64_t j = 0; j < c.cols; j++) acc[j] = 0;
           for (int64_t k = c.k0; k < c.k1; k++, x += g->inner)
@@ -277,7 +280,12 @@ static lc_tensor *reduce(const char *op, rkind kind, const lc_tensor *t, int dim
                    lc_shape_str(s, t->ndim, t->sizes));
     return NULL;
   }
-  lc_tensor *x = contiguous_untracked(t);
+  /* Over all dims the order of the elements does not matter (without
+   * indices), so a transposed or permuted input is read where it lies. */
+  int64_t numel = outer * n * inner, one = 1;
+  lc_tensor *x = d < 0 && !indices && lc_is_dense(t)
+                   ? lc_tensor_new_view(t, 1, &numel, &one, t->offset)
+                   : contiguous_untracked(t);
   lc_tensor *out = x ? lc_empty(t->dtype, out_ndim, out_sizes) : NULL;
   lc_tensor *idx = out && indices ? lc_empty(LC_INT64, out_ndim, out_sizes) : NULL;
   if (!out || (indices && !idx)) goto fail;
@@ -495,10 +503,54 @@ typedef struct {
 
 /* Subtracting the row's max keeps exp from overflowing; a NaN anywhere in a
  * row makes the max, and so the whole row, NaN. */
+/* The common case, softmax along a contiguous last dim: whole rows go
+ * through the vectorised exp (vmath.c); the max and the sum run in LANES
+ * independent lanes so they vectorise too. A NaN in a row needs no test: it
+ * makes the sum, and so every output of the row, NaN. Built for AVX-512,
+ * AVX2 and plain x86-64, chosen at run time like vmath.c. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void softmax_rows(const softmax_plan *p, cell c) {
+  enum { LANES = 16 };
+  int64_t n = p->g.n;
+  LC_DISPATCH(p->dtype, T, {
+    for (int64_t o = c.o0; o < c.o1; o++) {
+      const T *x = (const T *)p->x + o * n;
+      T *y = (T *)p->out + o * n;
+      T lm[LANES];
+      for (int l = 0; l < LANES; l++) lm[l] = x[0];
+      int64_t k = 0;
+      for (; k + LANES <= n; k += LANES)
+        for (int l = 0; l < LANES; l++) lm[l] = x[k + l] > lm[l] ? x[k + l] : lm[l];
+      T m = x[0] != x[0] ? x[0] : lm[0];
+      for (int l = 1; l < LANES; l++) m = lm[l] > m ? lm[l] : m;
+      for (; k < n; k++) m = x[k] > m ? x[k] : m;
+      for (k = 0; k < n; k++) y[k] = x[k] - m;
+      if (sizeof(T) == 4) lc_vexp_f32(n, (const float *)y, (float *)y);
+      else lc_vexp_f64(n, (const double *)y, (double *)y);
+      double ls[LANES] = {0}, sum = 0;
+      for (k = 0; k + LANES <= n; k += LANES)
+        for (int l = 0; l < LANES; l++) ls[l] += (double)y[k + l];
+      for (; k < n; k++) sum += (double)y[k];
+      for (int l = 0; l < LANES; l++) sum += ls[l];
+      if (p->log) {
+        T lse = (T)log(sum);
+        for (k = 0; k < n; k++) y[k] = x[k] - m - lse;
+      } else {
+        T inv = (T)(1 / sum);
+        for (k = 0; k < n; k++) y[k] *= inv;
+      }
+    }
+  });
+}
+
 static void softmax_cell(const void *ctx, cell c) {
   const softmax_plan *p = ctx;
   int64_t n = p->g.n, inner = p->g.inner;
   if (n == 0) return;
+  if (inner == 1 && p->dtype != LC_INT64) {
+    softmax_rows(p, c);
+    return;
+  }
   LC_DISPATCH(p->dtype, T, {
     for (int64_t o = c.o0; o < c.o1; o++) {
       const T *x = (const T *)p->x + o * n * inner + c.i0;

@@ -14,8 +14,13 @@ void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides) {
 }
 
 static lc_tensor *tensor_struct(lc_dtype dt, int ndim, const int64_t *sizes) {
-  lc_tensor *t = lc_calloc(1, sizeof *t, "tensor");
-  if (!t) return NULL;
+  lc_tensor *t = lc_pool_alloc(sizeof *t);
+  if (!t) {
+    lc_set_error("tensor: out of memory");
+    return NULL;
+  }
+  memset(t, 0, sizeof *t);
+  lc_track_bytes(sizeof *t, true);
   t->refcount = 1;
   t->dtype = dt;
   t->ndim = ndim;
@@ -34,11 +39,47 @@ lc_tensor *lc_empty(lc_dtype dt, int ndim, const int64_t *sizes) {
   if (!t) return NULL;
   t->storage = lc_storage_new((size_t)n * lc_dtype_size(dt));
   if (!t->storage) {
-    free(t);
+    lc_track_bytes(sizeof *t, false);
+    lc_pool_free(t, sizeof *t);
     return NULL;
   }
   lc_contiguous_strides(ndim, sizes, t->strides);
   return t;
+}
+
+/* Whether t's elements fill numel consecutive slots of its storage in some
+ * dim order (a contiguous tensor, or a transpose or permutation of one). */
+bool lc_is_dense(const lc_tensor *t) {
+  int64_t sz[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  int n = 0;
+  for (int i = 0; i < t->ndim; i++) {
+    if (t->sizes[i] == 0) return true;
+    if (t->sizes[i] == 1) continue;
+    int k = n++; /* insertion by stride, smallest first */
+    while (k > 0 && st[k - 1] > t->strides[i]) {
+      st[k] = st[k - 1];
+      sz[k] = sz[k - 1];
+      k--;
+    }
+    st[k] = t->strides[i];
+    sz[k] = t->sizes[i];
+  }
+  int64_t expect = 1;
+  for (int k = 0; k < n; k++) {
+    if (st[k] != expect) return false;
+    expect *= sz[k];
+  }
+  return true;
+}
+
+/* An output for an elementwise op on ref: laid out like ref when ref is dense
+ * (so a transposed input gives a transposed output and both are walked in
+ * memory order, as PyTorch does), contiguous otherwise. */
+lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref) {
+  lc_tensor *out = lc_empty(dt, ref->ndim, ref->sizes);
+  if (!out || lc_is_contiguous(ref) || !lc_is_dense(ref)) return out;
+  for (int i = 0; i < ref->ndim; i++) out->strides[i] = ref->strides[i];
+  return out;
 }
 
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
@@ -116,7 +157,8 @@ void lc_release(lc_tensor *t) {
   lc_storage_release(t->storage);
   lc_release(t->grad);
   lc_node_release(t->grad_fn);
-  free(t);
+  lc_track_bytes(sizeof *t, false);
+  lc_pool_free(t, sizeof *t);
 }
 
 int64_t lc_numel(const lc_tensor *t) {
