@@ -164,6 +164,8 @@ static int t_sigmoid(lua_State *L) { return unary(L, LC_SIGMOID); }
 static int t_relu(lua_State *L) { return unary(L, LC_RELU); }
 static int t_sqrt(lua_State *L) { return unary(L, LC_SQRT); }
 static int t_abs(lua_State *L) { return unary(L, LC_ABS); }
+static int t_sin(lua_State *L) { return unary(L, LC_SIN); }
+static int t_cos(lua_State *L) { return unary(L, LC_COS); }
 
 static const char *const clamp_opts[] = {"input", "min", "max"};
 
@@ -386,7 +388,7 @@ static const luaL_Reg methods[] = {
   {"add", t_add}, {"sub", t_sub}, {"mul", t_mul}, {"div", t_div}, {"pow", t_pow},
   {"eq", t_eq}, {"ne", t_ne}, {"lt", t_lt}, {"le", t_le}, {"gt", t_gt}, {"ge", t_ge},
   {"neg", t_neg}, {"exp", t_exp}, {"log", t_log}, {"tanh", t_tanh}, {"sigmoid", t_sigmoid},
-  {"relu", t_relu}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"clamp", t_clamp}, {"matmul", t_matmul},
+  {"relu", t_relu}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"sin", t_sin}, {"cos", t_cos}, {"clamp", t_clamp}, {"matmul", t_matmul},
   {"add_", t_add_}, {"sub_", t_sub_}, {"mul_", t_mul_}, {"div_", t_div_}, {"fill_", t_fill_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
   {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},

@@ -11,7 +11,7 @@
 
 #define BLOCK 256
 
-static const char *const unary_names[] = {"neg", "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "abs"};
+static const char *const unary_names[] = {"neg", "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "abs", "sin", "cos"};
 static const char *const binary_names[] = {"add", "sub", "mul", "div", "pow", "eq",
                                            "ne",  "lt",  "le",  "gt",  "ge"};
 
@@ -144,6 +144,8 @@ static void unary_block(const unary_ctx *c, int64_t n, void *out, const void *in
     case LC_RELU: for (int64_t i = 0; i < n; i++) o[i] = a[i] < 0 ? 0 : a[i]; break;
     case LC_SQRT: for (int64_t i = 0; i < n; i++) o[i] = sqrt(a[i]); break;
     case LC_ABS: for (int64_t i = 0; i < n; i++) o[i] = a[i] < 0 ? -a[i] : a[i]; break;
+    case LC_SIN: for (int64_t i = 0; i < n; i++) o[i] = sin(a[i]); break;
+    case LC_COS: for (int64_t i = 0; i < n; i++) o[i] = cos(a[i]); break;
     case LC_CLAMP: {
       T lo = (T)fmax(c->lo, -1e308), hi = (T)fmin(c->hi, 1e308);
       if (c->dtype == LC_INT64) { /* keep infinite bounds from overflowing the cast */
@@ -209,6 +211,8 @@ static int unary_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
     gin[0] = take2(LC_MUL, R(G), take2(LC_SUB, lc_binary_scalar(LC_GT, x, 0, false),
                                        lc_binary_scalar(LC_LT, x, 0, false)));
     break;
+  case LC_SIN: gin[0] = take2(LC_MUL, R(G), lc_unary(LC_COS, x)); break;
+  case LC_COS: gin[0] = take_u(LC_NEG, take2(LC_MUL, R(G), lc_unary(LC_SIN, x))); break;
   case LC_CLAMP:
     gin[0] = take2(LC_MUL, R(G), take2(LC_MUL, lc_binary_scalar(LC_GE, x, n->scalar[0], false),
                                        lc_binary_scalar(LC_LE, x, n->scalar[1], false)));
@@ -225,7 +229,7 @@ static bool saves_output(int op) {
 static lc_tensor *unary_op(int op, const lc_tensor *a, double lo, double hi) {
   /* Transcendental ops on integers compute in float32, as PyTorch does. */
   bool float_only = op == LC_EXP || op == LC_LOG || op == LC_TANH || op == LC_SIGMOID ||
-                    op == LC_SQRT;
+                    op == LC_SQRT || op == LC_SIN || op == LC_COS;
   lc_tensor *in = float_only && a->dtype == LC_INT64 ? lc_to(a, LC_FLOAT32) : lc_retain((lc_tensor *)a);
   if (!in) return NULL;
   unary_ctx c = {op, in->dtype, lo, hi};
@@ -233,7 +237,8 @@ static lc_tensor *unary_op(int op, const lc_tensor *a, double lo, double hi) {
   if (out && lc_dtype_is_float(out->dtype) && lc_should_record(1, (const lc_tensor **)&in)) {
     static const char *const names[] = {"NegBackward",     "ExpBackward",  "LogBackward",
                                         "TanhBackward",    "SigmoidBackward", "ReluBackward",
-                                        "SqrtBackward",    "AbsBackward",  "ClampBackward"};
+                                        "SqrtBackward",    "AbsBackward",  "SinBackward",
+                                        "CosBackward",     "ClampBackward"};
     lc_node *n = lc_record(names[op], unary_backward, out, 1, (const lc_tensor **)&in);
     if (!n || lc_node_save(n, saves_output(op) ? out : in)) {
       lc_release(out);

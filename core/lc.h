@@ -119,7 +119,7 @@ lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n);
 
 /* ---- elementwise (elementwise.c) ----------------------------------------- */
 typedef enum {
-  LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS,
+  LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS, LC_SIN, LC_COS,
   LC_UNARY_COUNT
 } lc_unary_op;
 typedef enum {
