@@ -3,6 +3,8 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
          libreadline-dev lua-busted
+# the main example's corpus and its loss-curve plot
+RUN_DEBS := fortunes gnuplot-nox
 
 .PHONY: all deps test run install bench clean
 
@@ -18,8 +20,11 @@ test: all
 	@cd $(BUILD) && ctest --output-on-failure
 	@busted
 
+# The main example: a character-level GRU language model trained on Debian's
+# fortunes for about two minutes, then sampled (examples/char_lm.lua).
 run: all
-	@$(BUILD)/bin/lucid examples/main.lua
+	@sh tools/deps.sh $(RUN_DEBS)
+	@$(BUILD)/bin/lucid examples/char_lm.lua $(RUN_ARGS)
 
 install: all
 	@cmake --install $(BUILD)
