@@ -53,7 +53,7 @@ local function check_arg(cls, spec, v)
       cls.__name, describe(v)), 4)
   end
   if not type_ok(kind, v) then
-    local want = kind == "dtype" and "lucid.float32 or lucid.float64" or ("a " .. kind)
+    local want = kind == "dtype" and "lucid.float32 or lucid.float64" or ((kind:match("^[aeiou]") and "an " or "a ") .. kind)
     error(string.format("%s: %s must be %s, got %s", cls.__name, name, want, describe(v)), 4)
   end
   if spec.choices then
@@ -89,7 +89,11 @@ local function parse_args(cls, ...)
   local n = select("#", ...)
   local pos = table.pack(...)
   local named = {}
-  if n > 0 and is_options(pos[n]) then
+  -- an empty trailing table is an (empty) options table, unless that
+  -- position takes a table
+  local last = pos[n]
+  if n > 0 and (is_options(last) or (type(last) == "table" and getmetatable(last) == nil
+      and next(last) == nil and not (specs[n] and specs[n][2] == "table"))) then
     named = pos[n]
     n = n - 1
   end

@@ -1,0 +1,45 @@
+-- nn.LSTMCell(input_size, hidden_size [, bias]): one step of an LSTM, gates
+-- stacked [i; f; g; o] as in PyTorch:
+--   i, f, o = sigmoid(...), g = tanh(...)   (each W_i* x + b_i* + W_h* h + b_h*)
+--   c' = f * c + i * g,  h' = o * tanh(c')
+--   h, c = cell(x, {h, c})   -- x (N, I) or (I); the state table is optional (zeros)
+local lucid = require("lucid")
+local RNNCellBase = require("nn.RNNCellBase")
+
+local rnn_layer = lucid._rnn_layer
+local is_tensor = lucid.is_tensor
+local fmt = string.format
+
+local LSTMCell = RNNCellBase:extend("LSTMCell", RNNCellBase.cell_args())
+
+function LSTMCell:init(a)
+  self:init_cell(a, 4)
+end
+
+function LSTMCell:forward(x, state)
+  local x2, batched = self:check_input(x)
+  local h0, c0
+  if state == nil then
+    h0 = self:check_state(nil, x2, batched, "h")
+    c0 = self:check_state(nil, x2, batched, "c")
+  else
+    if type(state) ~= "table" then
+      error(fmt("LSTMCell: state must be a table {h, c}, got %s",
+        is_tensor(state) and "a tensor" or type(state)), 2)
+    end
+    local h, c = state[1], state[2]
+    if h == nil or c == nil then
+      error(fmt("LSTMCell: state must be a table {h, c} of two tensors, got nil for %s",
+        h == nil and "h" or "c"), 2)
+    end
+    h0 = self:check_state(h, x2, batched, "h")
+    c0 = self:check_state(c, x2, batched, "c")
+  end
+  local _, h, c = rnn_layer("lstm", x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
+    self.bias_ih, self.bias_hh, nil)
+  if batched then return h, c end
+  local H = self.hidden_size
+  return h:view(H), c:view(H)
+end
+
+return LSTMCell

@@ -1,0 +1,108 @@
+-- nn.RNNCellBase: what RNNCell, GRUCell and LSTMCell share - the parameters
+-- weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H), PyTorch's
+-- init U(-1/sqrt(H), 1/sqrt(H)), the checks of input and state, and the
+-- printing. A step is one call of the fused kernel lucid._rnn_layer with a
+-- single time step, so it is one autograd node.
+--
+-- Cells are called in tight Lua loops, so forward does the few checks it
+-- needs inline and allocates nothing beyond the kernel's outputs.
+local lucid = require("lucid")
+local Module = require("nn.Module")
+
+local is_tensor = lucid.is_tensor
+local zeros = lucid.zeros
+local fmt = string.format
+
+-- creation options of a zero state, per dtype, so a step allocates no table
+local ZERO_OPTS = { [lucid.float32] = { dtype = lucid.float32 }, [lucid.float64] = { dtype = lucid.float64 } }
+
+local RNNCellBase = Module:extend("RNNCellBase", {})
+
+-- The RNNCellBase base of the argument lists: the subclasses add their own.
+function RNNCellBase.cell_args(extra)
+  local args = {
+    { "input_size", "integer", min = 1 },
+    { "hidden_size", "integer", min = 1 },
+    { "bias", "boolean", default = true },
+  }
+  for _, spec in ipairs(extra or {}) do args[#args + 1] = spec end
+  return Module.with_dtype(args)
+end
+
+-- Registers the four parameters (in PyTorch's order) for `gates` stacked gates.
+function RNNCellBase:init_cell(a, gates)
+  local I, H = a.input_size, a.hidden_size
+  self.input_size, self.hidden_size, self.bias = I, H, a.bias
+  local bound = 1 / math.sqrt(H)
+  local uniform = Module.uniform_parameter
+  self:register_parameter("weight_ih", uniform({ gates * H, I }, bound, a.dtype))
+  self:register_parameter("weight_hh", uniform({ gates * H, H }, bound, a.dtype))
+  self:register_parameter("bias_ih", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
+  self:register_parameter("bias_hh", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
+end
+
+local function shape_text(t)
+  return tostring(t.shape)
+end
+
+-- Checks the input; returns it as (N, I) and whether it was batched. Errors
+-- are raised at level 3: the caller of the subclass's forward.
+function RNNCellBase:check_input(x)
+  if not is_tensor(x) then
+    error(fmt("%s: input must be a tensor, got %s", self.__name, type(x)), 3)
+  end
+  local d = x:dim()
+  if d ~= 2 and d ~= 1 then
+    error(fmt("%s: Expected input to be 1D or 2D, got %dD tensor", self.__name, d), 3)
+  end
+  local I = x:size(d)
+  if I ~= self.input_size then
+    error(fmt("%s: input has %d features, expected input_size %d", self.__name, I, self.input_size), 3)
+  end
+  local dt = x.dtype
+  if dt ~= self.weight_ih.dtype then
+    error(fmt("%s: input has dtype %s, but the parameters are %s", self.__name, dt.name,
+      self.weight_ih.dtype.name), 3)
+  end
+  if d == 1 then return x:view(1, I), false end
+  return x, true
+end
+
+-- Checks a state tensor (`what` is "hx", "h" or "c") against the (N, I) input;
+-- returns it as (N, H), zeros when nil.
+function RNNCellBase:check_state(s, x, batched, what)
+  local H = self.hidden_size
+  if s == nil then return zeros(x:size(1), H, ZERO_OPTS[x.dtype]) end
+  if not is_tensor(s) then
+    error(fmt("%s: %s must be a tensor, got %s", self.__name, what, type(s)), 3)
+  end
+  if batched then
+    local N = x:size(1)
+    if s:dim() ~= 2 or s:size(2) ~= H then
+      error(fmt("%s: %s has shape %s, expected (%d, %d)", self.__name, what, shape_text(s), N, H), 3)
+    end
+    if s:size(1) ~= N then
+      error(fmt("%s: %s has batch size %d but the input has batch size %d (%s has shape %s, expected (%d, %d))",
+        self.__name, what, s:size(1), N, what, shape_text(s), N, H), 3)
+    end
+  elseif s:dim() ~= 1 or s:size(1) ~= H then
+    error(fmt("%s: %s has shape %s, expected (%d) for an unbatched input", self.__name, what, shape_text(s), H), 3)
+  end
+  if s.dtype ~= x.dtype then
+    error(fmt("%s: %s has dtype %s, but the input is %s", self.__name, what, s.dtype.name, x.dtype.name), 3)
+  end
+  if batched then return s end
+  return s:view(1, H)
+end
+
+-- PyTorch's form: the sizes, then only the options that differ from the defaults.
+function RNNCellBase:extra_repr()
+  local s = fmt("%d, %d", self.input_size, self.hidden_size)
+  if self.bias ~= true then s = s .. ", bias=" .. tostring(self.bias) end
+  if self.nonlinearity ~= nil and self.nonlinearity ~= "tanh" then
+    s = s .. ", nonlinearity=" .. self.nonlinearity
+  end
+  return s
+end
+
+return RNNCellBase

@@ -1,0 +1,593 @@
+-- nn.utils.rnn: packed sequences, as torch.nn.utils.rnn (PyTorch 1.13).
+--
+--   local rnn_utils = require("nn.utils.rnn")   -- also nn.utils.rnn
+--   local packed = rnn_utils.pack_padded_sequence(x, {5, 3, 2}, {enforce_sorted = false})
+--   local out, h = gru(packed)
+--   local padded, lengths = rnn_utils.pad_packed_sequence(out, {batch_first = true})
+--
+-- A PackedSequence holds the time steps of a batch of sequences of different
+-- lengths back to back: step t contributes batch_sizes[t] rows of `data`, one
+-- for each sequence still running, longest sequence first. sorted_indices[i]
+-- is the (1-based) original batch position of the i-th longest sequence and
+-- unsorted_indices is its inverse; both are nil when the batch came sorted.
+-- Everything is built from differentiable views and cat/stack, so gradients
+-- flow between the padded and the packed form in both directions.
+local lucid = require("lucid")
+
+local M = {}
+
+-- ---- arguments ------------------------------------------------------------
+
+local function describe(v)
+  if lucid.is_tensor(v) then return "a tensor" end
+  if type(v) == "string" then return string.format("'%s'", v) end
+  if type(v) == "table" and getmetatable(v) and getmetatable(v).__name == "PackedSequence" then
+    return "a PackedSequence"
+  end
+  return math.type(v) or type(v)
+end
+
+local function is_options(t)
+  if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
+  for k in pairs(t) do
+    if type(k) == "string" then return true end
+  end
+  return false
+end
+
+-- The three call forms of API.md ("Keyword arguments") reduced to one table:
+-- positional in PyTorch's order, positional + trailing options, all named.
+-- Positions from `plain` on never take a Lua table, so a plain table there,
+-- even an empty one, is the options table.
+local function parse(fname, names, plain, ...)
+  local n = select("#", ...)
+  local pos = table.pack(...)
+  local named = {}
+  if n > 0 and (is_options(pos[n]) or n >= plain and type(pos[n]) == "table" and getmetatable(pos[n]) == nil) then
+    named = pos[n]
+    n = n - 1
+  end
+  if n > #names then
+    error(string.format("%s: expected at most %d positional arguments, got %d", fname, #names, n), 3)
+  end
+  local index = {}
+  for i, name in ipairs(names) do index[name] = i end
+  for k in pairs(named) do
+    if not index[k] then error(string.format("%s: unknown option '%s'", fname, tostring(k)), 3) end
+    if index[k] <= n and pos[index[k]] ~= nil then
+      error(string.format("%s: argument '%s' given both by position and by name", fname, k), 3)
+    end
+  end
+  local args = {}
+  for i, name in ipairs(names) do
+    local v = pos[i]
+    if i > n or v == nil then v = named[name] end
+    args[name] = v
+  end
+  return args
+end
+
+local function check_bool(fname, args, name, default)
+  local v = args[name]
+  if v == nil then return default end
+  if type(v) ~= "boolean" then
+    error(string.format("%s: %s must be a boolean, got %s", fname, name, describe(v)), 3)
+  end
+  return v
+end
+
+local function check_tensor(fname, name, v)
+  if not lucid.is_tensor(v) then
+    error(string.format("%s: %s must be a tensor, got %s", fname, name, describe(v)), 3)
+  end
+  return v
+end
+
+-- A Lua array of integers, from a Lua array or a 1-D tensor of whole numbers.
+local function int_list(fname, name, v)
+  local list
+  if lucid.is_tensor(v) then
+    if v:dim() ~= 1 then
+      error(string.format("%s: %s must be a 1-D tensor or a Lua array of integers, got a %d-D tensor",
+        fname, name, v:dim()), 3)
+    end
+    list = v:tolist()
+  elseif type(v) == "table" and getmetatable(v) == nil then
+    list = v
+  else
+    error(string.format("%s: %s must be a Lua array of integers or a 1-D int64 tensor, got %s",
+      fname, name, describe(v)), 3)
+  end
+  local out = {}
+  for i = 1, #list do
+    local x = list[i]
+    local k = type(x) == "number" and math.tointeger(x) or nil
+    if k == nil then
+      error(string.format("%s: %s must hold integers, got %s at position %d", fname, name,
+        type(x) == "number" and tostring(x) or describe(x), i), 3)
+    end
+    out[i] = k
+  end
+  return out
+end
+
+local function long_tensor(list)
+  return lucid.tensor(list, { dtype = lucid.int64 })
+end
+
+-- Size table of a tensor with its first dim replaced by n (n = nil: dropped).
+local function sizes_with(t, first, from)
+  local s = { first }
+  for d = from, t:dim() do s[#s + 1] = t:size(d) end
+  return s
+end
+
+-- ---- PackedSequence -------------------------------------------------------
+
+local PackedSequence = { __name = "PackedSequence" }
+PackedSequence.__index = PackedSequence
+
+local function invert(list)
+  local inv = {}
+  for i, v in ipairs(list) do inv[v] = i end
+  return inv
+end
+
+local function check_permutation(fname, name, list)
+  local seen = {}
+  for i, v in ipairs(list) do
+    if v < 1 or v > #list or seen[v] then
+      error(string.format("%s: %s must be a permutation of 1..%d (1-based), got %d at position %d",
+        fname, name, #list, v, i), 4)
+    end
+    seen[v] = true
+  end
+end
+
+-- PackedSequence(data, batch_sizes [, sorted_indices [, unsorted_indices]]).
+-- batch_sizes and the index arrays may be int64 tensors or Lua arrays; they
+-- are stored as int64 tensors. As in PyTorch, unsorted_indices defaults to
+-- the inverse of sorted_indices.
+local function new_packed(...)
+  local F = "PackedSequence"
+  local a = parse(F, { "data", "batch_sizes", "sorted_indices", "unsorted_indices" }, 5, ...)
+  check_tensor(F, "data", a.data)
+  if a.data:dim() < 1 then
+    error(F .. ": data must have at least 1 dimension, got a 0-D tensor", 2)
+  end
+  if a.batch_sizes == nil then error(F .. ": missing argument 'batch_sizes'", 2) end
+  local bs = int_list(F, "batch_sizes", a.batch_sizes)
+  if #bs == 0 then error(F .. ": batch_sizes must not be empty", 2) end
+  local total = 0
+  for i, b in ipairs(bs) do
+    if b < 1 or (i > 1 and b > bs[i - 1]) then
+      error(string.format("%s: batch_sizes must be positive and non-increasing, got %d at position %d",
+        F, b, i), 2)
+    end
+    total = total + b
+  end
+  if total ~= a.data:size(1) then
+    error(string.format("%s: batch_sizes sum to %d but data has %d rows", F, total, a.data:size(1)), 2)
+  end
+  local sorted, unsorted
+  if a.sorted_indices ~= nil then
+    sorted = int_list(F, "sorted_indices", a.sorted_indices)
+    check_permutation(F, "sorted_indices", sorted)
+  end
+  if a.unsorted_indices ~= nil then
+    unsorted = int_list(F, "unsorted_indices", a.unsorted_indices)
+    check_permutation(F, "unsorted_indices", unsorted)
+  elseif sorted then
+    unsorted = invert(sorted)
+  end
+  for _, list in ipairs({ sorted, unsorted }) do
+    if #bs > 0 and #list ~= bs[1] then
+      error(string.format("%s: index tensors must have batch_sizes[1] = %d entries, got %d",
+        F, bs[1], #list), 2)
+    end
+  end
+  local self = setmetatable({}, PackedSequence)
+  self.data = a.data
+  self.batch_sizes = lucid.is_tensor(a.batch_sizes) and a.batch_sizes.dtype == lucid.int64
+    and a.batch_sizes or long_tensor(bs)
+  if sorted then
+    self.sorted_indices = lucid.is_tensor(a.sorted_indices) and a.sorted_indices.dtype == lucid.int64
+      and a.sorted_indices or long_tensor(sorted)
+  end
+  if unsorted then
+    self.unsorted_indices = lucid.is_tensor(a.unsorted_indices) and a.unsorted_indices.dtype == lucid.int64
+      and a.unsorted_indices or long_tensor(unsorted)
+  end
+  return self
+end
+
+-- Internal constructor from checked Lua arrays (no re-validation).
+local function make_packed(data, bs, sorted, unsorted)
+  local self = setmetatable({}, PackedSequence)
+  self.data = data
+  self.batch_sizes = long_tensor(bs)
+  if sorted then
+    self.sorted_indices = long_tensor(sorted)
+    self.unsorted_indices = long_tensor(unsorted)
+  end
+  return self
+end
+
+M.PackedSequence = setmetatable({}, {
+  __call = function(_, ...) return new_packed(...) end,
+  __index = PackedSequence,
+  __tostring = function() return "PackedSequence" end,
+})
+
+-- rnn_utils.is_packed(v) -> true when v is a PackedSequence.
+function M.is_packed(v)
+  return type(v) == "table" and getmetatable(v) == PackedSequence
+end
+
+local function list_text(t)
+  if t == nil then return "nil" end
+  local parts = {}
+  for i, v in ipairs(t:tolist()) do parts[i] = tostring(v) end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+-- PyTorch prints PackedSequence(data=tensor(...), batch_sizes=tensor([...]),
+-- sorted_indices=None, unsorted_indices=None); here the data tensor prints on
+-- its own lines and the int64 vectors as Lua arrays, None being nil.
+function PackedSequence:__tostring()
+  return string.format("PackedSequence(data=\n%s,\nbatch_sizes=%s, sorted_indices=%s, unsorted_indices=%s)",
+    tostring(self.data), list_text(self.batch_sizes), list_text(self.sorted_indices),
+    list_text(self.unsorted_indices))
+end
+
+-- The same packing with data converted (differentiably) to dtype; the index
+-- tensors are shared. Returns self when the dtype is already right.
+function PackedSequence:to(dtype)
+  if not M.is_packed(self) then
+    error("PackedSequence.to: call it as packed:to(dtype)", 2)
+  end
+  if dtype ~= lucid.float32 and dtype ~= lucid.float64 and dtype ~= lucid.int64 then
+    error(string.format("PackedSequence.to: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s",
+      describe(dtype)), 2)
+  end
+  if self.data.dtype == dtype then return self end
+  local p = setmetatable({}, PackedSequence)
+  p.data = self.data:to(dtype)
+  p.batch_sizes, p.sorted_indices, p.unsorted_indices = self.batch_sizes, self.sorted_indices, self.unsorted_indices
+  return p
+end
+
+function PackedSequence:double() return self:to(lucid.float64) end
+function PackedSequence:float() return self:to(lucid.float32) end
+function PackedSequence:long() return self:to(lucid.int64) end
+
+-- data, batch_sizes, sorted_indices, unsorted_indices (PyTorch's namedtuple order).
+function PackedSequence:unpack()
+  return self.data, self.batch_sizes, self.sorted_indices, self.unsorted_indices
+end
+
+
+-- ---- packing --------------------------------------------------------------
+
+-- Batch positions ordered by length, longest first; ties keep their order
+-- (torch.sort(descending=True) on the CPU is stable, as the fixtures show).
+local function sort_order(lengths)
+  local order = {}
+  for i = 1, #lengths do order[i] = i end
+  table.sort(order, function(a, b)
+    if lengths[a] ~= lengths[b] then return lengths[a] > lengths[b] end
+    return a < b
+  end)
+  return order
+end
+
+local function gather_batch(x, idx)
+  local cols = {}
+  for i, v in ipairs(idx) do cols[i] = x:select(2, v) end
+  return lucid.stack(cols, 2)
+end
+
+-- A permutation of dim 2 as one graph node: its gradient is the inverse
+-- permutation of the incoming gradient, O(numel). (A stack of differentiable
+-- selects would cost a full-size gradient buffer per batch entry.)
+local reorder_batch
+local BatchPermute = lucid.autograd.Function{
+  name = "BatchPermuteBackward",
+  forward = function(ctx, x, idx, inv)
+    ctx.inv = inv
+    return gather_batch(x, idx)
+  end,
+  backward = function(ctx, g)
+    return reorder_batch(g, ctx.inv), nil, nil
+  end,
+}
+
+-- x (L, N, *) with its batch dim reordered: row i of the result is x[:, idx[i]].
+function reorder_batch(x, idx)
+  local identity = true
+  for i, v in ipairs(idx) do identity = identity and v == i end
+  if identity then return x end
+  if not x.requires_grad then return gather_batch(x, idx) end
+  return BatchPermute.apply(x, idx, invert(idx))
+end
+
+-- batch_sizes of sorted (descending) lengths: step t holds the sequences
+-- with length >= t.
+local function batch_sizes_of(sorted_lengths)
+  local bs, n = {}, #sorted_lengths
+  for t = 1, sorted_lengths[1] do
+    while n > 0 and sorted_lengths[n] < t do n = n - 1 end
+    bs[t] = n
+  end
+  return bs
+end
+
+-- Packs x (L, N, *), whose batch is already sorted, step by step. Runs of
+-- steps with the same batch size are taken as one narrow: O(distinct lengths)
+-- tensor ops rather than O(L).
+local function pack_sorted_values(x, bs)
+  local pieces, t = {}, 1
+  while t <= #bs do
+    local b, k = bs[t], 1
+    while bs[t + k] == b do k = k + 1 end
+    local block = x:narrow(1, t, k):narrow(2, 1, b)
+    pieces[#pieces + 1] = block:reshape(table.unpack(sizes_with(x, k * b, 3)))
+    t = t + k
+  end
+  -- a fresh tensor even for one block, as PyTorch's: never a view of x
+  if #pieces == 1 then return pieces[1]:clone() end
+  return lucid.cat(pieces, 1)
+end
+
+local function fill(sizes, value, dtype)
+  return lucid.full(sizes, value, { dtype = dtype })
+end
+
+-- The inverse: data (T, *) packed with batch_sizes bs -> (total, N, *) with
+-- padding_value after each sequence's end; again one block per run.
+local function pad_sorted_values(data, bs, N, total, padding_value)
+  local feat = sizes_with(data, nil, 2) -- the trailing dims
+  local function shape(...)
+    local s = { ... }
+    for _, d in ipairs(feat) do s[#s + 1] = d end
+    return s
+  end
+  local pieces, t, off = {}, 1, 1
+  while t <= #bs do
+    local b, k = bs[t], 1
+    while bs[t + k] == b do k = k + 1 end
+    local block = data:narrow(1, off, k * b):reshape(table.unpack(shape(k, b)))
+    if b < N then
+      block = lucid.cat({ block, fill(shape(k, N - b), padding_value, data.dtype) }, 2)
+    end
+    pieces[#pieces + 1] = block
+    off = off + k * b
+    t = t + k
+  end
+  if total > #bs then
+    pieces[#pieces + 1] = fill(shape(total - #bs, N), padding_value, data.dtype)
+  end
+  return #pieces == 1 and pieces[1]:clone() or lucid.cat(pieces, 1)
+end
+
+-- Packing and padding are each other's adjoint, so each is one graph node
+-- whose backward is the other: O(numel) either way. (Recording the narrows
+-- would cost a full-size gradient buffer per run of equal batch sizes.)
+local pack_sorted, pad_sorted
+local PackSorted = lucid.autograd.Function{
+  name = "PackPaddedSequenceBackward",
+  forward = function(ctx, x, bs)
+    ctx.bs, ctx.L, ctx.N = bs, x:size(1), x:size(2)
+    return pack_sorted_values(x, bs)
+  end,
+  backward = function(ctx, g)
+    return pad_sorted(g, ctx.bs, ctx.N, ctx.L, 0), nil
+  end,
+}
+local PadSorted = lucid.autograd.Function{
+  name = "PadPackedSequenceBackward",
+  forward = function(ctx, data, bs, N, total, padding_value)
+    ctx.bs = bs
+    return pad_sorted_values(data, bs, N, total, padding_value)
+  end,
+  backward = function(ctx, g)
+    return pack_sorted(g, ctx.bs), nil, nil, nil, nil
+  end,
+}
+
+function pack_sorted(x, bs)
+  if not x.requires_grad then return pack_sorted_values(x, bs) end
+  return PackSorted.apply(x, bs)
+end
+
+function pad_sorted(data, bs, N, total, padding_value)
+  if not data.requires_grad then return pad_sorted_values(data, bs, N, total, padding_value) end
+  return PadSorted.apply(data, bs, N, total, padding_value)
+end
+
+local function pack(F, input, lengths, batch_first, enforce_sorted)
+  check_tensor(F, "input", input)
+  if input:dim() < 2 then
+    error(string.format("%s: input must have at least 2 dimensions (%s), got %d", F,
+      batch_first and "N, L, *" or "L, N, *", input:dim()), 3)
+  end
+  if lengths == nil then error(F .. ": missing argument 'lengths'", 3) end
+  lengths = int_list(F, "lengths", lengths)
+  local x = batch_first and input:transpose(1, 2) or input
+  local L, N = x:size(1), x:size(2)
+  if N == 0 then error(string.format("%s: input has an empty batch (N = 0)", F), 3) end
+  if #lengths ~= N then
+    error(string.format("%s: got %d lengths for a batch of %d sequences", F, #lengths, N), 3)
+  end
+  for i, l in ipairs(lengths) do
+    if l <= 0 then
+      error(string.format("%s: lengths must be positive, got %d at position %d", F, l, i), 3)
+    end
+    if l > L then
+      error(string.format("%s: lengths[%d] = %d exceeds the sequence length %d of input", F, i, l, L), 3)
+    end
+  end
+  local sorted_idx, unsorted_idx
+  if enforce_sorted then
+    for i = 2, N do
+      if lengths[i] > lengths[i - 1] then
+        error(string.format("%s: lengths must be sorted in decreasing order when enforce_sorted is true "
+          .. "(got %d then %d at positions %d, %d); pass enforce_sorted = false to sort them", F,
+          lengths[i - 1], lengths[i], i - 1, i), 3)
+      end
+    end
+  else
+    sorted_idx = sort_order(lengths)
+    unsorted_idx = invert(sorted_idx)
+    x = reorder_batch(x, sorted_idx)
+    local sl = {}
+    for i, v in ipairs(sorted_idx) do sl[i] = lengths[v] end
+    lengths = sl
+  end
+  local bs = batch_sizes_of(lengths)
+  return make_packed(pack_sorted(x, bs), bs, sorted_idx, unsorted_idx)
+end
+
+-- pack_padded_sequence(input, lengths [, batch_first [, enforce_sorted]])
+-- input (L, N, *) or, with batch_first, (N, L, *); lengths: Lua array or
+-- 1-D tensor of N integers in 1..L.
+function M.pack_padded_sequence(...)
+  local F = "pack_padded_sequence"
+  local a = parse(F, { "input", "lengths", "batch_first", "enforce_sorted" }, 3, ...)
+  local batch_first = check_bool(F, a, "batch_first", false)
+  local enforce_sorted = check_bool(F, a, "enforce_sorted", true)
+  return pack(F, a.input, a.lengths, batch_first, enforce_sorted)
+end
+
+-- ---- padding --------------------------------------------------------------
+
+local function check_number(fname, name, v, default)
+  if v == nil then return default end
+  if type(v) ~= "number" then
+    error(string.format("%s: %s must be a number, got %s", fname, name, describe(v)), 3)
+  end
+  return v
+end
+
+-- pad_packed_sequence(sequence [, batch_first [, padding_value [, total_length]]])
+-- -> padded (T, N, *) or (N, T, *), lengths (int64, original batch order).
+function M.pad_packed_sequence(...)
+  local F = "pad_packed_sequence"
+  local a = parse(F, { "sequence", "batch_first", "padding_value", "total_length" }, 2, ...)
+  local seq = a.sequence
+  if not M.is_packed(seq) then
+    error(string.format("%s: sequence must be a PackedSequence, got %s", F, describe(seq)), 2)
+  end
+  local batch_first = check_bool(F, a, "batch_first", false)
+  local padding_value = check_number(F, "padding_value", a.padding_value, 0)
+  local total_length = a.total_length
+  local bs = seq.batch_sizes:tolist()
+  local L = #bs
+  if total_length ~= nil then
+    if math.type(total_length) ~= "integer" then
+      error(string.format("%s: total_length must be an integer, got %s", F,
+        type(total_length) == "number" and tostring(total_length) or describe(total_length)), 2)
+    end
+    if total_length < L then
+      error(string.format("%s: total_length must be at least the length of the longest sequence %d, got %d",
+        F, L, total_length), 2)
+    end
+  else
+    total_length = L
+  end
+  local N = bs[1] or 0
+  local padded = pad_sorted(seq.data, bs, N, total_length, padding_value)
+  -- Lengths of the sorted batch: sequence j runs while batch_sizes[t] >= j.
+  local sorted_lengths, n = {}, L
+  for j = 1, N do
+    while n > 0 and bs[n] < j do n = n - 1 end
+    sorted_lengths[j] = n
+  end
+  local lengths = sorted_lengths
+  if seq.unsorted_indices ~= nil then
+    local unsorted = seq.unsorted_indices:tolist()
+    padded = reorder_batch(padded, unsorted)
+    lengths = {}
+    for i, v in ipairs(unsorted) do lengths[i] = sorted_lengths[v] end
+  end
+  if batch_first then padded = padded:transpose(1, 2) end
+  return padded, long_tensor(lengths)
+end
+
+-- Checks a Lua array of tensors of shape (L_i, *) with the same trailing dims
+-- and dtype; returns the array.
+local function check_sequences(F, seqs)
+  if type(seqs) ~= "table" or getmetatable(seqs) ~= nil then
+    error(string.format("%s: sequences must be a Lua array of tensors, got %s", F, describe(seqs)), 3)
+  end
+  if #seqs == 0 then
+    error(string.format("%s: sequences must be a non-empty array of tensors, got an empty one", F), 3)
+  end
+  local first
+  for i = 1, #seqs do
+    local s = seqs[i]
+    if not lucid.is_tensor(s) then
+      error(string.format("%s: sequences[%d] must be a tensor, got %s", F, i, describe(s)), 3)
+    end
+    if s:dim() < 1 then
+      error(string.format("%s: sequences[%d] must have at least 1 dimension (L, *), got a 0-D tensor", F, i), 3)
+    end
+    if first == nil then
+      first = s
+    else
+      local same = s:dim() == first:dim()
+      for d = 2, first:dim() do same = same and s:size(d) == first:size(d) end
+      if not same then
+        local trail = function(t)
+          local p = {}
+          for d = 2, t:dim() do p[#p + 1] = tostring(t:size(d)) end
+          return "(" .. table.concat(p, ", ") .. ")"
+        end
+        error(string.format("%s: sequences[%d] has trailing dims %s, expected %s as sequences[1]", F, i,
+          trail(s), trail(first)), 3)
+      end
+      if s.dtype ~= first.dtype then
+        error(string.format("%s: sequences[%d] has dtype %s, expected %s as sequences[1]", F, i,
+          tostring(s.dtype), tostring(first.dtype)), 3)
+      end
+    end
+  end
+  return seqs
+end
+
+local function pad(F, seqs, batch_first, padding_value)
+  check_sequences(F, seqs)
+  local max_len = 0
+  for _, s in ipairs(seqs) do max_len = math.max(max_len, s:size(1)) end
+  local cols = {}
+  for i, s in ipairs(seqs) do
+    local l = s:size(1)
+    if l < max_len then
+      s = lucid.cat({ s, fill(sizes_with(s, max_len - l, 2), padding_value, s.dtype) }, 1)
+    end
+    cols[i] = s
+  end
+  return lucid.stack(cols, batch_first and 1 or 2)
+end
+
+-- pad_sequence(sequences [, batch_first [, padding_value]]) -> (T, N, *) or (N, T, *)
+function M.pad_sequence(...)
+  local F = "pad_sequence"
+  local a = parse(F, { "sequences", "batch_first", "padding_value" }, 2, ...)
+  local batch_first = check_bool(F, a, "batch_first", false)
+  local padding_value = check_number(F, "padding_value", a.padding_value, 0)
+  return pad(F, a.sequences, batch_first, padding_value)
+end
+
+-- pack_sequence(sequences [, enforce_sorted]): pad_sequence then pack_padded_sequence.
+function M.pack_sequence(...)
+  local F = "pack_sequence"
+  local a = parse(F, { "sequences", "enforce_sorted" }, 2, ...)
+  local enforce_sorted = check_bool(F, a, "enforce_sorted", true)
+  local seqs = check_sequences(F, a.sequences)
+  local lengths = {}
+  for i, s in ipairs(seqs) do lengths[i] = s:size(1) end
+  return pack(F, pad(F, seqs, false, 0), lengths, false, enforce_sorted)
+end
+
+return M
