@@ -274,34 +274,38 @@ static int handle_script(lua_State *L, char **argv) {
 
 /* ------------------------------------------------------------------ paths */
 
-/* In a build tree the executable is <root>/<build>/bin/lucid; there the
- * sources in <root>/lua and the C module in <build>/lib are put first, so
- * `build/bin/lucid` runs without LUA_PATH. An installed launcher keeps the
+/* In a build tree the executable is <build>/bin/lucid, with the C module in
+ * <build>/lib and the sources' lua/ in <build>/.. (or, for a build folder
+ * elsewhere, in the source tree it was configured from); both are put first,
+ * so `build/bin/lucid` runs without LUA_PATH. An installed launcher keeps the
  * standard paths, where `make install` put the modules. */
 static void set_paths(lua_State *L) {
-  char dir[PATH_MAX], probe[PATH_MAX + 32];
+  char build[PATH_MAX], root[PATH_MAX], probe[PATH_MAX + 32];
   char *cut;
-  int i;
-  ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+  ssize_t n = readlink("/proc/self/exe", build, sizeof build - 1);
   if (n <= 0) return;
-  dir[n] = '\0';
+  build[n] = '\0';
   /* /proc/self/exe is canonical (no links, no ".."), so cutting path
-   * components is exact: twice gives <build>, three times <root>. */
-  for (i = 0; i < 3; i++) {
-    if ((cut = strrchr(dir, '/')) == NULL) return;
+   * components is exact: twice gives <build>. */
+  for (int i = 0; i < 2; i++) {
+    if ((cut = strrchr(build, '/')) == NULL) return;
     *cut = '\0';
   }
-  snprintf(probe, sizeof probe, "%s/lua/lucid/init.lua", dir);
-  if (access(probe, R_OK) != 0) return;
+  snprintf(probe, sizeof probe, "%s/lib/lucid/core.so", build);
+  if (access(probe, R_OK) != 0) return; /* installed */
+  snprintf(root, sizeof root, "%s", build);
+  if ((cut = strrchr(root, '/')) != NULL) *cut = '\0';
+  snprintf(probe, sizeof probe, "%s/lua/lucid/init.lua", root);
+#ifdef LUCID_SOURCE_DIR
+  if (access(probe, R_OK) != 0) snprintf(root, sizeof root, "%s", LUCID_SOURCE_DIR);
+#endif
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "path");
-  lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s", dir, dir,
-                  lua_tostring(L, -1));
+  lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s", root, root, lua_tostring(L, -1));
   lua_setfield(L, -3, "path");
   lua_pop(L, 1);
-  *cut = '/'; /* dir is <build> again */
   lua_getfield(L, -1, "cpath");
-  lua_pushfstring(L, "%s/lib/?.so;%s", dir, lua_tostring(L, -1));
+  lua_pushfstring(L, "%s/lib/?.so;%s", build, lua_tostring(L, -1));
   lua_setfield(L, -3, "cpath");
   lua_pop(L, 2);
 }
