@@ -1,0 +1,15 @@
+-- lucid.optim: optimizers mirroring torch.optim (PyTorch 1.13). Each one is a
+-- class called with the parameters and options:
+--
+--   local opt = lucid.optim.SGD(model:parameters(), {lr = 0.1, momentum = 0.9})
+--   opt:zero_grad(); loss:backward(); opt:step()
+--
+-- The updates run in C (core/optim.c), in place and without autograd.
+local M = {}
+
+M.Optimizer = require("lucid.optim.Optimizer")
+M.SGD = require("lucid.optim.SGD")
+M.Adam = require("lucid.optim.Adam")
+M.AdamW = require("lucid.optim.AdamW")
+
+return M
