@@ -1,0 +1,153 @@
+/* index.c: index_select, the gather behind nn.Embedding and the packed
+ * sequence helpers. Its backward is a scatter-add (index_add) into zeros,
+ * so rows picked more than once receive the sum of their gradients. */
+#include <string.h>
+
+#include "lc_internal.h"
+
+/* Views a contiguous tensor as (outer, size of dim, inner). */
+static void split_dims(const int64_t *sizes, int ndim, int dim, int64_t *outer, int64_t *inner) {
+  *outer = 1;
+  *inner = 1;
+  for (int d = 0; d < dim; d++) *outer *= sizes[d];
+  for (int d = dim + 1; d < ndim; d++) *inner *= sizes[d];
+}
+
+/* grad_x[o, index[j], :] += grad_out[o, j, :], except for rows equal to
+ * the skipped one (an embedding's padding_idx, which never learns). The
+ * input's shape lives in node->ints: [dim, ndim, sizes..., skip]; the index
+ * is saved tensor 0. */
+static int index_select_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
+  if (!lc_node_needs_grad(node, 0)) return 0;
+  lc_tensor *index = lc_node_saved(node, 0); /* borrowed */
+  if (!index) return -1;
+  int dim = (int)node->ints[0], ndim = (int)node->ints[1];
+  const int64_t *sizes = &node->ints[2], skip = node->ints[2 + LC_MAX_DIMS];
+  lc_tensor *g = lc_contiguous(grad_out[0]);
+  lc_tensor *gx = g ? lc_zeros(g->dtype, ndim, sizes) : NULL;
+  if (!gx) {
+    lc_release(g);
+    return -1;
+  }
+  int64_t outer, inner, n = lc_numel(index), size = sizes[dim];
+  split_dims(sizes, ndim, dim, &outer, &inner);
+  const int64_t *idx = lc_data(index);
+  LC_DISPATCH(g->dtype, T, {
+    const T *src = lc_data(g);
+    T *dst = lc_data(gx);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t j = 0; j < n; j++) {
+        if (idx[j] == skip) continue;
+        const T *s = src + (o * n + j) * inner;
+        T *d = dst + (o * size + idx[j]) * inner;
+        for (int64_t k = 0; k < inner; k++) d[k] += s[k];
+      }
+  });
+  lc_release(g);
+  grad_in[0] = gx;
+  return 0;
+}
+
+static lc_tensor *index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t skip) {
+  char buf[128];
+  if (!x || !index) {
+    lc_set_error("index_select: input and index must not be NULL");
+    return NULL;
+  }
+  if (x->ndim == 0) {
+    lc_set_error("index_select: input must have at least 1 dimension, got a 0-dim tensor");
+    return NULL;
+  }
+  if (index->dtype != LC_INT64) {
+    lc_set_error("index_select: index must be an int64 tensor, got %s", lc_dtype_name(index->dtype));
+    return NULL;
+  }
+  if (index->ndim > 1) {
+    lc_set_error("index_select: index must be 0- or 1-dimensional, got shape %s",
+                 lc_shape_str(buf, index->ndim, index->sizes));
+    return NULL;
+  }
+  int d = lc_check_dim("index_select", x, dim, false);
+  if (d < 0) return NULL;
+  lc_tensor *idx = lc_contiguous(index);
+  if (!idx) return NULL;
+  int64_t n = lc_numel(idx), size = x->sizes[d];
+  const int64_t *ip = lc_data(idx);
+  for (int64_t j = 0; j < n; j++) {
+    if (ip[j] < 0 || ip[j] >= size) {
+      lc_set_error("index_select: index %lld is out of range for dim %d of size %lld",
+                   (long long)ip[j], d, (long long)size);
+      lc_release(idx);
+      return NULL;
+    }
+  }
+  lc_tensor *xc = lc_contiguous(x);
+  int64_t sizes[LC_MAX_DIMS];
+  memcpy(sizes, x->sizes, x->ndim * sizeof *sizes);
+  sizes[d] = n;
+  lc_tensor *out = xc ? lc_empty(x->dtype, x->ndim, sizes) : NULL;
+  if (!out) {
+    lc_release(xc);
+    lc_release(idx);
+    return NULL;
+  }
+  int64_t outer, inner;
+  split_dims(x->sizes, x->ndim, d, &outer, &inner);
+  size_t row = inner * lc_dtype_size(x->dtype);
+  const char *src = lc_data(xc);
+  char *dst = lc_data(out);
+  if (row > 0)
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t j = 0; j < n; j++)
+        memcpy(dst + (o * n + j) * row, src + (o * size + ip[j]) * row, row);
+  lc_release(xc);
+  if (lc_should_record(1, (const lc_tensor *const *)&x)) {
+    lc_node *node = lc_record("IndexSelectBackward", index_select_backward, out, 1,
+                              (const lc_tensor *const *)&x);
+    if (!node || lc_node_save(node, idx)) {
+      lc_release(idx);
+      lc_release(out);
+      return NULL;
+    }
+    node->ints[0] = d;
+    node->ints[1] = x->ndim;
+    memcpy(&node->ints[2], x->sizes, x->ndim * sizeof x->sizes[0]);
+    node->ints[2 + LC_MAX_DIMS] = skip;
+  }
+  lc_release(idx);
+  return out;
+}
+
+lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index) {
+  return index_select(x, dim, index, -1);
+}
+
+lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx) {
+  char buf[128];
+  if (!weight || !indices) {
+    lc_set_error("embedding: weight and indices must not be NULL");
+    return NULL;
+  }
+  if (weight->ndim != 2) {
+    lc_set_error("embedding: weight must be 2-dimensional, got shape %s",
+                 lc_shape_str(buf, weight->ndim, weight->sizes));
+    return NULL;
+  }
+  if (indices->ndim >= LC_MAX_DIMS) {
+    lc_set_error("embedding: indices have %d dims, at most %d are supported", indices->ndim,
+                 LC_MAX_DIMS - 1);
+    return NULL;
+  }
+  int64_t flat_size = -1;
+  lc_tensor *flat = indices->ndim == 1 ? lc_retain((lc_tensor *)indices)
+                                      : lc_reshape(indices, 1, &flat_size);
+  lc_tensor *rows = flat ? index_select(weight, 0, flat, padding_idx) : NULL;
+  lc_release(flat);
+  if (!rows) return NULL;
+  int64_t sizes[LC_MAX_DIMS];
+  memcpy(sizes, indices->sizes, indices->ndim * sizeof *sizes);
+  sizes[indices->ndim] = weight->sizes[1];
+  lc_tensor *out = lc_view(rows, indices->ndim + 1, sizes);
+  lc_release(rows);
+  return out;
+}

@@ -1,0 +1,234 @@
+/* loss.c: cross entropy and negative log likelihood, fused. One pass computes
+ * a stable log-softmax (max + log-sum-exp) and the loss; one autograd node
+ * with a hand-written backward (softmax - one-hot, scaled) replaces the
+ * dozen nodes the composed version would record.
+ *
+ * Layout: input (N, C, d1..dk) is read as (outer = N, C, inner = d1*..*dk),
+ * (C) as (1, C, 1); the target has the input's shape without the class dim.
+ * Each (n, k) position is one sample. With label smoothing eps the sample's
+ * loss is (1 - eps) w[t] (-logp_t) + eps/C sum_c w[c] (-logp_c), as in
+ * PyTorch; 'mean' divides the sum by the total weight w[t] of the samples
+ * not ignored (so by their count without weights). */
+#include <math.h>
+#include <string.h>
+
+#include "lc_internal.h"
+
+typedef struct {
+  int64_t outer, classes, inner;
+} loss_dims;
+
+/* Checks shapes and dtypes; fills dims and the output (reduction 'none')
+ * shape. Returns the output ndim or -1. */
+static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *target,
+                      const lc_tensor *weight, loss_dims *dm, int64_t *out_sizes) {
+  char a[128], b[128], c[128];
+  if (!input || !target) {
+    lc_set_error("%s: input and target must not be NULL", op);
+    return -1;
+  }
+  if (!lc_dtype_is_float(input->dtype)) {
+    lc_set_error("%s: input must be float32 or float64, got %s", op, lc_dtype_name(input->dtype));
+    return -1;
+  }
+  if (target->dtype != LC_INT64) {
+    lc_set_error("%s: target must be an int64 tensor of class indices, got %s", op,
+                 lc_dtype_name(target->dtype));
+    return -1;
+  }
+  if (input->ndim == 0) {
+    lc_set_error("%s: input must have a class dimension, got a 0-dim tensor", op);
+    return -1;
+  }
+  int cdim = input->ndim == 1 ? 0 : 1, ndim = 0;
+  int64_t expect[LC_MAX_DIMS];
+  dm->outer = cdim ? input->sizes[0] : 1;
+  dm->classes = input->sizes[cdim];
+  dm->inner = 1;
+  for (int d = 0; d < input->ndim; d++) {
+    if (d == cdim) continue;
+    expect[ndim++] = input->sizes[d];
+    if (d > cdim) dm->inner *= input->sizes[d];
+  }
+  bool ok = target->ndim == ndim;
+  for (int d = 0; ok && d < ndim; d++) ok = target->sizes[d] == expect[d];
+  if (!ok) {
+    lc_set_error("%s: target has shape %s, expected %s for input %s", op,
+                 lc_shape_str(a, target->ndim, target->sizes), lc_shape_str(b, ndim, expect),
+                 lc_shape_str(c, input->ndim, input->sizes));
+    return -1;
+  }
+  if (weight && (weight->ndim != 1 || weight->sizes[0] != dm->classes)) {
+    lc_set_error("%s: weight has shape %s, expected (%lld) for %lld classes", op,
+                 lc_shape_str(a, weight->ndim, weight->sizes), (long long)dm->classes,
+                 (long long)dm->classes);
+    return -1;
+  }
+  if (weight && !lc_dtype_is_float(weight->dtype)) {
+    lc_set_error("%s: weight must be float32 or float64, got %s", op, lc_dtype_name(weight->dtype));
+    return -1;
+  }
+  memcpy(out_sizes, expect, ndim * sizeof *expect);
+  return ndim;
+}
+
+/* Saved: 0 input (contiguous), 1 target (contiguous), 2 weight (float64, or
+ * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner.
+ * scalar: label smoothing, the 'mean' denominator. */
+static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
+  if (!lc_node_needs_grad(node, 0)) return 0;
+  lc_tensor *x = lc_node_saved(node, 0), *tg = lc_node_saved(node, 1);
+  lc_tensor *wt = node->n_saved > 2 ? lc_node_saved(node, 2) : NULL;
+  if (!x || !tg || (node->n_saved > 2 && !wt)) return -1;
+  lc_reduction red = (lc_reduction)node->ints[0];
+  int64_t ignore = node->ints[1], outer = node->ints[3], C = node->ints[4], inner = node->ints[5];
+  bool log_probs = node->ints[2] != 0;
+  double eps = node->scalar[0], denom = node->scalar[1];
+  lc_tensor *g = lc_contiguous(grad_out[0]);
+  lc_tensor *gx = g ? lc_zeros(x->dtype, x->ndim, x->sizes) : NULL;
+  if (!gx) {
+    lc_release(g);
+    return -1;
+  }
+  const int64_t *t = lc_data(tg);
+  const double *w = wt ? lc_data(wt) : NULL;
+  double wsum = 0;
+  for (int64_t c = 0; c < C; c++) wsum += w ? w[c] : 1;
+  double gs = red == LC_REDUCTION_NONE ? 0 : lc_get(g, 0);
+  if (red == LC_REDUCTION_MEAN) gs /= denom;
+  LC_DISPATCH(x->dtype, T, {
+    const T *xp = lc_data(x);
+    T *gp = lc_data(gx);
+    const T *go = red == LC_REDUCTION_NONE ? lc_data(g) : NULL;
+    for (int64_t n = 0; n < outer; n++)
+      for (int64_t k = 0; k < inner; k++) {
+        int64_t s = n * inner + k, ti = t[s];
+        if (ti == ignore) continue;
+        double scale = go ? (double)go[s] : gs;
+        const T *xr = xp + n * C * inner + k;
+        T *gr = gp + n * C * inner + k;
+        double wt_t = w ? w[ti] : 1;
+        if (log_probs) {
+          /* d/dlogp_j = -(1 - eps) w[t] [j = t] - eps/C w[j] */
+          for (int64_t c = 0; c < C; c++)
+            gr[c * inner] = (T)(-scale * (eps / C) * (w ? w[c] : 1));
+          gr[ti * inner] += (T)(-scale * (1 - eps) * wt_t);
+        } else {
+          /* d/dx_j = (1 - eps) w[t] (p_j - [j = t]) + eps/C (W p_j - w[j]) */
+          double mx = -INFINITY, sum = 0;
+          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
+          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
+          double coef = (1 - eps) * wt_t + eps / C * wsum;
+          for (int64_t c = 0; c < C; c++) {
+            double p = exp((double)xr[c * inner] - mx) / sum;
+            gr[c * inner] = (T)(scale * (coef * p - eps / C * (w ? w[c] : 1)));
+          }
+          gr[ti * inner] -= (T)(scale * (1 - eps) * wt_t);
+        }
+      }
+  });
+  lc_release(g);
+  grad_in[0] = gx;
+  return 0;
+}
+
+static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_tensor *target,
+                             const lc_tensor *weight, int64_t ignore_index,
+                             lc_reduction reduction, double eps, bool log_probs) {
+  loss_dims dm;
+  int64_t osizes[LC_MAX_DIMS];
+  int ondim = loss_check(op, input, target, weight, &dm, osizes);
+  if (ondim < 0) return NULL;
+  if (!(eps >= 0 && eps <= 1)) {
+    lc_set_error("%s: label_smoothing must be in [0, 1], got %g", op, eps);
+    return NULL;
+  }
+  if (reduction != LC_REDUCTION_NONE && reduction != LC_REDUCTION_MEAN &&
+      reduction != LC_REDUCTION_SUM) {
+    lc_set_error("%s: unknown reduction %d", op, (int)reduction);
+    return NULL;
+  }
+  lc_tensor *x = lc_contiguous(input), *tg = x ? lc_contiguous(target) : NULL;
+  lc_tensor *wt = tg && weight ? lc_to(weight, LC_FLOAT64) : NULL;
+  lc_tensor *wc = wt ? lc_contiguous(wt) : NULL;
+  lc_release(wt);
+  lc_tensor *per = tg && (!weight || wc) ? lc_empty(LC_FLOAT64, ondim, osizes) : NULL;
+  lc_tensor *out = NULL;
+  if (!per) goto done;
+  const int64_t *t = lc_data(tg);
+  const double *w = wc ? lc_data(wc) : NULL;
+  double *lp = lc_data(per), total = 0, denom = 0;
+  int64_t C = dm.classes, inner = dm.inner, samples = dm.outer * dm.inner;
+  for (int64_t s = 0; s < samples; s++) {
+    if (t[s] != ignore_index && (t[s] < 0 || t[s] >= C)) {
+      lc_set_error("%s: target %lld is out of range for %lld classes", op, (long long)t[s],
+                   (long long)C);
+      goto done;
+    }
+  }
+  LC_DISPATCH(x->dtype, T, {
+    const T *xp = lc_data(x);
+    for (int64_t n = 0; n < dm.outer; n++)
+      for (int64_t k = 0; k < inner; k++) {
+        int64_t s = n * inner + k, ti = t[s];
+        if (ti == ignore_index) {
+          lp[s] = 0;
+          continue;
+        }
+        const T *xr = xp + n * C * inner + k;
+        double lse = 0; /* log-sum-exp, or 0 when the input already is log-probabilities */
+        if (!log_probs) {
+          double mx = -INFINITY, sum = 0;
+          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
+          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
+          lse = mx + log(sum);
+        }
+        double wt_t = w ? w[ti] : 1, l = (1 - eps) * wt_t * (lse - (double)xr[ti * inner]);
+        if (eps > 0) {
+          double sm = 0;
+          for (int64_t c = 0; c < C; c++) sm += (w ? w[c] : 1) * (lse - (double)xr[c * inner]);
+          l += eps / C * sm;
+        }
+        lp[s] = l;
+        total += l;
+        denom += wt_t;
+      }
+  });
+  if (reduction == LC_REDUCTION_NONE) out = lc_to(per, input->dtype);
+  else out = lc_scalar(input->dtype, reduction == LC_REDUCTION_SUM ? total : total / denom);
+  if (out && lc_should_record(1, &input)) {
+    lc_node *node = lc_record(log_probs ? "NllLossBackward" : "CrossEntropyLossBackward",
+                              loss_backward, out, 1, &input);
+    if (!node || lc_node_save(node, x) || lc_node_save(node, tg) || (wc && lc_node_save(node, wc))) {
+      lc_release(out);
+      out = NULL;
+      goto done;
+    }
+    node->ints[0] = reduction;
+    node->ints[1] = ignore_index;
+    node->ints[2] = log_probs;
+    node->ints[3] = dm.outer;
+    node->ints[4] = dm.classes;
+    node->ints[5] = dm.inner;
+    node->scalar[0] = eps;
+    node->scalar[1] = denom;
+  }
+done:
+  lc_release(per);
+  lc_release(wc);
+  lc_release(tg);
+  lc_release(x);
+  return out;
+}
+
+lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
+                            const lc_tensor *weight, int64_t ignore_index,
+                            lc_reduction reduction, double label_smoothing) {
+  return class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
+                    label_smoothing, false);
+}
+
+lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
+                       int64_t ignore_index, lc_reduction reduction) {
+  return class_loss("nll_loss", input, target, weight, ignore_index, reduction, 0, true);
+}

@@ -1,0 +1,31 @@
+-- nn.ModuleList({m1, m2, ...}): holds modules so that their parameters are
+-- registered; it has no forward. Children are named "0", "1", ... (PyTorch's
+-- state_dict keys); in Lua it is a 1-based list: ml[1], #ml, ipairs(ml),
+-- ml:append(m), ml:extend({...}).
+local Module = require("nn.Module")
+local Sequential = require("nn.Sequential")
+
+local ModuleList = Module:extend("ModuleList", {})
+Sequential._list_constructor(ModuleList, true)
+
+ModuleList.add_module = Sequential.add_module
+ModuleList.append = Sequential.append
+
+function ModuleList:extend(list)
+  if type(list) ~= "table" or Sequential._is_module(list) then
+    error("ModuleList: extend: expected a table (list) of modules, got " .. type(list), 2)
+  end
+  for i, m in ipairs(list) do
+    if not Sequential._is_module(m) then
+      error(string.format("ModuleList: extend: element %d must be a module, got %s", i, type(m)), 2)
+    end
+    self:append(m)
+  end
+  return self
+end
+
+function ModuleList:forward()
+  error("ModuleList: has no forward; call its modules", 2)
+end
+
+return ModuleList

@@ -1,0 +1,14 @@
+-- nn.ReLU: the elementwise relu, as a module.
+local lucid = require("lucid")
+local Module = require("nn.Module")
+
+local ReLU = Module:extend("ReLU", { { "inplace", "boolean", default = false } })
+
+function ReLU:forward(x)
+  if not lucid.is_tensor(x) then
+    error(string.format("ReLU: input must be a tensor, got %s", type(x)), 2)
+  end
+  return x:relu()
+end
+
+return ReLU

@@ -1,0 +1,155 @@
+-- Loss modules against PyTorch (tests/fixtures/nn.lua): every reduction,
+-- ignore_index, class weights, label smoothing, (C), (N, C) and (N, C, d1, d2)
+-- input, value and input gradient; plus construction and error messages.
+local lucid = require("lucid")
+local nn = require("nn")
+local H = require("helpers")
+
+local cases = H.load_fixture("nn")
+
+local function fx(spec, grad) return H.tensor_from_fixture(spec, { requires_grad = grad }) end
+local function long(t) return lucid.tensor(t, { dtype = lucid.int64 }) end
+
+local function err(f, ...)
+  local ok, msg = pcall(f, ...)
+  assert.is_false(ok)
+  return tostring(msg)
+end
+
+-- fixture case -> loss module, forward inputs, tensors whose grads are checked
+local builders = {
+  mse_loss = function(c)
+    local x, t = fx(c.inputs[1], true), fx(c.inputs[2], true)
+    return nn.MSELoss({ reduction = c.opts.reduction }), { x, t }, { x, t }
+  end,
+  cross_entropy = function(c)
+    local ii = c.opts.ignore_index
+    local x = fx(c.inputs[1], true)
+    local m = nn.CrossEntropyLoss(c.inputs[3] and fx(c.inputs[3]), {
+      reduction = c.opts.reduction, ignore_index = ii and (ii >= 0 and ii + 1 or ii),
+      label_smoothing = c.opts.label_smoothing })
+    if c.inputs[2].dtype ~= "int64" then -- class probabilities
+      local p = fx(c.inputs[2], true)
+      return m, { x, p }, { x, p }
+    end
+    return m, { x, fx(H.shifted(c.inputs[2], 1)) }, { x }
+  end,
+  nll_loss = function(c)
+    local ii = c.opts.ignore_index
+    local x = fx(c.inputs[1], true)
+    local m = nn.NLLLoss{ weight = c.inputs[3] and fx(c.inputs[3]), reduction = c.opts.reduction,
+      ignore_index = ii and (ii >= 0 and ii + 1 or ii) }
+    return m, { x, fx(H.shifted(c.inputs[2], 1)) }, { x }
+  end,
+  binary_cross_entropy_with_logits = function(c)
+    local x, y = fx(c.inputs[1], true), fx(c.inputs[2], true)
+    local m = nn.BCEWithLogitsLoss(c.inputs[3] and fx(c.inputs[3]), {
+      reduction = c.opts.reduction, pos_weight = c.inputs[4] and fx(c.inputs[4]) })
+    return m, { x, y }, { x, y }
+  end,
+}
+
+describe("loss modules match PyTorch", function()
+  for _, c in ipairs(cases) do
+    local b = builders[c.name]
+    if c.kind == "functional" and b then
+      it(string.format("%s (%s): value and gradients", c.label, c.dtype), function()
+        local m, ins, grads = b(c)
+        local y = m(table.unpack(ins))
+        H.assert_close(y, c.out, nil, nil, c.label .. " value")
+        y:backward(fx(c.gout))
+        for i, e in ipairs(c.grads) do H.assert_close(grads[i].grad, e, nil, nil, c.label .. " grad " .. i) end
+      end)
+    end
+  end
+end)
+
+describe("nn.CrossEntropyLoss", function()
+  local x = lucid.randn(4, 5)
+
+  it("is stable for huge logits (log-sum-exp)", function()
+    local big = lucid.tensor({ { 1000, 0, -1000 }, { -1e4, 1e4, 0 } }, { dtype = lucid.float64 })
+    local l = nn.CrossEntropyLoss({ reduction = "none" })(big, long({ 1, 3 }))
+    H.assert_close(l, lucid.tensor({ 0, 1e4 }, { dtype = lucid.float64 }))
+    local f32 = nn.CrossEntropyLoss()(big:float(), long({ 1, 2 }))
+    assert.are.equal(0, f32:item())
+  end)
+
+  it("returns nan for 'mean' when every target is ignored, as PyTorch", function()
+    local v = nn.CrossEntropyLoss({ ignore_index = 2 })(x, long({ 2, 2, 2, 2 })):item()
+    assert.is_true(v ~= v)
+    assert.are.equal(0, nn.CrossEntropyLoss({ ignore_index = 2, reduction = "sum" })(x, long({ 2, 2, 2, 2 })):item())
+  end)
+
+  it("registers weight as a buffer and prints its reduction", function()
+    local m = nn.CrossEntropyLoss(lucid.ones(5))
+    assert.is_not_nil(m:state_dict().weight)
+    assert.are.equal("CrossEntropyLoss(reduction=mean)", tostring(m))
+    assert.are.equal(-100, m.ignore_index)
+  end)
+
+  it("names shape, range and argument errors", function()
+    local ce = nn.CrossEntropyLoss()
+    assert.matches("CrossEntropyLoss: target has shape %(3%), expected %(4%) for input %(4, 5%)",
+      err(ce, x, long({ 1, 2, 3 })))
+    assert.matches("CrossEntropyLoss: target 7 is out of range for 5 classes", err(ce, x, long({ 1, 7, 2, 3 })))
+    assert.matches("CrossEntropyLoss: target has shape %(4%), expected %(4, 2%) for input %(4, 5, 2%)",
+      err(ce, lucid.randn(4, 5, 2), long({ 1, 2, 3, 4 })))
+    assert.matches("CrossEntropyLoss: probability target has shape %(4%), expected the input's shape %(4, 5%)",
+      err(ce, x, lucid.zeros(4)))
+    assert.matches("NLLLoss: target must be an int64 tensor", err(nn.NLLLoss(), x, lucid.zeros(4)))
+    assert.matches("CrossEntropyLoss: input must be a tensor, got nil", err(ce, nil, long({ 1 })))
+    assert.matches("CrossEntropyLoss: reduction must be 'none' or 'mean' or 'sum', got 'avg'",
+      err(nn.CrossEntropyLoss, { reduction = "avg" }))
+    assert.matches("CrossEntropyLoss: label_smoothing must be in %[0, 1%], got 1.5",
+      err(nn.CrossEntropyLoss, { label_smoothing = 1.5 }))
+    assert.matches("CrossEntropyLoss: ignore_index must be an integer", err(nn.CrossEntropyLoss, { ignore_index = 1.5 }))
+    assert.matches("CrossEntropyLoss: weight must be a tensor, got number", err(nn.CrossEntropyLoss, 3))
+    assert.matches("CrossEntropyLoss: weight has shape %(3%), expected %(5%) for 5 classes",
+      err(nn.CrossEntropyLoss(lucid.ones(3)), x, long({ 1, 2, 3, 4 })))
+    assert.matches("CrossEntropyLoss: unknown option 'smoothing'", err(nn.CrossEntropyLoss, { smoothing = 0.1 }))
+  end)
+end)
+
+describe("nn.NLLLoss", function()
+  it("equals CrossEntropyLoss on log_softmax output", function()
+    local x = lucid.randn(6, 4, { dtype = lucid.float64 })
+    local t = long({ 1, 2, 3, 4, 4, 1 })
+    H.assert_close(nn.NLLLoss()(x:log_softmax(2), t), nn.CrossEntropyLoss()(x, t))
+  end)
+
+  it("names errors with its own name", function()
+    assert.matches("NLLLoss: target 5 is out of range for 4 classes",
+      err(nn.NLLLoss(), lucid.randn(2, 4), long({ 5, 1 })))
+    assert.matches("NLLLoss: target has shape %(3%), expected %(2%) for input %(2, 4%)",
+      err(nn.NLLLoss(), lucid.randn(2, 4), long({ 1, 1, 1 })))
+  end)
+end)
+
+describe("nn.MSELoss and nn.BCEWithLogitsLoss", function()
+  it("compute their definitions", function()
+    local x, y = lucid.randn(3, 4, { dtype = lucid.float64 }), lucid.rand(3, 4, { dtype = lucid.float64 })
+    H.assert_close(nn.MSELoss()(x, y), ((x - y) ^ 2):mean())
+    H.assert_close(nn.MSELoss({ reduction = "sum" })(x, y), ((x - y) ^ 2):sum())
+    local p = x:sigmoid()
+    H.assert_close(nn.BCEWithLogitsLoss({ reduction = "none" })(x, y),
+      -(y * p:log() + (1 - y) * (1 - p):log()))
+  end)
+
+  it("BCEWithLogitsLoss stays finite for huge logits", function()
+    local x = lucid.tensor({ 1000, -1000, 50 }, { dtype = lucid.float64 })
+    local y = lucid.tensor({ 0, 1, 1 }, { dtype = lucid.float64 })
+    local l = nn.BCEWithLogitsLoss({ reduction = "none" })(x, y)
+    H.assert_close(l, lucid.tensor({ 1000, 1000, math.log(1 + math.exp(-50)) }, { dtype = lucid.float64 }))
+  end)
+
+  it("name their errors", function()
+    assert.matches("MSELoss: target has shape %(5%), which does not broadcast with input %(3, 4%)",
+      err(nn.MSELoss(), lucid.randn(3, 4), lucid.randn(5)))
+    assert.matches("MSELoss: target must be a tensor, got number", err(nn.MSELoss(), lucid.randn(3), 1))
+    assert.matches("BCEWithLogitsLoss: target has shape %(3%), expected the input's shape %(3, 4%)",
+      err(nn.BCEWithLogitsLoss(), lucid.randn(3, 4), lucid.rand(3)))
+    assert.matches("BCEWithLogitsLoss: pos_weight must be a tensor", err(nn.BCEWithLogitsLoss, { pos_weight = 2 }))
+    assert.matches("MSELoss: reduction must be 'none' or 'mean' or 'sum', got 'max'", err(nn.MSELoss, "max"))
+  end)
+end)
