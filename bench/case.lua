@@ -52,6 +52,30 @@ elseif case.kind == "elementwise" then
   run = function()
     for _ = 1, reps do op() end
   end
+elseif case.kind == "flat_memory" then
+  -- Resident size over a long training run of a small model: it must stay
+  -- flat once the first steps have warmed the caches.
+  local m = nn[case.module](case.I, case.H)
+  local head = nn.Linear(case.H, 1)
+  local params = m:parameters()
+  for _, p in ipairs(head:parameters()) do params[#params + 1] = p end
+  local opt = lucid.optim.Adam(params, { lr = 1e-3 })
+  local x, y = lucid.randn(case.L, case.N, case.I), lucid.randn(case.L, case.N, 1)
+  local early
+  local t0 = lucid.clock()
+  for step = 1, case.steps do
+    opt:zero_grad()
+    local out = m(x)
+    local loss = ((head(out) - y) ^ 2):mean()
+    loss:backward()
+    opt:step()
+    if step == case.steps // 10 then early = select(2, common.memory_kb()) end
+  end
+  local seconds = lucid.clock() - t0
+  local peak, now = common.memory_kb()
+  print(string.format("seconds=%.9g peak_kb=%d growth=%.2f", seconds / case.steps, peak,
+    100 * (now - early) / early))
+  os.exit(0)
 else
   error("bench: unknown kind " .. case.kind)
 end

@@ -22,7 +22,7 @@ local function capture(cmd)
   local ok = p:close()
   local s, kb = out:match("seconds=(%S+) peak_kb=(%d+)")
   if not ok or not s then error("bench: failed: " .. cmd .. "\n" .. out) end
-  return tonumber(s), tonumber(kb)
+  return tonumber(s), tonumber(kb), tonumber(out:match("growth=(%S+)"))
 end
 
 -- The machine's float32 GEMM rate, the yardstick for the recurrent cases.
@@ -54,14 +54,19 @@ local header = string.format("%-14s %12s %12s %8s %7s %10s %10s", "case", "torch
   "speedup", "sgemm%", "torch MB", "lucid MB")
 print(header)
 print(string.rep("-", #header))
+local growth_notes = {}
 for _, c in ipairs(common.read_cases(case_file)) do
-  local ls, lkb = capture(string.format("build/bin/lucid bench/case.lua %s %s", case_file, c.name))
-  local ts, tkb, tth
+  local ls, lkb, lgrowth = capture(string.format("build/bin/lucid bench/case.lua %s %s", case_file, c.name))
+  local ts, tkb, tth, tgrowth
   if with_torch then
     for _, threads in ipairs({ 1, 2 }) do
-      local s, kb = capture(string.format("%s bench/torch_case.py %s %s %d", PY, case_file, c.name, threads))
-      if not ts or s < ts then ts, tkb, tth = s, kb, threads end
+      local s, kb, g = capture(string.format("%s bench/torch_case.py %s %s %d", PY, case_file, c.name, threads))
+      if not ts or s < ts then ts, tkb, tth, tgrowth = s, kb, threads, g end
     end
+  end
+  if lgrowth then
+    growth_notes[#growth_notes + 1] = string.format("%s: resident size grew %.2f%% from step %d to %d (PyTorch: %s)",
+      c.name, lgrowth, c.steps // 10, c.steps, tgrowth and string.format("%.2f%%", tgrowth) or "-")
   end
   local share = c.gemm and string.format("%6.0f%%", 100 * common.gemm_flops(c) / ls / rate) or "      -"
   print(string.format("%-14s %12s %12.6f %8s %s %10s %10.1f", c.name,
@@ -73,5 +78,6 @@ local ls, ts = startup()
 print(string.format("%-14s %12s %12.6f %8s", "startup", ts and string.format("%.6f", ts) or "-", ls,
   ts and string.format("%.1fx", ts / ls) or "-"))
 print()
+for _, note in ipairs(growth_notes) do print(note) end
 print("speedup = PyTorch seconds / lucid seconds (PyTorch at its better thread setting, in brackets);")
 print("sgemm% = GEMM FLOPs of a training step / lucid seconds / the sgemm rate above.")

@@ -40,6 +40,13 @@ def peak_kb():
     return 0
 
 
+def rss_kb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def main():
     case = read_cases(sys.argv[1])[sys.argv[2]]
     torch.set_num_threads(int(sys.argv[3]))
@@ -71,6 +78,24 @@ def main():
                 h = cell(xs[t], h)
                 total = h.sum() if total is None else total + h.sum()
             total.backward()
+    elif kind == "flat_memory":
+        m = getattr(torch.nn, case["module"])(case["I"], case["H"])
+        head = torch.nn.Linear(case["H"], 1)
+        opt = torch.optim.Adam(list(m.parameters()) + list(head.parameters()), lr=1e-3)
+        x, y = torch.randn(case["L"], case["N"], case["I"]), torch.randn(case["L"], case["N"], 1)
+        early = None
+        t0 = time.perf_counter()
+        for step in range(1, case["steps"] + 1):
+            opt.zero_grad()
+            out, _ = m(x)
+            loss = ((head(out) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            if step == case["steps"] // 10:
+                early = rss_kb()
+        seconds = (time.perf_counter() - t0) / case["steps"]
+        print("seconds=%.9g peak_kb=%d growth=%.2f" % (seconds, peak_kb(), 100 * (rss_kb() - early) / early))
+        return
     else:
         n = case["n"]
 

@@ -1,13 +1,17 @@
 /* pool.c: a caching allocator for tensor structs and buffers.
  *
  * A training loop makes and drops the same tensors every step, and a Lua loop
- * over tiny tensors spends most of its time in malloc/free (and, for buffers
+ * over small tensors spends most of its time in malloc/free (and, for buffers
  * of a few hundred KB, in the page faults of fresh mmaps). Freed blocks are
- * kept here and handed out again for the same rounded size:
+ * kept here by size class and handed out again:
  *
- *   small blocks (<= SMALL_MAX bytes): one free list per 64-byte class;
- *   large blocks: up to LARGE_SLOTS cached, matched by exact rounded size,
- *   holding at most LARGE_BYTES in all, the oldest given back first.
+ *   up to 1 KB:      classes 64 bytes apart;
+ *   1 KB to 64 MB:   four classes per power of two (at most 25% slack);
+ *   larger:          not cached.
+ *
+ * A small class keeps at most SMALL_KEEP bytes (a GC sweep frees thousands
+ * of tensor structs at once); all classes together keep at most CACHE_BYTES,
+ * so the cache never holds more than a bounded amount of idle memory.
  *
  * Every block is 64-byte aligned (SIMD loads, BLAS panels on cache lines).
  * Each thread has its own cache, so no locks: a block freed on another
@@ -15,16 +19,16 @@
  * thread's cache is given back when the thread ends. */
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "lc_internal.h"
 
 #define ALIGN 64
 #define SMALL_MAX 1024
 #define SMALL_CLASSES (SMALL_MAX / ALIGN)
-#define SMALL_KEEP_BYTES ((size_t)1 << 20) /* per small class: a GC sweep frees thousands */
-#define LARGE_SLOTS 32
-#define LARGE_BYTES ((size_t)64 << 20)
+#define LARGE_MAX ((size_t)64 << 20)
+#define CLASSES (SMALL_CLASSES + 4 * 16) /* 1 KB .. 64 MB: 16 powers of two */
+#define SMALL_KEEP ((size_t)1 << 20)
+#define CACHE_BYTES ((size_t)128 << 20)
 
 typedef struct free_block {
   struct free_block *next;
@@ -32,32 +36,45 @@ typedef struct free_block {
 
 typedef struct {
   bool registered; /* with the thread-exit destructor */
-  free_block *small[SMALL_CLASSES];
-  int small_count[SMALL_CLASSES];
-  struct {
-    void *p;
-    size_t size;
-  } large[LARGE_SLOTS];
-  int large_count;
-  size_t large_bytes;
+  free_block *list[CLASSES];
+  size_t bytes[CLASSES];
+  size_t total;
 } cache;
 
 static _Thread_local cache pool;
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 
+/* The class of an n-byte request (n > 0) and the block size it gets; -1 for
+ * requests too large to cache. */
+static int class_of(size_t n, size_t *size) {
+  if (n <= SMALL_MAX) {
+    int c = (int)((n + ALIGN - 1) / ALIGN) - 1;
+    *size = (size_t)(c + 1) * ALIGN;
+    return c;
+  }
+  if (n > LARGE_MAX) {
+    *size = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    return -1;
+  }
+  size_t s = n - 1;
+  int b = 63 - __builtin_clzll(s); /* s in [2^b, 2^(b+1)), b >= 10 */
+  size_t quarter = (size_t)1 << (b - 2);
+  int j = (int)((s - ((size_t)1 << b)) / quarter);
+  *size = ((size_t)1 << b) + (size_t)(j + 1) * quarter;
+  return SMALL_CLASSES + 4 * (b - 10) + j;
+}
+
 static void trim(cache *c) {
-  for (int k = 0; k < SMALL_CLASSES; k++) {
-    while (c->small[k]) {
-      free_block *b = c->small[k];
-      c->small[k] = b->next;
+  for (int k = 0; k < CLASSES; k++) {
+    while (c->list[k]) {
+      free_block *b = c->list[k];
+      c->list[k] = b->next;
       free(b);
     }
-    c->small_count[k] = 0;
+    c->bytes[k] = 0;
   }
-  for (int i = 0; i < c->large_count; i++) free(c->large[i].p);
-  c->large_count = 0;
-  c->large_bytes = 0;
+  c->total = 0;
 }
 
 static void thread_exit(void *c) { trim(c); }
@@ -79,63 +96,34 @@ static bool ready(void) {
   return pool.registered;
 }
 
-static size_t rounded(size_t n) { return n ? (n + ALIGN - 1) & ~(size_t)(ALIGN - 1) : ALIGN; }
-
 void *lc_pool_alloc(size_t n) {
-  size_t size = rounded(n);
-  void *p = NULL;
-  if (size <= SMALL_MAX) {
-    int c = (int)(size / ALIGN) - 1;
-    free_block *b = pool.small[c];
-    if (b) {
-      pool.small[c] = b->next;
-      pool.small_count[c]--;
-      p = b;
-    }
-  } else {
-    for (int i = pool.large_count - 1; i >= 0; i--) {
-      if (pool.large[i].size != size) continue;
-      p = pool.large[i].p;
-      pool.large_bytes -= size;
-      memmove(&pool.large[i], &pool.large[i + 1], (size_t)(pool.large_count - i - 1) * sizeof pool.large[0]);
-      pool.large_count--;
-      break;
-    }
+  size_t size;
+  int c = class_of(n ? n : 1, &size);
+  if (c >= 0 && pool.list[c]) {
+    free_block *b = pool.list[c];
+    pool.list[c] = b->next;
+    pool.bytes[c] -= size;
+    pool.total -= size;
+    return b;
   }
-  return p ? p : aligned_alloc(ALIGN, size);
+  return aligned_alloc(ALIGN, size);
 }
 
 void lc_pool_free(void *p, size_t n) {
   if (!p) return;
-  size_t size = rounded(n);
-  if (!ready()) {
+  size_t size;
+  int c = class_of(n ? n : 1, &size);
+  bool keep = c >= 0 && pool.total + size <= CACHE_BYTES &&
+              (c >= SMALL_CLASSES || pool.bytes[c] + size <= SMALL_KEEP) && ready();
+  if (!keep) {
     free(p);
     return;
   }
-  if (size <= SMALL_MAX) {
-    int c = (int)(size / ALIGN) - 1;
-    if ((size_t)pool.small_count[c] * size < SMALL_KEEP_BYTES) {
-      free_block *b = p;
-      b->next = pool.small[c];
-      pool.small[c] = b;
-      pool.small_count[c]++;
-      p = NULL;
-    }
-  } else if (size <= LARGE_BYTES) {
-    /* make room: the oldest cached blocks go back to the system */
-    while (pool.large_count == LARGE_SLOTS || pool.large_bytes + size > LARGE_BYTES) {
-      free(pool.large[0].p);
-      pool.large_bytes -= pool.large[0].size;
-      memmove(&pool.large[0], &pool.large[1], (size_t)(pool.large_count - 1) * sizeof pool.large[0]);
-      pool.large_count--;
-    }
-    pool.large[pool.large_count].p = p;
-    pool.large[pool.large_count].size = size;
-    pool.large_count++;
-    pool.large_bytes += size;
-    p = NULL;
-  }
-  free(p);
+  free_block *b = p;
+  b->next = pool.list[c];
+  pool.list[c] = b;
+  pool.bytes[c] += size;
+  pool.total += size;
 }
 
 void lc_pool_trim(void) { trim(&pool); }

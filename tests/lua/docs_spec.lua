@@ -1,7 +1,7 @@
 -- Every ```lua block in docs/*.md and README.md runs, so the documentation's
 -- examples cannot go stale. Blocks run in order per page, each in a fresh
 -- environment with lucid and nn (as in the launcher); their assert()s are the
--- checks. A block fenced as ```lua-norun is shown but not run (for code that
+-- checks; describe/it in a block just run their bodies. A block fenced as ```lua-norun is shown but not run (for code that
 -- needs a terminal or a C host).
 local lucid = require("lucid")
 local nn = require("nn")
@@ -37,7 +37,10 @@ describe("documentation examples", function()
   for _, path in ipairs(pages()) do
     for i, b in ipairs(blocks(path)) do
       it(string.format("%s block %d (line %d) runs", path, i, b.line), function()
-        local env = setmetatable({ lucid = lucid, nn = nn, print = function() end }, { __index = _G })
+        -- spec-shaped examples (docs/busted.md) run their bodies directly
+        local function run_body(_, fn) fn() end
+        local env = setmetatable({ lucid = lucid, nn = nn, print = function() end, assert = assert,
+          describe = run_body, it = run_body }, { __index = _G })
         local chunk, err = load(b.code, "=" .. path .. ":" .. b.line, "t", env)
         assert(chunk, err)
         local tmp = os.tmpname()

@@ -1,0 +1,108 @@
+-- The runnable examples in examples/, each run with the launcher on a tiny
+-- setting as a separate process: they exit 0 and print what they promise.
+-- (examples/seeds/ has its own spec; examples/embed/ runs under ctest.)
+local ROOT = (function()
+  local source = debug.getinfo(1, "S").source:gsub("^@", "")
+  if source:sub(1, 1) ~= "/" then source = (os.getenv("PWD") or ".") .. "/" .. source end
+  return source:match("^(.*)/[^/]*$") .. "/../../.."
+end)()
+local BIN = os.getenv("LUCID_BIN") or (ROOT .. "/build/bin/lucid")
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  local s = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(path)
+  return s
+end
+
+-- Runs examples/<script> with arguments; returns stdout, stderr, status.
+local function run(script, args)
+  local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
+  os.execute(string.format("cd %s && %s examples/%s %s </dev/null >%s 2>%s; echo $? >%s", q(ROOT), q(BIN),
+    script, args or "", q(out), q(err), q(code)))
+  return slurp(out), slurp(err), tonumber(slurp(code))
+end
+
+-- A small corpus of repeated sentences, so a few steps already learn something.
+local function corpus()
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  for i = 1, 60 do
+    f:write("the cat sat on the mat. ", i % 2 == 0 and "a dog ran far away.\n" or "we like tea.\n")
+  end
+  f:close()
+  return path
+end
+
+describe("examples/main.lua", function()
+  it("runs the tensor and autograd tour", function()
+    local out, err, code = run("main.lua")
+    assert.are.equal(0, code, err)
+    assert.truthy(out:find("d loss / d w:", 1, true))
+  end)
+end)
+
+describe("examples/char_lm.lua", function()
+  local text, ckpt, plot
+  before_each(function()
+    text, ckpt, plot = corpus(), os.tmpname(), os.tmpname() .. ".png"
+  end)
+  after_each(function()
+    for _, p in ipairs({ text, ckpt, plot, plot .. ".dat" }) do os.remove(p) end
+  end)
+
+  local tiny = "--hidden 24 --embed 8 --seq 12 --batch 6 --val-every 20 --val-batches 2 --sample 40 --threads 1"
+
+  for _, model in ipairs({ "gru", "lstm" }) do
+    it("trains a " .. model:upper() .. ", reports progress and validation, checkpoints and samples", function()
+      local out, err, code = run("char_lm.lua", string.format("--model %s --corpus %s --steps 60 --checkpoint %s --plot %s %s",
+        model, q(text), q(ckpt), q(plot), tiny))
+      assert.are.equal(0, code, err)
+      assert.truthy(out:find("vocabulary %d+"), out)
+      assert.truthy(out:find("%[#+%] 60/60 [%d.]+ steps/s loss [%d.]+ val [%d.]+ ETA 0:00"), out)
+      local first = tonumber(out:match("%] 6/60 [%d.]+ steps/s loss ([%d.]+)"))
+      local val = tonumber(out:match("validation loss ([%d.]+)"))
+      -- 17 distinct characters: an untrained model scores about log(17) = 2.8
+      assert.truthy(first and val and val < first, out)
+      local sample = out:match("sample %(temperature 0%.80%):\n(.*)$")
+      assert.truthy(sample and sample:sub(1, 4) == "The " and #sample >= 40, out)
+      assert.truthy(io.open(ckpt, "rb"), "no checkpoint written")
+    end)
+  end
+
+  it("resumes from its checkpoint where it stopped", function()
+    local _, err, code = run("char_lm.lua", string.format("--corpus %s --steps 20 --checkpoint %s --plot '' %s",
+      q(text), q(ckpt), tiny))
+    assert.are.equal(0, code, err)
+    local out, err2, code2 = run("char_lm.lua", string.format("--corpus %s --steps 20 --resume --checkpoint %s --plot '' %s",
+      q(text), q(ckpt), tiny))
+    assert.are.equal(0, code2, err2)
+    assert.truthy(out:find("resuming from .* at step 20"), out)
+    assert.truthy(out:find("40/40"), out)
+  end)
+
+  it("says what is wrong with a bad flag or a missing corpus", function()
+    local _, err, code = run("char_lm.lua", "--model rnn")
+    assert.are_not.equal(0, code)
+    assert.truthy(err:find("--model must be gru or lstm", 1, true), err)
+    _, err, code = run("char_lm.lua", "--corpus /nonexistent/file")
+    assert.are_not.equal(0, code)
+    assert.truthy(err:find("cannot read", 1, true), err)
+  end)
+end)
+
+describe("examples/sine.lua", function()
+  it("trains RNN, GRU and LSTM side by side and beats the last-value baseline", function()
+    local out, err, code = run("sine.lua", "--steps 150 --hidden 16 --seq 20 --batch 16 --test-batches 2")
+    assert.are.equal(0, code, err)
+    local baseline = tonumber(out:match("\nlast%s+%-%s+([%d.]+)"))
+    assert.truthy(baseline, out)
+    for _, kind in ipairs({ "RNN", "GRU", "LSTM" }) do
+      local test = tonumber(out:match("\n" .. kind .. "%s+[%d.]+%s+([%d.]+)"))
+      assert.truthy(test and test < baseline, kind .. " did not beat the baseline:\n" .. out)
+    end
+  end)
+end)
