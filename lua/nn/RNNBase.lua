@@ -1,0 +1,350 @@
+-- nn.RNNBase: what nn.RNN, nn.GRU and nn.LSTM share - the per-layer
+-- parameters, argument and state checks, and the forward over layers and
+-- directions. Each layer in each direction is one call of the fused kernel
+-- lucid._rnn_layer (core/rnn.c), one autograd node; no Lua runs per time step.
+--
+-- Shapes follow PyTorch: input (L, N, I), or (N, L, I) with batch_first, or
+-- unbatched (L, I), or a PackedSequence; hx (num_layers * D, N, Hout), D = 2
+-- when bidirectional, Hout = proj_size or hidden_size. lucid's rule: with
+-- batched input a 2D hx (N, Hout) is the initial state of the first layer (of
+-- both its directions when bidirectional); the other layers start from zeros.
+local lucid = require("lucid")
+local Module = require("nn.Module")
+
+local RNNBase = Module:extend("RNNBase", {})
+
+local fmt = string.format
+
+-- Errors point at the user's code: skip the frames of these module files.
+local OWN = { "nn/RNNBase.lua", "nn/RNN.lua", "nn/GRU.lua", "nn/LSTM.lua", "nn/Module.lua" }
+local function raise(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then return error(msg, 0) end
+    local own = info.what == "C"
+    for _, f in ipairs(OWN) do own = own or info.source:sub(-#f) == f end
+    if not own then return error(msg, level) end
+    level = level + 1
+  end
+end
+
+local function shape_text(list)
+  local parts = {}
+  for i, s in ipairs(list) do parts[i] = tostring(s) end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+local function dtype_text(dt) return dt and dt.name or tostring(dt) end
+
+local function same_shape(t, list)
+  if t:dim() ~= #list then return false end
+  for i, s in ipairs(list) do
+    if t:size(i) ~= s then return false end
+  end
+  return true
+end
+
+-- ---- construction ---------------------------------------------------------
+
+-- The argument list of a subclass: PyTorch's positional order, with
+-- nonlinearity after num_layers for RNN and proj_size for LSTM (RNN and GRU
+-- take proj_size only to reject it as PyTorch does).
+function RNNBase.arguments(with_nonlinearity)
+  local args = {
+    { "input_size", "integer", min = 1 },
+    { "hidden_size", "integer", min = 1 },
+    { "num_layers", "integer", default = 1, min = 1 },
+  }
+  if with_nonlinearity then
+    args[#args + 1] = { "nonlinearity", "string", default = "tanh", choices = { "tanh", "relu" } }
+  end
+  local rest = {
+    { "bias", "boolean", default = true },
+    { "batch_first", "boolean", default = false },
+    { "dropout", "number", default = 0, min = 0, max = 1 },
+    { "bidirectional", "boolean", default = false },
+    { "proj_size", "integer", optional = true },
+  }
+  for _, a in ipairs(rest) do args[#args + 1] = a end
+  return Module.with_dtype(args)
+end
+
+-- Only the subclasses are constructed.
+function RNNBase:init()
+  raise("RNNBase: construct nn.RNN, nn.GRU or nn.LSTM instead")
+end
+
+-- mode: PyTorch's ("RNN_TANH", "RNN_RELU", "GRU", "LSTM").
+function RNNBase:setup(mode, a)
+  local name = self.__name
+  if mode ~= "LSTM" and a.proj_size ~= nil then
+    raise(fmt("%s: proj_size is only supported by LSTM, not RNN or GRU", name))
+  end
+  local proj = a.proj_size or 0
+  if proj < 0 then
+    raise(fmt("%s: proj_size must be zero (no projection) or positive, got %d", name, proj))
+  end
+  if proj >= a.hidden_size then
+    raise(fmt("%s: proj_size must be smaller than hidden_size (%d), got %d", name, a.hidden_size, proj))
+  end
+  self.mode = mode
+  self._kernel_mode = ({ RNN_TANH = "rnn_tanh", RNN_RELU = "rnn_relu", GRU = "gru", LSTM = "lstm" })[mode]
+  self.input_size, self.hidden_size, self.num_layers = a.input_size, a.hidden_size, a.num_layers
+  self.bias, self.batch_first, self.bidirectional = a.bias, a.batch_first, a.bidirectional
+  self.dropout, self.proj_size = a.dropout, proj
+  local gates = ({ RNN_TANH = 1, RNN_RELU = 1, GRU = 3, LSTM = 4 })[mode]
+  local D = a.bidirectional and 2 or 1
+  local hout = proj > 0 and proj or a.hidden_size
+  local bound = 1 / math.sqrt(a.hidden_size)
+  local G = gates * a.hidden_size
+  self._all_weights = {}
+  for l = 0, a.num_layers - 1 do
+    for d = 0, D - 1 do
+      local sfx = d == 1 and "_reverse" or ""
+      local nin = l == 0 and a.input_size or hout * D
+      local names = {}
+      local function add(pname, sizes)
+        pname = fmt(pname, l, sfx)
+        self:register_parameter(pname, Module.uniform_parameter(sizes, bound, a.dtype))
+        names[#names + 1] = pname
+      end
+      add("weight_ih_l%d%s", { G, nin })
+      add("weight_hh_l%d%s", { G, hout })
+      if a.bias then
+        add("bias_ih_l%d%s", { G })
+        add("bias_hh_l%d%s", { G })
+      end
+      if proj > 0 then add("weight_hr_l%d%s", { proj, a.hidden_size }) end
+      self._all_weights[#self._all_weights + 1] = names
+    end
+  end
+end
+
+-- PyTorch's all_weights: one list of parameters per layer and direction.
+function RNNBase:all_weights()
+  local out = {}
+  for i, names in ipairs(self._all_weights) do
+    out[i] = {}
+    for j, n in ipairs(names) do out[i][j] = self[n] end
+  end
+  return out
+end
+
+-- ---- helpers for forward --------------------------------------------------
+
+-- nn.functional.dropout when it loads, else the same inverted dropout inline.
+local functional
+local function dropout(x, p)
+  if functional == nil then
+    local ok, F = pcall(require, "nn.functional")
+    functional = ok and type(F) == "table" and type(F.dropout) == "function" and F or false
+  end
+  if functional then return functional.dropout(x, p, true) end
+  if p >= 1 then return x * 0 end
+  return x * lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p) * (1 / (1 - p))
+end
+
+local rnn_utils
+local function is_packed(v)
+  if type(v) ~= "table" or lucid.is_tensor(v) then return false end
+  if rnn_utils == nil then
+    local ok, m = pcall(require, "nn.utils.rnn")
+    rnn_utils = ok and type(m) == "table" and m or false
+  end
+  return rnn_utils and rnn_utils.is_packed(v) or false
+end
+
+-- Rows of t along dim reordered by a 1-based int64 index tensor (nil: as is).
+local function permute(t, dim, idx)
+  if idx == nil then return t end
+  if lucid.index_select then return t:index_select(dim, idx) end
+  local parts = {}
+  for i, k in ipairs(idx:tolist()) do parts[i] = t:select(dim, k) end
+  return lucid.stack(parts, dim)
+end
+
+-- The initial states of one kind (hidden or cell) as a list of (N, width)
+-- tensors, one per layer and direction, in the kernel's (sorted) batch order.
+-- label names the argument in messages ("hx", "h0", "c0"), what its size
+-- ("hidden", "h0", "c0").
+function RNNBase:_states(hx, label, what, width, batched, N, dtype, sorted)
+  local name = self.__name
+  local S = self.num_layers * (self.bidirectional and 2 or 1)
+  local list = {}
+  if hx == nil then
+    local z = lucid.zeros({ N, width }, { dtype = dtype })
+    for i = 1, S do list[i] = z end
+    return list
+  end
+  if not lucid.is_tensor(hx) then
+    raise(fmt("%s: %s must be a tensor, got %s", name, label, type(hx)))
+  end
+  if hx.dtype ~= dtype then
+    raise(fmt("%s: %s has dtype %s but the input has dtype %s", name, label, dtype_text(hx.dtype),
+      dtype_text(dtype)))
+  end
+  local full = { S, N, width }
+  if not batched then
+    if not same_shape(hx, { S, width }) then
+      raise(fmt("%s: Expected %s size %s for unbatched input, got %s", name, what,
+        shape_text({ S, width }), tostring(hx.shape)))
+    end
+    for i = 1, S do list[i] = hx:select(1, i):unsqueeze(1) end
+    return list
+  end
+  if hx:dim() == 2 then
+    if not same_shape(hx, { N, width }) then
+      raise(fmt("%s: Expected %s size %s (first layer) or %s, got %s", name, what,
+        shape_text({ N, width }), shape_text(full), tostring(hx.shape)))
+    end
+    hx = permute(hx, 1, sorted)
+    local D = self.bidirectional and 2 or 1
+    local z = lucid.zeros({ N, width }, { dtype = dtype })
+    for i = 1, S do list[i] = i <= D and hx or z end
+    return list
+  end
+  if not same_shape(hx, full) then
+    local why = ""
+    if hx:dim() == 3 and hx:size(2) ~= N then
+      why = fmt(" (%s has batch %d, the input %d)", label, hx:size(2), N)
+    end
+    raise(fmt("%s: Expected %s size %s, got %s%s", name, what, shape_text(full), tostring(hx.shape), why))
+  end
+  hx = permute(hx, 2, sorted)
+  for i = 1, S do list[i] = hx:select(1, i) end
+  return list
+end
+
+-- ---- forward ----------------------------------------------------------------
+
+-- rnn(x [, hx]) -> output, h_n; lstm(x [, {h0, c0}]) -> output, {h_n, c_n}.
+function RNNBase:forward(input, hx)
+  local name = self.__name
+  local is_lstm = self.mode == "LSTM"
+  local D = self.bidirectional and 2 or 1
+  local H = self.hidden_size
+  local hout = self.proj_size > 0 and self.proj_size or H
+  local packed = is_packed(input)
+  local x2, steps, L, N, batched, sorted, unsorted
+  if packed then
+    local data = input.data
+    if not lucid.is_tensor(data) or data:dim() ~= 2 then
+      raise(fmt("%s: a packed input's data must be a 2D tensor (T, input_size), got %s", name,
+        lucid.is_tensor(data) and (data:dim() .. "D tensor") or type(data)))
+    end
+    if data:size(2) ~= self.input_size then
+      raise(fmt("%s: input has %d features, expected input_size %d", name, data:size(2), self.input_size))
+    end
+    steps = input.batch_sizes:tolist()
+    L, N, batched = #steps, steps[1] or 0, true
+    if L == 0 or N == 0 then
+      raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of %d steps", name, L))
+    end
+    sorted, unsorted = input.sorted_indices, input.unsorted_indices
+    if sorted and sorted:numel() ~= N then
+      raise(fmt("%s: the packed input has %d sequences but %d sorted_indices", name, N, sorted:numel()))
+    end
+    x2 = data
+  else
+    if not lucid.is_tensor(input) then
+      raise(fmt("%s: input must be a tensor or a PackedSequence, got %s", name, type(input)))
+    end
+    local nd = input:dim()
+    if nd ~= 2 and nd ~= 3 then
+      raise(fmt("%s: Expected input to be 2D or 3D, got %dD tensor", name, nd))
+    end
+    if input:size(-1) ~= self.input_size then
+      raise(fmt("%s: input has %d features, expected input_size %d", name, input:size(-1), self.input_size))
+    end
+    batched = nd == 3
+    local x = input
+    if not batched then
+      x = x:unsqueeze(2)
+    elseif self.batch_first then
+      x = x:transpose(1, 2)
+    end
+    L, N = x:size(1), x:size(2)
+    if L == 0 or N == 0 then
+      raise(fmt("%s: Expected a non-empty sequence and batch, got input of shape %s", name,
+        tostring(input.shape)))
+    end
+    x2 = x:reshape(L * N, self.input_size)
+    steps = L
+  end
+  local dtype = x2.dtype
+  if dtype ~= self.weight_ih_l0.dtype then
+    raise(fmt("%s: input has dtype %s but the parameters have dtype %s", name, dtype_text(dtype),
+      dtype_text(self.weight_ih_l0.dtype)))
+  end
+
+  local h0s, c0s
+  if is_lstm then
+    if hx ~= nil and (type(hx) ~= "table" or lucid.is_tensor(hx) or is_packed(hx)) then
+      raise(fmt("%s: hx must be a table {h0, c0}, got %s", name, lucid.is_tensor(hx) and "a tensor" or type(hx)))
+    end
+    if hx ~= nil and (hx[1] == nil or hx[2] == nil) then
+      raise(fmt("%s: hx must be a table {h0, c0} of two tensors, got %s and %s", name, type(hx[1]), type(hx[2])))
+    end
+    h0s = self:_states(hx and hx[1], "h0", "h0", hout, batched, N, dtype, sorted)
+    c0s = self:_states(hx and hx[2], "c0", "c0", H, batched, N, dtype, sorted)
+  else
+    h0s = self:_states(hx, "hx", "hidden", hout, batched, N, dtype, sorted)
+  end
+
+  local hn, cn = {}, {}
+  local layer_in = x2
+  for l = 0, self.num_layers - 1 do
+    local outs = {}
+    for d = 0, D - 1 do
+      local sfx = d == 1 and "_reverse" or ""
+      local i = l * D + d + 1
+      local y, h, c = lucid._rnn_layer(self._kernel_mode, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
+        self["weight_ih_l" .. l .. sfx], self["weight_hh_l" .. l .. sfx], self["bias_ih_l" .. l .. sfx],
+        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx])
+      outs[d + 1], hn[i], cn[i] = y, h, c
+    end
+    local y = D == 2 and lucid.cat(outs, 2) or outs[1]
+    if self.training and self.dropout > 0 and l < self.num_layers - 1 then y = dropout(y, self.dropout) end
+    layer_in = y
+  end
+
+  local h_n = permute(lucid.stack(hn, 1), 2, unsorted)
+  local c_n = is_lstm and permute(lucid.stack(cn, 1), 2, unsorted) or nil
+  local output
+  if packed then
+    output = rnn_utils.PackedSequence(layer_in, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+  else
+    output = layer_in:view(L, N, D * hout)
+    if not batched then
+      output, h_n = output:squeeze(2), h_n:squeeze(2)
+      if c_n then c_n = c_n:squeeze(2) end
+    elseif self.batch_first then
+      output = output:transpose(1, 2)
+    end
+  end
+  if is_lstm then return output, { h_n, c_n } end
+  return output, h_n
+end
+
+-- ---- printing ---------------------------------------------------------------
+
+local function py(v)
+  if type(v) == "boolean" then return v and "True" or "False" end
+  if math.type(v) == "integer" then return v .. ".0" end -- PyTorch stores float(dropout)
+  return tostring(v)
+end
+
+-- PyTorch's: RNN(10, 12, num_layers=2, batch_first=True).
+function RNNBase:extra_repr()
+  local s = fmt("%d, %d", self.input_size, self.hidden_size)
+  if self.proj_size ~= 0 then s = s .. ", proj_size=" .. self.proj_size end
+  if self.num_layers ~= 1 then s = s .. ", num_layers=" .. self.num_layers end
+  if self.bias ~= true then s = s .. ", bias=" .. py(self.bias) end
+  if self.batch_first ~= false then s = s .. ", batch_first=" .. py(self.batch_first) end
+  if self.dropout ~= 0 then s = s .. ", dropout=" .. py(self.dropout) end
+  if self.bidirectional ~= false then s = s .. ", bidirectional=" .. py(self.bidirectional) end
+  return s
+end
+
+return RNNBase
