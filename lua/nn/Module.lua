@@ -13,6 +13,7 @@
 -- A class is callable: Linear(3, 4), Linear(3, 4, {bias = false}) and
 -- Linear{in_features = 3, out_features = 4} all reach init with the same args.
 local lucid = require("lucid")
+local args = require("lucid.args")
 
 local Module = {}
 Module.__name = "Module"
@@ -75,46 +76,19 @@ local function check_arg(cls, spec, v)
   return v
 end
 
-local function is_options(t)
-  if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
-  for k in pairs(t) do
-    if type(k) == "string" then return true end
-  end
-  return false
-end
-
--- The three call forms, reduced to one table of checked arguments.
+-- The three call forms, reduced to one table of checked arguments. A plain
+-- table can be a positional value only where a spec takes a table.
 local function parse_args(cls, ...)
   local specs = cls.__args
-  local n = select("#", ...)
-  local pos = table.pack(...)
-  local named = {}
-  -- an empty trailing table is an (empty) options table, unless that
-  -- position takes a table
-  local last = pos[n]
-  if n > 0 and (is_options(last) or (type(last) == "table" and getmetatable(last) == nil
-      and next(last) == nil and not (specs[n] and specs[n][2] == "table"))) then
-    named = pos[n]
-    n = n - 1
-  end
-  if n > #specs then
-    error(string.format("%s: expected at most %d positional arguments, got %d", cls.__name, #specs, n), 3)
-  end
-  local index = {}
-  for i, spec in ipairs(specs) do index[spec[1]] = i end
-  for k in pairs(named) do
-    if not index[k] then error(string.format("%s: unknown option '%s'", cls.__name, tostring(k)), 3) end
-    if index[k] <= n and pos[index[k]] ~= nil then
-      error(string.format("%s: argument '%s' given both by position and by name", cls.__name, k), 3)
-    end
-  end
-  local args = {}
+  local names, plain = {}, 1
   for i, spec in ipairs(specs) do
-    local v = pos[i]
-    if i > n or v == nil then v = named[spec[1]] end
-    args[spec[1]] = check_arg(cls, spec, v)
+    names[i] = spec[1]
+    if spec[2] == "table" or spec[2] == "any" then plain = i + 1 end
   end
-  return args
+  local raw = args.parse(cls.__name, names, plain, 3, ...)
+  local checked = {}
+  for _, spec in ipairs(specs) do checked[spec[1]] = check_arg(cls, spec, raw[spec[1]]) end
+  return checked
 end
 
 -- ---- classes --------------------------------------------------------------

@@ -9,40 +9,12 @@ local lucid = require("lucid")
 
 local M = {}
 
-local function is_options(v)
-  if type(v) ~= "table" or getmetatable(v) ~= nil then return false end
-  for k in pairs(v) do
-    if type(k) == "string" then return true end
-  end
-  return next(v) == nil
-end
+local args = require("lucid.args")
 
 -- Positional values and a trailing options table -> a table keyed by names.
 local function parse(fname, names, ...)
-  local n = select("#", ...)
-  local pos = table.pack(...)
-  local named = {}
-  if n > 0 and is_options(pos[n]) then
-    named = pos[n]
-    n = n - 1
-  end
-  if n > #names then
-    error(string.format("%s: expected at most %d positional arguments, got %d", fname, #names, n), 3)
-  end
-  local index = {}
-  for i, name in ipairs(names) do index[name] = i end
-  local args = {}
-  for k, v in pairs(named) do
-    if not index[k] then error(string.format("%s: unknown option '%s'", fname, tostring(k)), 3) end
-    if pos[index[k]] ~= nil and index[k] <= n then
-      error(string.format("%s: argument '%s' given both by position and by name", fname, k), 3)
-    end
-    args[k] = v
-  end
-  for i = 1, n do
-    if pos[i] ~= nil then args[names[i]] = pos[i] end
-  end
-  return args
+  local a = args.parse(fname, names, 1, 3, ...)
+  return a
 end
 M._parse = parse
 

@@ -27,44 +27,14 @@ local function describe(v)
   return math.type(v) or type(v)
 end
 
-local function is_options(t)
-  if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
-  for k in pairs(t) do
-    if type(k) == "string" then return true end
-  end
-  return false
-end
+local args = require("lucid.args")
 
--- The three call forms of API.md ("Keyword arguments") reduced to one table:
--- positional in PyTorch's order, positional + trailing options, all named.
+-- The three call forms of API.md ("Keyword arguments") reduced to one table.
 -- Positions from `plain` on never take a Lua table, so a plain table there,
 -- even an empty one, is the options table.
 local function parse(fname, names, plain, ...)
-  local n = select("#", ...)
-  local pos = table.pack(...)
-  local named = {}
-  if n > 0 and (is_options(pos[n]) or n >= plain and type(pos[n]) == "table" and getmetatable(pos[n]) == nil) then
-    named = pos[n]
-    n = n - 1
-  end
-  if n > #names then
-    error(string.format("%s: expected at most %d positional arguments, got %d", fname, #names, n), 3)
-  end
-  local index = {}
-  for i, name in ipairs(names) do index[name] = i end
-  for k in pairs(named) do
-    if not index[k] then error(string.format("%s: unknown option '%s'", fname, tostring(k)), 3) end
-    if index[k] <= n and pos[index[k]] ~= nil then
-      error(string.format("%s: argument '%s' given both by position and by name", fname, k), 3)
-    end
-  end
-  local args = {}
-  for i, name in ipairs(names) do
-    local v = pos[i]
-    if i > n or v == nil then v = named[name] end
-    args[name] = v
-  end
-  return args
+  local a = args.parse(fname, names, plain, 3, ...)
+  return a
 end
 
 local function check_bool(fname, args, name, default)
