@@ -21,7 +21,7 @@ function Dropout:forward(x)
 end
 
 function Dropout:extra_repr()
-  return string.format("p=%s, inplace=%s", tostring(self.p), tostring(self.inplace))
+  return string.format("p=%s, inplace=%s", tostring(self.p), Module.repr_value(self.inplace))
 end
 
 return Dropout

@@ -32,7 +32,7 @@ end
 
 function Linear:extra_repr()
   return string.format("in_features=%d, out_features=%d, bias=%s", self.in_features,
-    self.out_features, tostring(self.bias ~= nil))
+    self.out_features, Module.repr_value(self.bias ~= nil))
 end
 
 return Linear

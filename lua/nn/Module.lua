@@ -355,6 +355,12 @@ function Module:float() return self:to(lucid.float32) end
 
 function Module:extra_repr() return "" end
 
+-- A value as PyTorch prints it in a module's repr: True/False, 0.5.
+function Module.repr_value(v)
+  if type(v) == "boolean" then return v and "True" or "False" end
+  return tostring(v)
+end
+
 -- Nests like PyTorch's print of a model.
 function Module:__repr(indent)
   local extra = self:extra_repr()

@@ -10,6 +10,8 @@
 -- both its directions when bidirectional); the other layers start from zeros.
 local lucid = require("lucid")
 local Module = require("nn.Module")
+local F = require("nn.functional")
+local rnn_utils = require("nn.utils.rnn")
 
 local RNNBase = Module:extend("RNNBase", {})
 
@@ -133,35 +135,16 @@ end
 
 -- ---- helpers for forward --------------------------------------------------
 
--- nn.functional.dropout when it loads, else the same inverted dropout inline.
-local functional
-local function dropout(x, p)
-  if functional == nil then
-    local ok, F = pcall(require, "nn.functional")
-    functional = ok and type(F) == "table" and type(F.dropout) == "function" and F or false
-  end
-  if functional then return functional.dropout(x, p, true) end
-  if p >= 1 then return x * 0 end
-  return x * lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p) * (1 / (1 - p))
-end
+local function dropout(x, p) return F.dropout(x, p, true) end
 
-local rnn_utils
 local function is_packed(v)
-  if type(v) ~= "table" or lucid.is_tensor(v) then return false end
-  if rnn_utils == nil then
-    local ok, m = pcall(require, "nn.utils.rnn")
-    rnn_utils = ok and type(m) == "table" and m or false
-  end
-  return rnn_utils and rnn_utils.is_packed(v) or false
+  return type(v) == "table" and not lucid.is_tensor(v) and rnn_utils.is_packed(v)
 end
 
 -- Rows of t along dim reordered by a 1-based int64 index tensor (nil: as is).
 local function permute(t, dim, idx)
   if idx == nil then return t end
-  if lucid.index_select then return t:index_select(dim, idx) end
-  local parts = {}
-  for i, k in ipairs(idx:tolist()) do parts[i] = t:select(dim, k) end
-  return lucid.stack(parts, dim)
+  return t:index_select(dim, idx)
 end
 
 -- The initial states of one kind (hidden or cell) as a list of (N, width)
@@ -330,9 +313,8 @@ end
 -- ---- printing ---------------------------------------------------------------
 
 local function py(v)
-  if type(v) == "boolean" then return v and "True" or "False" end
   if math.type(v) == "integer" then return v .. ".0" end -- PyTorch stores float(dropout)
-  return tostring(v)
+  return Module.repr_value(v)
 end
 
 -- PyTorch's: RNN(10, 12, num_layers=2, batch_first=True).

@@ -98,7 +98,7 @@ end
 -- PyTorch's form: the sizes, then only the options that differ from the defaults.
 function RNNCellBase:extra_repr()
   local s = fmt("%d, %d", self.input_size, self.hidden_size)
-  if self.bias ~= true then s = s .. ", bias=" .. tostring(self.bias) end
+  if self.bias ~= true then s = s .. ", bias=" .. Module.repr_value(self.bias) end
   if self.nonlinearity ~= nil and self.nonlinearity ~= "tanh" then
     s = s .. ", nonlinearity=" .. self.nonlinearity
   end

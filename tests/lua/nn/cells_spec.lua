@@ -204,7 +204,7 @@ describe("recurrent cells as modules", function()
 
     it(name .. " prints like PyTorch", function()
       assert.are.equal(name .. "(8, 16)", tostring(nn[name](8, 16)))
-      assert.are.equal(name .. "(8, 16, bias=false)", tostring(nn[name](8, 16, { bias = false })))
+      assert.are.equal(name .. "(8, 16, bias=False)", tostring(nn[name](8, 16, { bias = false })))
       assert.are.equal("8, 16", nn[name](8, 16):extra_repr())
     end)
 
@@ -217,7 +217,7 @@ describe("recurrent cells as modules", function()
         assert.are.equal(16, m.hidden_size)
         assert.is_false(m.bias)
         assert.is_nil(m.bias_ih)
-        assert.are.equal(name .. "(8, 16, bias=false)", tostring(m))
+        assert.are.equal(name .. "(8, 16, bias=False)", tostring(m))
       end
     end)
 
@@ -294,7 +294,7 @@ describe("recurrent cells as modules", function()
     assert.are.equal("relu", relu.nonlinearity)
     assert.are.equal("RNNCell(8, 16, nonlinearity=relu)", tostring(relu))
     assert.are.equal("tanh", nn.RNNCell(8, 16).nonlinearity)
-    assert.are.equal("RNNCell(8, 16, bias=false, nonlinearity=relu)",
+    assert.are.equal("RNNCell(8, 16, bias=False, nonlinearity=relu)",
       tostring(nn.RNNCell{ input_size = 8, hidden_size = 16, bias = false, nonlinearity = "relu" }))
     assert.are.equal("RNNCell(8, 16, nonlinearity=relu)", tostring(nn.RNNCell(8, 16, true, "relu")))
   end)
