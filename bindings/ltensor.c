@@ -139,6 +139,12 @@ bool lcb_is_options(lua_State *L, int idx) {
     lua_pop(L, 1);
     return false;
   }
+  /* an empty table after other arguments is an empty options table
+   * (zeros(3, {}) as zeros(3)); first, it is data or sizes (zeros({})) */
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  if (!lua_next(L, idx)) return idx > 1;
+  lua_pop(L, 2);
   bool named = false;
   lua_pushnil(L);
   while (lua_next(L, idx)) {

@@ -30,6 +30,5 @@ function BCEWithLogitsLoss:forward(input, target)
   }, 2)
 end
 
-function BCEWithLogitsLoss:extra_repr() return "reduction=" .. self.reduction end
 
 return BCEWithLogitsLoss

@@ -33,8 +33,5 @@ function CrossEntropyLoss:forward(input, target)
   }, 2)
 end
 
-function CrossEntropyLoss:extra_repr()
-  return "reduction=" .. self.reduction
-end
 
 return CrossEntropyLoss

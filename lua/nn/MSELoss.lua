@@ -12,6 +12,5 @@ function MSELoss:forward(input, target)
   return F._mse_loss("MSELoss", input, target, self.reduction)
 end
 
-function MSELoss:extra_repr() return "reduction=" .. self.reduction end
 
 return MSELoss

@@ -29,12 +29,9 @@ end
 function NLLLoss:forward(input, target)
   return F._class_loss("nll_loss", "NLLLoss", {
     input = input, target = target, weight = self.weight, ignore_index = self.ignore_index,
-    reduction = self.reduction, label_smoothing = self.label_smoothing,
+    reduction = self.reduction,
   }, 2)
 end
 
-function NLLLoss:extra_repr()
-  return "reduction=" .. self.reduction
-end
 
 return NLLLoss

@@ -208,8 +208,11 @@ local function class_loss(kind, fname, a, level)
     error(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
       tostring(a.weight.shape), x:size(cdim), x:size(cdim)), level + 1)
   end
-  local loss = lucid._class_loss(kind, x, t, a.weight, ii, r, ls, fname)
-  return loss -- not a tail call: errors then carry no functional.lua position
+  -- the C checks targets against the class count; its message is raised
+  -- again at the caller's line
+  local ok, loss = pcall(lucid._class_loss, kind, x, t, a.weight, ii, r, ls, fname)
+  if not ok then error(loss, level + 1) end
+  return loss
 end
 M._class_loss = class_loss
 

@@ -1,0 +1,248 @@
+-- Bad input raises Lua errors (never crashes) whose message names the function
+-- and the argument: wrong types, negative sizes, shape mismatches, bad views,
+-- bad indices, unknown dtypes, allocations too large for memory.
+local lucid = require("lucid")
+
+local F64 = { dtype = lucid.float64 }
+
+local function err_of(f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  assert.are.equal("string", type(err))
+  return err
+end
+
+-- Every pattern must match the message.
+local function raises(f, ...)
+  local pats = { ... }
+  local err = err_of(f)
+  for _, p in ipairs(pats) do
+    assert.is_truthy(err:find(p), string.format("message %q does not match %q", err, p))
+  end
+  return err
+end
+
+local function x23() return lucid.arange(6):view(2, 3):double() end
+
+describe("wrong argument types", function()
+  it("tensor arguments given something else", function()
+    raises(function() return lucid.exp("a") end, "exp: argument 1 must be a tensor, got string")
+    raises(function() return lucid.matmul(x23(), 3) end, "matmul: argument 2 must be a tensor, got number")
+    raises(function() return lucid.matmul({}, x23()) end, "matmul: argument 1 must be a tensor, got table")
+    raises(function() return x23() + "a" end, "add: argument 2 must be a tensor or a number, got string")
+    raises(function() return x23() * true end, "mul: argument 2 must be a tensor or a number, got boolean")
+    raises(function() return x23():pow("a") end, "pow: argument 2 must be a tensor or a number, got string")
+    raises(function() return x23():copy_(3) end, "copy_: argument 2 must be a tensor, got number")
+    raises(function() return lucid.cat({ x23(), "a" }) end, "cat: element 2 of the list must be a tensor, got string")
+    raises(function() return lucid.cat(x23(), 1) end, "cat", "table of tensors expected")
+    raises(function() return lucid.stack(3) end, "stack", "table of tensors expected")
+    raises(function() return lucid.ones(2).view(3) end, "view: argument 1 must be a tensor, got number")
+  end)
+
+  it("numbers given something else", function()
+    raises(function() return x23():sum("a") end, "sum", "number expected, got string")
+    raises(function() return x23():narrow("a", 1, 1) end, "narrow", "number expected, got string")
+    raises(function() return x23():transpose(1) end, "transpose", "number expected, got no value")
+    raises(function() return x23():fill_("a") end, "fill_", "number expected, got string")
+    raises(function() return x23():clamp("a") end, "clamp", "number expected, got string")
+    raises(function() return x23():split("a") end, "split", "number expected, got string")
+    raises(function() return lucid.manual_seed("a") end, "manual_seed", "number expected, got string")
+    raises(function() return lucid.full({ 2 }, "a") end, "full", "number expected, got string")
+    raises(function() return x23()[1.5] end, "index: index must be an integer")
+  end)
+
+  it("sizes that are not integers", function()
+    raises(function() return lucid.zeros(3, "a") end, "zeros: size 2 must be an integer, got string")
+    raises(function() return lucid.ones({ 2, {} }) end, "ones: size 2 must be an integer, got table")
+    raises(function() return x23():view("a") end, "view: size 1 must be an integer, got string")
+    raises(function() return x23():view(2.5, 2) end, "view: size 1 must be an integer")
+    raises(function() return lucid.zeros(1, 2, 3, 4, 5, 6, 7, 8, 9) end, "zeros: at most 8 dimensions")
+  end)
+
+  it("data for lucid.tensor", function()
+    raises(function() return lucid.tensor() end, "tensor: data must be a number, a %(nested%) table or a tensor, got nil")
+    raises(function() return lucid.tensor("abc") end, "tensor: data must be .* got string")
+    raises(function() return lucid.tensor({ 1, {} }) end, "tensor:")
+    raises(function() return lucid.tensor({ { 1 }, 2 }) end, "tensor:")
+    raises(function() return lucid.tensor({ { 1, 2 }, { 3 } }) end, "tensor: nested tables have inconsistent lengths")
+  end)
+
+  it("booleans and functions", function()
+    raises(function() return lucid.zeros(2, { requires_grad = "yes" }) end, "zeros: requires_grad must be a boolean, got string")
+    raises(function() return x23():sum(1, 1) end, "sum: keepdim must be a boolean, got number")
+    raises(function() return lucid.no_grad(3) end, "no_grad: argument 1 must be a function, got number")
+  end)
+
+  it("fields of a tensor", function()
+    local x = x23()
+    raises(function() x.grad = 3 end, "grad")
+    raises(function() x.grad = lucid.zeros(3, F64) end, "grad: assigned gradient has a different shape")
+    raises(function() x.shape = { 1 } end, "cannot set field 'shape'")
+    raises(function() lucid.zeros(2, { dtype = lucid.int64 }).requires_grad = true end,
+      "requires_grad: only floating point tensors can require gradients")
+    raises(function() lucid.zeros(2, { dtype = lucid.int64 }):requires_grad_() end,
+      "requires_grad_: only floating point tensors can require gradients, got int64")
+    raises(function() return lucid.tensor({ 1, 2 }, { requires_grad = true }) end,
+      "tensor: only floating point tensors can require gradients")
+    local y = lucid.ones(2, { requires_grad = true }) * 2
+    raises(function() y.requires_grad = false end, "requires_grad: requires_grad can only be changed on leaf tensors")
+  end)
+end)
+
+describe("negative and invalid sizes", function()
+  it("creation functions reject negative sizes", function()
+    for _, name in ipairs({ "zeros", "ones", "empty", "rand", "randn" }) do
+      raises(function() return lucid[name](2, -3) end, "size %-3 of dimension 2 is negative")
+      raises(function() return lucid[name]({ -1 }) end, "size %-1 of dimension 1 is negative")
+    end
+    raises(function() return lucid.full({ -2 }, 1) end, "size %-2 of dimension 1 is negative")
+    raises(function() return lucid.randint(0, 3, { -1 }) end, "randint: size %-1 of dimension 1 is negative")
+    raises(function() return lucid.eye(-1) end, "eye: sizes must be non%-negative")
+    raises(function() return lucid.arange(0, 1, 0) end, "arange: step must be nonzero")
+    raises(function() return lucid.arange(0, 10, -1) end, "arange: upper bound and step sign are inconsistent")
+    raises(function() return lucid.randint(5, 3, { 2 }) end, "randint: high %(3%) must be greater than low %(5%)")
+  end)
+
+  it("view, reshape and expand reject invalid sizes", function()
+    raises(function() return x23():view(-2, 3) end, "view: invalid size %-2")
+    raises(function() return x23():view(-1, -1) end, "view: only one dimension can be %-1")
+    raises(function() return x23():expand(-2, 3) end, "expand: cannot expand shape %(2, 3%)")
+    raises(function() return x23():split(0) end, "split: split_size must be positive, got 0")
+    raises(function() return x23():chunk(0) end, "chunk: chunks must be positive, got 0")
+    raises(function() return x23():uniform_(2, 1) end, "uniform_: from %(2.*%) must not exceed to %(1")
+  end)
+end)
+
+describe("shape mismatches", function()
+  it("broadcasting", function()
+    raises(function() return x23() + lucid.ones(4, 3, F64) end, "add: shapes %(2, 3%) and %(4, 3%) cannot be broadcast")
+    raises(function() return lucid.ones(2, 3, 4) - lucid.ones(5, 3, 1) end, "sub: shapes %(2, 3, 4%) and %(5, 3, 1%) cannot be broadcast")
+    raises(function() return x23():eq(lucid.ones(2, F64)) end, "eq: shapes %(2, 3%) and %(2,?%) cannot be broadcast")
+    raises(function() return x23():add_(lucid.ones(3, 3, F64)) end, "add_?: .*%(3, 3%)")
+    raises(function() return x23():mul_(lucid.ones(1, 2, 3, F64)) end, "mul_?: .*%(1, 2, 3%) cannot be broadcast")
+    raises(function() return x23():copy_(lucid.ones(4, F64)) end, "copy_:")
+  end)
+
+  it("matmul", function()
+    raises(function() return lucid.matmul(lucid.zeros(2, 3), lucid.zeros(2, 3)) end,
+      "matmul: shapes %(2, 3%) and %(2, 3%) cannot be multiplied %(3 != 2%)")
+    raises(function() return lucid.matmul(lucid.zeros(3), lucid.zeros(4)) end, "matmul: shapes %(3,?%) and %(4,?%) cannot be multiplied")
+    raises(function() return lucid.matmul(lucid.zeros(2, 2, 3), lucid.zeros(3, 3, 2)) end, "matmul: batch dimensions")
+    raises(function() return lucid.matmul(lucid.tensor(1.0), lucid.zeros(3)) end, "matmul: both arguments need at least 1 dimension")
+  end)
+
+  it("view with the wrong element count", function()
+    raises(function() return x23():view(4) end, "view: shape %(4,?%) is invalid for a tensor of 6 elements %(shape %(2, 3%)%)")
+    raises(function() return x23():reshape(5) end, "reshape: shape %(5,?%) is invalid for a tensor of 6 elements")
+    raises(function() return x23():view(4, -1) end, "view: shape %(4, %-1%) is invalid for a tensor of 6 elements")
+    raises(function() return x23():t():view(6) end, "view: the tensor's strides are incompatible with shape %(6,?%); use reshape")
+  end)
+
+  it("joining and backward", function()
+    raises(function() return lucid.cat({ x23(), lucid.ones(2, 4, F64) }, 1) end, "cat: sizes of tensors must match")
+    raises(function() return lucid.cat({}, 1) end, "cat: expected a non%-empty list of tensors")
+    raises(function() return lucid.stack({ lucid.ones(2), lucid.ones(3) }) end, "stack: expected each tensor to be equal size")
+    local x = lucid.ones(2, { requires_grad = true })
+    raises(function() (x * 2):backward() end, "backward: grad can be implicitly created only for scalar outputs")
+    raises(function() (x * 2):backward(lucid.ones(3)) end, "backward: grad has shape %(3,?%), expected %(2,?%)")
+    raises(function() x23():backward() end, "backward: tensor 1 does not require grad")
+  end)
+end)
+
+describe("dims and indices", function()
+  it("index 0 and out of range", function()
+    local x = lucid.zeros(5, 3)
+    raises(function() return x[0] end, "index: index 0 out of range for dim 1 of size 5")
+    raises(function() return x[6] end, "index: index 6 out of range for dim 1 of size 5")
+    raises(function() return x[-6] end, "index: index %-6 out of range")
+    raises(function() x[0] = 1 end, "index: index 0 out of range")
+    raises(function() return x:select(2, 4) end, "select: index 4 out of range for dim 2 of size 3")
+    raises(function() return x:select(1, 0) end, "select: index 0 out of range")
+    raises(function() return x:narrow(1, 0, 1) end, "narrow: start 0 out of range")
+    raises(function() return lucid.tensor(1.0)[1] end, "index: cannot index a 0%-dim tensor")
+  end)
+
+  it("dims out of range name the function", function()
+    local x = lucid.zeros(5, 3)
+    for _, name in ipairs({ "sum", "mean", "max", "min", "argmax", "softmax", "log_softmax", "squeeze", "size" }) do
+      raises(function() return x[name](x, 3) end, name .. ": dim 3 out of range for a 2%-D tensor %(expected 1 to 2, or %-2 to %-1%)")
+      raises(function() return x[name](x, 0) end, name .. ": dim 0 out of range")
+    end
+    raises(function() return x:transpose(1, 3) end, "transpose: dim 3 out of range")
+    raises(function() return x:unsqueeze(4) end, "unsqueeze: dim 4 out of range")
+    raises(function() return x:permute(1, 3) end, "permute: dim 3 out of range")
+    raises(function() return x:permute(1) end, "permute: expected 2 dims for a 2%-D tensor, got 1")
+    raises(function() return lucid.cat({ x, x }, 3) end, "cat: dim 3 out of range")
+    raises(function() return lucid.stack({ x, x }, 4) end, "stack: dim 4 out of range")
+    raises(function() return x:split(1, 3) end, "split: dim 3 out of range")
+    raises(function() return x:t():t():softmax() end, "softmax: dim is required")
+  end)
+end)
+
+describe("dtypes", function()
+  it("unknown dtypes are errors naming the function", function()
+    raises(function() return lucid.zeros(2, { dtype = "float16" }) end, "zeros: dtype must be lucid.float32, lucid.float64 or lucid.int64, got float16")
+    raises(function() return lucid.tensor({ 1 }, { dtype = "half" }) end, "tensor: dtype must be .* got half")
+    raises(function() return x23():to("bogus") end, "to: dtype must be .* got bogus")
+    raises(function() return x23():to(42) end, "to: dtype must be .* got 42")
+    raises(function() return lucid.arange(0, 3, { dtype = {} }) end, "arange: dtype must be")
+    raises(function() return lucid.eye(2, { dtype = "int32" }) end, "eye: dtype must be .* got int32")
+    raises(function() return lucid.rand(2, { dtype = lucid.int64 }) end, "rand: dtype must be a floating point type, got int64")
+  end)
+end)
+
+describe("memory", function()
+  it("an allocation too large for memory is a Lua error mentioning memory", function()
+    local before = lucid.live_bytes()
+    raises(function() return lucid.zeros(1000000, 1000000, 1000000) end, "memory")
+    raises(function() return lucid.zeros(1000000, 1000000) end, "out of memory")
+    raises(function() return lucid.ones(1000000000000) end, "out of memory")
+    raises(function() return lucid.randn(4000000000000) end, "out of memory")
+    raises(function() return lucid.full({ 4000000000000 }, 1) end, "out of memory")
+    raises(function() return lucid.zeros(1 << 62, 4) end, "too many elements")
+    raises(function() return lucid.zeros(1 << 40, 1 << 40) end, "too many elements")
+    collectgarbage()
+    assert.is_true(lucid.live_bytes() <= before + 4096)
+    -- still works afterwards
+    assert.are.equal(6, lucid.ones(2, 3):sum():item())
+  end)
+end)
+
+describe("known bugs", function()
+  -- BUG: zeros/ones/empty/full report a negative size as "tensor: size -3 of
+  -- dimension 2 is negative": the message names lucid.tensor, not the
+  -- function called (rand, randn and randint name themselves correctly).
+  it("negative sizes name the creation function", function()
+    for _, name in ipairs({ "zeros", "ones", "empty" }) do
+      raises(function() return lucid[name](2, -3) end, "^.-" .. name .. ": size %-3")
+    end
+    raises(function() return lucid.full({ -2 }, 1) end, "^.-full: size %-2")
+  end)
+
+  -- BUG: out-of-memory messages do not name the function:
+  -- lucid.zeros(1000000, 1000000) -> "out of memory allocating a tensor of
+  -- 4000000000000 bytes".
+  it("out-of-memory errors name the function", function()
+    raises(function() return lucid.zeros(1000000, 1000000) end, "^.-zeros: .*memory")
+    raises(function() return lucid.randn(4000000000000) end, "^.-randn: .*memory")
+  end)
+
+  -- BUG: lucid.zeros(1e6, 1e6, 1e6) (the issue's own example) raises "zeros:
+  -- size 1 must be an integer, got a fractional number" instead of an
+  -- out-of-memory error: integral floats are refused as sizes.
+  it("lucid.zeros(1e6, 1e6, 1e6) raises an out-of-memory error", function()
+    raises(function() return lucid.zeros(1e6, 1e6, 1e6) end, "zeros", "memory")
+  end)
+
+  -- BUG: error messages about dims give C's 0-based dims to Lua users:
+  -- `lucid.ones(2,3) + lucid.ones(4,3)` says "(dim 0: 2 vs 4)";
+  -- `lucid.ones(2,3):narrow(2, 3, 2)` says "exceed the size 3 of dim 1";
+  -- `lucid.cat({ones(2,3), ones(2,4)}, 1)` says "must match except in dim 0";
+  -- `x:permute(1, 1)` says "dim 0 appears twice".
+  it("dims in error messages are 1-based", function()
+    raises(function() return lucid.ones(2, 3) + lucid.ones(4, 3) end, "dim 1: 2 vs 4")
+    raises(function() return lucid.ones(2, 3):narrow(2, 3, 2) end, "of dim 2")
+    raises(function() return lucid.cat({ lucid.ones(2, 3), lucid.ones(2, 4) }, 1) end, "except in dim 1")
+    raises(function() return lucid.ones(2, 3):permute(1, 1) end, "dim 1 appears twice")
+  end)
+end)

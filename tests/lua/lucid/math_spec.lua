@@ -1,0 +1,484 @@
+-- Math (API.md "Tensors": math, in place, out): arithmetic operators with
+-- broadcasting and numbers, matmul in every case, elementwise functions,
+-- reductions, softmax, comparisons, identity ==, in-place ops, item/tolist,
+-- int64 arithmetic. Expected values come from plain Lua arithmetic.
+local lucid = require("lucid")
+
+local F64 = { dtype = lucid.float64 }
+
+local function flat(t)
+  local out = {}
+  local function walk(v)
+    if type(v) == "table" then
+      for _, e in ipairs(v) do walk(e) end
+    else
+      out[#out + 1] = v
+    end
+  end
+  local l = t:tolist()
+  if type(l) ~= "table" then return { l } end
+  walk(l)
+  return out
+end
+
+local function shape_of(t)
+  local s = {}
+  for i = 1, t:dim() do s[i] = t:size(i) end
+  return s
+end
+
+-- Asserts t has shape `shape` and values `want` (flat, row-major) within tol.
+local function check(t, shape, want, tol)
+  tol = tol or 1e-12
+  assert.are.same(shape, shape_of(t))
+  local got = flat(t)
+  assert.are.equal(#want, #got, "number of elements")
+  for i = 1, #want do
+    local ok = got[i] == want[i] or math.abs(got[i] - want[i]) <= tol * (1 + math.abs(want[i]))
+    if want[i] ~= want[i] then ok = got[i] ~= got[i] end
+    assert.is_true(ok, string.format("element %d: got %.17g, want %.17g", i, got[i], want[i]))
+  end
+end
+
+local function err_of(f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  return err
+end
+
+-- a (2, 3) float64 tensor and its values
+local A = { { 1, -2, 3 }, { 0.5, 4, -6 } }
+local function a() return lucid.tensor(A, F64) end
+
+describe("arithmetic operators", function()
+  it("+ - * / ^ between tensors of the same shape", function()
+    local x, y = a(), lucid.tensor({ { 2, 2, 2 }, { 4, -1, 3 } }, F64)
+    check(x + y, { 2, 3 }, { 3, 0, 5, 4.5, 3, -3 })
+    check(x - y, { 2, 3 }, { -1, -4, 1, -3.5, 5, -9 })
+    check(x * y, { 2, 3 }, { 2, -4, 6, 2, -4, -18 })
+    check(x / y, { 2, 3 }, { 0.5, -1, 1.5, 0.125, -4, -2 })
+    check(x ^ lucid.tensor({ { 2, 3, 1 }, { 2, 0, 2 } }, F64), { 2, 3 }, { 1, -8, 3, 0.25, 1, 36 })
+    check(-x, { 2, 3 }, { -1, 2, -3, -0.5, -4, 6 })
+  end)
+
+  it("numbers on either side", function()
+    local x = a()
+    check(x + 1, { 2, 3 }, { 2, -1, 4, 1.5, 5, -5 })
+    check(1 + x, { 2, 3 }, { 2, -1, 4, 1.5, 5, -5 })
+    check(x - 1, { 2, 3 }, { 0, -3, 2, -0.5, 3, -7 })
+    check(10 - x, { 2, 3 }, { 9, 12, 7, 9.5, 6, 16 })
+    check(x * 3, { 2, 3 }, { 3, -6, 9, 1.5, 12, -18 })
+    check(3 * x, { 2, 3 }, { 3, -6, 9, 1.5, 12, -18 })
+    check(x / 2, { 2, 3 }, { 0.5, -1, 1.5, 0.25, 2, -3 })
+    check(12 / x, { 2, 3 }, { 12, -6, 4, 24, 3, -2 })
+    check(x ^ 2, { 2, 3 }, { 1, 4, 9, 0.25, 16, 36 })
+    check(2 ^ x, { 2, 3 }, { 2, 0.25, 8, 2 ^ 0.5, 16, 2 ^ -6 })
+    check(x:add(1), { 2, 3 }, { 2, -1, 4, 1.5, 5, -5 })
+    check(x:sub(x), { 2, 3 }, { 0, 0, 0, 0, 0, 0 })
+    check(x:mul(2), { 2, 3 }, { 2, -4, 6, 1, 8, -12 })
+    check(x:div(4), { 2, 3 }, { 0.25, -0.5, 0.75, 0.125, 1, -1.5 })
+    check(lucid.add(x, 1), { 2, 3 }, { 2, -1, 4, 1.5, 5, -5 })
+  end)
+
+  it("broadcasts like NumPy", function()
+    local x = a()
+    local row = lucid.tensor({ 10, 20, 30 }, F64)
+    local col = lucid.tensor({ { 100 }, { 200 } }, F64)
+    check(x + row, { 2, 3 }, { 11, 18, 33, 10.5, 24, 24 })
+    check(row + x, { 2, 3 }, { 11, 18, 33, 10.5, 24, 24 })
+    check(x * col, { 2, 3 }, { 100, -200, 300, 100, 800, -1200 })
+    check(col + row, { 2, 3 }, { 110, 120, 130, 210, 220, 230 })
+    -- (2, 1, 3) with (4, 1) -> (2, 4, 3)
+    local b = lucid.tensor({ { { 1, 2, 3 } }, { { 4, 5, 6 } } }, F64)
+    local c = lucid.tensor({ { 0 }, { 10 }, { 20 }, { 30 } }, F64)
+    local r = b + c
+    assert.are.same({ 2, 4, 3 }, shape_of(r))
+    for i = 1, 2 do
+      for j = 1, 4 do
+        for k = 1, 3 do assert.are.equal(3 * (i - 1) + k + 10 * (j - 1), r[i][j][k]:item()) end
+      end
+    end
+    -- 0-dim with anything
+    check(x * lucid.tensor(2.0, F64), { 2, 3 }, { 2, -4, 6, 1, 8, -12 })
+  end)
+
+  it("incompatible shapes are errors naming the op and both shapes", function()
+    local x = a()
+    assert.matches("add: shapes %(2, 3%) and %(4, 3%) cannot be broadcast", err_of(function() return x + lucid.zeros(4, 3, F64) end))
+    assert.matches("mul: shapes %(2, 3%) and %(2,?%) cannot be broadcast",
+      err_of(function() return x * lucid.zeros(2, F64) end))
+    assert.matches("sub:", err_of(function() return x - lucid.zeros(3, 2, F64) end))
+    assert.matches("div:", err_of(function() return x / lucid.zeros(1, 2, F64) end))
+    assert.matches("add: argument 2 must be a tensor or a number, got string", err_of(function() return x + "a" end))
+    assert.matches("mul: argument 1 must be a tensor or a number, got table", err_of(function() return {} * x end))
+  end)
+
+  it("promotes dtypes: int64 with float gives float, float32 with float64 gives float64", function()
+    local i = lucid.tensor({ 1, 2, 3 })
+    assert.are.equal(lucid.int64, i.dtype)
+    assert.are.equal(lucid.int64, (i + 1).dtype)
+    assert.are.equal(lucid.float32, (i + 0.5).dtype)
+    assert.are.equal(lucid.float32, (i + lucid.ones(3)).dtype)
+    assert.are.equal(lucid.float64, (lucid.ones(3) + lucid.ones(3, F64)).dtype)
+    check(i + 0.5, { 3 }, { 1.5, 2.5, 3.5 })
+  end)
+end)
+
+describe("int64 arithmetic", function()
+  it("is exact, including beyond 2^53", function()
+    local big = 1 << 60
+    local x = lucid.tensor({ big, -7, 5 })
+    assert.are.same({ big + 1, -6, 6 }, (x + 1):tolist())
+    assert.are.same({ 2 * big, -14, 10 }, (x * 2):tolist())
+    assert.are.same({ big - 3, -10, 2 }, (x - 3):tolist())
+    local y = lucid.tensor({ 3, 4, 5 })
+    assert.are.same({ big * 3, -28, 25 }, (x * y):tolist())
+    assert.are.same({ 8, 16, 32 }, (lucid.tensor({ 2, 2, 2 }) ^ y):tolist())
+  end)
+
+  it("division of int64 tensors is true division, as in PyTorch", function()
+    local r = lucid.tensor({ 7, -7, 6 }) / 2
+    assert.is_true(r.dtype == lucid.float32 or r.dtype == lucid.float64)
+    assert.are.same({ 3.5, -3.5, 3 }, r:tolist())
+    local q = lucid.tensor({ 7, -7 }) / lucid.tensor({ 2, 2 })
+    assert.are.same({ 3.5, -3.5 }, q:tolist())
+  end)
+
+  it("sum of int64 stays int64 and exact", function()
+    local s = lucid.tensor({ (1 << 55) + 1, 1, 1 }):sum()
+    assert.are.equal(lucid.int64, s.dtype)
+    assert.are.equal((1 << 55) + 3, s:item())
+  end)
+end)
+
+describe("matmul", function()
+  local function mm(p, q) -- plain Lua matrix product of nested tables
+    local r = {}
+    for i = 1, #p do
+      r[i] = {}
+      for j = 1, #q[1] do
+        local s = 0
+        for k = 1, #q do s = s + p[i][k] * q[k][j] end
+        r[i][j] = s
+      end
+    end
+    return r
+  end
+  local function flatten(t)
+    local o = {}
+    for _, row in ipairs(t) do for _, v in ipairs(row) do o[#o + 1] = v end end
+    return o
+  end
+  local P = { { 1, 2, 3 }, { 4, 5, 6 } }
+  local Q = { { 1, -1 }, { 2, 0.5 }, { -3, 2 } }
+
+  it("1-D x 1-D is a dot product (0-dim)", function()
+    local r = lucid.matmul(lucid.tensor({ 1, 2, 3 }, F64), lucid.tensor({ 4, -5, 6 }, F64))
+    check(r, {}, { 4 - 10 + 18 })
+  end)
+
+  it("2-D x 2-D", function()
+    local r = lucid.tensor(P, F64):matmul(lucid.tensor(Q, F64))
+    check(r, { 2, 2 }, flatten(mm(P, Q)))
+    local r32 = lucid.tensor(P):matmul(lucid.tensor(Q))
+    assert.are.equal(lucid.float32, r32.dtype)
+    check(r32, { 2, 2 }, flatten(mm(P, Q)), 1e-6)
+  end)
+
+  it("2-D x 1-D and 1-D x 2-D", function()
+    local v = { 1, 0, -2 }
+    check(lucid.tensor(P, F64):matmul(lucid.tensor(v, F64)), { 2 }, { 1 - 6, 4 - 12 })
+    check(lucid.tensor({ 1, 2 }, F64):matmul(lucid.tensor(P, F64)), { 3 }, { 9, 12, 15 })
+  end)
+
+  it("transposed operands (views) give the same products", function()
+    local Pt = lucid.tensor({ { 1, 4 }, { 2, 5 }, { 3, 6 } }, F64):t()   -- P
+    local Qt = lucid.tensor({ { 1, 2, -3 }, { -1, 0.5, 2 } }, F64):t()  -- Q
+    assert.is_false(Pt:is_contiguous())
+    check(Pt:matmul(Qt), { 2, 2 }, flatten(mm(P, Q)))
+    check(Pt:matmul(lucid.tensor(Q, F64)), { 2, 2 }, flatten(mm(P, Q)))
+    check(lucid.tensor(P, F64):matmul(Qt), { 2, 2 }, flatten(mm(P, Q)))
+    local pq = mm(P, Q)
+    check(Qt:t():matmul(Pt:t()), { 2, 2 }, { pq[1][1], pq[2][1], pq[1][2], pq[2][2] }) -- (PQ)^T
+  end)
+
+  it("batched with broadcasting of batch dims", function()
+    lucid.manual_seed(3)
+    local x = lucid.randn(2, 1, 3, 4, F64)
+    local y = lucid.randn(5, 4, 2, F64)
+    local r = lucid.matmul(x, y)
+    assert.are.same({ 2, 5, 3, 2 }, shape_of(r))
+    for b1 = 1, 2 do
+      for b2 = 1, 5 do
+        local want = mm(x[b1][1]:tolist(), y[b2]:tolist())
+        check(r[b1][b2], { 3, 2 }, flatten(want))
+      end
+    end
+    -- batched x 1-D and 1-D x batched
+    local v = lucid.tensor({ 1, 2, 3, 4 }, F64)
+    local xv = x:matmul(v)
+    assert.are.same({ 2, 1, 3 }, shape_of(xv))
+    local row = x[2][1][3]:tolist()
+    assert.is_true(math.abs(xv[2][1][3]:item() - (row[1] + 2 * row[2] + 3 * row[3] + 4 * row[4])) < 1e-12)
+    local vy = lucid.tensor({ 1, -1, 0, 2 }, F64):matmul(y)
+    assert.are.same({ 5, 2 }, shape_of(vy))
+    local yy = y[4]:tolist()
+    assert.is_true(math.abs(vy[4][2]:item() - (yy[1][2] - yy[2][2] + 2 * yy[4][2])) < 1e-12)
+    -- batched with a transposed batch
+    local yt = lucid.randn(5, 2, 4, F64):transpose(2, 3)
+    local r2 = lucid.matmul(x, yt)
+    for b2 = 1, 5 do check(r2[1][b2], { 3, 2 }, flatten(mm(x[1][1]:tolist(), yt[b2]:tolist()))) end
+  end)
+
+  it("shape mismatches are errors naming matmul and the shapes", function()
+    assert.matches("matmul: shapes %(2, 3%) and %(2, 3%) cannot be multiplied",
+      err_of(lucid.matmul, lucid.zeros(2, 3), lucid.zeros(2, 3)))
+    assert.matches("matmul: shapes %(3,?%) and %(4,?%)", err_of(lucid.matmul, lucid.zeros(3), lucid.zeros(4)))
+    assert.matches("matmul:", err_of(lucid.matmul, lucid.zeros(2, 2, 3), lucid.zeros(3, 3, 2)))
+    assert.matches("matmul:", err_of(lucid.matmul, lucid.tensor(1.0), lucid.zeros(3)))
+    assert.matches("matmul: argument 2 must be a tensor, got number", err_of(lucid.matmul, lucid.zeros(3), 3))
+  end)
+end)
+
+describe("elementwise functions", function()
+  local vals = { -2, -0.5, 0, 0.25, 1, 3 }
+  local function t() return lucid.tensor(vals, F64) end
+  local function map(f)
+    local o = {}
+    for i, v in ipairs(vals) do o[i] = f(v) end
+    return o
+  end
+  it("exp log tanh sigmoid relu sqrt abs", function()
+    check(t():exp(), { 6 }, map(math.exp))
+    check(t():abs():log(), { 6 }, map(function(v) return math.log(math.abs(v)) end))
+    check(t():tanh(), { 6 }, map(function(v) return (math.exp(2 * v) - 1) / (math.exp(2 * v) + 1) end))
+    check(t():sigmoid(), { 6 }, map(function(v) return 1 / (1 + math.exp(-v)) end))
+    check(t():relu(), { 6 }, map(function(v) return math.max(v, 0) end))
+    check(t():abs():sqrt(), { 6 }, map(function(v) return math.sqrt(math.abs(v)) end))
+    check(t():abs(), { 6 }, map(math.abs))
+    check(lucid.exp(t()), { 6 }, map(math.exp))
+    check(t():sin(), { 6 }, map(math.sin))
+    check(t():cos(), { 6 }, map(math.cos))
+  end)
+
+  it("log of 0 is -inf and sqrt of a negative number is nan", function()
+    local r = lucid.tensor({ 0, -1 }, F64)
+    assert.are.equal(-math.huge, r:log()[1]:item())
+    local s = r:sqrt()[2]:item()
+    assert.is_true(s ~= s)
+  end)
+
+  it("pow with a number and a tensor exponent", function()
+    check(t():pow(2), { 6 }, map(function(v) return v * v end))
+    check(t():abs():pow(0.5), { 6 }, map(function(v) return math.sqrt(math.abs(v)) end))
+    check(t():pow(lucid.tensor({ 1, 2, 3, 2, 1, 0 }, F64)), { 6 }, { -2, 0.25, 0, 0.0625, 1, 1 })
+  end)
+
+  it("clamp with min, max or both", function()
+    check(t():clamp(-1, 1), { 6 }, { -1, -0.5, 0, 0.25, 1, 1 })
+    check(t():clamp(0), { 6 }, { 0, 0, 0, 0.25, 1, 3 })
+    check(t():clamp(nil, 0.5), { 6 }, { -2, -0.5, 0, 0.25, 0.5, 0.5 })
+    check(t():clamp({ max = 0.5 }), { 6 }, { -2, -0.5, 0, 0.25, 0.5, 0.5 })
+    assert.matches("clamp:", err_of(function() return t():clamp() end))
+  end)
+
+  it("works in float32 within float32 precision", function()
+    local x = lucid.tensor(vals)
+    assert.are.equal(lucid.float32, x:exp().dtype)
+    check(x:exp(), { 6 }, map(math.exp), 1e-6)
+    check(x:tanh(), { 6 }, map(function(v) return (math.exp(2 * v) - 1) / (math.exp(2 * v) + 1) end), 1e-6)
+  end)
+end)
+
+describe("reductions", function()
+  it("sum and mean over everything, a dim, a negative dim, keepdim", function()
+    local x = a()
+    check(x:sum(), {}, { 0.5 })
+    check(x:sum(1), { 3 }, { 1.5, 2, -3 })
+    check(x:sum(2), { 2 }, { 2, -1.5 })
+    check(x:sum(-1), { 2 }, { 2, -1.5 })
+    check(x:sum(2, true), { 2, 1 }, { 2, -1.5 })
+    check(x:sum(1, true), { 1, 3 }, { 1.5, 2, -3 })
+    check(x:mean(), {}, { 0.5 / 6 })
+    check(x:mean(1), { 3 }, { 0.75, 1, -1.5 })
+    check(x:mean(-1, true), { 2, 1 }, { 2 / 3, -0.5 })
+    check(lucid.sum(x, 2), { 2 }, { 2, -1.5 })
+  end)
+
+  it("max and min: value over everything; values and 1-based indices over a dim", function()
+    local x = a()
+    check(x:max(), {}, { 4 })
+    check(x:min(), {}, { -6 })
+    local v, i = x:max(2)
+    check(v, { 2 }, { 3, 4 })
+    assert.are.equal(lucid.int64, i.dtype)
+    assert.are.same({ 3, 2 }, i:tolist())
+    v, i = x:min(1)
+    check(v, { 3 }, { 0.5, -2, -6 })
+    assert.are.same({ 2, 1, 2 }, i:tolist())
+    v, i = x:max(1, true)
+    assert.are.same({ 1, 3 }, shape_of(v))
+    assert.are.same({ { 1, 2, 1 } }, i:tolist())
+    v, i = x:min(-1, true)
+    assert.are.same({ { 2 }, { 3 } }, i:tolist())
+  end)
+
+  it("argmax: flat 1-based index over everything, 1-based indices over a dim", function()
+    local x = a()
+    assert.are.equal(5, x:argmax():item())
+    assert.are.same({ 3, 2 }, x:argmax(2):tolist())
+    assert.are.same({ 1, 2, 1 }, x:argmax(1):tolist())
+    assert.are.same({ { 3 }, { 2 } }, x:argmax(2, true):tolist())
+    assert.are.equal(3, lucid.tensor({ 1, 5, 7, 2 }):argmax():item())
+  end)
+
+  it("softmax and log_softmax along a dim", function()
+    local x = a()
+    local rows = { { 1, -2, 3 }, { 0.5, 4, -6 } }
+    local sm, lsm = {}, {}
+    for r = 1, 2 do
+      local z = 0
+      for _, v in ipairs(rows[r]) do z = z + math.exp(v) end
+      for _, v in ipairs(rows[r]) do
+        sm[#sm + 1] = math.exp(v) / z
+        lsm[#lsm + 1] = v - math.log(z)
+      end
+    end
+    check(x:softmax(2), { 2, 3 }, sm)
+    check(x:softmax(-1), { 2, 3 }, sm)
+    check(x:log_softmax(2), { 2, 3 }, lsm)
+    local cs = {}
+    for c = 1, 3 do
+      local z = math.exp(rows[1][c]) + math.exp(rows[2][c])
+      cs[c], cs[3 + c] = math.exp(rows[1][c]) / z, math.exp(rows[2][c]) / z
+    end
+    check(x:softmax(1), { 2, 3 }, cs)
+    -- stable for large inputs
+    local big = lucid.tensor({ 1000, 1000 }, F64):softmax(1)
+    check(big, { 2 }, { 0.5, 0.5 })
+  end)
+end)
+
+describe("comparisons", function()
+  it("eq ne lt le gt ge return 1/0 tensors and broadcast", function()
+    local x = lucid.tensor({ 1, 2, 3 }, F64)
+    local y = lucid.tensor({ 3, 2, 1 }, F64)
+    check(x:eq(y), { 3 }, { 0, 1, 0 })
+    check(x:ne(y), { 3 }, { 1, 0, 1 })
+    check(x:lt(y), { 3 }, { 1, 0, 0 })
+    check(x:le(y), { 3 }, { 1, 1, 0 })
+    check(x:gt(y), { 3 }, { 0, 0, 1 })
+    check(x:ge(y), { 3 }, { 0, 1, 1 })
+    check(x:gt(2), { 3 }, { 0, 0, 1 })
+    check(x:le(2), { 3 }, { 1, 1, 0 })
+    check(lucid.lt(x, 3), { 3 }, { 1, 1, 0 })
+    check(x:eq(lucid.tensor({ { 1 }, { 3 } }, F64)), { 2, 3 }, { 1, 0, 0, 0, 0, 1 })
+  end)
+
+  it("== on two tensors is identity, not elementwise", function()
+    local x = lucid.ones(3)
+    local y = lucid.ones(3)
+    assert.is_true(x == x)
+    assert.is_false(x == y)
+    local t = {}
+    t[x] = 1
+    t[y] = 2
+    assert.are.equal(1, t[x])
+  end)
+end)
+
+describe("in-place ops", function()
+  it("add_ mul_ with tensors and numbers return the tensor itself", function()
+    local x = lucid.tensor({ 1, 2, 3 }, F64)
+    local r = x:add_(1)
+    assert.is_true(r == x)
+    check(x, { 3 }, { 2, 3, 4 })
+    x:mul_(lucid.tensor({ 2, 0.5, -1 }, F64))
+    check(x, { 3 }, { 4, 1.5, -4 })
+    x:add_(lucid.tensor(10.0, F64))
+    check(x, { 3 }, { 14, 11.5, 6 })
+    local m = lucid.zeros(2, 3, F64)
+    m:add_(lucid.tensor({ 1, 2, 3 }, F64))
+    check(m, { 2, 3 }, { 1, 2, 3, 1, 2, 3 })
+    assert.matches("add_?: in%-place operand of shape %(2, 3%) cannot be broadcast",
+      err_of(function() lucid.zeros(3):add_(lucid.zeros(2, 3)) end))
+    assert.matches("mul_: argument 2 must be a tensor or a number", err_of(function() lucid.zeros(3):mul_("x") end))
+  end)
+
+  it("zero_ fill_ copy_", function()
+    local x = lucid.tensor({ { 1, 2 }, { 3, 4 } }, F64)
+    assert.is_true(x:fill_(7) == x)
+    check(x, { 2, 2 }, { 7, 7, 7, 7 })
+    assert.is_true(x:zero_() == x)
+    check(x, { 2, 2 }, { 0, 0, 0, 0 })
+    assert.is_true(x:copy_(lucid.tensor({ { 1, 2 }, { 3, 4 } })) == x)
+    check(x, { 2, 2 }, { 1, 2, 3, 4 })
+    assert.are.equal(lucid.float64, x.dtype)
+    x:copy_(lucid.tensor({ 5, 6 }))
+    check(x, { 2, 2 }, { 5, 6, 5, 6 })
+    assert.matches("copy_:", err_of(function() x:copy_(lucid.zeros(3)) end))
+  end)
+
+  it("uniform_ and normal_ fill with the requested distribution", function()
+    lucid.manual_seed(99)
+    local u = lucid.zeros(20000, F64)
+    assert.is_true(u:uniform_(-1, 3) == u)
+    local s = 0
+    for _, v in ipairs(u:tolist()) do
+      assert.is_true(v >= -1 and v < 3)
+      s = s + v
+    end
+    assert.is_true(math.abs(s / 20000 - 1) < 0.05)
+    local n = lucid.zeros(20000, F64)
+    assert.is_true(n:normal_(5, 2) == n)
+    local m, m2 = 0, 0
+    for _, v in ipairs(n:tolist()) do m, m2 = m + v, m2 + v * v end
+    m, m2 = m / 20000, m2 / 20000
+    assert.is_true(math.abs(m - 5) < 0.1)
+    assert.is_true(math.abs(math.sqrt(m2 - m * m) - 2) < 0.1)
+    local d = lucid.zeros(1000):uniform_()
+    for _, v in ipairs(d:tolist()) do assert.is_true(v >= 0 and v < 1) end
+  end)
+
+  it("in-place on a leaf that requires grad is an error", function()
+    local w = lucid.ones(3, { requires_grad = true })
+    assert.matches("add_?: a leaf tensor that requires grad", err_of(function() w:add_(1) end))
+    lucid.no_grad(function() w:add_(1) end)
+    check(w, { 3 }, { 2, 2, 2 }, 1e-7)
+  end)
+end)
+
+describe("item and tolist", function()
+  it("item returns a Lua number (integer for int64) from a one-element tensor", function()
+    assert.are.equal(2.5, lucid.tensor({ { 2.5 } }, F64):item())
+    assert.are.equal("integer", math.type(lucid.tensor({ 4 }):item()))
+    assert.are.equal("float", math.type(lucid.tensor({ 4 }, F64):item()))
+    assert.matches("item: only a tensor with one element", err_of(function() return lucid.zeros(2):item() end))
+  end)
+
+  it("tolist returns nested tables (a number for 0-dim)", function()
+    assert.are.same({ { 1, 2, 3 }, { 4, 5, 6 } }, lucid.arange(1, 7):view(2, 3):tolist())
+    assert.are.same({ { { 0 }, { 1 } } }, lucid.arange(2):view(1, 2, 1):tolist())
+    assert.are.equal(3, lucid.tensor(3):tolist())
+    assert.are.same({}, lucid.zeros(0):tolist())
+    assert.are.same({ { 1, 3 }, { 2, 4 } }, lucid.tensor({ { 1, 2 }, { 3, 4 } }):t():tolist())
+  end)
+end)
+
+describe("known bugs", function()
+  -- BUG: errors of in-place ops name the out-of-place op: x:add_(y) reports
+  -- "add: ..." (also mul_, sub_, div_), so the message does not name the
+  -- function the user called.
+  it("in-place errors name the in-place function", function()
+    local w = lucid.ones(3, { requires_grad = true })
+    assert.matches("^.-add_: ", err_of(function() w:add_(1) end))
+    assert.matches("^.-mul_: ", err_of(function() lucid.zeros(3):mul_(lucid.zeros(2, 3)) end))
+  end)
+
+  -- BUG: int64 to a negative integer power gives 0 silently; PyTorch raises
+  -- "Integers to negative integer powers are not allowed".
+  it("int64 ^ negative integer is an error", function()
+    local ok = pcall(function() return lucid.tensor({ 2 }) ^ -1 end)
+    assert.is_false(ok)
+  end)
+end)

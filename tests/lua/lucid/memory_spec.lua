@@ -1,0 +1,172 @@
+-- Tensor memory: the bindings tell Lua's collector about tensor bytes, so
+-- loops that drop large tensors stay bounded; graphs are freed after
+-- backward; `<close>` frees a tensor at the end of its scope.
+local lucid = require("lucid")
+
+local MB = 1024 * 1024
+
+local function settle()
+  collectgarbage()
+  collectgarbage()
+  return lucid.live_bytes()
+end
+
+describe("memory", function()
+  it("live_bytes counts tensor data", function()
+    local before = settle()
+    local x = lucid.zeros(MB // 4 * 8) -- 8 MB of float32
+    local during = lucid.live_bytes()
+    assert.is_true(during - before >= 8 * MB)
+    assert.is_true(during - before < 8 * MB + 64 * 1024)
+    x = nil -- luacheck: ignore
+    assert.is_true(settle() - before < 64 * 1024)
+  end)
+
+  it("views share memory: they add no data bytes", function()
+    local x = lucid.zeros(MB) -- 4 MB
+    local base = lucid.live_bytes()
+    local views = {}
+    for i = 1, 100 do views[i] = x:view(1024, 1024):t():narrow(1, 1, 10) end
+    assert.is_true(lucid.live_bytes() - base < 100 * 4096)
+  end)
+
+  it("a loop creating and dropping 200 tensors of 8 MB stays bounded", function()
+    local before = settle()
+    local lua_before = collectgarbage("count")
+    local peak, lua_peak = 0, 0
+    for i = 1, 200 do
+      local t = lucid.ones(2 * MB) -- 8 MB
+      t:mul_(i)
+      peak = math.max(peak, lucid.live_bytes() - before)
+      lua_peak = math.max(lua_peak, collectgarbage("count") - lua_before)
+    end
+    -- without accounting, 200 x 8 MB = 1.6 GB would pile up before a collection
+    assert.is_true(peak < 200 * MB, string.format("peak %.1f MB of tensors", peak / MB))
+    assert.is_true(lua_peak < 16 * 1024, string.format("Lua heap grew by %.1f KB", lua_peak))
+    assert.is_true(settle() - before < MB)
+  end)
+
+  it("after backward of a 200-step unrolled loop, live_bytes returns near its start", function()
+    local w = lucid.randn(64, 64, { dtype = lucid.float64 }) * 0.1
+    w:requires_grad_()
+    local x0 = lucid.randn(8, 64, { dtype = lucid.float64 })
+    local before = settle()
+    do
+      local h = x0
+      for _ = 1, 200 do h = h:matmul(w):tanh() end
+      local loss = h:sum()
+      local during = lucid.live_bytes()
+      assert.is_true(during - before > 200 * 8 * 64 * 8, "the graph holds the saved activations")
+      loss:backward()
+    end
+    local after = settle()
+    local grad_bytes = 64 * 64 * 8
+    assert.is_not_nil(w.grad)
+    assert.is_true(after - before <= grad_bytes + 64 * 1024,
+      string.format("%d bytes still live after backward (grad is %d)", after - before, grad_bytes))
+  end)
+
+  it("dropping a graph without backward frees it too", function()
+    local w = lucid.randn(32, 32, { dtype = lucid.float64, requires_grad = true })
+    local before = settle()
+    do
+      local h = lucid.ones(4, 32, { dtype = lucid.float64 })
+      for _ = 1, 200 do h = (h:matmul(w)):sigmoid() end
+    end
+    assert.is_true(settle() - before < 64 * 1024)
+  end)
+
+  it("a deep chain (20000 steps) is freed without overflowing the C stack", function()
+    local x = lucid.ones(1, { dtype = lucid.float64, requires_grad = true })
+    local before = settle()
+    do
+      local h = x
+      for _ = 1, 20000 do h = h * 1.0001 end
+      h:sum():backward()
+    end
+    assert.is_true(math.abs(x.grad:item() - 1.0001 ^ 20000) < 1e-6 * 1.0001 ^ 20000)
+    assert.is_true(settle() - before < 64 * 1024 + 8)
+  end)
+
+  it("`local x <close>` frees the tensor at the end of the scope", function()
+    local before = settle()
+    local inside
+    do
+      local x <close> = lucid.zeros(1000000) -- 4 MB
+      x:fill_(1)
+      inside = lucid.live_bytes()
+      assert.are.equal(1000000, x:sum():item())
+    end
+    local after = lucid.live_bytes() -- no collection: closing released it
+    assert.is_true(inside - before >= 4000000)
+    -- (the 0-dim sum made inside the scope is still live, a few bytes)
+    assert.is_true(inside - after >= 4000000 - 1024, string.format("only %d bytes freed", inside - after))
+  end)
+
+  it("a closed tensor raises a clear error when used", function()
+    local y
+    do
+      local x <close> = lucid.zeros(10)
+      y = x
+    end
+    local ok, err = pcall(function() return y + 1 end)
+    assert.is_false(ok)
+    ok, err = pcall(function() return y:sum() end)
+    assert.is_false(ok)
+    assert.matches("closed tensor", err)
+  end)
+
+  it("views keep their storage alive after the base is closed", function()
+    local v
+    do
+      local x <close> = lucid.arange(10):double()
+      v = x:narrow(1, 3, 2)
+    end
+    collectgarbage()
+    assert.are.same({ 2, 3 }, v:tolist())
+  end)
+end)
+
+describe("known bugs", function()
+  -- BUG: dropped temporaries of a loop are not collected as the loop runs
+  -- (lcb_account's collector steps never finish a GC cycle), so live_bytes
+  -- grows by every temporary until a full collection. Which loops are hit
+  -- depends on the Lua heap: in busted, 100 iterations of
+  -- x:mul(2):add(1):exp():sum() or (x * 2 + 1):exp():sum() on a 2 MB x peak
+  -- at ~400 MB. Minimal reproduction in plain lua5.4:
+  --   local x = lucid.ones(524288)                 -- 2 MB
+  --   for i = 1, 300 do local y = x * 2 end        -- live_bytes ~600 MB
+  --   print(collectgarbage("step", 0))             -- false, on every call
+  -- With collectgarbage("setpause", 100) the same loop stays at ~4 MB. (A
+  -- loop of lucid.ones(2 * MB) of 8 MB each, above, is collected fine.)
+  it("temporaries of method calls and of operators in a loop are collected as they go", function()
+    local x = lucid.ones(MB // 2) -- 2 MB
+    local function peak_of(body)
+      local before = settle()
+      local peak = 0
+      for _ = 1, 100 do
+        body()
+        peak = math.max(peak, lucid.live_bytes() - before)
+      end
+      return peak
+    end
+    local p1 = peak_of(function() local y = x:mul(2):add(1):exp():sum(); return y end)
+    local p2 = peak_of(function() local y = (x * 2 + 1):exp():sum(); return y end)
+    assert.is_true(p1 < 100 * MB and p2 < 100 * MB,
+      string.format("peaks %.1f MB (methods) and %.1f MB (operators)", p1 / MB, p2 / MB))
+  end)
+
+  -- BUG: using a closed tensor with an operator says "add: argument 1 must be
+  -- a tensor or a number, got userdata" instead of naming it a closed tensor
+  -- (methods do: "sum: argument 1 is a closed tensor").
+  it("operators on a closed tensor say it is closed", function()
+    local y
+    do
+      local x <close> = lucid.zeros(10)
+      y = x
+    end
+    local ok, err = pcall(function() return y + 1 end)
+    assert.is_false(ok)
+    assert.matches("closed tensor", err)
+  end)
+end)
