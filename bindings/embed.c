@@ -26,7 +26,6 @@
 #include <lualib.h>
 
 #include "lbind.h"
-#include "lc_internal.h" /* lc_tensor_new_view: a tensor over a wrapped storage */
 #include "lucid.h"
 
 int luaopen_lucid_core(lua_State *L);
@@ -425,8 +424,7 @@ lucid_tensor *lucid_wrap(lucid_state *S, void *data, lucid_dtype dtype, int ndim
 
   lc_storage *s = lc_storage_wrap(data, (size_t)extent * elsize, release, ud);
   if (!s) return set_error(S, "lucid_wrap: %s", lc_error()), NULL;
-  lc_tensor base = {.dtype = to_lc[dtype], .storage = s};
-  lc_tensor *t = lc_tensor_new_view(&base, ndim, sizes, st, 0);
+  lc_tensor *t = lc_tensor_from_storage(s, to_lc[dtype], ndim, sizes, st, 0);
   if (!t) s->free_fn = keep; /* the host keeps its memory when wrapping fails */
   lc_storage_release(s);     /* t holds the storage now */
   if (!t) return set_error(S, "lucid_wrap: %s", lc_error()), NULL;

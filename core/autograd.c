@@ -62,7 +62,7 @@ int lc_node_save(lc_node *n, const lc_tensor *t) {
   if (saved) n->saved = saved;
   uint64_t *ver = realloc(n->saved_version, (n->n_saved + 1) * sizeof *ver);
   if (ver) n->saved_version = ver;
-  lc_tensor *alias = saved && ver ? lc_alias(t) : NULL;
+  lc_tensor *alias = saved && ver ? lc_detach(t) : NULL; /* no cycle through t's base */
   if (!alias) {
     lc_set_error("%s: out of memory saving a tensor for backward", n->name);
     return -1;

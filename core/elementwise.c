@@ -4,6 +4,7 @@
  * Kernels run on contiguous blocks: a strided operand is gathered into a
  * small buffer first, so every arithmetic loop is a plain vectorisable one. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
 
@@ -14,6 +15,9 @@
 static const char *const unary_names[] = {"neg", "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "abs", "sin", "cos"};
 static const char *const binary_names[] = {"add", "sub", "mul", "div", "pow", "eq",
                                            "ne",  "lt",  "le",  "gt",  "ge"};
+/* In-place errors name the function the user called (add_, not add). */
+static const char *const inplace_names[] = {"add_", "sub_", "mul_", "div_", "pow_", "eq_",
+                                            "ne_",  "lt_",  "le_",  "gt_",  "ge_"};
 
 const char *lc_unary_name(lc_unary_op op) { return unary_names[op]; }
 const char *lc_binary_name(lc_binary_op op) { return binary_names[op]; }
@@ -62,7 +66,7 @@ int lc_broadcast_shape(const char *op, const lc_tensor *a, const lc_tensor *b, i
     if (sa != sb && sa != 1 && sb != 1) {
       char x[128], y[128];
       lc_set_error("%s: shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)", op,
-                   lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, b->ndim, b->sizes), i,
+                   lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, b->ndim, b->sizes), i + 1,
                    (long long)sa, (long long)sb);
       return -1;
     }
@@ -383,10 +387,24 @@ static lc_dtype compute_dtype(int op, lc_dtype a, lc_dtype b) {
   return op == LC_DIV && dt == LC_INT64 ? LC_FLOAT32 : dt;
 }
 
+/* An integer to a negative integer power is a fraction that int64 cannot
+ * hold: PyTorch refuses it rather than truncating to 0. */
+static bool negative_int_power(const lc_tensor *base, const lc_tensor *exp) {
+  if (base->dtype != LC_INT64 || exp->dtype != LC_INT64) return false;
+  int64_t n = lc_numel(exp);
+  for (int64_t i = 0; i < n; i++)
+    if (lc_get_int(exp, i) < 0) return true;
+  return false;
+}
+
 lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   int64_t shape[LC_MAX_DIMS];
   int nd = lc_broadcast_shape(binary_names[op], a, b, shape);
   if (nd < 0) return NULL;
+  if (op == LC_POW && negative_int_power(a, b)) {
+    lc_set_error("pow: integers to negative integer powers are not allowed");
+    return NULL;
+  }
   lc_dtype dt = compute_dtype(op, a->dtype, b->dtype);
   lc_tensor *ca = lc_to(a, dt), *cb = lc_to(b, dt);
   lc_tensor *out = NULL;
@@ -429,10 +447,36 @@ lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool 
 
 /* ---- in place ------------------------------------------------------------ */
 
-/* In-place ops may not overwrite a leaf that autograd would differentiate. */
-static int check_inplace(const char *op, const lc_tensor *a) {
+/* What every in-place op checks before writing into a (src: the value
+ * written, or NULL):
+ *  - a leaf that autograd would differentiate may not be overwritten;
+ *  - a stride-0 dim makes several elements one memory location, which would
+ *    be written once per alias;
+ *  - nor may a view of such a leaf;
+ *  - writes through views under autograd need their root to be dense (see
+ *    write_through_view). */
+int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src) {
   if (lc_grad_enabled() && a->requires_grad && !a->grad_fn) {
     lc_set_error("%s: a leaf tensor that requires grad is used in an in-place operation", op);
+    return -1;
+  }
+  for (int k = 0; k < a->ndim; k++) {
+    if (a->sizes[k] > 1 && a->strides[k] == 0) {
+      lc_set_error("%s: cannot write into an expanded tensor (dim %d has stride 0: its elements "
+                   "share memory); clone() it first", op, k + 1);
+      return -1;
+    }
+  }
+  const lc_tensor *root = a->base;
+  if (lc_grad_enabled() && root && root->requires_grad && !root->grad_fn) {
+    lc_set_error("%s: a view of a leaf tensor that requires grad is used in an in-place operation",
+                 op);
+    return -1;
+  }
+  if (lc_grad_enabled() && root && (root->requires_grad || (src && src->requires_grad)) &&
+      !lc_is_dense(root)) {
+    lc_set_error("%s: under autograd, writing into a view of a tensor whose elements are not "
+                 "dense in memory is not supported; clone() it first", op);
     return -1;
   }
   return 0;
@@ -480,8 +524,124 @@ static int copy_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   return gin[0] ? 0 : -1;
 }
 
+/* ---- writes through views under autograd ----------------------------------
+ * A view shares the storage of its root tensor, so writing src into view v
+ * changes the root too. As PyTorch's CopySlices: the root's history becomes
+ * "the old root with v's region replaced by src", and v's history becomes
+ * "that region of the new root". A region is v's geometry over the root's
+ * storage; the root is dense, so a gradient laid out like the root (same
+ * strides) has the region at the same place. */
+typedef struct {
+  lc_dtype dtype, src_dtype;
+  int ndim, root_ndim, src_ndim;
+  int64_t sizes[LC_MAX_DIMS], strides[LC_MAX_DIMS], offset;
+  int64_t root_sizes[LC_MAX_DIMS], root_strides[LC_MAX_DIMS], src_sizes[LC_MAX_DIMS];
+} region;
+
+static void free_region(lc_node *n) { free(n->ctx); }
+
+/* A zero-filled (or g-filled) tensor laid out like the root. */
+static lc_tensor *root_layout(const region *r, const lc_tensor *g) {
+  lc_tensor *t = lc_empty(r->dtype, r->root_ndim, r->root_sizes);
+  if (!t) return NULL;
+  memcpy(t->strides, r->root_strides, sizeof r->root_strides);
+  lc_tensor *v = g ? lc_retain((lc_tensor *)g) : lc_scalar(r->dtype, 0);
+  int rc = v ? copy_values(t, v) : -1;
+  lc_release(v);
+  if (rc) lc_release(t);
+  return rc ? NULL : t;
+}
+
+static lc_tensor *region_of(const region *r, const lc_tensor *t) {
+  return lc_tensor_new_view(t, r->ndim, r->sizes, r->strides, t->offset + r->offset);
+}
+
+/* inputs: the old root, src */
+static int copy_slices_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  const region *r = n->ctx;
+  lc_tensor *G = root_layout(r, g[0]);
+  lc_tensor *part = G ? region_of(r, G) : NULL;
+  if (!part) {
+    lc_release(G);
+    return -1;
+  }
+  int rc = 0;
+  if (lc_node_needs_grad(n, 1)) { /* src was broadcast to the region, maybe converted */
+    lc_tensor *s = lc_sum_to(part, r->src_ndim, r->src_sizes);
+    if (s && s->storage == part->storage) { /* a view of G, which is zeroed below */
+      lc_tensor *c = lc_clone(s);
+      lc_release(s);
+      s = c;
+    }
+    gin[1] = s && s->dtype != r->src_dtype ? lc_to(s, r->src_dtype) : lc_retain(s);
+    lc_release(s);
+    rc = gin[1] ? 0 : -1;
+  }
+  if (!rc && lc_node_needs_grad(n, 0)) {
+    lc_tensor *zero = lc_scalar(r->dtype, 0);
+    rc = zero ? copy_values(part, zero) : -1;
+    lc_release(zero);
+    if (!rc) gin[0] = lc_retain(G);
+  }
+  lc_release(part);
+  lc_release(G);
+  return rc;
+}
+
+/* input: the new root */
+static int view_of_root_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  const region *r = n->ctx;
+  lc_tensor *G = root_layout(r, NULL);
+  lc_tensor *part = G ? region_of(r, G) : NULL;
+  int rc = part ? copy_values(part, g[0]) : -1;
+  lc_release(part);
+  if (rc) {
+    lc_release(G);
+    return -1;
+  }
+  gin[0] = G;
+  return 0;
+}
+
+static lc_node *region_node(const char *name, lc_backward_fn fn, int n_inputs,
+                            const lc_tensor *const *inputs, const region *r) {
+  lc_node *n = lc_node_new(name, fn, n_inputs, inputs, 1);
+  region *copy = n ? lc_malloc(sizeof *copy, name) : NULL;
+  if (!copy) {
+    lc_node_release(n);
+    return NULL;
+  }
+  *copy = *r;
+  n->ctx = copy;
+  n->free_ctx = free_region;
+  return n;
+}
+
+static int write_through_view(lc_tensor *v, const lc_tensor *src) {
+  lc_tensor *root = v->base;
+  region r = {.dtype = root->dtype, .src_dtype = src->dtype, .ndim = v->ndim, .root_ndim = root->ndim,
+              .src_ndim = src->ndim, .offset = v->offset - root->offset};
+  memcpy(r.sizes, v->sizes, sizeof r.sizes);
+  memcpy(r.strides, v->strides, sizeof r.strides);
+  memcpy(r.root_sizes, root->sizes, sizeof r.root_sizes);
+  memcpy(r.root_strides, root->strides, sizeof r.root_strides);
+  memcpy(r.src_sizes, src->sizes, sizeof r.src_sizes);
+  const lc_tensor *ins[2] = {root, src};
+  lc_node *cs = region_node("CopySlices", copy_slices_backward, 2, ins, &r);
+  if (!cs) return -1;
+  lc_node_attach(cs, &root, 1);
+  lc_node_release(cs);
+  lc_node *vn = region_node("AsStridedBackward", view_of_root_backward, 1, ins, &r);
+  if (!vn) return -1;
+  lc_node_attach(vn, &v, 1);
+  lc_node_release(vn);
+  return 0;
+}
+
 /* dst takes src's values and, under autograd, its history. */
 static int adopt_history(lc_tensor *dst, const lc_tensor *src) {
+  if (dst->base && lc_grad_enabled() && (dst->base->requires_grad || src->requires_grad))
+    return write_through_view(dst, src);
   if (!lc_should_record(1, &src)) {
     if (lc_grad_enabled() && dst->grad_fn) { /* overwritten: old history no longer applies */
       lc_node_release(dst->grad_fn);
@@ -504,13 +664,13 @@ static int adopt_history(lc_tensor *dst, const lc_tensor *src) {
 }
 
 int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
-  if (check_inplace("copy_", dst) || copy_values(dst, src)) return -1;
+  if (lc_check_inplace("copy_", dst, src) || copy_values(dst, src)) return -1;
   return adopt_history(dst, src);
 }
 
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
-  const char *name = binary_names[op];
-  if (check_inplace(name, a)) return -1;
+  const char *name = inplace_names[op];
+  if (lc_check_inplace(name, a, b)) return -1;
   const lc_tensor *ins[2] = {a, b};
   if (lc_should_record(2, ins)) {
     /* Compute out of place from a copy of a (so nodes that saved a still see
@@ -554,7 +714,7 @@ int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
 }
 
 int lc_fill_(lc_tensor *a, double value) {
-  if (check_inplace("fill_", a)) return -1;
+  if (lc_check_inplace("fill_", a, NULL)) return -1;
   lc_tensor *v = lc_scalar(a->dtype, value);
   if (!v) return -1;
   int rc = copy_values(a, v);

@@ -76,7 +76,7 @@ static lc_tensor *index_select(const lc_tensor *x, int dim, const lc_tensor *ind
   for (int64_t j = 0; j < n; j++) {
     if (ip[j] < 0 || ip[j] >= size) {
       lc_set_error("index_select: index %lld is out of range for dim %d of size %lld",
-                   (long long)ip[j], d, (long long)size);
+                   (long long)ip[j], d + 1, (long long)size);
       lc_release(idx);
       return NULL;
     }

@@ -46,11 +46,11 @@ static int cat_check(lc_tensor *const *ts, int n, int dim, int64_t *sizes, lc_dt
   }
   for (int i = 0; i < n; i++) {
     if (!ts[i]) {
-      lc_set_error("cat: tensor %d is missing (NULL)", i);
+      lc_set_error("cat: tensor %d is missing (NULL)", i + 1);
       return -1;
     }
     if (ts[i]->ndim == 0) {
-      lc_set_error("cat: zero-dimensional tensor %d cannot be concatenated", i);
+      lc_set_error("cat: zero-dimensional tensor %d cannot be concatenated", i + 1);
       return -1;
     }
   }
@@ -63,13 +63,13 @@ static int cat_check(lc_tensor *const *ts, int n, int dim, int64_t *sizes, lc_dt
     const lc_tensor *t = ts[i];
     if (t->ndim != first->ndim) {
       lc_set_error("cat: tensors must have the same number of dimensions: tensor %d has %d, "
-                   "expected %d", i, t->ndim, first->ndim);
+                   "expected %d", i + 1, t->ndim, first->ndim);
       return -1;
     }
     for (int k = 0; k < t->ndim; k++) {
       if (k != d && t->sizes[k] != first->sizes[k]) {
         lc_set_error("cat: sizes of tensors must match except in dim %d: tensor %d has size "
-                     "%lld in dim %d, expected %lld", d, i, (long long)t->sizes[k], k,
+                     "%lld in dim %d, expected %lld", d + 1, i + 1, (long long)t->sizes[k], k + 1,
                      (long long)first->sizes[k]);
         return -1;
       }
@@ -141,14 +141,14 @@ lc_tensor *lc_stack(lc_tensor *const *ts, int n, int dim) {
   }
   for (int i = 0; i < n; i++) {
     if (!ts[i]) {
-      lc_set_error("stack: tensor %d is missing (NULL)", i);
+      lc_set_error("stack: tensor %d is missing (NULL)", i + 1);
       return NULL;
     }
     if (!lc_same_shape(ts[i], ts[0])) {
       char a[128], b[128];
-      lc_set_error("stack: expected each tensor to be equal size, but got %s at entry 0 and %s "
+      lc_set_error("stack: expected each tensor to be equal size, but got %s at entry 1 and %s "
                    "at entry %d", lc_shape_str(a, ts[0]->ndim, ts[0]->sizes),
-                   lc_shape_str(b, ts[i]->ndim, ts[i]->sizes), i);
+                   lc_shape_str(b, ts[i]->ndim, ts[i]->sizes), i + 1);
       return NULL;
     }
   }

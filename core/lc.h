@@ -9,6 +9,7 @@
  *    returns a new reference the caller must lc_release(). Arguments are
  *    borrowed.
  *  - Dimensions are 0-based here (the Lua bindings translate from 1-based).
+ *    Messages count dims from 1, as the Lua API does.
  *  - Ops record autograd nodes when grad mode is on and an input requires grad.
  */
 #ifndef LC_H
@@ -42,6 +43,7 @@ typedef struct lc_tensor {
   int64_t strides[LC_MAX_DIMS];  /* in elements */
   int64_t offset;                /* in elements, into storage */
   lc_storage *storage;
+  struct lc_tensor *base;        /* views: the (root) tensor whose storage they share */
   /* autograd */
   bool requires_grad;
   struct lc_tensor *grad;        /* leaves only: accumulated gradient */
@@ -64,6 +66,12 @@ lc_dtype lc_promote(lc_dtype a, lc_dtype b);  /* result dtype of a binary op */
 /* ---- storage and memory accounting (storage.c) -------------------------- */
 lc_storage *lc_storage_new(size_t nbytes);    /* uninitialised */
 lc_storage *lc_storage_wrap(void *data, size_t nbytes, void (*free_fn)(void *, void *), void *ud);
+/* Row-major strides (in elements) for sizes. */
+void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides);
+/* A tensor over storage s (retained) with the given geometry (strides NULL:
+ * contiguous); the way to make a tensor of wrapped memory. */
+lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const int64_t *sizes,
+                                  const int64_t *strides, int64_t offset);
 void lc_storage_release(lc_storage *s);
 /* Bytes the core holds for tensors: their data (not wrapped memory) and
  * their structs. */

@@ -40,11 +40,13 @@ int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);
 /* A tensor struct over an existing storage (retained), with given geometry. */
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset);
-void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides);
 /* t covers numel consecutive elements in some dim order (e.g. a transpose). */
 bool lc_is_dense(const lc_tensor *t);
 /* An uninitialised tensor shaped like ref, with ref's dim order if dense. */
 lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref);
+
+/* The checks every in-place op makes on its target (elementwise.c). */
+int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
 
 /* Marks a storage as written in place (invalidates saved copies of it). */
 static inline void lc_bump_version(lc_tensor *t) { t->storage->version++; }

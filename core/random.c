@@ -222,19 +222,7 @@ static int check_fill(const char *op, const lc_tensor *t) {
     lc_set_error("%s: expected a floating point tensor, got %s", op, lc_dtype_name(t->dtype));
     return -1;
   }
-  if (lc_grad_enabled() && t->requires_grad && !t->grad_fn) {
-    lc_set_error("%s: a leaf tensor that requires grad is used in an in-place operation", op);
-    return -1;
-  }
-  /* A stride-0 dim makes several elements one memory location: the threads
-   * would race to write different values into it. */
-  for (int k = 0; k < t->ndim; k++) {
-    if (t->sizes[k] > 1 && t->strides[k] == 0) {
-      lc_set_error("%s: cannot fill an expanded tensor (dimension %d has stride 0)", op, k);
-      return -1;
-    }
-  }
-  return 0;
+  return lc_check_inplace(op, t, NULL);
 }
 
 static int fill(lc_tensor *t, const dist *d) {

@@ -276,7 +276,7 @@ static lc_tensor *reduce(const char *op, rkind kind, const lc_tensor *t, int dim
       lc_set_error("%s: cannot reduce an empty tensor (shape %s); give a dim", op,
                    lc_shape_str(s, t->ndim, t->sizes));
     else
-      lc_set_error("%s: cannot reduce over dim %d of size 0 (shape %s)", op, d,
+      lc_set_error("%s: cannot reduce over dim %d of size 0 (shape %s)", op, d + 1,
                    lc_shape_str(s, t->ndim, t->sizes));
     return NULL;
   }

@@ -82,6 +82,21 @@ lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref) {
   return out;
 }
 
+lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const int64_t *sizes,
+                                  const int64_t *strides, int64_t offset) {
+  if (lc_checked_numel("tensor", ndim, sizes) < 0) return NULL;
+  lc_tensor *t = tensor_struct(dt, ndim, sizes);
+  if (!t) return NULL;
+  if (strides)
+    memcpy(t->strides, strides, ndim * sizeof *strides);
+  else
+    lc_contiguous_strides(ndim, sizes, t->strides);
+  t->offset = offset;
+  t->storage = s;
+  s->refcount++;
+  return t;
+}
+
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset) {
   lc_tensor *t = tensor_struct(base->dtype, ndim, sizes);
@@ -90,6 +105,7 @@ lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *si
   t->offset = offset;
   t->storage = base->storage;
   t->storage->refcount++;
+  t->base = lc_retain((lc_tensor *)(base->base ? base->base : base));
   return t;
 }
 
@@ -155,6 +171,7 @@ lc_tensor *lc_retain(lc_tensor *t) {
 void lc_release(lc_tensor *t) {
   if (!t || --t->refcount > 0) return;
   lc_storage_release(t->storage);
+  lc_release(t->base);
   lc_release(t->grad);
   lc_node_release(t->grad_fn);
   lc_track_bytes(sizeof *t, false);
@@ -216,8 +233,8 @@ int lc_check_dim(const char *op, const lc_tensor *t, int64_t dim, bool extra) {
   int n = t->ndim + (extra ? 1 : 0);
   if (n == 0) n = 1; /* a 0-dim tensor accepts dim 0 and -1, as PyTorch */
   if (dim < -n || dim >= n) {
-    lc_set_error("%s: dim %lld out of range for a %d-D tensor (0-based, expected %d to %d)", op,
-                 (long long)dim, t->ndim, -n, n - 1);
+    lc_set_error("%s: dim %lld out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)",
+                 op, (long long)(dim < 0 ? dim : dim + 1), t->ndim, n, n);
     return -1;
   }
   return (int)(dim < 0 ? dim + n : dim);

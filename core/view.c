@@ -34,7 +34,17 @@ lc_tensor *lc_alias(const lc_tensor *t) {
   return lc_tensor_new_view(t, t->ndim, t->sizes, t->strides, t->offset);
 }
 
-lc_tensor *lc_detach(const lc_tensor *t) { return lc_alias(t); }
+/* Detached: no history, and no tie to a base either (a base would keep its
+ * graph alive, as truncated backpropagation through time detaches states
+ * precisely to let it go). */
+lc_tensor *lc_detach(const lc_tensor *t) {
+  lc_tensor *d = lc_alias(t);
+  if (d) {
+    lc_release(d->base);
+    d->base = NULL;
+  }
+  return d;
+}
 
 /* ---- view / reshape ------------------------------------------------------ */
 
@@ -178,7 +188,7 @@ lc_tensor *lc_permute(const lc_tensor *t, const int *dims) {
   for (int i = 0; i < t->ndim; i++) {
     if ((d[i] = lc_check_dim("permute", t, dims[i], false)) < 0) return NULL;
     if (seen[d[i]]) {
-      lc_set_error("permute: dim %d appears twice", d[i]);
+      lc_set_error("permute: dim %d appears twice", d[i] + 1);
       return NULL;
     }
     seen[d[i]] = true;
@@ -223,7 +233,7 @@ lc_tensor *lc_narrow(const lc_tensor *t, int dim, int64_t start, int64_t length)
   if (start < 0) start += t->sizes[dim];
   if (start < 0 || length < 0 || start + length > t->sizes[dim]) {
     lc_set_error("narrow: start %lld and length %lld exceed the size %lld of dim %d",
-                 (long long)start, (long long)length, (long long)t->sizes[dim], dim);
+                 (long long)start, (long long)length, (long long)t->sizes[dim], dim + 1);
     return NULL;
   }
   lc_tensor *v = lc_alias(t);
@@ -243,7 +253,7 @@ lc_tensor *lc_select(const lc_tensor *t, int dim, int64_t index) {
   if ((dim = lc_check_dim("select", t, dim, false)) < 0) return NULL;
   int64_t size = t->sizes[dim];
   if (index < -size || index >= size) {
-    lc_set_error("select: index %lld out of range for dim %d of size %lld", (long long)index, dim,
+    lc_set_error("select: index %lld out of range for dim %d of size %lld", (long long)index, dim + 1,
                  (long long)size);
     return NULL;
   }
@@ -314,7 +324,7 @@ lc_tensor *lc_expand(const lc_tensor *t, int ndim, const int64_t *sizes) {
     if (want < 0 || (have != 1 && have != want)) {
       char a[128], b[128];
       lc_set_error("expand: cannot expand shape %s to %s (dim %d: %lld to %lld)",
-                   lc_shape_str(a, t->ndim, t->sizes), lc_shape_str(b, ndim, sizes), i,
+                   lc_shape_str(a, t->ndim, t->sizes), lc_shape_str(b, ndim, sizes), i + 1,
                    (long long)have, (long long)want);
       return NULL;
     }

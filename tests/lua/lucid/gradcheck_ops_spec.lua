@@ -415,13 +415,10 @@ describe("autograd API", function()
   end)
 end)
 
-describe("known bugs", function()
-  -- BUG: an in-place op on a view of a non-leaf is not recorded: the
-  -- gradient silently ignores it.
-  --   x = lucid.tensor({1, 2}, {dtype = lucid.float64, requires_grad = true})
-  --   y = x * 1; y:narrow(1, 1, 1):mul_(3); y:sum():backward()
-  --   x.grad is {1, 1}; PyTorch gives {3, 1}.
-  it("in-place on a view of a non-leaf (narrow():mul_) gets the right gradient", function()
+describe("in-place writes through views under autograd", function()
+  -- As PyTorch: writing into a view of a tensor changes that tensor's history
+  -- too, so gradients see the write.
+  it("narrow():mul_ on a non-leaf scales that part's gradient", function()
     local x = lucid.tensor({ 1, 2 }, { dtype = lucid.float64, requires_grad = true })
     local y = x * 1
     y:narrow(1, 1, 1):mul_(3)
@@ -435,10 +432,6 @@ describe("known bugs", function()
     end, { z }))
   end)
 
-  -- BUG: x[t] = v on a non-leaf is not recorded either:
-  --   y = x * 1; y[2] = 5; (y * y):sum():backward()
-  --   gives x.grad = {2, 10}; PyTorch gives {2, 0} (the overwritten element
-  --   no longer depends on x).
   it("x[t] = value on a non-leaf cuts the gradient of the overwritten part", function()
     local x = lucid.tensor({ 1, 2 }, { dtype = lucid.float64, requires_grad = true })
     local y = x * 1
@@ -454,14 +447,55 @@ describe("known bugs", function()
     end, { z, r }))
   end)
 
-  -- BUG: in-place writes through a view of a leaf that requires grad are
-  -- allowed (x:narrow(1, 1, 1):mul_(3), x[1] = 3), though the leaf itself
-  -- refuses x:mul_(3); PyTorch raises "a view of a leaf Variable that requires
-  -- grad is being used in an in-place operation".
+  it("a written value flows back to where it came from, through views of views and broadcasting", function()
+    local a = lucid.randn(3, 4, { dtype = lucid.float64, requires_grad = true })
+    local b = lucid.randn(4, { dtype = lucid.float64, requires_grad = true })
+    local s = lucid.randn(1, { dtype = lucid.float64, requires_grad = true })
+    assert.is_true(gradcheck(function(p, q, w)
+      local c = p * 2 + 1
+      c:t()[2]:copy_(q:narrow(1, 1, 3) * 2) -- column 2 of c, through a transposed view
+      c[3]:narrow(1, 2, 2):add_(w)          -- a view of a view, a broadcast operand
+      return c * c
+    end, { a, b, s }))
+  end)
+
+  it("the view itself carries the new history", function()
+    local x = lucid.tensor({ 1, 2, 3 }, { dtype = lucid.float64, requires_grad = true })
+    local y = x * 2
+    local v = y:narrow(1, 2, 2)
+    v:mul_(x:narrow(1, 1, 2))
+    assert.are.same({ 2, 4, 12 }, y:tolist())
+    assert.are.equal("AsStridedBackward", tostring(v.grad_fn))
+    assert.are.equal("CopySlices", tostring(y.grad_fn))
+    v:sum():backward()
+    -- v = 2 x[2:3] * x[1:2]: d/dx1 = 2 x2 = 4, d/dx2 = 2 x1 + 2 x3 = 8, d/dx3 = 2 x2 = 4
+    assert.are.same({ 4, 8, 4 }, x.grad:tolist())
+  end)
+
+  it("a tensor saved for backward and then written through a view is an error at backward", function()
+    local x = lucid.tensor({ 1, 2 }, { dtype = lucid.float64, requires_grad = true })
+    local y = x:tanh() -- saves its output
+    y[1] = 0
+    local ok, err = pcall(function() y:sum():backward() end)
+    assert.is_false(ok)
+    assert.truthy(err:find("modified by an in-place operation", 1, true))
+  end)
+
+  it("writes without autograd keep no history", function()
+    local y = lucid.zeros(2, 3)
+    y[1] = lucid.ones(3)
+    assert.is_nil(y.grad_fn)
+    assert.is_false(y.requires_grad)
+  end)
+
   it("in-place on a view of a leaf that requires grad is an error", function()
     local x = lucid.tensor({ 1, 2 }, { dtype = lucid.float64, requires_grad = true })
-    assert.is_false(pcall(function() x:narrow(1, 1, 1):mul_(3) end))
+    local ok, err = pcall(function() x:narrow(1, 1, 1):mul_(3) end)
+    assert.is_false(ok)
+    assert.truthy(err:find("a view of a leaf tensor that requires grad is used in an in-place operation", 1, true))
     assert.is_false(pcall(function() x[1] = 3 end))
     assert.are.same({ 1, 2 }, x:tolist())
+    lucid.no_grad(function() x[1] = 3 end) -- allowed without autograd, as in PyTorch
+    assert.are.same({ 3, 2 }, x:tolist())
   end)
 end)
