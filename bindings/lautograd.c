@@ -132,9 +132,16 @@ static int with_grad_mode(lua_State *L, bool on) {
     lua_setmetatable(L, -2);
     return 1;
   }
-  if (lua_type(L, 1) != LUA_TFUNCTION) {
+  /* a function, or anything callable (a module: no_grad(model, x)) */
+  bool callable = lua_type(L, 1) == LUA_TFUNCTION;
+  if (!callable && luaL_getmetafield(L, 1, "__call") != LUA_TNIL) {
+    lua_pop(L, 1);
+    callable = true;
+  }
+  if (!callable) {
     lc_set_grad_enabled(was);
-    return luaL_error(L, "%s: argument 1 must be a function, got %s", on ? "enable_grad" : "no_grad", luaL_typename(L, 1));
+    return luaL_error(L, "%s: argument 1 must be a function or a callable value, got %s",
+                      on ? "enable_grad" : "no_grad", luaL_typename(L, 1));
   }
   int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
   lc_set_grad_enabled(was);
