@@ -4,51 +4,18 @@
 -- Run from the project root with `busted tests/launcher`. LUCID_BIN points
 -- the tests at another build of the launcher (e.g. build-launcher/bin/lucid).
 
--- Paths are made absolute from this file's location, so the tests do not
--- depend on the directory busted was started from.
-local function here()
-  local source = debug.getinfo(1, "S").source:gsub("^@", "")
-  if source:sub(1, 1) ~= "/" then source = (os.getenv("PWD") or ".") .. "/" .. source end
-  return source:match("^(.*)/[^/]*$")
-end
+local process = require("process")
+local q, slurp, spit = process.q, process.slurp, process.spit
 
-local DIR = here()
-local ROOT = DIR .. "/../.."
-local SCRIPTS = DIR .. "/scripts"
-local BIN = os.getenv("LUCID_BIN") or (ROOT .. "/build/bin/lucid")
+local ROOT = process.ROOT
+local SCRIPTS = ROOT .. "/tests/launcher/scripts"
+local BIN = process.BIN
 local BANNER = "lucid 0.1 (Lua 5.4)"
 
--- Quotes a string for /bin/sh.
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  local s = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(path)
-  return s
-end
-
-local function spit(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 -- Runs the launcher with a shell-quoted argument string and optional stdin;
--- returns stdout, stderr and the exit status. Goes through files and `$?`
--- so it works the same under any Lua version's os.execute.
+-- returns stdout, stderr and the exit status.
 local function run(args, stdin)
-  local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
-  local input = stdin and spit(stdin) or "/dev/null"
-  os.execute(string.format("%s %s <%s >%s 2>%s; echo $? >%s",
-    q(BIN), args or "", q(input), q(out), q(err), q(code)))
-  if stdin then os.remove(input) end
-  return slurp(out), slurp(err), tonumber(slurp(code))
+  return process.run(q(BIN) .. " " .. (args or ""), stdin)
 end
 
 local function lines(s)

@@ -1,29 +1,12 @@
 -- The runnable examples in examples/, each run with the launcher on a tiny
 -- setting as a separate process: they exit 0 and print what they promise.
 -- (examples/seeds/ has its own spec; examples/embed/ runs under ctest.)
-local ROOT = (function()
-  local source = debug.getinfo(1, "S").source:gsub("^@", "")
-  if source:sub(1, 1) ~= "/" then source = (os.getenv("PWD") or ".") .. "/" .. source end
-  return source:match("^(.*)/[^/]*$") .. "/../../.."
-end)()
-local BIN = os.getenv("LUCID_BIN") or (ROOT .. "/build/bin/lucid")
+local process = require("process")
+local q = process.q
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  local s = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(path)
-  return s
-end
-
--- Runs examples/<script> with arguments; returns stdout, stderr, status.
+-- Runs examples/<script> from the project root; returns stdout, stderr, status.
 local function run(script, args)
-  local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
-  os.execute(string.format("cd %s && %s examples/%s %s </dev/null >%s 2>%s; echo $? >%s", q(ROOT), q(BIN),
-    script, args or "", q(out), q(err), q(code)))
-  return slurp(out), slurp(err), tonumber(slurp(code))
+  return process.run(string.format("cd %s && %s examples/%s %s", q(process.ROOT), process.LUCID, script, args or ""))
 end
 
 -- A small corpus of repeated sentences, so a few steps already learn something.

@@ -1,33 +1,14 @@
 -- Runs every script in examples/seeds with the launcher (build/bin/lucid, or $LUCID_BIN) as a
 -- separate process, and checks it exits 0 and prints the shapes its seed document shows.
 
-local function here()
-  local source = debug.getinfo(1, "S").source:gsub("^@", "")
-  if source:sub(1, 1) ~= "/" then source = (os.getenv("PWD") or ".") .. "/" .. source end
-  return source:match("^(.*)/[^/]*$")
-end
+local process = require("process")
+local q, BIN = process.q, process.BIN
 
-local ROOT = here() .. "/../../.."
-local EXAMPLES = ROOT .. "/examples/seeds"
-local BIN = os.getenv("LUCID_BIN") or (ROOT .. "/build/bin/lucid")
-
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  local s = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(path)
-  return s
-end
+local EXAMPLES = process.ROOT .. "/examples/seeds"
 
 -- stdout, stderr, exit status
 local function run(script)
-  local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
-  os.execute(string.format("%s %s </dev/null >%s 2>%s; echo $? >%s", q(BIN), q(script), q(out), q(err), q(code)))
-  return slurp(out), slurp(err), tonumber(slurp(code))
+  return process.run(process.LUCID .. " " .. process.q(script))
 end
 
 -- script -> the lines it must print, in order
