@@ -176,6 +176,21 @@ function M.assert_close(actual, expected, rtol, atol, label)
   return true
 end
 
+-- The module of a tests/fixtures/rnn.lua case (nn.RNN/GRU/LSTM with input
+-- size 5 and hidden size 4, the case's options and dtype) holding PyTorch's
+-- parameters.
+function M.rnn_module(case)
+  local nn = require("nn")
+  local opts = {}
+  for k, v in pairs(case.options) do opts[k] = v end
+  opts.dtype = lucid[case.dtype]
+  local m = nn[case.module](5, 4, opts)
+  local sd = {}
+  for _, p in ipairs(case.params) do sd[p.name] = M.tensor_from_fixture(p.value) end
+  m:load_state_dict(sd)
+  return m
+end
+
 -- Loads a fixture file relative to the project root (busted runs from there).
 function M.load_fixture(name)
   return dofile("tests/fixtures/" .. name .. ".lua")

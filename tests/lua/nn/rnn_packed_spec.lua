@@ -8,16 +8,7 @@ local H = require("helpers")
 
 local cases = H.load_fixture("rnn")
 
-local function module_for(case)
-  local opts = {}
-  for k, v in pairs(case.options) do opts[k] = v end
-  opts.dtype = lucid[case.dtype]
-  local m = nn[case.module](5, 4, opts)
-  local sd = {}
-  for _, p in ipairs(case.params) do sd[p.name] = H.tensor_from_fixture(p.value) end
-  m:load_state_dict(sd)
-  return m
-end
+local module_for = H.rnn_module
 
 local function ints(t) return t:tolist() end
 
