@@ -1,5 +1,6 @@
 -- nn.Softmax(dim): softmax along dim (1-based, negative from the end). Without
 -- dim, PyTorch's legacy choice: dim 1 for 0-, 1- and 3-D input, else dim 2.
+-- nn.LogSoftmax extends it with the tensor method it applies.
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
@@ -7,6 +8,7 @@ local F = require("nn.functional")
 local Softmax = Module:extend("Softmax", {
   { "dim", "integer", optional = true },
 })
+Softmax.method = "softmax"
 
 function Softmax:init(a)
   self.dim = a.dim
@@ -14,14 +16,14 @@ end
 
 function Softmax:forward(x)
   if not lucid.is_tensor(x) then
-    error(string.format("Softmax: input must be a tensor, got %s", type(x)), 2)
+    error(string.format("%s: input must be a tensor, got %s", self.__name, type(x)), 2)
   end
   local dim = F._softmax_dim(x, self.dim)
   local n = math.max(x:dim(), 1)
   if dim == 0 or dim > n or dim < -n then
-    error(string.format("Softmax: dim %d out of range for a %d-D input", dim, x:dim()), 2)
+    error(string.format("%s: dim %d out of range for a %d-D input", self.__name, dim, x:dim()), 2)
   end
-  return x:softmax(dim)
+  return x[self.method](x, dim)
 end
 
 function Softmax:extra_repr()
