@@ -42,7 +42,17 @@ static int t_expand_as(lua_State *L) {
   return 1;
 }
 
+/* The dim arguments of the view functions may also be given by PyTorch's
+ * names (x:narrow{dim = 2, start = 1, length = 3}). Without an options table
+ * the arguments stay as given, so a missing one reads "got no value". */
+static void view_args(lua_State *L, int n, const char *const *names, const char *fname) {
+  if (lcb_is_options(L, lua_gettop(L))) lcb_args(L, 1, n, names, fname);
+}
+
+static const char *const transpose_opts[] = {"input", "dim0", "dim1"};
+
 static int t_transpose(lua_State *L) {
+  view_args(L, 3, transpose_opts, "transpose");
   lc_tensor *t = lcb_check(L, 1, "transpose");
   int a = lcb_dim(L, 2, t->ndim, false, "transpose"), b = lcb_dim(L, 3, t->ndim, false, "transpose");
   lcb_push(L, lc_transpose(t, a, b));
@@ -72,18 +82,29 @@ static int t_permute(lua_State *L) {
   return 1;
 }
 
+static const char *const narrow_opts[] = {"input", "dim", "start", "length"};
+
 /* narrow(dim, start, length): start is 1-based like every Lua index. */
 static int t_narrow(lua_State *L) {
+  view_args(L, 4, narrow_opts, "narrow");
   lc_tensor *t = lcb_check(L, 1, "narrow");
   int d = lcb_dim(L, 2, t->ndim, false, "narrow");
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   if (start == 0 || start > t->sizes[d] + 1 || start < -t->sizes[d])
     luaL_error(L, "narrow: start %d out of range for dim %d of size %d", (int)start, d + 1, (int)t->sizes[d]);
-  lcb_push(L, lc_narrow(t, d, start > 0 ? start - 1 : start, len));
+  lua_Integer first = start > 0 ? start - 1 : start + t->sizes[d];
+  /* checked here so the message gives the 1-based start the user wrote */
+  if (len < 0 || first + len > t->sizes[d])
+    luaL_error(L, "narrow: start %d and length %d exceed the size %d of dim %d", (int)start,
+               (int)len, (int)t->sizes[d], d + 1);
+  lcb_push(L, lc_narrow(t, d, first, len));
   return 1;
 }
 
+static const char *const select_opts[] = {"input", "dim", "index"};
+
 static int t_select(lua_State *L) {
+  view_args(L, 3, select_opts, "select");
   lc_tensor *t = lcb_check(L, 1, "select");
   int d = lcb_dim(L, 2, t->ndim, false, "select");
   lua_Integer i = luaL_checkinteger(L, 3);
@@ -93,7 +114,10 @@ static int t_select(lua_State *L) {
   return 1;
 }
 
+static const char *const dim_opts[] = {"input", "dim"};
+
 static int t_squeeze(lua_State *L) {
+  view_args(L, 2, dim_opts, "squeeze");
   lc_tensor *t = lcb_check(L, 1, "squeeze");
   int d = lua_isnoneornil(L, 2) ? LC_ALL_DIMS : lcb_dim(L, 2, t->ndim, false, "squeeze");
   lcb_push(L, lc_squeeze(t, d));
@@ -101,6 +125,7 @@ static int t_squeeze(lua_State *L) {
 }
 
 static int t_unsqueeze(lua_State *L) {
+  view_args(L, 2, dim_opts, "unsqueeze");
   lc_tensor *t = lcb_check(L, 1, "unsqueeze");
   lcb_push(L, lc_unsqueeze(t, lcb_dim(L, 2, t->ndim, true, "unsqueeze")));
   return 1;
@@ -130,6 +155,7 @@ static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   if (a && lua_type(L, 2) == LUA_TNUMBER) return lc_binary_scalar(op, a, lua_tonumber(L, 2), false);
   if (b && lua_type(L, 1) == LUA_TNUMBER) return lc_binary_scalar(op, b, lua_tonumber(L, 1), true);
   int bad = a || lua_type(L, 1) == LUA_TNUMBER ? 2 : 1;
+  if (luaL_testudata(L, bad, LCB_TENSOR)) lcb_check(L, bad, fname); /* closed: says so */
   luaL_error(L, "%s: argument %d must be a tensor or a number, got %s", fname, bad, luaL_typename(L, bad));
   return NULL;
 }
@@ -190,7 +216,10 @@ static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
   lc_tensor *a = lcb_check(L, 1, fname), *b = lcb_test(L, 2);
   if (b) lcb_ok(L, lc_binary_(op, a, b));
   else if (lua_type(L, 2) == LUA_TNUMBER) lcb_ok(L, lc_binary_scalar_(op, a, lua_tonumber(L, 2)));
-  else luaL_error(L, "%s: argument 2 must be a tensor or a number, got %s", fname, luaL_typename(L, 2));
+  else {
+    if (luaL_testudata(L, 2, LCB_TENSOR)) lcb_check(L, 2, fname); /* closed: says so */
+    luaL_error(L, "%s: argument 2 must be a tensor or a number, got %s", fname, luaL_typename(L, 2));
+  }
   lua_settop(L, 1);
   return 1;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lbind.h"
+#include "lc_internal.h" /* lc_checked_numel */
 
 /* ---- userdata ------------------------------------------------------------ */
 
@@ -11,14 +12,24 @@ typedef struct {
   lc_tensor *t; /* NULL once closed */
 } box;
 
-static size_t reported_bytes;
+/* Tensor memory lives outside Lua's heap, so Lua's collector cannot tell
+ * that dropped tensors are worth collecting. As Torch7's heap tracking did:
+ * while tensor memory grows, run collector steps as if Lua itself had
+ * allocated it; and when it passes a threshold, collect fully and set the
+ * next threshold from what is still alive. Steps alone do not suffice: over
+ * a big Lua heap (a test suite, a REPL session) a cycle needs far more work
+ * than the steps do, and a loop making large temporaries would outrun it. */
+#define FULL_COLLECT_FLOOR ((size_t)32 << 20)
+static size_t reported_bytes, full_collect_at = FULL_COLLECT_FLOOR;
 
-/* Tensor memory lives outside Lua's heap: when it grows, run the collector
- * as if Lua itself had allocated it, so dropped tensors are found and freed
- * in proportion to how fast they are made (Torch7 did the same). */
 void lcb_account(lua_State *L) {
   size_t live = lc_live_bytes();
-  if (live < reported_bytes) {
+  if (live > full_collect_at) {
+    lua_gc(L, LUA_GCCOLLECT);
+    live = lc_live_bytes();
+    full_collect_at = live + (live / 2 > FULL_COLLECT_FLOOR ? live / 2 : FULL_COLLECT_FLOOR);
+    reported_bytes = live;
+  } else if (live < reported_bytes) {
     reported_bytes = live;
   } else if (live - reported_bytes > (1u << 20)) {
     lua_gc(L, LUA_GCSTEP, (int)((live - reported_bytes) >> 10));
@@ -87,6 +98,19 @@ int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname) {
   return (int)(d > 0 ? d - 1 : d + n);
 }
 
+/* A float with an integral value is a size too: Lua code computes sizes as
+ * floats (n / 2, 1e6) all the time. */
+static int64_t size_at(lua_State *L, int idx, int pos, const char *fname) {
+  int exact = 0;
+  lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &exact) : 0;
+  if (!exact) {
+    if (lua_type(L, idx) == LUA_TNUMBER)
+      luaL_error(L, "%s: size %d must be an integer, got %f", fname, pos, lua_tonumber(L, idx));
+    luaL_error(L, "%s: size %d must be an integer, got %s", fname, pos, luaL_typename(L, idx));
+  }
+  return v;
+}
+
 int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
   int top = lua_gettop(L), n = 0;
   if (lua_istable(L, idx)) {
@@ -94,20 +118,15 @@ int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
     if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions, got %d", fname, LC_MAX_DIMS, n);
     for (int i = 0; i < n; i++) {
       lua_geti(L, idx, i + 1);
-      if (!lua_isinteger(L, -1))
-        luaL_error(L, "%s: size %d must be an integer, got %s", fname, i + 1,
-                   luaL_typename(L, -1));
-      sizes[i] = lua_tointeger(L, -1);
+      sizes[i] = size_at(L, -1, i + 1, fname);
       lua_pop(L, 1);
     }
     return n;
   }
   for (int i = idx; i <= top && !lua_isnil(L, i); i++) {
     if (n == LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions", fname, LC_MAX_DIMS);
-    if (!lua_isinteger(L, i))
-      luaL_error(L, "%s: size %d must be an integer, got %s", fname, n + 1,
-                 lua_type(L, i) == LUA_TNUMBER ? "a fractional number" : luaL_typename(L, i));
-    sizes[n++] = lua_tointeger(L, i);
+    sizes[n] = size_at(L, i, n + 1, fname);
+    n++;
   }
   return n;
 }
@@ -447,12 +466,44 @@ static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int
   }
 }
 
-static const char *const tensor_opts[] = {"data", "dtype", "requires_grad"};
+/* device: nil or "cpu", the only device lucid has (API.md). */
+static void check_device(lua_State *L, int idx, const char *fname) {
+  if (lua_isnoneornil(L, idx)) return;
+  bool str = lua_type(L, idx) == LUA_TSTRING;
+  if (str && !strcmp(lua_tostring(L, idx), "cpu")) return;
+  luaL_error(L, "%s: device %s%s%s is unavailable: lucid runs on the CPU ('cpu')", fname,
+             str ? "'" : "", str ? lua_tostring(L, idx) : luaL_typename(L, idx), str ? "'" : "");
+}
+
+/* Sizes of a new tensor, checked under the name of the function called (the
+ * core's allocator would report them as "tensor"'s). */
+static int new_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
+  int nd = lcb_sizes(L, idx, sizes, fname);
+  if (lc_checked_numel(fname, nd, sizes) < 0) lcb_fail(L);
+  return nd;
+}
+
+/* Raises the core's last error as fname's when the message names no op
+ * (the allocator's "out of memory allocating a tensor of N bytes"). */
+static int fail_as(lua_State *L, const char *fname) {
+  const char *msg = lc_error();
+  size_t k = strspn(msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+  if (k > 0 && !strncmp(msg + k, ": ", 2)) return lcb_fail(L);
+  return luaL_error(L, "%s: %s", fname, msg);
+}
+
+static void push_new(lua_State *L, lc_tensor *t, const char *fname) {
+  if (!t) fail_as(L, fname);
+  lcb_push(L, t);
+}
+
+static const char *const tensor_opts[] = {"data", "dtype", "requires_grad", "device"};
 
 /* lucid.tensor(data [, {dtype =, requires_grad =}]): integers give int64
  * and other numbers float32 unless dtype says, as torch.tensor does. */
 static int l_tensor(lua_State *L) {
-  lcb_args(L, 1, 3, tensor_opts, "tensor");
+  lcb_args(L, 1, 4, tensor_opts, "tensor");
+  check_device(L, 4, "tensor");
   bool rg = lcb_optbool(L, 3, false, "tensor", "requires_grad");
   lc_tensor *src = lcb_test(L, 1), *t;
   if (src) {
@@ -473,9 +524,9 @@ static int l_tensor(lua_State *L) {
     int nd = nested_shape(L, 1, sizes);
     /* both temporaries are owned by Lua while filling, in case of an error */
     lc_tensor *f = lc_empty(LC_FLOAT64, nd, sizes);
-    lcb_push(L, f);
+    push_new(L, f, "tensor");
     lc_tensor *i = lc_empty(LC_INT64, nd, sizes);
-    lcb_push(L, i);
+    push_new(L, i, "tensor");
     nested_out o = {lc_data(f), lc_data(i), 0, true};
     fill_nested(L, 1, sizes, nd, 0, &o);
     bool as_int = o.all_int && lc_numel(f) > 0;
@@ -485,7 +536,7 @@ static int l_tensor(lua_State *L) {
     return luaL_error(L, "tensor: data must be a number, a (nested) table or a tensor, got %s",
                       luaL_typename(L, 1));
   }
-  if (!t) lcb_fail(L);
+  if (!t) fail_as(L, "tensor");
   if (rg) {
     if (!lc_dtype_is_float(t->dtype)) {
       lc_release(t);
@@ -497,7 +548,8 @@ static int l_tensor(lua_State *L) {
   return 1;
 }
 
-/* Shared by zeros, ones, empty, rand, randn: sizes then {dtype, requires_grad}. */
+/* Shared by zeros, ones, empty, rand, randn: sizes (varargs, a table, or the
+ * size option) then {dtype, requires_grad, device}. */
 typedef enum { K_ZEROS, K_ONES, K_EMPTY, K_RAND, K_RANDN } fill_kind;
 
 static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
@@ -509,12 +561,15 @@ static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
     dt = lcb_dtype(L, -1, LC_FLOAT32, fname);
     lua_getfield(L, top, "requires_grad");
     rg = lcb_optbool(L, -1, false, fname, "requires_grad");
-    lua_pop(L, 2);
+    lua_getfield(L, top, "device");
+    check_device(L, -1, fname);
+    lua_pop(L, 3);
     lua_pushnil(L);
     while (lua_next(L, top)) {
       lua_pop(L, 1);
       const char *k = lua_tostring(L, -1);
-      if (lua_type(L, -1) == LUA_TSTRING && strcmp(k, "dtype") && strcmp(k, "requires_grad") && strcmp(k, "size"))
+      if (lua_type(L, -1) == LUA_TSTRING && strcmp(k, "dtype") && strcmp(k, "requires_grad") &&
+          strcmp(k, "size") && strcmp(k, "device"))
         luaL_error(L, "%s: unknown option '%s'", fname, k);
     }
     lua_getfield(L, top, "size");
@@ -526,22 +581,20 @@ static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
     }
   }
   int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 1, sizes, fname);
+  int nd = new_sizes(L, 1, sizes, fname);
+  if ((kind == K_RAND || kind == K_RANDN) && !lc_dtype_is_float(dt))
+    luaL_error(L, "%s: dtype must be a floating point type, got int64", fname);
+  if (rg && !lc_dtype_is_float(dt))
+    luaL_error(L, "%s: only floating point tensors can require gradients", fname);
   lc_tensor *t = NULL;
   switch (kind) {
   case K_ZEROS: t = lc_zeros(dt, nd, sizes); break;
   case K_ONES: t = lc_full(dt, nd, sizes, 1); break;
   case K_EMPTY: t = lc_empty(dt, nd, sizes); break;
-  case K_RAND: t = lc_dtype_is_float(dt) ? lc_rand(dt, nd, sizes) : NULL; break;
-  case K_RANDN: t = lc_dtype_is_float(dt) ? lc_randn(dt, nd, sizes) : NULL; break;
+  case K_RAND: t = lc_rand(dt, nd, sizes); break;
+  case K_RANDN: t = lc_randn(dt, nd, sizes); break;
   }
-  if (!t && (kind == K_RAND || kind == K_RANDN) && !lc_dtype_is_float(dt))
-    luaL_error(L, "%s: dtype must be a floating point type, got int64", fname);
-  if (!t) lcb_fail(L);
-  if (rg && !lc_dtype_is_float(dt)) {
-    lc_release(t);
-    luaL_error(L, "%s: only floating point tensors can require gradients", fname);
-  }
+  if (!t) fail_as(L, fname);
   t->requires_grad = rg;
   lcb_push(L, t);
   return 1;
@@ -553,81 +606,94 @@ static int l_empty(lua_State *L) { return make_filled(L, K_EMPTY, "empty"); }
 static int l_rand(lua_State *L) { return make_filled(L, K_RAND, "rand"); }
 static int l_randn(lua_State *L) { return make_filled(L, K_RANDN, "randn"); }
 
-static const char *const full_opts[] = {"size", "fill_value", "dtype", "requires_grad"};
+static const char *const full_opts[] = {"size", "fill_value", "dtype", "requires_grad", "device"};
 
 static int l_full(lua_State *L) {
-  lcb_args(L, 1, 4, full_opts, "full");
+  lcb_args(L, 1, 5, full_opts, "full");
+  check_device(L, 5, "full");
   int64_t sizes[LC_MAX_DIMS];
   if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
-  int nd = lcb_sizes(L, 1, sizes, "full");
+  int nd = new_sizes(L, 1, sizes, "full");
   double v = luaL_checknumber(L, 2);
   lc_dtype dflt = lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
   lc_tensor *t = lc_full(lcb_dtype(L, 3, dflt, "full"), nd, sizes, v);
-  if (t) set_requires_grad(L, t, lcb_optbool(L, 4, false, "full", "requires_grad"), "full");
+  if (!t) fail_as(L, "full");
   lcb_push(L, t);
+  set_requires_grad(L, t, lcb_optbool(L, 4, false, "full", "requires_grad"), "full");
   return 1;
 }
 
-static const char *const like_opts[] = {"input", "dtype"};
+static const char *const like_opts[] = {"input", "dtype", "device"};
 
 static int like(lua_State *L, double v, const char *fname) {
-  lcb_args(L, 1, 2, like_opts, fname);
+  lcb_args(L, 1, 3, like_opts, fname);
+  check_device(L, 3, fname);
   lc_tensor *t = lcb_check(L, 1, fname);
-  lcb_push(L, lc_full(lcb_dtype(L, 2, t->dtype, fname), t->ndim, t->sizes, v));
+  push_new(L, lc_full(lcb_dtype(L, 2, t->dtype, fname), t->ndim, t->sizes, v), fname);
   return 1;
 }
 
 static int l_zeros_like(lua_State *L) { return like(L, 0, "zeros_like"); }
 static int l_ones_like(lua_State *L) { return like(L, 1, "ones_like"); }
 
-static const char *const arange_opts[] = {"start", "end", "step", "dtype"};
+static const char *const arange_opts[] = {"start", "end", "step", "dtype", "device"};
 
-/* arange(end), arange(start, end [, step]): int64 when all are integers. */
+/* arange(end), arange(start, end [, step]), or any of them by name
+ * (arange{["end"] = 3}): int64 when all are integers. */
 static int l_arange(lua_State *L) {
-  lcb_args(L, 1, 4, arange_opts, "arange");
-  if (lua_isnil(L, 2)) {
+  lcb_args(L, 1, 5, arange_opts, "arange");
+  check_device(L, 5, "arange");
+  if (lua_isnil(L, 2) && lua_isnil(L, 3)) { /* arange(end): the one bound is the end */
+    lua_pushvalue(L, 1);
+    lua_replace(L, 2);
+    lua_pushnil(L);
+    lua_replace(L, 1);
+  }
+  if (lua_isnil(L, 1)) {
     lua_pushinteger(L, 0);
-    lua_insert(L, 1);
-    lua_settop(L, 4);
+    lua_replace(L, 1);
   }
   double start = luaL_checknumber(L, 1), end = luaL_checknumber(L, 2);
   double step = luaL_optnumber(L, 3, 1);
   bool ints = lua_isinteger(L, 1) && lua_isinteger(L, 2) && (lua_isnil(L, 3) || lua_isinteger(L, 3));
-  lcb_push(L, lc_arange(lcb_dtype(L, 4, ints ? LC_INT64 : LC_FLOAT32, "arange"), start, end, step));
+  push_new(L, lc_arange(lcb_dtype(L, 4, ints ? LC_INT64 : LC_FLOAT32, "arange"), start, end, step),
+           "arange");
   return 1;
 }
 
-static const char *const eye_opts[] = {"n", "m", "dtype"};
+static const char *const eye_opts[] = {"n", "m", "dtype", "device"};
 
 static int l_eye(lua_State *L) {
-  lcb_args(L, 1, 3, eye_opts, "eye");
+  lcb_args(L, 1, 4, eye_opts, "eye");
+  check_device(L, 4, "eye");
   lua_Integer n = luaL_checkinteger(L, 1), m = luaL_optinteger(L, 2, n);
   if (n < 0 || m < 0) luaL_error(L, "eye: sizes must be non-negative, got %d and %d", (int)n, (int)m);
-  lcb_push(L, lc_eye(lcb_dtype(L, 3, LC_FLOAT32, "eye"), n, m));
+  int64_t sizes[2] = {n, m};
+  if (lc_checked_numel("eye", 2, sizes) < 0) lcb_fail(L);
+  push_new(L, lc_eye(lcb_dtype(L, 3, LC_FLOAT32, "eye"), n, m), "eye");
   return 1;
 }
 
-static const char *const randint_opts[] = {"low", "high", "size", "dtype"};
+static const char *const randint_opts[] = {"low", "high", "size", "dtype", "device"};
 
-/* randint(high, size) or randint(low, high, size), as torch.randint. */
+/* randint(high, size), randint(low, high, size) or by name
+ * (randint{high = 5, size = {3}}), as torch.randint. */
 static int l_randint(lua_State *L) {
   if (lua_istable(L, 2) && !lcb_is_options(L, 2)) {
     lua_pushinteger(L, 0);
     lua_insert(L, 1);
   }
-  lcb_args(L, 1, 4, randint_opts, "randint");
-  lua_Integer lo = luaL_checkinteger(L, 1), hi = luaL_checkinteger(L, 2);
+  lcb_args(L, 1, 5, randint_opts, "randint");
+  check_device(L, 5, "randint");
+  lua_Integer lo = luaL_optinteger(L, 1, 0), hi = luaL_checkinteger(L, 2);
   if (!lua_istable(L, 3)) luaL_error(L, "randint: size must be a table of sizes, got %s", luaL_typename(L, 3));
   int64_t sizes[LC_MAX_DIMS];
   int nd = lcb_sizes(L, 3, sizes, "randint");
-  lc_tensor *t = lc_randint(lo, hi, nd, sizes);
   lc_dtype dt = lcb_dtype(L, 4, LC_INT64, "randint");
-  if (t && dt != LC_INT64) {
-    lc_tensor *c = lc_to(t, dt);
-    lc_release(t);
-    t = c;
-  }
-  lcb_push(L, t);
+  lc_tensor *t = lc_randint(lo, hi, nd, sizes);
+  if (!t) fail_as(L, "randint");
+  lcb_push(L, t); /* owned by Lua before the conversion can fail */
+  if (dt != LC_INT64) push_new(L, lc_to(t, dt), "randint");
   return 1;
 }
 

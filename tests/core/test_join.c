@@ -82,16 +82,16 @@ static void test_cat_errors(void) {
   CHECK(lc_cat(NULL, 0, 0) == NULL);
   CHECK(strcmp(lc_error(), "cat: expected a non-empty list of tensors") == 0);
   CHECK(lc_cat((lc_tensor *[]){a, b}, 2, 0) == NULL);
-  CHECK(strcmp(lc_error(), "cat: sizes of tensors must match except in dim 0: tensor 1 has size 4 "
-               "in dim 1, expected 3") == 0);
+  CHECK(strcmp(lc_error(), "cat: sizes of tensors must match except in dim 1: tensor 2 has size 4 "
+               "in dim 2, expected 3") == 0);
   CHECK(lc_cat((lc_tensor *[]){a, v}, 2, 0) == NULL);
   CHECK_CONTAINS(lc_error(), "cat: tensors must have the same number of dimensions");
   CHECK(lc_cat((lc_tensor *[]){s, s}, 2, 0) == NULL);
-  CHECK_CONTAINS(lc_error(), "cat: zero-dimensional tensor 0");
+  CHECK_CONTAINS(lc_error(), "cat: zero-dimensional tensor 1");
   CHECK(lc_cat((lc_tensor *[]){a, a}, 2, 2) == NULL);
-  CHECK_CONTAINS(lc_error(), "cat: dim 2 out of range");
+  CHECK_CONTAINS(lc_error(), "cat: dim 3 out of range");
   CHECK(lc_cat((lc_tensor *[]){a, NULL}, 2, 0) == NULL);
-  CHECK_CONTAINS(lc_error(), "cat: tensor 1 is missing");
+  CHECK_CONTAINS(lc_error(), "cat: tensor 2 is missing");
   lc_release(a), lc_release(b), lc_release(v), lc_release(s);
 }
 
@@ -122,9 +122,9 @@ static void test_stack(void) {
   lc_tensor *w = seq(LC_FLOAT64, 2, DIMS(2, 3), 0);
   CHECK(lc_stack((lc_tensor *[]){a, b, w}, 3, 0) == NULL);
   CHECK(strcmp(lc_error(), "stack: expected each tensor to be equal size, but got (2, 2) at "
-               "entry 0 and (2, 3) at entry 2") == 0);
+               "entry 1 and (2, 3) at entry 3") == 0);
   CHECK(lc_stack((lc_tensor *[]){a, b}, 2, 3) == NULL);
-  CHECK_CONTAINS(lc_error(), "stack: dim 3 out of range");
+  CHECK_CONTAINS(lc_error(), "stack: dim 4 out of range");
   CHECK(lc_stack((lc_tensor *[]){a, b}, 2, -4) == NULL);
   CHECK_CONTAINS(lc_error(), "stack: dim -4 out of range");
   CHECK(lc_stack(NULL, 0, 0) == NULL);
@@ -201,7 +201,7 @@ static void test_split_chunk(void) {
   CHECK_CONTAINS(lc_error(), "split: split size must be positive");
   CHECK(lc_split(v, -1, 0, &n) == NULL);
   CHECK(lc_split(v, 2, 1, &n) == NULL);
-  CHECK_CONTAINS(lc_error(), "split: dim 1 out of range");
+  CHECK_CONTAINS(lc_error(), "split: dim 2 out of range");
   CHECK(lc_split(s, 1, 0, &n) == NULL);
   CHECK_CONTAINS(lc_error(), "split: cannot split a 0-dim tensor");
   CHECK(lc_chunk(v, 0, 0, &n) == NULL);

@@ -157,7 +157,7 @@ static void test_index_select(void) {
   if (cols) CHECK(lc_get(cols, 0) == 2 && lc_get(cols, 1) == 0 && lc_get(cols, 5) == 6);
   lc_tensor *bad = from(LC_INT64, 1, DIMS(1), (double[]){4});
   CHECK(lc_index_select(x, 1, bad) == NULL);
-  CHECK_CONTAINS(lc_error(), "index_select: index 4 is out of range for dim 1 of size 4");
+  CHECK_CONTAINS(lc_error(), "index_select: index 4 is out of range for dim 2 of size 4");
   CHECK(lc_index_select(x, 0, x) == NULL);
   CHECK_CONTAINS(lc_error(), "index must be an int64 tensor");
 

@@ -230,6 +230,18 @@ describe("lucid launcher", function()
       assert.truthy(find_line(out, "custom"), text)
     end)
 
+    pit("prints tensors as tensors and modules as their tree", function()
+      local out = repl({
+        "lucid.ones(2, 3)\n",
+        "nn.Sequential(nn.Linear(2, 3), nn.GRU(3, 4, {num_layers = 2}))\n",
+      })
+      local text = table.concat(out, "\n")
+      assert.truthy(find_line(out, "[ lucid.FloatTensor of size 2x3 ]"), text)
+      assert.truthy(find_line(out, "Sequential("), text)
+      assert.truthy(find_line(out, "  (0): Linear(in_features=2, out_features=3, bias=True)"), text)
+      assert.truthy(find_line(out, "  (1): GRU(3, 4, num_layers=2)"), text)
+    end)
+
     pit("cuts long tables with ...", function()
       local out = repl({ "(function() local t = {} for i = 1, 100 do t[i] = i end return t end)()\n" })
       local text = table.concat(out, "\n")

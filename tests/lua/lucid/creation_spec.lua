@@ -172,6 +172,53 @@ describe("zeros, ones, empty, rand, randn", function()
     ok, err = pcall(lucid.randn, 2, { dtype = lucid.int64 })
     assert.matches("randn: dtype must be a floating point type", err)
   end)
+
+  it("accepts integral float sizes such as 1e1", function()
+    local ok, x = pcall(lucid.zeros, 1e1, 2.0)
+    assert.is_true(ok, tostring(x))
+    assert.are.same({ 10, 2 }, shape_of(x))
+    assert.are.same({ 3, 2 }, shape_of(lucid.ones({ 6 / 2, 2.0 })))
+    assert.are.same({ 2, 3 }, shape_of(lucid.full({ 2.0, 3 }, 1)))
+    assert.are.same({ 4 }, shape_of(lucid.randint(5, { 4.0 })))
+    assert.are.same({ 3, 2 }, shape_of(lucid.arange(6):view(3.0, 2)))
+    local ok2, err = pcall(lucid.zeros, 2.5)
+    assert.is_false(ok2)
+    assert.matches("zeros: size 1 must be an integer, got 2.5", err)
+  end)
+
+  it("creation functions accept device = 'cpu' and reject other devices naming them", function()
+    local ok, x = pcall(lucid.zeros, 2, { device = "cpu" })
+    assert.is_true(ok, tostring(x))
+    local ok2, err = pcall(lucid.zeros, 2, { device = "cuda" })
+    assert.is_false(ok2)
+    assert.matches("zeros: device", err)
+    assert.matches("unavailable", err)
+    local x2 = lucid.ones(2)
+    local calls = {
+      zeros = function(o) return lucid.zeros(2, o) end,
+      ones = function(o) return lucid.ones(2, o) end,
+      empty = function(o) return lucid.empty(2, o) end,
+      rand = function(o) return lucid.rand(2, o) end,
+      randn = function(o) return lucid.randn(2, o) end,
+      full = function(o) return lucid.full({ 2 }, 1, o) end,
+      randint = function(o) return lucid.randint(5, { 2 }, o) end,
+      arange = function(o) return lucid.arange(2, o) end,
+      eye = function(o) return lucid.eye(2, o) end,
+      tensor = function(o) return lucid.tensor({ 1, 2 }, o) end,
+      zeros_like = function(o) return lucid.zeros_like(x2, o) end,
+      ones_like = function(o) return lucid.ones_like(x2, o) end,
+    }
+    for name, f in pairs(calls) do
+      assert.are.equal("cpu", f({ device = "cpu" }).device, name)
+      assert.are.equal("cpu", f({ device = nil }).device, name)
+      local ok3, err3 = pcall(f, { device = "cuda:0" })
+      assert.is_false(ok3, name)
+      assert.matches("^.-" .. name .. ": device 'cuda:0' is unavailable", err3)
+      ok3, err3 = pcall(f, { device = 1 })
+      assert.is_false(ok3, name)
+      assert.matches("^.-" .. name .. ": device number is unavailable", err3)
+    end
+  end)
 end)
 
 describe("full, arange, randint, eye", function()
@@ -247,6 +294,13 @@ describe("full, arange, randint, eye", function()
     assert.are.same({ { 1, 0, 0 }, { 0, 1, 0 } }, lucid.eye(2, 3):tolist())
     assert.are.same({ { 1, 0 }, { 0, 1 }, { 0, 0 } }, lucid.eye(3, 2):tolist())
     assert.are.equal(lucid.float64, lucid.eye(2, { dtype = lucid.float64 }).dtype)
+  end)
+
+  it("arange(end, {dtype = lucid.float64}) is float64", function()
+    assert.are.equal(lucid.float64, lucid.arange(3, { dtype = lucid.float64 }).dtype)
+    assert.are.same({ 0, 1, 2 }, lucid.arange(3, { dtype = lucid.float64 }):tolist())
+    assert.are.equal(lucid.float32, lucid.arange(3, { dtype = lucid.float32 }).dtype)
+    assert.are.equal(lucid.int64, lucid.arange(3, {}).dtype)
   end)
 end)
 
@@ -372,34 +426,5 @@ describe("shape queries", function()
     assert.matches("size: dim 0 out of range", err)
     ok, err = pcall(x.size, x, -4)
     assert.matches("size: dim %-4 out of range", err)
-  end)
-end)
-
-describe("known bugs", function()
-  -- BUG: integral floats such as 1e6 are refused as sizes ("got a fractional
-  -- number"); Lua code computes sizes as floats (n / 2, 1e6) all the time.
-  it("accepts integral float sizes such as 1e1", function()
-    local ok, x = pcall(lucid.zeros, 1e1, 2.0)
-    assert.is_true(ok, tostring(x))
-    assert.are.same({ 10, 2 }, shape_of(x))
-  end)
-
-  -- BUG: API.md: "`device` accepts nil or "cpu""; the creation functions
-  -- reject the option altogether.
-  it("creation functions accept device = 'cpu' and reject other devices naming them", function()
-    local ok, x = pcall(lucid.zeros, 2, { device = "cpu" })
-    assert.is_true(ok, tostring(x))
-    local ok2, err = pcall(lucid.zeros, 2, { device = "cuda" })
-    assert.is_false(ok2)
-    assert.matches("zeros: device", err)
-    assert.matches("unavailable", err)
-  end)
-
-  -- BUG: arange(end, {dtype = ...}) ignores the dtype: with a single bound the
-  -- binding inserts start = 0 and truncates the stack, dropping the options'
-  -- dtype. lucid.arange(3, {dtype = lucid.float64}).dtype is int64.
-  it("arange(end, {dtype = lucid.float64}) is float64", function()
-    assert.are.equal(lucid.float64, lucid.arange(3, { dtype = lucid.float64 }).dtype)
-    assert.are.same({ 0, 1, 2 }, lucid.arange(3, { dtype = lucid.float64 }):tolist())
   end)
 end)

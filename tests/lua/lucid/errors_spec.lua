@@ -111,6 +111,15 @@ describe("negative and invalid sizes", function()
     raises(function() return x23():chunk(0) end, "chunk: chunks must be positive, got 0")
     raises(function() return x23():uniform_(2, 1) end, "uniform_: from %(2.*%) must not exceed to %(1")
   end)
+
+  it("negative sizes name the creation function", function()
+    for _, name in ipairs({ "zeros", "ones", "empty", "rand", "randn" }) do
+      raises(function() return lucid[name](2, -3) end, "^.-" .. name .. ": size %-3 of dimension 2 is negative")
+      raises(function() return lucid[name]({ size = { -1 } }) end, "^.-" .. name .. ": size %-1 of dimension 1")
+    end
+    raises(function() return lucid.zeros(1e10, 1e10) end, "^.-zeros: too many elements")
+    raises(function() return lucid.full({ -2 }, 1) end, "^.-full: size %-2")
+  end)
 end)
 
 describe("shape mismatches", function()
@@ -177,6 +186,19 @@ describe("dims and indices", function()
     raises(function() return x:split(1, 3) end, "split: dim 3 out of range")
     raises(function() return x:t():t():softmax() end, "softmax: dim is required")
   end)
+
+  it("dims in error messages are 1-based", function()
+    raises(function() return lucid.ones(2, 3) + lucid.ones(4, 3) end, "dim 1: 2 vs 4")
+    raises(function() return lucid.ones(2, 3):narrow(2, 3, 2) end, "of dim 2")
+    raises(function() return lucid.cat({ lucid.ones(2, 3), lucid.ones(2, 4) }, 1) end, "except in dim 1")
+    raises(function() return lucid.ones(2, 3):permute(1, 1) end, "dim 1 appears twice")
+    raises(function() return lucid.ones(2, 3):expand(3, 3) end, "expand: .*%(dim 1: 2 to 3%)")
+    raises(function() return lucid.zeros(2, 0):max(2) end, "max: cannot reduce over dim 2 of size 0")
+    raises(function() return lucid.stack({ lucid.ones(2), lucid.ones(2), lucid.ones(3) }) end,
+      "stack: .*%(2,%) at entry 1 and %(3,%) at entry 3")
+    raises(function() return lucid.cat({ lucid.ones(2, 3), lucid.ones(2, 3), lucid.ones(2) }) end,
+      "cat: .*tensor 3 has 1, expected 2")
+  end)
 end)
 
 describe("dtypes", function()
@@ -206,43 +228,17 @@ describe("memory", function()
     -- still works afterwards
     assert.are.equal(6, lucid.ones(2, 3):sum():item())
   end)
-end)
 
-describe("known bugs", function()
-  -- BUG: zeros/ones/empty/full report a negative size as "tensor: size -3 of
-  -- dimension 2 is negative": the message names lucid.tensor, not the
-  -- function called (rand, randn and randint name themselves correctly).
-  it("negative sizes name the creation function", function()
-    for _, name in ipairs({ "zeros", "ones", "empty" }) do
-      raises(function() return lucid[name](2, -3) end, "^.-" .. name .. ": size %-3")
-    end
-    raises(function() return lucid.full({ -2 }, 1) end, "^.-full: size %-2")
-  end)
-
-  -- BUG: out-of-memory messages do not name the function:
-  -- lucid.zeros(1000000, 1000000) -> "out of memory allocating a tensor of
-  -- 4000000000000 bytes".
   it("out-of-memory errors name the function", function()
     raises(function() return lucid.zeros(1000000, 1000000) end, "^.-zeros: .*memory")
     raises(function() return lucid.randn(4000000000000) end, "^.-randn: .*memory")
+    raises(function() return lucid.ones(1000000000000) end, "^.-ones: out of memory allocating a tensor of 4000000000000 bytes")
+    raises(function() return lucid.full({ 4000000000000 }, 1) end, "^.-full: out of memory")
+    raises(function() return lucid.eye(1000000) end, "^.-eye: out of memory")
+    raises(function() return lucid.arange(0, 1e13, 1.0) end, "^.-arange: out of memory")
   end)
 
-  -- BUG: lucid.zeros(1e6, 1e6, 1e6) (the issue's own example) raises "zeros:
-  -- size 1 must be an integer, got a fractional number" instead of an
-  -- out-of-memory error: integral floats are refused as sizes.
   it("lucid.zeros(1e6, 1e6, 1e6) raises an out-of-memory error", function()
     raises(function() return lucid.zeros(1e6, 1e6, 1e6) end, "zeros", "memory")
-  end)
-
-  -- BUG: error messages about dims give C's 0-based dims to Lua users:
-  -- `lucid.ones(2,3) + lucid.ones(4,3)` says "(dim 0: 2 vs 4)";
-  -- `lucid.ones(2,3):narrow(2, 3, 2)` says "exceed the size 3 of dim 1";
-  -- `lucid.cat({ones(2,3), ones(2,4)}, 1)` says "must match except in dim 0";
-  -- `x:permute(1, 1)` says "dim 0 appears twice".
-  it("dims in error messages are 1-based", function()
-    raises(function() return lucid.ones(2, 3) + lucid.ones(4, 3) end, "dim 1: 2 vs 4")
-    raises(function() return lucid.ones(2, 3):narrow(2, 3, 2) end, "of dim 2")
-    raises(function() return lucid.cat({ lucid.ones(2, 3), lucid.ones(2, 4) }, 1) end, "except in dim 1")
-    raises(function() return lucid.ones(2, 3):permute(1, 1) end, "dim 1 appears twice")
   end)
 end)

@@ -149,6 +149,20 @@ describe("int64 arithmetic", function()
     assert.are.equal(lucid.int64, s.dtype)
     assert.are.equal((1 << 55) + 3, s:item())
   end)
+
+  it("int64 ^ negative integer is an error", function()
+    local ok = pcall(function() return lucid.tensor({ 2 }) ^ -1 end)
+    assert.is_false(ok)
+    local pat = "pow: integers to negative integer powers are not allowed"
+    assert.matches(pat, err_of(function() return lucid.tensor({ 2, 3 }):pow(lucid.tensor({ 1, -2 })) end))
+    assert.matches(pat, err_of(function() return 2 ^ lucid.tensor({ 0, -1 }) end))
+    -- non-negative integer powers and float exponents still work
+    assert.are.same({ 1, 4, 27 }, lucid.tensor({ 1, 2, 3 }):pow(lucid.tensor({ 0, 2, 3 })):tolist())
+    local q = lucid.tensor({ 4 }) ^ -0.5
+    assert.are.equal(lucid.float32, q.dtype)
+    assert.are.same({ 0.5 }, q:tolist())
+    assert.are.same({ 0.5 }, (lucid.tensor({ 2.0 }) ^ -1):tolist())
+  end)
 end)
 
 describe("matmul", function()
@@ -446,6 +460,14 @@ describe("in-place ops", function()
     lucid.no_grad(function() w:add_(1) end)
     check(w, { 3 }, { 2, 2, 2 }, 1e-7)
   end)
+
+  it("in-place errors name the in-place function", function()
+    local w = lucid.ones(3, { requires_grad = true })
+    assert.matches("^.-add_: ", err_of(function() w:add_(1) end))
+    assert.matches("^.-mul_: ", err_of(function() lucid.zeros(3):mul_(lucid.zeros(2, 3)) end))
+    assert.matches("^.-sub_: ", err_of(function() w:sub_(1) end))
+    assert.matches("^.-div_: ", err_of(function() lucid.zeros(3):div_(lucid.zeros(4)) end))
+  end)
 end)
 
 describe("item and tolist", function()
@@ -462,23 +484,5 @@ describe("item and tolist", function()
     assert.are.equal(3, lucid.tensor(3):tolist())
     assert.are.same({}, lucid.zeros(0):tolist())
     assert.are.same({ { 1, 3 }, { 2, 4 } }, lucid.tensor({ { 1, 2 }, { 3, 4 } }):t():tolist())
-  end)
-end)
-
-describe("known bugs", function()
-  -- BUG: errors of in-place ops name the out-of-place op: x:add_(y) reports
-  -- "add: ..." (also mul_, sub_, div_), so the message does not name the
-  -- function the user called.
-  it("in-place errors name the in-place function", function()
-    local w = lucid.ones(3, { requires_grad = true })
-    assert.matches("^.-add_: ", err_of(function() w:add_(1) end))
-    assert.matches("^.-mul_: ", err_of(function() lucid.zeros(3):mul_(lucid.zeros(2, 3)) end))
-  end)
-
-  -- BUG: int64 to a negative integer power gives 0 silently; PyTorch raises
-  -- "Integers to negative integer powers are not allowed".
-  it("int64 ^ negative integer is an error", function()
-    local ok = pcall(function() return lucid.tensor({ 2 }) ^ -1 end)
-    assert.is_false(ok)
   end)
 end)

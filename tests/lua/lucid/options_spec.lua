@@ -182,6 +182,32 @@ describe("keyword arguments: positional, trailing options and all-named forms ag
     local g2 = lucid.autograd.grad({ outputs = y, inputs = { x }, retain_graph = true })
     assert.are.same({ 2, 4 }, g2[1]:tolist())
   end)
+
+  it("narrow, select, squeeze, unsqueeze and transpose accept named arguments", function()
+    local x = lucid.zeros(1, 3, 4)
+    assert.are.same({ 1, 3, 2 }, shape_of(x:narrow({ dim = 3, start = 2, length = 2 })))
+    assert.are.same({ 1, 3, 2 }, shape_of(x:narrow(3, { start = 2, length = 2 })))
+    assert.are.same({ 1, 4 }, shape_of(x:select({ dim = 2, index = 1 })))
+    assert.are.same({ 3, 4 }, shape_of(x:squeeze({ dim = 1 })))
+    assert.are.same({ 1, 1, 3, 4 }, shape_of(x:unsqueeze({ dim = 1 })))
+    assert.are.same({ 1, 4, 3 }, shape_of(x:transpose({ dim0 = 2, dim1 = 3 })))
+    assert.are.same({ 1, 4, 3 }, shape_of(x:transpose(2, { dim1 = 3 })))
+    assert.are.same({ 1, 3 }, shape_of(lucid.select(x, { dim = 3, index = -1 })))
+    assert.are.same({ 3, 4 }, shape_of(x:squeeze({}))) -- no dim: every size-1 dim
+    local ok, err = pcall(function() return x:narrow(3, { start = 2, len = 2 }) end)
+    assert.is_false(ok)
+    assert.matches("narrow: unknown option 'len'", err)
+  end)
+
+  it("arange{end = n} and randint{high =, size =} work", function()
+    assert.are.same({ 0, 1, 2 }, lucid.arange({ ["end"] = 3 }):tolist())
+    assert.are.same({ 3 }, shape_of(lucid.randint({ high = 5, size = { 3 } })))
+    assert.are.same({ 1, 3, 5 }, lucid.arange({ start = 1, ["end"] = 7, step = 2 }):tolist())
+    assert.are.same({ 1, 3, 5 }, lucid.arange(1, { ["end"] = 7, step = 2 }):tolist())
+    local r = lucid.randint({ low = 3, high = 5, size = { 200 } })
+    assert.is_true(r:min():item() >= 3 and r:max():item() <= 4)
+    assert.are.equal(lucid.float64, lucid.randint({ high = 5, size = { 2 }, dtype = lucid.float64 }).dtype)
+  end)
 end)
 
 describe("keyword argument errors", function()
@@ -243,27 +269,5 @@ describe("keyword argument errors", function()
     assert.are.equal(lucid.float32, lucid.zeros(1).dtype)
     assert.are.equal(lucid.float32, lucid.zeros(1, { dtype = lucid.float32 }).dtype)
     assert.are.equal(lucid.float64, lucid.zeros(1, { dtype = lucid.float64 }).dtype)
-  end)
-end)
-
-describe("known bugs", function()
-  -- BUG: the view functions reject keyword forms PyTorch accepts
-  -- (x.narrow(dim=1, start=0, length=2), x.squeeze(dim=0), ...): lucid raises
-  -- "bad argument #1 to 'narrow' (number expected, got table)".
-  it("narrow, select, squeeze, unsqueeze and transpose accept named arguments", function()
-    local x = lucid.zeros(1, 3, 4)
-    assert.are.same({ 1, 3, 2 }, shape_of(x:narrow({ dim = 3, start = 2, length = 2 })))
-    assert.are.same({ 1, 3, 2 }, shape_of(x:narrow(3, { start = 2, length = 2 })))
-    assert.are.same({ 1, 4 }, shape_of(x:select({ dim = 2, index = 1 })))
-    assert.are.same({ 3, 4 }, shape_of(x:squeeze({ dim = 1 })))
-    assert.are.same({ 1, 1, 3, 4 }, shape_of(x:unsqueeze({ dim = 1 })))
-    assert.are.same({ 1, 4, 3 }, shape_of(x:transpose({ dim0 = 2, dim1 = 3 })))
-  end)
-
-  -- BUG: torch.arange(end=3) and torch.randint(high=5, size=(3,)) work in
-  -- PyTorch; lucid's all-named forms fail with "bad argument #1 ... got nil".
-  it("arange{end = n} and randint{high =, size =} work", function()
-    assert.are.same({ 0, 1, 2 }, lucid.arange({ ["end"] = 3 }):tolist())
-    assert.are.same({ 3 }, shape_of(lucid.randint({ high = 5, size = { 3 } })))
   end)
 end)
