@@ -130,7 +130,7 @@ typedef struct {
 
 #define LC_CLAMP LC_UNARY_COUNT /* clamp shares the unary machinery */
 
-static void unary_block(const unary_ctx *c, int64_t n, void *out, const void *in) {
+LC_CLONES static void unary_block(const unary_ctx *c, int64_t n, void *out, const void *in) {
   if (c->dtype == LC_FLOAT32) { /* the vectorised versions (vmath.c) */
     if (c->op == LC_EXP) return lc_vexp_f32(n, in, out);
     if (c->op == LC_TANH) return lc_vtanh_f32(n, in, out);
@@ -274,7 +274,7 @@ typedef struct {
   lc_dtype dtype;
 } binary_ctx;
 
-static void binary_block(const binary_ctx *c, int64_t n, void *out, const void *pa,
+LC_CLONES static void binary_block(const binary_ctx *c, int64_t n, void *out, const void *pa,
                          const void *pb) {
   LC_DISPATCH(c->dtype, T, {
     T *o = out;

@@ -17,7 +17,8 @@
 #define ITEM 8192    /* short rows are grouped until a cell has about this many elements */
 
 /* LC_DISPATCH plus A, the type sums accumulate in: double for both float
- * types (a float32 sum is then exact to float32 rounding), uint64_t for int64
+ * types (contiguous float32 rows add short blocks in float first, see
+ * sum_row_f32), uint64_t for int64
  * so overflow wraps as in PyTorch instead of being undefined. */
 #define DISPATCH_ACC(dtype, T, A, ...)                                          \
   do {                                                                          \
@@ -127,6 +128,42 @@ typedef struct {
   int64_t *part_idx;
 } rplan;
 
+/* Sums of a contiguous row. LANES running sums (vector registers' worth)
+ * hide the add latency so the loops run at memory speed; the order is fixed,
+ * so results do not depend on the machine. float32 adds BLOCK values per
+ * lane in float before each goes into a double lane: as fast as a float sum,
+ * as exact as a double one to float32 rounding. */
+enum { LANES = 32, BLOCK_F32 = 8 };
+
+static double fold(double *lane, double tail) {
+  for (int w = LANES / 2; w > 0; w /= 2) /* pairwise */
+    for (int l = 0; l < w; l++) lane[l] += lane[l + w];
+  return lane[0] + tail;
+}
+
+LC_CLONES static double sum_row_f32(const float *x, int64_t n) {
+  double lane[LANES] = {0}, tail = 0;
+  int64_t k = 0;
+  for (; k + LANES * BLOCK_F32 <= n; k += LANES * BLOCK_F32) {
+    float part[LANES];
+    for (int l = 0; l < LANES; l++) part[l] = x[k + l];
+    for (int b = 1; b < BLOCK_F32; b++)
+      for (int l = 0; l < LANES; l++) part[l] += x[k + b * LANES + l];
+    for (int l = 0; l < LANES; l++) lane[l] += part[l];
+  }
+  for (; k < n; k++) tail += x[k];
+  return fold(lane, tail);
+}
+
+LC_CLONES static double sum_row_f64(const double *x, int64_t n) {
+  double lane[LANES] = {0}, tail = 0;
+  int64_t k = 0;
+  for (; k + LANES <= n; k += LANES)
+    for (int l = 0; l < LANES; l++) lane[l] += x[k + l];
+  for (; k < n; k++) tail += x[k];
+  return fold(lane, tail);
+}
+
 static void reduce_cell(const void *ctx, cell c) {
   const rplan *p = ctx;
   const grid *g = &p->g;
@@ -137,18 +174,12 @@ static void reduce_cell(const void *ctx, cell c) {
       int64_t e0 = o * g->inner + c.i0; /* first output element of this row */
       if (p->kind == R_SUM || p->kind == R_MEAN) {
         A acc[BLOCK];
-        if (g->inner == 1) {
-          /* a contiguous row: LANES running sums (eight vector registers)
-           * hide the add latency, so the loop runs at memory speed */
-          enum { LANES = 32 };
-          A lane[LANES] = {0}, tail = 0;
-          int64_t len = c.k1 - c.k0, k = 0;
-          for (; k + LANES <= len; k += LANES)
-            for (int l = 0; l < LANES; l++) lane[l] += (A)x[k + l];
-          for (; k < len; k++) tail += (A)x[k];
-          for (int w = LANES / 2; w > 0; w /= 2) /* pairwise, a fixed order */
-            for (int l = 0; l < w; l++) lane[l] += lane[l + w];
-          acc[0] = lane[0] + tail;
+        if (g->inner == 1 && p->dtype != LC_INT64) {
+          acc[0] = p->dtype == LC_FLOAT32 ? (A)sum_row_f32((const float *)x, c.k1 - c.k0)
+                                          : (A)sum_row_f64((const double *)x, c.k1 - c.k0);
+        } else if (g->inner == 1) {
+          acc[0] = 0;
+          for (int64_t k = 0; k < c.k1 - c.k0; k++) acc[0] += (A)x[k];
         } else {
           for (int64_t j = 0; j < c.cols; j++) acc[j] = 0;
           for (int64_t k = c.k0; k < c.k1; k++, x += g->inner)
@@ -508,8 +539,7 @@ typedef struct {
  * independent lanes so they vectorise too. A NaN in a row needs no test: it
  * makes the sum, and so every output of the row, NaN. Built for AVX-512,
  * AVX2 and plain x86-64, chosen at run time like vmath.c. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static void softmax_rows(const softmax_plan *p, cell c) {
+LC_CLONES static void softmax_rows(const softmax_plan *p, cell c) {
   enum { LANES = 16 };
   int64_t n = p->g.n;
   LC_DISPATCH(p->dtype, T, {

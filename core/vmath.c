@@ -13,7 +13,7 @@
 
 #include "lc_internal.h"
 
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define CLONES LC_CLONES
 
 static inline float bits_to_float(uint32_t u) {
   float f;
