@@ -277,37 +277,53 @@ static int handle_script(lua_State *L, char **argv) {
 /* In a build tree the executable is <build>/bin/lucid, with the C module in
  * <build>/lib and the sources' lua/ in <build>/.. (or, for a build folder
  * elsewhere, in the source tree it was configured from); both are put first,
- * so `build/bin/lucid` runs without LUA_PATH. An installed launcher keeps the
- * standard paths, where `make install` put the modules. */
+ * so `build/bin/lucid` runs without LUA_PATH. An installed launcher,
+ * <prefix>/bin/lucid, puts <prefix>'s Lua 5.4 module folders first, so an
+ * install anywhere (not only /usr/local) works. */
+/* Puts <lua>/?.lua, <lua>/?/init.lua and <c>/?.so first in package.path
+ * and package.cpath. */
+static void prepend_paths(lua_State *L, const char *lua, const char *c) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", lua, lua, lua_tostring(L, -1));
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "cpath");
+  lua_pushfstring(L, "%s/?.so;%s", c, lua_tostring(L, -1));
+  lua_setfield(L, -3, "cpath");
+  lua_pop(L, 2);
+}
+
 static void set_paths(lua_State *L) {
-  char build[PATH_MAX], root[PATH_MAX], probe[PATH_MAX + 32];
+  char build[PATH_MAX], root[PATH_MAX], lua[PATH_MAX + 32], c[PATH_MAX + 32];
   char *cut;
   ssize_t n = readlink("/proc/self/exe", build, sizeof build - 1);
   if (n <= 0) return;
   build[n] = '\0';
   /* /proc/self/exe is canonical (no links, no ".."), so cutting path
-   * components is exact: twice gives <build>. */
+   * components is exact: twice gives <build> (or <prefix>). */
   for (int i = 0; i < 2; i++) {
     if ((cut = strrchr(build, '/')) == NULL) return;
     *cut = '\0';
   }
-  snprintf(probe, sizeof probe, "%s/lib/lucid/core.so", build);
-  if (access(probe, R_OK) != 0) return; /* installed */
+  snprintf(c, sizeof c, "%s/lib/lucid/core.so", build);
+  if (access(c, R_OK) != 0) { /* installed: <prefix>/bin/lucid */
+    snprintf(lua, sizeof lua, "%s/share/lua/5.4/lucid/init.lua", build);
+    if (access(lua, R_OK) != 0) return;
+    snprintf(lua, sizeof lua, "%s/share/lua/5.4", build);
+    snprintf(c, sizeof c, "%s/lib/lua/5.4", build);
+    prepend_paths(L, lua, c);
+    return;
+  }
   snprintf(root, sizeof root, "%s", build);
   if ((cut = strrchr(root, '/')) != NULL) *cut = '\0';
-  snprintf(probe, sizeof probe, "%s/lua/lucid/init.lua", root);
+  snprintf(lua, sizeof lua, "%s/lua/lucid/init.lua", root);
 #ifdef LUCID_SOURCE_DIR
-  if (access(probe, R_OK) != 0) snprintf(root, sizeof root, "%s", LUCID_SOURCE_DIR);
+  if (access(lua, R_OK) != 0) snprintf(root, sizeof root, "%s", LUCID_SOURCE_DIR);
 #endif
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "path");
-  lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s", root, root, lua_tostring(L, -1));
-  lua_setfield(L, -3, "path");
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "cpath");
-  lua_pushfstring(L, "%s/lib/?.so;%s", build, lua_tostring(L, -1));
-  lua_setfield(L, -3, "cpath");
-  lua_pop(L, 2);
+  snprintf(lua, sizeof lua, "%s/lua", root);
+  snprintf(c, sizeof c, "%s/lib", build);
+  prepend_paths(L, lua, c);
 }
 
 /* global name = require(name); a failure is fatal for the launcher. */
