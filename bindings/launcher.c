@@ -274,12 +274,6 @@ static int handle_script(lua_State *L, char **argv) {
 
 /* ------------------------------------------------------------------ paths */
 
-/* In a build tree the executable is <build>/bin/lucid, with the C module in
- * <build>/lib and the sources' lua/ in <build>/.. (or, for a build folder
- * elsewhere, in the source tree it was configured from); both are put first,
- * so `build/bin/lucid` runs without LUA_PATH. An installed launcher,
- * <prefix>/bin/lucid, puts <prefix>'s Lua 5.4 module folders first, so an
- * install anywhere (not only /usr/local) works. */
 /* Puts <lua>/?.lua, <lua>/?/init.lua and <c>/?.so first in package.path
  * and package.cpath. */
 static void prepend_paths(lua_State *L, const char *lua, const char *c) {
@@ -294,6 +288,12 @@ static void prepend_paths(lua_State *L, const char *lua, const char *c) {
   lua_pop(L, 2);
 }
 
+/* In a build tree the executable is <build>/bin/lucid, with the C module in
+ * <build>/lib and the sources' lua/ in <build>/.. (or, for a build folder
+ * elsewhere, in the source tree it was configured from); both are put first,
+ * so `build/bin/lucid` runs without LUA_PATH. An installed launcher,
+ * <prefix>/bin/lucid, puts <prefix>'s Lua 5.4 module folders first, so an
+ * install anywhere (not only /usr/local) works. */
 static void set_paths(lua_State *L) {
   char build[PATH_MAX], root[PATH_MAX], lua[PATH_MAX + 32], c[PATH_MAX + 32];
   char *cut;
