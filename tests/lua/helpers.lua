@@ -117,10 +117,11 @@ local function describe_value(v)
 end
 
 -- luassert (busted's assert) reports a mismatch as a test failure rather than an error;
--- outside busted, the plain assert raises it.
+-- outside busted, the plain assert raises it. Either way the message points at the spec
+-- line that called the helper which calls fail.
 local has_luassert, luassert = pcall(require, "luassert")
 local function fail(msg)
-  if has_luassert then luassert(false, msg) end
+  if has_luassert then luassert(false, msg, luassert:level(3)) end
   error(msg, 3)
 end
 
@@ -176,6 +177,55 @@ function M.assert_close(actual, expected, rtol, atol, label)
   return true
 end
 
+-- Helpers for specs whose expected values are written out by hand --------------------
+
+-- Options table for float64 tensors: lucid.tensor(data, H.F64).
+M.F64 = { dtype = lucid.float64 }
+
+-- M.shape_of(t) -> t's sizes as a plain table {d1, d2, ...} ({} for a 0-dim tensor).
+function M.shape_of(t)
+  local s = {}
+  for i = 1, t:dim() do s[i] = t:size(i) end
+  return s
+end
+
+-- M.flat(t) -> t's values as a flat row-major list (one value for a 0-dim tensor).
+function M.flat(t)
+  local l = t:tolist()
+  if type(l) ~= "table" then return { l } end
+  return flatten(l, {})
+end
+
+-- "(2, 3)" for {2, 3}.
+M.shape_str = shape_str
+
+-- M.err_of(f, ...) -> the error value f(...) raised; a test failure when it returns.
+function M.err_of(f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then fail("expected an error") end
+  return err
+end
+
+-- M.err_str(f, ...) -> tostring of the error f(...) raised.
+function M.err_str(f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then fail("expected an error") end
+  return tostring(err)
+end
+
+-- M.raises(f, text...) -> the message of the error f() raised, which must contain every
+-- text (plain substrings, not patterns).
+function M.raises(f, ...)
+  local wants = { ... }
+  local ok, err = pcall(f)
+  if ok then fail("expected an error containing: " .. table.concat(wants, " / ")) end
+  err = tostring(err)
+  for _, want in ipairs(wants) do
+    if not err:find(want, 1, true) then fail(string.format("error %q does not contain %q", err, want)) end
+  end
+  return err
+end
+
 -- The module of a tests/fixtures/rnn.lua case (nn.RNN/GRU/LSTM with input
 -- size 5 and hidden size 4, the case's options and dtype) holding PyTorch's
 -- parameters.
@@ -191,9 +241,47 @@ function M.rnn_module(case)
   return m
 end
 
--- Loads a fixture file relative to the project root (busted runs from there).
-function M.load_fixture(name)
-  return dofile("tests/fixtures/" .. name .. ".lua")
+-- Runs a tests/fixtures/rnn.lua forward case on m (default M.rnn_module(case)) from
+-- leaves x, h0, c0 that require grad; `wrap`, if given, turns x into the module's input
+-- (e.g. packs it). Returns {m, x, input, h0, c0, out, h_n, c_n}.
+function M.rnn_forward(case, m, wrap)
+  m = m or M.rnn_module(case)
+  local x = M.tensor_from_fixture(case.x, { requires_grad = true })
+  local h0 = case.h0 and M.tensor_from_fixture(case.h0, { requires_grad = true })
+  local c0 = case.c0 and M.tensor_from_fixture(case.c0, { requires_grad = true })
+  local input = wrap and wrap(x) or x
+  local out, h_n, c_n
+  if case.module == "LSTM" then
+    local s
+    out, s = m(input, h0 and { h0, c0 } or nil)
+    h_n, c_n = s[1], s[2]
+  else
+    out, h_n = m(input, h0)
+  end
+  return { m = m, x = x, input = input, h0 = h0, c0 = c0, out = out, h_n = h_n, c_n = c_n }
+end
+
+-- Loads a fixture file relative to the project root (busted runs from there); with
+-- `kind`, only its cases whose field kind equals it.
+function M.load_fixture(name, kind)
+  local cases = dofile("tests/fixtures/" .. name .. ".lua")
+  if kind == nil then return cases end
+  local picked = {}
+  for _, c in ipairs(cases) do
+    if c.kind == kind then picked[#picked + 1] = c end
+  end
+  return picked
+end
+
+-- For a tests/fixtures/nn.lua case: checks the result y against case.out, backpropagates
+-- case.gout from y and checks tensors[i].grad against case.grads[i]. `what` names y in
+-- messages ("output", "value").
+function M.assert_output_and_grads(y, case, tensors, what)
+  M.assert_close(y, case.out, nil, nil, case.label .. " " .. what)
+  y:backward(M.tensor_from_fixture(case.gout))
+  for i, e in ipairs(case.grads) do
+    M.assert_close(tensors[i].grad, e, nil, nil, case.label .. " grad " .. i)
+  end
 end
 
 return M

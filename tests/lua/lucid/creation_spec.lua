@@ -2,19 +2,7 @@
 -- zeros/ones/empty/rand/randn, full, arange, randint, eye, manual_seed, dtype
 -- conversions. Expected values are written out by hand.
 local lucid = require("lucid")
-
-local function flat(t)
-  local out = {}
-  local function walk(v)
-    if type(v) == "table" then
-      for _, e in ipairs(v) do walk(e) end
-    else
-      out[#out + 1] = v
-    end
-  end
-  walk(t:tolist())
-  return out
-end
+local H = require("helpers")
 
 local function same_list(a, b, tol)
   assert.are.equal(#b, #a, "number of elements")
@@ -25,12 +13,6 @@ local function same_list(a, b, tol)
       assert.are.equal(b[i], a[i], "element " .. i)
     end
   end
-end
-
-local function shape_of(t)
-  local s = {}
-  for i = 1, t:dim() do s[i] = t:size(i) end
-  return s
 end
 
 describe("lucid.tensor", function()
@@ -49,13 +31,13 @@ describe("lucid.tensor", function()
 
   it("makes tensors from nested tables, row-major", function()
     local x = lucid.tensor({ { 1.5, 2 }, { 3, 4 }, { 5, 6 } })
-    assert.are.same({ 3, 2 }, shape_of(x))
+    assert.are.same({ 3, 2 }, H.shape_of(x))
     assert.are.equal(lucid.float32, x.dtype)
     assert.are.same({ { 1.5, 2 }, { 3, 4 }, { 5, 6 } }, x:tolist())
     local y = lucid.tensor({ { { 1, 2 } }, { { 3, 4 } } })
-    assert.are.same({ 2, 1, 2 }, shape_of(y))
+    assert.are.same({ 2, 1, 2 }, H.shape_of(y))
     assert.are.equal(lucid.int64, y.dtype)
-    assert.are.same({ 1, 2, 3, 4 }, flat(y))
+    assert.are.same({ 1, 2, 3, 4 }, H.flat(y))
   end)
 
   it("keeps int64 data exact beyond 2^53", function()
@@ -115,7 +97,7 @@ describe("zeros, ones, empty, rand, randn", function()
       local b = f({ 5, 3, 8 })
       local c = f(a.shape)
       for _, t in ipairs({ a, b, c }) do
-        assert.are.same({ 5, 3, 8 }, shape_of(t))
+        assert.are.same({ 5, 3, 8 }, H.shape_of(t))
         assert.are.equal(lucid.float32, t.dtype)
         assert.is_false(t.requires_grad)
         assert.are.equal("cpu", t.device)
@@ -129,7 +111,7 @@ describe("zeros, ones, empty, rand, randn", function()
       assert.is_true(a.requires_grad)
       assert.are.equal(lucid.float64, b.dtype)
       assert.is_false(b.requires_grad)
-      assert.are.same({ 2, 3 }, shape_of(b))
+      assert.are.same({ 2, 3 }, H.shape_of(b))
     end)
   end
 
@@ -137,8 +119,8 @@ describe("zeros, ones, empty, rand, randn", function()
     for _, dt in ipairs({ lucid.float32, lucid.float64, lucid.int64 }) do
       local z, o = lucid.zeros(2, 3, { dtype = dt }), lucid.ones(2, 3, { dtype = dt })
       assert.are.equal(dt, z.dtype)
-      same_list(flat(z), { 0, 0, 0, 0, 0, 0 })
-      same_list(flat(o), { 1, 1, 1, 1, 1, 1 })
+      same_list(H.flat(z), { 0, 0, 0, 0, 0, 0 })
+      same_list(H.flat(o), { 1, 1, 1, 1, 1, 1 })
     end
   end)
 
@@ -150,14 +132,14 @@ describe("zeros, ones, empty, rand, randn", function()
 
   it("rand lies in [0, 1) with mean about 1/2; randn has mean about 0 and variance about 1", function()
     lucid.manual_seed(123)
-    local u = flat(lucid.rand(20000, { dtype = lucid.float64 }))
+    local u = H.flat(lucid.rand(20000, { dtype = lucid.float64 }))
     local s = 0
     for _, v in ipairs(u) do
       assert.is_true(v >= 0 and v < 1)
       s = s + v
     end
     assert.is_true(math.abs(s / #u - 0.5) < 0.01)
-    local n = flat(lucid.randn(20000, { dtype = lucid.float64 }))
+    local n = H.flat(lucid.randn(20000, { dtype = lucid.float64 }))
     local m, m2 = 0, 0
     for _, v in ipairs(n) do m, m2 = m + v, m2 + v * v end
     m, m2 = m / #n, m2 / #n
@@ -176,11 +158,11 @@ describe("zeros, ones, empty, rand, randn", function()
   it("accepts integral float sizes such as 1e1", function()
     local ok, x = pcall(lucid.zeros, 1e1, 2.0)
     assert.is_true(ok, tostring(x))
-    assert.are.same({ 10, 2 }, shape_of(x))
-    assert.are.same({ 3, 2 }, shape_of(lucid.ones({ 6 / 2, 2.0 })))
-    assert.are.same({ 2, 3 }, shape_of(lucid.full({ 2.0, 3 }, 1)))
-    assert.are.same({ 4 }, shape_of(lucid.randint(5, { 4.0 })))
-    assert.are.same({ 3, 2 }, shape_of(lucid.arange(6):view(3.0, 2)))
+    assert.are.same({ 10, 2 }, H.shape_of(x))
+    assert.are.same({ 3, 2 }, H.shape_of(lucid.ones({ 6 / 2, 2.0 })))
+    assert.are.same({ 2, 3 }, H.shape_of(lucid.full({ 2.0, 3 }, 1)))
+    assert.are.same({ 4 }, H.shape_of(lucid.randint(5, { 4.0 })))
+    assert.are.same({ 3, 2 }, H.shape_of(lucid.arange(6):view(3.0, 2)))
     local ok2, err = pcall(lucid.zeros, 2.5)
     assert.is_false(ok2)
     assert.matches("zeros: size 1 must be an integer, got 2.5", err)
@@ -225,10 +207,10 @@ describe("full, arange, randint, eye", function()
   it("full(size, value) fills; integer values give int64, others float32", function()
     local a = lucid.full({ 2, 3 }, 7)
     assert.are.equal(lucid.int64, a.dtype)
-    same_list(flat(a), { 7, 7, 7, 7, 7, 7 })
+    same_list(H.flat(a), { 7, 7, 7, 7, 7, 7 })
     local b = lucid.full({ 2 }, 2.5)
     assert.are.equal(lucid.float32, b.dtype)
-    same_list(flat(b), { 2.5, 2.5 })
+    same_list(H.flat(b), { 2.5, 2.5 })
     local c = lucid.full({ 3 }, 1, { dtype = lucid.float64, requires_grad = true })
     assert.are.equal(lucid.float64, c.dtype)
     assert.is_true(c.requires_grad)
@@ -280,8 +262,8 @@ describe("full, arange, randint, eye", function()
     end
     assert.is_true(seen[3] and seen[4] and seen[5])
     local b = lucid.randint(4, { 2, 50 })
-    assert.are.same({ 2, 50 }, shape_of(b))
-    for _, v in ipairs(flat(b)) do assert.is_true(v >= 0 and v < 4) end
+    assert.are.same({ 2, 50 }, H.shape_of(b))
+    for _, v in ipairs(H.flat(b)) do assert.is_true(v >= 0 and v < 4) end
     local ok, err = pcall(lucid.randint, 5, 3, { 2 })
     assert.is_false(ok)
     assert.matches("randint:", err)
@@ -307,13 +289,13 @@ end)
 describe("manual_seed", function()
   it("the same seed gives the same numbers, another seed different ones", function()
     lucid.manual_seed(42)
-    local a, ai = flat(lucid.randn(50)), flat(lucid.randint(0, 1000, { 20 }))
+    local a, ai = H.flat(lucid.randn(50)), H.flat(lucid.randint(0, 1000, { 20 }))
     lucid.manual_seed(42)
-    local b, bi = flat(lucid.randn(50)), flat(lucid.randint(0, 1000, { 20 }))
+    local b, bi = H.flat(lucid.randn(50)), H.flat(lucid.randint(0, 1000, { 20 }))
     same_list(a, b)
     same_list(ai, bi)
     lucid.manual_seed(43)
-    local c = flat(lucid.randn(50))
+    local c = H.flat(lucid.randn(50))
     local differ = 0
     for i = 1, 50 do if a[i] ~= c[i] then differ = differ + 1 end end
     assert.is_true(differ > 40)
@@ -321,9 +303,9 @@ describe("manual_seed", function()
 
   it("in-place uniform_ and normal_ follow the seed too", function()
     lucid.manual_seed(5)
-    local a = flat(lucid.zeros(30):uniform_(-2, 3))
+    local a = H.flat(lucid.zeros(30):uniform_(-2, 3))
     lucid.manual_seed(5)
-    local b = flat(lucid.zeros(30):uniform_(-2, 3))
+    local b = H.flat(lucid.zeros(30):uniform_(-2, 3))
     same_list(a, b)
     for _, v in ipairs(a) do assert.is_true(v >= -2 and v < 3) end
   end)
@@ -334,10 +316,10 @@ describe("manual_seed", function()
       lucid.set_num_threads(n)
       lucid.manual_seed(2024)
       local r = {
-        flat(lucid.rand(300000):narrow(1, 299990, 11)),
-        flat(lucid.randn(300001, { dtype = lucid.float64 }):narrow(1, 1, 5)),
-        flat(lucid.randn(300001, { dtype = lucid.float64 }):narrow(1, 300001, 1)),
-        flat(lucid.randint(0, 1 << 40, { 100001 }):narrow(1, 50000, 4)),
+        H.flat(lucid.rand(300000):narrow(1, 299990, 11)),
+        H.flat(lucid.randn(300001, { dtype = lucid.float64 }):narrow(1, 1, 5)),
+        H.flat(lucid.randn(300001, { dtype = lucid.float64 }):narrow(1, 300001, 1)),
+        H.flat(lucid.randint(0, 1 << 40, { 100001 }):narrow(1, 50000, 4)),
       }
       return r
     end

@@ -2,20 +2,13 @@
 -- and the argument: wrong types, negative sizes, shape mismatches, bad views,
 -- bad indices, unknown dtypes, allocations too large for memory.
 local lucid = require("lucid")
+local H = require("helpers")
 
-local F64 = { dtype = lucid.float64 }
-
-local function err_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  assert.are.equal("string", type(err))
-  return err
-end
-
--- Every pattern must match the message.
+-- The error must be a string that every pattern matches.
 local function raises(f, ...)
   local pats = { ... }
-  local err = err_of(f)
+  local err = H.err_of(f)
+  assert.are.equal("string", type(err))
   for _, p in ipairs(pats) do
     assert.is_truthy(err:find(p), string.format("message %q does not match %q", err, p))
   end
@@ -76,7 +69,7 @@ describe("wrong argument types", function()
   it("fields of a tensor", function()
     local x = x23()
     raises(function() x.grad = 3 end, "grad")
-    raises(function() x.grad = lucid.zeros(3, F64) end, "grad: assigned gradient has a different shape")
+    raises(function() x.grad = lucid.zeros(3, H.F64) end, "grad: assigned gradient has a different shape")
     raises(function() x.shape = { 1 } end, "cannot set field 'shape'")
     raises(function() lucid.zeros(2, { dtype = lucid.int64 }).requires_grad = true end,
       "requires_grad: only floating point tensors can require gradients")
@@ -124,12 +117,12 @@ end)
 
 describe("shape mismatches", function()
   it("broadcasting", function()
-    raises(function() return x23() + lucid.ones(4, 3, F64) end, "add: shapes %(2, 3%) and %(4, 3%) cannot be broadcast")
+    raises(function() return x23() + lucid.ones(4, 3, H.F64) end, "add: shapes %(2, 3%) and %(4, 3%) cannot be broadcast")
     raises(function() return lucid.ones(2, 3, 4) - lucid.ones(5, 3, 1) end, "sub: shapes %(2, 3, 4%) and %(5, 3, 1%) cannot be broadcast")
-    raises(function() return x23():eq(lucid.ones(2, F64)) end, "eq: shapes %(2, 3%) and %(2,?%) cannot be broadcast")
-    raises(function() return x23():add_(lucid.ones(3, 3, F64)) end, "add_?: .*%(3, 3%)")
-    raises(function() return x23():mul_(lucid.ones(1, 2, 3, F64)) end, "mul_?: .*%(1, 2, 3%) cannot be broadcast")
-    raises(function() return x23():copy_(lucid.ones(4, F64)) end, "copy_:")
+    raises(function() return x23():eq(lucid.ones(2, H.F64)) end, "eq: shapes %(2, 3%) and %(2,?%) cannot be broadcast")
+    raises(function() return x23():add_(lucid.ones(3, 3, H.F64)) end, "add_?: .*%(3, 3%)")
+    raises(function() return x23():mul_(lucid.ones(1, 2, 3, H.F64)) end, "mul_?: .*%(1, 2, 3%) cannot be broadcast")
+    raises(function() return x23():copy_(lucid.ones(4, H.F64)) end, "copy_:")
   end)
 
   it("matmul", function()
@@ -148,7 +141,7 @@ describe("shape mismatches", function()
   end)
 
   it("joining and backward", function()
-    raises(function() return lucid.cat({ x23(), lucid.ones(2, 4, F64) }, 1) end, "cat: sizes of tensors must match")
+    raises(function() return lucid.cat({ x23(), lucid.ones(2, 4, H.F64) }, 1) end, "cat: sizes of tensors must match")
     raises(function() return lucid.cat({}, 1) end, "cat: expected a non%-empty list of tensors")
     raises(function() return lucid.stack({ lucid.ones(2), lucid.ones(3) }) end, "stack: expected each tensor to be equal size")
     local x = lucid.ones(2, { requires_grad = true })

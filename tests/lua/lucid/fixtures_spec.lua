@@ -6,12 +6,6 @@ local H = require("helpers")
 
 local cases = H.load_fixture("tensor_ops")
 
-local function shape_str(shape)
-  local parts = {}
-  for i, s in ipairs(shape) do parts[i] = tostring(s) end
-  return "(" .. table.concat(parts, ", ") .. ")"
-end
-
 local function inputs_of(case)
   local xs = {}
   for i, spec in ipairs(case.inputs) do xs[i] = H.tensor_from_fixture(spec) end
@@ -35,8 +29,8 @@ ops.matmul = {
   describe = function(c)
     local t = c.transpose or {}
     return string.format("matmul of %s%s and %s%s equals PyTorch's",
-      shape_str(c.inputs[1].shape), t[1] and " transposed" or "",
-      shape_str(c.inputs[2].shape), t[2] and " transposed" or "")
+      H.shape_str(c.inputs[1].shape), t[1] and " transposed" or "",
+      H.shape_str(c.inputs[2].shape), t[2] and " transposed" or "")
   end,
   check = function(c, x)
     local a, b = x[1], x[2]
@@ -92,7 +86,7 @@ for _, op in ipairs({ "softmax", "log_softmax" }) do
   ops[op] = {
     describe = function(c)
       return string.format("%s over dim %d of %s equals PyTorch's", op, H.lua_dim(c.dim),
-        shape_str(c.inputs[1].shape))
+        H.shape_str(c.inputs[1].shape))
     end,
     check = function(c, x)
       H.assert_close(x[1][op](x[1], H.lua_dim(c.dim)), c.expected[1])
@@ -127,7 +121,7 @@ ops.pow = {
 ops.pow_tensor = {
   describe = function(c)
     return string.format("tensor ^ tensor broadcasts %s with %s like PyTorch",
-      shape_str(c.inputs[1].shape), shape_str(c.inputs[2].shape))
+      H.shape_str(c.inputs[1].shape), H.shape_str(c.inputs[2].shape))
   end,
   check = function(c, x) H.assert_close(x[1] ^ x[2], c.expected[1]) end,
 }
@@ -149,8 +143,8 @@ local binsym = { add = "+", sub = "-", mul = "*", div = "/" }
 for op, f in pairs(binops) do
   ops[op] = {
     describe = function(c)
-      return string.format("%s %s %s broadcasts to PyTorch's result", shape_str(c.inputs[1].shape),
-        binsym[op], shape_str(c.inputs[2].shape))
+      return string.format("%s %s %s broadcasts to PyTorch's result", H.shape_str(c.inputs[1].shape),
+        binsym[op], H.shape_str(c.inputs[2].shape))
     end,
     check = function(c, x) H.assert_close(f(x[1], x[2]), c.expected[1]) end,
   }

@@ -3,35 +3,13 @@
 -- reductions, softmax, comparisons, identity ==, in-place ops, item/tolist,
 -- int64 arithmetic. Expected values come from plain Lua arithmetic.
 local lucid = require("lucid")
-
-local F64 = { dtype = lucid.float64 }
-
-local function flat(t)
-  local out = {}
-  local function walk(v)
-    if type(v) == "table" then
-      for _, e in ipairs(v) do walk(e) end
-    else
-      out[#out + 1] = v
-    end
-  end
-  local l = t:tolist()
-  if type(l) ~= "table" then return { l } end
-  walk(l)
-  return out
-end
-
-local function shape_of(t)
-  local s = {}
-  for i = 1, t:dim() do s[i] = t:size(i) end
-  return s
-end
+local H = require("helpers")
 
 -- Asserts t has shape `shape` and values `want` (flat, row-major) within tol.
 local function check(t, shape, want, tol)
   tol = tol or 1e-12
-  assert.are.same(shape, shape_of(t))
-  local got = flat(t)
+  assert.are.same(shape, H.shape_of(t))
+  local got = H.flat(t)
   assert.are.equal(#want, #got, "number of elements")
   for i = 1, #want do
     local ok = got[i] == want[i] or math.abs(got[i] - want[i]) <= tol * (1 + math.abs(want[i]))
@@ -40,24 +18,18 @@ local function check(t, shape, want, tol)
   end
 end
 
-local function err_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
-
 -- a (2, 3) float64 tensor and its values
 local A = { { 1, -2, 3 }, { 0.5, 4, -6 } }
-local function a() return lucid.tensor(A, F64) end
+local function a() return lucid.tensor(A, H.F64) end
 
 describe("arithmetic operators", function()
   it("+ - * / ^ between tensors of the same shape", function()
-    local x, y = a(), lucid.tensor({ { 2, 2, 2 }, { 4, -1, 3 } }, F64)
+    local x, y = a(), lucid.tensor({ { 2, 2, 2 }, { 4, -1, 3 } }, H.F64)
     check(x + y, { 2, 3 }, { 3, 0, 5, 4.5, 3, -3 })
     check(x - y, { 2, 3 }, { -1, -4, 1, -3.5, 5, -9 })
     check(x * y, { 2, 3 }, { 2, -4, 6, 2, -4, -18 })
     check(x / y, { 2, 3 }, { 0.5, -1, 1.5, 0.125, -4, -2 })
-    check(x ^ lucid.tensor({ { 2, 3, 1 }, { 2, 0, 2 } }, F64), { 2, 3 }, { 1, -8, 3, 0.25, 1, 36 })
+    check(x ^ lucid.tensor({ { 2, 3, 1 }, { 2, 0, 2 } }, H.F64), { 2, 3 }, { 1, -8, 3, 0.25, 1, 36 })
     check(-x, { 2, 3 }, { -1, 2, -3, -0.5, -4, 6 })
   end)
 
@@ -82,35 +54,35 @@ describe("arithmetic operators", function()
 
   it("broadcasts like NumPy", function()
     local x = a()
-    local row = lucid.tensor({ 10, 20, 30 }, F64)
-    local col = lucid.tensor({ { 100 }, { 200 } }, F64)
+    local row = lucid.tensor({ 10, 20, 30 }, H.F64)
+    local col = lucid.tensor({ { 100 }, { 200 } }, H.F64)
     check(x + row, { 2, 3 }, { 11, 18, 33, 10.5, 24, 24 })
     check(row + x, { 2, 3 }, { 11, 18, 33, 10.5, 24, 24 })
     check(x * col, { 2, 3 }, { 100, -200, 300, 100, 800, -1200 })
     check(col + row, { 2, 3 }, { 110, 120, 130, 210, 220, 230 })
     -- (2, 1, 3) with (4, 1) -> (2, 4, 3)
-    local b = lucid.tensor({ { { 1, 2, 3 } }, { { 4, 5, 6 } } }, F64)
-    local c = lucid.tensor({ { 0 }, { 10 }, { 20 }, { 30 } }, F64)
+    local b = lucid.tensor({ { { 1, 2, 3 } }, { { 4, 5, 6 } } }, H.F64)
+    local c = lucid.tensor({ { 0 }, { 10 }, { 20 }, { 30 } }, H.F64)
     local r = b + c
-    assert.are.same({ 2, 4, 3 }, shape_of(r))
+    assert.are.same({ 2, 4, 3 }, H.shape_of(r))
     for i = 1, 2 do
       for j = 1, 4 do
         for k = 1, 3 do assert.are.equal(3 * (i - 1) + k + 10 * (j - 1), r[i][j][k]:item()) end
       end
     end
     -- 0-dim with anything
-    check(x * lucid.tensor(2.0, F64), { 2, 3 }, { 2, -4, 6, 1, 8, -12 })
+    check(x * lucid.tensor(2.0, H.F64), { 2, 3 }, { 2, -4, 6, 1, 8, -12 })
   end)
 
   it("incompatible shapes are errors naming the op and both shapes", function()
     local x = a()
-    assert.matches("add: shapes %(2, 3%) and %(4, 3%) cannot be broadcast", err_of(function() return x + lucid.zeros(4, 3, F64) end))
+    assert.matches("add: shapes %(2, 3%) and %(4, 3%) cannot be broadcast", H.err_of(function() return x + lucid.zeros(4, 3, H.F64) end))
     assert.matches("mul: shapes %(2, 3%) and %(2,?%) cannot be broadcast",
-      err_of(function() return x * lucid.zeros(2, F64) end))
-    assert.matches("sub:", err_of(function() return x - lucid.zeros(3, 2, F64) end))
-    assert.matches("div:", err_of(function() return x / lucid.zeros(1, 2, F64) end))
-    assert.matches("add: argument 2 must be a tensor or a number, got string", err_of(function() return x + "a" end))
-    assert.matches("mul: argument 1 must be a tensor or a number, got table", err_of(function() return {} * x end))
+      H.err_of(function() return x * lucid.zeros(2, H.F64) end))
+    assert.matches("sub:", H.err_of(function() return x - lucid.zeros(3, 2, H.F64) end))
+    assert.matches("div:", H.err_of(function() return x / lucid.zeros(1, 2, H.F64) end))
+    assert.matches("add: argument 2 must be a tensor or a number, got string", H.err_of(function() return x + "a" end))
+    assert.matches("mul: argument 1 must be a tensor or a number, got table", H.err_of(function() return {} * x end))
   end)
 
   it("promotes dtypes: int64 with float gives float, float32 with float64 gives float64", function()
@@ -119,7 +91,7 @@ describe("arithmetic operators", function()
     assert.are.equal(lucid.int64, (i + 1).dtype)
     assert.are.equal(lucid.float32, (i + 0.5).dtype)
     assert.are.equal(lucid.float32, (i + lucid.ones(3)).dtype)
-    assert.are.equal(lucid.float64, (lucid.ones(3) + lucid.ones(3, F64)).dtype)
+    assert.are.equal(lucid.float64, (lucid.ones(3) + lucid.ones(3, H.F64)).dtype)
     check(i + 0.5, { 3 }, { 1.5, 2.5, 3.5 })
   end)
 end)
@@ -154,8 +126,8 @@ describe("int64 arithmetic", function()
     local ok = pcall(function() return lucid.tensor({ 2 }) ^ -1 end)
     assert.is_false(ok)
     local pat = "pow: integers to negative integer powers are not allowed"
-    assert.matches(pat, err_of(function() return lucid.tensor({ 2, 3 }):pow(lucid.tensor({ 1, -2 })) end))
-    assert.matches(pat, err_of(function() return 2 ^ lucid.tensor({ 0, -1 }) end))
+    assert.matches(pat, H.err_of(function() return lucid.tensor({ 2, 3 }):pow(lucid.tensor({ 1, -2 })) end))
+    assert.matches(pat, H.err_of(function() return 2 ^ lucid.tensor({ 0, -1 }) end))
     -- non-negative integer powers and float exponents still work
     assert.are.same({ 1, 4, 27 }, lucid.tensor({ 1, 2, 3 }):pow(lucid.tensor({ 0, 2, 3 })):tolist())
     local q = lucid.tensor({ 4 }) ^ -0.5
@@ -187,12 +159,12 @@ describe("matmul", function()
   local Q = { { 1, -1 }, { 2, 0.5 }, { -3, 2 } }
 
   it("1-D x 1-D is a dot product (0-dim)", function()
-    local r = lucid.matmul(lucid.tensor({ 1, 2, 3 }, F64), lucid.tensor({ 4, -5, 6 }, F64))
+    local r = lucid.matmul(lucid.tensor({ 1, 2, 3 }, H.F64), lucid.tensor({ 4, -5, 6 }, H.F64))
     check(r, {}, { 4 - 10 + 18 })
   end)
 
   it("2-D x 2-D", function()
-    local r = lucid.tensor(P, F64):matmul(lucid.tensor(Q, F64))
+    local r = lucid.tensor(P, H.F64):matmul(lucid.tensor(Q, H.F64))
     check(r, { 2, 2 }, flatten(mm(P, Q)))
     local r32 = lucid.tensor(P):matmul(lucid.tensor(Q))
     assert.are.equal(lucid.float32, r32.dtype)
@@ -201,27 +173,27 @@ describe("matmul", function()
 
   it("2-D x 1-D and 1-D x 2-D", function()
     local v = { 1, 0, -2 }
-    check(lucid.tensor(P, F64):matmul(lucid.tensor(v, F64)), { 2 }, { 1 - 6, 4 - 12 })
-    check(lucid.tensor({ 1, 2 }, F64):matmul(lucid.tensor(P, F64)), { 3 }, { 9, 12, 15 })
+    check(lucid.tensor(P, H.F64):matmul(lucid.tensor(v, H.F64)), { 2 }, { 1 - 6, 4 - 12 })
+    check(lucid.tensor({ 1, 2 }, H.F64):matmul(lucid.tensor(P, H.F64)), { 3 }, { 9, 12, 15 })
   end)
 
   it("transposed operands (views) give the same products", function()
-    local Pt = lucid.tensor({ { 1, 4 }, { 2, 5 }, { 3, 6 } }, F64):t()   -- P
-    local Qt = lucid.tensor({ { 1, 2, -3 }, { -1, 0.5, 2 } }, F64):t()  -- Q
+    local Pt = lucid.tensor({ { 1, 4 }, { 2, 5 }, { 3, 6 } }, H.F64):t()   -- P
+    local Qt = lucid.tensor({ { 1, 2, -3 }, { -1, 0.5, 2 } }, H.F64):t()  -- Q
     assert.is_false(Pt:is_contiguous())
     check(Pt:matmul(Qt), { 2, 2 }, flatten(mm(P, Q)))
-    check(Pt:matmul(lucid.tensor(Q, F64)), { 2, 2 }, flatten(mm(P, Q)))
-    check(lucid.tensor(P, F64):matmul(Qt), { 2, 2 }, flatten(mm(P, Q)))
+    check(Pt:matmul(lucid.tensor(Q, H.F64)), { 2, 2 }, flatten(mm(P, Q)))
+    check(lucid.tensor(P, H.F64):matmul(Qt), { 2, 2 }, flatten(mm(P, Q)))
     local pq = mm(P, Q)
     check(Qt:t():matmul(Pt:t()), { 2, 2 }, { pq[1][1], pq[2][1], pq[1][2], pq[2][2] }) -- (PQ)^T
   end)
 
   it("batched with broadcasting of batch dims", function()
     lucid.manual_seed(3)
-    local x = lucid.randn(2, 1, 3, 4, F64)
-    local y = lucid.randn(5, 4, 2, F64)
+    local x = lucid.randn(2, 1, 3, 4, H.F64)
+    local y = lucid.randn(5, 4, 2, H.F64)
     local r = lucid.matmul(x, y)
-    assert.are.same({ 2, 5, 3, 2 }, shape_of(r))
+    assert.are.same({ 2, 5, 3, 2 }, H.shape_of(r))
     for b1 = 1, 2 do
       for b2 = 1, 5 do
         local want = mm(x[b1][1]:tolist(), y[b2]:tolist())
@@ -229,34 +201,34 @@ describe("matmul", function()
       end
     end
     -- batched x 1-D and 1-D x batched
-    local v = lucid.tensor({ 1, 2, 3, 4 }, F64)
+    local v = lucid.tensor({ 1, 2, 3, 4 }, H.F64)
     local xv = x:matmul(v)
-    assert.are.same({ 2, 1, 3 }, shape_of(xv))
+    assert.are.same({ 2, 1, 3 }, H.shape_of(xv))
     local row = x[2][1][3]:tolist()
     assert.is_true(math.abs(xv[2][1][3]:item() - (row[1] + 2 * row[2] + 3 * row[3] + 4 * row[4])) < 1e-12)
-    local vy = lucid.tensor({ 1, -1, 0, 2 }, F64):matmul(y)
-    assert.are.same({ 5, 2 }, shape_of(vy))
+    local vy = lucid.tensor({ 1, -1, 0, 2 }, H.F64):matmul(y)
+    assert.are.same({ 5, 2 }, H.shape_of(vy))
     local yy = y[4]:tolist()
     assert.is_true(math.abs(vy[4][2]:item() - (yy[1][2] - yy[2][2] + 2 * yy[4][2])) < 1e-12)
     -- batched with a transposed batch
-    local yt = lucid.randn(5, 2, 4, F64):transpose(2, 3)
+    local yt = lucid.randn(5, 2, 4, H.F64):transpose(2, 3)
     local r2 = lucid.matmul(x, yt)
     for b2 = 1, 5 do check(r2[1][b2], { 3, 2 }, flatten(mm(x[1][1]:tolist(), yt[b2]:tolist()))) end
   end)
 
   it("shape mismatches are errors naming matmul and the shapes", function()
     assert.matches("matmul: shapes %(2, 3%) and %(2, 3%) cannot be multiplied",
-      err_of(lucid.matmul, lucid.zeros(2, 3), lucid.zeros(2, 3)))
-    assert.matches("matmul: shapes %(3,?%) and %(4,?%)", err_of(lucid.matmul, lucid.zeros(3), lucid.zeros(4)))
-    assert.matches("matmul:", err_of(lucid.matmul, lucid.zeros(2, 2, 3), lucid.zeros(3, 3, 2)))
-    assert.matches("matmul:", err_of(lucid.matmul, lucid.tensor(1.0), lucid.zeros(3)))
-    assert.matches("matmul: argument 2 must be a tensor, got number", err_of(lucid.matmul, lucid.zeros(3), 3))
+      H.err_of(lucid.matmul, lucid.zeros(2, 3), lucid.zeros(2, 3)))
+    assert.matches("matmul: shapes %(3,?%) and %(4,?%)", H.err_of(lucid.matmul, lucid.zeros(3), lucid.zeros(4)))
+    assert.matches("matmul:", H.err_of(lucid.matmul, lucid.zeros(2, 2, 3), lucid.zeros(3, 3, 2)))
+    assert.matches("matmul:", H.err_of(lucid.matmul, lucid.tensor(1.0), lucid.zeros(3)))
+    assert.matches("matmul: argument 2 must be a tensor, got number", H.err_of(lucid.matmul, lucid.zeros(3), 3))
   end)
 end)
 
 describe("elementwise functions", function()
   local vals = { -2, -0.5, 0, 0.25, 1, 3 }
-  local function t() return lucid.tensor(vals, F64) end
+  local function t() return lucid.tensor(vals, H.F64) end
   local function map(f)
     local o = {}
     for i, v in ipairs(vals) do o[i] = f(v) end
@@ -276,7 +248,7 @@ describe("elementwise functions", function()
   end)
 
   it("log of 0 is -inf and sqrt of a negative number is nan", function()
-    local r = lucid.tensor({ 0, -1 }, F64)
+    local r = lucid.tensor({ 0, -1 }, H.F64)
     assert.are.equal(-math.huge, r:log()[1]:item())
     local s = r:sqrt()[2]:item()
     assert.is_true(s ~= s)
@@ -285,7 +257,7 @@ describe("elementwise functions", function()
   it("pow with a number and a tensor exponent", function()
     check(t():pow(2), { 6 }, map(function(v) return v * v end))
     check(t():abs():pow(0.5), { 6 }, map(function(v) return math.sqrt(math.abs(v)) end))
-    check(t():pow(lucid.tensor({ 1, 2, 3, 2, 1, 0 }, F64)), { 6 }, { -2, 0.25, 0, 0.0625, 1, 1 })
+    check(t():pow(lucid.tensor({ 1, 2, 3, 2, 1, 0 }, H.F64)), { 6 }, { -2, 0.25, 0, 0.0625, 1, 1 })
   end)
 
   it("clamp with min, max or both", function()
@@ -293,7 +265,7 @@ describe("elementwise functions", function()
     check(t():clamp(0), { 6 }, { 0, 0, 0, 0.25, 1, 3 })
     check(t():clamp(nil, 0.5), { 6 }, { -2, -0.5, 0, 0.25, 0.5, 0.5 })
     check(t():clamp({ max = 0.5 }), { 6 }, { -2, -0.5, 0, 0.25, 0.5, 0.5 })
-    assert.matches("clamp:", err_of(function() return t():clamp() end))
+    assert.matches("clamp:", H.err_of(function() return t():clamp() end))
   end)
 
   it("works in float32 within float32 precision", function()
@@ -331,7 +303,7 @@ describe("reductions", function()
     check(v, { 3 }, { 0.5, -2, -6 })
     assert.are.same({ 2, 1, 2 }, i:tolist())
     v, i = x:max(1, true)
-    assert.are.same({ 1, 3 }, shape_of(v))
+    assert.are.same({ 1, 3 }, H.shape_of(v))
     assert.are.same({ { 1, 2, 1 } }, i:tolist())
     v, i = x:min(-1, true)
     assert.are.same({ { 2 }, { 3 } }, i:tolist())
@@ -368,15 +340,15 @@ describe("reductions", function()
     end
     check(x:softmax(1), { 2, 3 }, cs)
     -- stable for large inputs
-    local big = lucid.tensor({ 1000, 1000 }, F64):softmax(1)
+    local big = lucid.tensor({ 1000, 1000 }, H.F64):softmax(1)
     check(big, { 2 }, { 0.5, 0.5 })
   end)
 end)
 
 describe("comparisons", function()
   it("eq ne lt le gt ge return 1/0 tensors and broadcast", function()
-    local x = lucid.tensor({ 1, 2, 3 }, F64)
-    local y = lucid.tensor({ 3, 2, 1 }, F64)
+    local x = lucid.tensor({ 1, 2, 3 }, H.F64)
+    local y = lucid.tensor({ 3, 2, 1 }, H.F64)
     check(x:eq(y), { 3 }, { 0, 1, 0 })
     check(x:ne(y), { 3 }, { 1, 0, 1 })
     check(x:lt(y), { 3 }, { 1, 0, 0 })
@@ -386,7 +358,7 @@ describe("comparisons", function()
     check(x:gt(2), { 3 }, { 0, 0, 1 })
     check(x:le(2), { 3 }, { 1, 1, 0 })
     check(lucid.lt(x, 3), { 3 }, { 1, 1, 0 })
-    check(x:eq(lucid.tensor({ { 1 }, { 3 } }, F64)), { 2, 3 }, { 1, 0, 0, 0, 0, 1 })
+    check(x:eq(lucid.tensor({ { 1 }, { 3 } }, H.F64)), { 2, 3 }, { 1, 0, 0, 0, 0, 1 })
   end)
 
   it("== on two tensors is identity, not elementwise", function()
@@ -403,24 +375,24 @@ end)
 
 describe("in-place ops", function()
   it("add_ mul_ with tensors and numbers return the tensor itself", function()
-    local x = lucid.tensor({ 1, 2, 3 }, F64)
+    local x = lucid.tensor({ 1, 2, 3 }, H.F64)
     local r = x:add_(1)
     assert.is_true(r == x)
     check(x, { 3 }, { 2, 3, 4 })
-    x:mul_(lucid.tensor({ 2, 0.5, -1 }, F64))
+    x:mul_(lucid.tensor({ 2, 0.5, -1 }, H.F64))
     check(x, { 3 }, { 4, 1.5, -4 })
-    x:add_(lucid.tensor(10.0, F64))
+    x:add_(lucid.tensor(10.0, H.F64))
     check(x, { 3 }, { 14, 11.5, 6 })
-    local m = lucid.zeros(2, 3, F64)
-    m:add_(lucid.tensor({ 1, 2, 3 }, F64))
+    local m = lucid.zeros(2, 3, H.F64)
+    m:add_(lucid.tensor({ 1, 2, 3 }, H.F64))
     check(m, { 2, 3 }, { 1, 2, 3, 1, 2, 3 })
     assert.matches("add_?: in%-place operand of shape %(2, 3%) cannot be broadcast",
-      err_of(function() lucid.zeros(3):add_(lucid.zeros(2, 3)) end))
-    assert.matches("mul_: argument 2 must be a tensor or a number", err_of(function() lucid.zeros(3):mul_("x") end))
+      H.err_of(function() lucid.zeros(3):add_(lucid.zeros(2, 3)) end))
+    assert.matches("mul_: argument 2 must be a tensor or a number", H.err_of(function() lucid.zeros(3):mul_("x") end))
   end)
 
   it("zero_ fill_ copy_", function()
-    local x = lucid.tensor({ { 1, 2 }, { 3, 4 } }, F64)
+    local x = lucid.tensor({ { 1, 2 }, { 3, 4 } }, H.F64)
     assert.is_true(x:fill_(7) == x)
     check(x, { 2, 2 }, { 7, 7, 7, 7 })
     assert.is_true(x:zero_() == x)
@@ -430,12 +402,12 @@ describe("in-place ops", function()
     assert.are.equal(lucid.float64, x.dtype)
     x:copy_(lucid.tensor({ 5, 6 }))
     check(x, { 2, 2 }, { 5, 6, 5, 6 })
-    assert.matches("copy_:", err_of(function() x:copy_(lucid.zeros(3)) end))
+    assert.matches("copy_:", H.err_of(function() x:copy_(lucid.zeros(3)) end))
   end)
 
   it("uniform_ and normal_ fill with the requested distribution", function()
     lucid.manual_seed(99)
-    local u = lucid.zeros(20000, F64)
+    local u = lucid.zeros(20000, H.F64)
     assert.is_true(u:uniform_(-1, 3) == u)
     local s = 0
     for _, v in ipairs(u:tolist()) do
@@ -443,7 +415,7 @@ describe("in-place ops", function()
       s = s + v
     end
     assert.is_true(math.abs(s / 20000 - 1) < 0.05)
-    local n = lucid.zeros(20000, F64)
+    local n = lucid.zeros(20000, H.F64)
     assert.is_true(n:normal_(5, 2) == n)
     local m, m2 = 0, 0
     for _, v in ipairs(n:tolist()) do m, m2 = m + v, m2 + v * v end
@@ -456,26 +428,26 @@ describe("in-place ops", function()
 
   it("in-place on a leaf that requires grad is an error", function()
     local w = lucid.ones(3, { requires_grad = true })
-    assert.matches("add_?: a leaf tensor that requires grad", err_of(function() w:add_(1) end))
+    assert.matches("add_?: a leaf tensor that requires grad", H.err_of(function() w:add_(1) end))
     lucid.no_grad(function() w:add_(1) end)
     check(w, { 3 }, { 2, 2, 2 }, 1e-7)
   end)
 
   it("in-place errors name the in-place function", function()
     local w = lucid.ones(3, { requires_grad = true })
-    assert.matches("^.-add_: ", err_of(function() w:add_(1) end))
-    assert.matches("^.-mul_: ", err_of(function() lucid.zeros(3):mul_(lucid.zeros(2, 3)) end))
-    assert.matches("^.-sub_: ", err_of(function() w:sub_(1) end))
-    assert.matches("^.-div_: ", err_of(function() lucid.zeros(3):div_(lucid.zeros(4)) end))
+    assert.matches("^.-add_: ", H.err_of(function() w:add_(1) end))
+    assert.matches("^.-mul_: ", H.err_of(function() lucid.zeros(3):mul_(lucid.zeros(2, 3)) end))
+    assert.matches("^.-sub_: ", H.err_of(function() w:sub_(1) end))
+    assert.matches("^.-div_: ", H.err_of(function() lucid.zeros(3):div_(lucid.zeros(4)) end))
   end)
 end)
 
 describe("item and tolist", function()
   it("item returns a Lua number (integer for int64) from a one-element tensor", function()
-    assert.are.equal(2.5, lucid.tensor({ { 2.5 } }, F64):item())
+    assert.are.equal(2.5, lucid.tensor({ { 2.5 } }, H.F64):item())
     assert.are.equal("integer", math.type(lucid.tensor({ 4 }):item()))
-    assert.are.equal("float", math.type(lucid.tensor({ 4 }, F64):item()))
-    assert.matches("item: only a tensor with one element", err_of(function() return lucid.zeros(2):item() end))
+    assert.are.equal("float", math.type(lucid.tensor({ 4 }, H.F64):item()))
+    assert.matches("item: only a tensor with one element", H.err_of(function() return lucid.zeros(2):item() end))
   end)
 
   it("tolist returns nested tables (a number for 0-dim)", function()

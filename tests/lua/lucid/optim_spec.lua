@@ -7,10 +7,7 @@ local H = require("helpers")
 
 local optim = lucid.optim
 
-local cases = {}
-for _, c in ipairs(H.load_fixture("optim")) do
-  if c.kind == "optimizer" then cases[#cases + 1] = c end
-end
+local cases = H.load_fixture("optim", "optimizer")
 
 local function make_params(case)
   local ps = {}
@@ -88,12 +85,6 @@ end)
 
 local function leaf(data, dtype)
   return lucid.tensor(data, { dtype = dtype or lucid.float64, requires_grad = true })
-end
-
-local function err(fn, ...)
-  local ok, msg = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(msg)
 end
 
 describe("lucid.optim constructors", function()
@@ -180,7 +171,7 @@ describe("lucid.optim constructors", function()
   }
   for _, e in ipairs(errors) do
     it("reject " .. e[1], function()
-      local msg = err(e[2])
+      local msg = H.err_str(e[2])
       assert.truthy(msg:find(e[3], 1, true), "message was: " .. msg)
     end)
   end
@@ -192,9 +183,9 @@ describe("lucid.optim constructors", function()
     assert.has_no.errors(function() optim.SGD({ p, same }, 0.1) end)
     local alias = p:contiguous() -- already contiguous: another Lua value for the same tensor
     assert.is_false(rawequal(p, alias))
-    local msg = err(optim.SGD, { { params = { p } }, { params = { alias } } }, 0.1)
+    local msg = H.err_str(optim.SGD, { { params = { p } }, { params = { alias } } }, 0.1)
     assert.truthy(msg:find("more than one parameter group", 1, true))
-    msg = err(optim.SGD, { p, alias }, 0.1)
+    msg = H.err_str(optim.SGD, { p, alias }, 0.1)
     assert.truthy(msg:find("appears more than once", 1, true))
   end)
 end)
@@ -283,7 +274,7 @@ describe("lucid.optim stepping", function()
     local w = leaf({ 1, 2 })
     local opt = optim.Adam({ w })
     w.grad = lucid.ones(2)
-    local msg = err(function() opt:step() end)
+    local msg = H.err_str(function() opt:step() end)
     assert.truthy(msg:find("Adam: a parameter of dtype float64 has a gradient of dtype float32", 1, true), msg)
   end)
 
@@ -502,7 +493,7 @@ describe("lucid.optim state_dict", function()
         "SGD: load_state_dict: state has an entry for parameter 9, which no parameter group lists" },
     }
     for _, c in ipairs(cases_) do
-      local msg = err(function() opt:load_state_dict(c[1]) end)
+      local msg = H.err_str(function() opt:load_state_dict(c[1]) end)
       assert.truthy(msg:find(c[2], 1, true), "message was: " .. msg)
     end
     -- nothing changed

@@ -3,22 +3,9 @@
 -- trailing options table, and all by name in one table; unknown names, wrong
 -- types and clashes are errors naming the function and the argument.
 local lucid = require("lucid")
+local H = require("helpers")
 
-local F64 = { dtype = lucid.float64 }
-
-local function shape_of(t)
-  local s = {}
-  for i = 1, t:dim() do s[i] = t:size(i) end
-  return s
-end
-
-local function err_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
-
-local function x23() return lucid.tensor({ { 1, 5, 3 }, { 4, 2, 6 } }, F64) end
+local function x23() return lucid.tensor({ { 1, 5, 3 }, { 4, 2, 6 } }, H.F64) end
 
 -- Each case: name, and three functions computing the same result in the three
 -- forms; `same` compares the results (default: tolist + dtype + shape).
@@ -127,15 +114,15 @@ local cases = {
   },
   {
     "uniform_",
-    function() lucid.manual_seed(4); return lucid.zeros(6, F64):uniform_(2, 3) end,
-    function() lucid.manual_seed(4); return lucid.zeros(6, F64):uniform_(2, { to = 3 }) end,
-    function() lucid.manual_seed(4); return lucid.zeros(6, F64):uniform_({ from = 2, to = 3 }) end,
+    function() lucid.manual_seed(4); return lucid.zeros(6, H.F64):uniform_(2, 3) end,
+    function() lucid.manual_seed(4); return lucid.zeros(6, H.F64):uniform_(2, { to = 3 }) end,
+    function() lucid.manual_seed(4); return lucid.zeros(6, H.F64):uniform_({ from = 2, to = 3 }) end,
   },
   {
     "normal_",
-    function() lucid.manual_seed(4); return lucid.zeros(6, F64):normal_(1, 0.5) end,
-    function() lucid.manual_seed(4); return lucid.zeros(6, F64):normal_(1, { std = 0.5 }) end,
-    function() lucid.manual_seed(4); return lucid.zeros(6, F64):normal_({ mean = 1, std = 0.5 }) end,
+    function() lucid.manual_seed(4); return lucid.zeros(6, H.F64):normal_(1, 0.5) end,
+    function() lucid.manual_seed(4); return lucid.zeros(6, H.F64):normal_(1, { std = 0.5 }) end,
+    function() lucid.manual_seed(4); return lucid.zeros(6, H.F64):normal_({ mean = 1, std = 0.5 }) end,
   },
 }
 
@@ -153,7 +140,7 @@ describe("keyword arguments: positional, trailing options and all-named forms ag
     it(c[1], function()
       local r1, r2, r3 = c[2](), c[3](), c[4]()
       for _, r in ipairs({ r2, r3 }) do
-        assert.are.same(shape_of(r1), shape_of(r))
+        assert.are.same(H.shape_of(r1), H.shape_of(r))
         assert.are.equal(r1.dtype, r.dtype)
         assert.are.equal(r1.requires_grad, r.requires_grad)
         if c[1] ~= "empty" then assert.are.same(r1:tolist(), r:tolist()) end
@@ -163,10 +150,10 @@ describe("keyword arguments: positional, trailing options and all-named forms ag
 
   it("the options actually take effect (not silently ignored)", function()
     assert.are.equal(lucid.float64, lucid.tensor({ 1 }, { dtype = lucid.float64 }).dtype)
-    assert.are.same({ 2, 1 }, shape_of(x23():sum({ dim = 2, keepdim = true })))
+    assert.are.same({ 2, 1 }, H.shape_of(x23():sum({ dim = 2, keepdim = true })))
     assert.are.same({ 2, 5, 8 }, lucid.arange({ start = 2, ["end"] = 11, step = 3 }):tolist())
     assert.are.same({ { 3, 4, 3 }, { 4, 3, 4 } }, x23():clamp({ min = 3, max = 4 }):tolist())
-    local z = lucid.zeros(100, F64):uniform_({ from = 5, to = 6 })
+    local z = lucid.zeros(100, H.F64):uniform_({ from = 5, to = 6 })
     assert.is_true(z:min():item() >= 5 and z:max():item() < 6)
   end)
 
@@ -175,7 +162,7 @@ describe("keyword arguments: positional, trailing options and all-named forms ag
     local y = (x * x):sum()
     y:backward({ retain_graph = true })
     y:backward(nil, { retain_graph = true })
-    y:backward(lucid.tensor(1.0, F64), { retain_graph = true })
+    y:backward(lucid.tensor(1.0, H.F64), { retain_graph = true })
     assert.are.same({ 6, 12 }, x.grad:tolist())
     local g = lucid.autograd.grad(y, { x }, nil, { retain_graph = true })
     assert.are.same({ 2, 4 }, g[1]:tolist())
@@ -185,15 +172,15 @@ describe("keyword arguments: positional, trailing options and all-named forms ag
 
   it("narrow, select, squeeze, unsqueeze and transpose accept named arguments", function()
     local x = lucid.zeros(1, 3, 4)
-    assert.are.same({ 1, 3, 2 }, shape_of(x:narrow({ dim = 3, start = 2, length = 2 })))
-    assert.are.same({ 1, 3, 2 }, shape_of(x:narrow(3, { start = 2, length = 2 })))
-    assert.are.same({ 1, 4 }, shape_of(x:select({ dim = 2, index = 1 })))
-    assert.are.same({ 3, 4 }, shape_of(x:squeeze({ dim = 1 })))
-    assert.are.same({ 1, 1, 3, 4 }, shape_of(x:unsqueeze({ dim = 1 })))
-    assert.are.same({ 1, 4, 3 }, shape_of(x:transpose({ dim0 = 2, dim1 = 3 })))
-    assert.are.same({ 1, 4, 3 }, shape_of(x:transpose(2, { dim1 = 3 })))
-    assert.are.same({ 1, 3 }, shape_of(lucid.select(x, { dim = 3, index = -1 })))
-    assert.are.same({ 3, 4 }, shape_of(x:squeeze({}))) -- no dim: every size-1 dim
+    assert.are.same({ 1, 3, 2 }, H.shape_of(x:narrow({ dim = 3, start = 2, length = 2 })))
+    assert.are.same({ 1, 3, 2 }, H.shape_of(x:narrow(3, { start = 2, length = 2 })))
+    assert.are.same({ 1, 4 }, H.shape_of(x:select({ dim = 2, index = 1 })))
+    assert.are.same({ 3, 4 }, H.shape_of(x:squeeze({ dim = 1 })))
+    assert.are.same({ 1, 1, 3, 4 }, H.shape_of(x:unsqueeze({ dim = 1 })))
+    assert.are.same({ 1, 4, 3 }, H.shape_of(x:transpose({ dim0 = 2, dim1 = 3 })))
+    assert.are.same({ 1, 4, 3 }, H.shape_of(x:transpose(2, { dim1 = 3 })))
+    assert.are.same({ 1, 3 }, H.shape_of(lucid.select(x, { dim = 3, index = -1 })))
+    assert.are.same({ 3, 4 }, H.shape_of(x:squeeze({}))) -- no dim: every size-1 dim
     local ok, err = pcall(function() return x:narrow(3, { start = 2, len = 2 }) end)
     assert.is_false(ok)
     assert.matches("narrow: unknown option 'len'", err)
@@ -201,7 +188,7 @@ describe("keyword arguments: positional, trailing options and all-named forms ag
 
   it("arange{end = n} and randint{high =, size =} work", function()
     assert.are.same({ 0, 1, 2 }, lucid.arange({ ["end"] = 3 }):tolist())
-    assert.are.same({ 3 }, shape_of(lucid.randint({ high = 5, size = { 3 } })))
+    assert.are.same({ 3 }, H.shape_of(lucid.randint({ high = 5, size = { 3 } })))
     assert.are.same({ 1, 3, 5 }, lucid.arange({ start = 1, ["end"] = 7, step = 2 }):tolist())
     assert.are.same({ 1, 3, 5 }, lucid.arange(1, { ["end"] = 7, step = 2 }):tolist())
     local r = lucid.randint({ low = 3, high = 5, size = { 200 } })
@@ -242,7 +229,7 @@ describe("keyword argument errors", function()
   }
   for _, b in ipairs(bad) do
     it(b[1] .. " rejects an unknown option, naming the function and the option", function()
-      local err = err_of(b[2])
+      local err = H.err_of(b[2])
       assert.is_not_nil(err:find(b[1] .. ": ", 1, true), err)
       assert.is_not_nil(err:find("'" .. b[3] .. "'", 1, true), err)
       assert.matches("unknown option", err)
@@ -251,18 +238,18 @@ describe("keyword argument errors", function()
 
   it("an argument given both by position and by name is an error", function()
     assert.matches("sum: argument 'dim' given both by position and by name",
-      err_of(function() return x23():sum(1, { dim = 1 }) end))
+      H.err_of(function() return x23():sum(1, { dim = 1 }) end))
   end)
 
   it("wrong option types are errors naming the option", function()
     assert.matches("zeros: requires_grad must be a boolean, got number",
-      err_of(lucid.zeros, 2, { requires_grad = 1 }))
-    assert.matches("tensor: requires_grad must be a boolean", err_of(lucid.tensor, 1.0, { requires_grad = "yes" }))
-    assert.matches("sum: keepdim must be a boolean, got string", err_of(function() return x23():sum(1, "yes") end))
+      H.err_of(lucid.zeros, 2, { requires_grad = 1 }))
+    assert.matches("tensor: requires_grad must be a boolean", H.err_of(lucid.tensor, 1.0, { requires_grad = "yes" }))
+    assert.matches("sum: keepdim must be a boolean, got string", H.err_of(function() return x23():sum(1, "yes") end))
     assert.matches("zeros: dtype must be lucid.float32, lucid.float64 or lucid.int64, got float16",
-      err_of(lucid.zeros, 2, { dtype = "float16" }))
+      H.err_of(lucid.zeros, 2, { dtype = "float16" }))
     assert.matches("backward: retain_graph must be a boolean",
-      err_of(function() (x23() * 1):sum():backward({ retain_graph = 1 }) end))
+      H.err_of(function() (x23() * 1):sum():backward({ retain_graph = 1 }) end))
   end)
 
   it("dtype accepts lucid.float32 (the default) and lucid.float64", function()

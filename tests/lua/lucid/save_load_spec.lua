@@ -3,6 +3,7 @@
 -- foreign, newer and crafted files and for values that cannot be saved.
 local lucid = require("lucid")
 local nn = require("nn")
+local H = require("helpers")
 
 -- A fresh directory under /tmp for each test, removed afterwards.
 local function tmpdir()
@@ -50,26 +51,14 @@ local function seal(payload, version)
     .. payload
 end
 
-local function shape_list(t)
-  local s = {}
-  for i = 1, t:dim() do s[i] = t:size(i) end
-  return s
-end
-
 -- exact equality of dtype, shape and every value
 local function assert_same_tensor(actual, expected)
   assert.is_true(lucid.is_tensor(actual))
   assert.are.equal(expected.dtype, actual.dtype)
-  assert.are.same(shape_list(expected), shape_list(actual))
+  assert.are.same(H.shape_of(expected), H.shape_of(actual))
   if expected:numel() > 0 then
     assert.are.same(expected:tolist(), actual:tolist())
   end
-end
-
-local function error_of(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
 end
 
 describe("lucid.save / lucid.load", function()
@@ -126,7 +115,7 @@ describe("lucid.save / lucid.load", function()
 
       for _, e in ipairs({ lucid.zeros(2, 0, 3), lucid.zeros(0), lucid.zeros({ 0, 4 }, { dtype = lucid.int64 }) }) do
         local z = round_trip(e)
-        assert.are.same(shape_list(e), shape_list(z))
+        assert.are.same(H.shape_of(e), H.shape_of(z))
         assert.are.equal(e.dtype, z.dtype)
         assert.are.equal(0, z:numel())
       end
@@ -274,7 +263,7 @@ describe("lucid.save / lucid.load", function()
       for _ = 1, 99 do y = y.x end
       assert.are.equal(1, y.x)
       t.x = {}
-      local err = error_of(lucid.save, root, path)
+      local err = H.err_str(lucid.save, root, path)
       assert.matches("lucid.save: table at obj.x.x.x", err, 1, true)
       assert.matches("nested deeper than 100 tables", err, 1, true)
     end)
@@ -332,7 +321,7 @@ describe("lucid.save / lucid.load", function()
     end)
 
     it("keeps the previous file when the value is refused at once", function()
-      local err = error_of(lucid.save, print, path)
+      local err = H.err_str(lucid.save, print, path)
       assert.matches("value at obj is a function", err, 1, true)
       assert_previous_intact()
     end)
@@ -340,13 +329,13 @@ describe("lucid.save / lucid.load", function()
     it("keeps the previous file when a save fails half way through", function()
       -- keys are written in order: the tensors under "a" are written before "z" fails
       local bad = { a = { lucid.randn(100, 100), lucid.randn(50) }, z = { fn = print } }
-      local err = error_of(lucid.save, bad, path)
+      local err = H.err_str(lucid.save, bad, path)
       assert.matches("value at obj.z.fn is a function", err, 1, true)
       assert_previous_intact()
     end)
 
     it("fails cleanly when the directory does not exist", function()
-      local err = error_of(lucid.save, { 1 }, dir .. "/nope/x.lc")
+      local err = H.err_str(lucid.save, { 1 }, dir .. "/nope/x.lc")
       assert.matches("lucid.save: '" .. dir .. "/nope/x.lc'", err, 1, true)
       assert.matches("cannot create the temporary file", err, 1, true)
       assert_previous_intact()
@@ -355,7 +344,7 @@ describe("lucid.save / lucid.load", function()
 
   describe("unsupported values", function()
     local function save_error(obj)
-      local err = error_of(lucid.save, obj, path)
+      local err = H.err_str(lucid.save, obj, path)
       assert.is_nil(io.open(path, "rb"))
       assert.are.same({}, listdir(dir))
       return err
@@ -401,13 +390,13 @@ describe("lucid.save / lucid.load", function()
 
     it("checks its arguments", function()
       assert.matches("lucid.save: argument 2 (path) must be a string, got no value",
-        error_of(lucid.save, {}), 1, true)
+        H.err_str(lucid.save, {}), 1, true)
       assert.matches("lucid.save: argument 2 (path) is an empty string",
-        error_of(lucid.save, {}, ""), 1, true)
+        H.err_str(lucid.save, {}, ""), 1, true)
       assert.matches("lucid.load: argument 1 (path) must be a string, got number",
-        error_of(lucid.load, 42), 1, true)
+        H.err_str(lucid.load, 42), 1, true)
       assert.matches("lucid._deserialize: argument 1 must be a string",
-        error_of(lucid._deserialize, {}), 1, true)
+        H.err_str(lucid._deserialize, {}), 1, true)
     end)
   end)
 
@@ -420,18 +409,18 @@ describe("lucid.save / lucid.load", function()
 
     local function load_error(bytes)
       write_file(path, bytes)
-      local err = error_of(lucid.load, path)
+      local err = H.err_str(lucid.load, path)
       assert.matches("lucid.load: '" .. path .. "': ", err, 1, true)
       return err
     end
 
     it("reports a missing file", function()
-      local err = error_of(lucid.load, dir .. "/missing.lc")
+      local err = H.err_str(lucid.load, dir .. "/missing.lc")
       assert.matches("lucid.load: '" .. dir .. "/missing.lc': no such file", err, 1, true)
     end)
 
     it("reports a directory", function()
-      assert.matches("is a directory", error_of(lucid.load, dir), 1, true)
+      assert.matches("is a directory", H.err_str(lucid.load, dir), 1, true)
     end)
 
     it("reports a flipped byte as a checksum mismatch", function()
@@ -511,7 +500,7 @@ describe("lucid.save / lucid.load", function()
       for _, c in ipairs(cases) do
         local err = load_error(seal(c[1]))
         assert.matches(c[2], err, 1, true)
-        assert.matches("lucid._deserialize: ", error_of(lucid._deserialize, seal(c[1])), 1, true)
+        assert.matches("lucid._deserialize: ", H.err_str(lucid._deserialize, seal(c[1])), 1, true)
       end
     end)
   end)

@@ -1,12 +1,7 @@
 -- Loading and utilities (API.md "Loading", "Utilities"): require("lucid"),
 -- require("nn"), lucid.clock, lucid.set_num_threads / get_num_threads.
 local lucid = require("lucid")
-
-local function err_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local H = require("helpers")
 
 describe("loading", function()
   it("require('lucid') returns the module table, the same every time", function()
@@ -92,10 +87,10 @@ describe("threads", function()
   end)
 
   it("set_num_threads rejects 0, negatives and non-integers", function()
-    assert.matches("set_num_threads: n must be at least 1, got 0", err_of(lucid.set_num_threads, 0))
-    assert.matches("set_num_threads:.*%-2", err_of(lucid.set_num_threads, -2))
-    assert.is_not_nil(err_of(lucid.set_num_threads, "many"):find("set_num_threads", 1, true))
-    assert.is_not_nil(err_of(lucid.set_num_threads, 1.5):find("set_num_threads", 1, true))
+    assert.matches("set_num_threads: n must be at least 1, got 0", H.err_of(lucid.set_num_threads, 0))
+    assert.matches("set_num_threads:.*%-2", H.err_of(lucid.set_num_threads, -2))
+    assert.is_not_nil(H.err_of(lucid.set_num_threads, "many"):find("set_num_threads", 1, true))
+    assert.is_not_nil(H.err_of(lucid.set_num_threads, 1.5):find("set_num_threads", 1, true))
     assert.is_true(lucid.get_num_threads() >= 1)
   end)
 end)

@@ -3,25 +3,7 @@
 -- unsqueeze, expand, contiguous, clone, cat, stack, split, chunk; and every op
 -- on non-contiguous inputs agreeing with a contiguous copy.
 local lucid = require("lucid")
-
-local function flat(t)
-  local out = {}
-  local function walk(v)
-    if type(v) == "table" then
-      for _, e in ipairs(v) do walk(e) end
-    else
-      out[#out + 1] = v
-    end
-  end
-  walk(t:tolist())
-  return out
-end
-
-local function shape_of(t)
-  local s = {}
-  for i = 1, t:dim() do s[i] = t:size(i) end
-  return s
-end
+local H = require("helpers")
 
 -- x[i][j][k] = 100 * i + 10 * j + k (1-based), float64
 local function counting(d1, d2, d3)
@@ -36,17 +18,11 @@ local function counting(d1, d2, d3)
   return lucid.tensor(data, { dtype = lucid.float64 })
 end
 
-local function err_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
-
 describe("indexing x[t]", function()
   it("x[t] on a (5, 3, 8) tensor is a (3, 8) view that writes through", function()
     local x = counting(5, 3, 8)
     local v = x[2]
-    assert.are.same({ 3, 8 }, shape_of(v))
+    assert.are.same({ 3, 8 }, H.shape_of(v))
     assert.is_true(v:is_same_storage(x))
     assert.are.equal(213, v[1][3]:item())
     assert.are.equal(238, v[3][8]:item())
@@ -83,14 +59,14 @@ describe("indexing x[t]", function()
 
   it("index 0, out of range and wrong shapes are errors", function()
     local x = lucid.zeros(5, 3)
-    assert.matches("index: index 0 out of range", err_of(function() return x[0] end))
-    assert.matches("index: index 6 out of range for dim 1 of size 5", err_of(function() return x[6] end))
-    assert.matches("index: index %-6 out of range", err_of(function() return x[-6] end))
-    assert.matches("index: index 0 out of range", err_of(function() x[0] = 1 end))
-    assert.matches("index: index 9 out of range", err_of(function() x[9] = 1 end))
-    assert.matches("shapes %(3,%) and %(4,%) cannot be broadcast", err_of(function() x[1] = lucid.zeros(4) end))
-    assert.matches("index: can only assign a number or a tensor", err_of(function() x[1] = "a" end))
-    assert.matches("index: cannot index a 0%-dim tensor", err_of(function() return lucid.tensor(1)[1] end))
+    assert.matches("index: index 0 out of range", H.err_of(function() return x[0] end))
+    assert.matches("index: index 6 out of range for dim 1 of size 5", H.err_of(function() return x[6] end))
+    assert.matches("index: index %-6 out of range", H.err_of(function() return x[-6] end))
+    assert.matches("index: index 0 out of range", H.err_of(function() x[0] = 1 end))
+    assert.matches("index: index 9 out of range", H.err_of(function() x[9] = 1 end))
+    assert.matches("shapes %(3,%) and %(4,%) cannot be broadcast", H.err_of(function() x[1] = lucid.zeros(4) end))
+    assert.matches("index: can only assign a number or a tensor", H.err_of(function() x[1] = "a" end))
+    assert.matches("index: cannot index a 0%-dim tensor", H.err_of(function() return lucid.tensor(1)[1] end))
   end)
 end)
 
@@ -98,20 +74,20 @@ describe("views", function()
   it("view shares storage and accepts one -1", function()
     local x = lucid.arange(12):double()
     local v = x:view(3, 4)
-    assert.are.same({ 3, 4 }, shape_of(v))
+    assert.are.same({ 3, 4 }, H.shape_of(v))
     assert.is_true(v:is_same_storage(x))
     assert.are.same({ 4, 5, 6, 7 }, v[2]:tolist())
     v[2][1] = 100
     assert.are.equal(100, x[5]:item())
-    assert.are.same({ 2, 6 }, shape_of(x:view(2, -1)))
-    assert.are.same({ 2, 6 }, shape_of(x:view({ -1, 6 })))
-    assert.are.same({ 3, 4 }, shape_of(x:view(lucid.zeros(3, 4).shape)))
+    assert.are.same({ 2, 6 }, H.shape_of(x:view(2, -1)))
+    assert.are.same({ 2, 6 }, H.shape_of(x:view({ -1, 6 })))
+    assert.are.same({ 3, 4 }, H.shape_of(x:view(lucid.zeros(3, 4).shape)))
   end)
 
   it("view of a non-contiguous tensor that cannot be viewed is an error; reshape copies", function()
     local x = lucid.arange(6):double():view(2, 3):t() -- (3, 2), strides (1, 3)
     assert.is_false(x:is_contiguous())
-    assert.matches("view:", err_of(x.view, x, 6))
+    assert.matches("view:", H.err_of(x.view, x, 6))
     local r = x:reshape(6)
     assert.are.same({ 0, 3, 1, 4, 2, 5 }, r:tolist())
     assert.is_false(r:is_same_storage(x))
@@ -126,87 +102,87 @@ describe("views", function()
     r[2][3] = -9
     assert.are.equal(-9, x[6]:item())
     local r2 = x:reshape({ 3, -1 })
-    assert.are.same({ 3, 2 }, shape_of(r2))
+    assert.are.same({ 3, 2 }, H.shape_of(r2))
   end)
 
   it("transpose, t and permute reorder dims as views", function()
     local x = counting(2, 3, 4)
     local tr = x:transpose(1, 3)
-    assert.are.same({ 4, 3, 2 }, shape_of(tr))
+    assert.are.same({ 4, 3, 2 }, H.shape_of(tr))
     assert.is_true(tr:is_same_storage(x))
     assert.are.equal(x[2][3][1]:item(), tr[1][3][2]:item())
-    assert.are.same({ 4, 3, 2 }, shape_of(x:transpose(-1, 1)))
+    assert.are.same({ 4, 3, 2 }, H.shape_of(x:transpose(-1, 1)))
     local p = x:permute(3, 1, 2)
-    assert.are.same({ 4, 2, 3 }, shape_of(p))
+    assert.are.same({ 4, 2, 3 }, H.shape_of(p))
     for i = 1, 2 do
       for j = 1, 3 do
         for k = 1, 4 do assert.are.equal(100 * i + 10 * j + k, p[k][i][j]:item()) end
       end
     end
-    assert.are.same({ 4, 2, 3 }, shape_of(x:permute({ 3, 1, 2 })))
-    assert.are.same({ 4, 2, 3 }, shape_of(x:permute(-1, 1, -2)))
+    assert.are.same({ 4, 2, 3 }, H.shape_of(x:permute({ 3, 1, 2 })))
+    assert.are.same({ 4, 2, 3 }, H.shape_of(x:permute(-1, 1, -2)))
     local m = lucid.tensor({ { 1, 2, 3 }, { 4, 5, 6 } })
     assert.are.same({ { 1, 4 }, { 2, 5 }, { 3, 6 } }, m:t():tolist())
     m:t()[3][1] = 30
     assert.are.equal(30, m[1][3]:item())
     assert.are.same({ 1, 2 }, lucid.tensor({ 1, 2 }):t():tolist())
-    assert.matches("t:", err_of(x.t, x))
-    assert.matches("permute:", err_of(x.permute, x, 1, 1, 2))
-    assert.matches("permute:", err_of(x.permute, x, 1, 2))
+    assert.matches("t:", H.err_of(x.t, x))
+    assert.matches("permute:", H.err_of(x.permute, x, 1, 1, 2))
+    assert.matches("permute:", H.err_of(x.permute, x, 1, 2))
   end)
 
   it("narrow(dim, start, length) with a 1-based start, and select(dim, index)", function()
     local x = counting(2, 3, 4)
     local n = x:narrow(3, 2, 2)
-    assert.are.same({ 2, 3, 2 }, shape_of(n))
+    assert.are.same({ 2, 3, 2 }, H.shape_of(n))
     assert.are.same({ 112, 113 }, n[1][1]:tolist())
     assert.are.same({ 233, 234 }, x:narrow(-1, 3, 2)[2][3]:tolist())
     n[1][1][1] = 0
     assert.are.equal(0, x[1][1][2]:item())
     local s = x:select(2, 3)
-    assert.are.same({ 2, 4 }, shape_of(s))
+    assert.are.same({ 2, 4 }, H.shape_of(s))
     assert.are.same({ 231, 232, 233, 234 }, s[2]:tolist())
     assert.are.same({ 114, 124, 134 }, x:select(-1, -1)[1]:tolist())
     s[1][1] = -5
     assert.are.equal(-5, x[1][3][1]:item())
-    assert.matches("narrow:", err_of(x.narrow, x, 3, 4, 2))
-    assert.matches("narrow:", err_of(x.narrow, x, 3, 0, 1))
-    assert.matches("select: index 4 out of range", err_of(x.select, x, 2, 4))
-    assert.matches("select: index 0 out of range", err_of(x.select, x, 2, 0))
+    assert.matches("narrow:", H.err_of(x.narrow, x, 3, 4, 2))
+    assert.matches("narrow:", H.err_of(x.narrow, x, 3, 0, 1))
+    assert.matches("select: index 4 out of range", H.err_of(x.select, x, 2, 4))
+    assert.matches("select: index 0 out of range", H.err_of(x.select, x, 2, 0))
   end)
 
   it("squeeze and unsqueeze", function()
     local x = lucid.zeros(1, 3, 1, 2)
-    assert.are.same({ 3, 2 }, shape_of(x:squeeze()))
-    assert.are.same({ 3, 1, 2 }, shape_of(x:squeeze(1)))
-    assert.are.same({ 1, 3, 2 }, shape_of(x:squeeze(3)))
-    assert.are.same({ 1, 3, 1, 2 }, shape_of(x:squeeze(2))) -- size 3: unchanged
+    assert.are.same({ 3, 2 }, H.shape_of(x:squeeze()))
+    assert.are.same({ 3, 1, 2 }, H.shape_of(x:squeeze(1)))
+    assert.are.same({ 1, 3, 2 }, H.shape_of(x:squeeze(3)))
+    assert.are.same({ 1, 3, 1, 2 }, H.shape_of(x:squeeze(2))) -- size 3: unchanged
     local y = lucid.tensor({ 1, 2, 3 })
-    assert.are.same({ 1, 3 }, shape_of(y:unsqueeze(1)))
-    assert.are.same({ 3, 1 }, shape_of(y:unsqueeze(2)))
-    assert.are.same({ 3, 1 }, shape_of(y:unsqueeze(-1)))
-    assert.are.same({ 1, 3 }, shape_of(y:unsqueeze(-2)))
+    assert.are.same({ 1, 3 }, H.shape_of(y:unsqueeze(1)))
+    assert.are.same({ 3, 1 }, H.shape_of(y:unsqueeze(2)))
+    assert.are.same({ 3, 1 }, H.shape_of(y:unsqueeze(-1)))
+    assert.are.same({ 1, 3 }, H.shape_of(y:unsqueeze(-2)))
     assert.are.same({ { 1 }, { 2 }, { 3 } }, y:unsqueeze(2):tolist())
     local u = y:unsqueeze(1)
     u[1][2] = 20
     assert.are.equal(20, y[2]:item())
-    assert.matches("unsqueeze: dim", err_of(y.unsqueeze, y, 3))
+    assert.matches("unsqueeze: dim", H.err_of(y.unsqueeze, y, 3))
   end)
 
   it("expand gives stride 0 views; -1 keeps a size", function()
     local r = lucid.tensor({ 1, 2, 3 }, { dtype = lucid.float64 })
     local e = r:expand(4, 3)
-    assert.are.same({ 4, 3 }, shape_of(e))
+    assert.are.same({ 4, 3 }, H.shape_of(e))
     assert.are.equal(0, e:stride(1))
     assert.are.equal(1, e:stride(2))
     assert.is_true(e:is_same_storage(r))
     for i = 1, 4 do assert.are.same({ 1, 2, 3 }, e[i]:tolist()) end
     local c = lucid.tensor({ { 1 }, { 2 } }):expand(-1, 3)
     assert.are.same({ { 1, 1, 1 }, { 2, 2, 2 } }, c:tolist())
-    assert.are.same({ 2, 2, 3 }, shape_of(r:expand(2, 2, 3)))
+    assert.are.same({ 2, 2, 3 }, H.shape_of(r:expand(2, 2, 3)))
     r[2] = 9
     assert.are.equal(9, e[4][2]:item())
-    assert.matches("expand:", err_of(r.expand, r, 4, 2))
+    assert.matches("expand:", H.err_of(r.expand, r, 4, 2))
   end)
 
   it("contiguous returns the same tensor when contiguous and a packed copy otherwise", function()
@@ -241,9 +217,9 @@ describe("cat, stack, split, chunk", function()
     local c = lucid.tensor({ { 7 }, { 8 } })
     assert.are.same({ { 1, 2, 7 }, { 3, 4, 8 } }, lucid.cat({ a, c }, 2):tolist())
     assert.are.same({ { 7, 1, 2 }, { 8, 3, 4 } }, lucid.cat({ c, a }, -1):tolist())
-    assert.matches("cat:", err_of(lucid.cat, { a, c }, 1))
-    assert.matches("cat:", err_of(lucid.cat, {}, 1))
-    assert.matches("cat: element 2 of the list must be a tensor", err_of(lucid.cat, { a, 3 }, 1))
+    assert.matches("cat:", H.err_of(lucid.cat, { a, c }, 1))
+    assert.matches("cat:", H.err_of(lucid.cat, {}, 1))
+    assert.matches("cat: element 2 of the list must be a tensor", H.err_of(lucid.cat, { a, 3 }, 1))
   end)
 
   it("stack adds a dim (1 to ndim + 1)", function()
@@ -252,7 +228,7 @@ describe("cat, stack, split, chunk", function()
     assert.are.same({ { 1, 3 }, { 2, 4 } }, lucid.stack({ a, b }, 2):tolist())
     assert.are.same({ { 1, 3 }, { 2, 4 } }, lucid.stack({ a, b }, -1):tolist())
     assert.are.same({ { 1, 2 }, { 3, 4 } }, lucid.stack({ a, b }):tolist())
-    assert.matches("stack:", err_of(lucid.stack, { a, lucid.tensor({ 1, 2, 3 }) }))
+    assert.matches("stack:", H.err_of(lucid.stack, { a, lucid.tensor({ 1, 2, 3 }) }))
   end)
 
   it("split into pieces of a size (last smaller) and chunk into a count; both are views", function()
@@ -274,7 +250,7 @@ describe("cat, stack, split, chunk", function()
     local halves = lucid.chunk(m, 2, 1)
     assert.are.same({ { 3, 4, 5 } }, halves[2]:tolist())
     local sp = lucid.split(m, 2, -1)
-    assert.are.same({ 2, 1 }, shape_of(sp[2]))
+    assert.are.same({ 2, 1 }, H.shape_of(sp[2]))
   end)
 end)
 
@@ -340,8 +316,8 @@ describe("ops on non-contiguous inputs equal the same ops on a contiguous copy",
         local x = noncontig_cases()[case]
         local got = f(x)
         local want = f(x:contiguous())
-        local a, b = flat(got), flat(want)
-        assert.are.same(shape_of(want), shape_of(got))
+        local a, b = H.flat(got), H.flat(want)
+        assert.are.same(H.shape_of(want), H.shape_of(got))
         for i = 1, #b do
           assert.is_true(math.abs(a[i] - b[i]) <= 1e-12 * (1 + math.abs(b[i])),
             string.format("element %d: %.17g vs %.17g", i, a[i], b[i]))

@@ -2,15 +2,10 @@
 -- module, the argument, what was expected and what was got (PyTorch's checks).
 local lucid = require("lucid")
 local nn = require("nn")
+local H = require("helpers")
 
--- Asserts fn raises an error containing `text` (plain) and reports it at the caller's line.
-local function raises(text, fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error containing: " .. text)
-  err = tostring(err)
-  assert.is_truthy(err:find(text, 1, true), "error was: " .. err)
-  return err
-end
+-- Asserts fn raises an error containing `text` (plain).
+local function raises(text, fn) return H.raises(fn, text) end
 
 local NAMES = { "RNNCell", "GRUCell", "LSTMCell" }
 

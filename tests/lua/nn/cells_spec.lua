@@ -224,7 +224,7 @@ describe("recurrent cells as modules", function()
     it(name .. " takes dtype = lucid.float64 and device = 'cpu'", function()
       local cell = nn[name](3, 4, { dtype = lucid.float64, device = "cpu" })
       for _, p in ipairs(cell:parameters()) do assert.are.equal(lucid.float64, p.dtype) end
-      local out = cell(lucid.randn(2, 3, { dtype = lucid.float64 }))
+      local out = cell(lucid.randn(2, 3, H.F64))
       assert.are.equal(lucid.float64, out.dtype)
       assert.is_true(out.shape == { 2, 4 })
       local back = cell:float()
@@ -233,8 +233,8 @@ describe("recurrent cells as modules", function()
     end)
 
     it(name .. " accumulates .grad across backward calls until zero_grad", function()
-      local cell = nn[name](3, 4, { dtype = lucid.float64 })
-      local x = lucid.randn(2, 3, { dtype = lucid.float64 })
+      local cell = nn[name](3, 4, H.F64)
+      local x = lucid.randn(2, 3, H.F64)
       local function loss() return (cell(x) * 1.5):sum() end
       loss():backward()
       local first = {}
@@ -243,42 +243,40 @@ describe("recurrent cells as modules", function()
       for n, p in cell:named_parameters() do H.assert_close(p.grad, first[n] * 2, nil, nil, n) end
       cell:zero_grad()
       for n, p in cell:named_parameters() do
-        H.assert_close(p.grad, lucid.zeros(p.shape, { dtype = lucid.float64 }), 0, 0, n)
+        H.assert_close(p.grad, lucid.zeros(p.shape, H.F64), 0, 0, n)
       end
       loss():backward()
       for n, p in cell:named_parameters() do H.assert_close(p.grad, first[n], nil, nil, n) end
     end)
 
+    local lstm = name == "LSTMCell"
+    -- One step from state h (and c for an LSTMCell); without h, the call has no state.
+    local function step(cell, x, h, c)
+      if h == nil then return cell(x) end
+      if lstm then return cell(x, { h, c }) end
+      return cell(x, h)
+    end
+
     it(name .. " without a state equals an explicit zero state", function()
-      local cell = nn[name](3, 4, { dtype = lucid.float64 })
-      local x = lucid.randn(5, 3, { dtype = lucid.float64 })
-      local z = lucid.zeros(5, 4, { dtype = lucid.float64 })
-      if name == "LSTMCell" then
-        local h1, c1 = cell(x)
-        local h2, c2 = cell(x, { z, z })
-        H.assert_close(h1, h2, 0, 0)
-        H.assert_close(c1, c2, 0, 0)
-      else
-        H.assert_close(cell(x), cell(x, z), 0, 0)
-      end
+      local cell = nn[name](3, 4, H.F64)
+      local x = lucid.randn(5, 3, H.F64)
+      local z = lucid.zeros(5, 4, H.F64)
+      local h1, c1 = step(cell, x)
+      local h2, c2 = step(cell, x, z, z)
+      H.assert_close(h1, h2, 0, 0)
+      if lstm then H.assert_close(c1, c2, 0, 0) end
     end)
 
     it(name .. " unbatched input gives the batched result's row", function()
-      local cell = nn[name](3, 4, { dtype = lucid.float64 })
-      local x = lucid.randn(2, 3, { dtype = lucid.float64 })
-      local hx = lucid.randn(2, 4, { dtype = lucid.float64 })
-      if name == "LSTMCell" then
-        local cx = lucid.randn(2, 4, { dtype = lucid.float64 })
-        local hb, cb = cell(x, { hx, cx })
-        local hu, cu = cell(x[2], { hx[2], cx[2] })
-        assert.is_true(hu.shape == { 4 })
-        H.assert_close(hu, hb[2], 1e-14, 1e-15)
-        H.assert_close(cu, cb[2], 1e-14, 1e-15)
-      else
-        local hu = cell(x[2], hx[2])
-        assert.is_true(hu.shape == { 4 })
-        H.assert_close(hu, cell(x, hx)[2], 1e-14, 1e-15)
-      end
+      local cell = nn[name](3, 4, H.F64)
+      local x = lucid.randn(2, 3, H.F64)
+      local hx = lucid.randn(2, 4, H.F64)
+      local cx = lstm and lucid.randn(2, 4, H.F64) or nil
+      local hb, cb = step(cell, x, hx, cx)
+      local hu, cu = step(cell, x[2], hx[2], cx and cx[2])
+      assert.is_true(hu.shape == { 4 })
+      H.assert_close(hu, hb[2], 1e-14, 1e-15)
+      if lstm then H.assert_close(cu, cb[2], 1e-14, 1e-15) end
     end)
 
     it(name .. " records nothing under no_grad", function()

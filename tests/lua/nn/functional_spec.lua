@@ -175,11 +175,7 @@ describe("nn.functional argument checks", function()
   local function long(t) return lucid.tensor(t, { dtype = lucid.int64 }) end
   local x = lucid.randn(4, 5)
 
-  local function err(f)
-    local ok, msg = pcall(f)
-    assert.is_false(ok)
-    return tostring(msg)
-  end
+  local err = H.err_str
 
   it("names shape mismatches of the target", function()
     assert.matches("cross_entropy: target has shape %(3%), expected %(4%) for input %(4, 5%)",

@@ -8,12 +8,6 @@ local cases = H.load_fixture("nn")
 
 local function fx(spec, grad) return H.tensor_from_fixture(spec, { requires_grad = grad }) end
 
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  return tostring(msg)
-end
-
 local function long(t) return lucid.tensor(t, { dtype = lucid.int64 }) end
 
 -- Each fixture function case that has a module form: builds the module and
@@ -49,10 +43,7 @@ describe("nn layers match PyTorch", function()
         else
           m, ins, grads = b(c)
         end
-        local y = m(table.unpack(ins))
-        H.assert_close(y, c.out, nil, nil, c.label .. " output")
-        y:backward(fx(c.gout))
-        for i, e in ipairs(c.grads) do H.assert_close(grads[i].grad, e, nil, nil, c.label .. " grad " .. i) end
+        H.assert_output_and_grads(m(table.unpack(ins)), c, grads, "output")
       end)
     end
   end
@@ -114,12 +105,12 @@ describe("nn.Embedding", function()
   end)
 
   it("names bad arguments and indices", function()
-    assert.matches("Embedding: index 6 is out of range for num_embeddings 5", err(nn.Embedding(5, 2), long({ 1, 6 })))
-    assert.matches("Embedding: index 0 is out of range", err(nn.Embedding(5, 2), long({ 0 })))
-    assert.matches("Embedding: input must be an int64 tensor", err(nn.Embedding(5, 2), lucid.ones(2)))
-    assert.matches("Embedding: padding_idx must be in %[1, 5%]", err(nn.Embedding, 5, 2, { padding_idx = 6 }))
-    assert.matches("Embedding: num_embeddings must be at least 1, got 0", err(nn.Embedding, 0, 2))
-    assert.matches("Embedding: embedding_dim must be an integer", err(nn.Embedding, 3, 1.5))
+    assert.matches("Embedding: index 6 is out of range for num_embeddings 5", H.err_str(nn.Embedding(5, 2), long({ 1, 6 })))
+    assert.matches("Embedding: index 0 is out of range", H.err_str(nn.Embedding(5, 2), long({ 0 })))
+    assert.matches("Embedding: input must be an int64 tensor", H.err_str(nn.Embedding(5, 2), lucid.ones(2)))
+    assert.matches("Embedding: padding_idx must be in %[1, 5%]", H.err_str(nn.Embedding, 5, 2, { padding_idx = 6 }))
+    assert.matches("Embedding: num_embeddings must be at least 1, got 0", H.err_str(nn.Embedding, 0, 2))
+    assert.matches("Embedding: embedding_dim must be an integer", H.err_str(nn.Embedding, 3, 1.5))
     assert.are.equal("Embedding(5, 2, padding_idx=1)", tostring(nn.Embedding(5, 2, { padding_idx = 1 })))
   end)
 end)
@@ -139,9 +130,9 @@ describe("nn.Dropout", function()
   end)
 
   it("rejects p outside [0, 1]", function()
-    assert.matches("Dropout: p must be in %[0, 1%], got 1.5", err(nn.Dropout, 1.5))
-    assert.matches("Dropout: p must be in %[0, 1%], got %-0.1", err(nn.Dropout, -0.1))
-    assert.matches("Dropout: p must be a number", err(nn.Dropout, "half"))
+    assert.matches("Dropout: p must be in %[0, 1%], got 1.5", H.err_str(nn.Dropout, 1.5))
+    assert.matches("Dropout: p must be in %[0, 1%], got %-0.1", H.err_str(nn.Dropout, -0.1))
+    assert.matches("Dropout: p must be a number", H.err_str(nn.Dropout, "half"))
   end)
 end)
 
@@ -188,7 +179,7 @@ describe("nn.Sequential", function()
   end)
 
   it("rejects non-modules", function()
-    assert.matches("Sequential: argument 2 must be a module, got number", err(nn.Sequential, nn.ReLU(), 3))
+    assert.matches("Sequential: argument 2 must be a module, got number", H.err_str(nn.Sequential, nn.ReLU(), 3))
   end)
 end)
 
@@ -208,9 +199,9 @@ describe("nn.ModuleList", function()
   end)
 
   it("has no forward and rejects non-modules", function()
-    assert.matches("ModuleList: has no forward", err(nn.ModuleList({}), lucid.ones(1)))
-    assert.matches("ModuleList: argument 1 must be a module", err(nn.ModuleList, { 5 }))
-    assert.matches("ModuleList: expected one table", err(nn.ModuleList, nn.ReLU()))
+    assert.matches("ModuleList: has no forward", H.err_str(nn.ModuleList({}), lucid.ones(1)))
+    assert.matches("ModuleList: argument 1 must be a module", H.err_str(nn.ModuleList, { 5 }))
+    assert.matches("ModuleList: expected one table", H.err_str(nn.ModuleList, nn.ReLU()))
   end)
 end)
 
@@ -229,8 +220,8 @@ describe("activation modules", function()
   end)
 
   it("name bad input", function()
-    assert.matches("Tanh: input must be a tensor, got number", err(nn.Tanh(), 3))
-    assert.matches("Softmax: dim 3 out of range for a 2%-D input", err(nn.Softmax(3), lucid.ones(2, 2)))
-    assert.matches("Softmax: dim must be an integer", err(nn.Softmax, "x"))
+    assert.matches("Tanh: input must be a tensor, got number", H.err_str(nn.Tanh(), 3))
+    assert.matches("Softmax: dim 3 out of range for a 2%-D input", H.err_str(nn.Softmax(3), lucid.ones(2, 2)))
+    assert.matches("Softmax: dim must be an integer", H.err_str(nn.Softmax, "x"))
   end)
 end)

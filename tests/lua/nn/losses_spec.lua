@@ -10,12 +10,6 @@ local cases = H.load_fixture("nn")
 local function fx(spec, grad) return H.tensor_from_fixture(spec, { requires_grad = grad }) end
 local function long(t) return lucid.tensor(t, { dtype = lucid.int64 }) end
 
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  return tostring(msg)
-end
-
 -- fixture case -> loss module, forward inputs, tensors whose grads are checked
 local builders = {
   mse_loss = function(c)
@@ -55,10 +49,7 @@ describe("loss modules match PyTorch", function()
     if c.kind == "functional" and b then
       it(string.format("%s (%s): value and gradients", c.label, c.dtype), function()
         local m, ins, grads = b(c)
-        local y = m(table.unpack(ins))
-        H.assert_close(y, c.out, nil, nil, c.label .. " value")
-        y:backward(fx(c.gout))
-        for i, e in ipairs(c.grads) do H.assert_close(grads[i].grad, e, nil, nil, c.label .. " grad " .. i) end
+        H.assert_output_and_grads(m(table.unpack(ins)), c, grads, "value")
       end)
     end
   end
@@ -91,23 +82,23 @@ describe("nn.CrossEntropyLoss", function()
   it("names shape, range and argument errors", function()
     local ce = nn.CrossEntropyLoss()
     assert.matches("CrossEntropyLoss: target has shape %(3%), expected %(4%) for input %(4, 5%)",
-      err(ce, x, long({ 1, 2, 3 })))
-    assert.matches("CrossEntropyLoss: target 7 is out of range for 5 classes", err(ce, x, long({ 1, 7, 2, 3 })))
+      H.err_str(ce, x, long({ 1, 2, 3 })))
+    assert.matches("CrossEntropyLoss: target 7 is out of range for 5 classes", H.err_str(ce, x, long({ 1, 7, 2, 3 })))
     assert.matches("CrossEntropyLoss: target has shape %(4%), expected %(4, 2%) for input %(4, 5, 2%)",
-      err(ce, lucid.randn(4, 5, 2), long({ 1, 2, 3, 4 })))
+      H.err_str(ce, lucid.randn(4, 5, 2), long({ 1, 2, 3, 4 })))
     assert.matches("CrossEntropyLoss: probability target has shape %(4%), expected the input's shape %(4, 5%)",
-      err(ce, x, lucid.zeros(4)))
-    assert.matches("NLLLoss: target must be an int64 tensor", err(nn.NLLLoss(), x, lucid.zeros(4)))
-    assert.matches("CrossEntropyLoss: input must be a tensor, got nil", err(ce, nil, long({ 1 })))
+      H.err_str(ce, x, lucid.zeros(4)))
+    assert.matches("NLLLoss: target must be an int64 tensor", H.err_str(nn.NLLLoss(), x, lucid.zeros(4)))
+    assert.matches("CrossEntropyLoss: input must be a tensor, got nil", H.err_str(ce, nil, long({ 1 })))
     assert.matches("CrossEntropyLoss: reduction must be 'none' or 'mean' or 'sum', got 'avg'",
-      err(nn.CrossEntropyLoss, { reduction = "avg" }))
+      H.err_str(nn.CrossEntropyLoss, { reduction = "avg" }))
     assert.matches("CrossEntropyLoss: label_smoothing must be in %[0, 1%], got 1.5",
-      err(nn.CrossEntropyLoss, { label_smoothing = 1.5 }))
-    assert.matches("CrossEntropyLoss: ignore_index must be an integer", err(nn.CrossEntropyLoss, { ignore_index = 1.5 }))
-    assert.matches("CrossEntropyLoss: weight must be a tensor, got number", err(nn.CrossEntropyLoss, 3))
+      H.err_str(nn.CrossEntropyLoss, { label_smoothing = 1.5 }))
+    assert.matches("CrossEntropyLoss: ignore_index must be an integer", H.err_str(nn.CrossEntropyLoss, { ignore_index = 1.5 }))
+    assert.matches("CrossEntropyLoss: weight must be a tensor, got number", H.err_str(nn.CrossEntropyLoss, 3))
     assert.matches("CrossEntropyLoss: weight has shape %(3%), expected %(5%) for 5 classes",
-      err(nn.CrossEntropyLoss(lucid.ones(3)), x, long({ 1, 2, 3, 4 })))
-    assert.matches("CrossEntropyLoss: unknown option 'smoothing'", err(nn.CrossEntropyLoss, { smoothing = 0.1 }))
+      H.err_str(nn.CrossEntropyLoss(lucid.ones(3)), x, long({ 1, 2, 3, 4 })))
+    assert.matches("CrossEntropyLoss: unknown option 'smoothing'", H.err_str(nn.CrossEntropyLoss, { smoothing = 0.1 }))
   end)
 end)
 
@@ -120,9 +111,9 @@ describe("nn.NLLLoss", function()
 
   it("names errors with its own name", function()
     assert.matches("NLLLoss: target 5 is out of range for 4 classes",
-      err(nn.NLLLoss(), lucid.randn(2, 4), long({ 5, 1 })))
+      H.err_str(nn.NLLLoss(), lucid.randn(2, 4), long({ 5, 1 })))
     assert.matches("NLLLoss: target has shape %(3%), expected %(2%) for input %(2, 4%)",
-      err(nn.NLLLoss(), lucid.randn(2, 4), long({ 1, 1, 1 })))
+      H.err_str(nn.NLLLoss(), lucid.randn(2, 4), long({ 1, 1, 1 })))
   end)
 end)
 
@@ -145,11 +136,11 @@ describe("nn.MSELoss and nn.BCEWithLogitsLoss", function()
 
   it("name their errors", function()
     assert.matches("MSELoss: target has shape %(5%), which does not broadcast with input %(3, 4%)",
-      err(nn.MSELoss(), lucid.randn(3, 4), lucid.randn(5)))
-    assert.matches("MSELoss: target must be a tensor, got number", err(nn.MSELoss(), lucid.randn(3), 1))
+      H.err_str(nn.MSELoss(), lucid.randn(3, 4), lucid.randn(5)))
+    assert.matches("MSELoss: target must be a tensor, got number", H.err_str(nn.MSELoss(), lucid.randn(3), 1))
     assert.matches("BCEWithLogitsLoss: target has shape %(3%), expected the input's shape %(3, 4%)",
-      err(nn.BCEWithLogitsLoss(), lucid.randn(3, 4), lucid.rand(3)))
-    assert.matches("BCEWithLogitsLoss: pos_weight must be a tensor", err(nn.BCEWithLogitsLoss, { pos_weight = 2 }))
-    assert.matches("MSELoss: reduction must be 'none' or 'mean' or 'sum', got 'max'", err(nn.MSELoss, "max"))
+      H.err_str(nn.BCEWithLogitsLoss(), lucid.randn(3, 4), lucid.rand(3)))
+    assert.matches("BCEWithLogitsLoss: pos_weight must be a tensor", H.err_str(nn.BCEWithLogitsLoss, { pos_weight = 2 }))
+    assert.matches("MSELoss: reduction must be 'none' or 'mean' or 'sum', got 'max'", H.err_str(nn.MSELoss, "max"))
   end)
 end)

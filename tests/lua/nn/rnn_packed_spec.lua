@@ -8,29 +8,18 @@ local H = require("helpers")
 
 local cases = H.load_fixture("rnn")
 
-local module_for = H.rnn_module
-
 local function ints(t) return t:tolist() end
 
 describe("nn.RNN/GRU/LSTM with packed input against PyTorch", function()
   for _, case in ipairs(cases) do
     if case.kind == "forward" and case.lengths then
       it(case.name .. ": packed output, h_n (c_n) and every gradient equal PyTorch's", function()
-        local m = module_for(case)
         local batch_first = case.options.batch_first or false
-        local x = H.tensor_from_fixture(case.x, { requires_grad = true })
-        local h0 = case.h0 and H.tensor_from_fixture(case.h0, { requires_grad = true })
-        local c0 = case.c0 and H.tensor_from_fixture(case.c0, { requires_grad = true })
-        local packed = rnn_utils.pack_padded_sequence(x, case.lengths,
-          { batch_first = batch_first, enforce_sorted = false })
-        local out, h_n, c_n
-        if case.module == "LSTM" then
-          local s
-          out, s = m(packed, h0 and { h0, c0 } or nil)
-          h_n, c_n = s[1], s[2]
-        else
-          out, h_n = m(packed, h0)
-        end
+        local r = H.rnn_forward(case, nil, function(x)
+          return rnn_utils.pack_padded_sequence(x, case.lengths, { batch_first = batch_first, enforce_sorted = false })
+        end)
+        local m, x, h0, c0, packed = r.m, r.x, r.h0, r.c0, r.input
+        local out, h_n, c_n = r.out, r.h_n, r.c_n
         assert.is_true(rnn_utils.is_packed(out))
         H.assert_close(out.data, case.out, nil, nil, "output data")
         assert.are.same(ints(H.tensor_from_fixture(case.batch_sizes)), ints(out.batch_sizes))
@@ -58,8 +47,6 @@ describe("nn.RNN/GRU/LSTM with packed input against PyTorch", function()
 end)
 
 describe("nn.RNN/GRU/LSTM with packed input", function()
-  local F64 = { dtype = lucid.float64 }
-
   -- Runs module m over sequence i alone (unbatched, its own length) from the
   -- state columns of hx; returns output and final states.
   local function alone(m, name, seq, h0, c0)
@@ -78,9 +65,9 @@ describe("nn.RNN/GRU/LSTM with packed input", function()
       local m = nn[name](5, 6, opts)
       local hout = name == "LSTM" and 3 or 6
       local lengths = { 3, 7, 1, 5 }
-      local x = lucid.randn({ 7, 4, 5 }, F64)
-      local h0 = lucid.randn({ 4, 4, hout }, F64)
-      local c0 = lucid.randn({ 4, 4, 6 }, F64)
+      local x = lucid.randn({ 7, 4, 5 }, H.F64)
+      local h0 = lucid.randn({ 4, 4, hout }, H.F64)
+      local c0 = lucid.randn({ 4, 4, 6 }, H.F64)
       local packed = rnn_utils.pack_padded_sequence(x, lengths, { enforce_sorted = false })
       local out, h_n, c_n = alone(m, name, packed, h0, c0)
       local padded = rnn_utils.pad_packed_sequence(out)
@@ -100,7 +87,7 @@ describe("nn.RNN/GRU/LSTM with packed input", function()
 
   it("sorted input (enforce_sorted) keeps nil indices and matches the padded run on full lengths", function()
     local m = nn.GRU(5, 4, { num_layers = 2, dtype = lucid.float64 })
-    local x = lucid.randn({ 6, 3, 5 }, F64)
+    local x = lucid.randn({ 6, 3, 5 }, H.F64)
     local packed = rnn_utils.pack_padded_sequence(x, { 6, 6, 6 })
     assert.is_nil(packed.sorted_indices)
     local out, h = m(packed)
@@ -114,12 +101,12 @@ describe("nn.RNN/GRU/LSTM with packed input", function()
   it("accepts pack_sequence input and a 2D hx (first layer, in the caller's order)", function()
     lucid.manual_seed(4)
     local m = nn.LSTM(5, 4, { num_layers = 2, dtype = lucid.float64 })
-    local seqs = { lucid.randn({ 2, 5 }, F64), lucid.randn({ 4, 5 }, F64), lucid.randn({ 3, 5 }, F64) }
+    local seqs = { lucid.randn({ 2, 5 }, H.F64), lucid.randn({ 4, 5 }, H.F64), lucid.randn({ 3, 5 }, H.F64) }
     local packed = rnn_utils.pack_sequence(seqs, { enforce_sorted = false })
-    local h2, c2 = lucid.randn({ 3, 4 }, F64), lucid.randn({ 3, 4 }, F64)
+    local h2, c2 = lucid.randn({ 3, 4 }, H.F64), lucid.randn({ 3, 4 }, H.F64)
     local _, s = m(packed, { h2, c2 })
     for i, seq in ipairs(seqs) do
-      local z = lucid.zeros({ 4 }, F64)
+      local z = lucid.zeros({ 4 }, H.F64)
       local _, si = m(seq, { lucid.stack({ h2[i], z }, 1), lucid.stack({ c2[i], z }, 1) })
       H.assert_close(s[1]:select(2, i), si[1])
       H.assert_close(s[2]:select(2, i), si[2])
@@ -143,11 +130,7 @@ describe("nn.RNN/GRU/LSTM with packed input", function()
 
   it("checks a packed input's features, dtype and state", function()
     local m = nn.GRU(5, 4, 2)
-    local function err(f)
-      local ok, e = pcall(f)
-      assert.is_false(ok)
-      return tostring(e)
-    end
+    local err = H.err_str
     local p = rnn_utils.pack_padded_sequence(lucid.randn(4, 3, 6), { 4, 2, 3 }, { enforce_sorted = false })
     assert.is_truthy(err(function() return m(p) end):find("GRU: input has 6 features, expected input_size 5", 1, true))
     local q = rnn_utils.pack_padded_sequence(lucid.randn(4, 3, 5), { 4, 2, 3 }, { enforce_sorted = false })

@@ -11,23 +11,6 @@ local cases = H.load_fixture("rnn")
 
 local module_for = H.rnn_module
 
--- Runs a non-packed forward case; returns the module, inputs and results.
-local function run(case, m)
-  m = m or module_for(case)
-  local x = H.tensor_from_fixture(case.x, { requires_grad = true })
-  local h0 = case.h0 and H.tensor_from_fixture(case.h0, { requires_grad = true })
-  local c0 = case.c0 and H.tensor_from_fixture(case.c0, { requires_grad = true })
-  local out, h_n, c_n
-  if case.module == "LSTM" then
-    local s
-    out, s = m(x, h0 and { h0, c0 } or nil)
-    h_n, c_n = s[1], s[2]
-  else
-    out, h_n = m(x, h0)
-  end
-  return { m = m, x = x, h0 = h0, c0 = c0, out = out, h_n = h_n, c_n = c_n }
-end
-
 local function check_forward(case, r)
   H.assert_close(r.out, case.out, nil, nil, "output")
   H.assert_close(r.h_n, case.h_n, nil, nil, "h_n")
@@ -51,17 +34,11 @@ local function check_grads(case, r)
   if case.grad_c0 then H.assert_close(r.c0.grad, case.grad_c0, nil, nil, "grad of c0") end
 end
 
-local function shape_str(s)
-  local parts = {}
-  for i, v in ipairs(s) do parts[i] = tostring(v) end
-  return "(" .. table.concat(parts, ", ") .. ")"
-end
-
 describe("nn.RNN/GRU/LSTM against PyTorch", function()
   for _, case in ipairs(cases) do
     if case.kind == "forward" and not case.lengths then
       it(case.name .. ": output, h_n (c_n) and every gradient equal PyTorch's", function()
-        local r = run(case)
+        local r = H.rnn_forward(case)
         check_forward(case, r)
         local loss = backward(case, r)
         assert.is_true(math.abs(loss:item() - case.loss) <= 1e-4 * (1 + math.abs(case.loss)))
@@ -84,7 +61,7 @@ describe("nn.RNN/GRU/LSTM parameters and printing", function()
         for name, p in m:named_parameters() do
           i = i + 1
           assert.are.equal(case.names[i], name)
-          assert.are.equal(shape_str(case.shapes[i]), tostring(p.shape))
+          assert.are.equal(H.shape_str(case.shapes[i]), tostring(p.shape))
           assert.are.equal(p, m[name]) -- reachable as a field
           assert.is_true(p.requires_grad)
         end
@@ -207,7 +184,7 @@ describe("nn.RNN/GRU/LSTM dtype conversion", function()
     local sd = {}
     for _, p in ipairs(case.params) do sd[p.name] = H.tensor_from_fixture(p.value) end
     m:load_state_dict(sd)
-    local r = run(case, m)
+    local r = H.rnn_forward(case, m)
     check_forward(case, r)
     backward(case, r)
     check_grads(case, r)
@@ -331,13 +308,13 @@ describe("nn.RNN/GRU/LSTM dropout", function()
         nonlinearity = case.options.nonlinearity })
       m:load_state_dict(base:state_dict())
       m:eval()
-      local r = run(case, m)
+      local r = H.rnn_forward(case, m)
       check_forward(case, r)
       backward(case, r)
       check_grads(case, r)
       -- dropout = 0 in training mode is the fixture too
       base:train()
-      check_forward(case, run(case, base))
+      check_forward(case, H.rnn_forward(case, base))
     end
   end)
 

@@ -4,10 +4,7 @@ local lucid = require("lucid")
 local nn = require("nn")
 local H = require("helpers")
 
-local cases = {}
-for _, c in ipairs(H.load_fixture("optim")) do
-  if c.kind == "clip" then cases[#cases + 1] = c end
-end
+local cases = H.load_fixture("optim", "clip")
 
 local function params_with_grads(case)
   local ps = {}
