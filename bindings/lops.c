@@ -1,4 +1,5 @@
 /* lops.c: tensor operations for Lua: views, math, reductions, joining. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -75,7 +76,7 @@ static int t_permute(lua_State *L) {
   int dims[LC_MAX_DIMS];
   for (int i = 0; i < n; i++) {
     if (d[i] == 0 || d[i] > n || d[i] < -n)
-      luaL_error(L, "permute: dim %d out of range for a %d-D tensor", (int)d[i], n);
+      luaL_error(L, "permute: dim %I out of range for a %d-D tensor", (lua_Integer)d[i], n);
     dims[i] = (int)(d[i] > 0 ? d[i] - 1 : d[i] + n);
   }
   lcb_push(L, lc_permute(t, dims));
@@ -91,12 +92,12 @@ static int t_narrow(lua_State *L) {
   int d = lcb_dim(L, 2, t->ndim, false, "narrow");
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   if (start == 0 || start > t->sizes[d] + 1 || start < -t->sizes[d])
-    luaL_error(L, "narrow: start %d out of range for dim %d of size %d", (int)start, d + 1, (int)t->sizes[d]);
+    luaL_error(L, "narrow: start %I out of range for dim %d of size %I", start, d + 1, (lua_Integer)t->sizes[d]);
   lua_Integer first = start > 0 ? start - 1 : start + t->sizes[d];
   /* checked here so the message gives the 1-based start the user wrote */
-  if (len < 0 || first + len > t->sizes[d])
-    luaL_error(L, "narrow: start %d and length %d exceed the size %d of dim %d", (int)start,
-               (int)len, (int)t->sizes[d], d + 1);
+  if (len < 0 || len > t->sizes[d] - first)
+    luaL_error(L, "narrow: start %I and length %I exceed the size %I of dim %d", start, len,
+               (lua_Integer)t->sizes[d], d + 1);
   lcb_push(L, lc_narrow(t, d, first, len));
   return 1;
 }
@@ -109,7 +110,7 @@ static int t_select(lua_State *L) {
   int d = lcb_dim(L, 2, t->ndim, false, "select");
   lua_Integer i = luaL_checkinteger(L, 3);
   if (i == 0 || i > t->sizes[d] || i < -t->sizes[d])
-    luaL_error(L, "select: index %d out of range for dim %d of size %d", (int)i, d + 1, (int)t->sizes[d]);
+    luaL_error(L, "select: index %I out of range for dim %d of size %I", i, d + 1, (lua_Integer)t->sizes[d]);
   lcb_push(L, lc_select(t, d, i > 0 ? i - 1 : i));
   return 1;
 }
@@ -148,8 +149,31 @@ static int t_detach(lua_State *L) {
 
 /* ---- elementwise --------------------------------------------------------- */
 
+/* add and sub take PyTorch's alpha: a + alpha * b, as a third argument or
+ * an option ({alpha = 2}); the other ops take exactly two operands. */
+static const char *const alpha_opts[] = {"input", "other", "alpha"};
+
+static void scale_by_alpha(lua_State *L, lc_binary_op op, const char *fname) {
+  if (op == LC_ADD || op == LC_SUB) {
+    lcb_args(L, 1, 3, alpha_opts, fname);
+    if (lua_isnil(L, 3)) return;
+    if (lua_type(L, 3) != LUA_TNUMBER)
+      luaL_error(L, "%s: alpha must be a number, got %s", fname, luaL_typename(L, 3));
+    double alpha = lua_tonumber(L, 3);
+    lc_tensor *b = lcb_test(L, 2);
+    if (b) lcb_push(L, lc_binary_scalar(LC_MUL, b, alpha, false));
+    else if (lua_type(L, 2) == LUA_TNUMBER) lua_pushnumber(L, alpha * lua_tonumber(L, 2));
+    else return; /* the operand check below says what is wrong */
+    lua_replace(L, 2);
+    lua_settop(L, 2);
+  } else if (lua_gettop(L) > 2) {
+    luaL_error(L, "%s: expected 2 arguments, got %d", fname, lua_gettop(L));
+  }
+}
+
 static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   const char *fname = lc_binary_name(op);
+  scale_by_alpha(L, op, fname);
   lc_tensor *a = lcb_test(L, 1), *b = lcb_test(L, 2);
   if (a && b) return lc_binary(op, a, b);
   if (a && lua_type(L, 2) == LUA_TNUMBER) return lc_binary_scalar(op, a, lua_tonumber(L, 2), false);
@@ -213,6 +237,7 @@ static int t_matmul(lua_State *L) {
 /* ---- in place: each returns the tensor itself, for chaining -------------- */
 
 static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
+  scale_by_alpha(L, op, fname);
   lc_tensor *a = lcb_check(L, 1, fname), *b = lcb_test(L, 2);
   if (b) lcb_ok(L, lc_binary_(op, a, b));
   else if (lua_type(L, 2) == LUA_TNUMBER) lcb_ok(L, lc_binary_scalar_(op, a, lua_tonumber(L, 2)));
@@ -387,7 +412,7 @@ static int t_split(lua_State *L) {
   lcb_args(L, 1, 3, split_opts, "split");
   lc_tensor *t = lcb_check(L, 1, "split");
   lua_Integer size = luaL_checkinteger(L, 2);
-  if (size <= 0) luaL_error(L, "split: split_size must be positive, got %d", (int)size);
+  if (size <= 0) luaL_error(L, "split: split_size must be positive, got %I", (lua_Integer)size);
   int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "split");
   int n = 0;
   lc_tensor **parts = lc_split(t, size, dim, &n);
@@ -400,10 +425,11 @@ static int t_chunk(lua_State *L) {
   lcb_args(L, 1, 3, chunk_opts, "chunk");
   lc_tensor *t = lcb_check(L, 1, "chunk");
   lua_Integer chunks = luaL_checkinteger(L, 2);
-  if (chunks <= 0) luaL_error(L, "chunk: chunks must be positive, got %d", (int)chunks);
+  if (chunks <= 0) luaL_error(L, "chunk: chunks must be positive, got %I", (lua_Integer)chunks);
   int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "chunk");
   int n = 0;
-  lc_tensor **parts = lc_chunk(t, (int)chunks, dim, &n);
+  /* more chunks than elements give one element each, as in PyTorch */
+  lc_tensor **parts = lc_chunk(t, chunks > INT_MAX ? INT_MAX : (int)chunks, dim, &n);
   return push_list(L, parts, n);
 }
 

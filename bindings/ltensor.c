@@ -123,7 +123,8 @@ int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
     }
     return n;
   }
-  for (int i = idx; i <= top && !lua_isnil(L, i); i++) {
+  while (top >= idx && lua_isnil(L, top)) top--; /* trailing nils: no more sizes */
+  for (int i = idx; i <= top; i++) { /* a nil before a size is an error */
     if (n == LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions", fname, LC_MAX_DIMS);
     sizes[n] = size_at(L, i, n + 1, fname);
     n++;

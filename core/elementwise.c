@@ -671,6 +671,14 @@ int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
   const char *name = inplace_names[op];
   if (lc_check_inplace(name, a, b)) return -1;
+  lc_dtype result = compute_dtype(op, a->dtype, b->dtype);
+  if (lc_dtype_is_float(result) && !lc_dtype_is_float(a->dtype)) {
+    /* as PyTorch: an int64 tensor cannot hold the fractional result (a
+     * division, a float operand), and truncating it silently is wrong */
+    lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
+                 lc_dtype_name(result), lc_dtype_name(a->dtype));
+    return -1;
+  }
   const lc_tensor *ins[2] = {a, b};
   if (lc_should_record(2, ins)) {
     /* Compute out of place from a copy of a (so nodes that saved a still see
@@ -706,7 +714,7 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
 }
 
 int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
-  lc_tensor *st = lc_scalar(a->dtype, s);
+  lc_tensor *st = lc_scalar(a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT64 : a->dtype, s);
   if (!st) return -1;
   int rc = lc_binary_(op, a, st);
   lc_release(st);

@@ -231,7 +231,7 @@ lc_tensor *lc_narrow(const lc_tensor *t, int dim, int64_t start, int64_t length)
   }
   if ((dim = lc_check_dim("narrow", t, dim, false)) < 0) return NULL;
   if (start < 0) start += t->sizes[dim];
-  if (start < 0 || length < 0 || start + length > t->sizes[dim]) {
+  if (start < 0 || length < 0 || start > t->sizes[dim] || length > t->sizes[dim] - start) {
     lc_set_error("narrow: start %lld and length %lld exceed the size %lld of dim %d",
                  (long long)start, (long long)length, (long long)t->sizes[dim], dim + 1);
     return NULL;
