@@ -458,3 +458,68 @@ describe("item and tolist", function()
     assert.are.same({ { 1, 3 }, { 2, 4 } }, lucid.tensor({ { 1, 2 }, { 3, 4 } }):t():tolist())
   end)
 end)
+
+describe("add and sub with alpha", function()
+  it("compute a + alpha * b, positionally or as an option, in place too", function()
+    local x, y = lucid.tensor({ 1, 2 }, H.F64), lucid.tensor({ 10, 20 }, H.F64)
+    assert.are.same({ 21, 42 }, x:add(y, 2):tolist())
+    assert.are.same({ 21, 42 }, lucid.add(x, y, { alpha = 2 }):tolist())
+    assert.are.same({ -9, -18 }, x:sub(y, { alpha = 1 }):tolist())
+    assert.are.same({ 4, 5 }, x:add(1, 3):tolist())
+    x:add_(y, { alpha = -1 })
+    assert.are.same({ -9, -18 }, x:tolist())
+  end)
+
+  it("differentiate through alpha", function()
+    local x = lucid.tensor({ 1, 2 }, { dtype = lucid.float64, requires_grad = true })
+    x:sub(x * x, 0.5):sum():backward()
+    assert.are.same({ 0, -1 }, x.grad:tolist()) -- 1 - x
+  end)
+
+  it("refuse a bad alpha, unknown options, and extra arguments to other ops", function()
+    local x = lucid.ones(2)
+    assert.matches("add: alpha must be a number, got string", H.err_of(function() return x:add(x, "2") end))
+    assert.matches("add: unknown option 'alhpa'", H.err_of(function() return x:add(x, { alhpa = 2 }) end))
+    assert.matches("mul: expected 2 arguments, got 3", H.err_of(function() return x:mul(x, 5) end))
+    assert.matches("mul_: expected 2 arguments, got 3", H.err_of(function() return x:mul_(x, 5) end))
+  end)
+end)
+
+describe("in-place ops on int64 tensors", function()
+  -- As PyTorch: a result an int64 tensor cannot hold is an error, never a
+  -- silent truncation (and int64 division by zero is no crash).
+  it("refuse division and fractional operands", function()
+    local a = lucid.tensor({ 5, 7 })
+    assert.matches("div_: result type float32 can't be cast to the desired output type int64",
+      H.err_of(function() return a:div_(0) end))
+    assert.matches("div_: result type", H.err_of(function() return a:div_(lucid.tensor({ 0, 1 })) end))
+    assert.matches("mul_: result type float64", H.err_of(function() return a:mul_(0.5) end))
+    assert.matches("add_: result type float32", H.err_of(function() return a:add_(lucid.tensor({ 0.5, 0.5 })) end))
+    assert.are.same({ 5, 7 }, a:tolist())
+  end)
+
+  it("accept integral operands", function()
+    local a = lucid.tensor({ 5, 7 })
+    a:mul_(2):add_(1.0):sub_(lucid.tensor({ 1, 1 }))
+    assert.are.same({ 10, 14 }, a:tolist())
+    assert.are.equal(lucid.int64, a.dtype)
+  end)
+end)
+
+describe("sizes and counts at the extremes", function()
+  it("narrow refuses lengths past the end without overflowing", function()
+    local x = lucid.zeros(4)
+    assert.matches("narrow: start 2 and length 9223372036854775807 exceed the size 4 of dim 1",
+      H.err_of(function() return x:narrow(1, 2, math.maxinteger) end))
+  end)
+
+  it("a nil among sizes is an error, trailing nils are none", function()
+    assert.matches("zeros: size 1 must be an integer, got nil", H.err_of(lucid.zeros, nil, 2))
+    assert.matches("randn: size 2 must be an integer, got nil", H.err_of(lucid.randn, 2, nil, 3))
+    assert.are.same({ 2, 3 }, H.shape_of(lucid.zeros(2, 3, nil)))
+  end)
+
+  it("chunk into more pieces than elements gives one element each", function()
+    assert.are.equal(3, #lucid.chunk(lucid.zeros(3), math.maxinteger))
+  end)
+end)
