@@ -99,6 +99,7 @@ local function construct(cls, ...)
   rawset(self, "_buffers", {})
   rawset(self, "_modules", {})
   rawset(self, "_order", { parameters = {}, buffers = {}, modules = {} })
+  rawset(self, "_kind", {}) -- registered name -> "_parameters", "_buffers" or "_modules"
   rawset(self, "training", true)
   self:init(parse_args(cls, ...))
   return self
@@ -109,6 +110,43 @@ local function call_forward(self, ...) return self:forward(...) end
 
 local function tostring_module(self) return self:__repr("") end
 
+-- A module instance (as opposed to a class or any other table).
+function Module.is_module(v)
+  return type(v) == "table" and rawget(v, "_modules") ~= nil
+end
+
+-- Registered members live in _parameters, _buffers and _modules, not as raw
+-- fields, so that reading self.weight finds them and assigning to a field
+-- works as PyTorch's __setattr__: a module assigned to a new name becomes a
+-- child (self.fc = nn.Linear(2, 3) in init), and assigning to a registered
+-- name replaces (or, with nil, empties) that parameter, buffer or child.
+local function member_index(cls)
+  return function(self, k)
+    local where = rawget(self, "_kind")[k]
+    if where then return rawget(self, where)[k] end
+    return cls[k]
+  end
+end
+
+local MEMBER = { _parameters = "a tensor", _buffers = "a tensor", _modules = "a module" }
+
+local function member_newindex(self, k, v)
+  local where = rawget(self, "_kind")[k]
+  if where then
+    local ok = v == nil or (where == "_modules" and Module.is_module(v)) or
+      (where ~= "_modules" and lucid.is_tensor(v))
+    if not ok then
+      error(string.format("%s: %s must be %s or nil, got %s", self.__name, k, MEMBER[where], type(v)), 2)
+    end
+    if where == "_parameters" and v ~= nil and not v.requires_grad then v.requires_grad = true end
+    rawget(self, where)[k] = v
+  elseif Module.is_module(v) then
+    self:add_module(k, v)
+  else
+    rawset(self, k, v)
+  end
+end
+
 -- Module:extend(name, args): a subclass with declared constructor arguments.
 function Module:extend(name, args)
   local cls = {
@@ -116,8 +154,9 @@ function Module:extend(name, args)
     __args = args or {},
     __call = call_forward,
     __tostring = tostring_module,
+    __newindex = member_newindex,
   }
-  cls.__index = cls
+  cls.__index = member_index(cls)
   return setmetatable(cls, { __index = self, __call = construct, __tostring = function() return name end })
 end
 
@@ -130,6 +169,8 @@ end
 -- ---- registration ---------------------------------------------------------
 
 local function remember(self, kind, name)
+  rawset(self, name, nil) -- a plain field of that name would hide the member
+  self._kind[name] = "_" .. kind
   local order = self._order[kind]
   for _, n in ipairs(order) do
     if n == name then return end
@@ -148,14 +189,12 @@ function Module:register_parameter(name, t)
   end
   self._parameters[name] = t
   remember(self, "parameters", name)
-  rawset(self, name, t)
   return t
 end
 
 function Module:register_buffer(name, t)
   self._buffers[name] = t
   remember(self, "buffers", name)
-  rawset(self, name, t)
   return t
 end
 
@@ -163,7 +202,6 @@ function Module:add_module(name, m)
   name = tostring(name)
   self._modules[name] = m
   remember(self, "modules", name)
-  rawset(self, name, m)
   return m
 end
 

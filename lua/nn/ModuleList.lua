@@ -12,11 +12,11 @@ ModuleList.add_module = Sequential.add_module
 ModuleList.append = Sequential.append
 
 function ModuleList:extend(list)
-  if type(list) ~= "table" or Sequential._is_module(list) then
+  if type(list) ~= "table" or Module.is_module(list) then
     error("ModuleList: extend: expected a table (list) of modules, got " .. type(list), 2)
   end
   for i, m in ipairs(list) do
-    if not Sequential._is_module(m) then
+    if not Module.is_module(m) then
       error(string.format("ModuleList: extend: element %d must be a module, got %s", i, type(m)), 2)
     end
     self:append(m)

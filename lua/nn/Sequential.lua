@@ -8,10 +8,7 @@ local Module = require("nn.Module")
 
 local Sequential = Module:extend("Sequential", {})
 
-local function is_module(m)
-  return type(m) == "table" and type(m.forward) == "function" and rawget(m, "_modules") ~= nil
-end
-Sequential._is_module = is_module
+local is_module = Module.is_module
 
 -- The list constructor of Sequential and ModuleList: the class takes any
 -- number of modules instead of declared arguments.
