@@ -5,10 +5,8 @@
 --   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
 --   h' = (1 - z) * n + z * h
 --   h = cell(x, h)     -- x (N, I) or (I); h (N, H) or (H), optional (zeros)
-local lucid = require("lucid")
 local RNNCellBase = require("nn.RNNCellBase")
 
-local rnn_layer = lucid._rnn_layer
 
 local GRUCell = RNNCellBase:extend("GRUCell", RNNCellBase.cell_args())
 
@@ -19,8 +17,7 @@ end
 function GRUCell:forward(x, hx)
   local x2, batched = self:check_input(x)
   local h0 = self:check_state(hx, x2, batched, "hx")
-  local _, h = rnn_layer("gru", x2, 1, false, h0, nil, self.weight_ih, self.weight_hh,
-    self.bias_ih, self.bias_hh, nil)
+  local h = self:step("gru", x2, h0)
   if batched then return h end
   return h:view(self.hidden_size)
 end

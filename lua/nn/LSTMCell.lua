@@ -6,7 +6,6 @@
 local lucid = require("lucid")
 local RNNCellBase = require("nn.RNNCellBase")
 
-local rnn_layer = lucid._rnn_layer
 local is_tensor = lucid.is_tensor
 local fmt = string.format
 
@@ -35,8 +34,7 @@ function LSTMCell:forward(x, state)
     h0 = self:check_state(h, x2, batched, "h")
     c0 = self:check_state(c, x2, batched, "c")
   end
-  local _, h, c = rnn_layer("lstm", x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
-    self.bias_ih, self.bias_hh, nil)
+  local h, c = self:step("lstm", x2, h0, c0)
   if batched then return h, c end
   local H = self.hidden_size
   return h:view(H), c:view(H)

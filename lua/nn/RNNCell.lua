@@ -1,10 +1,8 @@
 -- nn.RNNCell(input_size, hidden_size [, bias [, nonlinearity]]): one step of
 -- an Elman RNN, h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act tanh or relu.
 --   h = cell(x, h)     -- x (N, I) or (I); h (N, H) or (H), optional (zeros)
-local lucid = require("lucid")
 local RNNCellBase = require("nn.RNNCellBase")
 
-local rnn_layer = lucid._rnn_layer
 
 local RNNCell = RNNCellBase:extend("RNNCell", RNNCellBase.cell_args({
   { "nonlinearity", "string", default = "tanh", choices = { "tanh", "relu" } },
@@ -19,8 +17,7 @@ end
 function RNNCell:forward(x, hx)
   local x2, batched = self:check_input(x)
   local h0 = self:check_state(hx, x2, batched, "hx")
-  local _, h = rnn_layer(self._mode, x2, 1, false, h0, nil, self.weight_ih, self.weight_hh,
-    self.bias_ih, self.bias_hh, nil)
+  local h = self:step(self._mode, x2, h0)
   if batched then return h end
   return h:view(self.hidden_size)
 end

@@ -96,6 +96,15 @@ function RNNCellBase:check_state(s, x, batched, what)
 end
 
 -- PyTorch's form: the sizes, then only the options that differ from the defaults.
+-- One step of the fused kernel: h (and c for an LSTM). An empty batch has
+-- nothing to compute: its state comes back as it went in, as in PyTorch.
+function RNNCellBase:step(mode, x2, h0, c0)
+  if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
+  local _, h, c = lucid._rnn_layer(mode, x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
+    self.bias_ih, self.bias_hh, nil)
+  return h, c
+end
+
 function RNNCellBase:extra_repr()
   local s = fmt("%d, %d", self.input_size, self.hidden_size)
   if self.bias ~= true then s = s .. ", bias=" .. Module.repr_value(self.bias) end

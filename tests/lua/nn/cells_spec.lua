@@ -315,3 +315,13 @@ describe("recurrent cells as modules", function()
     end
   end)
 end)
+
+describe("cells on an empty batch", function()
+  it("return an empty state, as PyTorch", function()
+    assert.are.same({ 0, 16 }, H.shape_of(nn.RNNCell(8, 16)(lucid.zeros(0, 8))))
+    assert.are.same({ 0, 16 }, H.shape_of(nn.GRUCell(8, 16)(lucid.zeros(0, 8), lucid.zeros(0, 16))))
+    local h, c = nn.LSTMCell(8, 16)(lucid.zeros(0, 8))
+    assert.are.same({ 0, 16 }, H.shape_of(h))
+    assert.are.same({ 0, 16 }, H.shape_of(c))
+  end)
+end)
