@@ -662,16 +662,18 @@ static int l_arange(lua_State *L) {
   return 1;
 }
 
-static const char *const eye_opts[] = {"n", "m", "dtype", "device"};
+static const char *const eye_opts[] = {"n", "m", "dtype", "device", "requires_grad"};
 
 static int l_eye(lua_State *L) {
-  lcb_args(L, 1, 4, eye_opts, "eye");
+  lcb_args(L, 1, 5, eye_opts, "eye");
   check_device(L, 4, "eye");
+  bool rg = lcb_optbool(L, 5, false, "eye", "requires_grad");
   lua_Integer n = luaL_checkinteger(L, 1), m = luaL_optinteger(L, 2, n);
   if (n < 0 || m < 0) luaL_error(L, "eye: sizes must be non-negative, got %d and %d", (int)n, (int)m);
   int64_t sizes[2] = {n, m};
   if (lc_checked_numel("eye", 2, sizes) < 0) lcb_fail(L);
   push_new(L, lc_eye(lcb_dtype(L, 3, LC_FLOAT32, "eye"), n, m), "eye");
+  set_requires_grad(L, lcb_check(L, -1, "eye"), rg, "eye");
   return 1;
 }
 
@@ -709,7 +711,10 @@ static int t_float(lua_State *L) { return convert(L, LC_FLOAT32, "float"); }
 static int t_double(lua_State *L) { return convert(L, LC_FLOAT64, "double"); }
 static int t_long(lua_State *L) { return convert(L, LC_INT64, "long"); }
 
+static const char *const to_opts[] = {"self", "dtype"};
+
 static int t_to(lua_State *L) {
+  lcb_args(L, 1, 2, to_opts, "to"); /* x:to(dtype) or x:to{dtype = ...} */
   lc_tensor *t = lcb_check(L, 1, "to");
   if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "cpu")) {
     lcb_push(L, lc_retain(t));

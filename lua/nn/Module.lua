@@ -328,6 +328,7 @@ function Module:state_dict()
 end
 
 function Module:load_state_dict(sd, strict)
+  if type(strict) == "table" then strict = strict.strict end -- {strict = false}
   if strict == nil then strict = true end
   if type(sd) ~= "table" then
     error(string.format("%s: load_state_dict: expected a table, got %s", self.__name, type(sd)), 2)
