@@ -69,13 +69,13 @@ for _, c in ipairs(common.read_cases(case_file)) do
       c.name, lgrowth, c.steps // 10, c.steps, tgrowth and string.format("%.2f%%", tgrowth) or "-")
   end
   local share = c.gemm and string.format("%6.0f%%", 100 * common.gemm_flops(c) / ls / rate) or "      -"
-  print(string.format("%-14s %12s %12.6f %8s %s %10s %10.1f", c.name,
-    ts and string.format("%.6f (%d)", ts, tth) or "-", ls,
+  print(string.format("%-14s %12s %12s %8s %s %10s %10.1f", c.name,
+    ts and string.format("%.3g (%d)", ts, tth) or "-", string.format("%.3g", ls),
     ts and string.format("%.2fx", ts / ls) or "-", share,
     tkb and string.format("%.1f", tkb / 1024) or "-", lkb / 1024))
 end
 local ls, ts = startup()
-print(string.format("%-14s %12s %12.6f %8s", "startup", ts and string.format("%.6f", ts) or "-", ls,
+print(string.format("%-14s %12s %12s %8s", "startup", ts and string.format("%.3g", ts) or "-", string.format("%.3g", ls),
   ts and string.format("%.1fx", ts / ls) or "-"))
 print()
 for _, note in ipairs(growth_notes) do print(note) end
