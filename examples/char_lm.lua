@@ -13,8 +13,8 @@ local nn = require("nn")
 local utils = require("lucid.utils")
 
 local opts = utils.parse_args(arg, {
-  model = "gru", corpus = "", max_chars = 400000, hidden = 256, layers = 1, embed = 32,
-  seq = 64, batch = 32, steps = 300, lr = 3e-3, clip = 1.0, val_every = 100, val_batches = 4,
+  model = "gru", corpus = "", max_chars = 400000, hidden = 256, layers = 2, embed = 32,
+  seq = 64, batch = 32, steps = 1400, lr = 3e-3, clip = 1.0, val_every = 100, val_batches = 4,
   checkpoint = "char_lm.ckpt", resume = false, sample = 300, temperature = 0.8,
   prime = "The ", plot = "char_lm_loss.png", seed = 1, threads = 0,
 })
