@@ -10,32 +10,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static lc_tensor *from(lc_dtype dt, int ndim, const int64_t *sizes, const double *vals) {
-  lc_tensor *t = lc_empty(dt, ndim, sizes);
-  int64_t n = lc_numel(t);
-  for (int64_t i = 0; i < n; i++) {
-    if (dt == LC_FLOAT32) ((float *)lc_data(t))[i] = (float)vals[i];
-    else if (dt == LC_FLOAT64) ((double *)lc_data(t))[i] = vals[i];
-    else ((int64_t *)lc_data(t))[i] = (int64_t)vals[i];
-  }
-  return t;
-}
-
-/* Checks t's shape and its values (row-major, read through its strides). */
-static void check_tensor(const lc_tensor *t, int ndim, const int64_t *sizes, const double *vals,
-                         double tol) {
-  CHECK(t != NULL);
-  if (!t) {
-    fprintf(stderr, "  error: %s\n", lc_error());
-    return;
-  }
-  CHECK(t->ndim == ndim);
-  if (t->ndim != ndim) return;
-  for (int i = 0; i < ndim; i++) CHECK(t->sizes[i] == sizes[i]);
-  int64_t n = lc_numel(t);
-  for (int64_t i = 0; i < n; i++) CHECK_NEAR(lc_get(t, i), vals[i], tol);
-}
-
 static void check_ints(const lc_tensor *t, int ndim, const int64_t *sizes, const int64_t *vals) {
   CHECK(t != NULL);
   if (!t) return;

@@ -45,6 +45,40 @@ static int test_passed, test_failed;
     }                                                                          \
   } while (0)
 
+/* A tensor of dtype dt and the given sizes holding vals (row-major). */
+static inline lc_tensor *from(lc_dtype dt, int ndim, const int64_t *sizes, const double *vals) {
+  lc_tensor *t = lc_empty(dt, ndim, sizes);
+  for (int64_t i = 0; i < lc_numel(t); i++) {
+    if (dt == LC_FLOAT32) ((float *)lc_data(t))[i] = (float)vals[i];
+    else if (dt == LC_FLOAT64) ((double *)lc_data(t))[i] = vals[i];
+    else ((int64_t *)lc_data(t))[i] = (int64_t)vals[i];
+  }
+  return t;
+}
+
+/* Checks t's shape and values (read through its strides): NaN and infinities
+ * exactly, other values within tol * (1 + |expected|). */
+static inline void check_tensor(const lc_tensor *t, int ndim, const int64_t *sizes, const double *vals,
+                                double tol) {
+  CHECK(t != NULL);
+  if (!t) {
+    fprintf(stderr, "  error: %s\n", lc_error());
+    return;
+  }
+  CHECK(t->ndim == ndim);
+  if (t->ndim != ndim) return;
+  for (int i = 0; i < ndim; i++) CHECK(t->sizes[i] == sizes[i]);
+  for (int64_t i = 0; i < lc_numel(t); i++) {
+    double a = lc_get(t, i), e = vals[i];
+    if (isnan(e)) {
+      CHECK(isnan(a));
+      if (!isnan(a)) fprintf(stderr, "  element %lld: got %g, want nan\n", (long long)i, a);
+    }
+    else if (isinf(e)) CHECK(a == e);
+    else CHECK_NEAR(a, e, tol * (1 + fabs(e)));
+  }
+}
+
 static inline int test_summary(void) {
   printf("%d passed, %d failed\n", test_passed, test_failed);
   return test_failed != 0;
