@@ -10,16 +10,6 @@
 
 #define DIMS(...) ((int64_t[]){__VA_ARGS__})
 
-static lc_tensor *from(lc_dtype dt, int ndim, const int64_t *sizes, const double *v) {
-  lc_tensor *t = lc_empty(dt, ndim, sizes);
-  for (int64_t i = 0; i < lc_numel(t); i++) {
-    if (dt == LC_FLOAT32) ((float *)lc_data(t))[i] = (float)v[i];
-    else if (dt == LC_FLOAT64) ((double *)lc_data(t))[i] = v[i];
-    else ((int64_t *)lc_data(t))[i] = (int64_t)v[i];
-  }
-  return t;
-}
-
 /* -log softmax(x)[t] for one row, the reference. */
 static double ref_ce(const double *x, int c, int t) {
   double mx = x[0], s = 0;

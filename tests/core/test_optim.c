@@ -10,7 +10,7 @@
 #include "lc.h"
 #include "test_util.h"
 
-static lc_tensor *from(lc_dtype dt, int64_t n, const double *vals) {
+static lc_tensor *vec(lc_dtype dt, int64_t n, const double *vals) {
   lc_tensor *t = lc_empty(dt, 1, &n);
   for (int64_t i = 0; i < n; i++) {
     if (dt == LC_FLOAT32) ((float *)lc_data(t))[i] = (float)vals[i];
@@ -56,10 +56,10 @@ static void test_sgd(lc_dtype dt, const sgd_opts *o) {
   double want[N];
   memcpy(want, P0, sizeof want);
   sgd_reference(o, 3, want);
-  lc_tensor *p = from(dt, N, P0);
+  lc_tensor *p = vec(dt, N, P0);
   lc_tensor *buf = lc_zeros_like(p);
   for (int s = 0; s < 3; s++) {
-    lc_tensor *g = from(dt, N, G[s]);
+    lc_tensor *g = vec(dt, N, G[s]);
     uint64_t v = p->storage->version;
     CHECK(lc_sgd_step(p, g, o->momentum != 0 ? buf : NULL, o->lr, o->momentum, o->dampening, o->wd,
                       o->nesterov, o->maximize, s == 0) == 0);
@@ -102,10 +102,10 @@ static void test_adam(lc_dtype dt, const adam_opts *o) {
   double want[N], want_m[N], want_vmax[N];
   memcpy(want, P0, sizeof want);
   adam_reference(o, 3, want, want_m, want_vmax);
-  lc_tensor *p = from(dt, N, P0);
+  lc_tensor *p = vec(dt, N, P0);
   lc_tensor *m = lc_zeros_like(p), *v = lc_zeros_like(p), *vmax = lc_zeros_like(p);
   for (int s = 0; s < 3; s++) {
-    lc_tensor *g = from(dt, N, G[s]);
+    lc_tensor *g = vec(dt, N, G[s]);
     uint64_t versions[4] = {p->storage->version, m->storage->version, v->storage->version,
                             vmax->storage->version};
     CHECK(lc_adam_step(p, g, m, v, o->amsgrad ? vmax : NULL, s + 1, o->lr, o->beta1, o->beta2,

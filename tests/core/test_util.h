@@ -45,6 +45,8 @@ static int test_passed, test_failed;
     }                                                                          \
   } while (0)
 
+#ifdef LC_H /* tensor helpers, for the tests of the core (lc.h included first) */
+
 /* A tensor of dtype dt and the given sizes holding vals (row-major). */
 static inline lc_tensor *from(lc_dtype dt, int ndim, const int64_t *sizes, const double *vals) {
   lc_tensor *t = lc_empty(dt, ndim, sizes);
@@ -78,6 +80,8 @@ static inline void check_tensor(const lc_tensor *t, int ndim, const int64_t *siz
     else CHECK_NEAR(a, e, tol * (1 + fabs(e)));
   }
 }
+
+#endif
 
 static inline int test_summary(void) {
   printf("%d passed, %d failed\n", test_passed, test_failed);
