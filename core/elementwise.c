@@ -43,15 +43,20 @@ static lc_tensor *take_u(lc_unary_op op, lc_tensor *a) {
   return r;
 }
 
-/* Gradient g of a broadcast result, summed back to input t's shape and dtype. */
-static lc_tensor *reduce_to(lc_tensor *g, const lc_tensor *t) {
+/* Gradient g (taken over) of a broadcast result, summed back to an input's
+ * shape and converted to its dtype. */
+static lc_tensor *reduce_to_shape(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *sizes) {
   if (!g) return NULL;
-  lc_tensor *s = lc_sum_to(g, t->ndim, t->sizes);
+  lc_tensor *s = lc_sum_to(g, ndim, sizes);
   lc_release(g);
-  if (!s || s->dtype == t->dtype) return s;
-  lc_tensor *c = lc_to(s, t->dtype);
+  if (!s || s->dtype == dt) return s;
+  lc_tensor *c = lc_to(s, dt);
   lc_release(s);
   return c;
+}
+
+static lc_tensor *reduce_to(lc_tensor *g, const lc_tensor *t) {
+  return reduce_to_shape(g, t->dtype, t->ndim, t->sizes);
 }
 
 #define R lc_retain /* a new reference to a borrowed tensor, for take2 */
@@ -517,10 +522,10 @@ static int copy_values(lc_tensor *dst, const lc_tensor *src) {
   return 0;
 }
 
+/* A copy node keeps only the source's dtype and shape: ints[0] the dtype,
+ * ints[1] ndim, ints[2..] the sizes. */
 static int copy_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
-  lc_tensor *like = lc_node_saved(n, 0); /* an empty tensor shaped like the source */
-  if (!like) return -1;
-  gin[0] = reduce_to(lc_retain(g[0]), like);
+  gin[0] = reduce_to_shape(lc_retain(g[0]), (lc_dtype)n->ints[0], (int)n->ints[1], &n->ints[2]);
   return gin[0] ? 0 : -1;
 }
 
@@ -567,14 +572,8 @@ static int copy_slices_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin
   }
   int rc = 0;
   if (lc_node_needs_grad(n, 1)) { /* src was broadcast to the region, maybe converted */
-    lc_tensor *s = lc_sum_to(part, r->src_ndim, r->src_sizes);
-    if (s && s->storage == part->storage) { /* a view of G, which is zeroed below */
-      lc_tensor *c = lc_clone(s);
-      lc_release(s);
-      s = c;
-    }
-    gin[1] = s && s->dtype != r->src_dtype ? lc_to(s, r->src_dtype) : lc_retain(s);
-    lc_release(s);
+    /* a copy of the region: G's region is zeroed below */
+    gin[1] = reduce_to_shape(lc_clone(part), r->src_dtype, r->src_ndim, r->src_sizes);
     rc = gin[1] ? 0 : -1;
   }
   if (!rc && lc_node_needs_grad(n, 0)) {
@@ -651,13 +650,10 @@ static int adopt_history(lc_tensor *dst, const lc_tensor *src) {
     return 0;
   }
   lc_node *n = lc_node_new("CopyBackward", copy_backward, 1, &src, 1);
-  lc_tensor *like = n ? lc_empty(src->dtype, src->ndim, src->sizes) : NULL;
-  if (!like || lc_node_save(n, like)) {
-    lc_release(like);
-    lc_node_release(n);
-    return -1;
-  }
-  lc_release(like);
+  if (!n) return -1;
+  n->ints[0] = src->dtype;
+  n->ints[1] = src->ndim;
+  memcpy(&n->ints[2], src->sizes, src->ndim * sizeof *src->sizes);
   lc_node_attach(n, &dst, 1);
   lc_node_release(n);
   return 0;
