@@ -220,11 +220,14 @@ function Module:named_children()
   end
 end
 
-function Module:children()
+-- The values of a (name, value) iterator, as an array.
+local function values(iter)
   local list = {}
-  for _, m in self:named_children() do list[#list + 1] = m end
+  for _, v in iter do list[#list + 1] = v end
   return list
 end
+
+function Module:children() return values(self:named_children()) end
 
 -- Every module in the tree, self first, each once, with dotted names.
 function Module:named_modules()
@@ -245,11 +248,7 @@ function Module:named_modules()
   end
 end
 
-function Module:modules()
-  local list = {}
-  for _, m in self:named_modules() do list[#list + 1] = m end
-  return list
-end
+function Module:modules() return values(self:named_modules()) end
 
 local function named_members(self, kind)
   local list, seen = {}, {}
@@ -275,17 +274,9 @@ function Module:named_parameters() return named_members(self, "parameters") end
 
 function Module:named_buffers() return named_members(self, "buffers") end
 
-function Module:parameters()
-  local list = {}
-  for _, p in self:named_parameters() do list[#list + 1] = p end
-  return list
-end
+function Module:parameters() return values(self:named_parameters()) end
 
-function Module:buffers()
-  local list = {}
-  for _, b in self:named_buffers() do list[#list + 1] = b end
-  return list
-end
+function Module:buffers() return values(self:named_buffers()) end
 
 -- ---- modes and gradients --------------------------------------------------
 
