@@ -728,19 +728,7 @@ static int t_to(lua_State *L) {
  * optimizers already hold). Its gradient is dropped when the dtype changes. */
 static int t_set_data(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "_set_data"), *src = lcb_check(L, 2, "_set_data");
-  if (t->grad_fn) luaL_error(L, "_set_data: only leaf tensors can take new data");
-  if (t->dtype != src->dtype) {
-    lc_release(t->grad);
-    t->grad = NULL;
-  }
-  src->storage->refcount++;
-  lc_storage_release(t->storage);
-  t->storage = src->storage;
-  t->dtype = src->dtype;
-  t->ndim = src->ndim;
-  memcpy(t->sizes, src->sizes, sizeof t->sizes);
-  memcpy(t->strides, src->strides, sizeof t->strides);
-  t->offset = src->offset;
+  lcb_ok(L, lc_set_data(t, src));
   lua_settop(L, 1);
   return 1;
 }

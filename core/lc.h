@@ -115,6 +115,9 @@ lc_tensor *lc_expand(const lc_tensor *t, int ndim, const int64_t *sizes);  /* -1
 lc_tensor *lc_contiguous(const lc_tensor *t);  /* a new reference to t if already */
 lc_tensor *lc_clone(const lc_tensor *t);
 lc_tensor *lc_to(const lc_tensor *t, lc_dtype dt);        /* new ref to t if same dtype */
+/* t takes src's storage, dtype and geometry, keeping its identity (leaves
+ * only); its gradient is kept only if its dtype and shape still fit. */
+int lc_set_data(lc_tensor *t, const lc_tensor *src);
 lc_tensor *lc_detach(const lc_tensor *t);
 
 /* ---- joining and splitting (join.c) -------------------------------------- */

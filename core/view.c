@@ -34,6 +34,34 @@ lc_tensor *lc_alias(const lc_tensor *t) {
   return lc_tensor_new_view(t, t->ndim, t->sizes, t->strides, t->offset);
 }
 
+/* t takes src's memory, dtype and geometry, keeping its identity (what
+ * Module:to needs for parameters an optimizer already holds). Its base
+ * becomes src's, and its gradient is dropped unless it still fits. */
+int lc_set_data(lc_tensor *t, const lc_tensor *src) {
+  if (t->grad_fn) {
+    lc_set_error("_set_data: only leaf tensors can take new data");
+    return -1;
+  }
+  if (t->grad && (t->grad->dtype != src->dtype || t->grad->ndim != src->ndim ||
+                  memcmp(t->grad->sizes, src->sizes, src->ndim * sizeof *src->sizes))) {
+    lc_release(t->grad);
+    t->grad = NULL;
+  }
+  if (src == t) return 0;
+  src->storage->refcount++;
+  lc_storage_release(t->storage);
+  t->storage = src->storage;
+  lc_tensor *root = lc_retain((lc_tensor *)(src->base ? src->base : src)); /* t now views it */
+  lc_release(t->base);
+  t->base = root;
+  t->dtype = src->dtype;
+  t->ndim = src->ndim;
+  memcpy(t->sizes, src->sizes, sizeof t->sizes);
+  memcpy(t->strides, src->strides, sizeof t->strides);
+  t->offset = src->offset;
+  return 0;
+}
+
 /* Detached: no history, and no tie to a base either (a base would keep its
  * graph alive, as truncated backpropagation through time detaches states
  * precisely to let it go). */
