@@ -71,7 +71,7 @@ static const char *const backward_opts[] = {"self", "gradient", "retain_graph"};
 static int t_backward(lua_State *L) {
   lcb_args(L, 1, 3, backward_opts, "backward");
   lc_tensor *t = lcb_check(L, 1, "backward");
-  lc_tensor *g = lua_isnil(L, 2) ? NULL : lcb_check(L, 2, "backward");
+  lc_tensor *g = lcb_opt(L, 2, "backward");
   pass a = {.roots = &t, .grads = &g, .n_roots = 1,
             .retain = lcb_optbool(L, 3, false, "backward", "retain_graph")};
   lcb_ok(L, with_state(L, run_backward, &a));

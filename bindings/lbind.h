@@ -15,6 +15,8 @@ void lcb_push(lua_State *L, lc_tensor *t);
 /* The tensor at idx, or an error "fname: argument N must be a tensor, got X". */
 lc_tensor *lcb_check(lua_State *L, int idx, const char *fname);
 lc_tensor *lcb_test(lua_State *L, int idx); /* NULL if not a live tensor */
+/* NULL for nil or none, else as lcb_check. */
+lc_tensor *lcb_opt(lua_State *L, int idx, const char *fname);
 /* Raises lc_error() unless rc == 0. */
 void lcb_ok(lua_State *L, int rc);
 /* Raises the core's last error. */

@@ -20,9 +20,11 @@ static lc_tensor *zero_based(lua_State *L, const lc_tensor *t, int64_t limit, bo
   int64_t n = lc_numel(z);
   for (int64_t i = 0; i < n; i++) {
     int64_t v = p[i];
-    if ((v < 0 || v >= limit) && !(has_ignore && v == ignore - 1)) {
+    /* unsigned arithmetic: the shift by one wraps for the extreme int64s */
+    if ((v < 0 || v >= limit) && !(has_ignore && v == (int64_t)((uint64_t)ignore - 1))) {
       lc_release(z);
-      luaL_error(L, "%s: %s %d is out of range %s", fname, what, (int)(v + 1), range);
+      luaL_error(L, "%s: %s %I is out of range %s", fname, what, (lua_Integer)((uint64_t)v + 1),
+                 range);
     }
   }
   return z;
@@ -77,7 +79,7 @@ static int l_class_loss(lua_State *L) {
   int kind = luaL_checkoption(L, 1, NULL, loss_kinds);
   const char *name = luaL_optstring(L, 8, loss_kinds[kind]);
   lc_tensor *x = lcb_check(L, 2, name), *target = lcb_check(L, 3, name);
-  lc_tensor *weight = lua_isnil(L, 4) ? NULL : lcb_check(L, 4, name);
+  lc_tensor *weight = lcb_opt(L, 4, name);
   int64_t ignore = luaL_optinteger(L, 5, -100);
   const char *red = luaL_optstring(L, 6, "mean");
   int r = 0;
@@ -108,12 +110,12 @@ static int l_class_loss(lua_State *L) {
     }
   }
   if (z) {
-    out = kind == 0 ? lc_cross_entropy(x, z, weight, ignore - 1, codes[r], eps)
-                    : lc_nll_loss(x, z, weight, ignore - 1, codes[r]);
+    out = kind == 0 ? lc_cross_entropy(x, z, weight, (int64_t)((uint64_t)ignore - 1), codes[r], eps)
+                    : lc_nll_loss(x, z, weight, (int64_t)((uint64_t)ignore - 1), codes[r]);
     lc_release(z);
   } else {
-    out = kind == 0 ? lc_cross_entropy(x, target, weight, ignore - 1, codes[r], eps)
-                    : lc_nll_loss(x, target, weight, ignore - 1, codes[r]);
+    out = kind == 0 ? lc_cross_entropy(x, target, weight, (int64_t)((uint64_t)ignore - 1), codes[r], eps)
+                    : lc_nll_loss(x, target, weight, (int64_t)((uint64_t)ignore - 1), codes[r]);
   }
   if (!out) {
     const char *msg = lc_error();

@@ -5,10 +5,6 @@
 
 static const char *const rnn_modes[] = {"rnn_tanh", "rnn_relu", "gru", "lstm", NULL};
 
-static const lc_tensor *opt_tensor(lua_State *L, int idx, const char *fname) {
-  return lua_isnoneornil(L, idx) ? NULL : lcb_check(L, idx, fname);
-}
-
 /* _rnn_layer(mode, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
  * -> y, h_n [, c_n]. x is (T, I); batch_sizes is a table of L step sizes, or
  * a number L (padded: every step has all N rows). Shapes are the caller's to
@@ -24,7 +20,10 @@ static int l_rnn_layer(lua_State *L) {
     sizes = lua_newuserdatauv(L, (a.steps ? a.steps : 1) * sizeof *sizes, 0);
     for (int64_t t = 0; t < a.steps; t++) {
       lua_geti(L, 3, t + 1);
-      sizes[t] = lua_tointeger(L, -1);
+      int ok;
+      sizes[t] = lua_tointegerx(L, -1, &ok);
+      if (!ok) luaL_error(L, "%s: batch size %d must be an integer, got %s", fname, (int)t + 1,
+                          luaL_typename(L, -1));
       lua_pop(L, 1);
     }
     a.batch_sizes = sizes;
@@ -33,12 +32,12 @@ static int l_rnn_layer(lua_State *L) {
   }
   a.reverse = lua_toboolean(L, 4);
   a.h0 = lcb_check(L, 5, fname);
-  a.c0 = opt_tensor(L, 6, fname);
+  a.c0 = lcb_opt(L, 6, fname);
   a.w_ih = lcb_check(L, 7, fname);
   a.w_hh = lcb_check(L, 8, fname);
-  a.b_ih = opt_tensor(L, 9, fname);
-  a.b_hh = opt_tensor(L, 10, fname);
-  a.w_hr = opt_tensor(L, 11, fname);
+  a.b_ih = lcb_opt(L, 9, fname);
+  a.b_hh = lcb_opt(L, 10, fname);
+  a.w_hr = lcb_opt(L, 11, fname);
   lc_tensor *y, *h, *c = NULL;
   lcb_ok(L, lc_rnn_layer(&a, &y, &h, a.mode == LC_LSTM ? &c : NULL));
   lcb_push(L, y);

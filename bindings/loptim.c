@@ -2,15 +2,11 @@
  * (the Lua files of lucid.optim check the user's arguments; these check types). */
 #include "lbind.h"
 
-static lc_tensor *opt_tensor(lua_State *L, int idx, const char *fname) {
-  return lua_isnoneornil(L, idx) ? NULL : lcb_check(L, idx, fname);
-}
-
 /* lucid._sgd_step(param, grad, momentum_buf|nil, lr, momentum, dampening,
  *                 weight_decay, nesterov, maximize, first_step) */
 static int l_sgd_step(lua_State *L) {
   const char *f = "_sgd_step";
-  lc_tensor *p = lcb_check(L, 1, f), *g = lcb_check(L, 2, f), *buf = opt_tensor(L, 3, f);
+  lc_tensor *p = lcb_check(L, 1, f), *g = lcb_check(L, 2, f), *buf = lcb_opt(L, 3, f);
   double lr = luaL_checknumber(L, 4), momentum = luaL_checknumber(L, 5);
   double dampening = luaL_checknumber(L, 6), weight_decay = luaL_checknumber(L, 7);
   bool nesterov = lua_toboolean(L, 8), maximize = lua_toboolean(L, 9);
@@ -25,7 +21,7 @@ static int l_sgd_step(lua_State *L) {
 static int l_adam_step(lua_State *L) {
   const char *f = "_adam_step";
   lc_tensor *p = lcb_check(L, 1, f), *g = lcb_check(L, 2, f);
-  lc_tensor *m = lcb_check(L, 3, f), *v = lcb_check(L, 4, f), *vmax = opt_tensor(L, 5, f);
+  lc_tensor *m = lcb_check(L, 3, f), *v = lcb_check(L, 4, f), *vmax = lcb_opt(L, 5, f);
   lua_Integer step = luaL_checkinteger(L, 6);
   double lr = luaL_checknumber(L, 7), beta1 = luaL_checknumber(L, 8);
   double beta2 = luaL_checknumber(L, 9), eps = luaL_checknumber(L, 10);

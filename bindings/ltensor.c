@@ -73,6 +73,10 @@ lc_tensor *lcb_check(lua_State *L, int idx, const char *fname) {
   return b->t;
 }
 
+lc_tensor *lcb_opt(lua_State *L, int idx, const char *fname) {
+  return lua_isnoneornil(L, idx) ? NULL : lcb_check(L, idx, fname);
+}
+
 int lcb_fail(lua_State *L) { return luaL_error(L, "%s", lc_error()); }
 
 void lcb_ok(lua_State *L, int rc) {
@@ -309,7 +313,7 @@ static int t_newindex(lua_State *L) {
   if (!strcmp(k, "requires_grad")) {
     set_requires_grad(L, t, lcb_optbool(L, 3, false, "requires_grad", "value"), "requires_grad");
   } else if (!strcmp(k, "grad")) {
-    lc_tensor *g = lua_isnil(L, 3) ? NULL : lcb_check(L, 3, "grad");
+    lc_tensor *g = lcb_opt(L, 3, "grad");
     if (g && !lc_same_shape(g, t)) luaL_error(L, "grad: assigned gradient has a different shape from the tensor");
     lc_release(t->grad);
     t->grad = lc_retain(g);

@@ -11,7 +11,7 @@ static bool inner_first(const lc_iter *it, int ntensors, int a, int b) {
   for (int k = 0; k < ntensors; k++) {
     int64_t sa = it->strides[k][a], sb = it->strides[k][b];
     if (sa == 0 || sb == 0 || sa == sb) continue;
-    return sa > sb ? false : true;
+    return sa < sb;
   }
   return false;
 }

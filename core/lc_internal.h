@@ -30,10 +30,9 @@
 /* Allocation that sets an error instead of failing silently. */
 void *lc_malloc(size_t n, const char *what);
 /* The caching allocator (pool.c): 64-byte aligned blocks, freed with their
- * size. lc_pool_trim gives every cached block back. */
+ * size. */
 void *lc_pool_alloc(size_t n);
 void lc_pool_free(void *p, size_t n);
-void lc_pool_trim(void);
 /* Adds or removes n bytes from lc_live_bytes(). */
 void lc_track_bytes(size_t n, bool add);
 void *lc_calloc(size_t count, size_t size, const char *what);

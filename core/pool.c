@@ -126,4 +126,3 @@ void lc_pool_free(void *p, size_t n) {
   pool.total += size;
 }
 
-void lc_pool_trim(void) { trim(&pool); }

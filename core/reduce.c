@@ -532,8 +532,6 @@ typedef struct {
 /* exp in the precision of T: float32 results do not need the slower double exp. */
 #define exp_t(zero, v) (sizeof(zero) == 4 ? (double)expf((float)(v)) : exp(v))
 
-/* Subtracting the row's max keeps exp from overflowing; a NaN anywhere in a
- * row makes the max, and so the whole row, NaN. */
 /* The common case, softmax along a contiguous last dim: whole rows go
  * through the vectorised exp (vmath.c); the max and the sum run in LANES
  * independent lanes so they vectorise too. A NaN in a row needs no test: it
@@ -573,6 +571,8 @@ LC_CLONES static void softmax_rows(const softmax_plan *p, cell c) {
   });
 }
 
+/* Subtracting the row's max keeps exp from overflowing; a NaN anywhere in a
+ * row makes the max, and so the whole row, NaN. */
 static void softmax_cell(const void *ctx, cell c) {
   const softmax_plan *p = ctx;
   int64_t n = p->g.n, inner = p->g.inner;

@@ -57,7 +57,7 @@ typedef struct {
   int64_t steps, batch, total; /* L, N, T = sum of batch sizes */
   int64_t *batch_sizes, *offsets;
   int64_t hidden, out, gates;   /* H, Hout (P when projected), G */
-  bool has_bias, has_proj;
+  bool has_proj;
   /* per-row workspaces, T rows each */
   lc_tensor *act;   /* RNN: none (the output is the activation); GRU: r z n hn; LSTM: i f g o */
   lc_tensor *hprev; /* the state each row's step started from (T, Hout) */
@@ -163,8 +163,8 @@ static void gates_forward(const rnn_ctx *c, lc_dtype dt, int64_t rows, void *xw,
 /* ---- gate math, backward ------------------------------------------------- */
 
 /* From dh (and dc) of one row of a step, the gradients of the gate
- * pre-activations: gi (input side) and gh (recurrent side; differs from gi
- * only in GRU's n gate). Leaves in dh the part that flows directly to the
+ * pre-activations: gi (input side) and gh (recurrent side; a buffer of its
+ * own only for GRU, whose n gate differs, else the same as gi). Leaves in dh the part that flows directly to the
  * previous state (GRU's z h term, else zero) and in dc the previous cell's. */
 static void gates_backward_row(const rnn_ctx *c, lc_dtype dt, void *dh_, void *dc_, const void *y_,
                                const void *act_, const void *hprev_, const void *cprev_,
@@ -177,7 +177,7 @@ static void gates_backward_row(const rnn_ctx *c, lc_dtype dt, void *dh_, void *d
       if (c->mode == LC_RNN_TANH || c->mode == LC_RNN_RELU) {
         T v = y[j];
         T d = dh[j] * (c->mode == LC_RNN_TANH ? 1 - v * v : (T)(v > 0));
-        gi[j] = gh[j] = d;
+        gi[j] = d;
         dh[j] = 0;
       } else if (c->mode == LC_GRU) {
         T rg = ar[j], zg = ar[H + j], ng = ar[2 * H + j], hn = ar[3 * H + j];
@@ -198,7 +198,6 @@ static void gates_backward_row(const rnn_ctx *c, lc_dtype dt, void *dh_, void *d
         gi[H + j] = dct * cprev[j] * fg * (1 - fg);
         gi[2 * H + j] = dct * ig * (1 - gg * gg);
         gi[3 * H + j] = dm * t * og * (1 - og);
-        for (int k = 0; k < 4; k++) gh[k * H + j] = gi[k * H + j];
         dc[j] = dct * fg;
         dh[j] = 0;
       }
@@ -385,7 +384,6 @@ static int setup(rnn_ctx *c, const lc_rnn_args *a) {
   c->hidden = a->w_hh->ndim == 2 ? a->w_hh->sizes[0] / c->gates : 0;
   c->has_proj = a->w_hr != NULL;
   c->out = c->has_proj ? a->w_hr->sizes[0] : c->hidden;
-  c->has_bias = a->b_ih != NULL;
   c->steps = a->steps;
   c->total = x->sizes[0];
   c->batch = a->h0->ndim == 2 ? a->h0->sizes[0] : -1;
@@ -405,8 +403,13 @@ static int setup(rnn_ctx *c, const lc_rnn_args *a) {
     lc_set_error("%s: give both biases or neither", op);
     return -1;
   }
-  c->batch_sizes = lc_malloc(c->steps * sizeof(int64_t) + 1, op);
-  c->offsets = lc_malloc(c->steps * sizeof(int64_t) + 1, op);
+  if (c->steps < 1 || c->steps > c->total) { /* every step has at least one row */
+    lc_set_error("%s: %lld steps for %lld rows of input", op, (long long)c->steps,
+                 (long long)c->total);
+    return -1;
+  }
+  c->batch_sizes = lc_malloc(c->steps * sizeof(int64_t), op);
+  c->offsets = lc_malloc(c->steps * sizeof(int64_t), op);
   if (!c->batch_sizes || !c->offsets) return -1;
   int64_t sum = 0;
   for (int64_t t = 0; t < c->steps; t++) {
