@@ -190,12 +190,12 @@ for step = first_step + 1, last_step do
   nn.utils.clip_grad_norm_(model:parameters(), opts.clip)
   optimizer:step()
   local entry = { step = step, loss = loss:item() }
+  history[#history + 1] = entry
   if step % opts.val_every == 0 or step == last_step then
     val = validation_loss()
     entry.val = val
-    save_checkpoint(step)
+    save_checkpoint(step) -- after the entry, so a resumed history is whole
   end
-  history[#history + 1] = entry
   bar:update(step, { loss = entry.loss, val = val })
 end
 local seconds = bar:done()

@@ -1,6 +1,7 @@
 -- The runnable examples in examples/, each run with the launcher on a tiny
 -- setting as a separate process: they exit 0 and print what they promise.
 -- (examples/seeds/ has its own spec; examples/embed/ runs under ctest.)
+local lucid = require("lucid")
 local process = require("process")
 local q = process.q
 
@@ -32,6 +33,7 @@ describe("examples/char_lm.lua", function()
   local text, ckpt, plot
   before_each(function()
     text, ckpt, plot = corpus(), os.tmpname(), os.tmpname() .. ".png"
+    os.remove(ckpt) -- os.tmpname makes the file: the example must write it
   end)
   after_each(function()
     for _, p in ipairs({ text, ckpt, plot, plot .. ".dat" }) do os.remove(p) end
@@ -52,7 +54,16 @@ describe("examples/char_lm.lua", function()
       assert.truthy(first and val and val < first, out)
       local sample = out:match("sample %(temperature 0%.80%):\n(.*)$")
       assert.truthy(sample and sample:sub(1, 4) == "The " and #sample >= 40, out)
-      assert.truthy(io.open(ckpt, "rb"), "no checkpoint written")
+      local saved = lucid.load(ckpt)
+      assert.are.equal(60, saved.step)
+      assert.are.equal(model, saved.model)
+      assert.are.equal(60, #saved.history)
+      assert.is_true(lucid.is_tensor(saved.model_state["rnn.weight_hh_l0"]))
+      if os.execute("command -v gnuplot > /dev/null 2>&1") then
+        local f = assert(io.open(plot, "rb"), "no loss curve written")
+        assert.are.equal("\137PNG", f:read(4))
+        f:close()
+      end
     end)
   end
 
@@ -65,6 +76,9 @@ describe("examples/char_lm.lua", function()
     assert.are.equal(0, code2, err2)
     assert.truthy(out:find("resuming from .* at step 20"), out)
     assert.truthy(out:find("40/40"), out)
+    local saved = lucid.load(ckpt)
+    assert.are.equal(40, saved.step)
+    assert.are.equal(40, #saved.history) -- the steps before the resume and after
   end)
 
   it("says what is wrong with a bad flag or a missing corpus", function()

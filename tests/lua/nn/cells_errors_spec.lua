@@ -140,7 +140,7 @@ describe("cell forward rejects bad inputs", function()
 
   it("a bad call leaves the cell usable", function()
     local cell = nn.GRUCell(8, 16)
-    pcall(cell, lucid.randn(3, 7))
+    raises("GRUCell: input has 7 features, expected input_size 8", function() return cell(lucid.randn(3, 7)) end)
     assert.is_true(cell(lucid.randn(3, 8)).shape == { 3, 16 })
   end)
 end)

@@ -166,7 +166,7 @@ describe("nn.Sequential", function()
     assert.are.equal(2, #s)
     s:eval()
     assert.is_false(s[2].training)
-    assert.matches("Sequential\n  %(0%): Linear", tostring(s):gsub("%(\n", "\n"))
+    assert.matches("Sequential\n  %(0%): Linear", (tostring(s):gsub("%(\n", "\n")))
   end)
 
   it("runs modules added by name with add_module, in order", function()
@@ -223,5 +223,17 @@ describe("activation modules", function()
     assert.matches("Tanh: input must be a tensor, got number", H.err_str(nn.Tanh(), 3))
     assert.matches("Softmax: dim 3 out of range for a 2%-D input", H.err_str(nn.Softmax(3), lucid.ones(2, 2)))
     assert.matches("Softmax: dim must be an integer", H.err_str(nn.Softmax, "x"))
+  end)
+end)
+
+describe("indices at the int64 extremes", function()
+  it("are reported as given, without overflow", function()
+    local e = nn.Embedding(3, 2)
+    assert.matches("Embedding: index 4294967297 is out of range for num_embeddings 3",
+      H.err_of(e, lucid.tensor({ 4294967297 })))
+    assert.matches("Embedding: index %-9223372036854775808 is out of range",
+      H.err_of(e, lucid.tensor({ math.mininteger })))
+    assert.matches("RNN: 2305843009213693952 steps for 2 rows of input", H.err_of(lucid._rnn_layer,
+      "rnn_tanh", lucid.zeros(2, 3), 1 << 61, false, lucid.zeros(1, 4), nil, lucid.zeros(4, 3), lucid.zeros(4, 4)))
   end)
 end)
