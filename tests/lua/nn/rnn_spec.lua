@@ -382,3 +382,21 @@ describe("nn.RNN/GRU/LSTM dropout", function()
     end
   end)
 end)
+
+describe("one fused kernel call per layer and direction", function()
+  it("whatever the sequence length: no per-step work in Lua", function()
+    local kernel, calls = lucid._rnn_layer, 0
+    lucid._rnn_layer = function(...) calls = calls + 1; return kernel(...) end
+    local ok, err = pcall(function()
+      for _, L in ipairs({ 1, 7, 40 }) do
+        calls = 0
+        local gru = nn.GRU(3, 4, { num_layers = 2, bidirectional = true })
+        local out = gru(lucid.randn(L, 2, 3))
+        out:sum():backward()
+        assert.are.equal(4, calls)
+      end
+    end)
+    lucid._rnn_layer = kernel
+    assert(ok, err)
+  end)
+end)

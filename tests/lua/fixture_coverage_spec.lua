@@ -1,0 +1,47 @@
+-- The fixture-driven specs make one test per matching case, so a renamed
+-- field in a generator would quietly leave them with none. This spec pins
+-- how many cases each of their filters selects.
+local H = require("helpers")
+
+local function count(cases, pred)
+  local n = 0
+  for _, c in ipairs(cases) do
+    if pred(c) then n = n + 1 end
+  end
+  return n
+end
+
+describe("fixtures select the cases their specs test", function()
+  it("rnn.lua: every module, padded and packed, and the parameter metadata", function()
+    local cases = H.load_fixture("rnn")
+    for _, m in ipairs({ "RNN", "GRU", "LSTM" }) do
+      assert.is_true(count(cases, function(c) return c.kind == "forward" and c.module == m and not c.lengths end) >= 15, m)
+      assert.is_true(count(cases, function(c) return c.kind == "forward" and c.module == m and c.lengths end) >= 6, m)
+      assert.is_true(count(cases, function(c) return c.kind == "meta" and c.module == m end) >= 2, m)
+    end
+  end)
+
+  it("cells.lua: every cell", function()
+    local cases = H.load_fixture("cells")
+    for _, cell in ipairs({ "RNNCell", "GRUCell", "LSTMCell" }) do
+      assert.is_true(count(cases, function(c) return c.cell == cell end) >= 19, cell)
+    end
+  end)
+
+  it("nn.lua: every functional op and the module cases", function()
+    local cases = H.load_fixture("nn")
+    for _, op in ipairs({ "relu", "tanh", "sigmoid", "softmax", "log_softmax", "linear", "embedding",
+      "index_select", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits" }) do
+      assert.is_true(count(cases, function(c) return c.kind == "functional" and c.name == op end) >= 2, op)
+    end
+    assert.is_true(count(cases, function(c) return c.kind == "module" and c.name == "sequential" end) >= 1)
+  end)
+
+  it("optim.lua and packed.lua: optimizer steps, clipping, packing", function()
+    assert.is_true(#H.load_fixture("optim", "optimizer") >= 40)
+    assert.is_true(#H.load_fixture("optim", "clip") >= 10)
+    assert.is_true(#H.load_fixture("packed") >= 1)
+    assert.is_true(#H.load_fixture("tensor_ops") >= 200)
+    assert.is_true(#H.load_fixture("autograd") >= 1)
+  end)
+end)
