@@ -5,9 +5,29 @@
 --   f(x, 0.5, {k = v})   positional and a trailing options table
 --   f{input = x, p = 0.5, k = v}
 --
---   local a = args.parse("dropout", { "input", "p", "training" }, 1, 2, ...)
+--   local a = args.parse("dropout", { "input", "p", "training" }, 1, ...)
 --   -- a.input, a.p, a.training (nil where not given)
+--
+-- and args.raise(msg), how lucid's Lua code raises every argument error.
 local M = {}
+
+-- lucid's own Lua files: everything under the folder holding lucid/args.lua.
+local LIBRARY = debug.getinfo(1, "S").source:match("^@(.*/)lucid/args%.lua$")
+
+-- Raises msg at the user's line: the first frame that is neither lucid's
+-- own Lua code nor C, however deep in the library the check ran (so no
+-- function needs to count its callers for error()'s level).
+function M.raise(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then error(msg, 0) end
+    local own = info.what == "C" or (LIBRARY ~= nil and info.source:sub(2, #LIBRARY + 1) == LIBRARY)
+    if not own then error(msg, level) end
+    level = level + 1
+  end
+end
+local raise = M.raise
 
 -- A plain table (no metatable) with a string key.
 function M.is_options(t)
@@ -22,9 +42,8 @@ end
 -- trailing plain table is the options table when it has a string key, or
 -- when it is empty and stands at a position from `plain` on (positions that
 -- never take a Lua table, so `f(x, {})` works). Unknown names, too many
--- positional values and a name given twice are errors naming `fname`,
--- raised at `level` as seen from the caller (as error()'s level).
-function M.parse(fname, names, plain, level, ...)
+-- positional values and a name given twice are errors naming `fname`.
+function M.parse(fname, names, plain, ...)
   local n = select("#", ...)
   local pos = table.pack(...)
   local named = {}
@@ -35,14 +54,14 @@ function M.parse(fname, names, plain, level, ...)
     n = n - 1
   end
   if n > #names then
-    error(string.format("%s: expected at most %d positional arguments, got %d", fname, #names, n), level + 1)
+    raise(string.format("%s: expected at most %d positional arguments, got %d", fname, #names, n))
   end
   local index = {}
   for i, name in ipairs(names) do index[name] = i end
   for k in pairs(named) do
-    if not index[k] then error(string.format("%s: unknown option '%s'", fname, tostring(k)), level + 1) end
+    if not index[k] then raise(string.format("%s: unknown option '%s'", fname, tostring(k))) end
     if index[k] <= n and pos[index[k]] ~= nil then
-      error(string.format("%s: argument '%s' given both by position and by name", fname, k), level + 1)
+      raise(string.format("%s: argument '%s' given both by position and by name", fname, k))
     end
   end
   local args = {}

@@ -2,6 +2,7 @@
 -- node in the graph. forward(ctx, ...) runs without recording; backward(ctx,
 -- grad_outputs...) returns one gradient (or nil) per input of forward.
 local core = require("lucid.core")
+local raise = require("lucid.args").raise
 
 local Ctx = {}
 Ctx.__index = Ctx
@@ -18,8 +19,8 @@ end
 
 local function Function(def)
   assert(type(def) == "table", "Function: expected a table with forward and backward")
-  if type(def.forward) ~= "function" then error("Function: forward must be a function", 2) end
-  if type(def.backward) ~= "function" then error("Function: backward must be a function", 2) end
+  if type(def.forward) ~= "function" then raise("Function: forward must be a function") end
+  if type(def.backward) ~= "function" then raise("Function: backward must be a function") end
   local name = def.name or "FunctionBackward"
   local F = {}
   function F.apply(...)

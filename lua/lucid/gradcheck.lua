@@ -4,6 +4,7 @@
 -- every input element is perturbed. Returns true or raises with the worst
 -- mismatch.
 local core = require("lucid.core")
+local raise = require("lucid.args").raise
 
 local function outputs_of(fn, inputs)
   local r = table.pack(fn(table.unpack(inputs)))
@@ -26,11 +27,11 @@ return function(fn, inputs, opts)
   if core.is_tensor(inputs) then inputs = { inputs } end
   for i, x in ipairs(inputs) do
     if core.is_tensor(x) and x.requires_grad and x.dtype ~= core.float64 then
-      error(string.format("gradcheck: input %d is %s; gradcheck needs float64 inputs", i, x.dtype.name), 2)
+      raise(string.format("gradcheck: input %d is %s; gradcheck needs float64 inputs", i, x.dtype.name))
     end
   end
   local outs = outputs_of(fn, inputs)
-  if #outs == 0 then error("gradcheck: fn returned no tensors", 2) end
+  if #outs == 0 then raise("gradcheck: fn returned no tensors") end
   local weights = {}
   for i, o in ipairs(outs) do weights[i] = core.randn(o.shape, { dtype = core.float64 }) end
 
@@ -42,7 +43,7 @@ return function(fn, inputs, opts)
   for _, x in ipairs(inputs) do
     if core.is_tensor(x) and x.requires_grad then wrt[#wrt + 1] = x end
   end
-  if #wrt == 0 then error("gradcheck: no input requires grad", 2) end
+  if #wrt == 0 then raise("gradcheck: no input requires grad") end
   local analytic = core.autograd.grad(loss, wrt, nil, { allow_unused = true })
 
   local worst, where = -1, nil
@@ -63,8 +64,8 @@ return function(fn, inputs, opts)
     end
   end
   if worst > 0 then
-    error(string.format("gradcheck: gradient mismatch for input %d, element %d: autograd %.10g, "
-      .. "finite difference %.10g", where[1], where[2], where[3], where[4]), 2)
+    raise(string.format("gradcheck: gradient mismatch for input %d, element %d: autograd %.10g, "
+      .. "finite difference %.10g", where[1], where[2], where[3], where[4]))
   end
   return true
 end

@@ -5,6 +5,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local BCEWithLogitsLoss = Module:extend("BCEWithLogitsLoss", {
   { "weight", "any", optional = true },
@@ -15,7 +16,7 @@ local BCEWithLogitsLoss = Module:extend("BCEWithLogitsLoss", {
 function BCEWithLogitsLoss:init(a)
   for _, name in ipairs({ "weight", "pos_weight" }) do
     if a[name] ~= nil and not lucid.is_tensor(a[name]) then
-      error(string.format("BCEWithLogitsLoss: %s must be a tensor, got %s", name, type(a[name])), 4)
+      raise(string.format("BCEWithLogitsLoss: %s must be a tensor, got %s", name, type(a[name])))
     end
   end
   self:register_buffer("weight", a.weight)
@@ -24,12 +25,10 @@ function BCEWithLogitsLoss:init(a)
 end
 
 function BCEWithLogitsLoss:forward(input, target)
-  local loss = F._bce_with_logits("BCEWithLogitsLoss", {
+  return F._bce_with_logits("BCEWithLogitsLoss", {
     input = input, target = target, weight = self.weight, reduction = self.reduction,
     pos_weight = self.pos_weight,
-  }, 2)
-  return loss -- not a tail call: error levels count this frame
+  })
 end
-
 
 return BCEWithLogitsLoss

@@ -5,6 +5,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local CrossEntropyLoss = Module:extend("CrossEntropyLoss", {
   { "weight", "any", optional = true },
@@ -15,11 +16,11 @@ local CrossEntropyLoss = Module:extend("CrossEntropyLoss", {
 
 function CrossEntropyLoss:init(a)
   if a.weight ~= nil and not lucid.is_tensor(a.weight) then
-    error(string.format("CrossEntropyLoss: weight must be a tensor, got %s", type(a.weight)), 4)
+    raise(string.format("CrossEntropyLoss: weight must be a tensor, got %s", type(a.weight)))
   end
   if a.weight ~= nil and a.weight:dim() ~= 1 then
-    error(string.format("CrossEntropyLoss: weight must be 1-dimensional (one per class), got shape %s",
-      tostring(a.weight.shape)), 4)
+    raise(string.format("CrossEntropyLoss: weight must be 1-dimensional (one per class), got shape %s",
+      tostring(a.weight.shape)))
   end
   self:register_buffer("weight", a.weight)
   self.ignore_index, self.reduction = a.ignore_index, a.reduction
@@ -27,12 +28,10 @@ function CrossEntropyLoss:init(a)
 end
 
 function CrossEntropyLoss:forward(input, target)
-  local loss = F._class_loss("cross_entropy", "CrossEntropyLoss", {
+  return F._class_loss("cross_entropy", "CrossEntropyLoss", {
     input = input, target = target, weight = self.weight, ignore_index = self.ignore_index,
     reduction = self.reduction, label_smoothing = self.label_smoothing,
-  }, 2)
-  return loss -- not a tail call: error levels count this frame
+  })
 end
-
 
 return CrossEntropyLoss

@@ -3,6 +3,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local Dropout = Module:extend("Dropout", {
   { "p", "number", default = 0.5, min = 0, max = 1 },
@@ -15,7 +16,7 @@ end
 
 function Dropout:forward(x)
   if not lucid.is_tensor(x) then
-    error(string.format("Dropout: input must be a tensor, got %s", type(x)), 2)
+    raise(string.format("Dropout: input must be a tensor, got %s", type(x)))
   end
   return F.dropout(x, self.p, self.training)
 end

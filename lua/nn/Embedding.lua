@@ -5,6 +5,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local Embedding = Module:extend("Embedding", Module.with_dtype({
   { "num_embeddings", "integer", min = 1 },
@@ -19,7 +20,7 @@ function Embedding:init(a)
   local pad = a.padding_idx
   if pad ~= nil then
     if pad == 0 or pad > v or pad < -v then
-      error(string.format("Embedding: padding_idx must be in [1, %d] or [-%d, -1], got %d", v, v, pad), 4)
+      raise(string.format("Embedding: padding_idx must be in [1, %d] or [-%d, -1], got %d", v, v, pad))
     end
     if pad < 0 then pad = pad + v + 1 end
   end
@@ -27,7 +28,7 @@ function Embedding:init(a)
   local w = a._weight
   if w ~= nil then
     if not lucid.is_tensor(w) or w.shape ~= lucid.zeros(v, a.embedding_dim).shape then
-      error(string.format("Embedding: _weight must be a tensor of shape (%d, %d)", v, a.embedding_dim), 4)
+      raise(string.format("Embedding: _weight must be a tensor of shape (%d, %d)", v, a.embedding_dim))
     end
   else
     w = lucid.randn(v, a.embedding_dim, { dtype = a.dtype or lucid.float32 })
@@ -40,7 +41,7 @@ end
 function Embedding.from_pretrained(embeddings, opts)
   opts = opts or {}
   if not lucid.is_tensor(embeddings) or embeddings:dim() ~= 2 then
-    error("Embedding.from_pretrained: embeddings must be a 2-D tensor", 2)
+    raise("Embedding.from_pretrained: embeddings must be a 2-D tensor")
   end
   local e = Embedding(embeddings:size(1), embeddings:size(2), {
     padding_idx = opts.padding_idx, _weight = embeddings:detach():clone() })
@@ -50,15 +51,15 @@ end
 
 function Embedding:forward(x)
   if not lucid.is_tensor(x) then
-    error(string.format("Embedding: input must be a tensor, got %s", type(x)), 2)
+    raise(string.format("Embedding: input must be a tensor, got %s", type(x)))
   end
   if x.dtype ~= lucid.int64 then
-    error(string.format("Embedding: input must be an int64 tensor of 1-based indices, got %s",
-      tostring(x.dtype.name or x.dtype)), 2)
+    raise(string.format("Embedding: input must be an int64 tensor of 1-based indices, got %s",
+      tostring(x.dtype.name or x.dtype)))
   end
   local ok, y = pcall(F.embedding, x, self.weight, self.padding_idx)
   if not ok then
-    error((tostring(y):gsub("^.-embedding: ", "Embedding: ")), 2)
+    raise((tostring(y):gsub("^.-embedding: ", "Embedding: ")))
   end
   return y
 end

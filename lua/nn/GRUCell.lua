@@ -7,7 +7,6 @@
 --   h = cell(x, h)     -- x (N, I) or (I); h (N, H) or (H), optional (zeros)
 local RNNCellBase = require("nn.RNNCellBase")
 
-
 local GRUCell = RNNCellBase:extend("GRUCell", RNNCellBase.cell_args())
 
 function GRUCell:init(a)

@@ -5,6 +5,7 @@
 --   h, c = cell(x, {h, c})   -- x (N, I) or (I); the state table is optional (zeros)
 local lucid = require("lucid")
 local RNNCellBase = require("nn.RNNCellBase")
+local raise = require("lucid.args").raise
 
 local is_tensor = lucid.is_tensor
 local fmt = string.format
@@ -23,13 +24,13 @@ function LSTMCell:forward(x, state)
     c0 = self:check_state(nil, x2, batched, "c")
   else
     if type(state) ~= "table" then
-      error(fmt("LSTMCell: state must be a table {h, c}, got %s",
-        is_tensor(state) and "a tensor" or type(state)), 2)
+      raise(fmt("LSTMCell: state must be a table {h, c}, got %s",
+        is_tensor(state) and "a tensor" or type(state)))
     end
     local h, c = state[1], state[2]
     if h == nil or c == nil then
-      error(fmt("LSTMCell: state must be a table {h, c} of two tensors, got nil for %s",
-        h == nil and "h" or "c"), 2)
+      raise(fmt("LSTMCell: state must be a table {h, c} of two tensors, got nil for %s",
+        h == nil and "h" or "c"))
     end
     h0 = self:check_state(h, x2, batched, "h")
     c0 = self:check_state(c, x2, batched, "c")

@@ -1,6 +1,7 @@
 -- nn.Linear(in_features, out_features [, bias]): y = x W^T + b.
 local lucid = require("lucid")
 local Module = require("nn.Module")
+local raise = require("lucid.args").raise
 
 local Linear = Module:extend("Linear", Module.with_dtype({
   { "in_features", "integer", min = 1 },
@@ -19,11 +20,11 @@ end
 
 function Linear:forward(x)
   if not lucid.is_tensor(x) then
-    error(string.format("Linear: input must be a tensor, got %s", type(x)), 2)
+    raise(string.format("Linear: input must be a tensor, got %s", type(x)))
   end
   if x:dim() == 0 or x:size(-1) ~= self.in_features then
-    error(string.format("Linear: input has %d features, expected in_features %d",
-      x:dim() == 0 and 0 or x:size(-1), self.in_features), 2)
+    raise(string.format("Linear: input has %d features, expected in_features %d",
+      x:dim() == 0 and 0 or x:size(-1), self.in_features))
   end
   local y = x:matmul(self.weight:t())
   if self.bias then y = y + self.bias end

@@ -14,6 +14,7 @@
 -- Linear{in_features = 3, out_features = 4} all reach init with the same args.
 local lucid = require("lucid")
 local args = require("lucid.args")
+local raise = require("lucid.args").raise
 
 local Module = {}
 Module.__name = "Module"
@@ -45,17 +46,17 @@ local function check_arg(cls, spec, v)
   local name, kind = spec[1], spec[2]
   if v == nil then
     if spec.required ~= false and spec.default == nil and not spec.optional then
-      error(string.format("%s: missing argument '%s'", cls.__name, name), 4)
+      raise(string.format("%s: missing argument '%s'", cls.__name, name))
     end
     return spec.default
   end
   if kind == "device" and v ~= "cpu" then
-    error(string.format("%s: device %s is unavailable: lucid runs on the CPU ('cpu')",
-      cls.__name, describe(v)), 4)
+    raise(string.format("%s: device %s is unavailable: lucid runs on the CPU ('cpu')",
+      cls.__name, describe(v)))
   end
   if not type_ok(kind, v) then
     local want = kind == "dtype" and "lucid.float32 or lucid.float64" or ((kind:match("^[aeiou]") and "an " or "a ") .. kind)
-    error(string.format("%s: %s must be %s, got %s", cls.__name, name, want, describe(v)), 4)
+    raise(string.format("%s: %s must be %s, got %s", cls.__name, name, want, describe(v)))
   end
   if spec.choices then
     local ok = false
@@ -63,14 +64,14 @@ local function check_arg(cls, spec, v)
     if not ok then
       local quoted = {}
       for _, c in ipairs(spec.choices) do quoted[#quoted + 1] = "'" .. tostring(c) .. "'" end
-      error(string.format("%s: %s must be %s, got %s", cls.__name, name,
-        table.concat(quoted, " or "), describe(v)), 4)
+      raise(string.format("%s: %s must be %s, got %s", cls.__name, name,
+        table.concat(quoted, " or "), describe(v)))
     end
   end
   if spec.min and v < spec.min or spec.max and v > spec.max then
     local range = spec.max and string.format("in [%s, %s]", tostring(spec.min), tostring(spec.max))
       or string.format("at least %s", tostring(spec.min))
-    error(string.format("%s: %s must be %s, got %s", cls.__name, name, range, tostring(v)), 4)
+    raise(string.format("%s: %s must be %s, got %s", cls.__name, name, range, tostring(v)))
   end
   if kind == "dtype" and type(v) == "string" then return lucid[v] end
   return v
@@ -85,7 +86,7 @@ local function parse_args(cls, ...)
     names[i] = spec[1]
     if spec[2] == "table" or spec[2] == "any" then plain = i + 1 end
   end
-  local raw = args.parse(cls.__name, names, plain, 3, ...)
+  local raw = args.parse(cls.__name, names, plain, ...)
   local checked = {}
   for _, spec in ipairs(specs) do checked[spec[1]] = check_arg(cls, spec, raw[spec[1]]) end
   return checked
@@ -136,7 +137,7 @@ local function member_newindex(self, k, v)
     local ok = v == nil or (where == "_modules" and Module.is_module(v)) or
       (where ~= "_modules" and lucid.is_tensor(v))
     if not ok then
-      error(string.format("%s: %s must be %s or nil, got %s", self.__name, k, MEMBER[where], type(v)), 2)
+      raise(string.format("%s: %s must be %s or nil, got %s", self.__name, k, MEMBER[where], type(v)))
     end
     if where == "_parameters" and v ~= nil and not v.requires_grad then v.requires_grad = true end
     rawget(self, where)[k] = v
@@ -163,7 +164,7 @@ end
 function Module:init() end
 
 function Module:forward()
-  error(self.__name .. ": forward is not implemented", 2)
+  raise(self.__name .. ": forward is not implemented")
 end
 
 -- ---- registration ---------------------------------------------------------
@@ -183,7 +184,7 @@ end
 function Module:register_parameter(name, t)
   if t ~= nil then
     if not lucid.is_tensor(t) then
-      error(string.format("%s: parameter '%s' must be a tensor, got %s", self.__name, name, type(t)), 2)
+      raise(string.format("%s: parameter '%s' must be a tensor, got %s", self.__name, name, type(t)))
     end
     if not t.requires_grad then t.requires_grad = true end
   end
@@ -283,7 +284,7 @@ function Module:buffers() return values(self:named_buffers()) end
 function Module:train(mode)
   if mode == nil then mode = true end
   if type(mode) ~= "boolean" then
-    error(string.format("%s: train: mode must be a boolean, got %s", self.__name, type(mode)), 2)
+    raise(string.format("%s: train: mode must be a boolean, got %s", self.__name, type(mode)))
   end
   for _, m in ipairs(self:modules()) do rawset(m, "training", mode) end
   return self
@@ -322,7 +323,7 @@ function Module:load_state_dict(sd, strict)
   if type(strict) == "table" then strict = strict.strict end -- {strict = false}
   if strict == nil then strict = true end
   if type(sd) ~= "table" then
-    error(string.format("%s: load_state_dict: expected a table, got %s", self.__name, type(sd)), 2)
+    raise(string.format("%s: load_state_dict: expected a table, got %s", self.__name, type(sd)))
   end
   local own = {}
   for name, p in self:named_parameters() do own[name] = p end
@@ -340,18 +341,18 @@ function Module:load_state_dict(sd, strict)
     local parts = {}
     if #missing > 0 then parts[#parts + 1] = "missing keys: " .. table.concat(missing, ", ") end
     if #unexpected > 0 then parts[#parts + 1] = "unexpected keys: " .. table.concat(unexpected, ", ") end
-    error(string.format("%s: load_state_dict: %s", self.__name, table.concat(parts, "; ")), 2)
+    raise(string.format("%s: load_state_dict: %s", self.__name, table.concat(parts, "; ")))
   end
   lucid.no_grad(function()
     for name, t in pairs(own) do
       local v = sd[name]
       if v ~= nil then
         if not lucid.is_tensor(v) then
-          error(string.format("%s: load_state_dict: '%s' must be a tensor, got %s", self.__name, name, type(v)), 4)
+          raise(string.format("%s: load_state_dict: '%s' must be a tensor, got %s", self.__name, name, type(v)))
         end
         if v.shape ~= t.shape then
-          error(string.format("%s: load_state_dict: '%s' has shape %s, expected %s",
-            self.__name, name, tostring(v.shape), tostring(t.shape)), 4)
+          raise(string.format("%s: load_state_dict: '%s' has shape %s, expected %s",
+            self.__name, name, tostring(v.shape), tostring(t.shape)))
         end
         t:copy_(v)
       end
@@ -365,8 +366,8 @@ end
 function Module:to(dtype)
   if dtype == "cpu" then return self end
   if dtype ~= lucid.float32 and dtype ~= lucid.float64 then
-    error(string.format("%s: to: dtype must be lucid.float32 or lucid.float64, got %s",
-      self.__name, describe(dtype)), 2)
+    raise(string.format("%s: to: dtype must be lucid.float32 or lucid.float64, got %s",
+      self.__name, describe(dtype)))
   end
   lucid.no_grad(function()
     for _, t in ipairs(self:parameters()) do t:_set_data(t:to(dtype)) end

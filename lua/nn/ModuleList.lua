@@ -4,6 +4,7 @@
 -- ml:append(m), ml:extend({...}).
 local Module = require("nn.Module")
 local Sequential = require("nn.Sequential")
+local raise = require("lucid.args").raise
 
 local ModuleList = Module:extend("ModuleList", {})
 Sequential._list_constructor(ModuleList, true)
@@ -13,11 +14,11 @@ ModuleList.append = Sequential.append
 
 function ModuleList:extend(list)
   if type(list) ~= "table" or Module.is_module(list) then
-    error("ModuleList: extend: expected a table (list) of modules, got " .. type(list), 2)
+    raise("ModuleList: extend: expected a table (list) of modules, got " .. type(list))
   end
   for i, m in ipairs(list) do
     if not Module.is_module(m) then
-      error(string.format("ModuleList: extend: element %d must be a module, got %s", i, type(m)), 2)
+      raise(string.format("ModuleList: extend: element %d must be a module, got %s", i, type(m)))
     end
     self:append(m)
   end
@@ -25,7 +26,7 @@ function ModuleList:extend(list)
 end
 
 function ModuleList:forward()
-  error("ModuleList: has no forward; call its modules", 2)
+  raise("ModuleList: has no forward; call its modules")
 end
 
 return ModuleList

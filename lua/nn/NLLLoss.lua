@@ -5,6 +5,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local NLLLoss = Module:extend("NLLLoss", {
   { "weight", "any", optional = true },
@@ -15,24 +16,21 @@ local NLLLoss = Module:extend("NLLLoss", {
 
 function NLLLoss:init(a)
   if a.weight ~= nil and not lucid.is_tensor(a.weight) then
-    error(string.format("NLLLoss: weight must be a tensor, got %s", type(a.weight)), 4)
+    raise(string.format("NLLLoss: weight must be a tensor, got %s", type(a.weight)))
   end
   if a.weight ~= nil and a.weight:dim() ~= 1 then
-    error(string.format("NLLLoss: weight must be 1-dimensional (one per class), got shape %s",
-      tostring(a.weight.shape)), 4)
+    raise(string.format("NLLLoss: weight must be 1-dimensional (one per class), got shape %s",
+      tostring(a.weight.shape)))
   end
   self:register_buffer("weight", a.weight)
   self.ignore_index, self.reduction = a.ignore_index, a.reduction
-
 end
 
 function NLLLoss:forward(input, target)
-  local loss = F._class_loss("nll_loss", "NLLLoss", {
+  return F._class_loss("nll_loss", "NLLLoss", {
     input = input, target = target, weight = self.weight, ignore_index = self.ignore_index,
     reduction = self.reduction,
-  }, 2)
-  return loss -- not a tail call: error levels count this frame
+  })
 end
-
 
 return NLLLoss

@@ -10,26 +10,13 @@
 -- both its directions when bidirectional); the other layers start from zeros.
 local lucid = require("lucid")
 local Module = require("nn.Module")
+local raise = require("lucid.args").raise
 local F = require("nn.functional")
 local rnn_utils = require("nn.utils.rnn")
 
 local RNNBase = Module:extend("RNNBase", {})
 
 local fmt = string.format
-
--- Errors point at the user's code: skip the frames of these module files.
-local OWN = { "nn/RNNBase.lua", "nn/RNN.lua", "nn/GRU.lua", "nn/LSTM.lua", "nn/Module.lua" }
-local function raise(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info then return error(msg, 0) end
-    local own = info.what == "C"
-    for _, f in ipairs(OWN) do own = own or info.source:sub(-#f) == f end
-    if not own then return error(msg, level) end
-    level = level + 1
-  end
-end
 
 local function shape_text(list)
   local parts = {}

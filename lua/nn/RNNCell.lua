@@ -3,7 +3,6 @@
 --   h = cell(x, h)     -- x (N, I) or (I); h (N, H) or (H), optional (zeros)
 local RNNCellBase = require("nn.RNNCellBase")
 
-
 local RNNCell = RNNCellBase:extend("RNNCell", RNNCellBase.cell_args({
   { "nonlinearity", "string", default = "tanh", choices = { "tanh", "relu" } },
 }))

@@ -8,6 +8,7 @@
 -- needs inline and allocates nothing beyond the kernel's outputs.
 local lucid = require("lucid")
 local Module = require("nn.Module")
+local raise = require("lucid.args").raise
 
 local is_tensor = lucid.is_tensor
 local zeros = lucid.zeros
@@ -45,24 +46,23 @@ local function shape_text(t)
   return tostring(t.shape)
 end
 
--- Checks the input; returns it as (N, I) and whether it was batched. Errors
--- are raised at level 3: the caller of the subclass's forward.
+-- Checks the input; returns it as (N, I) and whether it was batched.
 function RNNCellBase:check_input(x)
   if not is_tensor(x) then
-    error(fmt("%s: input must be a tensor, got %s", self.__name, type(x)), 3)
+    raise(fmt("%s: input must be a tensor, got %s", self.__name, type(x)))
   end
   local d = x:dim()
   if d ~= 2 and d ~= 1 then
-    error(fmt("%s: Expected input to be 1D or 2D, got %dD tensor", self.__name, d), 3)
+    raise(fmt("%s: Expected input to be 1D or 2D, got %dD tensor", self.__name, d))
   end
   local I = x:size(d)
   if I ~= self.input_size then
-    error(fmt("%s: input has %d features, expected input_size %d", self.__name, I, self.input_size), 3)
+    raise(fmt("%s: input has %d features, expected input_size %d", self.__name, I, self.input_size))
   end
   local dt = x.dtype
   if dt ~= self.weight_ih.dtype then
-    error(fmt("%s: input has dtype %s, but the parameters are %s", self.__name, dt.name,
-      self.weight_ih.dtype.name), 3)
+    raise(fmt("%s: input has dtype %s, but the parameters are %s", self.__name, dt.name,
+      self.weight_ih.dtype.name))
   end
   if d == 1 then return x:view(1, I), false end
   return x, true
@@ -74,22 +74,22 @@ function RNNCellBase:check_state(s, x, batched, what)
   local H = self.hidden_size
   if s == nil then return zeros(x:size(1), H, ZERO_OPTS[x.dtype]) end
   if not is_tensor(s) then
-    error(fmt("%s: %s must be a tensor, got %s", self.__name, what, type(s)), 3)
+    raise(fmt("%s: %s must be a tensor, got %s", self.__name, what, type(s)))
   end
   if batched then
     local N = x:size(1)
     if s:dim() ~= 2 or s:size(2) ~= H then
-      error(fmt("%s: %s has shape %s, expected (%d, %d)", self.__name, what, shape_text(s), N, H), 3)
+      raise(fmt("%s: %s has shape %s, expected (%d, %d)", self.__name, what, shape_text(s), N, H))
     end
     if s:size(1) ~= N then
-      error(fmt("%s: %s has batch size %d but the input has batch size %d (%s has shape %s, expected (%d, %d))",
-        self.__name, what, s:size(1), N, what, shape_text(s), N, H), 3)
+      raise(fmt("%s: %s has batch size %d but the input has batch size %d (%s has shape %s, expected (%d, %d))",
+        self.__name, what, s:size(1), N, what, shape_text(s), N, H))
     end
   elseif s:dim() ~= 1 or s:size(1) ~= H then
-    error(fmt("%s: %s has shape %s, expected (%d) for an unbatched input", self.__name, what, shape_text(s), H), 3)
+    raise(fmt("%s: %s has shape %s, expected (%d) for an unbatched input", self.__name, what, shape_text(s), H))
   end
   if s.dtype ~= x.dtype then
-    error(fmt("%s: %s has dtype %s, but the input is %s", self.__name, what, s.dtype.name, x.dtype.name), 3)
+    raise(fmt("%s: %s has dtype %s, but the input is %s", self.__name, what, s.dtype.name, x.dtype.name))
   end
   if batched then return s end
   return s:view(1, H)

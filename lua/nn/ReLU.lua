@@ -1,12 +1,13 @@
 -- nn.ReLU: the elementwise relu, as a module.
 local lucid = require("lucid")
 local Module = require("nn.Module")
+local raise = require("lucid.args").raise
 
 local ReLU = Module:extend("ReLU", { { "inplace", "boolean", default = false } })
 
 function ReLU:forward(x)
   if not lucid.is_tensor(x) then
-    error(string.format("ReLU: input must be a tensor, got %s", type(x)), 2)
+    raise(string.format("ReLU: input must be a tensor, got %s", type(x)))
   end
   return x:relu()
 end

@@ -5,6 +5,7 @@
 -- child "0", #seq counts the modules, ipairs(seq) walks them.
 local lucid = require("lucid")
 local Module = require("nn.Module")
+local raise = require("lucid.args").raise
 
 local Sequential = Module:extend("Sequential", {})
 
@@ -20,14 +21,14 @@ function Sequential._list_constructor(cls, from_table)
     local mods = table.pack(...)
     if from_table then
       if mods.n > 1 or (mods[1] ~= nil and (type(mods[1]) ~= "table" or is_module(mods[1]))) then
-        error(string.format("%s: expected one table (list) of modules", c.__name), 2)
+        raise(string.format("%s: expected one table (list) of modules", c.__name))
       end
       mods = mods[1] or {}
       mods.n = #mods
     end
     for i = 1, mods.n do
       if not is_module(mods[i]) then
-        error(string.format("%s: argument %d must be a module, got %s", c.__name, i, type(mods[i])), 2)
+        raise(string.format("%s: argument %d must be a module, got %s", c.__name, i, type(mods[i])))
       end
       self:append(mods[i])
     end
@@ -48,7 +49,7 @@ end
 
 function Sequential:append(m)
   if not is_module(m) then
-    error(string.format("%s: append: expected a module, got %s", self.__name, type(m)), 2)
+    raise(string.format("%s: append: expected a module, got %s", self.__name, type(m)))
   end
   self:add_module(tostring(#self), m)
   return self

@@ -4,6 +4,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local Softmax = Module:extend("Softmax", {
   { "dim", "integer", optional = true },
@@ -16,12 +17,12 @@ end
 
 function Softmax:forward(x)
   if not lucid.is_tensor(x) then
-    error(string.format("%s: input must be a tensor, got %s", self.__name, type(x)), 2)
+    raise(string.format("%s: input must be a tensor, got %s", self.__name, type(x)))
   end
   local dim = F._softmax_dim(x, self.dim)
   local n = math.max(x:dim(), 1)
   if dim == 0 or dim > n or dim < -n then
-    error(string.format("%s: dim %d out of range for a %d-D input", self.__name, dim, x:dim()), 2)
+    raise(string.format("%s: dim %d out of range for a %d-D input", self.__name, dim, x:dim()))
   end
   return x[self.method](x, dim)
 end

@@ -6,37 +6,35 @@
 --   F.cross_entropy(x, t, {ignore_index = 1, reduction = "sum"})
 -- Dims, class targets and embedding indices are 1-based.
 local lucid = require("lucid")
+local raise = require("lucid.args").raise
 
 local M = {}
 
 local args = require("lucid.args")
 
 -- Positional values and a trailing options table -> a table keyed by names.
-local function parse(fname, names, ...)
-  local a = args.parse(fname, names, 1, 3, ...)
-  return a
-end
+local function parse(fname, names, ...) return args.parse(fname, names, 1, ...) end
 M._parse = parse
 
-local function check_tensor(fname, name, x, level)
+local function check_tensor(fname, name, x)
   if not lucid.is_tensor(x) then
-    error(string.format("%s: %s must be a tensor, got %s", fname, name, type(x)), (level or 2) + 1)
+    raise(string.format("%s: %s must be a tensor, got %s", fname, name, type(x)))
   end
 end
 
-local function check_float(fname, name, x, level)
-  check_tensor(fname, name, x, (level or 2) + 1)
+local function check_float(fname, name, x)
+  check_tensor(fname, name, x)
   if not x.dtype.is_floating_point then
-    error(string.format("%s: %s must be a float32 or float64 tensor, got %s", fname, name,
-      tostring(x.dtype.name or x.dtype)), (level or 2) + 1)
+    raise(string.format("%s: %s must be a float32 or float64 tensor, got %s", fname, name,
+      tostring(x.dtype.name or x.dtype)))
   end
 end
 
-local function check_reduction(fname, r, level)
+local function check_reduction(fname, r)
   if r == nil then return "mean" end
   if r ~= "mean" and r ~= "sum" and r ~= "none" then
-    error(string.format("%s: reduction must be 'none', 'mean' or 'sum', got %s", fname,
-      type(r) == "string" and ("'" .. r .. "'") or type(r)), (level or 2) + 1)
+    raise(string.format("%s: reduction must be 'none', 'mean' or 'sum', got %s", fname,
+      type(r) == "string" and ("'" .. r .. "'") or type(r)))
   end
   return r
 end
@@ -56,11 +54,11 @@ function M.linear(...)
   check_float("linear", "input", a.input)
   check_float("linear", "weight", a.weight)
   if a.weight:dim() ~= 2 then
-    error(string.format("linear: weight must be 2-dimensional, got shape %s", tostring(a.weight.shape)), 2)
+    raise(string.format("linear: weight must be 2-dimensional, got shape %s", tostring(a.weight.shape)))
   end
   if a.input:dim() == 0 or a.input:size(-1) ~= a.weight:size(2) then
-    error(string.format("linear: input has %d features, expected %d (weight has shape %s)",
-      a.input:dim() == 0 and 0 or a.input:size(-1), a.weight:size(2), tostring(a.weight.shape)), 2)
+    raise(string.format("linear: input has %d features, expected %d (weight has shape %s)",
+      a.input:dim() == 0 and 0 or a.input:size(-1), a.weight:size(2), tostring(a.weight.shape)))
   end
   local y = a.input:matmul(a.weight:t())
   if a.bias ~= nil then
@@ -80,10 +78,10 @@ function M.dropout(...)
   if training == nil then training = true end
   check_tensor("dropout", "input", x)
   if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-    error(string.format("dropout: p must be a number in [0, 1], got %s", tostring(p)), 2)
+    raise(string.format("dropout: p must be a number in [0, 1], got %s", tostring(p)))
   end
   if type(training) ~= "boolean" then
-    error(string.format("dropout: training must be a boolean, got %s", type(training)), 2)
+    raise(string.format("dropout: training must be a boolean, got %s", type(training)))
   end
   if not training or p == 0 then return x end
   if p == 1 then return x * 0 end
@@ -99,14 +97,14 @@ function M.embedding(...)
   check_tensor("embedding", "input", a.input)
   check_float("embedding", "weight", a.weight)
   if a.weight:dim() ~= 2 then
-    error(string.format("embedding: weight must be 2-dimensional, got shape %s", tostring(a.weight.shape)), 2)
+    raise(string.format("embedding: weight must be 2-dimensional, got shape %s", tostring(a.weight.shape)))
   end
   local pad = a.padding_idx
   if pad ~= nil then
     local v = a.weight:size(1)
     if math.type(pad) ~= "integer" or pad == 0 or pad > v or pad < -v then
-      error(string.format("embedding: padding_idx must be an integer in [1, %d] or [-%d, -1], got %s",
-        v, v, tostring(pad)), 2)
+      raise(string.format("embedding: padding_idx must be an integer in [1, %d] or [-%d, -1], got %s",
+        v, v, tostring(pad)))
     end
     if pad < 0 then pad = pad + v + 1 end
   end
@@ -166,33 +164,33 @@ function M._mse_loss(fname, input, target, reduction)
   reduction = check_reduction(fname, reduction, 3)
   local ok, d = pcall(function() return input - target end)
   if not ok then
-    error(string.format("%s: target has shape %s, which does not broadcast with input %s",
-      fname, tostring(target.shape), tostring(input.shape)), 3)
+    raise(string.format("%s: target has shape %s, which does not broadcast with input %s",
+      fname, tostring(target.shape), tostring(input.shape)))
   end
   return reduce(d * d, reduction)
 end
 
-local function class_loss(kind, fname, a, level)
-  check_float(fname, "input", a.input, level)
-  check_tensor(fname, "target", a.target, level)
-  if a.weight ~= nil then check_float(fname, "weight", a.weight, level) end
+local function class_loss(kind, fname, a)
+  check_float(fname, "input", a.input)
+  check_tensor(fname, "target", a.target)
+  if a.weight ~= nil then check_float(fname, "weight", a.weight) end
   local ii = a.ignore_index
   if ii == nil then ii = -100 end
   if math.type(ii) ~= "integer" then
-    error(string.format("%s: ignore_index must be an integer, got %s", fname, tostring(ii)), level + 1)
+    raise(string.format("%s: ignore_index must be an integer, got %s", fname, tostring(ii)))
   end
-  local r = check_reduction(fname, a.reduction, level)
+  local r = check_reduction(fname, a.reduction)
   local ls = a.label_smoothing or 0
   if type(ls) ~= "number" or not (ls >= 0 and ls <= 1) then
-    error(string.format("%s: label_smoothing must be a number in [0, 1], got %s", fname, tostring(ls)), level + 1)
+    raise(string.format("%s: label_smoothing must be a number in [0, 1], got %s", fname, tostring(ls)))
   end
   local x, t = a.input, a.target
   if x:dim() == 0 then
-    error(string.format("%s: input must have a class dimension, got a 0-dim tensor", fname), level + 1)
+    raise(string.format("%s: input must have a class dimension, got a 0-dim tensor", fname))
   end
   local cdim = x:dim() == 1 and 1 or 2
   if kind == "cross_entropy" and t.dtype.is_floating_point then
-    return M._cross_entropy_probs(fname, x, t, a.weight, r, ls, cdim, level + 1)
+    return M._cross_entropy_probs(fname, x, t, a.weight, r, ls, cdim)
   end
   local expect = {}
   for d = 1, x:dim() do
@@ -201,17 +199,17 @@ local function class_loss(kind, fname, a, level)
   local same = t:dim() == #expect
   for d = 1, #expect do same = same and t:size(d) == expect[d] end
   if not same then
-    error(string.format("%s: target has shape %s, expected (%s) for input %s", fname,
-      tostring(t.shape), table.concat(expect, ", "), tostring(x.shape)), level + 1)
+    raise(string.format("%s: target has shape %s, expected (%s) for input %s", fname,
+      tostring(t.shape), table.concat(expect, ", "), tostring(x.shape)))
   end
   if a.weight ~= nil and (a.weight:dim() ~= 1 or a.weight:size(1) ~= x:size(cdim)) then
-    error(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
-      tostring(a.weight.shape), x:size(cdim), x:size(cdim)), level + 1)
+    raise(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
+      tostring(a.weight.shape), x:size(cdim), x:size(cdim)))
   end
   -- the C checks targets against the class count; its message is raised
   -- again at the caller's line
   local ok, loss = pcall(lucid._class_loss, kind, x, t, a.weight, ii, r, ls, fname)
-  if not ok then error(loss, level + 1) end
+  if not ok then raise(loss) end
   return loss
 end
 M._class_loss = class_loss
@@ -220,18 +218,18 @@ M._class_loss = class_loss
 -- the input), as PyTorch 1.13: -sum_c w[c] t_c log_softmax(x)_c per sample;
 -- 'mean' divides by the number of samples. Composed of differentiable ops,
 -- so the target gets a gradient too; ignore_index does not apply.
-function M._cross_entropy_probs(fname, x, t, weight, reduction, ls, cdim, level)
+function M._cross_entropy_probs(fname, x, t, weight, reduction, ls, cdim)
   if t.shape ~= x.shape then
-    error(string.format("%s: probability target has shape %s, expected the input's shape %s",
-      fname, tostring(t.shape), tostring(x.shape)), level + 1)
+    raise(string.format("%s: probability target has shape %s, expected the input's shape %s",
+      fname, tostring(t.shape), tostring(x.shape)))
   end
   local C = x:size(cdim)
   if ls > 0 then t = t * (1 - ls) + ls / C end
   local prod = x:log_softmax(cdim) * t
   if weight ~= nil then
     if weight:dim() ~= 1 or weight:size(1) ~= C then
-      error(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
-        tostring(weight.shape), C, C), level + 1)
+      raise(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
+        tostring(weight.shape), C, C))
     end
     local shape = {}
     for d = 1, x:dim() do shape[d] = d == cdim and C or 1 end
@@ -250,14 +248,14 @@ end
 function M.cross_entropy(...)
   local a = parse("cross_entropy",
     { "input", "target", "weight", "ignore_index", "reduction", "label_smoothing" }, ...)
-  return class_loss("cross_entropy", "cross_entropy", a, 2)
+  return class_loss("cross_entropy", "cross_entropy", a)
 end
 
 -- nll_loss(input, target [, weight, ignore_index, reduction]): input holds
 -- log-probabilities, shaped as for cross_entropy.
 function M.nll_loss(...)
   local a = parse("nll_loss", { "input", "target", "weight", "ignore_index", "reduction" }, ...)
-  return class_loss("nll_loss", "nll_loss", a, 2)
+  return class_loss("nll_loss", "nll_loss", a)
 end
 
 -- binary_cross_entropy_with_logits(input, target [, weight, reduction,
@@ -266,29 +264,29 @@ end
 function M.binary_cross_entropy_with_logits(...)
   local a = parse("binary_cross_entropy_with_logits",
     { "input", "target", "weight", "reduction", "pos_weight" }, ...)
-  return M._bce_with_logits("binary_cross_entropy_with_logits", a, 2)
+  return M._bce_with_logits("binary_cross_entropy_with_logits", a)
 end
 
-function M._bce_with_logits(fname, a, level)
+function M._bce_with_logits(fname, a)
   local x, y = a.input, a.target
-  check_float(fname, "input", x, level)
-  check_float(fname, "target", y, level)
+  check_float(fname, "input", x)
+  check_float(fname, "target", y)
   if x.shape ~= y.shape then
-    error(string.format("%s: target has shape %s, expected the input's shape %s", fname,
-      tostring(y.shape), tostring(x.shape)), level + 1)
+    raise(string.format("%s: target has shape %s, expected the input's shape %s", fname,
+      tostring(y.shape), tostring(x.shape)))
   end
-  local r = check_reduction(fname, a.reduction, level)
+  local r = check_reduction(fname, a.reduction)
   local soft = (-x:abs()):exp():add(1):log() -- log(1 + exp(-|x|)), never overflows
   local loss
   if a.pos_weight ~= nil then
-    check_float(fname, "pos_weight", a.pos_weight, level)
+    check_float(fname, "pos_weight", a.pos_weight)
     local lw = (a.pos_weight - 1) * y + 1
     loss = (1 - y) * x + lw * (soft + (-x):relu())
   else
     loss = x:relu() - x * y + soft
   end
   if a.weight ~= nil then
-    check_float(fname, "weight", a.weight, level)
+    check_float(fname, "weight", a.weight)
     loss = loss * a.weight
   end
   return reduce(loss, r)

@@ -10,22 +10,23 @@
 -- dims 3 onward.
 local lucid = require("lucid")
 local F = require("nn.functional")
+local raise = require("lucid.args").raise
 
 local M = {}
 
 local function check(fname, t)
   if not lucid.is_tensor(t) then
-    error(string.format("nn.init.%s: tensor must be a tensor, got %s", fname, type(t)), 3)
+    raise(string.format("nn.init.%s: tensor must be a tensor, got %s", fname, type(t)))
   end
   if not t.dtype.is_floating_point then
-    error(string.format("nn.init.%s: tensor must be float32 or float64", fname), 3)
+    raise(string.format("nn.init.%s: tensor must be float32 or float64", fname))
   end
 end
 
 local function number(fname, name, v, dflt)
   if v == nil then return dflt end
   if type(v) ~= "number" then
-    error(string.format("nn.init.%s: %s must be a number, got %s", fname, name, type(v)), 3)
+    raise(string.format("nn.init.%s: %s must be a number, got %s", fname, name, type(v)))
   end
   return v
 end
@@ -43,16 +44,16 @@ function M.calculate_gain(nonlinearity, param)
     local slope = param
     if slope == nil then slope = 0.01 end
     if type(slope) ~= "number" then
-      error(string.format("nn.init.calculate_gain: negative_slope %s is not a valid number", tostring(param)), 2)
+      raise(string.format("nn.init.calculate_gain: negative_slope %s is not a valid number", tostring(param)))
     end
     return math.sqrt(2 / (1 + slope * slope))
   end
-  error(string.format("nn.init.calculate_gain: unsupported nonlinearity %s", tostring(nonlinearity)), 2)
+  raise(string.format("nn.init.calculate_gain: unsupported nonlinearity %s", tostring(nonlinearity)))
 end
 
 function M._calculate_fans(t, fname)
   if t:dim() < 2 then
-    error(string.format("nn.init.%s: fan in and fan out cannot be computed for a tensor with fewer than 2 dimensions", fname), 3)
+    raise(string.format("nn.init.%s: fan in and fan out cannot be computed for a tensor with fewer than 2 dimensions", fname))
   end
   local rf = 1
   for d = 3, t:dim() do rf = rf * t:size(d) end
@@ -63,7 +64,7 @@ function M.uniform_(t, a, b)
   if type(a) == "table" then a, b = a.a, a.b end
   check("uniform_", t)
   a, b = number("uniform_", "a", a, 0), number("uniform_", "b", b, 1)
-  if a > b then error(string.format("nn.init.uniform_: a (%g) must not exceed b (%g)", a, b), 2) end
+  if a > b then raise(string.format("nn.init.uniform_: a (%g) must not exceed b (%g)", a, b)) end
   return no_grad(function() return t:uniform_(a, b) end)
 end
 
@@ -71,14 +72,14 @@ function M.normal_(t, mean, std)
   if type(mean) == "table" then mean, std = mean.mean, mean.std end
   check("normal_", t)
   mean, std = number("normal_", "mean", mean, 0), number("normal_", "std", std, 1)
-  if std < 0 then error(string.format("nn.init.normal_: std must be non-negative, got %g", std), 2) end
+  if std < 0 then raise(string.format("nn.init.normal_: std must be non-negative, got %g", std)) end
   return no_grad(function() return t:normal_(mean, std) end)
 end
 
 function M.constant_(t, val)
   check("constant_", t)
   val = number("constant_", "val", val, nil)
-  if val == nil then error("nn.init.constant_: val is required", 2) end
+  if val == nil then raise("nn.init.constant_: val is required") end
   return no_grad(function() return t:fill_(val) end)
 end
 
@@ -94,7 +95,7 @@ end
 
 function M.eye_(t)
   check("eye_", t)
-  if t:dim() ~= 2 then error("nn.init.eye_: only 2-D tensors are supported", 2) end
+  if t:dim() ~= 2 then raise("nn.init.eye_: only 2-D tensors are supported") end
   return no_grad(function() return t:copy_(lucid.eye(t:size(1), t:size(2), { dtype = t.dtype })) end)
 end
 
@@ -125,7 +126,7 @@ local function kaiming_std(fname, t, ...)
   local slope = number(fname, "a", a.a, 0)
   local mode = a.mode or "fan_in"
   if mode ~= "fan_in" and mode ~= "fan_out" then
-    error(string.format("nn.init.%s: mode must be 'fan_in' or 'fan_out', got %s", fname, tostring(mode)), 3)
+    raise(string.format("nn.init.%s: mode must be 'fan_in' or 'fan_out', got %s", fname, tostring(mode)))
   end
   local fan_in, fan_out = M._calculate_fans(t, fname)
   local gain = M.calculate_gain(a.nonlinearity or "leaky_relu", slope)
@@ -150,7 +151,7 @@ end
 function M.orthogonal_(t, gain)
   check("orthogonal_", t)
   gain = gain_of("orthogonal_", gain)
-  if t:dim() < 2 then error("nn.init.orthogonal_: only tensors with 2 or more dimensions are supported", 2) end
+  if t:dim() < 2 then raise("nn.init.orthogonal_: only tensors with 2 or more dimensions are supported") end
   local rows = t:size(1)
   local cols = t:numel() // rows
   local transposed = rows < cols

@@ -12,6 +12,7 @@
 --  * A parameter listed twice in one group is an error (PyTorch only warns).
 --  * Group options are checked like constructor options, also at each step.
 local lucid = require("lucid")
+local raise = require("lucid.args").raise
 
 local Optimizer = {}
 Optimizer.__index = Optimizer
@@ -89,7 +90,7 @@ function Optimizer:extend(name, spec)
 end
 
 function Optimizer:_error(fmtstr, ...)
-  error(self.__name .. ": " .. string.format(fmtstr, ...), 0)
+  raise(self.__name .. ": " .. string.format(fmtstr, ...))
 end
 
 -- Splits the constructor's arguments into params and an options table:
@@ -115,14 +116,14 @@ local function parse_args(cls, ...)
       last = n - 1
     end
     if last - 1 > #cls._order then
-      error(string.format("%s: takes at most %d positional options (%s), got %d", name,
-        #cls._order, table.concat(cls._order, ", "), last - 1), 0)
+      raise(string.format("%s: takes at most %d positional options (%s), got %d", name,
+        #cls._order, table.concat(cls._order, ", "), last - 1))
     end
     for i = 2, last do
       local key = cls._order[i - 1]
       if args[i] ~= nil then
         if opts[key] ~= nil then
-          error(string.format("%s: got multiple values for option %s", name, key), 0)
+          raise(string.format("%s: got multiple values for option %s", name, key))
         end
         opts[key] = args[i]
       end
@@ -137,8 +138,8 @@ local function parse_args(cls, ...)
         for _, x in ipairs(names) do listed = listed or x == o end
         if not listed then names[#names + 1] = o end
       end
-      error(string.format("%s: unknown option '%s' (expected one of %s)", name, tostring(k),
-        table.concat(names, ", ")), 0)
+      raise(string.format("%s: unknown option '%s' (expected one of %s)", name, tostring(k),
+        table.concat(names, ", ")))
     end
   end
   return params, opts

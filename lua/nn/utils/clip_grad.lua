@@ -12,6 +12,7 @@
 -- gradients together. When it exceeds max_norm, every gradient is scaled by
 -- max_norm / (total + 1e-6). norm_type is a number >= 0, math.huge or "inf".
 local lucid = require("lucid")
+local raise = require("lucid.args").raise
 
 local M = {}
 
@@ -29,18 +30,18 @@ end
 local function grads_of(fname, parameters)
   if lucid.is_tensor(parameters) then parameters = { parameters } end
   if type(parameters) ~= "table" then
-    error(string.format("%s: parameters must be a tensor or an array of tensors, got %s", fname,
-      typename(parameters)), 3)
+    raise(string.format("%s: parameters must be a tensor or an array of tensors, got %s", fname,
+      typename(parameters)))
   end
   if next(parameters) ~= nil and #parameters == 0 then
-    error(string.format("%s: parameters must be a tensor or an array of tensors, got a table without array items",
-      fname), 3)
+    raise(string.format("%s: parameters must be a tensor or an array of tensors, got a table without array items",
+      fname))
   end
   local grads = {}
   for i = 1, #parameters do
     local p = parameters[i]
     if not lucid.is_tensor(p) then
-      error(string.format("%s: parameter %d must be a tensor, got %s", fname, i, typename(p)), 3)
+      raise(string.format("%s: parameter %d must be a tensor, got %s", fname, i, typename(p)))
     end
     local g = p.grad
     if g ~= nil then grads[#grads + 1] = g end
@@ -67,10 +68,10 @@ local function parse(fname, names, ...)
         if name == k then pos = i end
       end
       if not pos then
-        error(string.format("%s: unknown option '%s' (expected one of %s)", fname, tostring(k),
-          table.concat(names, ", ")), 3)
+        raise(string.format("%s: unknown option '%s' (expected one of %s)", fname, tostring(k),
+          table.concat(names, ", ")))
       end
-      if args[pos] ~= nil then error(string.format("%s: got multiple values for %s", fname, k), 3) end
+      if args[pos] ~= nil then raise(string.format("%s: got multiple values for %s", fname, k)) end
       args[pos] = v
     end
   end
@@ -110,17 +111,17 @@ function M.clip_grad_norm_(...)
   local a = parse(fname, { "parameters", "max_norm", "norm_type", "error_if_nonfinite" }, ...)
   local parameters, max_norm, norm_type, error_if_nonfinite = a[1], a[2], a[3], a[4]
   if type(max_norm) ~= "number" then
-    error(string.format("%s: max_norm must be a number, got %s", fname, typename(max_norm)), 2)
+    raise(string.format("%s: max_norm must be a number, got %s", fname, typename(max_norm)))
   end
   if norm_type == nil then norm_type = 2 end
   if norm_type == "inf" then norm_type = math.huge end
   if type(norm_type) ~= "number" or not (norm_type >= 0) then
-    error(string.format("%s: norm_type must be a number >= 0, math.huge or 'inf', got %s", fname,
-      type(norm_type) == "number" and tostring(norm_type) or typename(norm_type)), 2)
+    raise(string.format("%s: norm_type must be a number >= 0, math.huge or 'inf', got %s", fname,
+      type(norm_type) == "number" and tostring(norm_type) or typename(norm_type)))
   end
   if error_if_nonfinite ~= nil and type(error_if_nonfinite) ~= "boolean" then
-    error(string.format("%s: error_if_nonfinite must be a boolean, got %s", fname,
-      typename(error_if_nonfinite)), 2)
+    raise(string.format("%s: error_if_nonfinite must be a boolean, got %s", fname,
+      typename(error_if_nonfinite)))
   end
   local grads = grads_of(fname, parameters)
   if #grads == 0 then return 0.0 end
@@ -130,8 +131,8 @@ function M.clip_grad_norm_(...)
     return norm_of(norms, norm_type)
   end)
   if error_if_nonfinite and (total ~= total or total == math.huge) then
-    error(string.format("%s: the total norm of order %s for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set error_if_nonfinite = false",
-      fname, tostring(norm_type)), 2)
+    raise(string.format("%s: the total norm of order %s for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set error_if_nonfinite = false",
+      fname, tostring(norm_type)))
   end
   local coef = max_norm / (total + 1e-6)
   if not (coef >= 1) then -- as PyTorch's clamp(coef, max=1): a nan coefficient still applies
@@ -147,10 +148,10 @@ function M.clip_grad_value_(...)
   local a = parse(fname, { "parameters", "clip_value" }, ...)
   local parameters, clip_value = a[1], a[2]
   if type(clip_value) ~= "number" then
-    error(string.format("%s: clip_value must be a number, got %s", fname, typename(clip_value)), 2)
+    raise(string.format("%s: clip_value must be a number, got %s", fname, typename(clip_value)))
   end
   if not (clip_value >= 0) then
-    error(string.format("%s: clip_value must be >= 0, got %s", fname, tostring(clip_value)), 2)
+    raise(string.format("%s: clip_value must be >= 0, got %s", fname, tostring(clip_value)))
   end
   local grads = grads_of(fname, parameters)
   lucid.no_grad(function()

@@ -13,6 +13,7 @@
 -- Everything is built from differentiable views and cat/stack, so gradients
 -- flow between the padded and the packed form in both directions.
 local lucid = require("lucid")
+local raise = require("lucid.args").raise
 
 local M = {}
 
@@ -32,23 +33,20 @@ local args = require("lucid.args")
 -- The three call forms of API.md ("Keyword arguments") reduced to one table.
 -- Positions from `plain` on never take a Lua table, so a plain table there,
 -- even an empty one, is the options table.
-local function parse(fname, names, plain, ...)
-  local a = args.parse(fname, names, plain, 3, ...)
-  return a
-end
+local parse = args.parse
 
 local function check_bool(fname, args, name, default)
   local v = args[name]
   if v == nil then return default end
   if type(v) ~= "boolean" then
-    error(string.format("%s: %s must be a boolean, got %s", fname, name, describe(v)), 3)
+    raise(string.format("%s: %s must be a boolean, got %s", fname, name, describe(v)))
   end
   return v
 end
 
 local function check_tensor(fname, name, v)
   if not lucid.is_tensor(v) then
-    error(string.format("%s: %s must be a tensor, got %s", fname, name, describe(v)), 3)
+    raise(string.format("%s: %s must be a tensor, got %s", fname, name, describe(v)))
   end
   return v
 end
@@ -58,23 +56,23 @@ local function int_list(fname, name, v)
   local list
   if lucid.is_tensor(v) then
     if v:dim() ~= 1 then
-      error(string.format("%s: %s must be a 1-D tensor or a Lua array of integers, got a %d-D tensor",
-        fname, name, v:dim()), 3)
+      raise(string.format("%s: %s must be a 1-D tensor or a Lua array of integers, got a %d-D tensor",
+        fname, name, v:dim()))
     end
     list = v:tolist()
   elseif type(v) == "table" and getmetatable(v) == nil then
     list = v
   else
-    error(string.format("%s: %s must be a Lua array of integers or a 1-D int64 tensor, got %s",
-      fname, name, describe(v)), 3)
+    raise(string.format("%s: %s must be a Lua array of integers or a 1-D int64 tensor, got %s",
+      fname, name, describe(v)))
   end
   local out = {}
   for i = 1, #list do
     local x = list[i]
     local k = type(x) == "number" and math.tointeger(x) or nil
     if k == nil then
-      error(string.format("%s: %s must hold integers, got %s at position %d", fname, name,
-        type(x) == "number" and tostring(x) or describe(x), i), 3)
+      raise(string.format("%s: %s must hold integers, got %s at position %d", fname, name,
+        type(x) == "number" and tostring(x) or describe(x), i))
     end
     out[i] = k
   end
@@ -107,8 +105,8 @@ local function check_permutation(fname, name, list)
   local seen = {}
   for i, v in ipairs(list) do
     if v < 1 or v > #list or seen[v] then
-      error(string.format("%s: %s must be a permutation of 1..%d (1-based), got %d at position %d",
-        fname, name, #list, v, i), 4)
+      raise(string.format("%s: %s must be a permutation of 1..%d (1-based), got %d at position %d",
+        fname, name, #list, v, i))
     end
     seen[v] = true
   end
@@ -123,21 +121,21 @@ local function new_packed(...)
   local a = parse(F, { "data", "batch_sizes", "sorted_indices", "unsorted_indices" }, 5, ...)
   check_tensor(F, "data", a.data)
   if a.data:dim() < 1 then
-    error(F .. ": data must have at least 1 dimension, got a 0-D tensor", 2)
+    raise(F .. ": data must have at least 1 dimension, got a 0-D tensor")
   end
-  if a.batch_sizes == nil then error(F .. ": missing argument 'batch_sizes'", 2) end
+  if a.batch_sizes == nil then raise(F .. ": missing argument 'batch_sizes'") end
   local bs = int_list(F, "batch_sizes", a.batch_sizes)
-  if #bs == 0 then error(F .. ": batch_sizes must not be empty", 2) end
+  if #bs == 0 then raise(F .. ": batch_sizes must not be empty") end
   local total = 0
   for i, b in ipairs(bs) do
     if b < 1 or (i > 1 and b > bs[i - 1]) then
-      error(string.format("%s: batch_sizes must be positive and non-increasing, got %d at position %d",
-        F, b, i), 2)
+      raise(string.format("%s: batch_sizes must be positive and non-increasing, got %d at position %d",
+        F, b, i))
     end
     total = total + b
   end
   if total ~= a.data:size(1) then
-    error(string.format("%s: batch_sizes sum to %d but data has %d rows", F, total, a.data:size(1)), 2)
+    raise(string.format("%s: batch_sizes sum to %d but data has %d rows", F, total, a.data:size(1)))
   end
   local sorted, unsorted
   if a.sorted_indices ~= nil then
@@ -152,8 +150,8 @@ local function new_packed(...)
   end
   for _, list in ipairs({ sorted, unsorted }) do
     if #bs > 0 and #list ~= bs[1] then
-      error(string.format("%s: index tensors must have batch_sizes[1] = %d entries, got %d",
-        F, bs[1], #list), 2)
+      raise(string.format("%s: index tensors must have batch_sizes[1] = %d entries, got %d",
+        F, bs[1], #list))
     end
   end
   local self = setmetatable({}, PackedSequence)
@@ -214,11 +212,11 @@ end
 -- tensors are shared. Returns self when the dtype is already right.
 function PackedSequence:to(dtype)
   if not M.is_packed(self) then
-    error("PackedSequence.to: call it as packed:to(dtype)", 2)
+    raise("PackedSequence.to: call it as packed:to(dtype)")
   end
   if dtype ~= lucid.float32 and dtype ~= lucid.float64 and dtype ~= lucid.int64 then
-    error(string.format("PackedSequence.to: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s",
-      describe(dtype)), 2)
+    raise(string.format("PackedSequence.to: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s",
+      describe(dtype)))
   end
   if self.data.dtype == dtype then return self end
   local p = setmetatable({}, PackedSequence)
@@ -235,7 +233,6 @@ function PackedSequence:long() return self:to(lucid.int64) end
 function PackedSequence:unpack()
   return self.data, self.batch_sizes, self.sorted_indices, self.unsorted_indices
 end
-
 
 -- ---- packing --------------------------------------------------------------
 
@@ -378,32 +375,32 @@ end
 local function pack(F, input, lengths, batch_first, enforce_sorted)
   check_tensor(F, "input", input)
   if input:dim() < 2 then
-    error(string.format("%s: input must have at least 2 dimensions (%s), got %d", F,
-      batch_first and "N, L, *" or "L, N, *", input:dim()), 3)
+    raise(string.format("%s: input must have at least 2 dimensions (%s), got %d", F,
+      batch_first and "N, L, *" or "L, N, *", input:dim()))
   end
-  if lengths == nil then error(F .. ": missing argument 'lengths'", 3) end
+  if lengths == nil then raise(F .. ": missing argument 'lengths'") end
   lengths = int_list(F, "lengths", lengths)
   local x = batch_first and input:transpose(1, 2) or input
   local L, N = x:size(1), x:size(2)
-  if N == 0 then error(string.format("%s: input has an empty batch (N = 0)", F), 3) end
+  if N == 0 then raise(string.format("%s: input has an empty batch (N = 0)", F)) end
   if #lengths ~= N then
-    error(string.format("%s: got %d lengths for a batch of %d sequences", F, #lengths, N), 3)
+    raise(string.format("%s: got %d lengths for a batch of %d sequences", F, #lengths, N))
   end
   for i, l in ipairs(lengths) do
     if l <= 0 then
-      error(string.format("%s: lengths must be positive, got %d at position %d", F, l, i), 3)
+      raise(string.format("%s: lengths must be positive, got %d at position %d", F, l, i))
     end
     if l > L then
-      error(string.format("%s: lengths[%d] = %d exceeds the sequence length %d of input", F, i, l, L), 3)
+      raise(string.format("%s: lengths[%d] = %d exceeds the sequence length %d of input", F, i, l, L))
     end
   end
   local sorted_idx, unsorted_idx
   if enforce_sorted then
     for i = 2, N do
       if lengths[i] > lengths[i - 1] then
-        error(string.format("%s: lengths must be sorted in decreasing order when enforce_sorted is true "
+        raise(string.format("%s: lengths must be sorted in decreasing order when enforce_sorted is true "
           .. "(got %d then %d at positions %d, %d); pass enforce_sorted = false to sort them", F,
-          lengths[i - 1], lengths[i], i - 1, i), 3)
+          lengths[i - 1], lengths[i], i - 1, i))
       end
     end
   else
@@ -434,7 +431,7 @@ end
 local function check_number(fname, name, v, default)
   if v == nil then return default end
   if type(v) ~= "number" then
-    error(string.format("%s: %s must be a number, got %s", fname, name, describe(v)), 3)
+    raise(string.format("%s: %s must be a number, got %s", fname, name, describe(v)))
   end
   return v
 end
@@ -446,7 +443,7 @@ function M.pad_packed_sequence(...)
   local a = parse(F, { "sequence", "batch_first", "padding_value", "total_length" }, 2, ...)
   local seq = a.sequence
   if not M.is_packed(seq) then
-    error(string.format("%s: sequence must be a PackedSequence, got %s", F, describe(seq)), 2)
+    raise(string.format("%s: sequence must be a PackedSequence, got %s", F, describe(seq)))
   end
   local batch_first = check_bool(F, a, "batch_first", false)
   local padding_value = check_number(F, "padding_value", a.padding_value, 0)
@@ -455,12 +452,12 @@ function M.pad_packed_sequence(...)
   local L = #bs
   if total_length ~= nil then
     if math.type(total_length) ~= "integer" then
-      error(string.format("%s: total_length must be an integer, got %s", F,
-        type(total_length) == "number" and tostring(total_length) or describe(total_length)), 2)
+      raise(string.format("%s: total_length must be an integer, got %s", F,
+        type(total_length) == "number" and tostring(total_length) or describe(total_length)))
     end
     if total_length < L then
-      error(string.format("%s: total_length must be at least the length of the longest sequence %d, got %d",
-        F, L, total_length), 2)
+      raise(string.format("%s: total_length must be at least the length of the longest sequence %d, got %d",
+        F, L, total_length))
     end
   else
     total_length = L
@@ -488,19 +485,19 @@ end
 -- and dtype; returns the array.
 local function check_sequences(F, seqs)
   if type(seqs) ~= "table" or getmetatable(seqs) ~= nil then
-    error(string.format("%s: sequences must be a Lua array of tensors, got %s", F, describe(seqs)), 3)
+    raise(string.format("%s: sequences must be a Lua array of tensors, got %s", F, describe(seqs)))
   end
   if #seqs == 0 then
-    error(string.format("%s: sequences must be a non-empty array of tensors, got an empty one", F), 3)
+    raise(string.format("%s: sequences must be a non-empty array of tensors, got an empty one", F))
   end
   local first
   for i = 1, #seqs do
     local s = seqs[i]
     if not lucid.is_tensor(s) then
-      error(string.format("%s: sequences[%d] must be a tensor, got %s", F, i, describe(s)), 3)
+      raise(string.format("%s: sequences[%d] must be a tensor, got %s", F, i, describe(s)))
     end
     if s:dim() < 1 then
-      error(string.format("%s: sequences[%d] must have at least 1 dimension (L, *), got a 0-D tensor", F, i), 3)
+      raise(string.format("%s: sequences[%d] must have at least 1 dimension (L, *), got a 0-D tensor", F, i))
     end
     if first == nil then
       first = s
@@ -513,12 +510,12 @@ local function check_sequences(F, seqs)
           for d = 2, t:dim() do p[#p + 1] = tostring(t:size(d)) end
           return "(" .. table.concat(p, ", ") .. ")"
         end
-        error(string.format("%s: sequences[%d] has trailing dims %s, expected %s as sequences[1]", F, i,
-          trail(s), trail(first)), 3)
+        raise(string.format("%s: sequences[%d] has trailing dims %s, expected %s as sequences[1]", F, i,
+          trail(s), trail(first)))
       end
       if s.dtype ~= first.dtype then
-        error(string.format("%s: sequences[%d] has dtype %s, expected %s as sequences[1]", F, i,
-          tostring(s.dtype), tostring(first.dtype)), 3)
+        raise(string.format("%s: sequences[%d] has dtype %s, expected %s as sequences[1]", F, i,
+          tostring(s.dtype), tostring(first.dtype)))
       end
     end
   end

@@ -47,3 +47,25 @@ describe("nn.Module fields", function()
     assert.matches("Net: fc must be a module or nil, got string", H.err_of(function() m.fc = "x" end))
   end)
 end)
+
+describe("argument errors of the Lua side", function()
+  -- lucid.args.raise reports each error at the user's line, however deep in
+  -- the library the check ran
+  it("point at the caller's line", function()
+    local calls = {
+      function() return nn.Embedding(3, 2, { _weight = lucid.zeros(2, 2) }) end,
+      function() return nn.CrossEntropyLoss()(lucid.zeros(2, 3):long(), lucid.tensor({ 1, 2 })) end,
+      function() return nn.utils.rnn.pack_padded_sequence(lucid.zeros(3, 2, 1), { 4, 1 }) end,
+      function() return nn.init.kaiming_uniform_(lucid.zeros(3, 3), { mode = "x" }) end,
+      function() return lucid.optim.SGD({}, 0.1) end,
+      function() return nn.RNN(4, 2)(lucid.zeros(3, 2, 5)) end,
+      function() return nn.functional.mse_loss(lucid.zeros(2), lucid.zeros(3)) end,
+      function() return nn.Linear(2.5, 3) end,
+    }
+    for i, f in ipairs(calls) do
+      local line = debug.getinfo(f, "S").linedefined
+      local err = H.err_str(f)
+      assert.truthy(err:find("module_spec.lua:" .. line .. ": ", 1, true), i .. ": " .. err)
+    end
+  end)
+end)
