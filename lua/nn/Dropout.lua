@@ -18,7 +18,7 @@ function Dropout:forward(x)
   if not lucid.is_tensor(x) then
     raise(string.format("Dropout: input must be a tensor, got %s", type(x)))
   end
-  return F.dropout(x, self.p, self.training)
+  return F.dropout(x, self.p, self.training, self.inplace)
 end
 
 function Dropout:extra_repr()

@@ -26,6 +26,10 @@ function Linear:forward(x)
     raise(string.format("Linear: input has %d features, expected in_features %d",
       x:dim() == 0 and 0 or x:size(-1), self.in_features))
   end
+  if x.dtype ~= self.weight.dtype then
+    raise(string.format("Linear: input has dtype %s, expected %s (the weight's)", x.dtype.name,
+      self.weight.dtype.name))
+  end
   local y = x:matmul(self.weight:t())
   if self.bias then y = y + self.bias end
   return y

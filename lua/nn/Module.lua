@@ -194,6 +194,9 @@ function Module:register_parameter(name, t)
 end
 
 function Module:register_buffer(name, t)
+  if t ~= nil and not lucid.is_tensor(t) then
+    raise(string.format("%s: buffer '%s' must be a tensor or nil, got %s", self.__name, name, type(t)))
+  end
   self._buffers[name] = t
   remember(self, "buffers", name)
   return t
@@ -365,6 +368,7 @@ end
 -- keep their identity, so optimizers holding them stay valid).
 function Module:to(dtype)
   if dtype == "cpu" then return self end
+  if dtype == "float32" or dtype == "float64" then dtype = lucid[dtype] end
   if dtype ~= lucid.float32 and dtype ~= lucid.float64 then
     raise(string.format("%s: to: dtype must be lucid.float32 or lucid.float64, got %s",
       self.__name, describe(dtype)))

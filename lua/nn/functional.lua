@@ -70,7 +70,8 @@ end
 
 -- dropout(x, p = 0.5, training = true): inverted dropout. Each element is
 -- zeroed with probability p and the kept ones scaled by 1/(1-p), so the
--- expectation is unchanged; identity when not training or p == 0.
+-- expectation is unchanged; identity when not training or p == 0. With
+-- inplace, x itself takes the result (and is returned), as in PyTorch.
 function M.dropout(...)
   local a = parse("dropout", { "input", "p", "training", "inplace" }, ...)
   local x, p, training = a.input, a.p, a.training
@@ -84,9 +85,8 @@ function M.dropout(...)
     raise(string.format("dropout: training must be a boolean, got %s", type(training)))
   end
   if not training or p == 0 then return x end
-  if p == 1 then return x * 0 end
-  local keep = lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p)
-  return x * keep * (1 / (1 - p))
+  local y = p == 1 and x * 0 or x * lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p) * (1 / (1 - p))
+  return a.inplace and x:copy_(y) or y
 end
 
 -- embedding(input, weight [, padding_idx]): rows of weight (V, D) at the
@@ -113,9 +113,9 @@ end
 
 -- ---- activations ----------------------------------------------------------
 
-function M.relu(x)
+function M.relu(x, inplace)
   check_tensor("relu", "input", x)
-  return x:relu()
+  return inplace and x:copy_(x:relu()) or x:relu()
 end
 
 function M.tanh(x)
@@ -276,19 +276,30 @@ function M._bce_with_logits(fname, a)
       tostring(y.shape), tostring(x.shape)))
   end
   local r = check_reduction(fname, a.reduction)
+  for _, name in ipairs({ "weight", "pos_weight" }) do -- each broadcast over the input
+    local w = a[name]
+    if w ~= nil then
+      check_float(fname, name, w)
+      local fits = w:dim() <= x:dim()
+      for d = 1, w:dim() do
+        local ws, xs = w:size(-d), x:size(-d)
+        fits = fits and (ws == xs or ws == 1)
+      end
+      if not fits then
+        raise(string.format("%s: %s has shape %s, which does not broadcast to the input's shape %s",
+          fname, name, tostring(w.shape), tostring(x.shape)))
+      end
+    end
+  end
   local soft = (-x:abs()):exp():add(1):log() -- log(1 + exp(-|x|)), never overflows
   local loss
   if a.pos_weight ~= nil then
-    check_float(fname, "pos_weight", a.pos_weight)
     local lw = (a.pos_weight - 1) * y + 1
     loss = (1 - y) * x + lw * (soft + (-x):relu())
   else
     loss = x:relu() - x * y + soft
   end
-  if a.weight ~= nil then
-    check_float(fname, "weight", a.weight)
-    loss = loss * a.weight
-  end
+  if a.weight ~= nil then loss = loss * a.weight end
   return reduce(loss, r)
 end
 

@@ -148,8 +148,9 @@ local function new_packed(...)
   elseif sorted then
     unsorted = invert(sorted)
   end
-  for _, list in ipairs({ sorted, unsorted }) do
-    if #bs > 0 and #list ~= bs[1] then
+  if unsorted and not sorted then sorted = invert(unsorted) end
+  for _, list in pairs({ sorted, unsorted }) do
+    if #list ~= bs[1] then
       raise(string.format("%s: index tensors must have batch_sizes[1] = %d entries, got %d",
         F, bs[1], #list))
     end
@@ -160,7 +161,7 @@ local function new_packed(...)
     and a.batch_sizes or long_tensor(bs)
   if sorted then
     self.sorted_indices = lucid.is_tensor(a.sorted_indices) and a.sorted_indices.dtype == lucid.int64
-      and a.sorted_indices or long_tensor(sorted)
+      and a.sorted_indices or long_tensor(sorted) -- given, or the inverse of unsorted_indices
   end
   if unsorted then
     self.unsorted_indices = lucid.is_tensor(a.unsorted_indices) and a.unsorted_indices.dtype == lucid.int64

@@ -237,3 +237,36 @@ describe("indices at the int64 extremes", function()
       "rnn_tanh", lucid.zeros(2, 3), 1 << 61, false, lucid.zeros(1, 4), nil, lucid.zeros(4, 3), lucid.zeros(4, 4)))
   end)
 end)
+
+describe("inplace, dtypes and broadcast weights", function()
+  it("ReLU and Dropout with inplace overwrite their input and return it", function()
+    local x = lucid.tensor({ -1, 2 }, H.F64)
+    assert.are.equal(x, nn.ReLU(true)(x))
+    assert.are.same({ 0, 2 }, x:tolist())
+    local w = lucid.tensor({ -1, 2 }, { dtype = lucid.float64, requires_grad = true })
+    local v = w * 1
+    nn.ReLU{ inplace = true }(v)
+    v:sum():backward()
+    assert.are.same({ 0, 1 }, w.grad:tolist()) -- the history follows the write
+    local z = lucid.ones(1000)
+    assert.are.equal(z, nn.Dropout(0.5, true)(z))
+    local kept = z:gt(0):sum():item()
+    assert.is_true(kept > 300 and kept < 700 and z:max():item() == 2)
+    local y = lucid.ones(10)
+    nn.Dropout(0.5)(y)
+    assert.are.equal(10, y:sum():item()) -- not in place by default
+  end)
+
+  it("Linear refuses an input of another dtype than its weight", function()
+    assert.matches("Linear: input has dtype float64, expected float32 %(the weight's%)",
+      H.err_of(function() return nn.Linear(2, 2)(lucid.zeros(1, 2):double()) end))
+  end)
+
+  it("BCEWithLogitsLoss weights must broadcast to the input", function()
+    local loss = nn.BCEWithLogitsLoss{ pos_weight = lucid.ones(5) }
+    assert.matches("BCEWithLogitsLoss: pos_weight has shape %(5%), which does not broadcast to the input's shape %(2, 2%)",
+      H.err_of(function() return loss(lucid.zeros(2, 2), lucid.zeros(2, 2)) end))
+    local ok = nn.BCEWithLogitsLoss{ weight = lucid.ones(2) }(lucid.zeros(2, 2), lucid.zeros(2, 2))
+    assert.is_true(math.abs(ok:item() - math.log(2)) < 1e-6)
+  end)
+end)
