@@ -10,8 +10,9 @@
 -- for each sequence still running, longest sequence first. sorted_indices[i]
 -- is the (1-based) original batch position of the i-th longest sequence and
 -- unsorted_indices is its inverse; both are nil when the batch came sorted.
--- Everything is built from differentiable views and cat/stack, so gradients
--- flow between the padded and the packed form in both directions.
+-- Packing and padding are each one index_select (a row gather, with a
+-- scatter for its gradient), so gradients flow between the padded and the
+-- packed form in both directions at O(numel) cost.
 local lucid = require("lucid")
 local raise = require("lucid.args").raise
 
@@ -249,36 +250,6 @@ local function sort_order(lengths)
   return order
 end
 
-local function gather_batch(x, idx)
-  local cols = {}
-  for i, v in ipairs(idx) do cols[i] = x:select(2, v) end
-  return lucid.stack(cols, 2)
-end
-
--- A permutation of dim 2 as one graph node: its gradient is the inverse
--- permutation of the incoming gradient, O(numel). (A stack of differentiable
--- selects would cost a full-size gradient buffer per batch entry.)
-local reorder_batch
-local BatchPermute = lucid.autograd.Function{
-  name = "BatchPermuteBackward",
-  forward = function(ctx, x, idx, inv)
-    ctx.inv = inv
-    return gather_batch(x, idx)
-  end,
-  backward = function(ctx, g)
-    return reorder_batch(g, ctx.inv), nil, nil
-  end,
-}
-
--- x (L, N, *) with its batch dim reordered: row i of the result is x[:, idx[i]].
-function reorder_batch(x, idx)
-  local identity = true
-  for i, v in ipairs(idx) do identity = identity and v == i end
-  if identity then return x end
-  if not x.requires_grad then return gather_batch(x, idx) end
-  return BatchPermute.apply(x, idx, invert(idx))
-end
-
 -- batch_sizes of sorted (descending) lengths: step t holds the sequences
 -- with length >= t.
 local function batch_sizes_of(sorted_lengths)
@@ -290,87 +261,38 @@ local function batch_sizes_of(sorted_lengths)
   return bs
 end
 
--- Packs x (L, N, *), whose batch is already sorted, step by step. Runs of
--- steps with the same batch size are taken as one narrow: O(distinct lengths)
--- tensor ops rather than O(L).
-local function pack_sorted_values(x, bs)
-  local pieces, t = {}, 1
-  while t <= #bs do
-    local b, k = bs[t], 1
-    while bs[t + k] == b do k = k + 1 end
-    local block = x:narrow(1, t, k):narrow(2, 1, b)
-    pieces[#pieces + 1] = block:reshape(table.unpack(sizes_with(x, k * b, 3)))
-    t = t + k
+-- Packing and padding are gathers of rows, so each is one index_select: a
+-- single graph node whose backward scatters the gradient back, O(numel), and
+-- a fresh tensor (as PyTorch's, never a view of the input). The batch order
+-- folds into the index: order[k] is the batch position of the k-th sequence
+-- of the packed (sorted) batch.
+
+-- x (L, N, *) -> data (sum bs, *): step t takes x[t][order[1..bs[t]]].
+local function pack_rows(x, bs, order)
+  local N, rows = x:size(2), {}
+  for t, b in ipairs(bs) do
+    for k = 1, b do rows[#rows + 1] = (t - 1) * N + order[k] end
   end
-  -- a fresh tensor even for one block, as PyTorch's: never a view of x
-  if #pieces == 1 then return pieces[1]:clone() end
-  return lucid.cat(pieces, 1)
+  return x:reshape(table.unpack(sizes_with(x, x:size(1) * N, 3))):index_select(1, long_tensor(rows))
 end
 
-local function fill(sizes, value, dtype)
-  return lucid.full(sizes, value, { dtype = dtype })
-end
-
--- The inverse: data (T, *) packed with batch_sizes bs -> (total, N, *) with
--- padding_value after each sequence's end; again one block per run.
-local function pad_sorted_values(data, bs, N, total, padding_value)
-  local feat = sizes_with(data, nil, 2) -- the trailing dims
-  local function shape(...)
-    local s = { ... }
-    for _, d in ipairs(feat) do s[#s + 1] = d end
-    return s
-  end
-  local pieces, t, off = {}, 1, 1
-  while t <= #bs do
-    local b, k = bs[t], 1
-    while bs[t + k] == b do k = k + 1 end
-    local block = data:narrow(1, off, k * b):reshape(table.unpack(shape(k, b)))
-    if b < N then
-      block = lucid.cat({ block, fill(shape(k, N - b), padding_value, data.dtype) }, 2)
+-- The inverse: data packed with batch sizes bs -> (total, N, *), batch
+-- position j holding the sequence packed at rank[j], padding_value after
+-- each sequence's end.
+local function pad_rows(data, bs, rank, total, padding_value)
+  local N, T = #rank, data:size(1)
+  local offsets, rows = {}, {}
+  for t = 1, #bs do offsets[t] = t == 1 and 0 or offsets[t - 1] + bs[t - 1] end
+  for t = 1, total do
+    for j = 1, N do
+      local k = rank[j]
+      rows[#rows + 1] = (bs[t] or 0) >= k and offsets[t] + k or T + 1 -- T + 1: the padding row
     end
-    pieces[#pieces + 1] = block
-    off = off + k * b
-    t = t + k
   end
-  if total > #bs then
-    pieces[#pieces + 1] = fill(shape(total - #bs, N), padding_value, data.dtype)
-  end
-  return #pieces == 1 and pieces[1]:clone() or lucid.cat(pieces, 1)
-end
-
--- Packing and padding are each other's adjoint, so each is one graph node
--- whose backward is the other: O(numel) either way. (Recording the narrows
--- would cost a full-size gradient buffer per run of equal batch sizes.)
-local pack_sorted, pad_sorted
-local PackSorted = lucid.autograd.Function{
-  name = "PackPaddedSequenceBackward",
-  forward = function(ctx, x, bs)
-    ctx.bs, ctx.L, ctx.N = bs, x:size(1), x:size(2)
-    return pack_sorted_values(x, bs)
-  end,
-  backward = function(ctx, g)
-    return pad_sorted(g, ctx.bs, ctx.N, ctx.L, 0), nil
-  end,
-}
-local PadSorted = lucid.autograd.Function{
-  name = "PadPackedSequenceBackward",
-  forward = function(ctx, data, bs, N, total, padding_value)
-    ctx.bs = bs
-    return pad_sorted_values(data, bs, N, total, padding_value)
-  end,
-  backward = function(ctx, g)
-    return pack_sorted(g, ctx.bs), nil, nil, nil, nil
-  end,
-}
-
-function pack_sorted(x, bs)
-  if not x.requires_grad then return pack_sorted_values(x, bs) end
-  return PackSorted.apply(x, bs)
-end
-
-function pad_sorted(data, bs, N, total, padding_value)
-  if not data.requires_grad then return pad_sorted_values(data, bs, N, total, padding_value) end
-  return PadSorted.apply(data, bs, N, total, padding_value)
+  local padding = lucid.full(sizes_with(data, 1, 2), padding_value, { dtype = data.dtype })
+  local shape = sizes_with(data, total, 2)
+  table.insert(shape, 2, N)
+  return lucid.cat({ data, padding }, 1):index_select(1, long_tensor(rows)):reshape(shape)
 end
 
 local function pack(F, input, lengths, batch_first, enforce_sorted)
@@ -395,7 +317,7 @@ local function pack(F, input, lengths, batch_first, enforce_sorted)
       raise(string.format("%s: lengths[%d] = %d exceeds the sequence length %d of input", F, i, l, L))
     end
   end
-  local sorted_idx, unsorted_idx
+  local sorted_idx, unsorted_idx, order
   if enforce_sorted then
     for i = 2, N do
       if lengths[i] > lengths[i - 1] then
@@ -407,13 +329,17 @@ local function pack(F, input, lengths, batch_first, enforce_sorted)
   else
     sorted_idx = sort_order(lengths)
     unsorted_idx = invert(sorted_idx)
-    x = reorder_batch(x, sorted_idx)
     local sl = {}
     for i, v in ipairs(sorted_idx) do sl[i] = lengths[v] end
     lengths = sl
   end
   local bs = batch_sizes_of(lengths)
-  return make_packed(pack_sorted(x, bs), bs, sorted_idx, unsorted_idx)
+  order = sorted_idx
+  if not order then -- already sorted: the identity
+    order = {}
+    for i = 1, N do order[i] = i end
+  end
+  return make_packed(pack_rows(x, bs, order), bs, sorted_idx, unsorted_idx)
 end
 
 -- pack_padded_sequence(input, lengths [, batch_first [, enforce_sorted]])
@@ -463,21 +389,19 @@ function M.pad_packed_sequence(...)
   else
     total_length = L
   end
-  local N = bs[1] or 0
-  local padded = pad_sorted(seq.data, bs, N, total_length, padding_value)
-  -- Lengths of the sorted batch: sequence j runs while batch_sizes[t] >= j.
+  local N = bs[1]
+  -- rank[j]: where batch position j sits in the packed (sorted) batch
+  local rank = seq.unsorted_indices and seq.unsorted_indices:tolist() or {}
+  for j = #rank + 1, N do rank[j] = j end
+  local padded = pad_rows(seq.data, bs, rank, total_length, padding_value)
+  -- Lengths of the sorted batch: sequence k runs while batch_sizes[t] >= k.
   local sorted_lengths, n = {}, L
-  for j = 1, N do
-    while n > 0 and bs[n] < j do n = n - 1 end
-    sorted_lengths[j] = n
+  for k = 1, N do
+    while n > 0 and bs[n] < k do n = n - 1 end
+    sorted_lengths[k] = n
   end
-  local lengths = sorted_lengths
-  if seq.unsorted_indices ~= nil then
-    local unsorted = seq.unsorted_indices:tolist()
-    padded = reorder_batch(padded, unsorted)
-    lengths = {}
-    for i, v in ipairs(unsorted) do lengths[i] = sorted_lengths[v] end
-  end
+  local lengths = {}
+  for j, k in ipairs(rank) do lengths[j] = sorted_lengths[k] end
   if batch_first then padded = padded:transpose(1, 2) end
   return padded, long_tensor(lengths)
 end
@@ -531,7 +455,7 @@ local function pad(F, seqs, batch_first, padding_value)
   for i, s in ipairs(seqs) do
     local l = s:size(1)
     if l < max_len then
-      s = lucid.cat({ s, fill(sizes_with(s, max_len - l, 2), padding_value, s.dtype) }, 1)
+      s = lucid.cat({ s, lucid.full(sizes_with(s, max_len - l, 2), padding_value, { dtype = s.dtype }) }, 1)
     end
     cols[i] = s
   end
