@@ -283,7 +283,7 @@ function RNNBase:forward(input, hx)
   local c_n = is_lstm and permute(lucid.stack(cn, 1), 2, unsorted) or nil
   local output
   if packed then
-    output = rnn_utils.PackedSequence(layer_in, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+    output = rnn_utils._with_data(input, layer_in)
   else
     output = layer_in:view(L, N, D * hout)
     if not batched then

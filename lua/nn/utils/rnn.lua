@@ -183,6 +183,14 @@ local function make_packed(data, bs, sorted, unsorted)
   return self
 end
 
+-- A PackedSequence like p (its batch sizes and order, the same tensors)
+-- holding other data: what the recurrent modules return, with nothing to
+-- check again.
+function M._with_data(p, data)
+  return setmetatable({ data = data, batch_sizes = p.batch_sizes, sorted_indices = p.sorted_indices,
+    unsorted_indices = p.unsorted_indices }, PackedSequence)
+end
+
 M.PackedSequence = setmetatable({}, {
   __call = function(_, ...) return new_packed(...) end,
   __index = PackedSequence,
