@@ -48,10 +48,9 @@ function M.update(self, group, decoupled)
       end
       if amsgrad and st.max_exp_avg_sq == nil then st.max_exp_avg_sq = Optimizer._zeros_like(p) end
       st.step = st.step + 1
-      Optimizer._on_contiguous(p, function(q)
-        lucid._adam_step(q, g, st.exp_avg, st.exp_avg_sq, amsgrad and st.max_exp_avg_sq or nil,
-          st.step, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, maximize)
-      end)
+      Optimizer._on_contiguous(p, lucid._adam_step, g, st.exp_avg, st.exp_avg_sq,
+        amsgrad and st.max_exp_avg_sq or nil, st.step, lr, beta1, beta2, eps, weight_decay,
+        decoupled, amsgrad, maximize)
     end
   end
 end

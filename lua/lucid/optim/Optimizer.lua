@@ -290,12 +290,14 @@ function Optimizer:_grad_of(p)
   return g
 end
 
--- Runs fn(q) with q a contiguous tensor holding p's values, written back to p
--- afterwards when p itself is not contiguous.
-function Optimizer._on_contiguous(p, fn)
-  if p:is_contiguous() then return fn(p) end
+-- Runs kernel(q, ...) with q a contiguous tensor holding p's values, written
+-- back to p afterwards when p itself is not contiguous. (The arguments are
+-- passed through rather than captured, so a step makes no closure per
+-- parameter.)
+function Optimizer._on_contiguous(p, kernel, ...)
+  if p:is_contiguous() then return kernel(p, ...) end
   local q = p:contiguous()
-  fn(q)
+  kernel(q, ...)
   lucid.no_grad(function() p:copy_(q) end)
 end
 

@@ -49,9 +49,8 @@ local function update(self, group)
         end
         buf = st.momentum_buffer
       end
-      Optimizer._on_contiguous(p, function(q)
-        lucid._sgd_step(q, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first)
-      end)
+      Optimizer._on_contiguous(p, lucid._sgd_step, g, buf, lr, momentum, dampening, weight_decay,
+        nesterov, maximize, first)
     end
   end
 end
