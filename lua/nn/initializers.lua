@@ -31,8 +31,6 @@ local function number(fname, name, v, dflt)
   return v
 end
 
-local function no_grad(f, ...) return lucid.no_grad(f, ...) end
-
 function M.calculate_gain(nonlinearity, param)
   local linear = { linear = true, conv1d = true, conv2d = true, conv3d = true,
     conv_transpose1d = true, conv_transpose2d = true, conv_transpose3d = true, sigmoid = true }
@@ -65,7 +63,7 @@ function M.uniform_(t, a, b)
   check("uniform_", t)
   a, b = number("uniform_", "a", a, 0), number("uniform_", "b", b, 1)
   if a > b then raise(string.format("nn.init.uniform_: a (%g) must not exceed b (%g)", a, b)) end
-  return no_grad(function() return t:uniform_(a, b) end)
+  return lucid.no_grad(function() return t:uniform_(a, b) end)
 end
 
 function M.normal_(t, mean, std)
@@ -73,30 +71,30 @@ function M.normal_(t, mean, std)
   check("normal_", t)
   mean, std = number("normal_", "mean", mean, 0), number("normal_", "std", std, 1)
   if std < 0 then raise(string.format("nn.init.normal_: std must be non-negative, got %g", std)) end
-  return no_grad(function() return t:normal_(mean, std) end)
+  return lucid.no_grad(function() return t:normal_(mean, std) end)
 end
 
 function M.constant_(t, val)
   check("constant_", t)
   val = number("constant_", "val", val, nil)
   if val == nil then raise("nn.init.constant_: val is required") end
-  return no_grad(function() return t:fill_(val) end)
+  return lucid.no_grad(function() return t:fill_(val) end)
 end
 
 function M.zeros_(t)
   check("zeros_", t)
-  return no_grad(function() return t:zero_() end)
+  return lucid.no_grad(function() return t:zero_() end)
 end
 
 function M.ones_(t)
   check("ones_", t)
-  return no_grad(function() return t:fill_(1) end)
+  return lucid.no_grad(function() return t:fill_(1) end)
 end
 
 function M.eye_(t)
   check("eye_", t)
   if t:dim() ~= 2 then raise("nn.init.eye_: only 2-D tensors are supported") end
-  return no_grad(function() return t:copy_(lucid.eye(t:size(1), t:size(2), { dtype = t.dtype })) end)
+  return lucid.no_grad(function() return t:copy_(lucid.eye(t:size(1), t:size(2), { dtype = t.dtype })) end)
 end
 
 local function gain_of(fname, g)
@@ -109,7 +107,7 @@ function M.xavier_uniform_(t, gain)
   gain = gain_of("xavier_uniform_", gain)
   local fan_in, fan_out = M._calculate_fans(t, "xavier_uniform_")
   local bound = gain * math.sqrt(6 / (fan_in + fan_out))
-  return no_grad(function() return t:uniform_(-bound, bound) end)
+  return lucid.no_grad(function() return t:uniform_(-bound, bound) end)
 end
 
 function M.xavier_normal_(t, gain)
@@ -117,7 +115,7 @@ function M.xavier_normal_(t, gain)
   gain = gain_of("xavier_normal_", gain)
   local fan_in, fan_out = M._calculate_fans(t, "xavier_normal_")
   local std = gain * math.sqrt(2 / (fan_in + fan_out))
-  return no_grad(function() return t:normal_(0, std) end)
+  return lucid.no_grad(function() return t:normal_(0, std) end)
 end
 
 -- kaiming_*_(t [, a] [, {a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu'}])
@@ -136,13 +134,13 @@ end
 function M.kaiming_uniform_(t, ...)
   check("kaiming_uniform_", t)
   local bound = math.sqrt(3) * kaiming_std("kaiming_uniform_", t, ...)
-  return no_grad(function() return t:uniform_(-bound, bound) end)
+  return lucid.no_grad(function() return t:uniform_(-bound, bound) end)
 end
 
 function M.kaiming_normal_(t, ...)
   check("kaiming_normal_", t)
   local std = kaiming_std("kaiming_normal_", t, ...)
-  return no_grad(function() return t:normal_(0, std) end)
+  return lucid.no_grad(function() return t:normal_(0, std) end)
 end
 
 -- A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one,
@@ -157,31 +155,22 @@ function M.orthogonal_(t, gain)
   local transposed = rows < cols
   local m, n = rows, cols
   if transposed then m, n = cols, rows end -- m >= n: orthonormal columns
-  local g = lucid.randn(m, n, { dtype = lucid.float64 }):tolist()
-  local q = {}
-  for j = 1, n do
-    local v = {}
-    for i = 1, m do v[i] = g[i][j] end
-    for k = 1, j - 1 do
-      local dot = 0
-      for i = 1, m do dot = dot + q[k][i] * v[i] end
-      for i = 1, m do v[i] = v[i] - dot * q[k][i] end
+  return lucid.no_grad(function()
+    -- Gram-Schmidt on a Gaussian matrix, twice per column for accuracy: Q of
+    -- its QR with a positive diagonal in R, the sign convention of PyTorch
+    local a = lucid.randn(m, n, { dtype = lucid.float64 })
+    local q = lucid.zeros(m, n, { dtype = lucid.float64 })
+    for j = 1, n do
+      local v = a:select(2, j)
+      if j > 1 then
+        local done = q:narrow(2, 1, j - 1)
+        for _ = 1, 2 do v = v - done:matmul(done:t():matmul(v)) end
+      end
+      q:select(2, j):copy_(v / (v * v):sum():sqrt())
     end
-    local norm = 0
-    for i = 1, m do norm = norm + v[i] * v[i] end
-    norm = math.sqrt(norm)
-    for i = 1, m do v[i] = v[i] / norm end
-    q[j] = v
-  end
-  local out = {}
-  for r = 1, rows do
-    out[r] = {}
-    for c = 1, cols do
-      out[r][c] = gain * (transposed and q[r][c] or q[c][r])
-    end
-  end
-  local src = lucid.tensor(out, { dtype = t.dtype }):view(t.shape)
-  return no_grad(function() return t:copy_(src) end)
+    local out = transposed and q:t() or q
+    return t:copy_((out * gain):reshape(t.shape))
+  end)
 end
 
 return M
