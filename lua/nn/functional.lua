@@ -14,7 +14,6 @@ local args = require("lucid.args")
 
 -- Positional values and a trailing options table -> a table keyed by names.
 local function parse(fname, names, ...) return args.parse(fname, names, 1, ...) end
-M._parse = parse
 
 local function check_tensor(fname, name, x)
   if not lucid.is_tensor(x) then
@@ -38,7 +37,6 @@ local function check_reduction(fname, r)
   end
   return r
 end
-M._check_reduction = check_reduction
 
 local function reduce(loss, reduction)
   if reduction == "mean" then return loss:mean() end

@@ -9,8 +9,14 @@
 -- size(1) * receptive field, where the receptive field is the product of
 -- dims 3 onward.
 local lucid = require("lucid")
-local F = require("nn.functional")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
+
+-- The options of nn.init.fname after its tensor: positional, trailing
+-- options table or both, as everywhere (lucid.args).
+local function options(fname, names, ...)
+  return args.parse("nn.init." .. fname, names, 1, ...)
+end
 
 local M = {}
 
@@ -58,25 +64,27 @@ function M._calculate_fans(t, fname)
   return t:size(2) * rf, t:size(1) * rf
 end
 
-function M.uniform_(t, a, b)
-  if type(a) == "table" then a, b = a.a, a.b end
+function M.uniform_(t, ...)
+  local o = options("uniform_", { "a", "b" }, ...)
+  local a, b = o.a, o.b
   check("uniform_", t)
   a, b = number("uniform_", "a", a, 0), number("uniform_", "b", b, 1)
   if a > b then raise(string.format("nn.init.uniform_: a (%g) must not exceed b (%g)", a, b)) end
   return lucid.no_grad(function() return t:uniform_(a, b) end)
 end
 
-function M.normal_(t, mean, std)
-  if type(mean) == "table" then mean, std = mean.mean, mean.std end
+function M.normal_(t, ...)
+  local o = options("normal_", { "mean", "std" }, ...)
+  local mean, std = o.mean, o.std
   check("normal_", t)
   mean, std = number("normal_", "mean", mean, 0), number("normal_", "std", std, 1)
   if std < 0 then raise(string.format("nn.init.normal_: std must be non-negative, got %g", std)) end
   return lucid.no_grad(function() return t:normal_(mean, std) end)
 end
 
-function M.constant_(t, val)
+function M.constant_(t, ...)
   check("constant_", t)
-  val = number("constant_", "val", val, nil)
+  local val = number("constant_", "val", options("constant_", { "val" }, ...).val, nil)
   if val == nil then raise("nn.init.constant_: val is required") end
   return lucid.no_grad(function() return t:fill_(val) end)
 end
@@ -97,22 +105,21 @@ function M.eye_(t)
   return lucid.no_grad(function() return t:copy_(lucid.eye(t:size(1), t:size(2), { dtype = t.dtype })) end)
 end
 
-local function gain_of(fname, g)
-  if type(g) == "table" then g = g.gain end
-  return number(fname, "gain", g, 1)
+local function gain_of(fname, ...)
+  return number(fname, "gain", options(fname, { "gain" }, ...).gain, 1)
 end
 
-function M.xavier_uniform_(t, gain)
+function M.xavier_uniform_(t, ...)
   check("xavier_uniform_", t)
-  gain = gain_of("xavier_uniform_", gain)
+  local gain = gain_of("xavier_uniform_", ...)
   local fan_in, fan_out = M._calculate_fans(t, "xavier_uniform_")
   local bound = gain * math.sqrt(6 / (fan_in + fan_out))
   return lucid.no_grad(function() return t:uniform_(-bound, bound) end)
 end
 
-function M.xavier_normal_(t, gain)
+function M.xavier_normal_(t, ...)
   check("xavier_normal_", t)
-  gain = gain_of("xavier_normal_", gain)
+  local gain = gain_of("xavier_normal_", ...)
   local fan_in, fan_out = M._calculate_fans(t, "xavier_normal_")
   local std = gain * math.sqrt(2 / (fan_in + fan_out))
   return lucid.no_grad(function() return t:normal_(0, std) end)
@@ -120,7 +127,7 @@ end
 
 -- kaiming_*_(t [, a] [, {a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu'}])
 local function kaiming_std(fname, t, ...)
-  local a = F._parse("nn.init." .. fname, { "a", "mode", "nonlinearity" }, ...)
+  local a = options(fname, { "a", "mode", "nonlinearity" }, ...)
   local slope = number(fname, "a", a.a, 0)
   local mode = a.mode or "fan_in"
   if mode ~= "fan_in" and mode ~= "fan_out" then
@@ -146,9 +153,9 @@ end
 -- A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one,
 -- by modified Gram-Schmidt in Lua (parameters are small); signs fixed so
 -- that R's diagonal is positive, as PyTorch does.
-function M.orthogonal_(t, gain)
+function M.orthogonal_(t, ...)
   check("orthogonal_", t)
-  gain = gain_of("orthogonal_", gain)
+  local gain = gain_of("orthogonal_", ...)
   if t:dim() < 2 then raise("nn.init.orthogonal_: only tensors with 2 or more dimensions are supported") end
   local rows = t:size(1)
   local cols = t:numel() // rows

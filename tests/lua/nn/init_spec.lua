@@ -102,3 +102,13 @@ describe("nn.init", function()
     assert.matches("tensor must be float32 or float64", H.err_str(init.normal_, lucid.zeros(2, { dtype = lucid.int64 })))
   end)
 end)
+
+describe("nn.init options", function()
+  it("take the usual three forms and refuse unknown names", function()
+    local init = require("nn").init
+    assert.matches("nn.init.uniform_: unknown option 'lo'", H.err_of(init.uniform_, lucid.zeros(2), { lo = 5 }))
+    assert.is_true(init.uniform_(lucid.zeros(50), { a = 2, b = 3 }):min():item() >= 2)
+    assert.is_true(init.uniform_(lucid.zeros(50), 2, { b = 3 }):max():item() < 3)
+    assert.are.equal(7, init.constant_(lucid.zeros(2), { val = 7 })[1]:item())
+  end)
+end)
