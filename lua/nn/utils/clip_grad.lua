@@ -12,19 +12,12 @@
 -- gradients together. When it exceeds max_norm, every gradient is scaled by
 -- max_norm / (total + 1e-6). norm_type is a number >= 0, math.huge or "inf".
 local lucid = require("lucid")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local M = {}
 
 local function typename(v) return lucid.is_tensor(v) and "tensor" or type(v) end
-
-local function is_options(v)
-  if type(v) ~= "table" or lucid.is_tensor(v) then return false end
-  for k in pairs(v) do
-    if type(k) == "string" then return true end
-  end
-  return false
-end
 
 -- The gradients of a tensor or an array of tensors.
 local function grads_of(fname, parameters)
@@ -49,33 +42,11 @@ local function grads_of(fname, parameters)
   return grads
 end
 
--- Moves the fields of a trailing options table (or of a single table of all
--- arguments) into positional values, checking names.
+-- The arguments in PyTorch's order, a trailing options table, or both
+-- (lucid.args); the parameters may be a plain array, so only a table after
+-- them can be the options.
 local function parse(fname, names, ...)
-  local n = select("#", ...)
-  local args = { ... }
-  local opts
-  if n == 1 and is_options(args[1]) then
-    opts, args = args[1], {}
-  elseif n >= 2 and is_options(args[n]) then
-    opts = args[n]
-    args[n] = nil
-  end
-  if opts then
-    for k, v in pairs(opts) do
-      local pos
-      for i, name in ipairs(names) do
-        if name == k then pos = i end
-      end
-      if not pos then
-        raise(string.format("%s: unknown option '%s' (expected one of %s)", fname, tostring(k),
-          table.concat(names, ", ")))
-      end
-      if args[pos] ~= nil then raise(string.format("%s: got multiple values for %s", fname, k)) end
-      args[pos] = v
-    end
-  end
-  return args
+  return args.parse(fname, names, 2, ...)
 end
 
 local function per_tensor_norm(g, p)
@@ -109,7 +80,8 @@ end
 function M.clip_grad_norm_(...)
   local fname = "clip_grad_norm_"
   local a = parse(fname, { "parameters", "max_norm", "norm_type", "error_if_nonfinite" }, ...)
-  local parameters, max_norm, norm_type, error_if_nonfinite = a[1], a[2], a[3], a[4]
+  local parameters, max_norm, norm_type, error_if_nonfinite = a.parameters, a.max_norm, a.norm_type,
+    a.error_if_nonfinite
   if type(max_norm) ~= "number" then
     raise(string.format("%s: max_norm must be a number, got %s", fname, typename(max_norm)))
   end
@@ -146,7 +118,7 @@ end
 function M.clip_grad_value_(...)
   local fname = "clip_grad_value_"
   local a = parse(fname, { "parameters", "clip_value" }, ...)
-  local parameters, clip_value = a[1], a[2]
+  local parameters, clip_value = a.parameters, a.clip_value
   if type(clip_value) ~= "number" then
     raise(string.format("%s: clip_value must be a number, got %s", fname, typename(clip_value)))
   end

@@ -128,3 +128,12 @@ describe("nn.utils.clip_grad_value_", function()
     assert.are.same({ -0.25, 0.25, 0.25 }, p.grad:tolist())
   end)
 end)
+
+describe("clip_grad arguments", function()
+  it("refuse extra positional values", function()
+    local p = lucid.ones(2, { requires_grad = true })
+    p.grad = lucid.ones(2)
+    assert.matches("clip_grad_norm_: expected at most 4 positional arguments, got 5",
+      H.err_of(nn.utils.clip_grad_norm_, { p }, 1, 2, false, 99))
+  end)
+end)
