@@ -52,12 +52,16 @@ static int t_index_select(lua_State *L) {
   return 1;
 }
 
-/* _embedding(weight, indices, padding_idx or nil): padding_idx 1-based. */
+/* _embedding(weight, indices, padding_idx or nil [, name]): padding_idx
+ * 1-based; errors are raised under `name` (the module or function called). */
 static int l_embedding(lua_State *L) {
-  const char *fname = "embedding";
+  const char *fname = luaL_optstring(L, 4, "embedding");
   lc_tensor *w = lcb_check(L, 1, fname), *idx = lcb_check(L, 2, fname);
   if (w->ndim != 2) luaL_error(L, "%s: weight must be 2-dimensional, got %d dimensions", fname, w->ndim);
   int64_t pad = lua_isnoneornil(L, 3) ? 0 : luaL_checkinteger(L, 3);
+  if (idx->dtype != LC_INT64)
+    luaL_error(L, "%s: input must be an int64 tensor of 1-based indices, got %s", fname,
+               lc_dtype_name(idx->dtype));
   char range[96];
   snprintf(range, sizeof range, "for num_embeddings %lld", (long long)w->sizes[0]);
   lc_tensor *z = zero_based(L, idx, w->sizes[0], false, 0, fname, "index", range);

@@ -29,6 +29,14 @@ function M.raise(msg)
 end
 local raise = M.raise
 
+-- fn(...) (a C function of lucid.core), its error raised again at the
+-- user's line: C errors carry no position of their own.
+function M.call(fn, ...)
+  local r = table.pack(pcall(fn, ...))
+  if not r[1] then raise(r[2]) end
+  return table.unpack(r, 2, r.n)
+end
+
 -- A plain table (no metatable) with a string key.
 function M.is_options(t)
   if type(t) ~= "table" or getmetatable(t) ~= nil then return false end

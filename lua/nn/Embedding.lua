@@ -4,8 +4,8 @@
 -- end) starts at zero and receives no gradient.
 local lucid = require("lucid")
 local Module = require("nn.Module")
-local F = require("nn.functional")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local Embedding = Module:extend("Embedding", Module.with_dtype({
   { "num_embeddings", "integer", min = 1 },
@@ -27,8 +27,8 @@ function Embedding:init(a)
   self.padding_idx = pad
   local w = a._weight
   if w ~= nil then
-    if not lucid.is_tensor(w) or w.shape ~= lucid.zeros(v, a.embedding_dim).shape then
-      raise(string.format("Embedding: _weight must be a tensor of shape (%d, %d)", v, a.embedding_dim))
+    if not lucid.is_tensor(w) or not w.dtype.is_floating_point or w.shape ~= { v, a.embedding_dim } then
+      raise(string.format("Embedding: _weight must be a float tensor of shape (%d, %d)", v, a.embedding_dim))
     end
   else
     w = lucid.randn(v, a.embedding_dim, { dtype = a.dtype or lucid.float32 })
@@ -37,15 +37,20 @@ function Embedding:init(a)
   self:register_parameter("weight", w)
 end
 
--- Embedding.from_pretrained(embeddings [, {freeze = true, padding_idx =}])
-function Embedding.from_pretrained(embeddings, opts)
-  opts = opts or {}
-  if not lucid.is_tensor(embeddings) or embeddings:dim() ~= 2 then
-    raise("Embedding.from_pretrained: embeddings must be a 2-D tensor")
+-- Embedding.from_pretrained(embeddings [, freeze = true [, padding_idx]]),
+-- or with those as options
+function Embedding.from_pretrained(...)
+  local a = args.parse("Embedding.from_pretrained", { "embeddings", "freeze", "padding_idx" }, 2, ...)
+  local embeddings = a.embeddings
+  if not lucid.is_tensor(embeddings) or embeddings:dim() ~= 2 or not embeddings.dtype.is_floating_point then
+    raise("Embedding.from_pretrained: embeddings must be a 2-D float tensor")
+  end
+  if a.freeze ~= nil and type(a.freeze) ~= "boolean" then
+    raise(string.format("Embedding.from_pretrained: freeze must be a boolean, got %s", type(a.freeze)))
   end
   local e = Embedding(embeddings:size(1), embeddings:size(2), {
-    padding_idx = opts.padding_idx, _weight = embeddings:detach():clone() })
-  e.weight.requires_grad = opts.freeze == false
+    padding_idx = a.padding_idx, _weight = embeddings:detach():clone() })
+  e.weight.requires_grad = a.freeze == false
   return e
 end
 
@@ -53,15 +58,7 @@ function Embedding:forward(x)
   if not lucid.is_tensor(x) then
     raise(string.format("Embedding: input must be a tensor, got %s", type(x)))
   end
-  if x.dtype ~= lucid.int64 then
-    raise(string.format("Embedding: input must be an int64 tensor of 1-based indices, got %s",
-      tostring(x.dtype.name or x.dtype)))
-  end
-  local ok, y = pcall(F.embedding, x, self.weight, self.padding_idx)
-  if not ok then
-    raise((tostring(y):gsub("^.-embedding: ", "Embedding: ")))
-  end
-  return y
+  return args.call(lucid._embedding, self.weight, x, self.padding_idx, "Embedding")
 end
 
 function Embedding:extra_repr()

@@ -106,7 +106,7 @@ function M.embedding(...)
     end
     if pad < 0 then pad = pad + v + 1 end
   end
-  return lucid._embedding(a.weight, a.input, pad)
+  return args.call(lucid._embedding, a.weight, a.input, pad)
 end
 
 -- ---- activations ----------------------------------------------------------
@@ -204,11 +204,8 @@ local function class_loss(kind, fname, a)
     raise(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
       tostring(a.weight.shape), x:size(cdim), x:size(cdim)))
   end
-  -- the C checks targets against the class count; its message is raised
-  -- again at the caller's line
-  local ok, loss = pcall(lucid._class_loss, kind, x, t, a.weight, ii, r, ls, fname)
-  if not ok then raise(loss) end
-  return loss
+  -- the C checks targets against the class count
+  return args.call(lucid._class_loss, kind, x, t, a.weight, ii, r, ls, fname)
 end
 M._class_loss = class_loss
 

@@ -270,3 +270,16 @@ describe("inplace, dtypes and broadcast weights", function()
     assert.is_true(math.abs(ok:item() - math.log(2)) < 1e-6)
   end)
 end)
+
+describe("Embedding.from_pretrained", function()
+  it("takes freeze and padding_idx positionally or by name, and refuses unknown options", function()
+    local w = lucid.randn(4, 3)
+    assert.is_false(nn.Embedding.from_pretrained(w).weight.requires_grad)
+    assert.is_true(nn.Embedding.from_pretrained(w, false).weight.requires_grad)
+    assert.is_true(nn.Embedding.from_pretrained(w, { freeze = false, padding_idx = 2 }).weight.requires_grad)
+    assert.matches("Embedding.from_pretrained: unknown option 'freze'",
+      H.err_of(nn.Embedding.from_pretrained, w, { freze = false }))
+    assert.matches("Embedding.from_pretrained: embeddings must be a 2%-D float tensor",
+      H.err_of(nn.Embedding.from_pretrained, lucid.tensor({ { 1, 2 } })))
+  end)
+end)
