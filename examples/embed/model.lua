@@ -30,7 +30,6 @@ end
 
 local path = ...
 if path then
-  if not lucid.save then error("model.lua: this build has no lucid.save", 0) end
   lucid.save(build():state_dict(), path)
   return nil
 end

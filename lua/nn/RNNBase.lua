@@ -24,7 +24,6 @@ local function shape_text(list)
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 
-local function dtype_text(dt) return dt and dt.name or tostring(dt) end
 
 local function same_shape(t, list)
   if t:dim() ~= #list then return false end
@@ -122,11 +121,8 @@ end
 
 -- ---- helpers for forward --------------------------------------------------
 
-local function dropout(x, p) return F.dropout(x, p, true) end
 
-local function is_packed(v)
-  return type(v) == "table" and not lucid.is_tensor(v) and rnn_utils.is_packed(v)
-end
+local is_packed = rnn_utils.is_packed
 
 -- Rows of t along dim reordered by a 1-based int64 index tensor (nil: as is).
 local function permute(t, dim, idx)
@@ -151,8 +147,8 @@ function RNNBase:_states(hx, label, what, width, batched, N, dtype, sorted)
     raise(fmt("%s: %s must be a tensor, got %s", name, label, type(hx)))
   end
   if hx.dtype ~= dtype then
-    raise(fmt("%s: %s has dtype %s but the input has dtype %s", name, label, dtype_text(hx.dtype),
-      dtype_text(dtype)))
+    raise(fmt("%s: %s has dtype %s but the input has dtype %s", name, label, hx.dtype.name,
+      dtype.name))
   end
   local full = { S, N, width }
   if not batched then
@@ -244,7 +240,7 @@ function RNNBase:forward(input, hx)
   end
   local dtype = x2.dtype
   if dtype ~= self.weight_ih_l0.dtype then
-    raise(fmt("%s: input has dtype %s but the parameters have dtype %s", name, dtype_text(dtype),
+    raise(fmt("%s: input has dtype %s but the parameters have dtype %s", name, dtype.name,
       dtype_text(self.weight_ih_l0.dtype)))
   end
 
@@ -275,7 +271,7 @@ function RNNBase:forward(input, hx)
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]
-    if self.training and self.dropout > 0 and l < self.num_layers - 1 then y = dropout(y, self.dropout) end
+    if self.training and self.dropout > 0 and l < self.num_layers - 1 then y = F.dropout(y, self.dropout, true) end
     layer_in = y
   end
 

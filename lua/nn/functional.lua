@@ -25,7 +25,7 @@ local function check_float(fname, name, x)
   check_tensor(fname, name, x)
   if not x.dtype.is_floating_point then
     raise(string.format("%s: %s must be a float32 or float64 tensor, got %s", fname, name,
-      tostring(x.dtype.name or x.dtype)))
+      x.dtype.name))
   end
 end
 

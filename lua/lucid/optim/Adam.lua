@@ -19,7 +19,7 @@ local fmt = Optimizer._fmt
 local M = {}
 
 -- Checks shared with AdamW.
-function M.check(self, g, allow_required, where)
+function M.check(self, g, where)
   where = where or ""
   if not (g.lr >= 0) then self:_error("Invalid learning rate: %s%s", fmt(g.lr), where) end
   if not (g.eps >= 0) then self:_error("Invalid epsilon value: %s%s", fmt(g.eps), where) end

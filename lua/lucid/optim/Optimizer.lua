@@ -21,7 +21,7 @@ Optimizer.__name = "Optimizer"
 local REQUIRED = setmetatable({}, { __tostring = function() return "<required parameter>" end })
 Optimizer.required = REQUIRED
 
-local function is_tensor(v) return lucid.is_tensor(v) end
+local is_tensor = lucid.is_tensor
 
 local function typename(v)
   if is_tensor(v) then return "tensor" end
@@ -158,7 +158,7 @@ function Optimizer.new(cls, ...)
   -- the defaults themselves must be valid (a required one may still be
   -- missing: every group must then give it)
   self:_check_types(defaults, "", true)
-  self:_check(defaults, true)
+  self:_check(defaults)
 
   if is_tensor(params) then params = { params } end
   if type(params) ~= "table" then
@@ -227,7 +227,7 @@ function Optimizer:add_param_group(group)
     if not p.is_leaf then self:_error("can't optimize a non-leaf tensor (parameter %d of group %d)", i, index) end
     if p.dtype ~= lucid.float32 and p.dtype ~= lucid.float64 then
       self:_error("can only optimize float32 or float64 tensors, but parameter %d of group %d is %s",
-        i, index, tostring(p.dtype):gsub("^lucid%.", ""))
+        i, index, p.dtype.name)
     end
     local key = lucid._tensor_key(p)
     if seen[key] then
@@ -250,7 +250,7 @@ function Optimizer:add_param_group(group)
     end
   end
   self:_check_types(g, where)
-  self:_check(g, false, where)
+  self:_check(g, where)
   g.params = list
   for key in pairs(seen) do self._keys[key] = true end
   self.param_groups[index] = g
@@ -272,7 +272,7 @@ function Optimizer:step(closure)
   for i, group in ipairs(self.param_groups) do
     local where = string.format(" (parameter group %d)", i)
     self:_check_types(group, where)
-    self:_check(group, false, where)
+    self:_check(group, where)
     self:_update(group)
   end
   return loss
@@ -284,7 +284,7 @@ function Optimizer:_grad_of(p)
   if g == nil then return nil end
   if g.dtype ~= p.dtype then
     self:_error("a parameter of dtype %s has a gradient of dtype %s",
-      (tostring(p.dtype):gsub("^lucid%.", "")), (tostring(g.dtype):gsub("^lucid%.", "")))
+      p.dtype.name, g.dtype.name)
   end
   if not g:is_contiguous() then g = g:contiguous() end
   return g
@@ -409,7 +409,7 @@ function Optimizer:load_state_dict(sd)
     end
     local where = string.format(" (%s, parameter group %d)", name, gi)
     self:_check_types(g, where)
-    self:_check(g, false, where)
+    self:_check(g, where)
     g.params = groups[gi].params
     new_groups[gi] = g
   end
@@ -425,13 +425,11 @@ function Optimizer:load_state_dict(sd)
     end
     new_state[p] = copy_state(st, function(v, key)
       if key == "step" then return v end
-      if tostring(v.shape) ~= tostring(p.shape) then
+      if v.shape ~= p.shape then
         self:_error("%s: state of parameter %s has a tensor of shape %s but the parameter has shape %s",
           name, tostring(k), shape_text(v), shape_text(p))
       end
-      local c = v:detach():to(p.dtype):clone()
-      if not c:is_contiguous() then c = c:contiguous() end
-      return c
+      return v:detach():to(p.dtype):clone() -- a copy of its own, contiguous
     end)
     local step = new_state[p].step
     if step ~= nil then

@@ -16,7 +16,7 @@ local Optimizer = require("lucid.optim.Optimizer")
 
 local fmt = Optimizer._fmt
 
-local function check(self, g, allow_required, where)
+local function check(self, g, where)
   where = where or ""
   if g.lr ~= Optimizer.required and not (g.lr >= 0) then
     self:_error("Invalid learning rate: %s%s", fmt(g.lr), where)
