@@ -241,7 +241,7 @@ function RNNBase:forward(input, hx)
   local dtype = x2.dtype
   if dtype ~= self.weight_ih_l0.dtype then
     raise(fmt("%s: input has dtype %s but the parameters have dtype %s", name, dtype.name,
-      dtype_text(self.weight_ih_l0.dtype)))
+      self.weight_ih_l0.dtype.name))
   end
 
   local h0s, c0s

@@ -42,10 +42,6 @@ function RNNCellBase:init_cell(a, gates)
   self:register_parameter("bias_hh", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
 end
 
-local function shape_text(t)
-  return tostring(t.shape)
-end
-
 -- Checks the input; returns it as (N, I) and whether it was batched.
 function RNNCellBase:check_input(x)
   if not is_tensor(x) then
@@ -79,14 +75,14 @@ function RNNCellBase:check_state(s, x, batched, what)
   if batched then
     local N = x:size(1)
     if s:dim() ~= 2 or s:size(2) ~= H then
-      raise(fmt("%s: %s has shape %s, expected (%d, %d)", self.__name, what, shape_text(s), N, H))
+      raise(fmt("%s: %s has shape %s, expected (%d, %d)", self.__name, what, tostring(s.shape), N, H))
     end
     if s:size(1) ~= N then
       raise(fmt("%s: %s has batch size %d but the input has batch size %d (%s has shape %s, expected (%d, %d))",
-        self.__name, what, s:size(1), N, what, shape_text(s), N, H))
+        self.__name, what, s:size(1), N, what, tostring(s.shape), N, H))
     end
   elseif s:dim() ~= 1 or s:size(1) ~= H then
-    raise(fmt("%s: %s has shape %s, expected (%d) for an unbatched input", self.__name, what, shape_text(s), H))
+    raise(fmt("%s: %s has shape %s, expected (%d) for an unbatched input", self.__name, what, tostring(s.shape), H))
   end
   if s.dtype ~= x.dtype then
     raise(fmt("%s: %s has dtype %s, but the input is %s", self.__name, what, s.dtype.name, x.dtype.name))

@@ -369,7 +369,6 @@ function Optimizer:state_dict()
   return { state = state, param_groups = groups }
 end
 
-local function shape_text(t) return tostring(t.shape) end
 
 -- Restores options and state saved by state_dict() into this optimizer, whose
 -- groups must have the same sizes. State tensors are copied (converted to
@@ -427,7 +426,7 @@ function Optimizer:load_state_dict(sd)
       if key == "step" then return v end
       if v.shape ~= p.shape then
         self:_error("%s: state of parameter %s has a tensor of shape %s but the parameter has shape %s",
-          name, tostring(k), shape_text(v), shape_text(p))
+          name, tostring(k), tostring(v.shape), tostring(p.shape))
       end
       return v:detach():to(p.dtype):clone() -- a copy of its own, contiguous
     end)
