@@ -179,28 +179,25 @@ local function remember(self, kind, name)
   order[#order + 1] = name
 end
 
--- A parameter is a leaf tensor that requires grad; nil registers an absent
--- one (a disabled bias), which still reads as nil.
-function Module:register_parameter(name, t)
-  if t ~= nil then
-    if not lucid.is_tensor(t) then
-      raise(string.format("%s: parameter '%s' must be a tensor, got %s", self.__name, name, type(t)))
-    end
-    if not t.requires_grad then t.requires_grad = true end
+-- Registers tensor t (or nil) under name in self._parameters or _buffers.
+local function register_tensor(self, kind, name, t)
+  if t ~= nil and not lucid.is_tensor(t) then
+    raise(string.format("%s: %s '%s' must be a tensor or nil, got %s", self.__name,
+      kind == "parameters" and "parameter" or "buffer", name, type(t)))
   end
-  self._parameters[name] = t
-  remember(self, "parameters", name)
+  self["_" .. kind][name] = t
+  remember(self, kind, name)
   return t
 end
 
-function Module:register_buffer(name, t)
-  if t ~= nil and not lucid.is_tensor(t) then
-    raise(string.format("%s: buffer '%s' must be a tensor or nil, got %s", self.__name, name, type(t)))
-  end
-  self._buffers[name] = t
-  remember(self, "buffers", name)
-  return t
+-- A parameter is a leaf tensor that requires grad; nil registers an absent
+-- one (a disabled bias), which still reads as nil.
+function Module:register_parameter(name, t)
+  if lucid.is_tensor(t) and not t.requires_grad then t.requires_grad = true end
+  return register_tensor(self, "parameters", name, t)
 end
+
+function Module:register_buffer(name, t) return register_tensor(self, "buffers", name, t) end
 
 function Module:add_module(name, m)
   name = tostring(name)

@@ -5,17 +5,6 @@
 #include "lc.h"
 #include "test_util.h"
 
-#define DIMS(...) ((int64_t[]){__VA_ARGS__})
-#define VALS(...) ((double[]){__VA_ARGS__})
-
-static void set(lc_tensor *t, int64_t i, double v) {
-  switch (t->dtype) {
-  case LC_FLOAT32: ((float *)lc_data(t))[i] = (float)v; break;
-  case LC_FLOAT64: ((double *)lc_data(t))[i] = v; break;
-  case LC_INT64: ((int64_t *)lc_data(t))[i] = (int64_t)v; break;
-  }
-}
-
 /* A contiguous tensor holding start, start + 1, ... */
 static lc_tensor *seq(lc_dtype dt, int ndim, const int64_t *sizes, double start) {
   lc_tensor *t = lc_empty(dt, ndim, sizes);

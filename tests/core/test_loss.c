@@ -8,8 +8,6 @@
 #include "lc.h"
 #include "test_util.h"
 
-#define DIMS(...) ((int64_t[]){__VA_ARGS__})
-
 /* -log softmax(x)[t] for one row, the reference. */
 static double ref_ce(const double *x, int c, int t) {
   double mx = x[0], s = 0;

@@ -7,8 +7,6 @@
 #include "lc.h"
 #include "test_util.h"
 
-#define DIMS(...) ((int64_t[]){__VA_ARGS__})
-
 static lc_tensor *seq(lc_dtype dt, int ndim, const int64_t *sizes) {
   int64_t n = 1;
   for (int i = 0; i < ndim; i++) n *= sizes[i];

@@ -47,14 +47,22 @@ static int test_passed, test_failed;
 
 #ifdef LC_H /* tensor helpers, for the tests of the core (lc.h included first) */
 
+#define DIMS(...) ((int64_t[]){__VA_ARGS__})
+#define VALS(...) ((double[]){__VA_ARGS__})
+
+/* Element i (row-major, of a contiguous tensor) set to v. */
+static inline void set(lc_tensor *t, int64_t i, double v) {
+  switch (t->dtype) {
+  case LC_FLOAT32: ((float *)lc_data(t))[i] = (float)v; break;
+  case LC_FLOAT64: ((double *)lc_data(t))[i] = v; break;
+  case LC_INT64: ((int64_t *)lc_data(t))[i] = (int64_t)v; break;
+  }
+}
+
 /* A tensor of dtype dt and the given sizes holding vals (row-major). */
 static inline lc_tensor *from(lc_dtype dt, int ndim, const int64_t *sizes, const double *vals) {
   lc_tensor *t = lc_empty(dt, ndim, sizes);
-  for (int64_t i = 0; i < lc_numel(t); i++) {
-    if (dt == LC_FLOAT32) ((float *)lc_data(t))[i] = (float)vals[i];
-    else if (dt == LC_FLOAT64) ((double *)lc_data(t))[i] = vals[i];
-    else ((int64_t *)lc_data(t))[i] = (int64_t)vals[i];
-  }
+  for (int64_t i = 0; i < lc_numel(t); i++) set(t, i, vals[i]);
   return t;
 }
 
