@@ -18,7 +18,7 @@ deps:
 
 test: all
 	@cd $(BUILD) && ctest --output-on-failure
-	@busted
+	@lua5.4 $$(command -v busted)
 
 # The main example: a character-level GRU language model trained on Debian's
 # fortunes for about two minutes, then sampled (examples/char_lm.lua).
