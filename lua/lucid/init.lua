@@ -13,11 +13,12 @@ Tensor.__tostring = format.tensor
 M.autograd.Function = require("lucid.function")
 M.autograd.gradcheck = require("lucid.gradcheck")
 
--- lucid.nn (require("nn")) and lucid.optim load on first use, so that they
+-- lucid.nn (require("nn")), lucid.optim and lucid.utils load on first use, so that they
 -- can require lucid and start-up stays fast.
 setmetatable(M, {
   __index = function(t, k)
-    local path = (k == "nn" and "nn") or (k == "optim" and "lucid.optim") or nil
+    local path = (k == "nn" and "nn") or (k == "optim" and "lucid.optim")
+      or (k == "utils" and "lucid.utils") or nil
     if path then
       local mod = require(path)
       rawset(t, k, mod)

@@ -118,4 +118,15 @@ function Progress:done()
   return lucid.clock() - self.start
 end
 
+-- utils.data (lucid/utils/data/) loads on first use.
+setmetatable(M, {
+  __index = function(t, k)
+    if k == "data" then
+      local mod = require("lucid.utils.data")
+      rawset(t, k, mod)
+      return mod
+    end
+  end,
+})
+
 return M
