@@ -11,5 +11,6 @@ M.Optimizer = require("lucid.optim.Optimizer")
 M.SGD = require("lucid.optim.SGD")
 M.Adam = require("lucid.optim.Adam")
 M.AdamW = require("lucid.optim.AdamW")
+M.lr_scheduler = require("lucid.optim.lr_scheduler")
 
 return M
