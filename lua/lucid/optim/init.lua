@@ -11,6 +11,13 @@ M.Optimizer = require("lucid.optim.Optimizer")
 M.SGD = require("lucid.optim.SGD")
 M.Adam = require("lucid.optim.Adam")
 M.AdamW = require("lucid.optim.AdamW")
+M.RMSprop = require("lucid.optim.RMSprop")
+M.Adagrad = require("lucid.optim.Adagrad")
+M.Adadelta = require("lucid.optim.Adadelta")
+M.Adamax = require("lucid.optim.Adamax")
+M.NAdam = require("lucid.optim.NAdam")
+M.RAdam = require("lucid.optim.RAdam")
+M.LBFGS = require("lucid.optim.LBFGS")
 M.lr_scheduler = require("lucid.optim.lr_scheduler")
 
 return M
