@@ -1,4 +1,5 @@
--- nn.utils: gradient clipping (nn/utils/clip_grad.lua) and sequence helpers
+-- nn.utils: gradient clipping (nn/utils/clip_grad.lua), parameters as one
+-- vector (nn/utils/convert_parameters.lua) and sequence helpers
 -- (nn.utils.rnn), loaded on first use.
 local M = {}
 
@@ -14,6 +15,12 @@ setmetatable(M, {
       rawset(t, "clip_grad_norm_", clip.clip_grad_norm_)
       rawset(t, "clip_grad_value_", clip.clip_grad_value_)
       return clip[name]
+    end
+    if name == "parameters_to_vector" or name == "vector_to_parameters" then
+      local convert = require("nn.utils.convert_parameters")
+      rawset(t, "parameters_to_vector", convert.parameters_to_vector)
+      rawset(t, "vector_to_parameters", convert.vector_to_parameters)
+      return convert[name]
     end
   end,
 })
