@@ -187,6 +187,12 @@ static int check_step(const char *op, int n, const lc_tensor *const *ts, const c
   return check_distinct(op, n, ts, names);
 }
 
+/* Marks every operand the update wrote (all but grad, ts[1]; NULLs skipped). */
+static void bump_written(int n, const lc_tensor *const *ts) {
+  for (int i = 0; i < n; i++)
+    if (i != 1 && ts[i]) lc_bump_version((lc_tensor *)ts[i]);
+}
+
 static int check_count(const char *op, int64_t step) {
   if (step < 1) {
     lc_set_error("%s: step must be at least 1, got %lld", op, (long long)step);
@@ -238,10 +244,7 @@ int lc_rmsprop_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *square_a
       }
     }
   });
-  lc_bump_version(param);
-  lc_bump_version(square_avg);
-  if (centered) lc_bump_version(grad_avg);
-  if (use_momentum) lc_bump_version(momentum_buf);
+  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }
 
@@ -269,8 +272,7 @@ int lc_adagrad_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *state_su
       p[i] = p[i] + neg_clr * gi / std;                    /* addcdiv_(g, std, value=-clr) */
     }
   });
-  lc_bump_version(param);
-  lc_bump_version(state_sum);
+  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }
 
@@ -301,9 +303,7 @@ int lc_adadelta_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *square_
       p[i] = p[i] + neg_lr * delta;                        /* add_(delta, alpha=-lr) */
     }
   });
-  lc_bump_version(param);
-  lc_bump_version(square_avg);
-  lc_bump_version(acc_delta);
+  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }
 
@@ -335,9 +335,7 @@ int lc_adamax_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
       p[i] = p[i] + neg_clr * mi / ui;                     /* addcdiv_(m, exp_inf, value=-clr) */
     }
   });
-  lc_bump_version(param);
-  lc_bump_version(exp_avg);
-  lc_bump_version(exp_inf);
+  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }
 
@@ -385,9 +383,7 @@ int lc_nadam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
       p[i] = pi + c2_t * mi / denom;                       /* addcdiv_(m, denom, value=c2) */
     }
   });
-  lc_bump_version(param);
-  lc_bump_version(exp_avg);
-  lc_bump_version(exp_avg_sq);
+  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }
 
@@ -430,8 +426,6 @@ int lc_radam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
       p[i] = p[i] + (T)(-1.0) * step_i;                    /* add_(..., alpha=-1) */
     }
   });
-  lc_bump_version(param);
-  lc_bump_version(exp_avg);
-  lc_bump_version(exp_avg_sq);
+  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }

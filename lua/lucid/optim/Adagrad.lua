@@ -10,23 +10,12 @@
 local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
-local function check(self, g, where)
-  self:_check_range(g, where, "lr", "learning rate", 0)
-  self:_check_range(g, where, "lr_decay", "lr_decay value", 0)
-  self:_check_range(g, where, "weight_decay", "weight_decay value", 0)
-  self:_check_range(g, where, "initial_accumulator_value", "initial_accumulator_value value", 0)
-  self:_check_range(g, where, "eps", "epsilon value", 0)
-end
-
 local function update(self, group)
-  for _, p in ipairs(group.params) do
-    local g = self:_grad_of(p)
-    if g ~= nil then
-      local st = self:_state_of(p, { "sum" }, { sum = group.initial_accumulator_value })
-      st.step = st.step + 1
-      Optimizer._on_contiguous(p, lucid._adagrad_step, g, st.sum, st.step, group.lr, group.lr_decay,
-        group.weight_decay, group.eps, group.maximize)
-    end
+  for p, g in self:_with_grads(group) do
+    local st = self:_state_of(p, { "sum" }, { sum = group.initial_accumulator_value })
+    st.step = st.step + 1
+    Optimizer._on_contiguous(p, lucid._adagrad_step, g, st.sum, st.step, group.lr, group.lr_decay,
+      group.weight_decay, group.eps, group.maximize)
   end
 end
 
@@ -36,6 +25,8 @@ return Optimizer:extend("Adagrad", {
     maximize = false },
   types = { lr = "number", lr_decay = "number", weight_decay = "number", initial_accumulator_value = "number",
     eps = "number", maximize = "boolean" },
-  check = check,
+  ranges = { { "lr", "learning rate", 0 }, { "lr_decay", "lr_decay value", 0 },
+    { "weight_decay", "weight_decay value", 0 },
+    { "initial_accumulator_value", "initial_accumulator_value value", 0 }, { "eps", "epsilon value", 0 } },
   update = update,
 })

@@ -20,7 +20,6 @@ local function round32(x) return (string.unpack("f", string.pack("f", x))) end
 local function same(x) return x end
 
 local function check(self, g, where)
-  self:_check_range(g, where, "lr", "learning rate", 0)
   if math.type(g.max_iter) ~= "integer" or g.max_iter < 1 then
     self:_error("max_iter must be a positive integer, got %s%s", tostring(g.max_iter), where or "")
   end
@@ -188,7 +187,7 @@ local function lbfgs_step(self, closure)
   end
   local group = self.param_groups[1]
   self:_check_types(group, " (parameter group 1)")
-  check(self, group, " (parameter group 1)")
+  self:_check(group, " (parameter group 1)")
   local rnd = params_of(self)[1].dtype == lucid.float32 and round32 or same
   local lr, max_iter = group.lr, group.max_iter
   local max_eval = group.max_eval or max_iter * 5 // 4
@@ -297,6 +296,7 @@ LBFGS = Optimizer:extend("LBFGS", {
     history_size = 100, line_search_fn = false },
   types = { lr = "number", max_iter = "number", tolerance_grad = "number", tolerance_change = "number",
     history_size = "number" },
+  ranges = { { "lr", "learning rate", 0 } },
   check = check,
   update = function() end,
 })

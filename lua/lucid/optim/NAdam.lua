@@ -15,22 +15,14 @@ local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 local Adam = require("lucid.optim.Adam")
 
-local function check(self, g, where)
-  Adam._adam.check(self, g, where)
-  self:_check_range(g, where, "momentum_decay", "momentum_decay value", 0)
-end
-
 local function update(self, group)
-  for _, p in ipairs(group.params) do
-    local g = self:_grad_of(p)
-    if g ~= nil then
-      local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
-      if st.mu_product == nil then st.mu_product = 1.0 end
-      st.step = st.step + 1
-      st.mu_product = Optimizer._on_contiguous(p, lucid._nadam_step, g, st.exp_avg, st.exp_avg_sq, st.step,
-        st.mu_product, group.lr, group.betas[1], group.betas[2], group.weight_decay, group.momentum_decay,
-        group.eps)
-    end
+  for p, g in self:_with_grads(group) do
+    local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
+    if st.mu_product == nil then st.mu_product = 1.0 end
+    st.step = st.step + 1
+    st.mu_product = Optimizer._on_contiguous(p, lucid._nadam_step, g, st.exp_avg, st.exp_avg_sq, st.step,
+      st.mu_product, group.lr, group.betas[1], group.betas[2], group.weight_decay, group.momentum_decay,
+      group.eps)
   end
 end
 
@@ -38,6 +30,7 @@ return Optimizer:extend("NAdam", {
   order = { "lr", "betas", "eps", "weight_decay", "momentum_decay" },
   defaults = { lr = 2e-3, betas = { 0.9, 0.999 }, eps = 1e-8, weight_decay = 0, momentum_decay = 4e-3 },
   types = { lr = "number", betas = "betas", eps = "number", weight_decay = "number", momentum_decay = "number" },
-  check = check,
+  ranges = { { "momentum_decay", "momentum_decay value", 0 } },
+  check = Adam._adam.check,
   update = update,
 })

@@ -60,7 +60,9 @@ end
 --   order    option names in PyTorch's positional order (after params)
 --   defaults option -> default value, or Optimizer.required
 --   types    option -> "number" | "boolean" | "betas"
---   check    function(self, group) raising PyTorch's errors for bad values
+--   ranges   {{option, what, lo [, hi [, hi_open]]}, ...}: PyTorch's
+--            "Invalid <what>: v" checks, lo <= v (<= or < hi)
+--   check    function(self, group) raising PyTorch's other errors for bad values
 --   update   function(self, group) doing one step for the group
 function Optimizer:extend(name, spec)
   local cls = {
@@ -68,7 +70,8 @@ function Optimizer:extend(name, spec)
     _order = spec.order,
     _defaults = spec.defaults,
     _types = spec.types,
-    _check = spec.check,
+    _ranges = spec.ranges,
+    _spec_check = spec.check,
     _update = spec.update,
   }
   cls.__index = cls
@@ -286,12 +289,33 @@ function Optimizer:_state_of(p, tensors, init)
   return st
 end
 
--- PyTorch's range checks: "Invalid <what> value: v" unless lo <= g[key]
--- (and g[key] <= hi, or < hi with hi_open).
-function Optimizer:_check_range(g, where, key, what, lo, hi, hi_open)
-  local v = g[key]
-  local ok = v >= lo and (hi == nil or (hi_open and v < hi) or (not hi_open and v <= hi))
-  if not ok then self:_error("Invalid %s: %s%s", what, fmt(v), where or "") end
+-- The class's checks of a group's values: its ranges ("Invalid <what>: v"
+-- unless lo <= v, and v <= hi or v < hi with hi_open), then its own check.
+function Optimizer:_check(g, where)
+  for _, r in ipairs(self._ranges or {}) do
+    local key, what, lo, hi, hi_open = r[1], r[2], r[3], r[4], r[5]
+    local v = g[key]
+    if v ~= REQUIRED then
+      local ok = v >= lo and (hi == nil or (hi_open and v < hi) or (not hi_open and v <= hi))
+      if not ok then self:_error("Invalid %s: %s%s", what, fmt(v), where or "") end
+    end
+  end
+  if self._spec_check then self:_spec_check(g, where) end
+end
+
+-- for p, g in self:_with_grads(group): the group's parameters that have a
+-- gradient, with the gradient ready for a kernel.
+function Optimizer:_with_grads(group)
+  local i, params = 0, group.params
+  return function()
+    while true do
+      i = i + 1
+      local p = params[i]
+      if p == nil then return nil end
+      local g = self:_grad_of(p)
+      if g ~= nil then return p, g end
+    end
+  end
 end
 
 -- A new state tensor of zeros shaped like p.

@@ -15,14 +15,11 @@ local Optimizer = require("lucid.optim.Optimizer")
 local Adam = require("lucid.optim.Adam")
 
 local function update(self, group)
-  for _, p in ipairs(group.params) do
-    local g = self:_grad_of(p)
-    if g ~= nil then
-      local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
-      st.step = st.step + 1
-      Optimizer._on_contiguous(p, lucid._radam_step, g, st.exp_avg, st.exp_avg_sq, st.step, group.lr,
-        group.betas[1], group.betas[2], group.weight_decay, group.eps)
-    end
+  for p, g in self:_with_grads(group) do
+    local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
+    st.step = st.step + 1
+    Optimizer._on_contiguous(p, lucid._radam_step, g, st.exp_avg, st.exp_avg_sq, st.step, group.lr,
+      group.betas[1], group.betas[2], group.weight_decay, group.eps)
   end
 end
 

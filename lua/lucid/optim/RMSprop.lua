@@ -11,27 +11,16 @@
 local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
-local function check(self, g, where)
-  self:_check_range(g, where, "lr", "learning rate", 0)
-  self:_check_range(g, where, "eps", "epsilon value", 0)
-  self:_check_range(g, where, "momentum", "momentum value", 0)
-  self:_check_range(g, where, "weight_decay", "weight_decay value", 0)
-  self:_check_range(g, where, "alpha", "alpha value", 0)
-end
-
 local function update(self, group)
-  for _, p in ipairs(group.params) do
-    local g = self:_grad_of(p)
-    if g ~= nil then
-      local st = self:_state_of(p, { "square_avg" })
-      if group.momentum > 0 and st.momentum_buffer == nil then st.momentum_buffer = Optimizer._zeros_like(p) end
-      if group.centered and st.grad_avg == nil then st.grad_avg = Optimizer._zeros_like(p) end
-      st.step = st.step + 1
-      Optimizer._on_contiguous(p, lucid._rmsprop_step, g, st.square_avg,
-        group.centered and st.grad_avg or nil, group.momentum > 0 and st.momentum_buffer or nil,
-        group.lr, group.alpha, group.eps, group.weight_decay, group.momentum, group.centered,
-        group.maximize)
-    end
+  for p, g in self:_with_grads(group) do
+    local st = self:_state_of(p, { "square_avg" })
+    if group.momentum > 0 and st.momentum_buffer == nil then st.momentum_buffer = Optimizer._zeros_like(p) end
+    if group.centered and st.grad_avg == nil then st.grad_avg = Optimizer._zeros_like(p) end
+    st.step = st.step + 1
+    Optimizer._on_contiguous(p, lucid._rmsprop_step, g, st.square_avg,
+      group.centered and st.grad_avg or nil, group.momentum > 0 and st.momentum_buffer or nil,
+      group.lr, group.alpha, group.eps, group.weight_decay, group.momentum, group.centered,
+      group.maximize)
   end
 end
 
@@ -41,6 +30,7 @@ return Optimizer:extend("RMSprop", {
     maximize = false },
   types = { lr = "number", alpha = "number", eps = "number", weight_decay = "number", momentum = "number",
     centered = "boolean", maximize = "boolean" },
-  check = check,
+  ranges = { { "lr", "learning rate", 0 }, { "eps", "epsilon value", 0 }, { "momentum", "momentum value", 0 },
+    { "weight_decay", "weight_decay value", 0 }, { "alpha", "alpha value", 0 } },
   update = update,
 })

@@ -7,17 +7,4 @@
 --
 -- Epoch counts are PyTorch's: last_epoch starts at -1 and the constructor's
 -- own step makes it 0 (a LambdaLR lambda sees 0, 1, 2, ...).
-local M = {}
-
-setmetatable(M, {
-  __index = function(t, name)
-    if type(name) ~= "string" or name:sub(1, 1) == "_" then return nil end
-    local path = "lucid.optim.lr_scheduler." .. name
-    if not package.searchpath(path, package.path) then return nil end
-    local mod = require(path)
-    rawset(t, name, mod)
-    return mod
-  end,
-})
-
-return M
+return require("lucid.lazy")({}, "lucid.optim.lr_scheduler")

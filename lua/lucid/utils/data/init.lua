@@ -9,17 +9,4 @@
 --
 -- Each name lives in its own file (lucid/utils/data/<Name>.lua), loaded on
 -- first use, so a new class is a new file and nothing here changes.
-local M = {}
-
-setmetatable(M, {
-  __index = function(t, name)
-    if type(name) ~= "string" or name:sub(1, 1) == "_" then return nil end
-    local path = "lucid.utils.data." .. name
-    if not package.searchpath(path, package.path) then return nil end
-    local mod = require(path)
-    rawset(t, name, mod)
-    return mod
-  end,
-})
-
-return M
+return require("lucid.lazy")({}, "lucid.utils.data")
