@@ -46,12 +46,16 @@ Sampler.__pairs = function(self)
 end
 Sampler.__tostring = function(self) return string.format("%s(%d indices)", self.__name, #self) end
 
--- One pass of any sampler-like value as an int64 tensor: a Sampler, an
--- int64 tensor, a Lua array of integers, or an object with iter().
+-- One pass of any sampler-like value as an int64 tensor: a Sampler (or any
+-- object with indices() giving a tensor or an array), an int64 tensor, a
+-- Lua array of integers, or an object with iter().
 function Sampler.indices_of(fname, s)
   if lucid.is_tensor(s) then return require("lucid.utils.data.Subset").index_tensor(fname, "sampler", s) end
   if type(s) == "table" then
-    if type(s.indices) == "function" then return s:indices() end
+    if type(s.indices) == "function" then
+      -- an int64 tensor, or a Lua array (as DistributedSampler gives)
+      return require("lucid.utils.data.Subset").index_tensor(fname, "sampler:indices()", s:indices())
+    end
     if getmetatable(s) == nil then return require("lucid.utils.data.Subset").index_tensor(fname, "sampler", s) end
     if type(s.iter) == "function" then
       local list = {}

@@ -317,6 +317,20 @@ describe("lucid.utils.data", function()
       H.raises(function() data.DataLoader(42) end, "DataLoader: dataset must be a map-style dataset")
     end)
 
+    it("takes a DistributedSampler: each rank's loader batches its own share", function()
+      local ds = range_dataset(10)
+      local seen = {}
+      for rank = 0, 1 do
+        local s = data.DistributedSampler(ds, { num_replicas = 2, rank = rank, seed = 3 })
+        local loader = data.DataLoader(ds, { batch_size = 2, sampler = s })
+        assert.are.equal(3, #loader)
+        for batch in loader:iter() do
+          for _, v in ipairs(batch[1]:tolist()) do seen[#seen + 1] = v end
+        end
+      end
+      assert.is_true(is_permutation(seen, 10))
+    end)
+
     it("feeds a padded, length-bucketed batch of sequences to an LSTM", function()
       local Seqs = data.Dataset:extend("Seqs")
       function Seqs:init(n) self.n = n end
