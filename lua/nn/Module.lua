@@ -212,6 +212,19 @@ end
 
 function Module:register_buffer(name, t) return register_tensor(self, "buffers", name, t) end
 
+-- Unregisters a parameter, buffer or child (PyTorch's `del module.name`);
+-- the name then reads as a plain field.
+function Module:_remove_member(name)
+  local where = self._kind[name]
+  if where == nil then return end
+  self[where][name] = nil
+  self._kind[name] = nil
+  local order = self._order[where:sub(2)]
+  for i, n in ipairs(order) do
+    if n == name then table.remove(order, i) break end
+  end
+end
+
 function Module:add_module(name, m)
   name = tostring(name)
   self._modules[name] = m

@@ -45,6 +45,7 @@ describe("fixtures select the cases their specs test", function()
     end
     assert.is_true(#H.load_fixture("optim", "lbfgs") >= 6)
     assert.is_true(#H.load_fixture("sched") >= 20)
+    assert.is_true(#H.load_fixture("nn_utils", "weight_norm") >= 8)
     assert.is_true(#H.load_fixture("optim", "clip") >= 10)
     assert.is_true(#H.load_fixture("packed") >= 1)
     assert.is_true(#H.load_fixture("tensor_ops") >= 200)

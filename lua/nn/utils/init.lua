@@ -1,5 +1,6 @@
 -- nn.utils: gradient clipping (nn/utils/clip_grad.lua), parameters as one
--- vector (nn/utils/convert_parameters.lua) and sequence helpers
+-- vector (nn/utils/convert_parameters.lua), weight normalisation
+-- (nn/utils/weight_norm.lua) and sequence helpers
 -- (nn.utils.rnn), loaded on first use.
 local M = {}
 
@@ -15,6 +16,12 @@ setmetatable(M, {
       rawset(t, "clip_grad_norm_", clip.clip_grad_norm_)
       rawset(t, "clip_grad_value_", clip.clip_grad_value_)
       return clip[name]
+    end
+    if name == "weight_norm" or name == "remove_weight_norm" then
+      local wn = require("nn.utils.weight_norm")
+      rawset(t, "weight_norm", wn.weight_norm)
+      rawset(t, "remove_weight_norm", wn.remove_weight_norm)
+      return wn[name]
     end
     if name == "parameters_to_vector" or name == "vector_to_parameters" then
       local convert = require("nn.utils.convert_parameters")
