@@ -1,6 +1,6 @@
 -- nn.utils: gradient clipping (nn/utils/clip_grad.lua), parameters as one
--- vector (nn/utils/convert_parameters.lua), weight normalisation
--- (nn/utils/weight_norm.lua) and sequence helpers
+-- vector (nn/utils/convert_parameters.lua), weight and spectral
+-- normalisation (nn/utils/weight_norm.lua, spectral_norm.lua) and sequence helpers
 -- (nn.utils.rnn), loaded on first use.
 local M = {}
 
@@ -22,6 +22,12 @@ setmetatable(M, {
       rawset(t, "weight_norm", wn.weight_norm)
       rawset(t, "remove_weight_norm", wn.remove_weight_norm)
       return wn[name]
+    end
+    if name == "spectral_norm" or name == "remove_spectral_norm" then
+      local sn = require("nn.utils.spectral_norm")
+      rawset(t, "spectral_norm", sn.spectral_norm)
+      rawset(t, "remove_spectral_norm", sn.remove_spectral_norm)
+      return sn[name]
     end
     if name == "parameters_to_vector" or name == "vector_to_parameters" then
       local convert = require("nn.utils.convert_parameters")
