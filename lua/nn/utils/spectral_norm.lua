@@ -10,9 +10,11 @@
 local lucid = require("lucid")
 local args = require("lucid.args")
 local raise = args.raise
-local Module = require("nn.Module")
+local reparam = require("nn.utils.reparametrize")
 
 local M = {}
+
+local KEY = "_spectral_norm"
 
 local function normalize(x, eps)
   local n = x:pow(2):sum():sqrt():item()
@@ -54,40 +56,23 @@ function M.spectral_norm(...)
   local fname = "spectral_norm"
   local a = args.parse(fname, { "module", "name", "n_power_iterations", "eps", "dim" }, 2, ...)
   local m, name = a.module, a.name or "weight"
-  if not Module.is_module(m) then raise(fname .. ": module must be an nn.Module, got " .. type(m)) end
-  if type(name) ~= "string" then raise(fname .. ": name must be a string, got " .. type(name)) end
-  local registry = rawget(m, "_spectral_norm")
-  if registry and registry[name] then
-    raise(string.format("%s: cannot register two spectral_norm hooks on the same parameter %s", fname, name))
-  end
-  local w = m._parameters[name]
-  if not lucid.is_tensor(w) then raise(string.format("%s: %s has no parameter '%s'", fname, m.__name, name)) end
-  local n_iter, eps, d = a.n_power_iterations or 1, a.eps or 1e-12, a.dim or 1
+  local w = reparam.target(fname, KEY, m, name)
+  local n_iter, eps = a.n_power_iterations or 1, a.eps or 1e-12
   if math.type(n_iter) ~= "integer" or n_iter <= 0 then
     raise(string.format("%s: Expected n_power_iterations to be positive, but got n_power_iterations=%s", fname,
       tostring(n_iter)))
   end
   if type(eps) ~= "number" then raise(fname .. ": eps must be a number, got " .. type(eps)) end
-  if math.type(d) ~= "integer" or d == 0 or d < -w:dim() or d > w:dim() then
-    raise(string.format("%s: dim must be a dim of %s's %d, got %s", fname, name, w:dim(), tostring(d)))
-  end
-  if d < 0 then d = w:dim() + 1 + d end
-  local mat = as_matrix(w:detach(), d)
+  local entry = { dim = reparam.dim(fname, name, w, a.dim or 1, false), eps = eps, n_power_iterations = n_iter }
+  local mat = as_matrix(w:detach(), entry.dim)
   local u = normalize(lucid.randn(mat:size(1), { dtype = w.dtype }), eps)
   local v = normalize(lucid.randn(mat:size(2), { dtype = w.dtype }), eps)
-  m:_remove_member(name)
-  m:register_parameter(name .. "_orig", w)
-  rawset(m, name, w:detach())
-  m:register_buffer(name .. "_u", u)
-  m:register_buffer(name .. "_v", v)
-  local entry = { dim = d, eps = eps, n_power_iterations = n_iter }
-  entry.handle = m:register_forward_pre_hook(function(mod)
-    rawset(mod, name, compute(mod, name, entry, mod.training))
-  end)
-  registry = registry or {}
-  registry[name] = entry
-  rawset(m, "_spectral_norm", registry)
-  return m
+  return reparam.install(m, KEY, name, entry, function(mod)
+    mod:register_parameter(name .. "_orig", w)
+    mod:register_buffer(name .. "_u", u)
+    mod:register_buffer(name .. "_v", v)
+  end, function(mod, power) return compute(mod, name, entry, power) end,
+  w:detach()) -- until the first forward, the weight itself (as PyTorch's)
 end
 
 -- remove_spectral_norm(module, {name = "weight"}) -> module: w becomes one
@@ -95,22 +80,9 @@ end
 function M.remove_spectral_norm(...)
   local fname = "remove_spectral_norm"
   local a = args.parse(fname, { "module", "name" }, 2, ...)
-  local m, name = a.module, a.name or "weight"
-  if not Module.is_module(m) then raise(fname .. ": module must be an nn.Module, got " .. type(m)) end
-  local registry = rawget(m, "_spectral_norm")
-  local entry = registry and registry[name]
-  if entry == nil then
-    raise(string.format("%s: spectral_norm of '%s' not found in %s", fname, tostring(name), m.__name))
-  end
-  local w = lucid.no_grad(function() return compute(m, name, entry, false):clone() end)
-  entry.handle.remove()
-  registry[name] = nil
-  m:_remove_member(name .. "_orig")
-  m:_remove_member(name .. "_u")
-  m:_remove_member(name .. "_v")
-  rawset(m, name, nil)
-  m:register_parameter(name, w)
-  return m
+  local name = a.name or "weight"
+  return reparam.uninstall(fname, KEY, a.module, name, { "_orig", "_u", "_v" },
+    function(mod, entry) return compute(mod, name, entry, false) end)
 end
 
 return M

@@ -5,10 +5,11 @@
 -- pre-hook before every forward.
 local lucid = require("lucid")
 local args = require("lucid.args")
-local raise = args.raise
-local Module = require("nn.Module")
+local reparam = require("nn.utils.reparametrize")
 
 local M = {}
+
+local KEY = "_weight_norm"
 
 -- ||v|| over every dim but d (1-based; false: over all), kept as size-1 dims.
 local function norm_except_dim(v, d)
@@ -31,34 +32,16 @@ end
 function M.weight_norm(...)
   local fname = "weight_norm"
   local a = args.parse(fname, { "module", "name", "dim" }, 2, ...)
-  local m, name, d = a.module, a.name or "weight", a.dim
-  if not Module.is_module(m) then raise(fname .. ": module must be an nn.Module, got " .. type(m)) end
-  if type(name) ~= "string" then raise(fname .. ": name must be a string, got " .. type(name)) end
-  local registry = rawget(m, "_weight_norm")
-  if registry and registry[name] then
-    raise(string.format("%s: cannot register two weight_norm hooks on the same parameter %s", fname, name))
-  end
-  local w = m._parameters[name]
-  if not lucid.is_tensor(w) then
-    raise(string.format("%s: %s has no parameter '%s'", fname, m.__name, name))
-  end
+  local m, name = a.module, a.name or "weight"
+  local w = reparam.target(fname, KEY, m, name)
+  local d = a.dim
   if d == nil then d = 1 end
-  if d ~= false then
-    if math.type(d) ~= "integer" or d == 0 or d < -w:dim() or d > w:dim() then
-      raise(string.format("%s: dim must be false or a dim of %s's %d, got %s", fname, name, w:dim(), tostring(d)))
-    end
-    if d < 0 then d = w:dim() + 1 + d end
-  end
+  d = reparam.dim(fname, name, w, d, true)
   local g0 = lucid.no_grad(function() return norm_except_dim(w, d):clone() end)
-  m:_remove_member(name)
-  m:register_parameter(name .. "_g", g0)
-  m:register_parameter(name .. "_v", w:detach():clone())
-  rawset(m, name, compute(m, name, d))
-  local handle = m:register_forward_pre_hook(function(mod) rawset(mod, name, compute(mod, name, d)) end)
-  registry = registry or {}
-  registry[name] = { dim = d, handle = handle }
-  rawset(m, "_weight_norm", registry)
-  return m
+  return reparam.install(m, KEY, name, { dim = d }, function(mod)
+    mod:register_parameter(name .. "_g", g0)
+    mod:register_parameter(name .. "_v", w:detach():clone())
+  end, function(mod) return compute(mod, name, d) end)
 end
 
 -- remove_weight_norm(module, {name = "weight"}) -> module: w becomes one
@@ -66,21 +49,9 @@ end
 function M.remove_weight_norm(...)
   local fname = "remove_weight_norm"
   local a = args.parse(fname, { "module", "name" }, 2, ...)
-  local m, name = a.module, a.name or "weight"
-  if not Module.is_module(m) then raise(fname .. ": module must be an nn.Module, got " .. type(m)) end
-  local registry = rawget(m, "_weight_norm")
-  local entry = registry and registry[name]
-  if entry == nil then
-    raise(string.format("%s: weight_norm of '%s' not found in %s", fname, tostring(name), m.__name))
-  end
-  local w = lucid.no_grad(function() return compute(m, name, entry.dim):clone() end)
-  entry.handle.remove()
-  registry[name] = nil
-  m:_remove_member(name .. "_g")
-  m:_remove_member(name .. "_v")
-  rawset(m, name, nil)
-  m:register_parameter(name, w)
-  return m
+  local name = a.name or "weight"
+  return reparam.uninstall(fname, KEY, a.module, name, { "_g", "_v" },
+    function(mod, entry) return compute(mod, name, entry.dim) end)
 end
 
 return M

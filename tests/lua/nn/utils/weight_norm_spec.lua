@@ -4,14 +4,7 @@ local lucid = require("lucid")
 local nn = require("nn")
 local H = require("helpers")
 
-local function build(case)
-  local dtype = lucid[case.dtype]
-  local m = case.module == "Linear" and nn.Linear(4, 3, { dtype = dtype }) or nn.GRU(3, 2, { dtype = dtype })
-  local sd = {}
-  for k, v in pairs(case.weights) do sd[k] = H.tensor_from_fixture(v) end
-  m:load_state_dict(sd)
-  return m
-end
+local build = H.module_from_case
 
 describe("nn.utils.weight_norm matches PyTorch", function()
   for _, case in ipairs(H.load_fixture("nn_utils", "weight_norm")) do
