@@ -5,6 +5,7 @@ local M = {}
 
 local THRESHOLD = 1000 -- more elements than this are summarised
 local EDGE = 3
+local ROW_WIDTH = 80 -- a 1-D tensor prints on one row, summarised beyond this
 
 local type_names = { float32 = "FloatTensor", float64 = "DoubleTensor", int64 = "LongTensor" }
 
@@ -111,10 +112,9 @@ function M.tensor(t)
       end
     end
   end
-  if dims == 1 then
-    for _, i in ipairs(kept(shape[1], summarise)) do
-      lines[#lines + 1] = i and string.format(cell, fmt_value(f, t[i]:item())) or "..."
-    end
+  if dims == 1 then -- one row, as PyTorch prints a vector
+    if shape[1] * (width + 1) - 1 > ROW_WIDTH then summarise = true end
+    lines[#lines + 1] = row(t)
   else
     block(t, 1, "")
   end
