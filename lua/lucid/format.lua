@@ -114,7 +114,7 @@ function M.tensor(t)
   end
   if dims == 1 then -- one row, as PyTorch prints a vector
     if shape[1] * (width + 1) - 1 > ROW_WIDTH then summarise = true end
-    lines[#lines + 1] = row(t)
+    if shape[1] > 0 then lines[#lines + 1] = row(t) end
   else
     block(t, 1, "")
   end

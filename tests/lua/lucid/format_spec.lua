@@ -49,30 +49,40 @@ describe("tostring of tensors", function()
 
   it("prints whole numbers with a trailing dot and int64 as integers", function()
     assert.are.same({ "1. 2.", "[ lucid.FloatTensor of size 1x2 ]" }, lines_of(tostring(lucid.tensor({ { 1.0, 2.0 } }))))
-    assert.are.same({ " -5", "123", "[ lucid.LongTensor of size 2 ]" }, lines_of(tostring(lucid.tensor({ -5, 123 }))))
+    assert.are.same({ " -5 123", "[ lucid.LongTensor of size 2 ]" }, lines_of(tostring(lucid.tensor({ -5, 123 }))))
     local big = (1 << 62) + 1
     assert.is_not_nil(tostring(lucid.tensor({ big })):find(tostring(big), 1, true))
   end)
 
   it("prints float64 values with the DoubleTensor footer", function()
     local s = tostring(lucid.tensor({ 0.125, 2 }, { dtype = lucid.float64 }))
-    assert.are.same({ "0.1250", "2.0000", "[ lucid.DoubleTensor of size 2 ]" }, lines_of(s))
+    assert.are.same({ "0.1250 2.0000", "[ lucid.DoubleTensor of size 2 ]" }, lines_of(s))
   end)
 
   it("uses scientific notation for tiny or huge magnitudes", function()
     local s = tostring(lucid.tensor({ 1e-6, 1 }, { dtype = lucid.float64 }))
-    assert.are.same({ "1.0000e-06", "1.0000e+00", "[ lucid.DoubleTensor of size 2 ]" }, lines_of(s))
+    assert.are.same({ "1.0000e-06 1.0000e+00", "[ lucid.DoubleTensor of size 2 ]" }, lines_of(s))
     assert.is_not_nil(tostring(lucid.tensor({ 123456.5 }, { dtype = lucid.float64 })):find("1.2346e+05", 1, true))
   end)
 
   it("prints nan and infinities", function()
     local s = tostring(lucid.tensor({ 0 / 0, 1 / 0, -1 / 0, 1.5 }))
-    assert.are.same({ "   nan", "   inf", "  -inf", "1.5000", "[ lucid.FloatTensor of size 4 ]" }, lines_of(s))
+    assert.are.same({ "   nan    inf   -inf 1.5000", "[ lucid.FloatTensor of size 4 ]" }, lines_of(s))
   end)
 
   it("prints a 0-dim tensor as its value and size ()", function()
     assert.are.same({ "3.5000", "[ lucid.FloatTensor of size () ]" }, lines_of(tostring(lucid.tensor(3.5))))
     assert.are.same({ "7", "[ lucid.LongTensor of size () ]" }, lines_of(tostring(lucid.tensor(7))))
+  end)
+
+  it("prints a vector on one row, summarised when wider than 80 columns", function()
+    assert.are.same({ "0 1 2 3 4", "[ lucid.LongTensor of size 5 ]" }, lines_of(tostring(lucid.arange(5))))
+    assert.are.same({ "  0   1   2 ... 997 998 999", "[ lucid.LongTensor of size 1000 ]" },
+      lines_of(tostring(lucid.arange(1000))))
+    local row = lines_of(tostring(lucid.arange(27)))[1] -- 27 * 3 - 1 = 80 columns: whole
+    assert.are.equal(80, #row)
+    assert.is_nil(row:find("...", 1, true))
+    assert.is_not_nil(lines_of(tostring(lucid.arange(28)))[1]:find(" 2 ... 25 ", 1, true))
   end)
 
   it("prints an empty tensor as just the footer", function()
@@ -82,8 +92,7 @@ describe("tostring of tensors", function()
 
   it("summarises large tensors with ... keeping the first and last three entries", function()
     local s = tostring(lucid.arange(2000))
-    assert.are.same({ "   0", "   1", "   2", "...", "1997", "1998", "1999", "[ lucid.LongTensor of size 2000 ]" },
-      lines_of(s))
+    assert.are.same({ "   0    1    2 ... 1997 1998 1999", "[ lucid.LongTensor of size 2000 ]" }, lines_of(s))
     local m = lines_of(tostring(lucid.arange(10000):view(100, 100)))
     assert.are.equal(8, #m) -- 3 rows, ..., 3 rows, footer
     assert.are.equal("...", m[4])
