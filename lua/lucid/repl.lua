@@ -236,12 +236,13 @@ end
 
 -- ------------------------------------------------------------------- help
 
--- docs/ beside lua/ in a source tree, <prefix>/share/doc/lucid installed.
+-- docs/ beside lua/ in a source tree, <prefix>/share/doc/lucid installed,
+-- lucid/docs beside the modules in a LuaRocks tree.
 local function docs_dir()
   local init = package.searchpath("lucid", package.path)
   local base = init and init:match("^(.*)/lucid/init%.lua$")
   if not base then return nil end
-  for _, dir in ipairs({ base .. "/../docs", base .. "/../../doc/lucid" }) do
+  for _, dir in ipairs({ base .. "/../docs", base .. "/../../doc/lucid", base .. "/lucid/docs" }) do
     local f = io.open(dir .. "/tensors.md")
     if f then f:close() return dir end
   end
