@@ -256,6 +256,8 @@ local function doc_pages(dir)
   return pages
 end
 
+local page_lines = {} -- each page is read once per process
+
 -- How well the code span `code` names `name` (a.b.c or x:m): 3 for the whole
 -- path, 2 for `lucid.` plus it, 1 for the last component alone, else 0.
 local function span_score(code, name)
@@ -267,20 +269,28 @@ local function span_score(code, name)
   if head:match("[.:]" .. leaf .. "$") or head == leaf then
     local q = name:match("^(.-)[.:][%w_]+$")
     -- a qualified name must agree on its qualifier (x:max is not nn.max)
-    if not q or head:find(q, 1, true) or q == "x" or q == "lucid" then return 1 end
+    if not q or head:find(q, 1, true) or q == "x" or q == "lucid"
+        or (q == "nn.functional" and head:sub(1, 2) == "F.") then -- docs write F for it
+      return 1
+    end
   end
   return 0
 end
 
--- The best entry for name in one page, with its score: a table row or a
--- signature block first, then a bullet, a paragraph whose first line names
--- it, a section whose heading ends with it.
+-- The best entry for name in one page, with its score and the code that
+-- names it: a table row or a signature block first, then a bullet, a
+-- paragraph whose first line names it, a section whose heading ends with it,
+-- and last a line of prose that mentions it.
 local function page_entry(path, name)
-  local lines = {}
-  for line in io.lines(path) do lines[#lines + 1] = line end
-  local best, best_score, heading = nil, 0, nil
-  local function consider(score, text)
-    if score > best_score then best, best_score = text, score end
+  local lines = page_lines[path]
+  if not lines then
+    lines = {}
+    for line in io.lines(path) do lines[#lines + 1] = line end
+    page_lines[path] = lines
+  end
+  local best, best_score, best_code, heading = nil, 0, nil, nil
+  local function consider(score, text, code)
+    if score > best_score then best, best_score, best_code = text, score, code end
   end
   local in_code, i = false, 1
   while i <= #lines do
@@ -291,14 +301,14 @@ local function page_entry(path, name)
       local first = line:match("^|%s*(.-)%s*|") -- a table row's first cell
       if first and not line:match("^|%s*%-%-%-") then
         for code in first:gmatch("`([^`]+)`") do
-          consider(span_score(code, name) * 10 + 3, (heading or "") .. "\n\n" .. line)
+          consider(span_score(code, name) * 10 + 4, (heading or "") .. "\n\n" .. line, code)
         end
       end
       local bullet = line:match("^%- `([^`]+)`")
       if bullet then
         local j, text = i, { line }
         while lines[j + 1] and lines[j + 1]:match("^  %S") do j = j + 1; text[#text + 1] = lines[j] end
-        consider(span_score(bullet, name) * 10 + 2, (heading or "") .. "\n\n" .. table.concat(text, "\n"))
+        consider(span_score(bullet, name) * 10 + 3, (heading or "") .. "\n\n" .. table.concat(text, "\n"), bullet)
       end
       local signature = line:match("^    ([%w_.:]+)%(") -- an indented signature block
       if signature then
@@ -307,7 +317,8 @@ local function page_entry(path, name)
           j = j + 1; text[#text + 1] = lines[j]
         end
         while lines[j + 1] and lines[j + 1] ~= "" do j = j + 1; text[#text + 1] = lines[j] end
-        consider(span_score(signature, name) * 10 + 3, (heading or "") .. "\n\n" .. table.concat(text, "\n"))
+        local sig = line:match("^    (.-)%s*$")
+        consider(span_score(signature, name) * 10 + 4, (heading or "") .. "\n\n" .. table.concat(text, "\n"), sig)
       end
       if line:match("^`") then -- a paragraph opening with the name (on its first line)
         local j, text = i, { line }
@@ -315,34 +326,41 @@ local function page_entry(path, name)
           j = j + 1; text[#text + 1] = lines[j]
         end
         for code in line:gmatch("`([^`]+)`") do
-          consider(span_score(code, name) * 10 + 1, (heading or "") .. "\n\n" .. table.concat(text, "\n"))
+          consider(span_score(code, name) * 10 + 2, (heading or "") .. "\n\n" .. table.concat(text, "\n"), code)
         end
       end
       local title = line:match("^#+ [^`]*`([^`]+)`%s*$") -- a section named by it
       if title then
         local j, text = i, { line }
         while lines[j + 1] and not lines[j + 1]:match("^#+ ") do j = j + 1; text[#text + 1] = lines[j] end
-        consider(span_score(title, name) * 10, table.concat(text, "\n"))
+        consider(span_score(title, name) * 10 + 1, table.concat(text, "\n"), title)
+      end
+      if not line:match("^#") and not line:match("^|") then -- a mention in prose
+        for code in line:gmatch("`([^`]+)`") do
+          consider(span_score(code, name) * 10, (heading or "") .. "\n\n" .. line, code)
+        end
       end
     end
     i = i + 1
   end
-  return best, best_score
+  return best, best_score, best_code
 end
 
 -- The documentation entry of a name ("lucid.zeros", "nn.GRU", "x:matmul",
--- "matmul"), as "docs/page.md" and the text; nil when none names it.
+-- "matmul"): "docs/page.md", the entry's text and the code that names it
+-- (a signature such as "lucid.zeros(sizes…)" where the docs give one); nil
+-- when no entry names it.
 function M.doc(name)
   local dir = docs_dir()
   if not dir then return nil end
-  local best, best_score, where = nil, 9, nil -- a score of 10+ names it
+  local best, best_score, where, code = nil, 9, nil, nil -- a score of 10+ names it
   for _, path in ipairs(doc_pages(dir)) do
-    local text, score = page_entry(path, name)
+    local text, score, c = page_entry(path, name)
     if text and score > best_score then
-      best, best_score, where = text, score, "docs/" .. path:match("([^/]+)$")
+      best, best_score, where, code = text, score, "docs/" .. path:match("([^/]+)$"), c
     end
   end
-  return where, best
+  return where, best, code
 end
 
 -- The name of a value among lucid's public tables, or nil.

@@ -39,6 +39,10 @@ test "$out" = "$prefix/share/lua/5.4/lucid/init.lua"
 grep -q '^docs/tensors.md$' "$work/help"
 grep -qF '`lucid.zeros(sizes' "$work/help"
 
+# the LuaLS annotations
+grep -q '^---@meta lucid$' "$prefix/share/lucid/types/lucid.lua"
+grep -q '^---@meta nn$' "$prefix/share/lucid/types/nn.lua"
+
 # plain lua5.4, given the install's module folders
 out=$(LUA_PATH="$prefix/share/lua/5.4/?.lua;$prefix/share/lua/5.4/?/init.lua;;" \
   LUA_CPATH="$prefix/lib/lua/5.4/?.so;;" \
@@ -50,7 +54,7 @@ test "$out" = "6.0	Linear(in_features=2, out_features=3, bias=True)"
 make -s -C "$src" uninstall BUILD="$build" >/dev/null
 left=$(find "$prefix" -type f)
 test -z "$left" || { echo "left after uninstall: $left"; exit 1; }
-for dir in include/lucid share/lua/5.4/lucid share/lua/5.4/nn lib/lua/5.4/lucid share/doc/lucid; do
+for dir in include/lucid share/lua/5.4/lucid share/lua/5.4/nn lib/lua/5.4/lucid share/doc/lucid share/lucid; do
   test ! -e "$prefix/$dir" || { echo "left after uninstall: $prefix/$dir"; exit 1; }
 done
 echo "install, use and uninstall: ok"
