@@ -3,7 +3,7 @@
 -- in a temporary folder and busted runs in it, with lucid found as an
 -- install would be (through LUA_PATH / LUA_CPATH, not the project's .busted).
 local process = require("process")
-local q = process.q
+local q, write = process.q, process.write
 
 local ROOT = process.ROOT
 
@@ -15,14 +15,8 @@ local function block_after(text, file)
   return text:sub(e + 1, close)
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
 describe("docs/busted.md", function()
-  local page = io.open(ROOT .. "/docs/busted.md"):read("a")
+  local page = process.read(ROOT .. "/docs/busted.md")
   local dir
 
   before_each(function()

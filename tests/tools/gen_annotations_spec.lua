@@ -2,17 +2,10 @@
 -- public API, with the signatures docs/ gives, and the build's copy is the
 -- current one (so the installed files cannot go stale).
 local process = require("process")
-local q = process.q
+local q, read = process.q, process.read
 
 local lucid = require("lucid")
 local nn = require("nn")
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- Runs the generator (with the launcher) into a fresh folder.
 local function generate()
