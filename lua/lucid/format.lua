@@ -49,7 +49,7 @@ end
 function M.tensor(t)
   local shape = t.shape
   local dims = #shape
-  local footer_size = dims == 0 and "()" or table.concat(shape, "x")
+  local footer_size = tostring(shape) -- (5, 3), as every message writes shapes
   local footer = string.format("[ lucid.%s of size %s%s ]", type_names[t.dtype.name], footer_size,
     t.grad_fn and (", grad_fn=" .. t.grad_fn.name) or (t.requires_grad and ", requires_grad" or ""))
   local is_int = t.dtype.name == "int64"

@@ -30,7 +30,7 @@ describe("lucid.repl", function()
         "  n = 3",
         "  w =",
         "    1 2",
-        "    [ lucid.LongTensor of size 2 ]",
+        "    [ lucid.LongTensor of size (2) ]",
         "}",
       }, "\n"), text)
     end)
