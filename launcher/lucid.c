@@ -1,11 +1,13 @@
 /*
  * lucid: the command-line launcher.
  *
- * A Lua 5.4 interpreter modelled on lua.c, with three differences: the
- * project's modules are found from the executable's own location (so a build
- * tree runs with no environment variables), `lucid` and `nn` are loaded as
- * globals before anything runs, and the REPL prints tables readably and
- * completes names with readline.
+ * A Lua 5.4 interpreter modelled on lua.c (same options, LUA_INIT, exit
+ * statuses), with three differences: the project's modules are found from
+ * the executable's own location (bindings/modpath.c, shared with liblucid),
+ * `lucid` and `nn` are loaded as globals before anything runs, and the REPL
+ * prints values readably, completes names and shows help from docs/ (the
+ * Lua side of that is lua/lucid/repl.lua), with a history file that keeps
+ * multi-line entries whole.
  */
 
 #define _GNU_SOURCE /* strndup, sigaction and readlink prototypes */
