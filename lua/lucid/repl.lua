@@ -83,28 +83,33 @@ local function entries(t, depth)
   return out, n + #keys > #out
 end
 
--- Whether a plain table holds a tensor within the shown depth.
-local function holds_tensor(t, depth, seen)
+-- Values that print on several lines: tensors, modules, optimizers.
+local function is_block(v)
+  return is_tensor(v) or (type(v) == "table" and not is_plain(v) and tostring(v):find("\n") ~= nil)
+end
+
+-- Whether a plain table holds such a value within the shown depth.
+local function holds_block(t, depth, seen)
   if depth > MAX_DEPTH or seen[t] then return false end
   seen[t] = true
   for _, v in pairs(t) do
-    if is_tensor(v) or (is_plain(v) and holds_tensor(v, depth + 1, seen)) then return true end
+    if is_block(v) or (is_plain(v) and holds_block(v, depth + 1, seen)) then return true end
   end
   return false
 end
 
--- A table holding tensors prints as a tree: one entry per line, each tensor
--- below its key, indented.
+-- A table holding tensors (or modules) prints as a tree: one entry per line,
+-- each tensor below its key, indented.
 local function tree(t, depth, indent)
   local lines, pad = { "{" }, indent .. "  "
   local list, cut = entries(t, depth)
   for i, e in ipairs(list) do
     local key = e[1] or ("[" .. i .. "]")
     local v = e[2]
-    if is_tensor(v) then
+    if is_block(v) then
       lines[#lines + 1] = pad .. key .. " ="
       lines[#lines + 1] = pad .. "  " .. tostring(v):gsub("\n", "\n" .. pad .. "  ")
-    elseif is_plain(v) and depth < MAX_DEPTH and holds_tensor(v, depth + 1, {}) then
+    elseif is_plain(v) and depth < MAX_DEPTH and holds_block(v, depth + 1, {}) then
       lines[#lines + 1] = pad .. key .. " = " .. tree(v, depth + 1, pad)
     else
       lines[#lines + 1] = pad .. key .. " = " .. repr(v, depth + 1)
@@ -122,7 +127,7 @@ function repr(v, depth)
   if type(v) == "string" then return depth > 1 and quote(v) or v end
   if not is_plain(v) then return tostring(v) end
   if depth > MAX_DEPTH then return "{...}" end
-  if holds_tensor(v, depth, {}) then return tree(v, depth, "") end
+  if holds_block(v, depth, {}) then return tree(v, depth, "") end
   local parts, list, cut = {}, entries(v, depth)
   for _, e in ipairs(list) do
     parts[#parts + 1] = (e[1] and (e[1] .. " = ") or "") .. repr(e[2], depth + 1)

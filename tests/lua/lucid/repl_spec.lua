@@ -34,6 +34,18 @@ describe("lucid.repl", function()
         "}",
       }, "\n"), text)
     end)
+
+    it("prints modules in a table below their keys too", function()
+      assert.are.equal(table.concat({
+        "{",
+        "  act = Tanh()",
+        "  net =",
+        "    Sequential(",
+        "      (0): Linear(in_features=2, out_features=1, bias=True)",
+        "    )",
+        "}",
+      }, "\n"), repl.format({ net = nn.Sequential(nn.Linear(2, 1)), act = nn.Tanh() }))
+    end)
   end)
 
   describe("complete", function()
