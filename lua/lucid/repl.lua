@@ -147,17 +147,27 @@ end
 -- -------------------------------------------------------------- completion
 
 -- The table v's methods come from: its metatable's __index when that is a
--- table, or, when __index is a C function (as the tensor binding's, which also
--- serves t[i]), the table in its first upvalue. Reading an upvalue runs no
--- code; Lua closures are skipped because their first upvalue is often _ENV.
+-- table; when __index is a C function (as the tensor binding's, which also
+-- serves t[i]), the table in its first upvalue; when it is a Lua function (as
+-- an nn module's, which also serves its parameters), the metatable itself,
+-- which is the class. Reading an upvalue runs no code.
 local function next_index(v)
   local mt = getmetatable(v)
   local index = type(mt) == "table" and rawget(mt, "__index") or nil
   if type(index) == "table" then return index end
-  if type(index) == "function" and debug.getinfo(index, "S").what == "C" then
+  if type(index) == "function" then
+    if debug.getinfo(index, "S").what ~= "C" then return mt end
     local _, up = debug.getupvalue(index, 1)
     if type(up) == "table" then return up end
   end
+end
+
+-- An nn module's registered parameters, buffers and children live outside its
+-- raw fields (nn/Module.lua): its `_kind` table maps each name to its store.
+local function member(v, name)
+  local kind = type(v) == "table" and rawget(v, "_kind")
+  local where = type(kind) == "table" and kind[name]
+  if where then return rawget(v, where)[name] end
 end
 
 -- The names a lazy module declares it loads on first use.
@@ -174,6 +184,7 @@ local function field(v, name)
   for _ = 1, 8 do
     if type(v) == "table" then
       local f = rawget(v, name)
+      if f == nil then f = member(v, name) end
       if f ~= nil then return f end
       for _, lazy in ipairs(lazy_names(v)) do
         if lazy == name then
@@ -197,6 +208,10 @@ local function names_of(v, methods_only)
   end
   if is_tensor(v) and not methods_only then
     for _, k in ipairs(M.TENSOR_FIELDS) do set[k] = true end
+  end
+  local kind = type(v) == "table" and rawget(v, "_kind")
+  if type(kind) == "table" and not methods_only then
+    for k in pairs(kind) do add(k, true) end
   end
   local t = v
   for _ = 1, 8 do

@@ -76,6 +76,18 @@ describe("lucid.repl", function()
       assert.is_true(dot["repl_spec_x.matmul"] and colon["repl_spec_x:matmul"])
     end)
 
+    it("offers a module's parameters, children and methods, and walks into them", function()
+      _G.repl_spec_m = nn.Sequential(nn.Linear(2, 3))
+      _G.repl_spec_m:add_module("rnn", nn.GRU(3, 4))
+      local dot = set(repl.complete("repl_spec_m.rnn.we"))
+      local colon = set(repl.complete("repl_spec_m:state"))
+      local deep = set(repl.complete("repl_spec_m.rnn.weight_ih_l0:num"))
+      _G.repl_spec_m = nil
+      assert.is_true(dot["repl_spec_m.rnn.weight_ih_l0"] and dot["repl_spec_m.rnn.weight_hh_l0"])
+      assert.is_true(colon["repl_spec_m:state_dict"])
+      assert.is_true(deep["repl_spec_m.rnn.weight_ih_l0:numel"])
+    end)
+
     it("never offers private names", function()
       for _, prefix in ipairs({ "lucid.", "lucid._", "nn.Module:", "" }) do
         for _, c in ipairs(repl.complete(prefix)) do
