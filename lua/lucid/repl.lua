@@ -406,7 +406,15 @@ local function name_of(value)
   for k, v in pairs(methods or {}) do
     if v == value then return "x:" .. k end
   end
-  if is_tensor(value) then return "Tensor" end
+  -- an instance: a module or an optimizer is documented under its class
+  local mt = getmetatable(value)
+  local class = type(mt) == "table" and rawget(mt, "__name")
+  if type(class) == "string" and is_identifier(class) then
+    if nn and rawget(nn, class) == mt then return "nn." .. class end
+    local optim = lucid and rawget(lucid, "optim")
+    if optim and rawget(optim, class) == mt then return "lucid.optim." .. class end
+  end
+  if is_tensor(value) then return "lucid.tensor" end
 end
 
 -- Prints the documentation entry of x: a name ("nn.GRU", "x:matmul") or a

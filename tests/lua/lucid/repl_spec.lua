@@ -111,15 +111,19 @@ describe("lucid.repl", function()
       assert.is_nil(repl.doc("no_such_name_anywhere"))
     end)
 
-    it("help(value) finds the value's name", function()
+    it("help(value) finds the value's name, an instance its class's", function()
       local printed = {}
       local print0 = _G.print
       _G.print = function(s) printed[#printed + 1] = s end
       repl.help(nn.GRU)
       repl.help(lucid.cat)
+      repl.help(lucid.zeros(1).matmul)
+      repl.help(nn.Linear(2, 3)) -- an instance: its class's entry
       _G.print = print0
       assert.truthy(printed[1]:find("^docs/recurrent.md\n"), printed[1])
       assert.truthy(printed[2]:find("`lucid.cat(list, dim)`", 1, true), printed[2])
+      assert.truthy(printed[3]:find("`x:matmul(y)`", 1, true), printed[3])
+      assert.truthy(printed[4]:find("| `nn.Linear(in_features, out_features", 1, true), printed[4])
     end)
   end)
 end)
