@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
-         libreadline-dev lua-busted
+         libreadline-dev lua-busted openmpi-bin libopenmpi-dev
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 # find lua5.1 once Debian's luarocks has switched the alternative.
 BUSTED := lua5.4 $$(command -v busted)
 
-.PHONY: all deps test specs run install uninstall bench clean
+.PHONY: all deps test specs run install uninstall bench bench-ddp clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -49,6 +49,10 @@ uninstall:
 
 bench: all
 	@$(BUILD)/bin/lucid bench/run.lua $(BENCH_ARGS)
+
+# data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
+bench-ddp: all
+	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)
