@@ -30,6 +30,7 @@ setmetatable(M, {
       return fn
     end
   end,
+  __lazy = { "rnn", "clip_grad_norm_", "clip_grad_value_" }, -- for completion (lucid.repl)
 })
 
 return M
