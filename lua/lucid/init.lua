@@ -25,7 +25,7 @@ setmetatable(M, {
       return mod
     end
   end,
-  __lazy = { "nn", "optim" }, -- what __index loads, for completion (lucid.repl)
+  __lazy = { "nn", "optim", "utils" }, -- what __index loads, for completion (lucid.repl)
 })
 
 return M

@@ -127,6 +127,7 @@ setmetatable(M, {
       return mod
     end
   end,
+  __lazy = { "data" }, -- for completion (lucid.repl)
 })
 
 return M

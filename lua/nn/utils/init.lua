@@ -30,7 +30,13 @@ setmetatable(M, {
       return fn
     end
   end,
-  __lazy = { "rnn", "clip_grad_norm_", "clip_grad_value_" }, -- for completion (lucid.repl)
+  -- the names __index serves, for completion (lucid.repl)
+  __lazy = function()
+    local names = { "rnn" }
+    for name in pairs(HOMES) do names[#names + 1] = name end
+    table.sort(names)
+    return names
+  end,
 })
 
 return M
