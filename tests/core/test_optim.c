@@ -185,7 +185,7 @@ static void test_errors(void) {
   expect_error(lc_adagrad_step(p, g, m, 0, 0.01, 0, 0, 1e-10, false),
                "adagrad_step: step must be at least 1, got 0");
   expect_error(lc_adagrad_step(p, g, g4, 1, 0.01, 0, 0, 1e-10, false),
-               "adagrad_step: state_sum has shape (4,) but param has shape (3,)");
+               "adagrad_step: state_sum has shape (4) but param has shape (3)");
   expect_error(lc_adadelta_step(p, g, m, m, 1.0, 0.9, 1e-6, 0, false),
                "adadelta_step: square_avg and acc_delta share memory");
   expect_error(lc_adamax_step(p, g, m, g32, 1, 2e-3, 0.9, 0.999, 1e-8, 0, false),
