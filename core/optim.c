@@ -339,93 +339,98 @@ int lc_adamax_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
   return 0;
 }
 
+/* NAdam and RAdam: Adam's moments, then an update of their own from
+ * per-step scalars (computed in double, as PyTorch's Python does). */
+typedef enum { MOMENTS_NADAM, MOMENTS_RADAM } moments_kind;
+
+typedef struct {
+  moments_kind kind;
+  double beta1, beta2, weight_decay, eps;
+  double bias_correction2;      /* NAdam: v is divided by it */
+  double c1, c2;                /* NAdam: the coefficients of g and m */
+  double bias_correction1, lr;  /* RAdam */
+  bool rectify;                 /* RAdam: the adaptive term applies */
+  double rect;
+} moments_step;
+
+static int adam_moments(const char *op, lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
+                        lc_tensor *exp_avg_sq, int64_t step, const moments_step *k) {
+  const lc_tensor *ts[4] = {param, grad, exp_avg, exp_avg_sq};
+  const char *names[4] = {"param", "grad", "exp_avg", "exp_avg_sq"};
+  bool need[4] = {true, true, true, true};
+  if (check_step(op, 4, ts, names, need) || check_count(op, step)) return -1;
+  int64_t n = lc_numel(param);
+  bool wd = k->weight_decay != 0, nadam = k->kind == MOMENTS_NADAM;
+  LC_DISPATCH(param->dtype, T, {
+    T *p = LC_PTR(T, param), *m = LC_PTR(T, exp_avg), *v = LC_PTR(T, exp_avg_sq);
+    const T *g = LC_PTR(T, grad);
+    const T wd_t = (T)k->weight_decay, b1 = (T)k->beta1, one_b1 = (T)(1 - k->beta1);
+    const T b2 = (T)k->beta2, one_b2 = (T)(1 - k->beta2), eps_t = (T)k->eps;
+    const T bc2 = (T)k->bias_correction2, c1 = (T)k->c1, c2 = (T)k->c2;
+    const T bc1 = (T)k->bias_correction1, lr_t = (T)k->lr, rect_t = (T)k->rect;
+    const T bc2_sqrt = (T)sqrt(k->bias_correction2);
+    _Pragma("omp parallel for schedule(static) if (n >= LC_PARALLEL_GRAIN)")
+    for (int64_t i = 0; i < n; i++) {
+      T gi = g[i];
+      if (wd) gi = gi + wd_t * p[i];                       /* grad.add(param, alpha=wd) */
+      T mi = m[i] * b1 + one_b1 * gi;                      /* mul_(b1).add_(g, alpha=1-b1) */
+      T vi = v[i] * b2 + one_b2 * gi * gi;                 /* mul_(b2).addcmul_(g, g, 1-b2) */
+      m[i] = mi;
+      v[i] = vi;
+      if (nadam) {
+        T denom = (T)sqrt(vi / bc2) + eps_t;               /* div(bc2).sqrt().add_(eps) */
+        T pi = p[i] + c1 * gi / denom;                     /* addcdiv_(g, denom, value=c1) */
+        p[i] = pi + c2 * mi / denom;                       /* addcdiv_(m, denom, value=c2) */
+      } else {
+        T step_i = mi / bc1 * lr_t;                        /* exp_avg / bc1 * lr */
+        if (k->rectify) {
+          T adaptive = (T)1 / ((T)sqrt(vi) + eps_t) * bc2_sqrt; /* sqrt(bc2) / (...): reciprocal * */
+          step_i = step_i * adaptive * rect_t;
+        }
+        p[i] = p[i] + (T)(-1.0) * step_i;                  /* add_(..., alpha=-1) */
+      }
+    }
+  });
+  bump_written(4, ts);
+  return 0;
+}
+
 /* PyTorch keeps mu_product as a float32 tensor whatever the parameters'
  * dtype: it is rounded to float after each product. */
 int lc_nadam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
                   lc_tensor *exp_avg_sq, int64_t step, double *mu_product, double lr,
                   double beta1, double beta2, double weight_decay, double momentum_decay,
                   double eps) {
-  const char *op = "nadam_step";
-  const lc_tensor *ts[4] = {param, grad, exp_avg, exp_avg_sq};
-  const char *names[4] = {"param", "grad", "exp_avg", "exp_avg_sq"};
-  bool need[4] = {true, true, true, true};
-  if (check_step(op, 4, ts, names, need) || check_count(op, step)) return -1;
   if (!mu_product) {
-    lc_set_error("%s: mu_product is required", op);
+    lc_set_error("nadam_step: mu_product is required");
     return -1;
   }
-  double bias_correction2 = 1 - pow(beta2, (double)step);
   double mu = beta1 * (1. - 0.5 * pow(0.96, (double)step * momentum_decay));
   double mu_next = beta1 * (1. - 0.5 * pow(0.96, (double)(step + 1) * momentum_decay));
   float prod = (float)*mu_product * (float)mu;             /* mu_product *= mu */
   float prod_next = prod * (float)mu * (float)mu_next;     /* mu_product * mu * mu_next */
+  moments_step k = {.kind = MOMENTS_NADAM, .beta1 = beta1, .beta2 = beta2,
+                    .weight_decay = weight_decay, .eps = eps,
+                    .bias_correction2 = 1 - pow(beta2, (double)step),
+                    .c1 = -lr * (1. - mu) / (1. - (double)prod),
+                    .c2 = -lr * mu_next / (1. - (double)prod_next)};
+  if (adam_moments("nadam_step", param, grad, exp_avg, exp_avg_sq, step, &k)) return -1;
   *mu_product = prod;
-  double c1 = -lr * (1. - mu) / (1. - (double)prod);
-  double c2 = -lr * mu_next / (1. - (double)prod_next);
-  int64_t n = lc_numel(param);
-  bool wd = weight_decay != 0;
-  LC_DISPATCH(param->dtype, T, {
-    T *p = LC_PTR(T, param), *m = LC_PTR(T, exp_avg), *v = LC_PTR(T, exp_avg_sq);
-    const T *g = LC_PTR(T, grad);
-    const T wd_t = (T)weight_decay, b1 = (T)beta1, one_b1 = (T)(1 - beta1), b2 = (T)beta2;
-    const T one_b2 = (T)(1 - beta2), bc2 = (T)bias_correction2, eps_t = (T)eps;
-    const T c1_t = (T)c1, c2_t = (T)c2;
-    _Pragma("omp parallel for schedule(static) if (n >= LC_PARALLEL_GRAIN)")
-    for (int64_t i = 0; i < n; i++) {
-      T gi = g[i];
-      if (wd) gi = gi + wd_t * p[i];
-      T mi = m[i] * b1 + one_b1 * gi;
-      T vi = v[i] * b2 + one_b2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      T denom = (T)sqrt(vi / bc2) + eps_t;                 /* div(bc2).sqrt().add_(eps) */
-      T pi = p[i] + c1_t * gi / denom;                     /* addcdiv_(g, denom, value=c1) */
-      p[i] = pi + c2_t * mi / denom;                       /* addcdiv_(m, denom, value=c2) */
-    }
-  });
-  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
   return 0;
 }
 
 int lc_radam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
                   lc_tensor *exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
                   double weight_decay, double eps) {
-  const char *op = "radam_step";
-  const lc_tensor *ts[4] = {param, grad, exp_avg, exp_avg_sq};
-  const char *names[4] = {"param", "grad", "exp_avg", "exp_avg_sq"};
-  bool need[4] = {true, true, true, true};
-  if (check_step(op, 4, ts, names, need) || check_count(op, step)) return -1;
-  double bias_correction1 = 1 - pow(beta1, (double)step);
   double bias_correction2 = 1 - pow(beta2, (double)step);
   double rho_inf = 2 / (1 - beta2) - 1;
   double rho_t = rho_inf - 2 * (double)step * pow(beta2, (double)step) / bias_correction2;
-  bool rectify = rho_t > 5.;
-  double rect = rectify ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
-                               ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;
-  int64_t n = lc_numel(param);
-  bool wd = weight_decay != 0;
-  LC_DISPATCH(param->dtype, T, {
-    T *p = LC_PTR(T, param), *m = LC_PTR(T, exp_avg), *v = LC_PTR(T, exp_avg_sq);
-    const T *g = LC_PTR(T, grad);
-    const T wd_t = (T)weight_decay, b1 = (T)beta1, one_b1 = (T)(1 - beta1), b2 = (T)beta2;
-    const T one_b2 = (T)(1 - beta2), bc1 = (T)bias_correction1, eps_t = (T)eps;
-    const T lr_t = (T)lr, bc2_sqrt = (T)sqrt(bias_correction2), rect_t = (T)rect;
-    _Pragma("omp parallel for schedule(static) if (n >= LC_PARALLEL_GRAIN)")
-    for (int64_t i = 0; i < n; i++) {
-      T gi = g[i];
-      if (wd) gi = gi + wd_t * p[i];
-      T mi = m[i] * b1 + one_b1 * gi;
-      T vi = v[i] * b2 + one_b2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      T step_i = mi / bc1 * lr_t;                          /* exp_avg / bc1 * lr */
-      if (rectify) {
-        T adaptive = (T)1 / ((T)sqrt(vi) + eps_t) * bc2_sqrt;  /* sqrt(bc2) / (...): reciprocal * */
-        step_i = step_i * adaptive * rect_t;
-      }
-      p[i] = p[i] + (T)(-1.0) * step_i;                    /* add_(..., alpha=-1) */
-    }
-  });
-  bump_written((int)(sizeof ts / sizeof ts[0]), ts);
-  return 0;
+  moments_step k = {.kind = MOMENTS_RADAM, .beta1 = beta1, .beta2 = beta2,
+                    .weight_decay = weight_decay, .eps = eps,
+                    .bias_correction2 = bias_correction2,
+                    .bias_correction1 = 1 - pow(beta1, (double)step), .lr = lr,
+                    .rectify = rho_t > 5.};
+  if (k.rectify)
+    k.rect = sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t));
+  return adam_moments("radam_step", param, grad, exp_avg, exp_avg_sq, step, &k);
 }
