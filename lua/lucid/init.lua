@@ -23,6 +23,10 @@ function M.load(path, ...)
     local f = io.open(path, "rb")
     local magic = f and f:read(4)
     if f then f:close() end
+    if magic == "\x80\x02\x8a\x0a" then -- the pickled magic number of torch.save before 1.6
+      args.raise("load: " .. path .. " is in PyTorch's legacy (pre-1.6) format, which lucid does "
+        .. "not read: load it in PyTorch and torch.save it again (the zip format)")
+    end
     if magic == "PK\3\4" then
       local formats = require("lucid.formats.torch")
       local bytes = require("lucid.formats.file").read(path, "load")
