@@ -55,7 +55,8 @@ end
 
 -- lucid.nn (require("nn")), lucid.optim and the format modules load on first
 -- use, so that they can require lucid and start-up stays fast.
-local lazy = { nn = "nn", optim = "lucid.optim", safetensors = "lucid.safetensors", npy = "lucid.npy" }
+local lazy = { nn = "nn", optim = "lucid.optim", safetensors = "lucid.safetensors", npy = "lucid.npy",
+  plot = "lucid.plot", utils = "lucid.utils", datasets = "lucid.datasets" }
 setmetatable(M, {
   __index = function(t, k)
     local path = lazy[k]
