@@ -3,6 +3,8 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
          libreadline-dev lua-busted openmpi-bin libopenmpi-dev zlib1g-dev
+# what the tests read: lucid.datasets' sources, gnuplot for lucid.plot
+TEST_DEBS := fortunes wamerican miscfiles python3-statsmodels python3-vega-datasets gnuplot-nox
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
@@ -17,6 +19,7 @@ deps:
 	@sh tools/deps.sh $(DEBS)
 
 test: all
+	@sh tools/deps.sh $(TEST_DEBS)
 	@cd $(BUILD) && ctest --output-on-failure
 	@lua5.4 $$(command -v busted)
 

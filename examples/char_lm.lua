@@ -26,8 +26,6 @@ lucid.manual_seed(opts.seed)
 
 -- ---- the corpus -------------------------------------------------------------
 
-local FORTUNES = "/usr/share/games/fortunes"
-
 local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then error("char_lm: cannot read " .. err, 0) end
@@ -36,25 +34,7 @@ local function read_file(path)
   return text
 end
 
--- The fortune files themselves, not their .dat indexes or .u8 links; the
--- "%" lines between fortunes become blank lines.
-local function read_fortunes()
-  local list = io.popen("ls " .. FORTUNES .. " 2>/dev/null")
-  local parts = {}
-  for name in list:lines() do
-    local path = FORTUNES .. "/" .. name
-    if not name:match("%.") and os.execute("test -f " .. path) then
-      parts[#parts + 1] = read_file(path):gsub("\n%%\n", "\n\n")
-    end
-  end
-  list:close()
-  if #parts == 0 then
-    error("char_lm: no corpus: install Debian's fortunes package (make run does) or pass --corpus FILE", 0)
-  end
-  return table.concat(parts)
-end
-
-local text = opts.corpus ~= "" and read_file(opts.corpus) or read_fortunes()
+local text = opts.corpus ~= "" and read_file(opts.corpus) or lucid.datasets.fortunes()
 if #text > opts.max_chars then text = text:sub(1, opts.max_chars) end
 if #text < 2 * (opts.seq + 1) then
   error(string.format("char_lm: the corpus has %d characters, too few for --seq %d", #text, opts.seq), 0)
