@@ -8,7 +8,7 @@ TEST_DEBS := fortunes wamerican miscfiles python3-statsmodels python3-vega-datas
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
-.PHONY: all deps test run install bench bench-ddp clean
+.PHONY: all deps test run install bench bench-ddp jupyter-install clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -39,6 +39,11 @@ bench: all
 # data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
 bench-ddp: all
 	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
+
+# the Jupyter kernel, registered for this user (Debian: jupyter-notebook, python3-ipykernel)
+jupyter-install: all
+	@sh tools/deps.sh jupyter-notebook python3-ipykernel jupyter-nbconvert
+	@sh jupyter/install.sh $(BUILD)/bin/lucid
 
 clean:
 	rm -rf $(BUILD)

@@ -97,6 +97,11 @@ function M.plot(...)
     raise("plot: smooth must be a positive integer (points to average), got " .. tostring(k))
   end
   local output = a.output
+  local shown -- a notebook shows pictures: render to a PNG for M.display
+  if output == nil and M.display then
+    shown = os.tmpname() .. ".png"
+    output = shown
+  end
   local terminal
   if output == nil then
     terminal = ("dumb size %d,%d"):format(a.width or 79, a.height or 24)
@@ -142,6 +147,7 @@ function M.plot(...)
   os.remove(dat)
   os.remove(gpf)
   if not ok then raise("plot: gnuplot failed: " .. text) end
+  if shown then return M.display(shown) end
   if output then return output end
   if a.print ~= false then io.write(text) end
   return text
