@@ -8,7 +8,12 @@ TEST_DEBS := fortunes wamerican miscfiles python3-statsmodels python3-vega-datas
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
-.PHONY: all deps test run install bench bench-ddp jupyter-install clean
+PREFIX ?= /usr/local
+# busted runs under lua5.4 whatever `lua` is: its #!/usr/bin/env lua would
+# find lua5.1 once Debian's luarocks has switched the alternative.
+BUSTED := lua5.4 $$(command -v busted)
+
+.PHONY: all deps test specs run install uninstall bench bench-ddp jupyter-install clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -21,7 +26,11 @@ deps:
 test: all
 	@sh tools/deps.sh $(TEST_DEBS)
 	@cd $(BUILD) && ctest --output-on-failure
-	@lua5.4 $$(command -v busted)
+	@$(MAKE) -s specs
+
+# The busted specs alone (.busted's folders, or SPECS='tests/lua/nn ...').
+specs:
+	@$(BUSTED) $(SPECS)
 
 # The main example: a character-level GRU language model trained on Debian's
 # fortunes for about two minutes, then sampled (examples/char_lm.lua).
@@ -29,9 +38,17 @@ run: all
 	@sh tools/deps.sh $(RUN_DEBS)
 	@$(BUILD)/bin/lucid examples/char_lm.lua $(RUN_ARGS)
 
+# Installs into PREFIX (/usr/local): the launcher, liblucid and liblucidcore,
+# the headers, lucid.pc, the Lua modules, the docs and the LuaLS annotations;
+# the list of installed files is kept in $(BUILD)/install_manifest.txt.
 install: all
-	@cmake --install $(BUILD)
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 	@ldconfig 2>/dev/null || true
+
+# Removes what `make install` installed (read from the manifest), then the
+# folders it made that are left empty.
+uninstall:
+	@sh tools/uninstall.sh $(BUILD)/install_manifest.txt
 
 bench: all
 	@$(BUILD)/bin/lucid bench/run.lua $(BENCH_ARGS)
