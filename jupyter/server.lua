@@ -30,35 +30,30 @@ local function read_request()
   return kind, body or ""
 end
 
--- what a cell sees: lucid, nn and the usual globals; its own globals persist
-local env = setmetatable({ lucid = lucid, nn = nn, F = nn.functional }, { __index = _G })
-env.print = function(...)
+-- A cell runs in the globals of this process (as a REPL line does), with
+-- lucid, nn and F; what it prints goes to the notebook.
+local repl = require("lucid.repl")
+_G.lucid, _G.nn, _G.F = lucid, nn, nn.functional
+local function text_of(...)
   local parts = table.pack(...)
   for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  return parts
+end
+print = function(...)
+  local parts = text_of(...)
   send("OUT", table.concat(parts, "\t", 1, parts.n) .. "\n")
 end
-env.io = setmetatable({
-  write = function(...)
-    local parts = table.pack(...)
-    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
-    send("OUT", table.concat(parts, "", 1, parts.n))
-    return env.io
-  end,
-}, { __index = io })
-env._G = env
+io.write = function(...)
+  local parts = text_of(...)
+  send("OUT", table.concat(parts, "", 1, parts.n))
+  return io.stdout
+end
 
 -- lucid.plot without an output file shows a picture in the notebook
 lucid.plot.display = function(path) send("PNG", path) end
 
 local function show(...)
-  local n = select("#", ...)
-  if n == 0 then return end
-  local parts = {}
-  for i = 1, n do
-    local v = select(i, ...)
-    parts[i] = (type(v) == "table" and not getmetatable(v) and next(v) == nil) and "{}" or tostring(v)
-  end
-  send("RESULT", table.concat(parts, "\t"))
+  if select("#", ...) > 0 then send("RESULT", repl.format(...)) end
 end
 
 local function execute(code)
@@ -66,12 +61,12 @@ local function execute(code)
   -- is one, after statements (as IPython shows a cell's last expression)
   -- (values are packed first: a tail call would hide the cell from errors)
   local function returning(expr) return "local r = table.pack(" .. expr .. ")\nreturn table.unpack(r, 1, r.n)" end
-  local chunk = load(returning(code), "=cell", "t", env)
+  local chunk = load(returning(code), "=cell", "t")
   local err
-  if not chunk then chunk, err = load(code, "=cell", "t", env) end
+  if not chunk then chunk, err = load(code, "=cell", "t") end
   if not chunk then
     local body, last = code:match("^(.*\n)([^\n]+)\n*$")
-    chunk = body and load(body .. returning(last), "=cell", "t", env)
+    chunk = body and load(body .. returning(last), "=cell", "t")
   end
   if not chunk then
     send("ERR", err)
@@ -83,35 +78,13 @@ local function execute(code)
   if r[1] then show(table.unpack(r, 2, r.n)) else send("ERR", r[2]) end
 end
 
--- Completions of the dotted or colon name that ends the code.
+-- Completions of the name before the cursor, as the REPL's Tab gives them
+-- (lucid.repl.complete), as the names to put in place of that last word.
 local function complete(code)
-  local prefix = code:match("[%w_%.:]*$")
-  local path, sep, last = prefix:match("^(.-)([%.:]?)([%w_]*)$")
-  local obj = env
-  if sep ~= "" then
-    for part in path:gmatch("[^%.:]+") do
-      local ok, v = pcall(function() return obj[part] end)
-      if not ok or v == nil then return {} end
-      obj = v
-    end
-  end
-  local seen, matches = {}, {}
-  local function scan(t, depth)
-    if depth > 3 or type(t) ~= "table" then return end
-    for k in pairs(t) do
-      if type(k) == "string" and k:sub(1, #last) == last and not k:match("^_") and not seen[k] then
-        seen[k] = true
-        matches[#matches + 1] = k
-      end
-    end
-    local mt = getmetatable(t)
-    if type(mt) == "table" and type(mt.__index) == "table" then scan(mt.__index, depth + 1) end
-  end
-  if lucid.is_tensor(obj) then scan(getmetatable(obj).__index, 0)
-  else scan(obj, 0) end
-  if obj == env then scan(_G, 0) end
-  table.sort(matches)
-  return matches
+  local word = code:match("[%w_%.:]*$")
+  local out = {}
+  for i, full in ipairs(repl.complete(word)) do out[i] = full:match("[%w_]*$") end
+  return out
 end
 
 while true do
