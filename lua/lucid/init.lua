@@ -36,8 +36,10 @@ function M.load(path, ...)
   return args.call(core_load, path, ...)
 end
 
-function M.save(obj, path, opts)
-  if opts ~= nil and not args.is_options(opts) then
+function M.save(...)
+  local obj, path, opts = ...
+  if opts == nil then return args.call(core_save, ...) end -- the core names what is missing
+  if not args.is_options(opts) then
     args.raise("save: argument 3 must be an options table, got " .. type(opts))
   end
   local format = opts and opts.format or "lucid"
