@@ -136,7 +136,7 @@ int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
   return n;
 }
 
-static const char *const dtype_names[] = {"float32", "float64", "int64"};
+static const char *const dtype_names[] = {"float32", "float64", "int64", "bool"};
 
 void lcb_push_dtype(lua_State *L, lc_dtype dt) {
   lua_getfield(L, LUA_REGISTRYINDEX, "lucid.dtypes");
@@ -150,9 +150,9 @@ lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname) {
   else lua_pushvalue(L, idx);
   const char *name = lua_tostring(L, -1);
   lua_pop(L, 1);
-  for (int i = 0; name && i < 3; i++)
+  for (int i = 0; name && i < LC_DTYPE_COUNT; i++)
     if (!strcmp(name, dtype_names[i])) return (lc_dtype)i;
-  luaL_error(L, "%s: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s", fname,
+  luaL_error(L, "%s: dtype must be lucid.float32, lucid.float64, lucid.int64 or lucid.bool, got %s", fname,
              name ? name : luaL_typename(L, idx));
   return dflt;
 }
@@ -382,6 +382,7 @@ static int t_is_same_storage(lua_State *L) {
 
 static void push_element(lua_State *L, const lc_tensor *t, int64_t i) {
   if (t->dtype == LC_INT64) lua_pushinteger(L, lc_get_int(t, i));
+  else if (t->dtype == LC_BOOL) lua_pushboolean(L, lc_get(t, i) != 0);
   else lua_pushnumber(L, lc_get(t, i));
 }
 
@@ -441,11 +442,12 @@ typedef struct {
   double *f;
   int64_t *i;
   int64_t pos;
-  bool all_int;
+  bool all_int, all_bool; /* bools mixed with numbers count as 0 and 1 */
 } nested_out;
 
 static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int dim, nested_out *o) {
   if (dim == nd) {
+    o->all_bool = o->all_bool && lua_isboolean(L, idx);
     if (lua_isinteger(L, idx)) {
       o->i[o->pos] = lua_tointeger(L, idx);
       o->f[o->pos++] = (double)lua_tointeger(L, idx);
@@ -455,7 +457,7 @@ static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int
       o->i[o->pos] = (int64_t)v;
       o->f[o->pos++] = v;
     } else {
-      luaL_error(L, "tensor: data must be numbers, got %s", luaL_typename(L, idx));
+      luaL_error(L, "tensor: data must be numbers or booleans, got %s", luaL_typename(L, idx));
     }
     return;
   }
@@ -519,9 +521,9 @@ static int l_tensor(lua_State *L) {
     lc_release(c);
     t = d;
   } else if (lua_type(L, 1) == LUA_TNUMBER || lua_isboolean(L, 1)) {
-    bool is_int = lua_isinteger(L, 1) || lua_isboolean(L, 1);
-    double v = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : lua_tonumber(L, 1);
-    lc_dtype dt = lcb_dtype(L, 2, is_int ? LC_INT64 : LC_FLOAT32, "tensor");
+    bool is_bool = lua_isboolean(L, 1), is_int = lua_isinteger(L, 1);
+    double v = is_bool ? lua_toboolean(L, 1) : lua_tonumber(L, 1);
+    lc_dtype dt = lcb_dtype(L, 2, is_bool ? LC_BOOL : is_int ? LC_INT64 : LC_FLOAT32, "tensor");
     t = lc_scalar(dt, v);
     if (t && dt == LC_INT64 && lua_isinteger(L, 1)) *(int64_t *)lc_data(t) = lua_tointeger(L, 1);
   } else if (lua_istable(L, 1)) {
@@ -532,20 +534,23 @@ static int l_tensor(lua_State *L) {
     push_new(L, f, "tensor");
     lc_tensor *i = lc_empty(LC_INT64, nd, sizes);
     push_new(L, i, "tensor");
-    nested_out o = {lc_data(f), lc_data(i), 0, true};
+    nested_out o = {lc_data(f), lc_data(i), 0, true, true};
     fill_nested(L, 1, sizes, nd, 0, &o);
     bool as_int = o.all_int && lc_numel(f) > 0;
-    lc_dtype dt = lcb_dtype(L, 2, as_int ? LC_INT64 : LC_FLOAT32, "tensor");
-    t = lc_to(as_int && dt == LC_INT64 ? i : f, dt); /* the temporaries' boxes are garbage */
+    lc_dtype dflt = !as_int ? LC_FLOAT32 : o.all_bool ? LC_BOOL : LC_INT64;
+    lc_dtype dt = lcb_dtype(L, 2, dflt, "tensor");
+    t = lc_to(as_int && dt != LC_FLOAT32 && dt != LC_FLOAT64 ? i : f, dt); /* the temporaries' boxes are garbage */
   } else {
     return luaL_error(L, "tensor: data must be a number, a (nested) table or a tensor, got %s",
                       luaL_typename(L, 1));
   }
   if (!t) fail_as(L, "tensor");
   if (rg) {
-    if (!lc_dtype_is_float(t->dtype)) {
+    lc_dtype dt = t->dtype;
+    if (!lc_dtype_is_float(dt)) {
       lc_release(t);
-      luaL_error(L, "tensor: only floating point tensors can require gradients, got int64");
+      luaL_error(L, "tensor: only floating point tensors can require gradients, got %s",
+                 lc_dtype_name(dt));
     }
     t->requires_grad = true;
   }
@@ -588,7 +593,7 @@ static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
   int64_t sizes[LC_MAX_DIMS];
   int nd = new_sizes(L, 1, sizes, fname);
   if ((kind == K_RAND || kind == K_RANDN) && !lc_dtype_is_float(dt))
-    luaL_error(L, "%s: dtype must be a floating point type, got int64", fname);
+    luaL_error(L, "%s: dtype must be a floating point type, got %s", fname, lc_dtype_name(dt));
   if (rg && !lc_dtype_is_float(dt))
     luaL_error(L, "%s: only floating point tensors can require gradients", fname);
   lc_tensor *t = NULL;
@@ -714,6 +719,7 @@ static int convert(lua_State *L, lc_dtype dt, const char *fname) {
 static int t_float(lua_State *L) { return convert(L, LC_FLOAT32, "float"); }
 static int t_double(lua_State *L) { return convert(L, LC_FLOAT64, "double"); }
 static int t_long(lua_State *L) { return convert(L, LC_INT64, "long"); }
+static int t_bool(lua_State *L) { return convert(L, LC_BOOL, "bool"); }
 
 static const char *const to_opts[] = {"self", "dtype"};
 
@@ -796,12 +802,12 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
   new_named_meta(L, "lucid.GradFn", "");
 
   /* dtype objects: compared by identity, printed as lucid.float32 */
-  lua_createtable(L, 3, 0);
-  for (int i = 0; i < 3; i++) {
+  lua_createtable(L, LC_DTYPE_COUNT, 0);
+  for (int i = 0; i < LC_DTYPE_COUNT; i++) {
     lua_createtable(L, 0, 2);
     lua_pushstring(L, dtype_names[i]);
     lua_setfield(L, -2, "name");
-    lua_pushboolean(L, i != LC_INT64);
+    lua_pushboolean(L, lc_dtype_is_float((lc_dtype)i));
     lua_setfield(L, -2, "is_floating_point");
     luaL_setmetatable(L, "lucid.DType");
     lua_pushvalue(L, -1);
@@ -825,7 +831,7 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
     {"size", t_size}, {"stride", t_stride}, {"dim", t_dim}, {"numel", t_numel},
     {"is_contiguous", t_is_contiguous}, {"is_same_storage", t_is_same_storage},
     {"item", t_item}, {"tolist", t_tolist}, {"float", t_float}, {"double", t_double},
-    {"long", t_long}, {"to", t_to}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
+    {"long", t_long}, {"bool", t_bool}, {"to", t_to}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
     {NULL, NULL}}, 0);
   lua_pop(L, 1);
 

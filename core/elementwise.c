@@ -217,8 +217,8 @@ static int unary_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
     gin[0] = take2(LC_DIV, R(G), lc_binary_scalar(LC_MUL, x, 2, false));
     break;
   case LC_ABS:
-    gin[0] = take2(LC_MUL, R(G), take2(LC_SUB, lc_binary_scalar(LC_GT, x, 0, false),
-                                       lc_binary_scalar(LC_LT, x, 0, false)));
+    gin[0] = take2(LC_SUB, take2(LC_MUL, R(G), lc_binary_scalar(LC_GT, x, 0, false)),
+                   take2(LC_MUL, R(G), lc_binary_scalar(LC_LT, x, 0, false)));
     break;
   case LC_SIN: gin[0] = take2(LC_MUL, R(G), lc_unary(LC_COS, x)); break;
   case LC_COS: gin[0] = take_u(LC_NEG, take2(LC_MUL, R(G), lc_unary(LC_SIN, x))); break;
@@ -239,7 +239,15 @@ static lc_tensor *unary_op(int op, const lc_tensor *a, double lo, double hi) {
   /* Transcendental ops on integers compute in float32, as PyTorch does. */
   bool float_only = op == LC_EXP || op == LC_LOG || op == LC_TANH || op == LC_SIGMOID ||
                     op == LC_SQRT || op == LC_SIN || op == LC_COS;
-  lc_tensor *in = float_only && a->dtype == LC_INT64 ? lc_to(a, LC_FLOAT32) : lc_retain((lc_tensor *)a);
+  if (a->dtype == LC_BOOL && !float_only && op != LC_CLAMP) { /* as PyTorch */
+    lc_set_error("%s: not supported for bool tensors%s", op == LC_NEG ? "neg" : lc_unary_name(op),
+                 op == LC_NEG ? "; use logical_not" : "");
+    return NULL;
+  }
+  /* bool computes as int64 (clamp), or float32 for the float-only ops */
+  lc_dtype dt = a->dtype == LC_BOOL ? LC_INT64 : a->dtype;
+  if (float_only && dt == LC_INT64) dt = LC_FLOAT32;
+  lc_tensor *in = lc_to(a, dt);
   if (!in) return NULL;
   unary_ctx c = {op, in->dtype, lo, hi};
   lc_tensor *out = unary_forward(&c, in);
@@ -389,7 +397,31 @@ static const char *const binary_backward_names[] = {"AddBackward", "SubBackward"
  * float32 as in PyTorch. */
 static lc_dtype compute_dtype(int op, lc_dtype a, lc_dtype b) {
   lc_dtype dt = lc_promote(a, b);
+  if (dt == LC_BOOL) dt = LC_INT64; /* the kernels are numeric */
   return op == LC_DIV && dt == LC_INT64 ? LC_FLOAT32 : dt;
+}
+
+/* The dtype an op's result has: bool for comparisons, and for add and mul of
+ * two bools (or and and, as PyTorch); otherwise the compute dtype. */
+static lc_dtype result_dtype(int op, lc_dtype a, lc_dtype b) {
+  if (is_comparison(op)) return LC_BOOL;
+  if (lc_promote(a, b) == LC_BOOL && (op == LC_ADD || op == LC_MUL)) return LC_BOOL;
+  return compute_dtype(op, a, b);
+}
+
+/* PyTorch has no subtraction or power of bools: ~x or logical_xor say
+ * what is meant. */
+static int check_bool_operands(int op, const lc_tensor *a, const lc_tensor *b) {
+  if (op == LC_SUB && (a->dtype == LC_BOOL || b->dtype == LC_BOOL)) {
+    lc_set_error("sub: subtraction with a bool tensor is not supported; use logical_xor or "
+                 "logical_not");
+    return -1;
+  }
+  if (op == LC_POW && a->dtype == LC_BOOL && b->dtype == LC_BOOL) {
+    lc_set_error("pow: not supported for two bool tensors");
+    return -1;
+  }
+  return 0;
 }
 
 /* An integer to a negative integer power is a fraction that int64 cannot
@@ -406,6 +438,7 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   int64_t shape[LC_MAX_DIMS];
   int nd = lc_broadcast_shape(binary_names[op], a, b, shape);
   if (nd < 0) return NULL;
+  if (check_bool_operands(op, a, b)) return NULL;
   if (op == LC_POW && negative_int_power(a, b)) {
     lc_set_error("pow: integers to negative integer powers are not allowed");
     return NULL;
@@ -438,11 +471,21 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   }
   lc_release(ca);
   lc_release(cb);
+  lc_dtype rt = result_dtype(op, a->dtype, b->dtype);
+  if (out && out->dtype != rt) {
+    lc_tensor *r = lc_to(out, rt);
+    lc_release(out);
+    out = r;
+  }
   return out;
 }
 
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first) {
-  lc_dtype dt = a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT32 : a->dtype;
+  /* a number is an integer or a float: it lifts int64 and bool tensors to
+   * float32, and bool tensors to int64, as PyTorch's Python scalars do */
+  lc_dtype dt = a->dtype;
+  if (!lc_dtype_is_float(dt) && s != floor(s)) dt = LC_FLOAT32;
+  else if (dt == LC_BOOL) dt = LC_INT64;
   lc_tensor *st = lc_scalar(dt, s);
   if (!st) return NULL;
   lc_tensor *r = scalar_first ? lc_binary(op, st, a) : lc_binary(op, a, st);
@@ -494,9 +537,9 @@ typedef struct {
 
 static void copy_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
   const copy_ctx *c = ctx;
-  LC_DISPATCH(c->dst, D, {
+  LC_DISPATCH_ALL(c->dst, D, {
     D *o = (D *)d[0];
-    LC_DISPATCH(c->src, S, {
+    LC_DISPATCH_ALL(c->src, S, {
       const S *a = (const S *)d[1];
       for (int64_t i = 0; i < n; i++) o[i * s[0]] = (D)a[i * s[1]];
     });
@@ -667,8 +710,8 @@ int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
   const char *name = inplace_names[op];
   if (lc_check_inplace(name, a, b)) return -1;
-  lc_dtype result = compute_dtype(op, a->dtype, b->dtype);
-  if (lc_dtype_is_float(result) && !lc_dtype_is_float(a->dtype)) {
+  lc_dtype result = result_dtype(op, a->dtype, b->dtype);
+  if (!lc_can_cast(result, a->dtype)) {
     /* as PyTorch: an int64 tensor cannot hold the fractional result (a
      * division, a float operand), and truncating it silently is wrong */
     lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
@@ -676,7 +719,8 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
     return -1;
   }
   const lc_tensor *ins[2] = {a, b};
-  if (lc_should_record(2, ins)) {
+  if (lc_should_record(2, ins) || result != compute_dtype(op, a->dtype, b->dtype) ||
+      a->dtype == LC_BOOL) {
     /* Compute out of place from a copy of a (so nodes that saved a still see
      * the version change), then write the result and its history into a. */
     lc_tensor *old = lc_clone(a);
@@ -710,7 +754,10 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
 }
 
 int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
-  lc_tensor *st = lc_scalar(a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT64 : a->dtype, s);
+  lc_dtype dt = a->dtype;
+  if (!lc_dtype_is_float(dt) && s != floor(s)) dt = LC_FLOAT64;
+  else if (dt == LC_BOOL) dt = LC_INT64;
+  lc_tensor *st = lc_scalar(dt, s);
   if (!st) return -1;
   int rc = lc_binary_(op, a, st);
   lc_release(st);

@@ -196,7 +196,7 @@ end)
 
 describe("dtypes", function()
   it("unknown dtypes are errors naming the function", function()
-    raises(function() return lucid.zeros(2, { dtype = "float16" }) end, "zeros: dtype must be lucid.float32, lucid.float64 or lucid.int64, got float16")
+    raises(function() return lucid.zeros(2, { dtype = "float16" }) end, "zeros: dtype must be lucid.float32, lucid.float64, lucid.int64 or lucid.bool, got float16")
     raises(function() return lucid.tensor({ 1 }, { dtype = "half" }) end, "tensor: dtype must be .* got half")
     raises(function() return x23():to("bogus") end, "to: dtype must be .* got bogus")
     raises(function() return x23():to(42) end, "to: dtype must be .* got 42")
