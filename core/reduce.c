@@ -479,8 +479,10 @@ static int spread_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
   double best = n->scalar[0];
   lc_tensor *mask = is_nan(best) ? lc_binary(LC_NE, x, x) : lc_binary_scalar(LC_EQ, x, best, false);
   lc_tensor *count = mask ? lc_sum(mask, LC_ALL_DIMS, false) : NULL;
-  if (count)
-    grad_in[0] = lc_binary_scalar(LC_MUL, mask, lc_get(grad_out[0], 0) / lc_get(count, 0), false);
+  /* the share as a tensor of x's dtype: a number would make a bool mask float32 */
+  lc_tensor *share = count ? lc_scalar(x->dtype, lc_get(grad_out[0], 0) / lc_get(count, 0)) : NULL;
+  if (share) grad_in[0] = lc_binary(LC_MUL, mask, share);
+  lc_release(share);
   lc_release(mask);
   lc_release(count);
   return grad_in[0] ? 0 : -1;
