@@ -244,25 +244,10 @@ static void push_grad_fn(lua_State *L, const lc_tensor *t) {
   luaL_setmetatable(L, "lucid.GradFn");
 }
 
-/* Index along dim 1 (1-based, negative from the end). */
-static lc_tensor *index_view(lua_State *L, lc_tensor *t, int key) {
-  if (t->ndim == 0) luaL_error(L, "index: cannot index a 0-dim tensor");
-  lua_Integer i = lua_tointeger(L, key);
-  if (i == 0 || i > t->sizes[0] || i < -t->sizes[0])
-    luaL_error(L, "index: index %d out of range for dim 1 of size %d", (int)i, (int)t->sizes[0]);
-  lc_tensor *v = lc_select(t, 0, i > 0 ? i - 1 : i);
-  if (!v) lcb_fail(L);
-  return v;
-}
-
 static int t_index(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "index");
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    if (!lua_isinteger(L, 2)) luaL_error(L, "index: index must be an integer, got %s", lua_tostring(L, 2));
-    lcb_push(L, index_view(L, t, 2));
-    return 1;
-  }
-  const char *k = luaL_checkstring(L, 2);
+  if (lua_type(L, 2) != LUA_TSTRING) return lcb_index_get(L, t, 2);
+  const char *k = lua_tostring(L, 2);
   /* methods first: they are the common case */
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
@@ -291,25 +276,11 @@ static void set_requires_grad(lua_State *L, lc_tensor *t, bool on, const char *f
 
 static int t_newindex(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "index");
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    if (!lua_isinteger(L, 2)) luaL_error(L, "index: index must be an integer");
-    lc_tensor *v = index_view(L, t, 2);
-    int rc;
-    if (lua_type(L, 3) == LUA_TNUMBER) {
-      rc = lc_fill_(v, lua_tonumber(L, 3));
-    } else {
-      lc_tensor *src = lcb_test(L, 3);
-      if (!src) {
-        lc_release(v);
-        return luaL_error(L, "index: can only assign a number or a tensor, got %s", luaL_typename(L, 3));
-      }
-      rc = lc_copy_(v, src);
-    }
-    lc_release(v);
-    lcb_ok(L, rc);
+  if (lua_type(L, 2) != LUA_TSTRING) {
+    lcb_index_set(L, t, 2, 3);
     return 0;
   }
-  const char *k = luaL_checkstring(L, 2);
+  const char *k = lua_tostring(L, 2);
   if (!strcmp(k, "requires_grad")) {
     set_requires_grad(L, t, lcb_optbool(L, 3, false, "requires_grad", "value"), "requires_grad");
   } else if (!strcmp(k, "grad")) {
