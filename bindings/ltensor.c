@@ -261,6 +261,11 @@ static int t_index(lua_State *L) {
   else if (!strcmp(k, "is_leaf")) lua_pushboolean(L, t->grad_fn == NULL);
   else if (!strcmp(k, "ndim")) lua_pushinteger(L, t->ndim);
   else if (!strcmp(k, "T")) lcb_push(L, lc_permute(t, (int[]){7, 6, 5, 4, 3, 2, 1, 0} + (LC_MAX_DIMS - t->ndim)));
+  else if (!strcmp(k, "mT")) {
+    if (t->ndim < 2) luaL_error(L, "mT: expects a tensor with at least 2 dims, got %d", t->ndim);
+    lcb_push(L, lc_transpose(t, t->ndim - 2, t->ndim - 1));
+  }
+  else if (!strcmp(k, "data")) lcb_push(L, lc_detach(t));
   else lua_pushnil(L);
   return 1;
 }
@@ -283,6 +288,8 @@ static int t_newindex(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   if (!strcmp(k, "requires_grad")) {
     set_requires_grad(L, t, lcb_optbool(L, 3, false, "requires_grad", "value"), "requires_grad");
+  } else if (!strcmp(k, "data")) {
+    lcb_ok(L, lc_set_data(t, lcb_check(L, 3, "data")));
   } else if (!strcmp(k, "grad")) {
     lc_tensor *g = lcb_opt(L, 3, "grad");
     if (g && !lc_same_shape(g, t)) luaL_error(L, "grad: assigned gradient has a different shape from the tensor");
@@ -692,16 +699,79 @@ static int t_double(lua_State *L) { return convert(L, LC_FLOAT64, "double"); }
 static int t_long(lua_State *L) { return convert(L, LC_INT64, "long"); }
 static int t_bool(lua_State *L) { return convert(L, LC_BOOL, "bool"); }
 
-static const char *const to_opts[] = {"self", "dtype"};
+static const char *const to_opts[] = {"self", "dtype", "copy", "device"};
 
+/* x:to(dtype), x:to(other) (other's dtype), x:to("cpu"), or any of them
+ * with copy: x:to{dtype = ..., copy = true} always returns a new tensor. */
 static int t_to(lua_State *L) {
-  lcb_args(L, 1, 2, to_opts, "to"); /* x:to(dtype) or x:to{dtype = ...} */
+  lcb_args(L, 1, 4, to_opts, "to");
   lc_tensor *t = lcb_check(L, 1, "to");
   if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "cpu")) {
-    lcb_push(L, lc_retain(t));
+    lua_pushnil(L);
+    lua_replace(L, 2);
+  }
+  check_device(L, 4, "to");
+  lc_tensor *other = lcb_test(L, 2);
+  lc_dtype dt = other ? other->dtype : lcb_dtype(L, 2, t->dtype, "to");
+  bool copy = lcb_optbool(L, 3, false, "to", "copy");
+  lcb_push(L, copy && dt == t->dtype ? lc_clone(t) : dt == t->dtype ? lc_retain(t) : lc_to(t, dt));
+  return 1;
+}
+
+static const char *const type_opts[] = {"self", "dtype"};
+
+/* x:type(): the dtype's name ("float32"); x:type(dtype): x converted. */
+static int t_type(lua_State *L) {
+  lcb_args(L, 1, 2, type_opts, "type");
+  lc_tensor *t = lcb_check(L, 1, "type");
+  if (lua_isnil(L, 2)) {
+    lua_pushstring(L, lc_dtype_name(t->dtype));
     return 1;
   }
-  return convert(L, lcb_dtype(L, 2, t->dtype, "to"), "to");
+  return convert(L, lcb_dtype(L, 2, t->dtype, "type"), "type");
+}
+
+static int t_type_as(lua_State *L) {
+  lc_tensor *other = lcb_check(L, 2, "type_as");
+  return convert(L, other->dtype, "type_as");
+}
+
+static int t_is_floating_point(lua_State *L) {
+  lua_pushboolean(L, lc_dtype_is_float(lcb_check(L, 1, "is_floating_point")->dtype));
+  return 1;
+}
+
+static int t_element_size(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lc_dtype_size(lcb_check(L, 1, "element_size")->dtype));
+  return 1;
+}
+
+/* x < y would have to return a Lua boolean: refused, naming the method. */
+static int t_lt_op(lua_State *L) {
+  return luaL_error(L, "lt: x < y cannot return a tensor in Lua; use x:lt(y) (or x:gt(y) for x > y)");
+}
+
+static int t_le_op(lua_State *L) {
+  return luaL_error(L, "le: x <= y cannot return a tensor in Lua; use x:le(y) (or x:ge(y) for x >= y)");
+}
+
+/* pairs(x): i, x[i] along dim 1. */
+static int t_pairs_next(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "pairs");
+  lua_Integer i = luaL_checkinteger(L, 2) + 1;
+  if (i > t->sizes[0]) return 0;
+  lua_pushinteger(L, i);
+  lcb_push(L, lc_select(t, 0, i - 1));
+  return 2;
+}
+
+static int t_pairs(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "pairs");
+  if (t->ndim == 0) luaL_error(L, "pairs: cannot iterate over a 0-dim tensor");
+  lua_pushcfunction(L, t_pairs_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
 }
 
 /* t:_set_data(src): t now views src's memory with src's dtype and shape,
@@ -792,6 +862,7 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
   lua_pushcclosure(L, t_index, 1);
   lua_setfield(L, -2, "__index");
   luaL_setfuncs(L, (luaL_Reg[]){{"__newindex", t_newindex}, {"__len", t_len}, {"__gc", t_gc},
+                                {"__lt", t_lt_op}, {"__le", t_le_op}, {"__pairs", t_pairs},
                                 {"__close", t_gc}, {NULL, NULL}}, 0);
   lua_pushliteral(L, "lucid.Tensor");
   lua_setfield(L, -2, "__name");
@@ -802,7 +873,8 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
     {"size", t_size}, {"stride", t_stride}, {"dim", t_dim}, {"numel", t_numel},
     {"is_contiguous", t_is_contiguous}, {"is_same_storage", t_is_same_storage},
     {"item", t_item}, {"tolist", t_tolist}, {"float", t_float}, {"double", t_double},
-    {"long", t_long}, {"bool", t_bool}, {"to", t_to}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
+    {"long", t_long}, {"bool", t_bool}, {"to", t_to}, {"type", t_type}, {"type_as", t_type_as},
+    {"is_floating_point", t_is_floating_point}, {"element_size", t_element_size}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
     {NULL, NULL}}, 0);
   lua_pop(L, 1);
 

@@ -481,11 +481,7 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
 }
 
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first) {
-  /* a number is an integer or a float: it lifts int64 and bool tensors to
-   * float32, and bool tensors to int64, as PyTorch's Python scalars do */
-  lc_dtype dt = a->dtype;
-  if (!lc_dtype_is_float(dt) && s != floor(s)) dt = LC_FLOAT32;
-  else if (dt == LC_BOOL) dt = LC_INT64;
+  lc_dtype dt = lc_scalar_dtype(a->dtype, s != floor(s));
   lc_tensor *st = lc_scalar(dt, s);
   if (!st) return NULL;
   lc_tensor *r = scalar_first ? lc_binary(op, st, a) : lc_binary(op, a, st);

@@ -47,6 +47,11 @@ bool lc_dtype_is_float(lc_dtype dt) { return dt == LC_FLOAT32 || dt == LC_FLOAT6
 
 lc_dtype lc_promote(lc_dtype a, lc_dtype b) { return dtypes[a].rank >= dtypes[b].rank ? a : b; }
 
+lc_dtype lc_scalar_dtype(lc_dtype t, bool is_float) {
+  if (is_float) return lc_dtype_is_float(t) ? t : LC_FLOAT32;
+  return t == LC_BOOL ? LC_INT64 : t;
+}
+
 bool lc_can_cast(lc_dtype from, lc_dtype to) {
   if (lc_dtype_is_float(from) && !lc_dtype_is_float(to)) return false;
   return to != LC_BOOL || from == LC_BOOL;

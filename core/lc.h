@@ -70,6 +70,10 @@ lc_dtype lc_promote(lc_dtype a, lc_dtype b);
 /* Whether a value of dtype from may be written into a tensor of dtype to
  * in place (PyTorch's canCast: no float into an integer, nothing into bool). */
 bool lc_can_cast(lc_dtype from, lc_dtype to);
+/* The dtype a number takes beside a tensor of dtype t, as PyTorch's Python
+ * scalars: a float lifts bool and int64 to float32, an integer lifts bool to
+ * int64, otherwise t. */
+lc_dtype lc_scalar_dtype(lc_dtype t, bool is_float);
 
 /* ---- storage and memory accounting (storage.c) -------------------------- */
 lc_storage *lc_storage_new(size_t nbytes);    /* uninitialised */

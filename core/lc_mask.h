@@ -1,8 +1,22 @@
-/* lc_mask.h: bool masks and index writes (mask.c); included by lc.h.
+/* lc_mask.h: ops with bool results (logical.c), bool masks and index
+ * writes (mask.c); included by lc.h.
  * Positions are 0-based here; the Lua bindings make them 1-based. */
 #ifndef LC_MASK_H
 #define LC_MASK_H
 
+/* ---- bool results (logical.c) -------------------------------------------- */
+typedef enum { LC_ISNAN, LC_ISINF, LC_ISFINITE, LC_LOGICAL_NOT } lc_predicate_op;
+typedef enum { LC_LOGICAL_AND, LC_LOGICAL_OR, LC_LOGICAL_XOR, LC_ISCLOSE } lc_logical_op;
+/* A bool tensor of a's shape; any dtype (nonzero is true). */
+lc_tensor *lc_predicate(lc_predicate_op op, const lc_tensor *a);
+/* a op b broadcast, any dtypes (nonzero is true); not LC_ISCLOSE. */
+lc_tensor *lc_logical(lc_logical_op op, const lc_tensor *a, const lc_tensor *b);
+/* |a - b| <= atol + rtol |b| broadcast (equal infinities are close; NaNs
+ * only with equal_nan), as torch.isclose. */
+lc_tensor *lc_isclose(const lc_tensor *a, const lc_tensor *b, double rtol, double atol,
+                      bool equal_nan);
+
+/* ---- masks and index writes (mask.c) --------------------------------------- */
 /* cond ? a : b elementwise; cond is bool, the three broadcast, the result
  * has a's and b's promoted dtype. Differentiable in a and b. */
 lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_tensor *b);
