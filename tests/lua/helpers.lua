@@ -12,6 +12,7 @@ local TOL = {
   float32 = { rtol = 1e-5, atol = 1e-6 },
   float64 = { rtol = 1e-10, atol = 1e-12 },
   int64 = { rtol = 0, atol = 0 },
+  bool = { rtol = 0, atol = 0 },
 }
 
 local function dtype_name(dtype)
@@ -19,6 +20,7 @@ local function dtype_name(dtype)
   if dtype == lucid.float32 then return "float32" end
   if dtype == lucid.float64 then return "float64" end
   if dtype == lucid.int64 then return "int64" end
+  if dtype == lucid.bool then return "bool" end
   return tostring(dtype)
 end
 M.dtype_name = dtype_name
@@ -151,7 +153,9 @@ function M.assert_close(actual, expected, rtol, atol, label)
   for k = 1, #edata do
     local a, e = adata[k], edata[k]
     local ok
-    if e ~= e then
+    if type(e) == "boolean" or type(a) == "boolean" then
+      ok = a == e
+    elseif e ~= e then
       ok = a ~= a
     elseif e == math.huge or e == -math.huge then
       ok = a == e
@@ -167,7 +171,8 @@ function M.assert_close(actual, expected, rtol, atol, label)
   end
   if nbad > 0 then
     local a, e = adata[first], edata[first]
-    local diff = (a == a and e == e) and string.format("%.3g", math.abs(a - e)) or "nan"
+    local numbers = type(a) == "number" and type(e) == "number"
+    local diff = not numbers and "-" or (a == a and e == e) and string.format("%.3g", math.abs(a - e)) or "nan"
     fail(string.format(
       "%s%d of %d elements differ (shape %s, %s, rtol %g, atol %g); first at %s (flat %d): "
         .. "expected %s, got %s, |diff| %s, allowed %.3g",
