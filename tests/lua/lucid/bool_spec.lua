@@ -118,9 +118,12 @@ describe("lucid.bool", function()
     H.assert_close(b, lucid.tensor({ true, false, false }))
   end)
 
-  it("comparisons carry no gradient", function()
+  it("comparisons and conversions to bool or int64 carry no gradient", function()
     local x = lucid.ones(2, { requires_grad = true })
     assert.is_false(x:gt(0).requires_grad)
+    assert.is_false(x:bool().requires_grad)
+    assert.is_nil(x:long().grad_fn)
+    assert.is_true(x:double().requires_grad)
   end)
 end)
 
