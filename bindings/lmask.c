@@ -68,42 +68,31 @@ static int l_where(lua_State *L) {
   return 1;
 }
 
-static const char *const masked_opts[] = {"input", "mask", "value"};
+/* masked_fill(x, mask, value) and masked_scatter(x, mask, source), out of
+ * place or (with a trailing _) in place. */
+typedef lc_tensor *(*masked_fn)(const lc_tensor *, const lc_tensor *, const lc_tensor *);
 
-/* masked_fill(x, mask, value) and, in place, masked_fill_. */
-static int masked_fill(lua_State *L, bool inplace) {
-  const char *fname = inplace ? "masked_fill_" : "masked_fill";
-  lcb_args(L, 1, 3, masked_opts, fname);
+static int masked(lua_State *L, masked_fn fn, const char *fname, const char *third, bool inplace) {
+  const char *const names[] = {"input", "mask", third};
+  lcb_args(L, 1, 3, names, fname);
   lc_tensor *x = lcb_check(L, 1, fname), *mask = lcb_check(L, 2, fname);
-  lc_tensor *value = operand(L, 3, x, fname, "value");
-  if (inplace && lc_check_inplace(fname, x, value)) lcb_fail(L);
-  lcb_push(L, lc_masked_fill(x, mask, value));
+  lc_tensor *v = fn == lc_masked_fill ? operand(L, 3, x, fname, third) : lcb_check(L, 3, fname);
+  if (inplace && lc_check_inplace(fname, x, v)) lcb_fail(L);
+  lcb_push(L, fn(x, mask, v));
   if (!inplace) return 1;
   lcb_ok(L, lc_copy_(x, lcb_test(L, -1)));
   lua_settop(L, 1);
   return 1;
 }
 
-static int t_masked_fill(lua_State *L) { return masked_fill(L, false); }
-static int t_masked_fill_(lua_State *L) { return masked_fill(L, true); }
-
-static const char *const scatter_opts[] = {"input", "mask", "source"};
-
-static int masked_scatter(lua_State *L, bool inplace) {
-  const char *fname = inplace ? "masked_scatter_" : "masked_scatter";
-  lcb_args(L, 1, 3, scatter_opts, fname);
-  lc_tensor *x = lcb_check(L, 1, fname), *mask = lcb_check(L, 2, fname);
-  lc_tensor *source = lcb_check(L, 3, fname);
-  if (inplace && lc_check_inplace(fname, x, source)) lcb_fail(L);
-  lcb_push(L, lc_masked_scatter(x, mask, source));
-  if (!inplace) return 1;
-  lcb_ok(L, lc_copy_(x, lcb_test(L, -1)));
-  lua_settop(L, 1);
-  return 1;
+static int t_masked_fill(lua_State *L) { return masked(L, lc_masked_fill, "masked_fill", "value", false); }
+static int t_masked_fill_(lua_State *L) { return masked(L, lc_masked_fill, "masked_fill_", "value", true); }
+static int t_masked_scatter(lua_State *L) {
+  return masked(L, lc_masked_scatter, "masked_scatter", "source", false);
 }
-
-static int t_masked_scatter(lua_State *L) { return masked_scatter(L, false); }
-static int t_masked_scatter_(lua_State *L) { return masked_scatter(L, true); }
+static int t_masked_scatter_(lua_State *L) {
+  return masked(L, lc_masked_scatter, "masked_scatter_", "source", true);
+}
 
 static const char *const select_opts[] = {"input", "mask"};
 

@@ -30,6 +30,25 @@ static lc_tensor *fit(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *sizes)
   return r;
 }
 
+/* Records name's node for out over inputs ins[0..1], saving `saved` and,
+ * in ints, the shapes of shaped[0..n) (per shape: ndim, then the sizes).
+ * Returns out, or NULL (out released) when memory ran out. */
+static lc_tensor *record(const char *name, lc_backward_fn fn, lc_tensor *out,
+                         const lc_tensor *const *ins, const lc_tensor *saved, int n,
+                         const lc_tensor *const *shaped) {
+  lc_node *node = lc_record(name, fn, out, 2, ins);
+  if (!node || lc_node_save(node, saved)) {
+    lc_release(out);
+    return NULL;
+  }
+  for (int k = 0; k < n; k++) {
+    int64_t *slot = node->ints + k * (1 + LC_MAX_DIMS);
+    slot[0] = shaped[k]->ndim;
+    memcpy(slot + 1, shaped[k]->sizes, shaped[k]->ndim * sizeof *shaped[k]->sizes);
+  }
+  return out;
+}
+
 /* ---- where --------------------------------------------------------------- */
 
 /* out[i] = cond[i] ? a[i] : b[i]; operands: out, cond, a, b */
@@ -86,18 +105,8 @@ lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_tensor *
     lc_iter_init(&it, nd, shape, 4, ops);
     lc_iter_run(&it, where_loop, &dt);
     const lc_tensor *ins[2] = {ca, cb};
-    if (lc_dtype_is_float(dt) && lc_should_record(2, ins)) {
-      lc_node *n = lc_record("WhereBackward", where_backward, out, 2, ins);
-      if (!n || lc_node_save(n, cond)) {
-        lc_release(out);
-        out = NULL;
-      } else {
-        n->ints[0] = ca->ndim;
-        memcpy(n->ints + 1, ca->sizes, ca->ndim * sizeof *ca->sizes);
-        n->ints[1 + LC_MAX_DIMS] = cb->ndim;
-        memcpy(n->ints + 2 + LC_MAX_DIMS, cb->sizes, cb->ndim * sizeof *cb->sizes);
-      }
-    }
+    if (lc_dtype_is_float(dt) && lc_should_record(2, ins))
+      out = record("WhereBackward", where_backward, out, ins, cond, 2, ins);
   }
   lc_release(ca);
   lc_release(cb);
@@ -233,16 +242,8 @@ lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_ten
     for (int64_t j = 0; j < k; j++)
       memcpy((char *)lc_data(out) + ip[j] * row, (const char *)lc_data(v) + j * row, row);
     const lc_tensor *ins[2] = {x, cv};
-    if (lc_dtype_is_float(x->dtype) && lc_should_record(2, ins)) {
-      lc_node *n = lc_record("IndexPutBackward", index_put_backward, out, 2, ins);
-      if (!n || lc_node_save(n, idx)) {
-        lc_release(out);
-        out = NULL;
-      } else {
-        n->ints[0] = cv->ndim;
-        memcpy(n->ints + 1, cv->sizes, cv->ndim * sizeof *cv->sizes);
-      }
-    }
+    if (lc_dtype_is_float(x->dtype) && lc_should_record(2, ins))
+      out = record("IndexPutBackward", index_put_backward, out, ins, idx, 1, ins + 1);
   }
   lc_release(v);
   lc_release(cv);

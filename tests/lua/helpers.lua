@@ -54,6 +54,28 @@ function M.tensor_from_fixture(spec, opts)
   return x
 end
 
+-- M.fixture_cases(cases, run, it): one test (busted's `it`, which specs see but
+-- modules do not) per case whose op has a runner, calling
+-- run[case.op](case, inputs) with the case's inputs as lucid tensors. A case with
+-- `transpose = true` (or k) has inputs[1] (or inputs[k]) transposed in its last two dims
+-- first: a non-contiguous input, as the generator computed on that transpose.
+function M.fixture_cases(cases, run, it)
+  for _, c in ipairs(cases) do
+    if run[c.op] then
+      it(c.name, function()
+        local xs = {}
+        for i, spec in ipairs(c.inputs) do xs[i] = M.tensor_from_fixture(spec) end
+        if c.transpose then
+          local k = c.transpose == true and 1 or c.transpose
+          xs[k] = xs[k]:transpose(-2, -1)
+          assert(not xs[k]:is_contiguous(), c.name .. ": the transposed input should not be contiguous")
+        end
+        run[c.op](c, xs)
+      end)
+    end
+  end
+end
+
 -- A copy of a fixture with `delta` added to every element (e.g. 0-based -> 1-based indices).
 function M.shifted(spec, delta)
   local data = {}

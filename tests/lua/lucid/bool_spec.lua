@@ -6,12 +6,6 @@ local H = require("helpers")
 
 local cases = H.load_fixture("index")
 
-local function inputs_of(c)
-  local xs = {}
-  for i, spec in ipairs(c.inputs) do xs[i] = H.tensor_from_fixture(spec) end
-  return xs
-end
-
 local run = {}
 
 run.binary = function(c, x)
@@ -29,13 +23,7 @@ run.isclose = function(c, x)
   H.assert_close(x[1]:isclose(x[2], opts), c.expected[1])
 end
 
-describe("bool results and promotion equal PyTorch's", function()
-  for _, c in ipairs(cases) do
-    if run[c.op] then
-      it(c.name, function() run[c.op](c, inputs_of(c)) end)
-    end
-  end
-end)
+describe("bool results and promotion equal PyTorch's", function() H.fixture_cases(cases, run, it) end)
 
 describe("lucid.bool", function()
   it("is a dtype: one byte, not floating point", function()

@@ -8,18 +8,6 @@ local H = require("helpers")
 local gradcheck = lucid.autograd.gradcheck
 local cases = H.load_fixture("index")
 
--- inputs of a case, the first transposed in its last two dims when the case says so
-local function inputs_of(c)
-  local xs = {}
-  for i, spec in ipairs(c.inputs) do xs[i] = H.tensor_from_fixture(spec) end
-  if c.transpose then
-    local k = c.transpose == true and 1 or c.transpose
-    xs[k] = xs[k]:transpose(-2, -1)
-    assert.is_false(xs[k]:is_contiguous())
-  end
-  return xs
-end
-
 local function key_of(c, x)
   if c.args.kind == "table" then return c.args.entries end
   return x[2]
@@ -80,13 +68,7 @@ run.nonzero_tuple = function(c, x)
   for i, col in ipairs(cols) do H.assert_close(col, c.expected[i]) end
 end
 
-describe("indexing and masks equal PyTorch's", function()
-  for _, c in ipairs(cases) do
-    if run[c.op] then
-      it(c.name, function() run[c.op](c, inputs_of(c)) end)
-    end
-  end
-end)
+describe("indexing and masks equal PyTorch's", function() H.fixture_cases(cases, run, it) end)
 
 describe("indexing", function()
   local function x34() return lucid.arange(12):view(3, 4) end
