@@ -47,7 +47,7 @@ describe("fixtures select the cases their specs test", function()
 
   it("index.lua: every indexing form, mask function and bool op, transposed inputs too", function()
     local cases = H.load_fixture("index")
-    local want = { index = 80, index_set = 60, masked_fill = 16, masked_select = 16, masked_scatter = 16,
+    local want = { index = 80, index_set = 50, masked_fill = 16, masked_select = 16, masked_scatter = 16,
       where = 16, where_cond = 1, nonzero = 16, argwhere = 8, nonzero_tuple = 8, binary = 150,
       unary = 20, to = 4, isclose = 5 }
     for op, n in pairs(want) do
