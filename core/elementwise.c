@@ -284,7 +284,8 @@ lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi) {
 
 typedef struct {
   int op;
-  lc_dtype dtype;
+  lc_dtype dtype;   /* the operands' (compute) dtype */
+  bool bool_out;    /* comparisons: the output is bool, written from 0/1 blocks */
 } binary_ctx;
 
 LC_CLONES static void binary_block(const binary_ctx *c, int64_t n, void *out, const void *pa,
@@ -320,10 +321,23 @@ static const void *spread(void *buf, const char *p, int64_t n, size_t es) {
   return buf;
 }
 
+/* A block of 0/1 values of es bytes each (a comparison's results: 0 has
+ * no bits set) stored as bools. */
+static void store_bool(char *p, int64_t stride, const void *buf, int64_t n, size_t es) {
+  bool *d = (bool *)p;
+  if (es == 4) {
+    const uint32_t *v = buf;
+    for (int64_t i = 0; i < n; i++) d[i * stride] = v[i] != 0;
+  } else {
+    const uint64_t *v = buf;
+    for (int64_t i = 0; i < n; i++) d[i * stride] = v[i] != 0;
+  }
+}
+
 static void binary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
   const binary_ctx *c = ctx;
   size_t es = lc_dtype_size(c->dtype);
-  if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+  if (s[0] == 1 && s[1] == 1 && s[2] == 1 && !c->bool_out) {
     binary_block(c, n, d[0], d[1], d[2]);
     return;
   }
@@ -344,9 +358,10 @@ static void binary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
     } else {
       b = gather(bb, d[2] + base * s[2] * (int64_t)es, s[2], m, es);
     }
-    void *o = s[0] == 1 ? (void *)(d[0] + base * (int64_t)es) : bo;
+    void *o = s[0] == 1 && !c->bool_out ? (void *)(d[0] + base * (int64_t)es) : bo;
     binary_block(c, m, o, a, b);
-    if (s[0] != 1) scatter(d[0] + base * s[0] * (int64_t)es, s[0], bo, m, es);
+    if (c->bool_out) store_bool(d[0] + base * s[0], s[0], bo, m, es);
+    else if (s[0] != 1) scatter(d[0] + base * s[0] * (int64_t)es, s[0], bo, m, es);
   }
 }
 
@@ -450,13 +465,14 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
     /* the output takes the layout of an operand of the full shape */
     const lc_tensor *ref = a->ndim == nd && !memcmp(a->sizes, shape, nd * sizeof *shape) ? ca
                          : b->ndim == nd && !memcmp(b->sizes, shape, nd * sizeof *shape) ? cb : NULL;
-    out = ref ? lc_empty_like_layout(dt, ref) : lc_empty(dt, nd, shape);
+    lc_dtype ot = is_comparison(op) ? LC_BOOL : dt;
+    out = ref ? lc_empty_like_layout(ot, ref) : lc_empty(ot, nd, shape);
   }
   if (out) {
     lc_tensor *ops[3] = {out, ca, cb};
     lc_iter it;
     lc_iter_init(&it, nd, shape, 3, ops);
-    binary_ctx c = {op, dt};
+    binary_ctx c = {op, dt, is_comparison(op)};
     lc_iter_run(&it, binary_loop, &c);
     const lc_tensor *ins[2] = {ca, cb};
     if (!is_comparison(op) && lc_dtype_is_float(dt) && lc_should_record(2, ins)) {
@@ -741,7 +757,7 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
     lc_tensor *ops[3] = {a, a, cb};
     lc_iter it;
     lc_iter_init(&it, nd, shape, 3, ops);
-    binary_ctx c = {op, a->dtype};
+    binary_ctx c = {op, a->dtype, false};
     lc_iter_run(&it, binary_loop, &c);
     lc_bump_version(a);
   }

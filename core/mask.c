@@ -98,7 +98,12 @@ lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_tensor *
   if (nd < 0) return NULL;
   lc_dtype dt = lc_promote(a->dtype, b->dtype);
   lc_tensor *ca = lc_to(a, dt), *cb = ca ? lc_to(b, dt) : NULL;
-  lc_tensor *out = cb ? lc_empty(dt, nd, shape) : NULL;
+  /* laid out like an operand of the full shape, so transposed operands are
+   * walked in memory order (as lc_binary does) */
+  const lc_tensor *full[3] = {ca, cb, cond}, *ref = NULL;
+  for (int k = 0; k < 3 && cb && !ref; k++)
+    if (full[k]->ndim == nd && !memcmp(full[k]->sizes, shape, nd * sizeof *shape)) ref = full[k];
+  lc_tensor *out = !cb ? NULL : ref ? lc_empty_like_layout(dt, ref) : lc_empty(dt, nd, shape);
   if (out) {
     lc_tensor *ops[4] = {out, (lc_tensor *)cond, ca, cb};
     lc_iter it;
