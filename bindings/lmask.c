@@ -68,6 +68,21 @@ static int l_where(lua_State *L) {
   return 1;
 }
 
+static const char *const where_method_opts[] = {"input", "condition", "other"};
+
+/* x:where(cond, y): PyTorch's Tensor.where, the input first. */
+static int t_where(lua_State *L) {
+  lcb_args(L, 1, 3, where_method_opts, "where");
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 3);
+  lua_replace(L, 3);
+  lua_replace(L, 2);
+  lua_replace(L, 1);
+  if (lua_isnil(L, 3)) luaL_error(L, "where: other is required for x:where(condition, other)");
+  return l_where(L);
+}
+
 /* masked_fill(x, mask, value) and masked_scatter(x, mask, source), out of
  * place or (with a trailing _) in place. */
 typedef lc_tensor *(*masked_fn)(const lc_tensor *, const lc_tensor *, const lc_tensor *);
@@ -168,6 +183,8 @@ static const luaL_Reg methods[] = {
 void lcb_open_mask(lua_State *L, int module, int methods_idx) {
   lua_pushvalue(L, methods_idx);
   luaL_setfuncs(L, methods, 0);
+  lua_pushcfunction(L, t_where);
+  lua_setfield(L, -2, "where");
   lua_pop(L, 1);
   /* every method is also a function of the module; where only there, as in
    * PyTorch's x.where(cond, y) the condition comes second */

@@ -625,8 +625,9 @@ static int read_tensor(lc_reader *r, lc_item *it) {
   const unsigned char *bytes = lc_data(t);
   for (uint64_t i = 0; dt == LC_BOOL && i < numel; i++) {
     if (bytes[i] > 1) {
+      int byte = bytes[i];
       lc_release(t);
-      return rfail(r, "corrupt file: a bool tensor holds the byte %d (expected 0 or 1)", bytes[i]);
+      return rfail(r, "corrupt file: a bool tensor holds the byte %d (expected 0 or 1)", byte);
     }
   }
   t->requires_grad = flags & 1;

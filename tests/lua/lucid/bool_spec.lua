@@ -73,6 +73,22 @@ describe("lucid.bool", function()
     H.assert_close(back.b, b:t():contiguous())
   end)
 
+  it("a file whose bool byte is neither 0 nor 1 is refused as corrupt", function()
+    local path = os.tmpname()
+    lucid.save(lucid.tensor({ true }), path)
+    local f = assert(io.open(path, "rb"))
+    local bytes = f:read("a")
+    f:close()
+    local payload = bytes:sub(33, -2) .. "\2" -- the last byte is the element
+    local h = 0xcbf29ce484222325 -- FNV-1a 64 over the payload (docs/save_load.md)
+    for i = 1, #payload do h = (h ~ payload:byte(i)) * 0x100000001b3 end
+    f = assert(io.open(path, "wb"))
+    f:write(bytes:sub(1, 24), string.pack("<i8", h), payload)
+    f:close()
+    H.raises(function() return lucid.load(path) end, "corrupt file: a bool tensor holds the byte 2 (expected 0 or 1)")
+    os.remove(path)
+  end)
+
   it("reduces as PyTorch: sum counts (int64), max and min stay bool", function()
     local b = lucid.tensor({ { true, false }, { true, true } })
     H.assert_close(b:sum(), lucid.tensor(3))
