@@ -2,11 +2,11 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
-         libreadline-dev lua-busted
+         libreadline-dev lua-busted openmpi-bin libopenmpi-dev
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
-.PHONY: all deps test run install bench clean
+.PHONY: all deps test run install bench bench-ddp clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -32,6 +32,10 @@ install: all
 
 bench: all
 	@$(BUILD)/bin/lucid bench/run.lua $(BENCH_ARGS)
+
+# data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
+bench-ddp: all
+	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)
