@@ -602,8 +602,9 @@ static int l_full(lua_State *L) {
   int64_t sizes[LC_MAX_DIMS];
   if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
   int nd = new_sizes(L, 1, sizes, "full");
-  double v = luaL_checknumber(L, 2);
-  lc_dtype dflt = lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
+  bool is_bool = lua_isboolean(L, 2); /* full(size, true) is bool, as in PyTorch */
+  double v = is_bool ? lua_toboolean(L, 2) : luaL_checknumber(L, 2);
+  lc_dtype dflt = is_bool ? LC_BOOL : lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
   lc_tensor *t = lc_full(lcb_dtype(L, 3, dflt, "full"), nd, sizes, v);
   if (!t) fail_as(L, "full");
   lcb_push(L, t);

@@ -42,6 +42,7 @@ describe("lucid.bool", function()
     H.assert_close(lucid.tensor({ true, 2.5 }), lucid.tensor({ 1, 2.5 }))
     H.assert_close(lucid.tensor({ 0, 3 }, { dtype = lucid.bool }), lucid.tensor({ false, true }))
     H.assert_close(lucid.zeros(2, { dtype = lucid.bool }), lucid.tensor({ false, false }))
+    H.assert_close(lucid.full({ 2 }, true), lucid.tensor({ true, true }))
   end)
 
   it("tolist and item give Lua booleans", function()
