@@ -517,7 +517,7 @@ static int l_tensor(lua_State *L) {
     bool as_int = o.all_int && lc_numel(f) > 0;
     lc_dtype dflt = !as_int ? LC_FLOAT32 : o.all_bool ? LC_BOOL : LC_INT64;
     lc_dtype dt = lcb_dtype(L, 2, dflt, "tensor");
-    t = lc_to(as_int && dt != LC_FLOAT32 && dt != LC_FLOAT64 ? i : f, dt); /* the temporaries' boxes are garbage */
+    t = lc_to(as_int && !lc_dtype_is_float(dt) ? i : f, dt); /* the temporaries' boxes are garbage */
   } else {
     return luaL_error(L, "tensor: data must be a number, a (nested) table or a tensor, got %s",
                       luaL_typename(L, 1));
@@ -715,7 +715,7 @@ static int t_to(lua_State *L) {
   lc_tensor *other = lcb_test(L, 2);
   lc_dtype dt = other ? other->dtype : lcb_dtype(L, 2, t->dtype, "to");
   bool copy = lcb_optbool(L, 3, false, "to", "copy");
-  lcb_push(L, copy && dt == t->dtype ? lc_clone(t) : dt == t->dtype ? lc_retain(t) : lc_to(t, dt));
+  lcb_push(L, copy && dt == t->dtype ? lc_clone(t) : lc_to(t, dt));
   return 1;
 }
 

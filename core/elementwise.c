@@ -240,7 +240,7 @@ static lc_tensor *unary_op(int op, const lc_tensor *a, double lo, double hi) {
   bool float_only = op == LC_EXP || op == LC_LOG || op == LC_TANH || op == LC_SIGMOID ||
                     op == LC_SQRT || op == LC_SIN || op == LC_COS;
   if (a->dtype == LC_BOOL && !float_only && op != LC_CLAMP) { /* as PyTorch */
-    lc_set_error("%s: not supported for bool tensors%s", op == LC_NEG ? "neg" : lc_unary_name(op),
+    lc_set_error("%s: not supported for bool tensors%s", lc_unary_name(op),
                  op == LC_NEG ? "; use logical_not" : "");
     return NULL;
   }
