@@ -61,7 +61,7 @@ describe("lucid.bool", function()
   it("prints as true and false", function()
     local s = tostring(lucid.tensor({ true, false }))
     assert.truthy(s:find("true", 1, true) and s:find("false", 1, true))
-    assert.truthy(s:find("[ lucid.BoolTensor of size 2 ]", 1, true))
+    assert.truthy(s:find("[ lucid.BoolTensor of size (2) ]", 1, true))
   end)
 
   it("saves and loads, transposed views too", function()
