@@ -5,13 +5,29 @@
 #include "lc.h"
 
 /* The one piece of macro code generation: run a block with T bound to the C
- * type of a dtype. */
+ * type of a dtype. LC_DISPATCH covers the numeric dtypes, which arithmetic
+ * kernels handle; their entry points convert bool operands first (as
+ * PyTorch computes bool + int in int64). LC_DISPATCH_ALL adds bool, for
+ * code that only moves or converts values (copy, fill, element access). */
+#define LC_DISPATCH_NUMERIC_CASES(T, ...)                       \
+    case LC_FLOAT32: { typedef float T; __VA_ARGS__ } break;    \
+    case LC_FLOAT64: { typedef double T; __VA_ARGS__ } break;   \
+    case LC_INT64: { typedef int64_t T; __VA_ARGS__ } break;
+
 #define LC_DISPATCH(dtype, T, ...)                              \
   do {                                                          \
     switch (dtype) {                                            \
-    case LC_FLOAT32: { typedef float T; __VA_ARGS__ } break;    \
-    case LC_FLOAT64: { typedef double T; __VA_ARGS__ } break;   \
-    case LC_INT64: { typedef int64_t T; __VA_ARGS__ } break;    \
+    LC_DISPATCH_NUMERIC_CASES(T, __VA_ARGS__)                   \
+    default: break;                                             \
+    }                                                           \
+  } while (0)
+
+#define LC_DISPATCH_ALL(dtype, T, ...)                          \
+  do {                                                          \
+    switch (dtype) {                                            \
+    LC_DISPATCH_NUMERIC_CASES(T, __VA_ARGS__)                   \
+    case LC_BOOL: { typedef bool T; __VA_ARGS__ } break;        \
+    default: break;                                             \
     }                                                           \
   } while (0)
 

@@ -44,4 +44,15 @@ describe("fixtures select the cases their specs test", function()
     assert.is_true(#H.load_fixture("tensor_ops") >= 200)
     assert.is_true(#H.load_fixture("autograd") >= 1)
   end)
+
+  it("index.lua: every indexing form, mask function and bool op, transposed inputs too", function()
+    local cases = H.load_fixture("index")
+    local want = { index = 80, index_set = 50, masked_fill = 16, masked_select = 16, masked_scatter = 16,
+      where = 16, where_cond = 1, nonzero = 16, argwhere = 8, nonzero_tuple = 8, binary = 150,
+      unary = 20, to = 4, isclose = 5 }
+    for op, n in pairs(want) do
+      assert.is_true(count(cases, function(c) return c.op == op end) >= n, op)
+    end
+    assert.is_true(count(cases, function(c) return c.transpose end) >= 100)
+  end)
 end)
