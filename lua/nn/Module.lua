@@ -143,6 +143,8 @@ local function member_newindex(self, k, v)
     rawget(self, where)[k] = v
   elseif Module.is_module(v) then
     self:add_module(k, v)
+  elseif lucid.is_tensor(v) and require("nn.Parameter").is_parameter(v) then
+    self:register_parameter(k, v) -- self.w = nn.Parameter(t)
   else
     rawset(self, k, v)
   end
