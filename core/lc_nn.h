@@ -28,4 +28,22 @@ lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
 lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
                        int64_t ignore_index, lc_reduction reduction);
 
+/* ---- normalisation (norm.c) ---------------------------------------------- */
+/* Layer norm over the last norm_ndim dims of x, whose sizes must equal
+ * norm_sizes: each row normalised by its mean and biased variance (or, with
+ * rms, by its mean square alone), then times weight and plus bias (shaped
+ * norm_sizes, x's dtype, each optional). `op` names the errors (NULL:
+ * "layer_norm"). One autograd node, differentiable in x, weight and bias.
+ * mean_out/var_out, when not NULL, get each row's mean and variance (float64,
+ * (rows)), not differentiable: BatchNorm's running statistics. */
+typedef struct {
+  const char *op;
+  const lc_tensor *x, *weight, *bias;
+  int norm_ndim;
+  const int64_t *norm_sizes;
+  double eps;
+  bool rms;
+} lc_norm_args;
+lc_tensor *lc_layer_norm(const lc_norm_args *args, lc_tensor **mean_out, lc_tensor **var_out);
+
 #endif

@@ -109,6 +109,173 @@ function M.embedding(...)
   return args.call(lucid._embedding, a.weight, a.input, pad)
 end
 
+-- ---- normalisation --------------------------------------------------------
+
+-- An integer or a list of integers (a table or a shape) -> a list.
+local function size_list(fname, name, v)
+  if math.type(v) == "integer" then return { v } end
+  local ok = type(v) == "table" and #v > 0
+  local list = {}
+  for i = 1, ok and #v or 0 do
+    ok = ok and math.type(v[i]) == "integer"
+    list[i] = v[i]
+  end
+  if not ok then
+    raise(string.format("%s: %s must be an integer or a list of integers, got %s", fname, name, type(v)))
+  end
+  return list
+end
+M._size_list = size_list
+
+local function check_eps(fname, eps, default)
+  if eps == nil then return default end
+  if type(eps) ~= "number" or not (eps >= 0) then
+    raise(string.format("%s: eps must be a number >= 0, got %s", fname, tostring(eps)))
+  end
+  return eps
+end
+
+-- The machine epsilon of a float dtype: rms_norm's default eps (PyTorch's).
+local FINFO_EPS = { float32 = 2 ^ -23, float64 = 2 ^ -52 }
+
+local function opt_float(fname, name, t)
+  if t ~= nil then check_float(fname, name, t) end
+end
+
+-- layer_norm(input, normalized_shape [, weight, bias, eps = 1e-5]): each
+-- slice over the trailing normalized_shape dims minus its mean, over the
+-- square root of its biased variance plus eps, times weight, plus bias.
+-- One fused C kernel, forward and backward.
+function M.layer_norm(...)
+  local a = parse("layer_norm", { "input", "normalized_shape", "weight", "bias", "eps" }, ...)
+  return M._layer_norm("layer_norm", a, false)
+end
+
+-- rms_norm(input, normalized_shape [, weight, eps]): input over the root of
+-- its mean square (plus eps; default the dtype's machine epsilon), times weight.
+function M.rms_norm(...)
+  local a = parse("rms_norm", { "input", "normalized_shape", "weight", "eps" }, ...)
+  return M._layer_norm("rms_norm", a, true)
+end
+
+function M._layer_norm(fname, a, rms)
+  check_float(fname, "input", a.input)
+  opt_float(fname, "weight", a.weight)
+  opt_float(fname, "bias", a.bias)
+  local shape = size_list(fname, "normalized_shape", a.normalized_shape)
+  local eps = check_eps(fname, a.eps, rms and FINFO_EPS[a.input.dtype.name] or 1e-5)
+  return args.call(lucid._layer_norm, fname, a.input, shape, a.weight, a.bias, eps, rms, false)
+end
+
+-- Per-channel affine of (N, C, ...) input: x * weight[c] + bias[c].
+local function channel_affine(x, weight, bias)
+  if weight == nil and bias == nil then return x end
+  local shape = { 1, x:size(2) }
+  for d = 3, x:dim() do shape[d] = 1 end
+  if weight ~= nil then x = x * weight:view(shape) end
+  if bias ~= nil then x = x + bias:view(shape) end
+  return x
+end
+
+local function check_channels(fname, name, t, c)
+  if t ~= nil and (t:dim() ~= 1 or t:size(1) ~= c) then
+    raise(string.format("%s: %s has shape %s, expected (%d) for %d channels", fname, name,
+      tostring(t.shape), c, c))
+  end
+end
+
+-- group_norm(input, num_groups [, weight, bias, eps = 1e-5]): input (N, C,
+-- ...) split into num_groups groups of C/num_groups channels, each group of
+-- each sample normalised (the layer norm kernel on (N, G, rest)), then a
+-- per-channel weight and bias.
+function M.group_norm(...)
+  local a = parse("group_norm", { "input", "num_groups", "weight", "bias", "eps" }, ...)
+  return M._group_norm("group_norm", a)
+end
+
+function M._group_norm(fname, a)
+  local x, g = a.input, a.num_groups
+  check_float(fname, "input", x)
+  opt_float(fname, "weight", a.weight)
+  opt_float(fname, "bias", a.bias)
+  if x:dim() < 2 then
+    raise(string.format("%s: input must be (N, C, ...), got shape %s", fname, tostring(x.shape)))
+  end
+  local c = x:size(2)
+  if math.type(g) ~= "integer" or g < 1 or c % g ~= 0 then
+    raise(string.format("%s: num_groups must be a positive integer dividing the %d channels, got %s",
+      fname, c, tostring(g)))
+  end
+  check_channels(fname, "weight", a.weight, c)
+  check_channels(fname, "bias", a.bias, c)
+  local eps = check_eps(fname, a.eps, 1e-5)
+  local n, rest = x:size(1), x:numel() // math.max(x:size(1) * g, 1)
+  local y = args.call(lucid._layer_norm, fname, x:reshape(n, g, rest), { rest }, nil, nil, eps, false, false)
+  return channel_affine(y:view(x.shape), a.weight, a.bias)
+end
+
+-- batch_norm(input, running_mean, running_var [, weight, bias, training =
+-- false, momentum = 0.1, eps = 1e-5]): input (N, C) or (N, C, L), each
+-- channel normalised by the batch's statistics (training; the running ones
+-- then move toward them by momentum, the variance unbiased) or by the
+-- running ones (not training).
+function M.batch_norm(...)
+  local a = parse("batch_norm", { "input", "running_mean", "running_var", "weight", "bias",
+    "training", "momentum", "eps" }, ...)
+  return M._batch_norm("batch_norm", a)
+end
+
+function M._batch_norm(fname, a)
+  local x = a.input
+  check_float(fname, "input", x)
+  for _, name in ipairs({ "running_mean", "running_var", "weight", "bias" }) do
+    opt_float(fname, name, a[name])
+  end
+  if x:dim() < 2 then
+    raise(string.format("%s: input must be (N, C) or (N, C, L), got shape %s", fname, tostring(x.shape)))
+  end
+  local c = x:size(2)
+  for _, name in ipairs({ "running_mean", "running_var", "weight", "bias" }) do
+    check_channels(fname, name, a[name], c)
+  end
+  local training = a.training or false
+  local momentum = a.momentum == nil and 0.1 or a.momentum
+  if type(momentum) ~= "number" then
+    raise(string.format("%s: momentum must be a number, got %s", fname, type(momentum)))
+  end
+  local eps = check_eps(fname, a.eps, 1e-5)
+  if not training then
+    if a.running_mean == nil or a.running_var == nil then
+      raise(string.format("%s: running_mean and running_var are needed when not training", fname))
+    end
+    local shape = { 1, c }
+    for d = 3, x:dim() do shape[d] = 1 end
+    local y = (x - a.running_mean:view(shape)) / (a.running_var:view(shape) + eps):sqrt()
+    return channel_affine(y, a.weight, a.bias)
+  end
+  local count = x:numel() // math.max(c, 1)
+  if count <= 1 then
+    raise(string.format("%s: expected more than 1 value per channel when training, got input %s",
+      fname, tostring(x.shape)))
+  end
+  -- channels first, so each channel is one row of the layer norm kernel
+  local xt = x:transpose(1, 2):contiguous()
+  local rest = {}
+  for d = 2, xt:dim() do rest[#rest + 1] = xt:size(d) end
+  local yt, mean, var = args.call(lucid._layer_norm, fname, xt, rest, nil, nil, eps, false, true)
+  if a.running_mean ~= nil then
+    lucid.no_grad(function()
+      a.running_mean:mul_(1 - momentum):add_(mean:to(a.running_mean.dtype) * momentum)
+    end)
+  end
+  if a.running_var ~= nil then
+    lucid.no_grad(function()
+      a.running_var:mul_(1 - momentum):add_(var:to(a.running_var.dtype) * (momentum * count / (count - 1)))
+    end)
+  end
+  return channel_affine(yt:transpose(1, 2), a.weight, a.bias)
+end
+
 -- ---- activations ----------------------------------------------------------
 
 function M.relu(x, inplace)
