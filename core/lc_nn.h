@@ -46,4 +46,36 @@ typedef struct {
 } lc_norm_args;
 lc_tensor *lc_layer_norm(const lc_norm_args *args, lc_tensor **mean_out, lc_tensor **var_out);
 
+/* ---- convolution (conv.c) ------------------------------------------------- */
+/* 1-D convolution of x (N, Cin, L) with weight (Cout, Cin/groups, K) and an
+ * optional bias (Cout), padded by pad_left/pad_right zeros:
+ * (N, Cout, (L + pl + pr - dilation (K-1) - 1) / stride + 1). transposed:
+ * the adjoint, weight (Cin, Cout/groups, K), output length
+ * (L-1) stride - pl - pr + dilation (K-1) + output_padding + 1. One autograd
+ * node, differentiable in x, weight and bias; `op` names the errors. */
+typedef struct {
+  const char *op;
+  const lc_tensor *x, *weight, *bias;
+  int64_t stride, pad_left, pad_right, dilation, groups, output_padding;
+  bool transposed;
+} lc_conv1d_args;
+lc_tensor *lc_conv1d(const lc_conv1d_args *args);
+
+/* ---- pooling (pooling.c) --------------------------------------------------- */
+/* Max or average pooling over the last dim of x (N, C, L) or (C, L). Plain:
+ * windows of kernel positions every dilation (max only; average takes
+ * dilation 1), stride apart, padding on both sides (at most half the
+ * window), PyTorch's ceil_mode; average divides by the window's size within
+ * the padded input (count_include_pad) or within the input. Adaptive:
+ * output_size windows [floor(t L / O), ceil((t+1) L / O)). *indices (max,
+ * if not NULL) gets each maximum's 0-based position along L. One autograd
+ * node, differentiable in x; `op` names the errors. */
+typedef struct {
+  const char *op;
+  const lc_tensor *x;
+  bool is_max, adaptive, ceil_mode, count_include_pad;
+  int64_t kernel, stride, padding, dilation, output_size;
+} lc_pool1d_args;
+lc_tensor *lc_pool1d(const lc_pool1d_args *args, lc_tensor **indices);
+
 #endif

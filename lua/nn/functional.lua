@@ -276,6 +276,228 @@ function M._batch_norm(fname, a)
   return channel_affine(yt:transpose(1, 2), a.weight, a.bias)
 end
 
+-- ---- padding --------------------------------------------------------------
+
+-- Source position (1-based) of output position j (1-based, before padding
+-- starts at 1 - left) in a dim of n, per mode.
+local PAD_SOURCE = {
+  reflect = function(j, n)
+    if j < 1 then return 2 - j end
+    if j > n then return 2 * n - j end
+    return j
+  end,
+  replicate = function(j, n) return math.min(math.max(j, 1), n) end,
+  circular = function(j, n) return (j - 1) % n + 1 end,
+}
+
+-- pad(input, pad [, mode = 'constant', value = 0]): pad = {left, right} for
+-- the last dim, {left, right, top, bottom} for the last two, ... (PyTorch's
+-- order: the last dim first). 'constant' fills with value (negative pads
+-- crop); 'reflect' mirrors without repeating the edge, 'replicate' repeats
+-- the edge, 'circular' wraps around. Each padded dim is one differentiable
+-- cat (constant) or index_select (the other modes).
+function M.pad(...)
+  local a = parse("pad", { "input", "pad", "mode", "value" }, ...)
+  local x, pad, mode = a.input, a.pad, a.mode or "constant"
+  check_tensor("pad", "input", x)
+  local ok = type(pad) == "table" and #pad % 2 == 0 and #pad // 2 <= x:dim()
+  for i = 1, ok and #pad or 0 do ok = ok and math.type(pad[i]) == "integer" end
+  if not ok then
+    raise(string.format("pad: pad must be a list of an even number of integers, at most 2 per dim of the %d-D input",
+      x:dim()))
+  end
+  if mode ~= "constant" and not PAD_SOURCE[mode] then
+    raise(string.format("pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got %s", tostring(mode)))
+  end
+  local value = a.value or 0
+  if type(value) ~= "number" then raise("pad: value must be a number, got " .. type(value)) end
+  if mode ~= "constant" and a.value ~= nil and a.value ~= 0 then
+    raise(string.format("pad: value applies to mode 'constant' only, got mode '%s'", mode))
+  end
+  for i = 1, #pad // 2 do
+    local d, left, right = x:dim() - i + 1, pad[2 * i - 1], pad[2 * i]
+    local n = x:size(d)
+    if mode == "constant" then
+      if left < 0 then x, n, left = x:narrow(d, 1 - left, n + left), n + left, 0 end
+      if right < 0 then x, n, right = x:narrow(d, 1, n + right), n + right, 0 end
+      local function filled(k)
+        local shape = {}
+        for e = 1, x:dim() do shape[e] = e == d and k or x:size(e) end
+        return lucid.full(shape, value, { dtype = x.dtype })
+      end
+      local parts = {}
+      if left > 0 then parts[#parts + 1] = filled(left) end
+      parts[#parts + 1] = x
+      if right > 0 then parts[#parts + 1] = filled(right) end
+      if #parts > 1 then x = lucid.cat(parts, d) end
+    else
+      local limit = mode == "reflect" and n - 1 or mode == "circular" and n or math.huge
+      if left < 0 or right < 0 or left > limit or right > limit or n == 0 then
+        raise(string.format("pad: %s padding (%d, %d) must be in [0, %s] for dim %d of size %d", mode, left,
+          right, limit == math.huge and "inf" or tostring(limit), d, n))
+      end
+      if left > 0 or right > 0 then
+        local idx, src = {}, PAD_SOURCE[mode]
+        for j = 1 - left, n + right do idx[#idx + 1] = src(j, n) end
+        x = x:index_select(d, lucid.tensor(idx, { dtype = lucid.int64 }))
+      end
+    end
+  end
+  return x
+end
+
+-- ---- convolution ----------------------------------------------------------
+
+-- An integer argument of a 1-D layer, also accepted as a one-element list
+-- (PyTorch's tuples), checked against a minimum.
+local function int1(fname, name, v, default, min)
+  if v == nil then return default end
+  if type(v) == "table" and #v == 1 then v = v[1] end
+  if math.type(v) ~= "integer" or v < min then
+    raise(string.format("%s: %s must be an integer >= %d, got %s", fname, name, min, tostring(v)))
+  end
+  return v
+end
+M._int1 = int1
+
+-- Runs f on x as a batch of one when x is unbatched (C, L): (N, C, L) in,
+-- the batch dim removed again on the way out.
+local function batched(fname, x, f)
+  check_float(fname, "input", x)
+  if x:dim() == 2 then return f(x:unsqueeze(1)):squeeze(1) end
+  if x:dim() ~= 3 then
+    raise(string.format("%s: input must be (N, C, L) or (C, L), got shape %s", fname, tostring(x.shape)))
+  end
+  return f(x)
+end
+M._batched = batched
+
+-- conv1d(input, weight [, bias, stride = 1, padding = 0, dilation = 1,
+-- groups = 1]): input (N, Cin, L) or (Cin, L), weight (Cout, Cin/groups,
+-- K). padding is a count of zeros on each side, 'valid' (0) or 'same' (the
+-- output as long as the input; stride 1; an odd total puts the extra zero
+-- on the right, as PyTorch). im2col and one GEMM per group, in C.
+function M.conv1d(...)
+  local a = parse("conv1d", { "input", "weight", "bias", "stride", "padding", "dilation", "groups" }, ...)
+  return M._conv1d("conv1d", a)
+end
+
+function M._conv1d(fname, a)
+  check_float(fname, "weight", a.weight)
+  opt_float(fname, "bias", a.bias)
+  local stride = int1(fname, "stride", a.stride, 1, 1)
+  local dilation = int1(fname, "dilation", a.dilation, 1, 1)
+  local groups = int1(fname, "groups", a.groups, 1, 1)
+  local pl, pr
+  if a.padding == "same" then
+    if stride ~= 1 then raise(string.format("%s: padding 'same' needs stride 1, got %d", fname, stride)) end
+    local total = a.weight:dim() == 3 and dilation * (a.weight:size(3) - 1) or 0
+    pl = total // 2
+    pr = total - pl
+  elseif a.padding == "valid" then
+    pl, pr = 0, 0
+  else
+    if type(a.padding) == "string" then
+      raise(string.format("%s: padding must be an integer, 'same' or 'valid', got '%s'", fname, a.padding))
+    end
+    pl = int1(fname, "padding", a.padding, 0, 0)
+    pr = pl
+  end
+  return batched(fname, a.input, function(x)
+    return args.call(lucid._conv1d, fname, x, a.weight, a.bias, stride, pl, pr, dilation, groups, 0, false)
+  end)
+end
+
+-- conv_transpose1d(input, weight [, bias, stride = 1, padding = 0,
+-- output_padding = 0, groups = 1, dilation = 1]): the adjoint of conv1d
+-- (its gradient with respect to the input); weight (Cin, Cout/groups, K),
+-- output length (L-1) stride - 2 padding + dilation (K-1) + output_padding + 1.
+function M.conv_transpose1d(...)
+  local a = parse("conv_transpose1d", { "input", "weight", "bias", "stride", "padding", "output_padding",
+    "groups", "dilation" }, ...)
+  return M._conv_transpose1d("conv_transpose1d", a)
+end
+
+function M._conv_transpose1d(fname, a)
+  check_float(fname, "weight", a.weight)
+  opt_float(fname, "bias", a.bias)
+  local stride = int1(fname, "stride", a.stride, 1, 1)
+  local pad = int1(fname, "padding", a.padding, 0, 0)
+  local opad = int1(fname, "output_padding", a.output_padding, 0, 0)
+  local groups = int1(fname, "groups", a.groups, 1, 1)
+  local dilation = int1(fname, "dilation", a.dilation, 1, 1)
+  return batched(fname, a.input, function(x)
+    return args.call(lucid._conv1d, fname, x, a.weight, a.bias, stride, pad, pad, dilation, groups, opad, true)
+  end)
+end
+
+-- ---- pooling --------------------------------------------------------------
+
+local function pool(fname, x, is_max, adaptive, o)
+  check_float(fname, "input", x)
+  local y, idx = args.call(lucid._pool1d, fname, x, is_max, adaptive, o.kernel, o.stride, o.padding,
+    o.dilation, o.ceil_mode, o.count_include_pad, o.output_size)
+  if o.return_indices then return y, idx end
+  return y
+end
+
+local function check_bool(fname, name, v, default)
+  if v == nil then return default end
+  if type(v) ~= "boolean" then raise(string.format("%s: %s must be a boolean, got %s", fname, name, type(v))) end
+  return v
+end
+
+-- max_pool1d(input, kernel_size [, stride = kernel_size, padding = 0,
+-- dilation = 1, ceil_mode = false, return_indices = false]): input (N, C,
+-- L) or (C, L); with return_indices also the 1-based positions of the maxima.
+function M.max_pool1d(...)
+  local a = parse("max_pool1d", { "input", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+    "return_indices" }, ...)
+  return M._max_pool1d("max_pool1d", a)
+end
+
+function M._max_pool1d(fname, a)
+  local k = int1(fname, "kernel_size", a.kernel_size, nil, 1)
+  return pool(fname, a.input, true, false, { kernel = k, stride = int1(fname, "stride", a.stride, k, 1),
+    padding = int1(fname, "padding", a.padding, 0, 0), dilation = int1(fname, "dilation", a.dilation, 1, 1),
+    ceil_mode = check_bool(fname, "ceil_mode", a.ceil_mode, false),
+    return_indices = check_bool(fname, "return_indices", a.return_indices, false) })
+end
+
+-- avg_pool1d(input, kernel_size [, stride = kernel_size, padding = 0,
+-- ceil_mode = false, count_include_pad = true])
+function M.avg_pool1d(...)
+  local a = parse("avg_pool1d", { "input", "kernel_size", "stride", "padding", "ceil_mode",
+    "count_include_pad" }, ...)
+  return M._avg_pool1d("avg_pool1d", a)
+end
+
+function M._avg_pool1d(fname, a)
+  local k = int1(fname, "kernel_size", a.kernel_size, nil, 1)
+  return pool(fname, a.input, false, false, { kernel = k, stride = int1(fname, "stride", a.stride, k, 1),
+    padding = int1(fname, "padding", a.padding, 0, 0), dilation = 1,
+    ceil_mode = check_bool(fname, "ceil_mode", a.ceil_mode, false),
+    count_include_pad = check_bool(fname, "count_include_pad", a.count_include_pad, true) })
+end
+
+-- adaptive_avg_pool1d(input, output_size), adaptive_max_pool1d(input,
+-- output_size [, return_indices = false]): output_size windows
+-- [floor(i L / O), ceil((i+1) L / O)) over the length L.
+function M.adaptive_avg_pool1d(...)
+  local a = parse("adaptive_avg_pool1d", { "input", "output_size" }, ...)
+  return M._adaptive_pool1d("adaptive_avg_pool1d", a, false)
+end
+
+function M.adaptive_max_pool1d(...)
+  local a = parse("adaptive_max_pool1d", { "input", "output_size", "return_indices" }, ...)
+  return M._adaptive_pool1d("adaptive_max_pool1d", a, true)
+end
+
+function M._adaptive_pool1d(fname, a, is_max)
+  return pool(fname, a.input, is_max, true, { output_size = int1(fname, "output_size", a.output_size, nil, 1),
+    return_indices = check_bool(fname, "return_indices", a.return_indices, false) })
+end
+
 -- ---- activations ----------------------------------------------------------
 
 function M.relu(x, inplace)

@@ -36,9 +36,12 @@ end
 local function build(c)
   local args = copy(c.args)
   local opts = copy(c.opts)
-  opts.dtype = lucid[c.dtype]
+  local cls = nn[c.name]
+  for _, spec in ipairs(cls.__args) do -- modules with parameters take the dtype
+    if spec[1] == "dtype" then opts.dtype = lucid[c.dtype] end
+  end
   args[#args + 1] = opts
-  local m = nn[c.name](table.unpack(args))
+  local m = cls(table.unpack(args))
   local sd = {}
   for _, p in ipairs(c.params) do sd[p.name] = H.tensor_from_fixture(p.value) end
   m:load_state_dict(sd)
