@@ -625,6 +625,272 @@ function M._cross_entropy_probs(fname, x, t, weight, reduction, ls, cdim)
   return total / (x:numel() / C)
 end
 
+-- ---- elementwise and metric losses -------------------------------------------
+-- Each is composed of differentiable tensor ops; M._<name>(fname, a) takes
+-- the arguments by name, so the modules (nn/_Loss.lua) share the checks.
+
+local function check_reduction_in(fname, r, allowed)
+  if r == nil then return "mean" end
+  for _, v in ipairs(allowed) do
+    if r == v then return r end
+  end
+  local quoted = {}
+  for i, v in ipairs(allowed) do quoted[i] = "'" .. v .. "'" end
+  raise(string.format("%s: reduction must be %s, got %s", fname, table.concat(quoted, ", "),
+    type(r) == "string" and ("'" .. r .. "'") or type(r)))
+end
+
+local function number_opt(fname, name, v, default, min)
+  if v == nil then return default end
+  if type(v) ~= "number" or (min and not (v >= min)) then
+    raise(string.format("%s: %s must be a number%s, got %s", fname, name,
+      min and string.format(" >= %s", tostring(min)) or "", tostring(v)))
+  end
+  return v
+end
+
+-- input and target: float tensors of one shape (PyTorch broadcasts them with
+-- a warning; lucid asks for the shape it warns about).
+local function same_shape(fname, a, b, an, bn)
+  check_float(fname, an or "input", a)
+  check_float(fname, bn or "target", b)
+  if a.shape ~= b.shape then
+    raise(string.format("%s: %s has shape %s, expected the %s's shape %s", fname, bn or "target",
+      tostring(b.shape), an or "input", tostring(a.shape)))
+  end
+end
+
+-- 1 where the condition mask (a 0/1 tensor) holds, the two branches mixed:
+-- m * a + (1 - m) * b, differentiable in both branches.
+local function where(m, a, b) return m * a + (1 - m) * b end
+
+function M._l1_loss(fname, a)
+  same_shape(fname, a.input, a.target)
+  return reduce((a.input - a.target):abs(), check_reduction(fname, a.reduction))
+end
+
+function M._smooth_l1_loss(fname, a)
+  same_shape(fname, a.input, a.target)
+  local r = check_reduction(fname, a.reduction)
+  local beta = number_opt(fname, "beta", a.beta, 1.0, 0)
+  local d = (a.input - a.target):abs()
+  if beta == 0 then return reduce(d, r) end
+  return reduce(where(d:lt(beta), d * d * (0.5 / beta), d - 0.5 * beta), r)
+end
+
+function M._huber_loss(fname, a)
+  same_shape(fname, a.input, a.target)
+  local r = check_reduction(fname, a.reduction)
+  local delta = number_opt(fname, "delta", a.delta, 1.0, 0)
+  local d = (a.input - a.target):abs()
+  return reduce(where(d:le(delta), d * d * 0.5, (d - 0.5 * delta) * delta), r)
+end
+
+-- -w (y log x + (1 - y) log(1 - x)), each log clamped at -100 (PyTorch's).
+function M._binary_cross_entropy(fname, a)
+  local x, y = a.input, a.target
+  same_shape(fname, x, y)
+  local r = check_reduction(fname, a.reduction)
+  opt_float(fname, "weight", a.weight)
+  if x:numel() > 0 and (x:min():item() < 0 or x:max():item() > 1) then
+    raise(string.format("%s: input must hold probabilities in [0, 1]", fname))
+  end
+  local loss = -(y * x:log():clamp(-100) + (1 - y) * (1 - x):log():clamp(-100))
+  if a.weight ~= nil then loss = loss * a.weight end
+  return reduce(loss, r)
+end
+
+-- input holds log-probabilities; target probabilities (or log-probabilities
+-- with log_target): target (log target - input), 0 where target is 0.
+-- 'batchmean' divides the sum by the batch size (PyTorch's recommended
+-- reduction; 'mean' averages over every element).
+function M._kl_div(fname, a)
+  same_shape(fname, a.input, a.target)
+  local r = check_reduction_in(fname, a.reduction, { "none", "batchmean", "sum", "mean" })
+  local x, t = a.input, a.target
+  local loss
+  if a.log_target then
+    loss = t:exp() * (t - x)
+  else
+    loss = t * (t + t:eq(0)):log() - t * x -- xlogy(t, t): 0 log 0 = 0
+  end
+  if r == "batchmean" then
+    local n = x:dim() > 0 and x:size(1) or 1
+    return loss:sum() / n
+  end
+  return reduce(loss, r)
+end
+
+local HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+-- log_input: exp(x) - y x, else x - y log(x + eps); full adds Stirling's
+-- y log y - y + 0.5 log(2 pi y) where y > 1.
+function M._poisson_nll_loss(fname, a)
+  local x, y = a.input, a.target
+  same_shape(fname, x, y)
+  local r = check_reduction(fname, a.reduction)
+  local eps = number_opt(fname, "eps", a.eps, 1e-8, 0)
+  local loss
+  if a.log_input == false then loss = x - y * (x + eps):log() else loss = x:exp() - y * x end
+  if a.full then
+    local big = y:gt(1)
+    local ys = y + (1 - big) -- 1 where y <= 1, so the logs stay finite there
+    loss = loss + big * (ys * ys:log() - ys + ys:log() * 0.5 + HALF_LOG_2PI)
+  end
+  return reduce(loss, r)
+end
+
+-- 0.5 (log var + (x - y)^2 / var) (+ 0.5 log 2 pi with full); var is
+-- clamped at eps for the value only (PyTorch clamps without recording), and
+-- may omit the last dim or have size 1 there.
+function M._gaussian_nll_loss(fname, a)
+  local x, y, var = a.input, a.target, a.var
+  same_shape(fname, x, y)
+  check_float(fname, "var", var)
+  local r = check_reduction(fname, a.reduction)
+  local eps = number_opt(fname, "eps", a.eps, 1e-6, 0)
+  if var.shape ~= x.shape then
+    if var:dim() == x:dim() - 1 and x:dim() > 0 then var = var:unsqueeze(-1) end
+    local ok = var:dim() == x:dim()
+    for d = 1, ok and x:dim() or 0 do
+      ok = ok and (var:size(d) == x:size(d) or (d == x:dim() and var:size(d) == 1))
+    end
+    if not ok then
+      raise(string.format("%s: var has shape %s, expected the input's shape %s or it without (or with size 1 in) the last dim",
+        fname, tostring(a.var.shape), tostring(x.shape)))
+    end
+  end
+  if var:numel() > 0 and var:min():item() < 0 then raise(string.format("%s: var has negative entries", fname)) end
+  var = var + (var:clamp(eps) - var):detach()
+  local d = x - y
+  local loss = (var:log() + d * d / var) * 0.5
+  if a.full then loss = loss + HALF_LOG_2PI end
+  return reduce(loss, r)
+end
+
+-- target 1 or -1 per pair of rows: 1 - cos(x1, x2), or max(0, cos - margin).
+-- cos over the last dim of (N, D) or (D) inputs, PyTorch's:
+-- x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)).
+function M._cosine_embedding_loss(fname, a)
+  local x1, x2, y = a.input1, a.input2, a.target
+  same_shape(fname, x1, x2, "input1", "input2")
+  check_tensor(fname, "target", y)
+  local r = check_reduction(fname, a.reduction)
+  local margin = number_opt(fname, "margin", a.margin, 0)
+  if x1:dim() ~= 1 and x1:dim() ~= 2 then
+    raise(string.format("%s: inputs must be (N, D) or (D), got shape %s", fname, tostring(x1.shape)))
+  end
+  local dim = x1:dim()
+  local expect = dim == 2 and x1:size(1) or nil
+  if (expect and (y:dim() ~= 1 or y:size(1) ~= expect)) or (not expect and y:dim() ~= 0) then
+    raise(string.format("%s: target has shape %s, expected %s", fname, tostring(y.shape),
+      expect and string.format("(%d)", expect) or "()"))
+  end
+  local prod = (x1 * x2):sum(dim)
+  local cos = prod / (((x1 * x1):sum(dim) + 1e-12) * ((x2 * x2):sum(dim) + 1e-12)):sqrt()
+  local yf = y:to(x1.dtype)
+  local pos, neg = yf:eq(1), yf:eq(-1)
+  return reduce(pos * (1 - cos) + neg * (cos - margin):relu(), r)
+end
+
+-- max(0, -target (input1 - input2) + margin), target 1 or -1.
+function M._margin_ranking_loss(fname, a)
+  local x1, x2, y = a.input1, a.input2, a.target
+  same_shape(fname, x1, x2, "input1", "input2")
+  check_float(fname, "target", y)
+  if y.shape ~= x1.shape then
+    raise(string.format("%s: target has shape %s, expected the inputs' shape %s", fname, tostring(y.shape),
+      tostring(x1.shape)))
+  end
+  local r = check_reduction(fname, a.reduction)
+  local margin = number_opt(fname, "margin", a.margin, 0)
+  return reduce((-y * (x1 - x2) + margin):relu(), r)
+end
+
+-- pairwise_distance(x1, x2 [, p = 2, eps = 1e-6, keepdim = false]):
+-- ||x1 - x2 + eps||_p over the last dim.
+function M.pairwise_distance(...)
+  local a = parse("pairwise_distance", { "x1", "x2", "p", "eps", "keepdim" }, ...)
+  return M._pairwise_distance("pairwise_distance", a)
+end
+
+local function pnorm(v, p, dim, keepdim)
+  if p == 2 then
+    local s = (v * v):sum(dim, keepdim)
+    return s:sqrt()
+  end
+  if p == 1 then return v:abs():sum(dim, keepdim) end
+  if p == math.huge then return (v:abs():max(dim, keepdim)) end
+  return v:abs():pow(p):sum(dim, keepdim):pow(1 / p)
+end
+
+function M._pairwise_distance(fname, a)
+  check_float(fname, "x1", a.x1)
+  check_float(fname, "x2", a.x2)
+  local p = number_opt(fname, "p", a.p, 2, 0)
+  local eps = number_opt(fname, "eps", a.eps, 1e-6)
+  local ok, d = pcall(function() return a.x1 - a.x2 + eps end)
+  if not ok then
+    raise(string.format("%s: x1 %s and x2 %s do not broadcast", fname, tostring(a.x1.shape), tostring(a.x2.shape)))
+  end
+  if d:dim() == 0 then d = d:view(1) end
+  return pnorm(d, p, -1, a.keepdim or false)
+end
+
+-- max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance; swap uses
+-- min(d(a, n), d(p, n)).
+function M._triplet_margin_loss(fname, a)
+  local an, po, ne = a.anchor, a.positive, a.negative
+  same_shape(fname, an, po, "anchor", "positive")
+  same_shape(fname, an, ne, "anchor", "negative")
+  local r = check_reduction(fname, a.reduction)
+  local margin = number_opt(fname, "margin", a.margin, 1.0)
+  local o = { p = number_opt(fname, "p", a.p, 2, 0), eps = number_opt(fname, "eps", a.eps, 1e-6) }
+  local function dist(u, v) return M._pairwise_distance(fname, { x1 = u, x2 = v, p = o.p, eps = o.eps }) end
+  local dp, dn = dist(an, po), dist(an, ne)
+  if a.swap then
+    local ds = dist(po, ne)
+    dn = where(ds:lt(dn), ds, dn)
+  end
+  return reduce((dp - dn + margin):relu(), r)
+end
+
+-- log(sigmoid(x)) = -(max(-x, 0) + log(1 + exp(-|x|))), never overflowing.
+local function log_sigmoid(x) return -((-x):relu() + (-x:abs()):exp():add(1):log()) end
+
+-- -(y log sigmoid(x) + (1 - y) log sigmoid(-x)), weighted per class, averaged
+-- over the classes (last dim) of each sample, then reduced.
+function M._multilabel_soft_margin_loss(fname, a)
+  local x, y = a.input, a.target
+  same_shape(fname, x, y)
+  opt_float(fname, "weight", a.weight)
+  local r = check_reduction(fname, a.reduction)
+  local loss = -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x))
+  if a.weight ~= nil then loss = loss * a.weight end
+  local c = x:dim() > 0 and x:size(-1) or 1
+  loss = x:dim() > 0 and loss:sum(-1) / c or loss
+  return reduce(loss, r)
+end
+
+-- The public forms: PyTorch's positional order (minus size_average and
+-- reduce), any trailing options table.
+local LOSSES = {
+  l1_loss = { "input", "target", "reduction" },
+  smooth_l1_loss = { "input", "target", "reduction", "beta" },
+  huber_loss = { "input", "target", "reduction", "delta" },
+  binary_cross_entropy = { "input", "target", "weight", "reduction" },
+  kl_div = { "input", "target", "reduction", "log_target" },
+  poisson_nll_loss = { "input", "target", "log_input", "full", "eps", "reduction" },
+  gaussian_nll_loss = { "input", "target", "var", "full", "eps", "reduction" },
+  cosine_embedding_loss = { "input1", "input2", "target", "margin", "reduction" },
+  margin_ranking_loss = { "input1", "input2", "target", "margin", "reduction" },
+  triplet_margin_loss = { "anchor", "positive", "negative", "margin", "p", "eps", "swap", "reduction" },
+  multilabel_soft_margin_loss = { "input", "target", "weight", "reduction" },
+}
+for name, names in pairs(LOSSES) do
+  M[name] = function(...) return M["_" .. name](name, parse(name, names, ...)) end
+end
+
 -- cross_entropy(input, target [, weight, ignore_index, reduction,
 -- label_smoothing]): input logits (N, C), (C) or (N, C, d1..); target int64
 -- 1-based class indices (N), () or (N, d1..) (fused log-softmax + NLL in C),

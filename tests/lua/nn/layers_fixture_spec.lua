@@ -35,6 +35,9 @@ end
 -- The module of a case, holding PyTorch's parameters and buffers.
 local function build(c)
   local args = copy(c.args)
+  for i, v in ipairs(args) do
+    if H.is_fixture(v) then args[i] = H.tensor_from_fixture(v) end -- a weight given to the constructor
+  end
   local opts = copy(c.opts)
   local cls = nn[c.name]
   for _, spec in ipairs(cls.__args) do -- modules with parameters take the dtype
