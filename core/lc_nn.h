@@ -18,7 +18,7 @@ typedef enum { LC_REDUCTION_NONE, LC_REDUCTION_MEAN, LC_REDUCTION_SUM } lc_reduc
 /* Cross entropy of logits input (N, C), (C) or (N, C, d1..dk) against int64
  * class targets (N), () or (N, d1..dk), 0-based; targets equal to
  * ignore_index contribute nothing. weight: per-class (C) float weights or
- * NULL (not differentiated). label_smoothing in [0, 1]. 'none' gives the
+ * NULL (differentiated when it requires grad). label_smoothing in [0, 1]. 'none' gives the
  * per-sample losses, 'mean' the sum over the total weight of the samples
  * counted. Differentiable in input; float32 or float64. */
 lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
@@ -77,5 +77,23 @@ typedef struct {
   int64_t kernel, stride, padding, dilation, output_size;
 } lc_pool1d_args;
 lc_tensor *lc_pool1d(const lc_pool1d_args *args, lc_tensor **indices);
+
+/* ---- CTC loss (ctc.c) -------------------------------------------------------- */
+/* Connectionist temporal classification: log_probs (T, N, C) float;
+ * targets int64, (N, S) padded or 1-D concatenated, classes counted from
+ * index_base (blank too, which no target may equal); input_lengths and
+ * target_lengths int64 (N). 'none' gives each sample's -log p, 'mean'
+ * their mean after dividing each by its target length, 'sum' their sum.
+ * zero_infinity turns impossible alignments into loss 0 and no gradient.
+ * One autograd node, differentiable in log_probs (the true gradient);
+ * `op` names the errors. */
+typedef struct {
+  const char *op;
+  const lc_tensor *log_probs, *targets, *input_lengths, *target_lengths;
+  int64_t blank, index_base;
+  lc_reduction reduction;
+  bool zero_infinity;
+} lc_ctc_args;
+lc_tensor *lc_ctc_loss(const lc_ctc_args *args);
 
 #endif

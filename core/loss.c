@@ -8,7 +8,8 @@
  * Each (n, k) position is one sample. With label smoothing eps the sample's
  * loss is (1 - eps) w[t] (-logp_t) + eps/C sum_c w[c] (-logp_c), as in
  * PyTorch; 'mean' divides the sum by the total weight w[t] of the samples
- * not ignored (so by their count without weights). */
+ * not ignored (so by their count without weights). The weight, when it
+ * requires grad, gets its gradient from the same node. */
 #include <math.h>
 #include <string.h>
 
@@ -73,10 +74,50 @@ static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *t
 }
 
 /* Saved: 0 input (contiguous), 1 target (contiguous), 2 weight (float64, or
- * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner.
- * scalar: label smoothing, the 'mean' denominator. */
+ * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner,
+ * then the 'mean' output's bits. scalar: label smoothing, the 'mean'
+ * denominator. */
+/* d loss / d weight[c], accumulated over the samples: for the sample's
+ * target t, (1 - eps)(lse - x_t) (minus the 'mean' output, as w[t] also
+ * grows the denominator); with smoothing, eps/C (lse - x_c) for every c.
+ * scale: the sample's share of the incoming gradient (already over the
+ * denominator for 'mean'). */
+static int weight_backward(lc_node *node, const lc_tensor *x, const int64_t *t, const lc_tensor *g,
+                           double gs, double mean_out, lc_tensor **gw_out) {
+  lc_reduction red = (lc_reduction)node->ints[0];
+  int64_t ignore = node->ints[1], outer = node->ints[3], C = node->ints[4], inner = node->ints[5];
+  bool log_probs = node->ints[2] != 0;
+  double eps = node->scalar[0];
+  lc_tensor *gw = lc_zeros(LC_FLOAT64, 1, &C);
+  if (!gw) return -1;
+  double *gp = lc_data(gw);
+  LC_DISPATCH(x->dtype, T, {
+    const T *xp = lc_data(x);
+    const T *go = red == LC_REDUCTION_NONE ? lc_data(g) : NULL;
+    for (int64_t n = 0; n < outer; n++)
+      for (int64_t k = 0; k < inner; k++) {
+        int64_t s = n * inner + k, ti = t[s];
+        if (ti == ignore) continue;
+        double scale = go ? (double)go[s] : gs;
+        const T *xr = xp + n * C * inner + k;
+        double lse = 0;
+        if (!log_probs) {
+          double mx = -INFINITY, sum = 0;
+          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
+          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
+          lse = mx + log(sum);
+        }
+        gp[ti] += scale * ((1 - eps) * (lse - (double)xr[ti * inner]) - mean_out);
+        if (eps > 0)
+          for (int64_t c = 0; c < C; c++) gp[c] += scale * eps / C * (lse - (double)xr[c * inner]);
+      }
+  });
+  *gw_out = lc_to(gw, node->outputs[0].dtype);
+  lc_release(gw);
+  return *gw_out ? 0 : -1;
+}
+
 static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
-  if (!lc_node_needs_grad(node, 0)) return 0;
   lc_tensor *x = lc_node_saved(node, 0), *tg = lc_node_saved(node, 1);
   lc_tensor *wt = node->n_saved > 2 ? lc_node_saved(node, 2) : NULL;
   if (!x || !tg || (node->n_saved > 2 && !wt)) return -1;
@@ -85,17 +126,30 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
   bool log_probs = node->ints[2] != 0;
   double eps = node->scalar[0], denom = node->scalar[1];
   lc_tensor *g = lc_contiguous(grad_out[0]);
-  lc_tensor *gx = g ? lc_zeros(x->dtype, x->ndim, x->sizes) : NULL;
+  if (!g) return -1;
+  const int64_t *t = lc_data(tg);
+  double gs = red == LC_REDUCTION_NONE ? 0 : lc_get(g, 0);
+  if (red == LC_REDUCTION_MEAN) gs /= denom;
+  if (wt && lc_node_needs_grad(node, 1)) {
+    double mean_out = 0;
+    if (red == LC_REDUCTION_MEAN) memcpy(&mean_out, &node->ints[6], sizeof mean_out);
+    if (weight_backward(node, x, t, g, gs, mean_out, &grad_in[1]) < 0) {
+      lc_release(g);
+      return -1;
+    }
+  }
+  if (!lc_node_needs_grad(node, 0)) {
+    lc_release(g);
+    return 0;
+  }
+  lc_tensor *gx = lc_zeros(x->dtype, x->ndim, x->sizes);
   if (!gx) {
     lc_release(g);
     return -1;
   }
-  const int64_t *t = lc_data(tg);
   const double *w = wt ? lc_data(wt) : NULL;
   double wsum = 0;
   for (int64_t c = 0; c < C; c++) wsum += w ? w[c] : 1;
-  double gs = red == LC_REDUCTION_NONE ? 0 : lc_get(g, 0);
-  if (red == LC_REDUCTION_MEAN) gs /= denom;
   LC_DISPATCH(x->dtype, T, {
     const T *xp = lc_data(x);
     T *gp = lc_data(gx);
@@ -196,9 +250,10 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
   });
   if (reduction == LC_REDUCTION_NONE) out = lc_to(per, input->dtype);
   else out = lc_scalar(input->dtype, reduction == LC_REDUCTION_SUM ? total : total / denom);
-  if (out && lc_should_record(1, &input)) {
+  const lc_tensor *ins[2] = {input, weight};
+  if (out && lc_should_record(2, ins)) {
     lc_node *node = lc_record(log_probs ? "NllLossBackward" : "CrossEntropyLossBackward",
-                              loss_backward, out, 1, &input);
+                              loss_backward, out, 2, ins);
     if (!node || lc_node_save(node, x) || lc_node_save(node, tg) || (wc && lc_node_save(node, wc))) {
       lc_release(out);
       out = NULL;
@@ -212,6 +267,8 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
     node->ints[5] = dm.inner;
     node->scalar[0] = eps;
     node->scalar[1] = denom;
+    double mean_out = reduction == LC_REDUCTION_MEAN ? total / denom : 0; /* for the weight's gradient */
+    memcpy(&node->ints[6], &mean_out, sizeof mean_out);
   }
 done:
   lc_release(per);

@@ -872,6 +872,42 @@ function M._multilabel_soft_margin_loss(fname, a)
   return reduce(loss, r)
 end
 
+-- A lengths argument (an int64 tensor, a list of integers or one integer)
+-- as an int64 tensor.
+local function lengths(fname, name, v)
+  if lucid.is_tensor(v) then return v:dim() == 0 and v:view(1) or v end
+  if math.type(v) == "integer" then return lucid.tensor({ v }, { dtype = lucid.int64 }) end
+  local ok = type(v) == "table"
+  for i = 1, ok and #v or 0 do ok = ok and math.type(v[i]) == "integer" end
+  if not ok then
+    raise(string.format("%s: %s must be an int64 tensor or a list of integers, got %s", fname, name, type(v)))
+  end
+  return lucid.tensor(v, { dtype = lucid.int64 })
+end
+
+-- log_probs (T, N, C) (or unbatched (T, C)), 1-based targets, blank
+-- default 1; the fused C kernel over log-space alpha and beta.
+function M._ctc_loss(fname, a)
+  local lp, tg = a.log_probs, a.targets
+  check_float(fname, "log_probs", lp)
+  check_tensor(fname, "targets", tg)
+  local r = check_reduction(fname, a.reduction)
+  local blank = a.blank == nil and 1 or a.blank
+  if math.type(blank) ~= "integer" then
+    raise(string.format("%s: blank must be an integer, got %s", fname, tostring(blank)))
+  end
+  local il = lengths(fname, "input_lengths", a.input_lengths)
+  local tl = lengths(fname, "target_lengths", a.target_lengths)
+  local unbatched = lp:dim() == 2
+  if unbatched then
+    lp = lp:unsqueeze(2)
+    tg = tg:dim() == 1 and tg:view(1, -1) or tg
+  end
+  local y = args.call(lucid._ctc_loss, fname, lp, tg, il, tl, blank, r, a.zero_infinity == true)
+  if unbatched and r == "none" then y = y:squeeze(1) end
+  return y
+end
+
 -- The public forms: PyTorch's positional order (minus size_average and
 -- reduce), any trailing options table.
 local LOSSES = {
@@ -886,6 +922,7 @@ local LOSSES = {
   margin_ranking_loss = { "input1", "input2", "target", "margin", "reduction" },
   triplet_margin_loss = { "anchor", "positive", "negative", "margin", "p", "eps", "swap", "reduction" },
   multilabel_soft_margin_loss = { "input", "target", "weight", "reduction" },
+  ctc_loss = { "log_probs", "targets", "input_lengths", "target_lengths", "blank", "reduction", "zero_infinity" },
 }
 for name, names in pairs(LOSSES) do
   M[name] = function(...) return M["_" .. name](name, parse(name, names, ...)) end

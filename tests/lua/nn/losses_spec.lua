@@ -225,3 +225,80 @@ describe("regression, divergence and metric losses: values and errors", function
     H.raises(function() nn.BCELoss(3) end, "BCELoss: weight must be a tensor, got number")
   end)
 end)
+
+describe("nn.CTCLoss", function()
+  local F = nn.functional
+  local gradcheck = lucid.autograd.gradcheck
+  local function logp64(T, N, C)
+    return lucid.randn({ T, N, C }, H.F64):log_softmax(3):detach():requires_grad_()
+  end
+
+  it("passes a float64 gradcheck, padded and concatenated targets, every reduction", function()
+    lucid.manual_seed(31)
+    local lp = logp64(6, 2, 4)
+    local padded, flat = lucid.tensor({ { 2, 3, 3 }, { 4, 2, 1 } }), lucid.tensor({ 2, 3, 3, 4, 2 })
+    for _, red in ipairs({ "mean", "sum", "none" }) do
+      assert.is_true(gradcheck(function(x) return F.ctc_loss(x, padded, { 6, 5 }, { 3, 2 }, { reduction = red }) end, { lp }))
+      assert.is_true(gradcheck(function(x) return nn.CTCLoss(3, { reduction = red })(x, flat - (flat:eq(3):long()),
+        lucid.tensor({ 6, 4 }), lucid.tensor({ 3, 2 })) end, { lp }))
+    end
+  end)
+
+  it("equals -log of the summed path probabilities on a tiny case", function()
+    -- T = 2, classes {blank = 1, a = 2}, target "a": paths (a, a), (blank, a), (a, blank)
+    local p = lucid.tensor({ { 0.3, 0.7 }, { 0.6, 0.4 } }, H.F64)
+    local lp = p:log():view(2, 1, 2)
+    local expect = -math.log(0.7 * 0.4 + 0.3 * 0.4 + 0.7 * 0.6)
+    local got = nn.CTCLoss({ reduction = "sum" })(lp, lucid.tensor({ { 2 } }), { 2 }, { 1 })
+    assert.is_true(math.abs(got:item() - expect) < 1e-12)
+    -- unbatched (T, C) input
+    assert.is_true(math.abs(F.ctc_loss(p:log(), lucid.tensor({ 2 }), 2, 1, { reduction = "sum" }):item() - expect) < 1e-12)
+  end)
+
+  it("zero_infinity zeroes impossible alignments and their gradients", function()
+    local lp = logp64(2, 1, 3)
+    local t = lucid.tensor({ { 2, 2 } }) -- a repeated label needs a blank between: 3 frames
+    assert.are.equal(math.huge, F.ctc_loss(lp, t, { 2 }, { 2 }):item())
+    local l = F.ctc_loss(lp, t, { 2 }, { 2 }, { zero_infinity = true })
+    assert.are.equal(0, l:item())
+    l:backward()
+    assert.are.equal(0, lp.grad:abs():sum():item())
+  end)
+
+  it("names its errors", function()
+    local lp = lucid.randn(5, 2, 4):log_softmax(3)
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 1, 2 }, { 2, 3 } }), { 5, 5 }, { 2, 2 }) end,
+      "CTCLoss: target 1 of sample 1 is 1, expected a class in [1, 4] other than blank 1")
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 5, 2 }, { 2, 3 } }), { 5, 5 }, { 2, 2 }) end,
+      "expected a class in [1, 4]")
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), { 6, 5 }, { 2, 2 }) end,
+      "CTCLoss: input_lengths[1] = 6 must be in [0, 5]")
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), { 5, 5 }, { 3, 2 }) end,
+      "CTCLoss: target_lengths[1] = 3 does not fit the targets (2, 2)")
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), { 5 }, { 2, 2 }) end,
+      "CTCLoss: input_lengths must have one length per sample (2)")
+    H.raises(function() nn.CTCLoss(5)(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), { 5, 5 }, { 2, 2 }) end,
+      "CTCLoss: blank 5 is out of range for 4 classes")
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), "x", { 2, 2 }) end,
+      "CTCLoss: input_lengths must be an int64 tensor or a list of integers, got string")
+    H.raises(function() nn.CTCLoss({ blank = 0 }) end, "CTCLoss: blank must be at least 1, got 0")
+  end)
+end)
+
+describe("CrossEntropyLoss and NLLLoss: the gradient of the per-class weight", function()
+  local F = nn.functional
+  it("passes a float64 gradcheck in input and weight, every reduction", function()
+    lucid.manual_seed(41)
+    local x = lucid.randn({ 4, 3, 2 }, { dtype = lucid.float64, requires_grad = true })
+    local w = (lucid.rand(3, H.F64) + 0.5):requires_grad_()
+    local t = lucid.tensor({ { 1, 3 }, { 2, 2 }, { 3, 1 }, { 1, 2 } })
+    for _, red in ipairs({ "mean", "sum", "none" }) do
+      assert.is_true(lucid.autograd.gradcheck(function(a, b)
+        return F.cross_entropy(a, t, b, { ignore_index = 2, reduction = red, label_smoothing = 0.3 })
+      end, { x, w }))
+      assert.is_true(lucid.autograd.gradcheck(function(a, b)
+        return nn.NLLLoss(b, { reduction = red })(a:log_softmax(2), t)
+      end, { x, w }))
+    end
+  end)
+end)
