@@ -44,6 +44,26 @@ local function reduce(loss, reduction)
   return loss
 end
 
+local function number_opt(fname, name, v, default, min)
+  if v == nil then return default end
+  if type(v) ~= "number" or (min and not (v >= min)) then
+    raise(string.format("%s: %s must be a number%s, got %s", fname, name,
+      min and string.format(" >= %s", tostring(min)) or "", tostring(v)))
+  end
+  return v
+end
+
+-- The p-norm of v along dim (p = math.huge: the largest magnitude).
+local function pnorm(v, p, dim, keepdim)
+  if p == 2 then
+    local s = (v * v):sum(dim, keepdim)
+    return s:sqrt()
+  end
+  if p == 1 then return v:abs():sum(dim, keepdim) end
+  if p == math.huge then return (v:abs():max(dim, keepdim)) end
+  return v:abs():pow(p):sum(dim, keepdim):pow(1 / p)
+end
+
 -- ---- layers ---------------------------------------------------------------
 
 -- linear(input, weight [, bias]): input W^T + b.
@@ -498,6 +518,138 @@ function M._adaptive_pool1d(fname, a, is_max)
     return_indices = check_bool(fname, "return_indices", a.return_indices, false) })
 end
 
+-- ---- attention ------------------------------------------------------------
+
+-- A mask as an additive float mask of dtype dt: a float mask is added as
+-- it is; an int64 mask is boolean, and `keep` says whether nonzero means
+-- "attend" (scaled_dot_product_attention) or "masked out" (MultiheadAttention,
+-- as PyTorch's two conventions differ): masked places get -inf, kept ones 0.
+local function additive_mask(fname, name, m, dt, keep)
+  check_tensor(fname, name, m)
+  if m.dtype.is_floating_point then return m:to(dt) end
+  local attend = m:ne(0):to(dt)
+  if not keep then attend = 1 - attend end
+  return attend:log() -- log 1 = 0, log 0 = -inf
+end
+
+-- scaled_dot_product_attention(query, key, value [, attn_mask, dropout_p =
+-- 0, is_causal = false, scale]): softmax(q k^T * scale + mask) v with scale
+-- 1/sqrt(E); q (..., L, E), k (..., S, E), v (..., S, Ev). attn_mask: float
+-- (added) or int64 (nonzero = take part), broadcast to (..., L, S);
+-- is_causal keeps key j <= query i.
+function M.scaled_dot_product_attention(...)
+  local a = parse("scaled_dot_product_attention", { "query", "key", "value", "attn_mask", "dropout_p",
+    "is_causal", "scale" }, ...)
+  local fname = "scaled_dot_product_attention"
+  local q, k, v = a.query, a.key, a.value
+  check_float(fname, "query", q)
+  check_float(fname, "key", k)
+  check_float(fname, "value", v)
+  if q:dim() < 2 or k:dim() < 2 or v:dim() < 2 or q:size(-1) ~= k:size(-1) or k:size(-2) ~= v:size(-2) then
+    raise(string.format("%s: query %s, key %s and value %s must be (..., L, E), (..., S, E) and (..., S, Ev)",
+      fname, tostring(q.shape), tostring(k.shape), tostring(v.shape)))
+  end
+  local p = number_opt(fname, "dropout_p", a.dropout_p, 0, 0)
+  local scale = number_opt(fname, "scale", a.scale, 1 / math.sqrt(q:size(-1)))
+  local scores = q:matmul(k:transpose(-2, -1)) * scale
+  local L, S = q:size(-2), k:size(-2)
+  if a.is_causal then
+    if a.attn_mask ~= nil then raise(fname .. ": give attn_mask or is_causal, not both") end
+    local i = lucid.arange(1, L + 1):view(L, 1)
+    local j = lucid.arange(1, S + 1):view(1, S)
+    scores = scores + j:le(i):to(q.dtype):log()
+  elseif a.attn_mask ~= nil then
+    local ok, r = pcall(function() return scores + additive_mask(fname, "attn_mask", a.attn_mask, q.dtype, true) end)
+    if not ok then
+      raise(string.format("%s: attn_mask has shape %s, which does not broadcast to %s", fname,
+        tostring(a.attn_mask.shape), tostring(scores.shape)))
+    end
+    scores = r
+  end
+  local w = scores:softmax(-1)
+  if p > 0 then w = M.dropout(w, p, true) end
+  return w:matmul(v)
+end
+
+-- The computation of nn.MultiheadAttention, inputs batch first (N, L, E):
+-- a = {query, key, value, num_heads, in_proj_weight / q_proj_weight,
+-- k_proj_weight, v_proj_weight, in_proj_bias, bias_k, bias_v,
+-- add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+-- key_padding_mask, attn_mask, need_weights, average_attn_weights,
+-- is_causal}. Returns the output (N, L, E) and the weights (or nil).
+function M._multi_head_attention(fname, a)
+  local q, k, v, H = a.query, a.key, a.value, a.num_heads
+  local N, L, E, S = q:size(1), q:size(2), q:size(3), k:size(2)
+  local D = E // H
+  local wq, wk, wv, bq, bk, bv
+  if a.in_proj_weight ~= nil then
+    wq, wk, wv = a.in_proj_weight:narrow(1, 1, E), a.in_proj_weight:narrow(1, E + 1, E),
+      a.in_proj_weight:narrow(1, 2 * E + 1, E)
+  else
+    wq, wk, wv = a.q_proj_weight, a.k_proj_weight, a.v_proj_weight
+  end
+  if a.in_proj_bias ~= nil then
+    bq, bk, bv = a.in_proj_bias:narrow(1, 1, E), a.in_proj_bias:narrow(1, E + 1, E),
+      a.in_proj_bias:narrow(1, 2 * E + 1, E)
+  end
+  q, k, v = M.linear(q, wq, bq), M.linear(k, wk, bk), M.linear(v, wv, bv)
+  local dt = q.dtype
+  -- the masks, as one additive (N or 1, 1 or H, L, S') float mask
+  local mask
+  if a.attn_mask ~= nil then
+    local m = a.attn_mask
+    if m:dim() == 2 and m:size(1) == L and m:size(2) == S then
+      mask = additive_mask(fname, "attn_mask", m, dt, false):view(1, 1, L, S)
+    elseif m:dim() == 3 and m:size(1) == N * H and m:size(2) == L and m:size(3) == S then
+      mask = additive_mask(fname, "attn_mask", m, dt, false):view(N, H, L, S)
+    else
+      raise(string.format("%s: attn_mask has shape %s, expected (%d, %d) or (%d, %d, %d)", fname,
+        tostring(m.shape), L, S, N * H, L, S))
+    end
+  elseif a.is_causal then
+    local i, j = lucid.arange(1, L + 1):view(L, 1), lucid.arange(1, S + 1):view(1, S)
+    mask = j:le(i):to(dt):log():view(1, 1, L, S)
+  end
+  if a.key_padding_mask ~= nil then
+    local m = a.key_padding_mask
+    check_tensor(fname, "key_padding_mask", m)
+    if m:dim() ~= 2 or m:size(1) ~= N or m:size(2) ~= S then
+      raise(string.format("%s: key_padding_mask has shape %s, expected (%d, %d)", fname, tostring(m.shape), N, S))
+    end
+    local km = additive_mask(fname, "key_padding_mask", m, dt, false):view(N, 1, 1, S)
+    mask = mask and (mask + km) or km
+  end
+  -- extra key/value positions: learnt biases, then zeros (their mask columns attend)
+  local function extend(kcol, vcol)
+    k, v = lucid.cat({ k, kcol }, 2), lucid.cat({ v, vcol }, 2)
+    if mask ~= nil then
+      local shape = { mask:size(1), mask:size(2), mask:size(3), 1 }
+      mask = lucid.cat({ mask, lucid.zeros(shape, { dtype = dt }) }, 4)
+    end
+  end
+  if a.bias_k ~= nil then
+    extend(a.bias_k:view(1, 1, E):expand(N, 1, E), a.bias_v:view(1, 1, E):expand(N, 1, E))
+  end
+  local function heads(t) return t:view(N, t:size(2), H, D):transpose(2, 3) end -- (N, H, len, D)
+  q, k, v = heads(q), heads(k), heads(v)
+  if a.add_zero_attn then
+    k = lucid.cat({ k, lucid.zeros(N, H, 1, D, { dtype = dt }) }, 3)
+    v = lucid.cat({ v, lucid.zeros(N, H, 1, D, { dtype = dt }) }, 3)
+    if mask ~= nil then
+      mask = lucid.cat({ mask, lucid.zeros(mask:size(1), mask:size(2), mask:size(3), 1, { dtype = dt }) }, 4)
+    end
+  end
+  local scores = q:matmul(k:transpose(3, 4)) * (1 / math.sqrt(D))
+  if mask ~= nil then scores = scores + mask end
+  local w = scores:softmax(-1) -- (N, H, L, S')
+  local wd = (a.dropout_p or 0) > 0 and M.dropout(w, a.dropout_p, true) or w
+  local out = wd:matmul(v):transpose(2, 3):reshape(N, L, E)
+  out = M.linear(out, a.out_proj_weight, a.out_proj_bias)
+  if not a.need_weights then return out, nil end
+  if a.average_attn_weights then w = w:mean(2) end
+  return out, w
+end
+
 -- ---- activations ----------------------------------------------------------
 
 function M.relu(x, inplace)
@@ -524,16 +676,125 @@ local function softmax_dim(x, dim)
 end
 M._softmax_dim = softmax_dim
 
+-- softmax(input [, dim, dtype]), log_softmax(...): along dim (1-based);
+-- with dtype the input is converted first (PyTorch's way to compute a
+-- float32 input's softmax in float64).
+local function softmax_like(fname, method, a)
+  local x = a.input
+  check_tensor(fname, "input", x)
+  if a.dtype ~= nil then
+    local dt = a.dtype
+    if dt == "float32" or dt == "float64" then dt = lucid[dt] end
+    if dt ~= lucid.float32 and dt ~= lucid.float64 then
+      raise(string.format("%s: dtype must be lucid.float32 or lucid.float64, got %s", fname, tostring(a.dtype)))
+    end
+    x = x:to(dt)
+  end
+  check_float(fname, "input", x)
+  local dim = softmax_dim(x, a.dim)
+  local n = math.max(x:dim(), 1)
+  if math.type(dim) ~= "integer" or dim == 0 or dim > n or dim < -n then
+    raise(string.format("%s: dim %s out of range for a %d-D input", fname, tostring(dim), x:dim()))
+  end
+  return x[method](x, dim)
+end
+M._softmax_like = softmax_like
+
 function M.softmax(...)
-  local a = parse("softmax", { "input", "dim" }, ...)
-  check_float("softmax", "input", a.input)
-  return a.input:softmax(softmax_dim(a.input, a.dim))
+  return softmax_like("softmax", "softmax", parse("softmax", { "input", "dim", "dtype" }, ...))
 end
 
 function M.log_softmax(...)
-  local a = parse("log_softmax", { "input", "dim" }, ...)
-  check_float("log_softmax", "input", a.input)
-  return a.input:log_softmax(softmax_dim(a.input, a.dim))
+  return softmax_like("log_softmax", "log_softmax", parse("log_softmax", { "input", "dim", "dtype" }, ...))
+end
+
+-- one_hot(tensor [, num_classes = max]): int64 1-based class indices (each
+-- in [1, num_classes]; 0 is an error) -> int64 (..., num_classes) with 1 at
+-- position k for value k.
+function M.one_hot(...)
+  local a = parse("one_hot", { "tensor", "num_classes" }, ...)
+  local t = a.tensor
+  check_tensor("one_hot", "tensor", t)
+  if t.dtype ~= lucid.int64 then
+    raise(string.format("one_hot: tensor must be an int64 tensor of 1-based class indices, got %s", t.dtype.name))
+  end
+  local lo, hi = 1, 0
+  if t:numel() > 0 then lo, hi = t:min():item(), t:max():item() end
+  local n = a.num_classes
+  if n == nil or n == -1 then n = hi end
+  if math.type(n) ~= "integer" or n < 1 then
+    raise(string.format("one_hot: num_classes must be a positive integer, got %s", tostring(n)))
+  end
+  if t:numel() > 0 and (lo < 1 or hi > n) then
+    raise(string.format("one_hot: class values must be in [1, %d] (1-based), got %d", n, lo < 1 and lo or hi))
+  end
+  return t:unsqueeze(-1):eq(lucid.arange(1, n + 1)):long()
+end
+
+-- normalize(input [, p = 2, dim = 2, eps = 1e-12]): input over max(||input||_p, eps) along dim.
+function M.normalize(...)
+  local a = parse("normalize", { "input", "p", "dim", "eps" }, ...)
+  local x = a.input
+  check_float("normalize", "input", x)
+  local p = number_opt("normalize", "p", a.p, 2, 0)
+  local eps = number_opt("normalize", "eps", a.eps, 1e-12, 0)
+  local dim = a.dim or 2
+  if x:dim() == 1 and a.dim == nil then dim = 1 end
+  return x / pnorm(x, p, dim, true):clamp(eps)
+end
+
+-- cosine_similarity(x1, x2 [, dim = 2, eps = 1e-8]): x1.x2 / max(||x1|| ||x2||, eps) along dim.
+function M.cosine_similarity(...)
+  local a = parse("cosine_similarity", { "x1", "x2", "dim", "eps" }, ...)
+  check_float("cosine_similarity", "x1", a.x1)
+  check_float("cosine_similarity", "x2", a.x2)
+  local eps = number_opt("cosine_similarity", "eps", a.eps, 1e-8, 0)
+  local dim = a.dim or 2
+  local ok, prod = pcall(function() return a.x1 * a.x2 end)
+  if not ok then
+    raise(string.format("cosine_similarity: x1 %s and x2 %s do not broadcast", tostring(a.x1.shape),
+      tostring(a.x2.shape)))
+  end
+  local n1, n2 = (a.x1 * a.x1):sum(dim), (a.x2 * a.x2):sum(dim)
+  return prod:sum(dim) / (n1 * n2):clamp(eps * eps):sqrt()
+end
+
+-- bilinear(input1, input2, weight [, bias]): y_k = input1^T weight_k input2
+-- + bias_k; input1 (..., in1), input2 (..., in2), weight (out, in1, in2).
+function M.bilinear(...)
+  local a = parse("bilinear", { "input1", "input2", "weight", "bias" }, ...)
+  return M._bilinear("bilinear", a)
+end
+
+function M._bilinear(fname, a)
+  local x1, x2, w = a.input1, a.input2, a.weight
+  check_float(fname, "input1", x1)
+  check_float(fname, "input2", x2)
+  check_float(fname, "weight", w)
+  opt_float(fname, "bias", a.bias)
+  if w:dim() ~= 3 then
+    raise(string.format("%s: weight must be (out, in1, in2), got shape %s", fname, tostring(w.shape)))
+  end
+  local o, i1, i2 = w:size(1), w:size(2), w:size(3)
+  if x1:dim() == 0 or x1:size(-1) ~= i1 or x2:dim() == 0 or x2:size(-1) ~= i2 or x1:dim() ~= x2:dim() then
+    raise(string.format("%s: inputs %s and %s do not fit weight %s", fname, tostring(x1.shape),
+      tostring(x2.shape), tostring(w.shape)))
+  end
+  local lead = {}
+  for d = 1, x1:dim() - 1 do
+    if x1:size(d) ~= x2:size(d) then
+      raise(string.format("%s: inputs %s and %s differ in their leading dims", fname, tostring(x1.shape),
+        tostring(x2.shape)))
+    end
+    lead[d] = x1:size(d)
+  end
+  local a1, a2 = x1:reshape(-1, i1), x2:reshape(-1, i2)
+  -- u[n, k, j] = sum_i a1[n, i] w[k, i, j]: one matrix product
+  local u = a1:matmul(w:permute(2, 1, 3):reshape(i1, o * i2)):view(-1, o, i2)
+  local y = (u * a2:unsqueeze(2)):sum(3)
+  if a.bias ~= nil then y = y + a.bias end
+  lead[#lead + 1] = o
+  return y:view(lead)
 end
 
 -- ---- losses ---------------------------------------------------------------
@@ -638,15 +899,6 @@ local function check_reduction_in(fname, r, allowed)
   for i, v in ipairs(allowed) do quoted[i] = "'" .. v .. "'" end
   raise(string.format("%s: reduction must be %s, got %s", fname, table.concat(quoted, ", "),
     type(r) == "string" and ("'" .. r .. "'") or type(r)))
-end
-
-local function number_opt(fname, name, v, default, min)
-  if v == nil then return default end
-  if type(v) ~= "number" or (min and not (v >= min)) then
-    raise(string.format("%s: %s must be a number%s, got %s", fname, name,
-      min and string.format(" >= %s", tostring(min)) or "", tostring(v)))
-  end
-  return v
 end
 
 -- input and target: float tensors of one shape (PyTorch broadcasts them with
@@ -812,16 +1064,6 @@ end
 function M.pairwise_distance(...)
   local a = parse("pairwise_distance", { "x1", "x2", "p", "eps", "keepdim" }, ...)
   return M._pairwise_distance("pairwise_distance", a)
-end
-
-local function pnorm(v, p, dim, keepdim)
-  if p == 2 then
-    local s = (v * v):sum(dim, keepdim)
-    return s:sqrt()
-  end
-  if p == 1 then return v:abs():sum(dim, keepdim) end
-  if p == math.huge then return (v:abs():max(dim, keepdim)) end
-  return v:abs():pow(p):sum(dim, keepdim):pow(1 / p)
 end
 
 function M._pairwise_distance(fname, a)

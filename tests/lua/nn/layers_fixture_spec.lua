@@ -65,6 +65,8 @@ describe("layers and losses match PyTorch (tests/fixtures/layers.lua)", function
         local xs = leaves(c)
         local a = copy(c.opts)
         for i, name in ipairs(c.names) do a[name] = xs[i] end
+        -- the first input holds logits: the loss gets their log_softmax along that dim
+        if a.log_softmax then a[c.names[1]], a.log_softmax = xs[1]:log_softmax(a.log_softmax), nil end
         local y = F[c.name](a)
         H.assert_close(y, c.out, nil, nil, c.label .. ": output")
         y:backward(H.tensor_from_fixture(c.gout))
@@ -75,9 +77,18 @@ describe("layers and losses match PyTorch (tests/fixtures/layers.lua)", function
         local m = build(c)
         assert.are.equal(c["repr"], tostring(m))
         local xs = leaves(c)
-        local y = m(table.unpack(xs))
-        if type(y) == "table" and not lucid.is_tensor(y) then y = y[1] end
+        -- the first npos inputs by position, the rest by name with call_opts
+        local call = {}
+        for i = 1, c.npos or #xs do call[i] = xs[i] end
+        if c.npos then
+          local o = copy(c.call_opts or {})
+          for i, name in ipairs(c.names or {}) do o[name] = xs[c.npos + i] end
+          call[#call + 1] = o
+        end
+        local y, y2 = m(table.unpack(call))
         H.assert_close(y, c.out, nil, nil, c.label .. ": output")
+        if c.out2 then H.assert_close(y2, c.out2, nil, nil, c.label .. ": second output") end
+        if c.call_opts and c.call_opts.need_weights == false then assert.is_nil(y2) end
         y:backward(H.tensor_from_fixture(c.gout))
         check_grads(c, xs)
         local params = {}
