@@ -52,6 +52,7 @@ void lcb_open_norm(lua_State *L, int module, int methods);
 void lcb_open_conv(lua_State *L, int module, int methods);
 void lcb_open_pooling(lua_State *L, int module, int methods);
 void lcb_open_ctc(lua_State *L, int module, int methods);
+void lcb_open_embedding(lua_State *L, int module, int methods);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

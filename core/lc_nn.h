@@ -96,4 +96,11 @@ typedef struct {
 } lc_ctc_args;
 lc_tensor *lc_ctc_loss(const lc_ctc_args *args);
 
+/* ---- embedding max_norm (embedding.c) --------------------------------------- */
+/* Scales in place, without recording, each row of weight (V, D) named by the
+ * int64 indices (counted from index_base) whose norm_type-norm exceeds
+ * max_norm, to max_norm / (norm + 1e-7) of itself. 0 or -1. */
+int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t index_base, double max_norm,
+                         double norm_type);
+
 #endif

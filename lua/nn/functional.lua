@@ -29,6 +29,10 @@ local function check_float(fname, name, x)
   end
 end
 
+local function opt_float(fname, name, t)
+  if t ~= nil then check_float(fname, name, t) end
+end
+
 local function check_reduction(fname, r)
   if r == nil then return "mean" end
   if r ~= "mean" and r ~= "sum" and r ~= "none" then
@@ -68,21 +72,26 @@ end
 
 -- linear(input, weight [, bias]): input W^T + b.
 function M.linear(...)
-  local a = parse("linear", { "input", "weight", "bias" }, ...)
-  check_float("linear", "input", a.input)
-  check_float("linear", "weight", a.weight)
+  return M._linear("linear", parse("linear", { "input", "weight", "bias" }, ...))
+end
+
+function M._linear(fname, a)
+  check_float(fname, "input", a.input)
+  check_float(fname, "weight", a.weight)
+  opt_float(fname, "bias", a.bias)
   if a.weight:dim() ~= 2 then
-    raise(string.format("linear: weight must be 2-dimensional, got shape %s", tostring(a.weight.shape)))
+    raise(string.format("%s: weight must be 2-dimensional, got shape %s", fname, tostring(a.weight.shape)))
   end
   if a.input:dim() == 0 or a.input:size(-1) ~= a.weight:size(2) then
-    raise(string.format("linear: input has %d features, expected %d (weight has shape %s)",
+    raise(string.format("%s: input has %d features, expected in_features %d (weight has shape %s)", fname,
       a.input:dim() == 0 and 0 or a.input:size(-1), a.weight:size(2), tostring(a.weight.shape)))
   end
-  local y = a.input:matmul(a.weight:t())
-  if a.bias ~= nil then
-    check_float("linear", "bias", a.bias)
-    y = y + a.bias
+  if a.input.dtype ~= a.weight.dtype then
+    raise(string.format("%s: input has dtype %s, expected %s (the weight's)", fname, a.input.dtype.name,
+      a.weight.dtype.name))
   end
+  local y = a.input:matmul(a.weight:t())
+  if a.bias ~= nil then y = y + a.bias end
   return y
 end
 
@@ -107,26 +116,120 @@ function M.dropout(...)
   return a.inplace and x:copy_(y) or y
 end
 
--- embedding(input, weight [, padding_idx]): rows of weight (V, D) at the
--- 1-based int64 indices of input (any shape) -> (..., D). The padding_idx
--- row (1-based, negative from the end) receives no gradient.
+-- embedding(input, weight [, padding_idx, max_norm, norm_type = 2]): rows
+-- of weight (V, D) at the 1-based int64 indices of input (any shape) ->
+-- (..., D). The padding_idx row (1-based, negative from the end) receives
+-- no gradient. With max_norm, the rows looked up whose norm exceeds it are
+-- first scaled in place to that norm (PyTorch's renormalisation).
 function M.embedding(...)
-  local a = parse("embedding", { "input", "weight", "padding_idx" }, ...)
-  check_tensor("embedding", "input", a.input)
-  check_float("embedding", "weight", a.weight)
+  local a = parse("embedding", { "input", "weight", "padding_idx", "max_norm", "norm_type",
+    "scale_grad_by_freq", "sparse" }, ...)
+  return M._embedding("embedding", a)
+end
+
+function M._embedding(fname, a)
+  check_tensor(fname, "input", a.input)
+  check_float(fname, "weight", a.weight)
   if a.weight:dim() ~= 2 then
-    raise(string.format("embedding: weight must be 2-dimensional, got shape %s", tostring(a.weight.shape)))
+    raise(string.format("%s: weight must be 2-dimensional, got shape %s", fname, tostring(a.weight.shape)))
+  end
+  if a.scale_grad_by_freq or a.sparse then
+    raise(string.format("%s: scale_grad_by_freq and sparse gradients are not supported", fname))
   end
   local pad = a.padding_idx
   if pad ~= nil then
     local v = a.weight:size(1)
     if math.type(pad) ~= "integer" or pad == 0 or pad > v or pad < -v then
-      raise(string.format("embedding: padding_idx must be an integer in [1, %d] or [-%d, -1], got %s",
-        v, v, tostring(pad)))
+      raise(string.format("%s: padding_idx must be an integer in [1, %d] or [-%d, -1], got %s",
+        fname, v, v, tostring(pad)))
     end
     if pad < 0 then pad = pad + v + 1 end
   end
-  return args.call(lucid._embedding, a.weight, a.input, pad)
+  if a.max_norm ~= nil then
+    local max_norm = number_opt(fname, "max_norm", a.max_norm, nil, 0)
+    local norm_type = number_opt(fname, "norm_type", a.norm_type, 2, 0)
+    if a.input.dtype == lucid.int64 then
+      args.call(lucid._embedding_renorm_, a.weight, a.input, max_norm, norm_type)
+    end
+  end
+  return args.call(lucid._embedding, a.weight, a.input, pad, fname)
+end
+
+-- The most negative finite value of each float dtype.
+local LOWEST = { float32 = -3.4028234663852886e38, float64 = -1.7976931348623157e308 }
+
+-- embedding_bag(input, weight [, offsets, max_norm, norm_type, mode = 'mean',
+-- per_sample_weights, include_last_offset = false, padding_idx]): the sum,
+-- mean or max of the embeddings of each bag. input (B, n) is B bags of n
+-- indices; 1-D input with offsets (B) (1-based starts: bag b holds
+-- positions offsets[b] .. offsets[b+1] - 1) is bags of any length.
+-- per_sample_weights (input's shape) scale each embedding ('sum' only);
+-- padding_idx entries count for nothing (not in the mean's count either).
+-- Empty bags give zeros.
+function M.embedding_bag(...)
+  local a = parse("embedding_bag", { "input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq",
+    "mode", "sparse", "per_sample_weights", "include_last_offset", "padding_idx" }, ...)
+  return M._embedding_bag("embedding_bag", a)
+end
+
+function M._embedding_bag(fname, a)
+  local x, mode = a.input, a.mode or "mean"
+  check_tensor(fname, "input", x)
+  if mode ~= "sum" and mode ~= "mean" and mode ~= "max" then
+    raise(string.format("%s: mode must be 'sum', 'mean' or 'max', got %s", fname, tostring(mode)))
+  end
+  local psw = a.per_sample_weights
+  if psw ~= nil then
+    check_float(fname, "per_sample_weights", psw)
+    if mode ~= "sum" then raise(string.format("%s: per_sample_weights needs mode 'sum', got '%s'", fname, mode)) end
+    if psw.shape ~= x.shape then
+      raise(string.format("%s: per_sample_weights has shape %s, expected the input's %s", fname,
+        tostring(psw.shape), tostring(x.shape)))
+    end
+  end
+  local off = a.offsets
+  if x:dim() == 2 then -- B bags of n: the 1-D form with offsets 1, n + 1, ...
+    if off ~= nil then raise(string.format("%s: offsets apply to 1-D input only", fname)) end
+    local B, n = x:size(1), x:size(2)
+    off = B == 0 and lucid.zeros(0, { dtype = lucid.int64 }) or lucid.arange(1, B * n + 1, math.max(n, 1))
+    x = x:reshape(-1)
+    if psw ~= nil then psw = psw:reshape(-1) end
+  elseif x:dim() ~= 1 then
+    raise(string.format("%s: input must be 1-D (with offsets) or 2-D, got shape %s", fname, tostring(x.shape)))
+  end
+  local e = M._embedding(fname, { input = x, weight = a.weight, max_norm = a.max_norm, norm_type = a.norm_type,
+    scale_grad_by_freq = a.scale_grad_by_freq, sparse = a.sparse })
+  local dt, n = e.dtype, x:size(1)
+  check_tensor(fname, "offsets", off)
+  if off.dtype ~= lucid.int64 or off:dim() ~= 1 then
+    raise(string.format("%s: offsets must be a 1-D int64 tensor, got %s %s", fname, off.dtype.name, tostring(off.shape)))
+  end
+  local starts = off
+  if not a.include_last_offset then starts = lucid.cat({ off, lucid.tensor({ n + 1 }) }, 1) end
+  local B = starts:numel() - 1
+  local ok = B >= 0 and (B == 0 or (starts[1]:item() == 1 and starts[B + 1]:item() <= n + 1))
+  if ok and B > 0 then ok = (starts:narrow(1, 2, B) - starts:narrow(1, 1, B)):min():item() >= 0 end
+  if not ok then
+    raise(string.format("%s: offsets must start at 1, never decrease and stay within the %d indices", fname, n))
+  end
+  -- member (B, n): 1 where index j belongs to bag b (and is not padding)
+  local pos = lucid.arange(1, n + 1):view(1, n)
+  local member = pos:ge(starts:narrow(1, 1, B):view(B, 1)):to(dt) * pos:lt(starts:narrow(1, 2, B):view(B, 1)):to(dt)
+  if a.padding_idx ~= nil then
+    local v = a.weight:size(1)
+    local pad = a.padding_idx < 0 and a.padding_idx + v + 1 or a.padding_idx
+    member = member * x:reshape(1, -1):ne(pad):to(dt)
+  end
+  if mode == "max" then
+    -- members keep their values, others -inf; empty bags then give 0
+    local m = (e:unsqueeze(1) + member:log():unsqueeze(3)):max(2)
+    local any = member:sum(2):gt(0):to(dt):unsqueeze(2)
+    return any * m:clamp(LOWEST[dt.name]) -- an empty bag's -inf becomes finite, then 0
+  end
+  if psw ~= nil then member = member * psw:reshape(1, -1) end
+  local out = member:matmul(e)
+  if mode == "mean" then out = out / member:sum(2, true):clamp(1) end
+  return out
 end
 
 -- ---- normalisation --------------------------------------------------------
@@ -158,9 +261,6 @@ end
 -- The machine epsilon of a float dtype: rms_norm's default eps (PyTorch's).
 local FINFO_EPS = { float32 = 2 ^ -23, float64 = 2 ^ -52 }
 
-local function opt_float(fname, name, t)
-  if t ~= nil then check_float(fname, name, t) end
-end
 
 -- layer_norm(input, normalized_shape [, weight, bias, eps = 1e-5]): each
 -- slice over the trailing normalized_shape dims minus its mean, over the
@@ -652,20 +752,19 @@ end
 
 -- ---- activations ----------------------------------------------------------
 
-function M.relu(x, inplace)
-  check_tensor("relu", "input", x)
-  return inplace and x:copy_(x:relu()) or x:relu()
+-- An elementwise activation (a tensor method) under the public name fname;
+-- with inplace, x itself takes the result (and is returned), as in PyTorch.
+function M._activation(fname, method, x, inplace)
+  check_tensor(fname, "input", x)
+  local y = x[method](x)
+  return inplace and x:copy_(y) or y
 end
 
-function M.tanh(x)
-  check_tensor("tanh", "input", x)
-  return x:tanh()
-end
+function M.relu(x, inplace) return M._activation("relu", "relu", x, inplace) end
 
-function M.sigmoid(x)
-  check_tensor("sigmoid", "input", x)
-  return x:sigmoid()
-end
+function M.tanh(x) return M._activation("tanh", "tanh", x) end
+
+function M.sigmoid(x) return M._activation("sigmoid", "sigmoid", x) end
 
 -- PyTorch's choice when dim is omitted (deprecated there): the first dim
 -- for 0-, 1- and 3-D input, else the second.
