@@ -95,24 +95,77 @@ function M._linear(fname, a)
   return y
 end
 
+local function dropout_args(fname, a)
+  local p, training = a.p, a.training
+  if p == nil then p = 0.5 end
+  if training == nil then training = true end
+  check_tensor(fname, "input", a.input)
+  if type(p) ~= "number" or not (p >= 0 and p <= 1) then
+    raise(string.format("%s: p must be a number in [0, 1], got %s", fname, tostring(p)))
+  end
+  if type(training) ~= "boolean" then
+    raise(string.format("%s: training must be a boolean, got %s", fname, type(training)))
+  end
+  return p, training
+end
+
 -- dropout(x, p = 0.5, training = true): inverted dropout. Each element is
 -- zeroed with probability p and the kept ones scaled by 1/(1-p), so the
 -- expectation is unchanged; identity when not training or p == 0. With
 -- inplace, x itself takes the result (and is returned), as in PyTorch.
 function M.dropout(...)
   local a = parse("dropout", { "input", "p", "training", "inplace" }, ...)
-  local x, p, training = a.input, a.p, a.training
-  if p == nil then p = 0.5 end
-  if training == nil then training = true end
-  check_tensor("dropout", "input", x)
-  if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-    raise(string.format("dropout: p must be a number in [0, 1], got %s", tostring(p)))
-  end
-  if type(training) ~= "boolean" then
-    raise(string.format("dropout: training must be a boolean, got %s", type(training)))
-  end
+  local p, training = dropout_args("dropout", a)
+  local x = a.input
   if not training or p == 0 then return x end
   local y = p == 1 and x * 0 or x * lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p) * (1 / (1 - p))
+  return a.inplace and x:copy_(y) or y
+end
+
+-- dropout1d(input [, p = 0.5, training = true, inplace = false]): zeroes
+-- whole channels of (N, C, L) or (C, L) input with probability p, scaling
+-- the others by 1/(1-p).
+function M.dropout1d(...)
+  local a = parse("dropout1d", { "input", "p", "training", "inplace" }, ...)
+  return M._dropout1d("dropout1d", a)
+end
+
+function M._dropout1d(fname, a)
+  local p, training = dropout_args(fname, a)
+  local x = a.input
+  if x:dim() ~= 2 and x:dim() ~= 3 then
+    raise(string.format("%s: input must be (N, C, L) or (C, L), got shape %s", fname, tostring(x.shape)))
+  end
+  if not training or p == 0 then return x end
+  local shape = {}
+  for d = 1, x:dim() - 1 do shape[d] = x:size(d) end
+  shape[#shape + 1] = 1
+  local keep = lucid.rand(shape, { dtype = x.dtype }):lt(1 - p)
+  local y = p == 1 and x * 0 or x * keep * (1 / (1 - p))
+  return a.inplace and x:copy_(y) or y
+end
+
+-- alpha_dropout(input [, p = 0.5, training = false, inplace = false]): the
+-- dropout for SELU networks: dropped elements take SELU's negative
+-- saturation value, then an affine map a x + b restores zero mean and unit
+-- variance.
+function M.alpha_dropout(...)
+  local a = parse("alpha_dropout", { "input", "p", "training", "inplace" }, ...)
+  if a.training == nil then a.training = false end
+  return M._alpha_dropout("alpha_dropout", a)
+end
+
+local SELU_SATURATION = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+
+function M._alpha_dropout(fname, a)
+  local p, training = dropout_args(fname, a)
+  local x = a.input
+  if not training or p == 0 then return x end
+  if p == 1 then return a.inplace and x:copy_(x * 0) or x * 0 end
+  local alpha = SELU_SATURATION
+  local scale = ((1 - p) * (1 + p * alpha * alpha)) ^ -0.5
+  local keep = lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p)
+  local y = (x * keep + (1 - keep) * alpha) * scale - scale * alpha * p
   return a.inplace and x:copy_(y) or y
 end
 
@@ -819,6 +872,7 @@ function M.one_hot(...)
   end
   local lo, hi = 1, 0
   if t:numel() > 0 then lo, hi = t:min():item(), t:max():item() end
+  if lo < 1 then raise(string.format("one_hot: class values must be in [1, num_classes] (1-based), got %d", lo)) end
   local n = a.num_classes
   if n == nil or n == -1 then n = hi end
   if math.type(n) ~= "integer" or n < 1 then
