@@ -15,6 +15,21 @@
 
 #include "lc_internal.h"
 
+/* log sum_c exp(x[c * inner]) of one sample's C class values, stable (the
+ * max taken out first); one version per element type, picked by _Generic. */
+#define DEFINE_ROW_LSE(T, S)                                                    \
+  static double row_lse_##S(const T *x, int64_t C, int64_t inner) {             \
+    double mx = -INFINITY, sum = 0;                                             \
+    for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)x[c * inner]);        \
+    for (int64_t c = 0; c < C; c++) sum += exp((double)x[c * inner] - mx);      \
+    return mx + log(sum);                                                       \
+  }
+DEFINE_ROW_LSE(float, f32)
+DEFINE_ROW_LSE(double, f64)
+DEFINE_ROW_LSE(int64_t, i64)
+#define ROW_LSE(x, C, inner) \
+  _Generic((x), const float *: row_lse_f32, const double *: row_lse_f64, const int64_t *: row_lse_i64)(x, C, inner)
+
 typedef struct {
   int64_t outer, classes, inner;
 } loss_dims;
@@ -76,47 +91,12 @@ static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *t
 /* Saved: 0 input (contiguous), 1 target (contiguous), 2 weight (float64, or
  * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner,
  * then the 'mean' output's bits. scalar: label smoothing, the 'mean'
- * denominator. */
-/* d loss / d weight[c], accumulated over the samples: for the sample's
- * target t, (1 - eps)(lse - x_t) (minus the 'mean' output, as w[t] also
- * grows the denominator); with smoothing, eps/C (lse - x_c) for every c.
- * scale: the sample's share of the incoming gradient (already over the
- * denominator for 'mean'). */
-static int weight_backward(lc_node *node, const lc_tensor *x, const int64_t *t, const lc_tensor *g,
-                           double gs, double mean_out, lc_tensor **gw_out) {
-  lc_reduction red = (lc_reduction)node->ints[0];
-  int64_t ignore = node->ints[1], outer = node->ints[3], C = node->ints[4], inner = node->ints[5];
-  bool log_probs = node->ints[2] != 0;
-  double eps = node->scalar[0];
-  lc_tensor *gw = lc_zeros(LC_FLOAT64, 1, &C);
-  if (!gw) return -1;
-  double *gp = lc_data(gw);
-  LC_DISPATCH(x->dtype, T, {
-    const T *xp = lc_data(x);
-    const T *go = red == LC_REDUCTION_NONE ? lc_data(g) : NULL;
-    for (int64_t n = 0; n < outer; n++)
-      for (int64_t k = 0; k < inner; k++) {
-        int64_t s = n * inner + k, ti = t[s];
-        if (ti == ignore) continue;
-        double scale = go ? (double)go[s] : gs;
-        const T *xr = xp + n * C * inner + k;
-        double lse = 0;
-        if (!log_probs) {
-          double mx = -INFINITY, sum = 0;
-          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
-          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
-          lse = mx + log(sum);
-        }
-        gp[ti] += scale * ((1 - eps) * (lse - (double)xr[ti * inner]) - mean_out);
-        if (eps > 0)
-          for (int64_t c = 0; c < C; c++) gp[c] += scale * eps / C * (lse - (double)xr[c * inner]);
-      }
-  });
-  *gw_out = lc_to(gw, node->outputs[0].dtype);
-  lc_release(gw);
-  return *gw_out ? 0 : -1;
-}
-
+ * denominator.
+ *
+ * One pass over the samples gives both gradients. The weight's, for the
+ * sample's target t: (1 - eps)(lse - x_t), minus the 'mean' output (w[t]
+ * also grows the denominator); with smoothing also eps/C (lse - x_c) for
+ * every c (lse = 0 for log-probabilities). */
 static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
   lc_tensor *x = lc_node_saved(node, 0), *tg = lc_node_saved(node, 1);
   lc_tensor *wt = node->n_saved > 2 ? lc_node_saved(node, 2) : NULL;
@@ -124,35 +104,28 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
   lc_reduction red = (lc_reduction)node->ints[0];
   int64_t ignore = node->ints[1], outer = node->ints[3], C = node->ints[4], inner = node->ints[5];
   bool log_probs = node->ints[2] != 0;
-  double eps = node->scalar[0], denom = node->scalar[1];
+  double eps = node->scalar[0], denom = node->scalar[1], mean_out = 0;
+  if (red == LC_REDUCTION_MEAN) memcpy(&mean_out, &node->ints[6], sizeof mean_out);
+  bool need_x = lc_node_needs_grad(node, 0), need_w = wt && lc_node_needs_grad(node, 1);
   lc_tensor *g = lc_contiguous(grad_out[0]);
-  if (!g) return -1;
+  lc_tensor *gx = g && need_x ? lc_zeros(x->dtype, x->ndim, x->sizes) : NULL;
+  lc_tensor *gw = g && need_w ? lc_zeros(LC_FLOAT64, 1, &C) : NULL;
+  if (!g || (need_x && !gx) || (need_w && !gw)) {
+    lc_release(g);
+    lc_release(gx);
+    lc_release(gw);
+    return -1;
+  }
   const int64_t *t = lc_data(tg);
   double gs = red == LC_REDUCTION_NONE ? 0 : lc_get(g, 0);
   if (red == LC_REDUCTION_MEAN) gs /= denom;
-  if (wt && lc_node_needs_grad(node, 1)) {
-    double mean_out = 0;
-    if (red == LC_REDUCTION_MEAN) memcpy(&mean_out, &node->ints[6], sizeof mean_out);
-    if (weight_backward(node, x, t, g, gs, mean_out, &grad_in[1]) < 0) {
-      lc_release(g);
-      return -1;
-    }
-  }
-  if (!lc_node_needs_grad(node, 0)) {
-    lc_release(g);
-    return 0;
-  }
-  lc_tensor *gx = lc_zeros(x->dtype, x->ndim, x->sizes);
-  if (!gx) {
-    lc_release(g);
-    return -1;
-  }
   const double *w = wt ? lc_data(wt) : NULL;
+  double *gwp = gw ? lc_data(gw) : NULL;
   double wsum = 0;
   for (int64_t c = 0; c < C; c++) wsum += w ? w[c] : 1;
   LC_DISPATCH(x->dtype, T, {
     const T *xp = lc_data(x);
-    T *gp = lc_data(gx);
+    T *gp = gx ? lc_data(gx) : NULL;
     const T *go = red == LC_REDUCTION_NONE ? lc_data(g) : NULL;
     for (int64_t n = 0; n < outer; n++)
       for (int64_t k = 0; k < inner; k++) {
@@ -160,8 +133,14 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
         if (ti == ignore) continue;
         double scale = go ? (double)go[s] : gs;
         const T *xr = xp + n * C * inner + k;
+        double wt_t = w ? w[ti] : 1, lse = log_probs ? 0 : ROW_LSE(xr, C, inner);
+        if (gwp) {
+          gwp[ti] += scale * ((1 - eps) * (lse - (double)xr[ti * inner]) - mean_out);
+          if (eps > 0)
+            for (int64_t c = 0; c < C; c++) gwp[c] += scale * eps / C * (lse - (double)xr[c * inner]);
+        }
+        if (!gp) continue;
         T *gr = gp + n * C * inner + k;
-        double wt_t = w ? w[ti] : 1;
         if (log_probs) {
           /* d/dlogp_j = -(1 - eps) w[t] [j = t] - eps/C w[j] */
           for (int64_t c = 0; c < C; c++)
@@ -169,12 +148,9 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
           gr[ti * inner] += (T)(-scale * (1 - eps) * wt_t);
         } else {
           /* d/dx_j = (1 - eps) w[t] (p_j - [j = t]) + eps/C (W p_j - w[j]) */
-          double mx = -INFINITY, sum = 0;
-          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
-          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
           double coef = (1 - eps) * wt_t + eps / C * wsum;
           for (int64_t c = 0; c < C; c++) {
-            double p = exp((double)xr[c * inner] - mx) / sum;
+            double p = exp((double)xr[c * inner] - lse);
             gr[c * inner] = (T)(scale * (coef * p - eps / C * (w ? w[c] : 1)));
           }
           gr[ti * inner] -= (T)(scale * (1 - eps) * wt_t);
@@ -183,6 +159,11 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
   });
   lc_release(g);
   grad_in[0] = gx;
+  if (gw) { /* the weight's gradient in the loss's dtype */
+    grad_in[1] = lc_to(gw, node->outputs[0].dtype);
+    lc_release(gw);
+    if (!grad_in[1]) return -1;
+  }
   return 0;
 }
 
@@ -230,13 +211,8 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
           continue;
         }
         const T *xr = xp + n * C * inner + k;
-        double lse = 0; /* log-sum-exp, or 0 when the input already is log-probabilities */
-        if (!log_probs) {
-          double mx = -INFINITY, sum = 0;
-          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
-          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
-          lse = mx + log(sum);
-        }
+        /* log-sum-exp, or 0 when the input already is log-probabilities */
+        double lse = log_probs ? 0 : ROW_LSE(xr, C, inner);
         double wt_t = w ? w[ti] : 1, l = (1 - eps) * wt_t * (lse - (double)xr[ti * inner]);
         if (eps > 0) {
           double sm = 0;

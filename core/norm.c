@@ -19,6 +19,18 @@
 
 #include "lc_internal.h"
 
+int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t) {
+  if (!t) {
+    lc_set_error("%s: %s must not be NULL", op, name);
+    return -1;
+  }
+  if (!lc_dtype_is_float(t->dtype)) {
+    lc_set_error("%s: %s must be float32 or float64, got %s", op, name, lc_dtype_name(t->dtype));
+    return -1;
+  }
+  return 0;
+}
+
 /* Saved: 0 x (contiguous), 1 stats (rows, 2) float64 [mean, rstd], 2 weight
  * (contiguous) when present. ints: rows, n, rms, has weight, has bias. */
 static int norm_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
@@ -113,14 +125,7 @@ lc_tensor *lc_layer_norm(const lc_norm_args *a, lc_tensor **mean_out, lc_tensor 
   const char *op = a->op ? a->op : "layer_norm";
   char b1[128], b2[128];
   const lc_tensor *x = a->x;
-  if (!x) {
-    lc_set_error("%s: input must not be NULL", op);
-    return NULL;
-  }
-  if (!lc_dtype_is_float(x->dtype)) {
-    lc_set_error("%s: input must be float32 or float64, got %s", op, lc_dtype_name(x->dtype));
-    return NULL;
-  }
+  if (lc_check_float_arg(op, "input", x) < 0) return NULL;
   int k = a->norm_ndim;
   bool fits = k >= 1 && k <= x->ndim;
   for (int d = 0; fits && d < k; d++) fits = a->norm_sizes[d] == x->sizes[x->ndim - k + d];

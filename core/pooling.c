@@ -100,14 +100,7 @@ lc_tensor *lc_pool1d(const lc_pool1d_args *a, lc_tensor **indices) {
   const char *op = a->op ? a->op : "pool1d";
   const lc_tensor *x = a->x;
   char b1[128];
-  if (!x) {
-    lc_set_error("%s: input must not be NULL", op);
-    return NULL;
-  }
-  if (!lc_dtype_is_float(x->dtype)) {
-    lc_set_error("%s: input must be float32 or float64, got %s", op, lc_dtype_name(x->dtype));
-    return NULL;
-  }
+  if (lc_check_float_arg(op, "input", x) < 0) return NULL;
   if (x->ndim != 2 && x->ndim != 3) {
     lc_set_error("%s: input must be (N, C, L) or (C, L), got shape %s", op, lc_shape_str(b1, x->ndim, x->sizes));
     return NULL;

@@ -22,24 +22,31 @@ local Embedding = Module:extend("Embedding", Module.with_dtype({
 }))
 
 function Embedding:init(a)
-  local v = a.num_embeddings
-  self.num_embeddings, self.embedding_dim = v, a.embedding_dim
+  self.num_embeddings, self.embedding_dim = a.num_embeddings, a.embedding_dim
+  self.max_norm, self.norm_type = a.max_norm, a.norm_type
+  Embedding._table(self, a)
+end
+
+-- The checks and the weight Embedding and EmbeddingBag share: padding_idx
+-- (1-based, negative from the end) and a given _weight or an N(0, 1) one
+-- whose padding row is zero.
+function Embedding._table(self, a)
+  local name, v = self.__name, a.num_embeddings
+  if a.scale_grad_by_freq or a.sparse then
+    raise(string.format("%s: scale_grad_by_freq and sparse gradients are not supported", name))
+  end
   local pad = a.padding_idx
   if pad ~= nil then
     if pad == 0 or pad > v or pad < -v then
-      raise(string.format("Embedding: padding_idx must be in [1, %d] or [-%d, -1], got %d", v, v, pad))
+      raise(string.format("%s: padding_idx must be in [1, %d] or [-%d, -1], got %d", name, v, v, pad))
     end
     if pad < 0 then pad = pad + v + 1 end
   end
   self.padding_idx = pad
-  if a.scale_grad_by_freq or a.sparse then
-    raise(string.format("%s: scale_grad_by_freq and sparse gradients are not supported", self.__name))
-  end
-  self.max_norm, self.norm_type = a.max_norm, a.norm_type
   local w = a._weight
   if w ~= nil then
     if not lucid.is_tensor(w) or not w.dtype.is_floating_point or w.shape ~= { v, a.embedding_dim } then
-      raise(string.format("Embedding: _weight must be a float tensor of shape (%d, %d)", v, a.embedding_dim))
+      raise(string.format("%s: _weight must be a float tensor of shape (%d, %d)", name, v, a.embedding_dim))
     end
   else
     w = lucid.randn(v, a.embedding_dim, { dtype = a.dtype or lucid.float32 })

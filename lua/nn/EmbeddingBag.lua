@@ -4,10 +4,9 @@
 -- (B, n, D) intermediate of Embedding followed by a reduction.
 -- bag(input [, offsets, per_sample_weights]): input (B, n), or 1-D with
 -- 1-based offsets (B).
-local lucid = require("lucid")
 local Module = require("nn.Module")
 local F = require("nn.functional")
-local raise = require("lucid.args").raise
+local Embedding = require("nn.Embedding")
 
 local EmbeddingBag = Module:extend("EmbeddingBag", Module.with_dtype({
   { "num_embeddings", "integer", min = 1 },
@@ -23,30 +22,9 @@ local EmbeddingBag = Module:extend("EmbeddingBag", Module.with_dtype({
 }))
 
 function EmbeddingBag:init(a)
-  local v = a.num_embeddings
-  self.num_embeddings, self.embedding_dim, self.mode = v, a.embedding_dim, a.mode
+  self.num_embeddings, self.embedding_dim, self.mode = a.num_embeddings, a.embedding_dim, a.mode
   self.max_norm, self.norm_type, self.include_last_offset = a.max_norm, a.norm_type, a.include_last_offset
-  if a.scale_grad_by_freq or a.sparse then
-    raise("EmbeddingBag: scale_grad_by_freq and sparse gradients are not supported")
-  end
-  local pad = a.padding_idx
-  if pad ~= nil then
-    if pad == 0 or pad > v or pad < -v then
-      raise(string.format("EmbeddingBag: padding_idx must be in [1, %d] or [-%d, -1], got %d", v, v, pad))
-    end
-    if pad < 0 then pad = pad + v + 1 end
-  end
-  self.padding_idx = pad
-  local w = a._weight
-  if w ~= nil then
-    if not lucid.is_tensor(w) or not w.dtype.is_floating_point or w.shape ~= { v, a.embedding_dim } then
-      raise(string.format("EmbeddingBag: _weight must be a float tensor of shape (%d, %d)", v, a.embedding_dim))
-    end
-  else
-    w = lucid.randn(v, a.embedding_dim, { dtype = a.dtype or lucid.float32 })
-    if pad then w[pad]:zero_() end
-  end
-  self:register_parameter("weight", w)
+  Embedding._table(self, a)
 end
 
 function EmbeddingBag:forward(input, offsets, per_sample_weights)

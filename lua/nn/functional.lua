@@ -71,10 +71,6 @@ end
 -- ---- layers ---------------------------------------------------------------
 
 -- linear(input, weight [, bias]): input W^T + b.
-function M.linear(...)
-  return M._linear("linear", parse("linear", { "input", "weight", "bias" }, ...))
-end
-
 function M._linear(fname, a)
   check_float(fname, "input", a.input)
   check_float(fname, "weight", a.weight)
@@ -125,11 +121,6 @@ end
 -- dropout1d(input [, p = 0.5, training = true, inplace = false]): zeroes
 -- whole channels of (N, C, L) or (C, L) input with probability p, scaling
 -- the others by 1/(1-p).
-function M.dropout1d(...)
-  local a = parse("dropout1d", { "input", "p", "training", "inplace" }, ...)
-  return M._dropout1d("dropout1d", a)
-end
-
 function M._dropout1d(fname, a)
   local p, training = dropout_args(fname, a)
   local x = a.input
@@ -174,12 +165,6 @@ end
 -- (..., D). The padding_idx row (1-based, negative from the end) receives
 -- no gradient. With max_norm, the rows looked up whose norm exceeds it are
 -- first scaled in place to that norm (PyTorch's renormalisation).
-function M.embedding(...)
-  local a = parse("embedding", { "input", "weight", "padding_idx", "max_norm", "norm_type",
-    "scale_grad_by_freq", "sparse" }, ...)
-  return M._embedding("embedding", a)
-end
-
 function M._embedding(fname, a)
   check_tensor(fname, "input", a.input)
   check_float(fname, "weight", a.weight)
@@ -219,12 +204,6 @@ local LOWEST = { float32 = -3.4028234663852886e38, float64 = -1.7976931348623157
 -- per_sample_weights (input's shape) scale each embedding ('sum' only);
 -- padding_idx entries count for nothing (not in the mean's count either).
 -- Empty bags give zeros.
-function M.embedding_bag(...)
-  local a = parse("embedding_bag", { "input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq",
-    "mode", "sparse", "per_sample_weights", "include_last_offset", "padding_idx" }, ...)
-  return M._embedding_bag("embedding_bag", a)
-end
-
 function M._embedding_bag(fname, a)
   local x, mode = a.input, a.mode or "mean"
   check_tensor(fname, "input", x)
@@ -361,11 +340,6 @@ end
 -- ...) split into num_groups groups of C/num_groups channels, each group of
 -- each sample normalised (the layer norm kernel on (N, G, rest)), then a
 -- per-channel weight and bias.
-function M.group_norm(...)
-  local a = parse("group_norm", { "input", "num_groups", "weight", "bias", "eps" }, ...)
-  return M._group_norm("group_norm", a)
-end
-
 function M._group_norm(fname, a)
   local x, g = a.input, a.num_groups
   check_float(fname, "input", x)
@@ -392,12 +366,6 @@ end
 -- channel normalised by the batch's statistics (training; the running ones
 -- then move toward them by momentum, the variance unbiased) or by the
 -- running ones (not training).
-function M.batch_norm(...)
-  local a = parse("batch_norm", { "input", "running_mean", "running_var", "weight", "bias",
-    "training", "momentum", "eps" }, ...)
-  return M._batch_norm("batch_norm", a)
-end
-
 function M._batch_norm(fname, a)
   local x = a.input
   check_float(fname, "input", x)
@@ -550,11 +518,6 @@ M._batched = batched
 -- K). padding is a count of zeros on each side, 'valid' (0) or 'same' (the
 -- output as long as the input; stride 1; an odd total puts the extra zero
 -- on the right, as PyTorch). im2col and one GEMM per group, in C.
-function M.conv1d(...)
-  local a = parse("conv1d", { "input", "weight", "bias", "stride", "padding", "dilation", "groups" }, ...)
-  return M._conv1d("conv1d", a)
-end
-
 function M._conv1d(fname, a)
   check_float(fname, "weight", a.weight)
   opt_float(fname, "bias", a.bias)
@@ -585,12 +548,6 @@ end
 -- output_padding = 0, groups = 1, dilation = 1]): the adjoint of conv1d
 -- (its gradient with respect to the input); weight (Cin, Cout/groups, K),
 -- output length (L-1) stride - 2 padding + dilation (K-1) + output_padding + 1.
-function M.conv_transpose1d(...)
-  local a = parse("conv_transpose1d", { "input", "weight", "bias", "stride", "padding", "output_padding",
-    "groups", "dilation" }, ...)
-  return M._conv_transpose1d("conv_transpose1d", a)
-end
-
 function M._conv_transpose1d(fname, a)
   check_float(fname, "weight", a.weight)
   opt_float(fname, "bias", a.bias)
@@ -623,12 +580,6 @@ end
 -- max_pool1d(input, kernel_size [, stride = kernel_size, padding = 0,
 -- dilation = 1, ceil_mode = false, return_indices = false]): input (N, C,
 -- L) or (C, L); with return_indices also the 1-based positions of the maxima.
-function M.max_pool1d(...)
-  local a = parse("max_pool1d", { "input", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
-    "return_indices" }, ...)
-  return M._max_pool1d("max_pool1d", a)
-end
-
 function M._max_pool1d(fname, a)
   local k = int1(fname, "kernel_size", a.kernel_size, nil, 1)
   return pool(fname, a.input, true, false, { kernel = k, stride = int1(fname, "stride", a.stride, k, 1),
@@ -639,12 +590,6 @@ end
 
 -- avg_pool1d(input, kernel_size [, stride = kernel_size, padding = 0,
 -- ceil_mode = false, count_include_pad = true])
-function M.avg_pool1d(...)
-  local a = parse("avg_pool1d", { "input", "kernel_size", "stride", "padding", "ceil_mode",
-    "count_include_pad" }, ...)
-  return M._avg_pool1d("avg_pool1d", a)
-end
-
 function M._avg_pool1d(fname, a)
   local k = int1(fname, "kernel_size", a.kernel_size, nil, 1)
   return pool(fname, a.input, false, false, { kernel = k, stride = int1(fname, "stride", a.stride, k, 1),
@@ -914,11 +859,6 @@ end
 
 -- bilinear(input1, input2, weight [, bias]): y_k = input1^T weight_k input2
 -- + bias_k; input1 (..., in1), input2 (..., in2), weight (out, in1, in2).
-function M.bilinear(...)
-  local a = parse("bilinear", { "input1", "input2", "weight", "bias" }, ...)
-  return M._bilinear("bilinear", a)
-end
-
 function M._bilinear(fname, a)
   local x1, x2, w = a.input1, a.input2, a.weight
   check_float(fname, "input1", x1)
@@ -1214,11 +1154,6 @@ end
 
 -- pairwise_distance(x1, x2 [, p = 2, eps = 1e-6, keepdim = false]):
 -- ||x1 - x2 + eps||_p over the last dim.
-function M.pairwise_distance(...)
-  local a = parse("pairwise_distance", { "x1", "x2", "p", "eps", "keepdim" }, ...)
-  return M._pairwise_distance("pairwise_distance", a)
-end
-
 function M._pairwise_distance(fname, a)
   check_float(fname, "x1", a.x1)
   check_float(fname, "x2", a.x2)
@@ -1303,26 +1238,6 @@ function M._ctc_loss(fname, a)
   return y
 end
 
--- The public forms: PyTorch's positional order (minus size_average and
--- reduce), any trailing options table.
-local LOSSES = {
-  l1_loss = { "input", "target", "reduction" },
-  smooth_l1_loss = { "input", "target", "reduction", "beta" },
-  huber_loss = { "input", "target", "reduction", "delta" },
-  binary_cross_entropy = { "input", "target", "weight", "reduction" },
-  kl_div = { "input", "target", "reduction", "log_target" },
-  poisson_nll_loss = { "input", "target", "log_input", "full", "eps", "reduction" },
-  gaussian_nll_loss = { "input", "target", "var", "full", "eps", "reduction" },
-  cosine_embedding_loss = { "input1", "input2", "target", "margin", "reduction" },
-  margin_ranking_loss = { "input1", "input2", "target", "margin", "reduction" },
-  triplet_margin_loss = { "anchor", "positive", "negative", "margin", "p", "eps", "swap", "reduction" },
-  multilabel_soft_margin_loss = { "input", "target", "weight", "reduction" },
-  ctc_loss = { "log_probs", "targets", "input_lengths", "target_lengths", "blank", "reduction", "zero_infinity" },
-}
-for name, names in pairs(LOSSES) do
-  M[name] = function(...) return M["_" .. name](name, parse(name, names, ...)) end
-end
-
 -- cross_entropy(input, target [, weight, ignore_index, reduction,
 -- label_smoothing]): input logits (N, C), (C) or (N, C, d1..); target int64
 -- 1-based class indices (N), () or (N, d1..) (fused log-softmax + NLL in C),
@@ -1383,6 +1298,39 @@ function M._bce_with_logits(fname, a)
   end
   if a.weight ~= nil then loss = loss * a.weight end
   return reduce(loss, r)
+end
+
+-- The public forms of the functions above written as M._<name>(fname, a):
+-- arguments in PyTorch's positional order (minus the losses' deprecated
+-- size_average and reduce), any trailing options table.
+local PUBLIC = {
+  dropout1d = { "input", "p", "training", "inplace" },
+  embedding = { "input", "weight", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse" },
+  embedding_bag = { "input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse", "per_sample_weights", "include_last_offset", "padding_idx" },
+  group_norm = { "input", "num_groups", "weight", "bias", "eps" },
+  batch_norm = { "input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps" },
+  conv1d = { "input", "weight", "bias", "stride", "padding", "dilation", "groups" },
+  conv_transpose1d = { "input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation" },
+  max_pool1d = { "input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices" },
+  avg_pool1d = { "input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad" },
+  bilinear = { "input1", "input2", "weight", "bias" },
+  pairwise_distance = { "x1", "x2", "p", "eps", "keepdim" },
+  linear = { "input", "weight", "bias" },
+  l1_loss = { "input", "target", "reduction" },
+  smooth_l1_loss = { "input", "target", "reduction", "beta" },
+  huber_loss = { "input", "target", "reduction", "delta" },
+  binary_cross_entropy = { "input", "target", "weight", "reduction" },
+  kl_div = { "input", "target", "reduction", "log_target" },
+  poisson_nll_loss = { "input", "target", "log_input", "full", "eps", "reduction" },
+  gaussian_nll_loss = { "input", "target", "var", "full", "eps", "reduction" },
+  cosine_embedding_loss = { "input1", "input2", "target", "margin", "reduction" },
+  margin_ranking_loss = { "input1", "input2", "target", "margin", "reduction" },
+  triplet_margin_loss = { "anchor", "positive", "negative", "margin", "p", "eps", "swap", "reduction" },
+  multilabel_soft_margin_loss = { "input", "target", "weight", "reduction" },
+  ctc_loss = { "log_probs", "targets", "input_lengths", "target_lengths", "blank", "reduction", "zero_infinity" },
+}
+for name, names in pairs(PUBLIC) do
+  M[name] = function(...) return M["_" .. name](name, parse(name, names, ...)) end
 end
 
 return M
