@@ -91,7 +91,7 @@ describe("convolution and pooling errors", function()
     H.raises(function() F.conv1d(x, lucid.randn(6, 4, 3), nil, { stride = 2, padding = "same" }) end,
       "conv1d: padding 'same' needs stride 1, got 2")
     H.raises(function() F.conv1d(x, lucid.randn(6, 4, 3), lucid.randn(5)) end,
-      "conv1d: bias has shape (5,), expected (6)")
+      "conv1d: bias has shape (5), expected (6)")
     H.raises(function() F.conv1d(x, lucid.randn(6, 4, 3, { dtype = lucid.float64 })) end,
       "conv1d: input, weight and bias must share one float dtype")
     H.raises(function() F.conv1d(lucid.randn(4), lucid.randn(6, 4, 3)) end,
@@ -107,7 +107,7 @@ describe("convolution and pooling errors", function()
     H.raises(function() F.pad(x, { 1, 1 }, "mirror") end, "pad: mode must be 'constant', 'reflect', 'replicate' or 'circular'")
     H.raises(function() F.max_pool1d(x, 3, 1, 2) end, "max_pool1d: padding 2 must be at most half the kernel size 3")
     H.raises(function() nn.MaxPool1d(12)(x) end, "MaxPool1d: input length 9 is too short for kernel_size 12")
-    H.raises(function() F.avg_pool1d(lucid.randn(9), 3) end, "avg_pool1d: input must be (N, C, L) or (C, L), got shape (9,)")
+    H.raises(function() F.avg_pool1d(lucid.randn(9), 3) end, "avg_pool1d: input must be (N, C, L) or (C, L), got shape (9)")
     H.raises(function() nn.AdaptiveAvgPool1d(0) end, "AdaptiveAvgPool1d: output_size must be an integer >= 1, got 0")
   end)
 end)

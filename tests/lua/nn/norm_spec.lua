@@ -79,10 +79,10 @@ describe("normalisation errors", function()
   local x = lucid.randn(2, 3, 4)
   it("name the function or module, the argument and what was expected", function()
     H.raises(function() F.layer_norm(x, { 3 }) end,
-      "layer_norm: normalized_shape (3,) does not match the input's last dims (input (2, 3, 4))")
-    H.raises(function() nn.LayerNorm(5)(x) end, "LayerNorm: normalized_shape (5,) does not match")
+      "layer_norm: normalized_shape (3) does not match the input's last dims (input (2, 3, 4))")
+    H.raises(function() nn.LayerNorm(5)(x) end, "LayerNorm: normalized_shape (5) does not match")
     H.raises(function() F.layer_norm(x, 4, lucid.ones(3)) end,
-      "layer_norm: weight has shape (3,), expected normalized_shape (4,)")
+      "layer_norm: weight has shape (3), expected normalized_shape (4)")
     H.raises(function() F.layer_norm(x, 4, lucid.ones(4, H.F64)) end,
       "layer_norm: weight has dtype float64, expected the input's float32")
     H.raises(function() F.layer_norm(x, "4") end, "layer_norm: normalized_shape must be an integer or a list")
