@@ -101,51 +101,32 @@ static void valid_range(const geom *G, int64_t off, int64_t *lo, int64_t *hi) {
       for (int64_t b = 0; b < N; b++)                                                           \
         memcpy(out + (b * C + c) * L, y + (c * N + b) * L, sizeof(T) * (size_t)L);              \
   }                                                                                             \
-  /* scratch: the columns (Cin*K, N*Lout), then (Cout, N*Lout); a tensor, so the              \
-   * caching allocator recycles it (no page faults of a fresh buffer per call) */               \
-  static lc_tensor *scratch_##S(const geom *G) {                                                \
-    int64_t n = (G->cin * G->k + G->cout) * G->n * G->lout;                                     \
-    return lc_empty(DT, 1, &n);                                                                 \
-  }                                                                                             \
-  static int forward_##S(const geom *G, const T *x, const T *w, T *y) {                         \
-    int64_t ci = G->cin / G->groups, co = G->cout / G->groups, NL = G->n * G->lout;             \
-    lc_tensor *buf = scratch_##S(G);                                                            \
+  /* Every product of the header in one pass over shared scratch: the columns  \
+   * of x (Cin*K, N*Lout), dY as (Cout, N*Lout), and Y as (Cout, N*Lout).      \
+   * Asked for by the non-NULL outputs: y = the forward of x; dw and dx = the  \
+   * weight and input gradients from gy (dw also reads x). The scratch is a    \
+   * tensor, so the caching allocator recycles it between calls. */           \
+  static int products_##S(const geom *G, const T *x, const T *gy, const T *w, T *y, T *dw, T *dx) { \
+    int64_t ci = G->cin / G->groups, co = G->cout / G->groups, NL = G->n * G->lout;            \
+    int64_t ck = ci * G->k, n = (G->cin * G->k + (y ? 2 : 1) * G->cout) * NL;                  \
+    lc_tensor *buf = lc_empty(DT, 1, &n);                                                       \
     if (!buf) return -1;                                                                        \
-    T *cols = lc_data(buf);                                                                     \
-    T *ycnl = cols + G->cin * G->k * NL;                                                        \
-    im2col_##S(G, x, cols);                                                                     \
-    for (int64_t g = 0; g < G->groups; g++)                                                     \
-      GEMM(T, CblasNoTrans, CblasNoTrans, co, NL, ci * G->k, w + g * co * ci * G->k, ci * G->k, \
-           cols + g * ci * G->k * NL, NL, 0, ycnl + g * co * NL, NL);                           \
-    from_cnl_##S(ycnl, y, G->n, G->cout, G->lout);                                              \
-    lc_release(buf);                                                                            \
-    return 0;                                                                                   \
-  }                                                                                             \
-  static int input_grad_##S(const geom *G, const T *gy, const T *w, T *dx) {                    \
-    int64_t ci = G->cin / G->groups, co = G->cout / G->groups, NL = G->n * G->lout;             \
-    lc_tensor *buf = scratch_##S(G);                                                            \
-    if (!buf) return -1;                                                                        \
-    T *cols = lc_data(buf);                                                                     \
-    T *gcnl = cols + G->cin * G->k * NL;                                                        \
-    to_cnl_##S(gy, gcnl, G->n, G->cout, G->lout);                                               \
-    for (int64_t g = 0; g < G->groups; g++)                                                     \
-      GEMM(T, CblasTrans, CblasNoTrans, ci * G->k, NL, co, w + g * co * ci * G->k, ci * G->k,   \
-           gcnl + g * co * NL, NL, 0, cols + g * ci * G->k * NL, NL);                           \
-    col2im_##S(G, cols, dx);                                                                    \
-    lc_release(buf);                                                                            \
-    return 0;                                                                                   \
-  }                                                                                             \
-  static int weight_grad_##S(const geom *G, const T *x, const T *gy, T *dw) {                   \
-    int64_t ci = G->cin / G->groups, co = G->cout / G->groups, NL = G->n * G->lout;             \
-    lc_tensor *buf = scratch_##S(G);                                                            \
-    if (!buf) return -1;                                                                        \
-    T *cols = lc_data(buf);                                                                     \
-    T *gcnl = cols + G->cin * G->k * NL;                                                        \
-    im2col_##S(G, x, cols);                                                                     \
-    to_cnl_##S(gy, gcnl, G->n, G->cout, G->lout);                                               \
-    for (int64_t g = 0; g < G->groups; g++)                                                     \
-      GEMM(T, CblasNoTrans, CblasTrans, co, ci * G->k, NL, gcnl + g * co * NL, NL,              \
-           cols + g * ci * G->k * NL, NL, 0, dw + g * co * ci * G->k, ci * G->k);               \
+    T *cols = lc_data(buf), *gcnl = cols + G->cin * G->k * NL, *ycnl = gcnl + G->cout * NL;     \
+    if (y || dw) im2col_##S(G, x, cols);                                                        \
+    if (dw || dx) to_cnl_##S(gy, gcnl, G->n, G->cout, G->lout);                                 \
+    for (int64_t g = 0; g < G->groups; g++) {                                                   \
+      const T *wg = w + g * co * ck;                                                            \
+      T *cg = cols + g * ck * NL;                                                               \
+      if (y) /* Y[g] = W[g] cols[g] */                                                          \
+        GEMM(T, CblasNoTrans, CblasNoTrans, co, NL, ck, wg, ck, cg, NL, 0, ycnl + g * co * NL, NL); \
+      if (dw) /* dW[g] = dY[g] cols[g]^T */                                                     \
+        GEMM(T, CblasNoTrans, CblasTrans, co, ck, NL, gcnl + g * co * NL, NL, cg, NL, 0,        \
+             dw + g * co * ck, ck);                                                             \
+      if (dx) /* dcols[g] = W[g]^T dY[g], over the columns no longer needed */                  \
+        GEMM(T, CblasTrans, CblasNoTrans, ck, NL, co, wg, ck, gcnl + g * co * NL, NL, 0, cg, NL); \
+    }                                                                                           \
+    if (y) from_cnl_##S(ycnl, y, G->n, G->cout, G->lout);                                       \
+    if (dx) col2im_##S(G, cols, dx);                                                            \
     lc_release(buf);                                                                            \
     return 0;                                                                                   \
   }
@@ -153,16 +134,10 @@ static void valid_range(const geom *G, int64_t off, int64_t *lo, int64_t *hi) {
 DEFINE_CONV(float, f32, LC_FLOAT32)
 DEFINE_CONV(double, f64, LC_FLOAT64)
 
-static int conv_forward(lc_dtype dt, const geom *G, const void *x, const void *w, void *y) {
-  return dt == LC_FLOAT32 ? forward_f32(G, x, w, y) : forward_f64(G, x, w, y);
-}
-
-static int conv_input_grad(lc_dtype dt, const geom *G, const void *gy, const void *w, void *dx) {
-  return dt == LC_FLOAT32 ? input_grad_f32(G, gy, w, dx) : input_grad_f64(G, gy, w, dx);
-}
-
-static int conv_weight_grad(lc_dtype dt, const geom *G, const void *x, const void *gy, void *dw) {
-  return dt == LC_FLOAT32 ? weight_grad_f32(G, x, gy, dw) : weight_grad_f64(G, x, gy, dw);
+/* products_<type> for a dtype; see there. */
+static int conv_products(lc_dtype dt, const geom *G, const void *x, const void *gy, const void *w, void *y,
+                         void *dw, void *dx) {
+  return dt == LC_FLOAT32 ? products_f32(G, x, gy, w, y, dw, dx) : products_f64(G, x, gy, w, y, dw, dx);
 }
 
 /* y[n, c, t] += bias[c], and db[c] = sum_{n,t} g[n, c, t]. */
@@ -210,17 +185,15 @@ static int conv_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
   lc_dtype dt = x->dtype;
   int rc = -1;
   lc_tensor *dx = NULL, *dw = NULL, *db = NULL;
-  if (lc_node_needs_grad(node, 0)) {
-    if (!(dx = lc_empty(dt, x->ndim, x->sizes))) goto done;
-    if ((tr ? conv_forward(dt, &G, lc_data(g), lc_data(w), lc_data(dx))
-            : conv_input_grad(dt, &G, lc_data(g), lc_data(w), lc_data(dx))) < 0)
-      goto done;
-  }
-  if (lc_node_needs_grad(node, 1)) {
-    if (!(dw = lc_empty(dt, w->ndim, w->sizes))) goto done;
-    if ((tr ? conv_weight_grad(dt, &G, lc_data(g), lc_data(x), lc_data(dw))
-            : conv_weight_grad(dt, &G, lc_data(x), lc_data(g), lc_data(dw))) < 0)
-      goto done;
+  if (lc_node_needs_grad(node, 0) && !(dx = lc_empty(dt, x->ndim, x->sizes))) goto done;
+  if (lc_node_needs_grad(node, 1) && !(dw = lc_empty(dt, w->ndim, w->sizes))) goto done;
+  if (dx || dw) {
+    void *dxp = dx ? lc_data(dx) : NULL, *dwp = dw ? lc_data(dw) : NULL;
+    /* both gradients from one pass: a convolution's columns are of x, a
+     * transposed one's of g (its input gradient is then the forward) */
+    int r = tr ? conv_products(dt, &G, lc_data(g), lc_data(x), lc_data(w), dxp, dwp, NULL)
+               : conv_products(dt, &G, lc_data(x), lc_data(g), lc_data(w), NULL, dwp, dxp);
+    if (r < 0) goto done;
   }
   if (lc_node_needs_grad(node, 2)) {
     int64_t c = tr ? G.cin : G.cout, l = tr ? G.lin : G.lout;
@@ -321,8 +294,8 @@ lc_tensor *lc_conv1d(const lc_conv1d_args *a) {
   lc_tensor *y = wc ? lc_empty(x->dtype, 3, ysizes) : NULL;
   if (y && bias) bc = lc_contiguous(bias);
   if (!y || (bias && !bc)) goto fail;
-  if ((a->transposed ? conv_input_grad(x->dtype, &G, lc_data(xc), lc_data(wc), lc_data(y))
-                     : conv_forward(x->dtype, &G, lc_data(xc), lc_data(wc), lc_data(y))) < 0)
+  if ((a->transposed ? conv_products(x->dtype, &G, NULL, lc_data(xc), lc_data(wc), NULL, NULL, lc_data(y))
+                     : conv_products(x->dtype, &G, lc_data(xc), NULL, lc_data(wc), lc_data(y), NULL, NULL)) < 0)
     goto fail;
   if (bc) add_bias(x->dtype, n, cy, lout, lc_data(y), lc_data(bc));
   const lc_tensor *ins[3] = {x, w, bias};
