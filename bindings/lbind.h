@@ -54,6 +54,11 @@ void lcb_open_nn(lua_State *L, int module, int methods);
 void lcb_open_loss(lua_State *L, int module, int methods);
 void lcb_open_codec(lua_State *L, int module, int methods);
 void lcb_open_mask(lua_State *L, int module, int methods);
+void lcb_open_norm(lua_State *L, int module, int methods);
+void lcb_open_conv(lua_State *L, int module, int methods);
+void lcb_open_pooling(lua_State *L, int module, int methods);
+void lcb_open_ctc(lua_State *L, int module, int methods);
+void lcb_open_embedding(lua_State *L, int module, int methods);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

@@ -65,6 +65,10 @@ bool lc_is_dense(const lc_tensor *t);
 /* An uninitialised tensor shaped like ref, with ref's dim order if dense. */
 lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref);
 
+/* 0 when t is a float32/float64 tensor, else -1 and "<op>: <name> must be
+ * float32 or float64, got ..." (or "must not be NULL") (norm.c). */
+int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t);
+
 /* The checks every in-place op makes on its target (elementwise.c). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
 
