@@ -118,16 +118,12 @@ function Progress:done()
   return lucid.clock() - self.start
 end
 
--- utils.data (lucid/utils/data/) loads on first use.
-setmetatable(M, {
+-- lucid.utils.Logger and the other modules of lua/lucid/utils/ load on first use.
+return setmetatable(M, {
   __index = function(t, k)
-    if k == "data" then
-      local mod = require("lucid.utils.data")
-      rawset(t, k, mod)
-      return mod
-    end
+    if type(k) ~= "string" or not package.searchpath("lucid.utils." .. k, package.path) then return nil end
+    local mod = require("lucid.utils." .. k)
+    rawset(t, k, mod)
+    return mod
   end,
-  __lazy = { "data" }, -- for completion (lucid.repl)
 })
-
-return M
