@@ -26,6 +26,7 @@
 #include <lualib.h>
 
 #include "lbind.h"
+#include "lc_internal.h" /* lc_checked_numel, lc_checked_extent */
 #include "lucid.h"
 
 int luaopen_lucid_core(lua_State *L);
@@ -390,37 +391,16 @@ lucid_tensor *lucid_wrap(lucid_state *S, void *data, lucid_dtype dtype, int ndim
   if (ndim < 0 || ndim > LUCID_MAX_DIMS)
     return set_error(S, "lucid_wrap: ndim must be in [0, %d], got %d", LUCID_MAX_DIMS, ndim), NULL;
   if (ndim > 0 && !sizes) return set_error(S, "lucid_wrap: sizes is NULL"), NULL;
-  int64_t numel = 1;
-  for (int i = 0; i < ndim; i++) {
-    if (sizes[i] < 0)
-      return set_error(S, "lucid_wrap: size %d is negative (%lld)", i + 1, (long long)sizes[i]),
-             NULL;
-    if (sizes[i] && numel > INT64_MAX / sizes[i])
-      return set_error(S, "lucid_wrap: too many elements"), NULL;
-    numel *= sizes[i];
-  }
-  if (strides) {
-    for (int i = 0; i < ndim; i++) {
-      if (strides[i] < 0)
-        return set_error(S, "lucid_wrap: stride %d is negative (%lld)", i + 1,
-                         (long long)strides[i]), NULL;
-      st[i] = strides[i];
-    }
-  } else {
+  if (lc_checked_numel("lucid_wrap", ndim, sizes) < 0) return set_error(S, "%s", lc_error()), NULL;
+  if (strides)
+    memcpy(st, strides, ndim * sizeof *st);
+  else
     lc_contiguous_strides(ndim, sizes, st);
-  }
   /* The storage spans the farthest element reached by the strides. */
+  int64_t extent = lc_checked_extent("lucid_wrap", ndim, sizes, st, 0);
+  if (extent < 0) return set_error(S, "%s", lc_error()), NULL;
   size_t elsize = lc_dtype_size(to_lc[dtype]);
-  uint64_t extent = numel > 0;
-  for (int i = 0; numel > 0 && i < ndim; i++) {
-    uint64_t reach = (uint64_t)(sizes[i] - 1) * (uint64_t)st[i];
-    if (st[i] && reach / (uint64_t)st[i] != (uint64_t)(sizes[i] - 1))
-      return set_error(S, "lucid_wrap: strides reach past the address space"), NULL;
-    extent += reach;
-  }
-  if (extent > SIZE_MAX / elsize)
-    return set_error(S, "lucid_wrap: strides reach past the address space"), NULL;
-  if (!data && numel > 0) return set_error(S, "lucid_wrap: data is NULL"), NULL;
+  if (!data && extent > 0) return set_error(S, "lucid_wrap: data is NULL"), NULL;
 
   lc_storage *s = lc_storage_wrap(data, (size_t)extent * elsize, release, ud);
   if (!s) return set_error(S, "lucid_wrap: %s", lc_error()), NULL;

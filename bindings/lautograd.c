@@ -34,7 +34,7 @@ static lc_tensor **tensor_list(lua_State *L, int idx, int *n, bool allow_nil, co
   }
   if (!lua_istable(L, idx))
     luaL_error(L, "%s: %s must be a tensor or a list of tensors, got %s", fname, what, luaL_typename(L, idx));
-  *n = (int)luaL_len(L, idx);
+  *n = lcb_len(L, idx, INT_MAX / (int)sizeof(lc_tensor *), fname, what);
   lc_tensor **a = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *a, 0);
   for (int i = 0; i < *n; i++) {
     lua_geti(L, idx, i + 1);

@@ -1,5 +1,6 @@
 /* ltensor.c: the tensor userdata: lifetime, fields, indexing, argument
  * helpers, creation functions, and conversion to Lua values. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -115,11 +116,17 @@ static int64_t size_at(lua_State *L, int idx, int pos, const char *fname) {
   return v;
 }
 
+int lcb_len(lua_State *L, int idx, lua_Integer max, const char *fname, const char *what) {
+  lua_Integer len = luaL_len(L, idx);
+  if (len < 0 || len > max)
+    luaL_error(L, "%s: %s must have 0 to %I entries, got a length of %I", fname, what, max, len);
+  return (int)len;
+}
+
 int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
   int top = lua_gettop(L), n = 0;
   if (lua_istable(L, idx)) {
-    n = (int)luaL_len(L, idx);
-    if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions, got %d", fname, LC_MAX_DIMS, n);
+    n = lcb_len(L, idx, LC_MAX_DIMS, fname, "the size list");
     for (int i = 0; i < n; i++) {
       lua_geti(L, idx, i + 1);
       sizes[i] = size_at(L, -1, i + 1, fname);
@@ -426,7 +433,7 @@ static int nested_shape(lua_State *L, int idx, int64_t *sizes) {
   lua_pushvalue(L, idx);
   while (lua_istable(L, -1)) {
     if (nd == LC_MAX_DIMS) luaL_error(L, "tensor: data nested deeper than %d levels", LC_MAX_DIMS);
-    sizes[nd++] = (int64_t)luaL_len(L, -1);
+    sizes[nd++] = lcb_len(L, -1, INT_MAX, "tensor", "a data table");
     if (sizes[nd - 1] == 0) break;
     lua_geti(L, -1, 1);
     lua_remove(L, -2);
@@ -452,7 +459,7 @@ static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int
     } else if (lua_type(L, idx) == LUA_TNUMBER || lua_isboolean(L, idx)) {
       double v = lua_isboolean(L, idx) ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
       o->all_int = o->all_int && lua_isboolean(L, idx);
-      o->i[o->pos] = (int64_t)v;
+      o->i[o->pos] = lua_isboolean(L, idx) ? (int64_t)v : 0; /* (int64_t) of NaN is undefined */
       o->f[o->pos++] = v;
     } else {
       luaL_error(L, "tensor: data must be numbers, got %s", luaL_typename(L, idx));

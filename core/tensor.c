@@ -82,15 +82,59 @@ lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref) {
   return out;
 }
 
+/* The one check of a geometry: every tensor struct over existing memory
+ * (views, wrapped buffers) passes here, so a size product or a stride sum
+ * that overflows can never reach a kernel as a small, plausible shape. */
+int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
+                          int64_t offset) {
+  int64_t numel = lc_checked_numel(op, ndim, sizes);
+  if (numel < 0) return -1;
+  if (offset < 0) {
+    lc_set_error("%s: storage offset %lld is negative", op, (long long)offset);
+    return -1;
+  }
+  if (numel == 0) return 0;
+  int64_t last = offset; /* the farthest element reached */
+  for (int i = 0; i < ndim; i++) {
+    int64_t reach;
+    if (strides[i] < 0) {
+      lc_set_error("%s: stride %lld of dimension %d is negative", op, (long long)strides[i], i + 1);
+      return -1;
+    }
+    if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
+        __builtin_add_overflow(last, reach, &last) || last > INT64_MAX / 8 - 1) {
+      lc_set_error("%s: strides reach past the address space", op);
+      return -1;
+    }
+  }
+  return last + 1;
+}
+
+/* Checks that a geometry fits the storage it is laid over. */
+static bool fits_storage(const char *op, const lc_storage *s, lc_dtype dt, int ndim,
+                         const int64_t *sizes, const int64_t *strides, int64_t offset) {
+  int64_t extent = lc_checked_extent(op, ndim, sizes, strides, offset);
+  if (extent < 0) return false;
+  if ((uint64_t)extent * lc_dtype_size(dt) > s->nbytes) {
+    lc_set_error("%s: the view reaches element %lld of a storage of %zu bytes", op,
+                 (long long)extent - 1, s->nbytes);
+    return false;
+  }
+  return true;
+}
+
 lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const int64_t *sizes,
                                   const int64_t *strides, int64_t offset) {
+  int64_t st[LC_MAX_DIMS];
   if (lc_checked_numel("tensor", ndim, sizes) < 0) return NULL;
+  if (strides)
+    memcpy(st, strides, ndim * sizeof *strides);
+  else
+    lc_contiguous_strides(ndim, sizes, st);
+  if (!fits_storage("tensor", s, dt, ndim, sizes, st, offset)) return NULL;
   lc_tensor *t = tensor_struct(dt, ndim, sizes);
   if (!t) return NULL;
-  if (strides)
-    memcpy(t->strides, strides, ndim * sizeof *strides);
-  else
-    lc_contiguous_strides(ndim, sizes, t->strides);
+  memcpy(t->strides, st, ndim * sizeof *st);
   t->offset = offset;
   t->storage = s;
   s->refcount++;
@@ -99,6 +143,7 @@ lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const in
 
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset) {
+  if (!fits_storage("view", base->storage, base->dtype, ndim, sizes, strides, offset)) return NULL;
   lc_tensor *t = tensor_struct(base->dtype, ndim, sizes);
   if (!t) return NULL;
   if (ndim) memcpy(t->strides, strides, ndim * sizeof *strides);

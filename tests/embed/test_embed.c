@@ -80,15 +80,26 @@ static void test_wrap_errors(lucid_state *S) {
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 9, nine, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(S), "ndim must be in [0, 8], got 9");
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, neg, NULL, count_release, &calls) == NULL);
-  CHECK_CONTAINS(lucid_last_error(S), "size 2 is negative (-1)");
+  CHECK_CONTAINS(lucid_last_error(S), "size -1 of dimension 2 is negative");
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, sizes, negst, count_release, &calls) == NULL);
-  CHECK_CONTAINS(lucid_last_error(S), "stride 1 is negative");
+  CHECK_CONTAINS(lucid_last_error(S), "stride -1 of dimension 1 is negative");
   CHECK(lucid_wrap(S, NULL, LUCID_FLOAT32, 2, sizes, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(S), "data is NULL");
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, NULL, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(S), "sizes is NULL");
   CHECK(lucid_wrap(NULL, buf, LUCID_FLOAT32, 2, sizes, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(NULL), "lucid_wrap: state is NULL");
+  /* each stride's reach fits in 64 bits, their sum does not */
+  int64_t four[4] = {2, 2, 2, 2}, wide[4] = {(int64_t)1 << 62, (int64_t)1 << 62,
+                                              (int64_t)1 << 62, (int64_t)1 << 62};
+  CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 4, four, wide, count_release, &calls) == NULL);
+  CHECK_CONTAINS(lucid_last_error(S), "lucid_wrap: strides reach past the address space");
+  /* sizes whose product overflows, and nonzero sizes beside a 0 */
+  int64_t huge[2] = {INT64_MAX, INT64_MAX}, zero_huge[3] = {0, (int64_t)1 << 40, (int64_t)1 << 40};
+  CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, huge, NULL, count_release, &calls) == NULL);
+  CHECK_CONTAINS(lucid_last_error(S), "too many elements");
+  CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 3, zero_huge, NULL, count_release, &calls) == NULL);
+  CHECK_CONTAINS(lucid_last_error(S), "too many elements");
   CHECK(calls == 0); /* a failed wrap leaves the memory to the host */
 }
 

@@ -235,3 +235,49 @@ describe("memory", function()
     raises(function() return lucid.zeros(1e6, 1e6, 1e6) end, "zeros", "memory")
   end)
 end)
+
+-- Faults an outside fuzzing run found (issue 12): each was a crash, a hang or a
+-- wrong result before, and is a named error or a right result now.
+describe("faults found by fuzzing", function()
+  local function lying_len(n) return setmetatable({}, { __len = function() return n end }) end
+
+  it("a size list whose __len is negative or huge is refused, not read", function()
+    raises(function() return lucid.randn(1):view(lying_len(-1)) end,
+      "view: the size list must have 0 to 8 entries, got a length of %-1")
+    raises(function() return lucid.randn(1):view(lying_len(1 << 32)) end,
+      "view: the size list must have 0 to 8 entries, got a length of 4294967296")
+    raises(function() return lucid.zeros(lying_len(-5)) end, "zeros: the size list")
+    raises(function() return lucid.cat(lying_len(-1)) end, "cat: the list of tensors must have 0 to")
+  end)
+
+  it("size products that overflow are refused in views and in creation", function()
+    raises(function() return lucid.randn(1):view(math.maxinteger, math.maxinteger) end,
+      "view: shape %(9223372036854775807, 9223372036854775807%) is invalid for a tensor of 1 elements")
+    raises(function() return lucid.randn(1):view(-1, math.maxinteger, math.maxinteger) end, "view: shape")
+    raises(function() return lucid.randn(1):reshape(1 << 32, 1 << 32, 0) end, "reshape")
+    raises(function() return lucid.zeros(0, 1 << 40, 1 << 40) end, "zeros: too many elements")
+    raises(function() return lucid.randn(4):expand(1 << 62, 1 << 62, 4) end, "too many elements")
+  end)
+
+  it("a partial overlap of source and destination is PyTorch's error; exact aliasing works", function()
+    local msg = "some elements of the input tensor and the written%-to tensor refer to a single memory location"
+    local a = lucid.arange(10):double()
+    raises(function() a:narrow(1, 2, 8):copy_(a:narrow(1, 1, 8)) end, "copy_: unsupported operation: " .. msg)
+    local m = lucid.arange(16):double():view(4, 4)
+    raises(function() m:copy_(m:t()) end, "copy_: unsupported operation: " .. msg)
+    raises(function() a:narrow(1, 1, 5):add_(a:narrow(1, 3, 5)) end, "add_: unsupported operation: " .. msg)
+    raises(function() a:narrow(1, 2, 5):mul_(a:narrow(1, 1, 5)) end, "mul_: unsupported operation: " .. msg)
+    -- nothing was written by the refused calls
+    assert.are.same({ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, a:tolist())
+    -- exact aliasing, disjoint views of one storage and interleaved columns are fine
+    local x = lucid.arange(5):double()
+    x:add_(x)
+    assert.are.same({ 0, 2, 4, 6, 8 }, x:tolist())
+    x:copy_(x)
+    assert.are.same({ 0, 2, 4, 6, 8 }, x:tolist())
+    a:narrow(1, 1, 5):add_(a:narrow(1, 6, 5))
+    assert.are.same({ 5, 7, 9, 11, 13, 5, 6, 7, 8, 9 }, a:tolist())
+    m:select(2, 1):copy_(m:select(2, 2))
+    assert.are.same({ 1, 1, 2, 3 }, m[1]:tolist())
+  end)
+end)
