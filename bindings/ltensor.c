@@ -116,6 +116,22 @@ static int64_t size_at(lua_State *L, int idx, int pos, const char *fname) {
   return v;
 }
 
+lc_tensor *lcb_scalar(lua_State *L, int idx, lc_dtype like) {
+  if (lc_dtype_is_float(like)) return lc_scalar(like, lua_tonumber(L, idx));
+  if (!lua_isinteger(L, idx)) return lc_scalar(LC_FLOAT32, lua_tonumber(L, idx));
+  lc_tensor *s = lc_scalar(LC_INT64, 0);
+  if (s) *(int64_t *)lc_data(s) = lua_tointeger(L, idx);
+  return s;
+}
+
+int lcb_fill(lua_State *L, lc_tensor *t, int idx) {
+  if (t->dtype != LC_INT64 || !lua_isinteger(L, idx)) return lc_fill_(t, lua_tonumber(L, idx));
+  lc_tensor *s = lcb_scalar(L, idx, LC_INT64);
+  int rc = s ? lc_copy_(t, s) : -1;
+  lc_release(s);
+  return rc;
+}
+
 int lcb_len(lua_State *L, int idx, lua_Integer max, const char *fname, const char *what) {
   lua_Integer len = luaL_len(L, idx);
   if (len < 0 || len > max)
@@ -303,7 +319,7 @@ static int t_newindex(lua_State *L) {
     lc_tensor *v = index_view(L, t, 2);
     int rc;
     if (lua_type(L, 3) == LUA_TNUMBER) {
-      rc = lc_fill_(v, lua_tonumber(L, 3));
+      rc = lcb_fill(L, v, 3);
     } else {
       lc_tensor *src = lcb_test(L, 3);
       if (!src) {
@@ -626,11 +642,12 @@ static int l_full(lua_State *L) {
   int64_t sizes[LC_MAX_DIMS];
   if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
   int nd = new_sizes(L, 1, sizes, "full");
-  double v = luaL_checknumber(L, 2);
+  luaL_checknumber(L, 2);
   lc_dtype dflt = lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
-  lc_tensor *t = lc_full(lcb_dtype(L, 3, dflt, "full"), nd, sizes, v);
+  lc_tensor *t = lc_empty(lcb_dtype(L, 3, dflt, "full"), nd, sizes);
   if (!t) fail_as(L, "full");
   lcb_push(L, t);
+  if (lcb_fill(L, t, 2)) fail_as(L, "full");
   set_requires_grad(L, t, lcb_optbool(L, 4, false, "full", "requires_grad"), "full");
   return 1;
 }

@@ -661,6 +661,7 @@ static int adopt_history(lc_tensor *dst, const lc_tensor *src) {
 
 int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
   if (lc_check_inplace("copy_", dst, src) || lc_check_overlap("copy_", dst, src)) return -1;
+  if (lc_check_castable("copy_", dst->dtype, src)) return -1;
   if (copy_values(dst, src)) return -1;
   return adopt_history(dst, src);
 }

@@ -46,6 +46,13 @@ int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);
 int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
                           int64_t offset);
 
+/* Conversions to int64 of values it cannot hold (NaN, inf, beyond +-2^63)
+ * are errors rather than undefined behaviour. */
+bool lc_fits_int64(double v);
+/* 0, or -1 and an error naming op when src holds a value that dtype dt
+ * cannot represent. */
+int lc_check_castable(const char *op, lc_dtype dt, const lc_tensor *src);
+
 /* A tensor struct over an existing storage (retained), with given geometry. */
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset);

@@ -8,13 +8,33 @@
 /* From libopenblas; declared here so the core needs no cblas.h for it. */
 void openblas_set_num_threads(int n);
 
-void lc_set_num_threads(int n) {
-  if (n < 1) n = 1; /* the API has no error return; callers validate */
+static bool deterministic;
+
+/* OpenBLAS splits a product differently at each thread count, and the sums
+ * come out in a different order: in deterministic mode it runs on one
+ * thread (our own loops give the same bits at any count already). */
+static void set_blas_threads(void) {
+  openblas_set_num_threads(deterministic ? 1 : omp_get_max_threads());
+}
+
+int lc_set_num_threads(int n) {
+  if (n < 1 || n > LC_MAX_THREADS) {
+    lc_set_error("set_num_threads: n must be between 1 and %d, got %d", LC_MAX_THREADS, n);
+    return -1;
+  }
   omp_set_num_threads(n);
   /* The OpenMP build of OpenBLAS keeps its own count: set both so BLAS calls
    * and our loops agree. */
-  openblas_set_num_threads(n);
+  set_blas_threads();
+  return 0;
 }
+
+void lc_set_deterministic(bool on) {
+  deterministic = on;
+  set_blas_threads();
+}
+
+bool lc_deterministic(void) { return deterministic; }
 
 int lc_get_num_threads(void) { return omp_get_max_threads(); }
 

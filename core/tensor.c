@@ -154,7 +154,44 @@ lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *si
   return t;
 }
 
+/* Whether a double converts to int64 without undefined behaviour: C leaves
+ * (int64_t)NaN and (int64_t)1e300 undefined, and x86 gives -2^63 for both. */
+bool lc_fits_int64(double v) { return v >= -9223372036854775808.0 && v < 9223372036854775808.0; }
+
+typedef struct {
+  lc_dtype dtype;
+  _Atomic bool bad;
+} range_ctx;
+
+static void range_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
+  range_ctx *c = ctx;
+  bool bad = false;
+  LC_DISPATCH(c->dtype, T, {
+    const T *p = (const T *)d[0];
+    for (int64_t i = 0; i < n; i++) bad |= !lc_fits_int64((double)p[i * s[0]]);
+  });
+  if (bad) c->bad = true;
+}
+
+int lc_check_castable(const char *op, lc_dtype dt, const lc_tensor *src) {
+  if (dt != LC_INT64 || !lc_dtype_is_float(src->dtype)) return 0;
+  lc_iter it;
+  range_ctx c = {src->dtype, false};
+  lc_iter_init(&it, src->ndim, src->sizes, 1, (lc_tensor *const *)&src);
+  lc_iter_run(&it, range_loop, &c);
+  if (c.bad) {
+    lc_set_error("%s: a value of the %s tensor (NaN, infinite or beyond +-2^63) cannot be "
+                 "converted to int64", op, lc_dtype_name(src->dtype));
+    return -1;
+  }
+  return 0;
+}
+
 lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value) {
+  if (dt == LC_INT64 && !lc_fits_int64(value)) {
+    lc_set_error("full: %g cannot be converted to int64", value);
+    return NULL;
+  }
   lc_tensor *t = lc_empty(dt, ndim, sizes);
   if (!t) return NULL;
   int64_t n = lc_numel(t);
@@ -186,7 +223,12 @@ lc_tensor *lc_arange(lc_dtype dt, double start, double end, double step) {
     lc_set_error("arange: upper bound and step sign are inconsistent");
     return NULL;
   }
-  int64_t n = (int64_t)ceil((end - start) / step);
+  double count = ceil((end - start) / step);
+  if (count >= 0x1p62 || (dt == LC_INT64 && (!lc_fits_int64(start) || !lc_fits_int64(end)))) {
+    lc_set_error("arange: the range [%g, %g) with step %g is too large", start, end, step);
+    return NULL;
+  }
+  int64_t n = (int64_t)count;
   lc_tensor *t = lc_empty(dt, 1, &n);
   if (!t) return NULL;
   LC_DISPATCH(dt, T, {

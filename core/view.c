@@ -390,6 +390,7 @@ static int to_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_to(const lc_tensor *t, lc_dtype dt) {
   if (t->dtype == dt) return lc_retain((lc_tensor *)t);
+  if (lc_check_castable("to", dt, t)) return NULL;
   lc_tensor *c = lc_empty(dt, t->ndim, t->sizes);
   if (!c) return NULL;
   if (lc_copy_(c, t)) {
