@@ -431,6 +431,15 @@ static void tolist_rec(lua_State *L, const lc_tensor *t, int dim, int64_t *pos) 
 
 static int t_tolist(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "tolist");
+  /* Lua makes a table per row: an empty tensor of 2^40 rows would make 2^40
+   * empty tables, and a size past INT_MAX does not fit lua_createtable */
+  int64_t tables = 0, rows = 1;
+  for (int d = 0; d + 1 < t->ndim && rows; d++) {
+    if (t->sizes[d] > INT_MAX || __builtin_mul_overflow(rows, t->sizes[d], &rows) ||
+        __builtin_add_overflow(tables, rows, &tables) || tables > INT_MAX)
+      luaL_error(L, "tolist: a tensor of shape %s would make more than %d Lua tables",
+                 lc_shape_str((char[128]){0}, t->ndim, t->sizes), INT_MAX);
+  }
   lc_tensor *c = lc_contiguous(t);
   if (!c) lcb_fail(L);
   int64_t pos = 0;

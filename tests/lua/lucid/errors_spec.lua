@@ -354,3 +354,23 @@ describe("modes and threads (issue 12)", function()
     assert.are.equal(p, p:to("cpu"))
   end)
 end)
+
+describe("files that are not save files (issue 12)", function()
+  it("lucid.load of a device says so, instead of 'the file is empty' or reading forever", function()
+    raises(function() return lucid.load("/dev/zero") end,
+      "lucid.load: '/dev/zero': is not a regular file %(a device, a pipe or a socket%)")
+    raises(function() return lucid.load("/dev/urandom") end, "is not a regular file")
+  end)
+
+  it("lucid.save refuses to replace a device or a directory", function()
+    raises(function() lucid.save({ 1 }, "/dev/null") end,
+      "lucid.save: '/dev/null' is not a regular file %(a directory, a device or a pipe%)")
+    raises(function() lucid.save({ 1 }, ".") end, "lucid.save: '.' is not a regular file")
+  end)
+
+  it("tolist of an empty tensor with 2^31 rows is an error, not 2^31 tables", function()
+    raises(function() return lucid.zeros(2 ^ 31, 0):tolist() end,
+      "tolist: a tensor of shape %(2147483648, 0%) would make more than 2147483647 Lua tables")
+    assert.are.same({ {}, {}, {} }, lucid.zeros(3, 0):tolist())
+  end)
+end)
