@@ -210,6 +210,9 @@ void lcb_args(lua_State *L, int first, int n, const char *const *names, const ch
     return;
   }
   int opts = top;
+  if (opts > first + n)
+    luaL_error(L, "%s: expected at most %d arguments before the options table, got %d", fname,
+               first + n - 1, opts - 1);
   lua_settop(L, first + n); /* positions + the options table moved to the end */
   lua_pushvalue(L, opts);
   lua_replace(L, first + n);

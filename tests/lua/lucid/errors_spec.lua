@@ -374,3 +374,44 @@ describe("files that are not save files (issue 12)", function()
     assert.are.same({ {}, {}, {} }, lucid.zeros(3, 0):tolist())
   end)
 end)
+
+describe("messages that named nothing (issue 12)", function()
+  local nn = require("nn")
+
+  it("too many positionals before an options table names the function", function()
+    local x = lucid.randn(2, 3)
+    raises(function() return x:softmax(1, 2, {}) end, "softmax: expected at most 2 arguments before the options table, got 3")
+    raises(function() return x:log_softmax(1, 2, {}) end, "log_softmax: expected at most 2")
+    raises(function() return x:squeeze(1, 2, {}) end, "squeeze: expected at most 2")
+    raises(function() return x:unsqueeze(1, 2, {}) end, "unsqueeze: expected at most 2")
+    raises(function() return x:to(lucid.float64, 2, {}) end, "to: expected at most 2")
+    raises(function() return lucid.cat({ x, x }, 1, 2, {}) end, "cat: expected at most 2")
+    raises(function() return lucid.stack({ x, x }, 1, 2, {}) end, "stack: expected at most 2")
+  end)
+
+  it("gradcheck, apply, register_parameter and the cell methods check their arguments", function()
+    raises(function() return lucid.autograd.gradcheck() end, "gradcheck: fn must be a function, got nil")
+    raises(function() return lucid.autograd.gradcheck(function(x) return x end, 5) end,
+      "gradcheck: inputs must be a tensor or a list of tensors, got number")
+    raises(function() return lucid.autograd.gradcheck(function(x) return x end, {}, { eps = "a" }) end,
+      "gradcheck: eps must be a non%-negative number, got a")
+    local m = nn.Linear(2, 2)
+    raises(function() m:apply(5) end, "Linear: apply: fn must be a function, got number")
+    raises(function() m:register_parameter() end, "Linear: register_parameter: name must be a non%-empty string")
+    raises(function() m:register_buffer("a.b", lucid.ones(1)) end, "register_buffer: name must be")
+    local c = nn.GRUCell(2, 3)
+    raises(function() c:step() end, "GRUCell: step%(mode, input, h0 %[, c0%]%) takes")
+    raises(function() c:init_cell(5) end, "GRUCell: init_cell%(args, gates%) takes")
+    raises(function() c:check_state(5, 6) end, "GRUCell: check_state%(state, input, batched, name%) takes")
+  end)
+
+  it("index 0 as a class target or an embedding index says that indices are 1-based", function()
+    raises(function() return nn.functional.cross_entropy(lucid.randn(2, 3), lucid.tensor({ 0, 1 })) end,
+      "cross_entropy: target 0 is out of range for 3 classes %(indices are 1%-based: the first is 1%)")
+    raises(function() return nn.Embedding(3, 2)(lucid.tensor({ 0 })) end,
+      "Embedding: index 0 is out of range for num_embeddings 3 %(indices are 1%-based")
+    -- other out-of-range indices keep the plain message
+    local err = raises(function() return nn.Embedding(3, 2)(lucid.tensor({ 4 })) end, "index 4 is out of range")
+    assert.is_nil(err:find("1-based", 1, true))
+  end)
+end)
