@@ -290,6 +290,39 @@ int lucid_dofile(lucid_state *S, const char *path) {
   return protect(S, p_run, &j);
 }
 
+/* ------------------------------------------------------------ os.exit */
+
+/* os.exit while trapped: an error instead of the end of the host. */
+static int trapped_exit(lua_State *L) {
+  int code = lua_isboolean(L, 1) ? !lua_toboolean(L, 1) : (int)luaL_optinteger(L, 1, 0);
+  return luaL_error(L, "os.exit(%d) was called; this host turns exits into errors "
+                    "(lucid_trap_exit)", code);
+}
+
+/* The original os.exit is kept in the registry under this address. */
+static const char original_exit_key = 0;
+
+static int p_trap_exit(lua_State *L) {
+  bool on = *(const int *)job_arg(L)->in;
+  if (lua_getglobal(L, "os") != LUA_TTABLE) return 0; /* no os library: nothing exits */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &original_exit_key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "exit");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &original_exit_key);
+  }
+  if (on) lua_pushcfunction(L, trapped_exit);
+  else lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "exit");
+  return 0;
+}
+
+int lucid_trap_exit(lucid_state *S, int on) {
+  if (!S) return set_error(NULL, "lucid_trap_exit: state is NULL"), LUCID_ERR_ARG;
+  job j = {.in = &on};
+  return protect(S, p_trap_exit, &j);
+}
+
 typedef struct {
   const char *name;
   int nargs, nresults;

@@ -26,7 +26,7 @@ static int l_set_num_threads(lua_State *L) {
 
 static int l_use_deterministic_algorithms(lua_State *L) {
   luaL_checktype(L, 1, LUA_TBOOLEAN);
-  lc_set_deterministic(lua_toboolean(L, 1));
+  lcb_ok(L, lc_set_deterministic(lua_toboolean(L, 1)));
   return 0;
 }
 
@@ -66,6 +66,10 @@ static void pin_module(void) {
 
 int luaopen_lucid_core(lua_State *L) {
   pin_module();
+  /* threads and BLAS buffers now, while memory is there (parallel.c); at
+   * most LC_MAX_THREADS, so that the count is one set_num_threads accepts */
+  int threads = lc_get_num_threads();
+  (void)lc_set_num_threads(threads > LC_MAX_THREADS ? LC_MAX_THREADS : threads);
   lua_newtable(L); /* the module */
   int module = lua_gettop(L);
   lua_newtable(L); /* tensor methods, shared by the metatable's __index */

@@ -195,8 +195,9 @@ int lc_normal_(lc_tensor *t, double mean, double std);
 int lc_set_num_threads(int n);
 int lc_get_num_threads(void);
 /* Deterministic mode: every op gives the same bits at any thread count
- * (matrix products then run on one thread). Off by default. */
-void lc_set_deterministic(bool on);
+ * (matrix products then run on one thread). Off by default. Turning it off
+ * fails (-1) when the threads' BLAS buffers no longer fit in memory. */
+int lc_set_deterministic(bool on);
 bool lc_deterministic(void);
 double lc_clock(void);               /* monotonic seconds */
 

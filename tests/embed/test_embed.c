@@ -246,6 +246,21 @@ static void test_release(void) {
   CHECK(calls_c == 1);
 }
 
+/* os.exit ends the host unless the host traps it; trapped, it is an error
+ * of the call, and untrapping restores the original function. */
+static void test_trap_exit(lucid_state *S) {
+  CHECK(lucid_dostring(S, "original_exit = os.exit; function quit() os.exit(true) end") == LUCID_OK);
+  CHECK(lucid_trap_exit(S, 1) == LUCID_OK);
+  CHECK(lucid_dostring(S, "os.exit(3)") == LUCID_ERR_LUA);
+  CHECK_CONTAINS(lucid_last_error(S), "os.exit(3) was called");
+  CHECK(lucid_call(S, "quit", 0, NULL, 0, NULL) == LUCID_ERR_LUA);
+  CHECK_CONTAINS(lucid_last_error(S), "os.exit(0) was called");
+  CHECK(lucid_trap_exit(S, 1) == LUCID_OK); /* twice: the original is still kept */
+  CHECK(lucid_trap_exit(S, 0) == LUCID_OK);
+  CHECK(lucid_dostring(S, "assert(os.exit == original_exit)") == LUCID_OK);
+  CHECK(lucid_trap_exit(NULL, 1) == LUCID_ERR_ARG);
+}
+
 int main(void) {
   lucid_state *S = lucid_open();
   if (!S) {
@@ -256,6 +271,7 @@ int main(void) {
   test_wrap_accessors(S);
   test_wrap_errors(S);
   test_call(S);
+  test_trap_exit(S);
   lucid_close(S);
   lucid_close(NULL);
   test_release();
