@@ -2,11 +2,18 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
-         libreadline-dev lua-busted
+         libreadline-dev lua-busted openmpi-bin libopenmpi-dev zlib1g-dev
+# what the tests read: lucid.datasets' sources, gnuplot for lucid.plot
+TEST_DEBS := fortunes wamerican miscfiles python3-statsmodels python3-vega-datasets gnuplot-nox
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
-.PHONY: all deps test run install bench clean fuzz sanitize
+PREFIX ?= /usr/local
+# busted runs under lua5.4 whatever `lua` is: its #!/usr/bin/env lua would
+# find lua5.1 once Debian's luarocks has switched the alternative.
+BUSTED := lua5.4 $$(command -v busted)
+
+.PHONY: all deps test specs run install uninstall bench bench-ddp jupyter-install clean fuzz sanitize
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -17,8 +24,13 @@ deps:
 	@sh tools/deps.sh $(DEBS)
 
 test: all
+	@sh tools/deps.sh $(TEST_DEBS)
 	@cd $(BUILD) && ctest --output-on-failure
-	@lua5.4 $$(command -v busted)
+	@$(MAKE) -s specs
+
+# The busted specs alone (.busted's folders, or SPECS='tests/lua/nn ...').
+specs:
+	@$(BUSTED) $(SPECS)
 
 # The main example: a character-level GRU language model trained on Debian's
 # fortunes for about two minutes, then sampled (examples/char_lm.lua).
@@ -44,14 +56,31 @@ sanitize: deps
 	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	@cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure
 	@$(SANITIZE_ENV) LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
-		lua5.4 $$(command -v busted) --cpath='$(SANITIZE_BUILD)/lib/?.so'
+		$(BUSTED) --cpath='$(SANITIZE_BUILD)/lib/?.so'
 
+# Installs into PREFIX (/usr/local): the launcher, liblucid and liblucidcore,
+# the headers, lucid.pc, the Lua modules, the docs and the LuaLS annotations;
+# the list of installed files is kept in $(BUILD)/install_manifest.txt.
 install: all
-	@cmake --install $(BUILD)
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 	@ldconfig 2>/dev/null || true
+
+# Removes what `make install` installed (read from the manifest), then the
+# folders it made that are left empty.
+uninstall:
+	@sh tools/uninstall.sh $(BUILD)/install_manifest.txt
 
 bench: all
 	@$(BUILD)/bin/lucid bench/run.lua $(BENCH_ARGS)
+
+# data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
+bench-ddp: all
+	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
+
+# the Jupyter kernel, registered for this user (Debian: jupyter-notebook, python3-ipykernel)
+jupyter-install: all
+	@sh tools/deps.sh jupyter-notebook python3-ipykernel jupyter-nbconvert
+	@sh jupyter/install.sh $(BUILD)/bin/lucid
 
 clean:
 	rm -rf $(BUILD)

@@ -64,12 +64,16 @@ static void pin_module(void) {
     dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+static const lcb_capi capi = {lcb_check, lcb_test, lcb_push};
+
 int luaopen_lucid_core(lua_State *L) {
   pin_module();
   /* threads and BLAS buffers now, while memory is there (parallel.c); at
    * most LC_MAX_THREADS, so that the count is one set_num_threads accepts */
   int threads = lc_get_num_threads();
   (void)lc_set_num_threads(threads > LC_MAX_THREADS ? LC_MAX_THREADS : threads);
+  lua_pushlightuserdata(L, (void *)&capi);
+  lua_setfield(L, LUA_REGISTRYINDEX, LCB_CAPI);
   lua_newtable(L); /* the module */
   int module = lua_gettop(L);
   lua_newtable(L); /* tensor methods, shared by the metatable's __index */
@@ -81,6 +85,13 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_optim(L, module, methods);
   lcb_open_nn(L, module, methods);
   lcb_open_loss(L, module, methods);
+  lcb_open_codec(L, module, methods);
+  lcb_open_mask(L, module, methods);
+  lcb_open_norm(L, module, methods);
+  lcb_open_conv(L, module, methods);
+  lcb_open_pooling(L, module, methods);
+  lcb_open_ctc(L, module, methods);
+  lcb_open_embedding(L, module, methods);
   lua_pushvalue(L, methods);
   lua_setfield(L, module, "Tensor");
   lua_settop(L, module);

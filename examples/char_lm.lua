@@ -12,21 +12,59 @@ local lucid = require("lucid")
 local nn = require("nn")
 local utils = require("lucid.utils")
 
-local opts = utils.parse_args(arg, {
+local DEFAULTS = {
   model = "gru", corpus = "", max_chars = 400000, hidden = 256, layers = 2, embed = 32,
   seq = 64, batch = 32, steps = 1400, lr = 3e-3, clip = 1.0, val_every = 100, val_batches = 4,
   checkpoint = "char_lm.ckpt", resume = false, sample = 300, temperature = 0.8,
   prime = "The ", plot = "char_lm_loss.png", seed = 1, threads = 0,
-})
+}
+local USAGE = [[
+usage: lucid examples/char_lm.lua [options]
+  --model gru|lstm     the recurrent layer (gru)
+  --corpus FILE        text to train on (Debian's fortunes)
+  --max_chars N        use at most N characters of it (400000)
+  --hidden N, --layers N, --embed N   model sizes (256, 2, 32)
+  --seq N, --batch N   window length and batch size (64, 32)
+  --steps N, --lr X, --clip X         training (1400, 0.003, 1.0)
+  --val_every N, --val_batches N      validation (100, 4)
+  --checkpoint FILE    where checkpoints go (char_lm.ckpt)
+  --resume             continue from --checkpoint; its model, sizes and vocabulary are
+                       kept, and a --model, --hidden, --layers or --embed that differs
+                       from them is an error
+  --sample N, --temperature X, --prime TEXT   sampling (300, 0.8, "The ")
+  --plot FILE          the loss-curve PNG, "" for none (char_lm_loss.png)
+  --seed N, --threads N                random seed (1), threads (0: lucid's default)
+  --help               this text
+]]
+
+-- Errors in the command line print the message and the usage, without a
+-- traceback, and exit with status 2 (as most command-line tools do).
+local function usage_error(msg)
+  io.stderr:write("char_lm: ", msg, "\n", USAGE)
+  os.exit(2)
+end
+
+for _, a in ipairs(arg) do
+  if a == "--help" or a == "-h" then
+    io.write(USAGE)
+    os.exit(0)
+  end
+end
+local parsed, opts = pcall(utils.parse_args, arg, DEFAULTS)
+if not parsed then usage_error(opts) end
 if opts.model ~= "gru" and opts.model ~= "lstm" then
-  error("char_lm: --model must be gru or lstm, got '" .. opts.model .. "'", 0)
+  usage_error("--model must be gru or lstm, got '" .. opts.model .. "'")
+end
+-- The options given on the command line (not defaults), to check --resume.
+local given = {}
+for _, a in ipairs(arg) do
+  local name = a:match("^%-%-([%w_%-]+)")
+  if name then given[(name:gsub("%-", "_"))] = true end
 end
 if opts.threads > 0 then lucid.set_num_threads(opts.threads) end
 lucid.manual_seed(opts.seed)
 
 -- ---- the corpus -------------------------------------------------------------
-
-local FORTUNES = "/usr/share/games/fortunes"
 
 local function read_file(path)
   local f, err = io.open(path, "rb")
@@ -36,25 +74,7 @@ local function read_file(path)
   return text
 end
 
--- The fortune files themselves, not their .dat indexes or .u8 links; the
--- "%" lines between fortunes become blank lines.
-local function read_fortunes()
-  local list = io.popen("ls " .. FORTUNES .. " 2>/dev/null")
-  local parts = {}
-  for name in list:lines() do
-    local path = FORTUNES .. "/" .. name
-    if not name:match("%.") and os.execute("test -f " .. path) then
-      parts[#parts + 1] = read_file(path):gsub("\n%%\n", "\n\n")
-    end
-  end
-  list:close()
-  if #parts == 0 then
-    error("char_lm: no corpus: install Debian's fortunes package (make run does) or pass --corpus FILE", 0)
-  end
-  return table.concat(parts)
-end
-
-local text = opts.corpus ~= "" and read_file(opts.corpus) or read_fortunes()
+local text = opts.corpus ~= "" and read_file(opts.corpus) or lucid.datasets.fortunes()
 if #text > opts.max_chars then text = text:sub(1, opts.max_chars) end
 if #text < 2 * (opts.seq + 1) then
   error(string.format("char_lm: the corpus has %d characters, too few for --seq %d", #text, opts.seq), 0)
@@ -122,6 +142,12 @@ end
 local ckpt = opts.resume and lucid.load(opts.checkpoint) or nil
 local vocab, data, model, optimizer, first_step, history
 if ckpt then
+  for _, name in ipairs({ "model", "hidden", "layers", "embed" }) do
+    if given[name] and opts[name] ~= ckpt[name] then
+      usage_error(string.format("--resume: the checkpoint %s has --%s %s, not %s; drop --%s or start afresh",
+        opts.checkpoint, name, tostring(ckpt[name]), tostring(opts[name]), name))
+    end
+  end
   vocab, opts.model, opts.hidden, opts.layers, opts.embed =
     ckpt.vocab, ckpt.model, ckpt.hidden, ckpt.layers, ckpt.embed
   first_step, history = ckpt.step, ckpt.history
@@ -179,6 +205,11 @@ print(string.format("corpus: %d characters, vocabulary %d; model: %s, %d layer(s
   #text, #vocab, opts.model:upper(), opts.layers, opts.hidden,
   (function() local n = 0; for _, p in ipairs(model:parameters()) do n = n + p:numel() end; return n end)()))
 
+-- the losses, per step (a resumed run replays its checkpoint's history)
+local log = utils.Logger()
+local function record(e) log:log{ step = e.step, training = e.loss, validation = e.val } end
+for _, e in ipairs(history) do record(e) end
+
 local last_step = first_step + opts.steps
 local bar = utils.progress(last_step, { first = first_step })
 local val = #history > 0 and history[#history].val or nil
@@ -196,6 +227,7 @@ for step = first_step + 1, last_step do
     entry.val = val
     save_checkpoint(step) -- after the entry, so a resumed history is whole
   end
+  record(entry)
   bar:update(step, { loss = entry.loss, val = val })
 end
 local seconds = bar:done()
@@ -206,28 +238,8 @@ print(string.format("trained %d steps in %.1f s (%.1f steps/s); validation loss 
 
 local function plot(path)
   if path == "" then return end
-  if not os.execute("command -v gnuplot > /dev/null 2>&1") then
-    print("loss curve: gnuplot is not installed; skipped")
-    return
-  end
-  local dat = path .. ".dat"
-  local f = assert(io.open(dat, "w"))
-  for _, e in ipairs(history) do
-    f:write(string.format("%d %.6f %s\n", e.step, e.loss, e.val and string.format("%.6f", e.val) or "?"))
-  end
-  f:close()
-  local script = string.format([[
-set terminal png size 800,480
-set output '%s'
-set datafile missing '?'
-set xlabel 'step'
-set ylabel 'cross-entropy (nats)'
-plot '%s' using 1:2 with lines title 'training', '' using 1:3 with linespoints title 'validation'
-]], path, dat)
-  local p = io.popen("gnuplot 2>&1", "w")
-  p:write(script)
-  p:close()
-  print("loss curve: " .. path)
+  local ok, err = pcall(log.plot, log, { output = path, ylabel = "cross-entropy (nats)" })
+  print(ok and "loss curve: " .. path or "loss curve skipped: " .. tostring(err))
 end
 plot(opts.plot)
 
