@@ -48,7 +48,9 @@ fuzz: all
 # The whole test suite and the fuzzers under AddressSanitizer and
 # UndefinedBehaviorSanitizer (caching allocator bypassed), in build-sanitize/.
 # lua5.4 itself is not instrumented: busted runs with the ASan runtime preloaded.
+# SANITIZE_SPECS: the busted specs to run (default: all of .busted's folders).
 SANITIZE_BUILD ?= build-sanitize
+SANITIZE_SPECS ?=
 SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=4096:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LUCID_BIN=$(CURDIR)/$(SANITIZE_BUILD)/bin/lucid
 sanitize: deps
@@ -56,7 +58,7 @@ sanitize: deps
 	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	@cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure
 	@$(SANITIZE_ENV) LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
-		$(BUSTED) --cpath='$(SANITIZE_BUILD)/lib/?.so'
+		$(BUSTED) --cpath='$(SANITIZE_BUILD)/lib/?.so' $(SANITIZE_SPECS)
 
 # Installs into PREFIX (/usr/local): the launcher, liblucid and liblucidcore,
 # the headers, lucid.pc, the Lua modules, the docs and the LuaLS annotations;
