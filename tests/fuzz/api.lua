@@ -132,11 +132,13 @@ local POOL_CALLS = 300
 local gen
 
 local function base_tensor()
-  local dtype = pick({ lucid.float32, lucid.float64, lucid.int64 })
+  local dtype = pick({ lucid.float32, lucid.float64, lucid.int64, lucid.bool })
   local shape = pick({ {}, { 0 }, { 1 }, { 3 }, { 2, 3 }, { 3, 0 }, { 3, 4 }, { 2, 3, 4 }, { 4, 3 },
     { 1, 1, 1, 1, 1, 1, 1, 1 }, { 5 }, { 2, 2 }, { 3, 3 }, { 2, 3, 3 }, { 5, 3 } })
   local t
-  if dtype == lucid.int64 then
+  if dtype == lucid.bool then
+    t = lucid.randn(shape):gt(0)
+  elseif dtype == lucid.int64 then
     t = lucid.randint({ low = -2, high = 5, size = shape })
     if chance(0.1) and t:numel() > 0 then t:view(-1)[1] = pick({ math.maxinteger, math.mininteger, 0 }) end
   else
@@ -229,7 +231,7 @@ local GENERATORS = {
   { 4, function() return nil end },
   { 3, function() return chance(0.5) end },
   { 5, function() return pick(STRINGS) end },
-  { 4, function() return pick({ lucid.float32, lucid.float64, lucid.int64 }) end },
+  { 4, function() return pick({ lucid.float32, lucid.float64, lucid.int64, lucid.bool }) end },
   { 7, function() local s = {} for i = 1, math.random(0, 4) do s[i] = number() end return s end },
   { 7, options },
   { 3, function() return { { number(), number() }, { number(), number() } } end },

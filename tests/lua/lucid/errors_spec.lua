@@ -295,6 +295,8 @@ describe("int64 arithmetic (issue 12)", function()
     assert.are.equal(math.mininteger, x:item())
     x[1] = (1 << 62) + 1
     assert.are.equal((1 << 62) + 1, x:item())
+    x[1] = math.maxinteger
+    assert.are.equal(math.maxinteger, x:item())
     assert.are.equal((1 << 53) + 3, (z():add((1 << 53) + 1, { alpha = 1 }) + 2):item())
   end)
 
