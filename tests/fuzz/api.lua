@@ -80,7 +80,15 @@ add_functions("nn.utils.rnn.", nn.utils.rnn)
 local MODULES = { "Linear", "RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell", "Embedding",
   "Dropout", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "MSELoss", "CrossEntropyLoss",
   "NLLLoss", "BCEWithLogitsLoss", "Sequential", "ModuleList" }
-for _, name in ipairs(MODULES) do targets[#targets + 1] = { "nn." .. name, nn[name] } end
+-- every module constructor (lua/nn/<Name>.lua), called with hostile arguments
+local nn_dir = package.searchpath("nn.Linear", package.path):match("^(.*)/[^/]*$")
+local names = {}
+for file in io.popen("ls " .. nn_dir):lines() do
+  local name = file:match("^(%u%w*)%.lua$")
+  if name and type(nn[name]) == "table" and name ~= "Module" then names[#names + 1] = name end
+end
+table.sort(names)
+for _, name in ipairs(names) do targets[#targets + 1] = { "nn." .. name, nn[name] } end
 for _, name in ipairs({ "SGD", "Adam", "AdamW" }) do
   targets[#targets + 1] = { "lucid.optim." .. name, lucid.optim[name] }
 end
@@ -168,7 +176,7 @@ local function build_pool()
   for i = 1, 24 do
     local t = base_tensor()
     if chance(0.3) then t = odd_view(t) end
-    if chance(0.25) and t.dtype ~= lucid.int64 then
+    if chance(0.25) and t.dtype.is_floating_point then
       local leaf = t:detach():clone():requires_grad_()
       t = chance(0.5) and leaf or leaf * 2
     end
