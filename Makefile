@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 # find lua5.1 once Debian's luarocks has switched the alternative.
 BUSTED := lua5.4 $$(command -v busted)
 
-.PHONY: all deps test specs run install uninstall bench bench-ddp jupyter-install clean
+.PHONY: all deps test specs run install uninstall bench bench-ddp jupyter-install clean fuzz sanitize
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -37,6 +37,28 @@ specs:
 run: all
 	@sh tools/deps.sh $(RUN_DEBS)
 	@$(BUILD)/bin/lucid examples/char_lm.lua $(RUN_ARGS)
+
+# The fuzzers of tests/fuzz for longer than make test does: SEEDS=1-500 (a range),
+# each seed 2000 API calls and 2 rounds of damaged save files.
+SEEDS ?= 1-100
+fuzz: all
+	@$(BUILD)/bin/lucid tests/fuzz/run.lua api --seeds $(SEEDS) --jobs $(JOBS)
+	@$(BUILD)/bin/lucid tests/fuzz/run.lua saveload --seeds $(SEEDS) --jobs $(JOBS)
+
+# The whole test suite and the fuzzers under AddressSanitizer and
+# UndefinedBehaviorSanitizer (caching allocator bypassed), in build-sanitize/.
+# lua5.4 itself is not instrumented: busted runs with the ASan runtime preloaded.
+# SANITIZE_SPECS: the busted specs to run (default: all of .busted's folders).
+SANITIZE_BUILD ?= build-sanitize
+SANITIZE_SPECS ?=
+SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=4096:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LUCID_BIN=$(CURDIR)/$(SANITIZE_BUILD)/bin/lucid
+sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCID_SANITIZE=ON > /dev/null
+	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	@cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure
+	@$(SANITIZE_ENV) LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
+		$(BUSTED) --cpath='$(SANITIZE_BUILD)/lib/?.so' $(SANITIZE_SPECS)
 
 # Installs into PREFIX (/usr/local): the launcher, liblucid and liblucidcore,
 # the headers, lucid.pc, the Lua modules, the docs and the LuaLS annotations;

@@ -25,6 +25,7 @@
 #include <lualib.h>
 
 #include "lbind.h"
+#include "lc_internal.h" /* lc_checked_numel, lc_checked_extent */
 #include "lucid.h"
 #include "modpath.h"
 
@@ -259,6 +260,39 @@ int lucid_dofile(lucid_state *S, const char *path) {
   return protect(S, p_run, &j);
 }
 
+/* ------------------------------------------------------------ os.exit */
+
+/* os.exit while trapped: an error instead of the end of the host. */
+static int trapped_exit(lua_State *L) {
+  int code = lua_isboolean(L, 1) ? !lua_toboolean(L, 1) : (int)luaL_optinteger(L, 1, 0);
+  return luaL_error(L, "os.exit(%d) was called; this host turns exits into errors "
+                    "(lucid_trap_exit)", code);
+}
+
+/* The original os.exit is kept in the registry under this address. */
+static const char original_exit_key = 0;
+
+static int p_trap_exit(lua_State *L) {
+  bool on = *(const int *)job_arg(L)->in;
+  if (lua_getglobal(L, "os") != LUA_TTABLE) return 0; /* no os library: nothing exits */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &original_exit_key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "exit");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &original_exit_key);
+  }
+  if (on) lua_pushcfunction(L, trapped_exit);
+  else lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "exit");
+  return 0;
+}
+
+int lucid_trap_exit(lucid_state *S, int on) {
+  if (!S) return set_error(NULL, "lucid_trap_exit: state is NULL"), LUCID_ERR_ARG;
+  job j = {.in = &on};
+  return protect(S, p_trap_exit, &j);
+}
+
 typedef struct {
   const char *name;
   int nargs, nresults;
@@ -361,37 +395,16 @@ lucid_tensor *lucid_wrap(lucid_state *S, void *data, lucid_dtype dtype, int ndim
   if (ndim < 0 || ndim > LUCID_MAX_DIMS)
     return set_error(S, "lucid_wrap: ndim must be in [0, %d], got %d", LUCID_MAX_DIMS, ndim), NULL;
   if (ndim > 0 && !sizes) return set_error(S, "lucid_wrap: sizes is NULL"), NULL;
-  int64_t numel = 1;
-  for (int i = 0; i < ndim; i++) {
-    if (sizes[i] < 0)
-      return set_error(S, "lucid_wrap: size %d is negative (%lld)", i + 1, (long long)sizes[i]),
-             NULL;
-    if (sizes[i] && numel > INT64_MAX / sizes[i])
-      return set_error(S, "lucid_wrap: too many elements"), NULL;
-    numel *= sizes[i];
-  }
-  if (strides) {
-    for (int i = 0; i < ndim; i++) {
-      if (strides[i] < 0)
-        return set_error(S, "lucid_wrap: stride %d is negative (%lld)", i + 1,
-                         (long long)strides[i]), NULL;
-      st[i] = strides[i];
-    }
-  } else {
+  if (lc_checked_numel("lucid_wrap", ndim, sizes) < 0) return set_error(S, "%s", lc_error()), NULL;
+  if (strides)
+    memcpy(st, strides, ndim * sizeof *st);
+  else
     lc_contiguous_strides(ndim, sizes, st);
-  }
   /* The storage spans the farthest element reached by the strides. */
+  int64_t extent = lc_checked_extent("lucid_wrap", ndim, sizes, st, 0);
+  if (extent < 0) return set_error(S, "%s", lc_error()), NULL;
   size_t elsize = lc_dtype_size(to_lc[dtype]);
-  uint64_t extent = numel > 0;
-  for (int i = 0; numel > 0 && i < ndim; i++) {
-    uint64_t reach = (uint64_t)(sizes[i] - 1) * (uint64_t)st[i];
-    if (st[i] && reach / (uint64_t)st[i] != (uint64_t)(sizes[i] - 1))
-      return set_error(S, "lucid_wrap: strides reach past the address space"), NULL;
-    extent += reach;
-  }
-  if (extent > SIZE_MAX / elsize)
-    return set_error(S, "lucid_wrap: strides reach past the address space"), NULL;
-  if (!data && numel > 0) return set_error(S, "lucid_wrap: data is NULL"), NULL;
+  if (!data && extent > 0) return set_error(S, "lucid_wrap: data is NULL"), NULL;
 
   lc_storage *s = lc_storage_wrap(data, (size_t)extent * elsize, release, ud);
   if (!s) return set_error(S, "lucid_wrap: %s", lc_error()), NULL;

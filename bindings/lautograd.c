@@ -35,7 +35,7 @@ static lc_tensor **tensor_list(lua_State *L, int idx, int *n, bool allow_nil, co
   }
   if (!lua_istable(L, idx))
     luaL_error(L, "%s: %s must be a tensor or a list of tensors, got %s", fname, what, luaL_typename(L, idx));
-  *n = (int)luaL_len(L, idx);
+  *n = lcb_len(L, idx, INT_MAX / (int)sizeof(lc_tensor *), fname, what);
   lc_tensor **a = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *a, 0);
   for (int i = 0; i < *n; i++) {
     lua_geti(L, idx, i + 1);
@@ -112,38 +112,21 @@ static int l_grad(lua_State *L) {
 
 /* ---- grad mode ----------------------------------------------------------- */
 
-static int restore_mode(lua_State *L) {
-  bool *was = lua_touserdata(L, 1);
-  lc_set_grad_enabled(*was);
-  return 0;
-}
-
-/* mode(fn, ...) runs fn with grad mode set and returns its results;
- * mode() sets it and returns a guard that restores it when closed:
- * `local _ <close> = lucid.no_grad()`. */
+/* mode(fn, ...) runs fn with grad mode set and returns its results. There is
+ * no form without a function: a guard object that nobody closes would leave
+ * the whole process in the changed mode. */
 static int with_grad_mode(lua_State *L, bool on) {
-  bool was = lc_set_grad_enabled(on);
-  if (lua_isnoneornil(L, 1)) {
-    bool *guard = lua_newuserdatauv(L, sizeof *guard, 0);
-    *guard = was;
-    if (luaL_newmetatable(L, "lucid.GradModeGuard")) {
-      lua_pushcfunction(L, restore_mode);
-      lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    return 1;
-  }
   /* a function, or anything callable (a module: no_grad(model, x)) */
   bool callable = lua_type(L, 1) == LUA_TFUNCTION;
   if (!callable && luaL_getmetafield(L, 1, "__call") != LUA_TNIL) {
     lua_pop(L, 1);
     callable = true;
   }
-  if (!callable) {
-    lc_set_grad_enabled(was);
-    return luaL_error(L, "%s: argument 1 must be a function or a callable value, got %s",
-                      on ? "enable_grad" : "no_grad", luaL_typename(L, 1));
-  }
+  if (!callable)
+    return luaL_error(L, "%s: argument 1 must be a function or a callable value (%s(fn, ...)), "
+                      "got %s", on ? "enable_grad" : "no_grad", on ? "enable_grad" : "no_grad",
+                      luaL_typename(L, 1));
+  bool was = lc_set_grad_enabled(on);
   int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
   lc_set_grad_enabled(was);
   if (rc) return lua_error(L);

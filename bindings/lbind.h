@@ -28,6 +28,16 @@ int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname);
 /* Sizes given as varargs from idx (3, 4) or as one table ({3, 4} or x.shape).
  * Returns ndim. */
 int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname);
+/* The length of the list at idx (its __len may say anything), checked to be
+ * in [0, max]; the error names fname and what the list is. */
+/* The Lua number at idx as a 0-dim tensor to combine with a tensor of dtype
+ * `like`, typed as PyTorch types a Python scalar: a Lua integer stays exact
+ * (never through a double) with an int64 tensor, a Lua float with an int64
+ * tensor is float32, and otherwise the scalar takes `like`. */
+lc_tensor *lcb_scalar(lua_State *L, int idx, lc_dtype like);
+/* t:fill_(number at idx), exact for Lua integers into int64: 0 or -1. */
+int lcb_fill(lua_State *L, lc_tensor *t, int idx);
+int lcb_len(lua_State *L, int idx, lua_Integer max, const char *fname, const char *what);
 /* dtype from a dtype object or its name; dflt when nil. */
 lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname);
 void lcb_push_dtype(lua_State *L, lc_dtype dt);

@@ -18,9 +18,21 @@ static int l_initial_seed(lua_State *L) {
 
 static int l_set_num_threads(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
-  if (n < 1) luaL_error(L, "set_num_threads: n must be at least 1, got %d", (int)n);
-  lc_set_num_threads((int)n);
+  if (n < 1 || n > LC_MAX_THREADS)
+    luaL_error(L, "set_num_threads: n must be between 1 and %d, got %I", LC_MAX_THREADS, n);
+  lcb_ok(L, lc_set_num_threads((int)n));
   return 0;
+}
+
+static int l_use_deterministic_algorithms(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TBOOLEAN);
+  lcb_ok(L, lc_set_deterministic(lua_toboolean(L, 1)));
+  return 0;
+}
+
+static int l_are_deterministic_algorithms_enabled(lua_State *L) {
+  lua_pushboolean(L, lc_deterministic());
+  return 1;
 }
 
 static int l_get_num_threads(lua_State *L) {
@@ -56,6 +68,10 @@ static const lcb_capi capi = {lcb_check, lcb_test, lcb_push};
 
 int luaopen_lucid_core(lua_State *L) {
   pin_module();
+  /* threads and BLAS buffers now, while memory is there (parallel.c); at
+   * most LC_MAX_THREADS, so that the count is one set_num_threads accepts */
+  int threads = lc_get_num_threads();
+  (void)lc_set_num_threads(threads > LC_MAX_THREADS ? LC_MAX_THREADS : threads);
   lua_pushlightuserdata(L, (void *)&capi);
   lua_setfield(L, LUA_REGISTRYINDEX, LCB_CAPI);
   lua_newtable(L); /* the module */
@@ -83,6 +99,8 @@ int luaopen_lucid_core(lua_State *L) {
   luaL_setfuncs(L, (luaL_Reg[]){
     {"manual_seed", l_manual_seed}, {"initial_seed", l_initial_seed},
     {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads},
+    {"use_deterministic_algorithms", l_use_deterministic_algorithms},
+    {"are_deterministic_algorithms_enabled", l_are_deterministic_algorithms_enabled},
     {"clock", l_clock}, {"is_tensor", l_is_tensor}, {"live_bytes", l_live_bytes},
     {NULL, NULL}}, 0);
   lua_settop(L, module);

@@ -181,8 +181,9 @@ static lc_tensor *value_at(lua_State *L, lc_tensor *t, int val) {
     luaL_error(L, "index: can only assign a number, a boolean or a tensor, got %s",
                luaL_typename(L, val));
   double x = lua_isboolean(L, val) ? lua_toboolean(L, val) : lua_tonumber(L, val);
-  lc_tensor *s = own(L, lc_scalar(t->dtype, x));
-  if (t->dtype == LC_INT64 && lua_isinteger(L, val)) *(int64_t *)lc_data(s) = lua_tointeger(L, val);
+  bool exact = t->dtype == LC_INT64 && lua_isinteger(L, val); /* not through a double */
+  lc_tensor *s = own(L, lc_scalar(t->dtype, exact ? 0 : x));
+  if (exact) *(int64_t *)lc_data(s) = lua_tointeger(L, val);
   return s;
 }
 

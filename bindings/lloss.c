@@ -23,8 +23,8 @@ static lc_tensor *zero_based(lua_State *L, const lc_tensor *t, int64_t limit, bo
     /* unsigned arithmetic: the shift by one wraps for the extreme int64s */
     if ((v < 0 || v >= limit) && !(has_ignore && v == (int64_t)((uint64_t)ignore - 1))) {
       lc_release(z);
-      luaL_error(L, "%s: %s %I is out of range %s", fname, what, (lua_Integer)((uint64_t)v + 1),
-                 range);
+      luaL_error(L, "%s: %s %I is out of range %s%s", fname, what, (lua_Integer)((uint64_t)v + 1),
+                 range, v == -1 ? " (indices are 1-based: the first is 1)" : "");
     }
   }
   return z;

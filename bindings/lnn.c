@@ -16,7 +16,7 @@ static int l_rnn_layer(lua_State *L) {
   a.x = lcb_check(L, 2, fname);
   int64_t *sizes = NULL;
   if (lua_istable(L, 3)) {
-    a.steps = (int64_t)luaL_len(L, 3);
+    a.steps = lcb_len(L, 3, INT_MAX / (int)sizeof *sizes, fname, "the batch sizes");
     sizes = lua_newuserdatauv(L, (a.steps ? a.steps : 1) * sizeof *sizes, 0);
     for (int64_t t = 0; t < a.steps; t++) {
       lua_geti(L, 3, t + 1);

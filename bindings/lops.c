@@ -149,6 +149,16 @@ static int t_detach(lua_State *L) {
 
 /* ---- elementwise --------------------------------------------------------- */
 
+/* a op s (or s op a): the scalar made by lcb_scalar. */
+static lc_tensor *binary_scalar(lua_State *L, lc_binary_op op, const lc_tensor *a, int idx,
+                                bool scalar_first) {
+  lc_tensor *s = lcb_scalar(L, idx, a->dtype);
+  if (!s) return NULL;
+  lc_tensor *r = scalar_first ? lc_binary(op, s, a) : lc_binary(op, a, s);
+  lc_release(s);
+  return r;
+}
+
 /* add and sub take PyTorch's alpha: a + alpha * b, as a third argument or
  * an option ({alpha = 2}); the other ops take exactly two operands. */
 static const char *const alpha_opts[] = {"input", "other", "alpha"};
@@ -159,11 +169,16 @@ static void scale_by_alpha(lua_State *L, lc_binary_op op, const char *fname) {
     if (lua_isnil(L, 3)) return;
     if (lua_type(L, 3) != LUA_TNUMBER)
       luaL_error(L, "%s: alpha must be a number, got %s", fname, luaL_typename(L, 3));
-    double alpha = lua_tonumber(L, 3);
     lc_tensor *b = lcb_test(L, 2);
-    if (b) lcb_push(L, lc_binary_scalar(LC_MUL, b, alpha, false));
-    else if (lua_type(L, 2) == LUA_TNUMBER) lua_pushnumber(L, alpha * lua_tonumber(L, 2));
-    else return; /* the operand check below says what is wrong */
+    if (b) {
+      lcb_push(L, binary_scalar(L, LC_MUL, b, 3, false));
+    } else if (lua_type(L, 2) == LUA_TNUMBER) {
+      lua_pushvalue(L, 2); /* Lua's own product: integers stay exact */
+      lua_pushvalue(L, 3);
+      lua_arith(L, LUA_OPMUL);
+    } else {
+      return;
+    } /* the operand check below says what is wrong */
     lua_replace(L, 2);
     lua_settop(L, 2);
   } else if (lua_gettop(L) > 2) {
@@ -182,8 +197,8 @@ static lc_tensor *binary(lua_State *L, lc_binary_op op) {
     lcb_push(L, s);
     return k == 1 ? lc_binary(op, s, b) : lc_binary(op, a, s);
   }
-  if (a && lua_type(L, 2) == LUA_TNUMBER) return lc_binary_scalar(op, a, lua_tonumber(L, 2), false);
-  if (b && lua_type(L, 1) == LUA_TNUMBER) return lc_binary_scalar(op, b, lua_tonumber(L, 1), true);
+  if (a && lua_type(L, 2) == LUA_TNUMBER) return binary_scalar(L, op, a, 2, false);
+  if (b && lua_type(L, 1) == LUA_TNUMBER) return binary_scalar(L, op, b, 1, true);
   int bad = a || lua_type(L, 1) == LUA_TNUMBER ? 2 : 1;
   if (luaL_testudata(L, bad, LCB_TENSOR)) lcb_check(L, bad, fname); /* closed: says so */
   luaL_error(L, "%s: argument %d must be a tensor or a number, got %s", fname, bad, luaL_typename(L, bad));
@@ -246,7 +261,12 @@ static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
   scale_by_alpha(L, op, fname);
   lc_tensor *a = lcb_check(L, 1, fname), *b = lcb_test(L, 2);
   if (b) lcb_ok(L, lc_binary_(op, a, b));
-  else if (lua_type(L, 2) == LUA_TNUMBER) lcb_ok(L, lc_binary_scalar_(op, a, lua_tonumber(L, 2)));
+  else if (lua_type(L, 2) == LUA_TNUMBER) {
+    lc_tensor *s = lcb_scalar(L, 2, a->dtype);
+    int rc = s ? lc_binary_(op, a, s) : -1;
+    lc_release(s);
+    lcb_ok(L, rc);
+  }
   else {
     if (luaL_testudata(L, 2, LCB_TENSOR)) lcb_check(L, 2, fname); /* closed: says so */
     luaL_error(L, "%s: argument 2 must be a tensor or a number, got %s", fname, luaL_typename(L, 2));
@@ -261,7 +281,9 @@ static int t_mul_(lua_State *L) { return inplace(L, LC_MUL, "mul_"); }
 static int t_div_(lua_State *L) { return inplace(L, LC_DIV, "div_"); }
 
 static int t_fill_(lua_State *L) {
-  lcb_ok(L, lc_fill_(lcb_check(L, 1, "fill_"), luaL_checknumber(L, 2)));
+  lc_tensor *t = lcb_check(L, 1, "fill_");
+  luaL_checknumber(L, 2);
+  lcb_ok(L, lcb_fill(L, t, 2));
   lua_settop(L, 1);
   return 1;
 }
@@ -384,7 +406,7 @@ static const char *const join_opts[] = {"tensors", "dim"};
 static int join(lua_State *L, bool stack, const char *fname) {
   lcb_args(L, 1, 2, join_opts, fname);
   luaL_argexpected(L, lua_istable(L, 1), 1, "table of tensors");
-  int n = (int)luaL_len(L, 1);
+  int n = lcb_len(L, 1, INT_MAX / (int)sizeof(lc_tensor *), fname, "the list of tensors");
   if (n == 0) luaL_error(L, "%s: expected a non-empty list of tensors", fname);
   lc_tensor **ts = lua_newuserdatauv(L, n * sizeof *ts, 0); /* freed by the GC on error */
   for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 /* ltensor.c: the tensor userdata: lifetime, fields, indexing, argument
  * helpers, creation functions, and conversion to Lua values. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -115,11 +116,33 @@ static int64_t size_at(lua_State *L, int idx, int pos, const char *fname) {
   return v;
 }
 
+lc_tensor *lcb_scalar(lua_State *L, int idx, lc_dtype like) {
+  lc_dtype dt = lc_scalar_dtype(like, !lua_isinteger(L, idx));
+  if (dt != LC_INT64 || !lua_isinteger(L, idx)) return lc_scalar(dt, lua_tonumber(L, idx));
+  lc_tensor *s = lc_scalar(LC_INT64, 0);
+  if (s) *(int64_t *)lc_data(s) = lua_tointeger(L, idx);
+  return s;
+}
+
+int lcb_fill(lua_State *L, lc_tensor *t, int idx) {
+  if (t->dtype != LC_INT64 || !lua_isinteger(L, idx)) return lc_fill_(t, lua_tonumber(L, idx));
+  lc_tensor *s = lcb_scalar(L, idx, LC_INT64);
+  int rc = s ? lc_copy_(t, s) : -1;
+  lc_release(s);
+  return rc;
+}
+
+int lcb_len(lua_State *L, int idx, lua_Integer max, const char *fname, const char *what) {
+  lua_Integer len = luaL_len(L, idx);
+  if (len < 0 || len > max)
+    luaL_error(L, "%s: %s must have 0 to %I entries, got a length of %I", fname, what, max, len);
+  return (int)len;
+}
+
 int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
   int top = lua_gettop(L), n = 0;
   if (lua_istable(L, idx)) {
-    n = (int)luaL_len(L, idx);
-    if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dimensions, got %d", fname, LC_MAX_DIMS, n);
+    n = lcb_len(L, idx, LC_MAX_DIMS, fname, "the size list");
     for (int i = 0; i < n; i++) {
       lua_geti(L, idx, i + 1);
       sizes[i] = size_at(L, -1, i + 1, fname);
@@ -187,6 +210,9 @@ void lcb_args(lua_State *L, int first, int n, const char *const *names, const ch
     return;
   }
   int opts = top;
+  if (opts > first + n)
+    luaL_error(L, "%s: expected at most %d arguments before the options table, got %d", fname,
+               first + n - 1, opts - 1);
   lua_settop(L, first + n); /* positions + the options table moved to the end */
   lua_pushvalue(L, opts);
   lua_replace(L, first + n);
@@ -387,6 +413,15 @@ static void tolist_rec(lua_State *L, const lc_tensor *t, int dim, int64_t *pos) 
 
 static int t_tolist(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "tolist");
+  /* Lua makes a table per row: an empty tensor of 2^40 rows would make 2^40
+   * empty tables, and a size past INT_MAX does not fit lua_createtable */
+  int64_t tables = 0, rows = 1;
+  for (int d = 0; d + 1 < t->ndim && rows; d++) {
+    if (t->sizes[d] > INT_MAX || __builtin_mul_overflow(rows, t->sizes[d], &rows) ||
+        __builtin_add_overflow(tables, rows, &tables) || tables > INT_MAX)
+      luaL_error(L, "tolist: a tensor of shape %s would make more than %d Lua tables",
+                 lc_shape_str((char[128]){0}, t->ndim, t->sizes), INT_MAX);
+  }
   lc_tensor *c = lc_contiguous(t);
   if (!c) lcb_fail(L);
   int64_t pos = 0;
@@ -405,7 +440,7 @@ static int nested_shape(lua_State *L, int idx, int64_t *sizes) {
   lua_pushvalue(L, idx);
   while (lua_istable(L, -1)) {
     if (nd == LC_MAX_DIMS) luaL_error(L, "tensor: data nested deeper than %d levels", LC_MAX_DIMS);
-    sizes[nd++] = (int64_t)luaL_len(L, -1);
+    sizes[nd++] = lcb_len(L, -1, INT_MAX, "tensor", "a data table");
     if (sizes[nd - 1] == 0) break;
     lua_geti(L, -1, 1);
     lua_remove(L, -2);
@@ -432,7 +467,7 @@ static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int
     } else if (lua_type(L, idx) == LUA_TNUMBER || lua_isboolean(L, idx)) {
       double v = lua_isboolean(L, idx) ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
       o->all_int = o->all_int && lua_isboolean(L, idx);
-      o->i[o->pos] = (int64_t)v;
+      o->i[o->pos] = lua_isboolean(L, idx) ? (int64_t)v : 0; /* (int64_t) of NaN is undefined */
       o->f[o->pos++] = v;
     } else {
       luaL_error(L, "tensor: data must be numbers or booleans, got %s", luaL_typename(L, idx));
@@ -603,11 +638,14 @@ static int l_full(lua_State *L) {
   if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
   int nd = new_sizes(L, 1, sizes, "full");
   bool is_bool = lua_isboolean(L, 2); /* full(size, true) is bool, as in PyTorch */
-  double v = is_bool ? lua_toboolean(L, 2) : luaL_checknumber(L, 2);
+  if (!is_bool) luaL_checknumber(L, 2);
   lc_dtype dflt = is_bool ? LC_BOOL : lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
-  lc_tensor *t = lc_full(lcb_dtype(L, 3, dflt, "full"), nd, sizes, v);
+  lc_dtype dt = lcb_dtype(L, 3, dflt, "full");
+  /* numbers go through lcb_fill: Lua integers stay exact in int64 */
+  lc_tensor *t = is_bool ? lc_full(dt, nd, sizes, lua_toboolean(L, 2)) : lc_empty(dt, nd, sizes);
   if (!t) fail_as(L, "full");
   lcb_push(L, t);
+  if (!is_bool && lcb_fill(L, t, 2)) fail_as(L, "full");
   set_requires_grad(L, t, lcb_optbool(L, 4, false, "full", "requires_grad"), "full");
   return 1;
 }

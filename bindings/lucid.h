@@ -77,6 +77,12 @@ int lucid_dofile(lucid_state *S, const char *path);
 int lucid_call(lucid_state *S, const char *name, int nargs, lucid_tensor *const *args,
                int nresults, lucid_tensor **results);
 
+/* os.exit in Lua code run through S (lucid_call, lucid_dostring, lucid_dofile)
+ * ends the host process, as in any Lua. With on != 0 it raises an error
+ * instead ("os.exit(1) was called; ..."), so the call returns LUCID_ERR_LUA;
+ * on == 0 restores it. LUCID_OK, or LUCID_ERR_ARG for a NULL state. */
+int lucid_trap_exit(lucid_state *S, int on);
+
 /* ---- tensors -------------------------------------------------------------- */
 
 /* A tensor over the host's memory, without copying. sizes has ndim entries

@@ -57,7 +57,7 @@ lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool 
   const unsigned char *p = bytes;
   void *d = t->storage->data;
   if (!swap && es == lc_dtype_size(t->dtype) && kind != LC_RAW_BOOL) { /* as stored */
-    memcpy(d, p, (size_t)count * es);
+    if (count) memcpy(d, p, (size_t)count * es); /* d and p may be NULL when empty */
     return t;
   }
   unsigned char e[8];

@@ -715,13 +715,15 @@ static int adopt_history(lc_tensor *dst, const lc_tensor *src) {
 }
 
 int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
-  if (lc_check_inplace("copy_", dst, src) || copy_values(dst, src)) return -1;
+  if (lc_check_inplace("copy_", dst, src) || lc_check_overlap("copy_", dst, src)) return -1;
+  if (lc_check_castable("copy_", dst->dtype, src)) return -1;
+  if (copy_values(dst, src)) return -1;
   return adopt_history(dst, src);
 }
 
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
   const char *name = inplace_names[op];
-  if (lc_check_inplace(name, a, b)) return -1;
+  if (lc_check_inplace(name, a, b) || lc_check_overlap(name, a, b)) return -1;
   lc_dtype result = result_dtype(op, a->dtype, b->dtype);
   if (!lc_can_cast(result, a->dtype)) {
     /* as PyTorch: an int64 tensor cannot hold the fractional result (a

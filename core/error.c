@@ -74,17 +74,20 @@ int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes) {
     lc_set_error("%s: at most %d dimensions are supported, got %d", op, LC_MAX_DIMS, ndim);
     return -1;
   }
-  int64_t n = 1;
+  /* The product of the nonzero sizes is bounded too: contiguous strides
+   * multiply them even when another size is 0. */
+  int64_t n = 1, nonzero = 1;
   for (int i = 0; i < ndim; i++) {
     if (sizes[i] < 0) {
       lc_set_error("%s: size %lld of dimension %d is negative", op, (long long)sizes[i], i + 1);
       return -1;
     }
-    if (sizes[i] && n > INT64_MAX / 8 / sizes[i]) {
+    if (sizes[i] && nonzero > INT64_MAX / 8 / sizes[i]) {
       lc_set_error("%s: too many elements (size overflows)", op);
       return -1;
     }
     n *= sizes[i];
+    nonzero *= sizes[i] ? sizes[i] : 1;
   }
   return n;
 }

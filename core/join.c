@@ -212,7 +212,7 @@ lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n) {
     return NULL;
   }
   /* As PyTorch: an empty dim still gives one (empty) piece. */
-  int64_t count = size == 0 ? 1 : (total + size - 1) / size;
+  int64_t count = size == 0 ? 1 : total / size + (total % size != 0); /* no total + size */
   if (count < 1) count = 1;
   if (count > INT32_MAX) {
     lc_set_error("split: %lld pieces are too many", (long long)count);

@@ -202,8 +202,16 @@ int lc_uniform_(lc_tensor *t, double a, double b);
 int lc_normal_(lc_tensor *t, double mean, double std);
 
 /* ---- threads (parallel.c) ------------------------------------------------ */
-void lc_set_num_threads(int n);      /* OpenMP and OpenBLAS share one pool */
+/* OpenMP and OpenBLAS share one pool of 1 to LC_MAX_THREADS threads (the
+ * most Debian's OpenBLAS is built for); 0, or -1 and an error. */
+#define LC_MAX_THREADS 64
+int lc_set_num_threads(int n);
 int lc_get_num_threads(void);
+/* Deterministic mode: every op gives the same bits at any thread count
+ * (matrix products then run on one thread). Off by default. Turning it off
+ * fails (-1) when the threads' BLAS buffers no longer fit in memory. */
+int lc_set_deterministic(bool on);
+bool lc_deterministic(void);
 double lc_clock(void);               /* monotonic seconds */
 
 /* ---- autograd (autograd.c) ----------------------------------------------- */

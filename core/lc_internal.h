@@ -56,6 +56,18 @@ void *lc_calloc(size_t count, size_t size, const char *what);
 /* Product of sizes with an overflow check; -1 and an error on overflow or a
  * negative size. */
 int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);
+/* Checks sizes (lc_checked_numel), strides (non-negative) and offset, and
+ * returns the elements a storage must hold for them (0 when empty), or -1
+ * and an error when a size product or stride sum overflows. */
+int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
+                          int64_t offset);
+
+/* Conversions to int64 of values it cannot hold (NaN, inf, beyond +-2^63)
+ * are errors rather than undefined behaviour. */
+bool lc_fits_int64(double v);
+/* 0, or -1 and an error naming op when src holds a value that dtype dt
+ * cannot represent. */
+int lc_check_castable(const char *op, lc_dtype dt, const lc_tensor *src);
 
 /* A tensor struct over an existing storage (retained), with given geometry. */
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
@@ -71,6 +83,9 @@ int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t);
 
 /* The checks every in-place op makes on its target (elementwise.c). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
+/* 0, or -1 and PyTorch's error when src and dst share memory other than by
+ * exact aliasing (overlap.c). */
+int lc_check_overlap(const char *op, const lc_tensor *dst, const lc_tensor *src);
 
 /* Marks a storage as written in place (invalidates saved copies of it). */
 static inline void lc_bump_version(lc_tensor *t) { t->storage->version++; }

@@ -183,6 +183,14 @@ lc_writer *lc_writer_open_file(const char *path) {
     lc_set_error("save: the path is empty");
     return NULL;
   }
+  /* The save renames a temporary over path: over a device (/dev/null, run
+   * as root) that would replace the device with a file. */
+  struct stat target;
+  if (stat(path, &target) == 0 && !S_ISREG(target.st_mode)) {
+    lc_set_error("save: '%s' is not a regular file (a directory, a device or a pipe); saves "
+                 "replace a file atomically", path);
+    return NULL;
+  }
   lc_writer *w = writer_new();
   if (!w) return NULL;
   size_t n = strlen(path) + 40;
@@ -521,6 +529,9 @@ lc_reader *lc_reader_open_file(const char *path) {
   size_t avail = 0;
   if (fstat(fileno(r->f), &st)) rfail(r, "cannot stat: %s", strerror(errno));
   else if (S_ISDIR(st.st_mode)) rfail(r, "is a directory, not a lucid save file");
+  /* a device or a pipe has no size to check the header against (/dev/zero
+   * would read as "empty", /dev/urandom forever) */
+  else if (!S_ISREG(st.st_mode)) rfail(r, "is not a regular file (a device, a pipe or a socket), not a lucid save file");
   else if ((avail = fread(h, 1, sizeof h, r->f)) < sizeof h && ferror(r->f))
     rfail(r, "read failed: %s", strerror(errno));
   if (r->failed || check_header(r, h, avail, (uint64_t)st.st_size)) {

@@ -82,15 +82,59 @@ lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref) {
   return out;
 }
 
+/* The one check of a geometry: every tensor struct over existing memory
+ * (views, wrapped buffers) passes here, so a size product or a stride sum
+ * that overflows can never reach a kernel as a small, plausible shape. */
+int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
+                          int64_t offset) {
+  int64_t numel = lc_checked_numel(op, ndim, sizes);
+  if (numel < 0) return -1;
+  if (offset < 0) {
+    lc_set_error("%s: storage offset %lld is negative", op, (long long)offset);
+    return -1;
+  }
+  if (numel == 0) return 0;
+  int64_t last = offset; /* the farthest element reached */
+  for (int i = 0; i < ndim; i++) {
+    int64_t reach;
+    if (strides[i] < 0) {
+      lc_set_error("%s: stride %lld of dimension %d is negative", op, (long long)strides[i], i + 1);
+      return -1;
+    }
+    if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
+        __builtin_add_overflow(last, reach, &last) || last > INT64_MAX / 8 - 1) {
+      lc_set_error("%s: strides reach past the address space", op);
+      return -1;
+    }
+  }
+  return last + 1;
+}
+
+/* Checks that a geometry fits the storage it is laid over. */
+static bool fits_storage(const char *op, const lc_storage *s, lc_dtype dt, int ndim,
+                         const int64_t *sizes, const int64_t *strides, int64_t offset) {
+  int64_t extent = lc_checked_extent(op, ndim, sizes, strides, offset);
+  if (extent < 0) return false;
+  if ((uint64_t)extent * lc_dtype_size(dt) > s->nbytes) {
+    lc_set_error("%s: the view reaches element %lld of a storage of %zu bytes", op,
+                 (long long)extent - 1, s->nbytes);
+    return false;
+  }
+  return true;
+}
+
 lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const int64_t *sizes,
                                   const int64_t *strides, int64_t offset) {
+  int64_t st[LC_MAX_DIMS];
   if (lc_checked_numel("tensor", ndim, sizes) < 0) return NULL;
+  if (strides)
+    memcpy(st, strides, ndim * sizeof *strides);
+  else
+    lc_contiguous_strides(ndim, sizes, st);
+  if (!fits_storage("tensor", s, dt, ndim, sizes, st, offset)) return NULL;
   lc_tensor *t = tensor_struct(dt, ndim, sizes);
   if (!t) return NULL;
-  if (strides)
-    memcpy(t->strides, strides, ndim * sizeof *strides);
-  else
-    lc_contiguous_strides(ndim, sizes, t->strides);
+  memcpy(t->strides, st, ndim * sizeof *st);
   t->offset = offset;
   t->storage = s;
   s->refcount++;
@@ -99,6 +143,7 @@ lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const in
 
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset) {
+  if (!fits_storage("view", base->storage, base->dtype, ndim, sizes, strides, offset)) return NULL;
   lc_tensor *t = tensor_struct(base->dtype, ndim, sizes);
   if (!t) return NULL;
   if (ndim) memcpy(t->strides, strides, ndim * sizeof *strides);
@@ -109,7 +154,44 @@ lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *si
   return t;
 }
 
+/* Whether a double converts to int64 without undefined behaviour: C leaves
+ * (int64_t)NaN and (int64_t)1e300 undefined, and x86 gives -2^63 for both. */
+bool lc_fits_int64(double v) { return v >= -9223372036854775808.0 && v < 9223372036854775808.0; }
+
+typedef struct {
+  lc_dtype dtype;
+  _Atomic bool bad;
+} range_ctx;
+
+static void range_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
+  range_ctx *c = ctx;
+  bool bad = false;
+  LC_DISPATCH(c->dtype, T, {
+    const T *p = (const T *)d[0];
+    for (int64_t i = 0; i < n; i++) bad |= !lc_fits_int64((double)p[i * s[0]]);
+  });
+  if (bad) c->bad = true;
+}
+
+int lc_check_castable(const char *op, lc_dtype dt, const lc_tensor *src) {
+  if (dt != LC_INT64 || !lc_dtype_is_float(src->dtype)) return 0;
+  lc_iter it;
+  range_ctx c = {src->dtype, false};
+  lc_iter_init(&it, src->ndim, src->sizes, 1, (lc_tensor *const *)&src);
+  lc_iter_run(&it, range_loop, &c);
+  if (c.bad) {
+    lc_set_error("%s: a value of the %s tensor (NaN, infinite or beyond +-2^63) cannot be "
+                 "converted to int64", op, lc_dtype_name(src->dtype));
+    return -1;
+  }
+  return 0;
+}
+
 lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value) {
+  if (dt == LC_INT64 && !lc_fits_int64(value)) {
+    lc_set_error("full: %g cannot be converted to int64", value);
+    return NULL;
+  }
   lc_tensor *t = lc_empty(dt, ndim, sizes);
   if (!t) return NULL;
   int64_t n = lc_numel(t);
@@ -141,7 +223,12 @@ lc_tensor *lc_arange(lc_dtype dt, double start, double end, double step) {
     lc_set_error("arange: upper bound and step sign are inconsistent");
     return NULL;
   }
-  int64_t n = (int64_t)ceil((end - start) / step);
+  double count = ceil((end - start) / step);
+  if (count >= 0x1p62 || (dt == LC_INT64 && (!lc_fits_int64(start) || !lc_fits_int64(end)))) {
+    lc_set_error("arange: the range [%g, %g) with step %g is too large", start, end, step);
+    return NULL;
+  }
+  int64_t n = (int64_t)count;
   lc_tensor *t = lc_empty(dt, 1, &n);
   if (!t) return NULL;
   LC_DISPATCH_ALL(dt, T, {

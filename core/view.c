@@ -96,14 +96,12 @@ static int infer_sizes(const char *op, const lc_tensor *t, int ndim, const int64
     } else if (sizes[i] < 0) {
       lc_set_error("%s: invalid size %lld", op, (long long)sizes[i]);
       return -1;
-    } else {
-      known *= sizes[i];
+    } else if (known >= 0 && __builtin_mul_overflow(known, sizes[i], &known)) {
+      known = -1; /* more elements than any tensor has: a mismatch below */
     }
   }
-  if (infer >= 0 && known != 0 && numel % known == 0) out[infer] = numel / known;
-  int64_t total = 1;
-  for (int i = 0; i < ndim; i++) total *= out[i];
-  if (total != numel || (infer >= 0 && known == 0)) {
+  if (infer >= 0 && known > 0 && numel % known == 0) out[infer] = numel / known;
+  if (known < 0 || lc_checked_numel(op, ndim, out) != numel || (infer >= 0 && known == 0)) {
     char a[128], b[128];
     lc_set_error("%s: shape %s is invalid for a tensor of %lld elements (shape %s)", op,
                  lc_shape_str(a, ndim, sizes), (long long)numel,
@@ -392,6 +390,7 @@ static int to_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_to(const lc_tensor *t, lc_dtype dt) {
   if (t->dtype == dt) return lc_retain((lc_tensor *)t);
+  if (lc_check_castable("to", dt, t)) return NULL;
   lc_tensor *c = lc_empty(dt, t->ndim, t->sizes);
   if (!c) return NULL;
   /* integers and bools carry no gradient: copied without history */

@@ -37,6 +37,13 @@ function M.call(fn, ...)
   return table.unpack(r, 2, r.n)
 end
 
+-- A function, or a table or userdata with a __call metamethod (a module).
+function M.is_callable(v)
+  if type(v) == "function" then return true end
+  local mt = (type(v) == "table" or type(v) == "userdata") and getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__call") ~= nil
+end
+
 -- A plain table (no metatable) with a string key.
 function M.is_options(t)
   if type(t) ~= "table" or getmetatable(t) ~= nil then return false end

@@ -10,13 +10,14 @@ local ROW_WIDTH = 80 -- a 1-D tensor prints on one row, summarised beyond this
 local type_names = { float32 = "FloatTensor", float64 = "DoubleTensor", int64 = "LongTensor",
   bool = "BoolTensor" }
 
--- Indices (1-based) kept along a dim of size n.
-local function kept(n, summarise)
+-- Indices (1-based) kept along a dim of size n; edge entries at each end when
+-- summarising.
+local function kept_indices(n, summarise, edge)
   local idx = {}
-  if summarise and n > 2 * EDGE then
-    for i = 1, EDGE do idx[#idx + 1] = i end
+  if summarise and n > 2 * edge then
+    for i = 1, edge do idx[#idx + 1] = i end
     idx[#idx + 1] = false -- the "..." marker
-    for i = n - EDGE + 1, n do idx[#idx + 1] = i end
+    for i = n - edge + 1, n do idx[#idx + 1] = i end
   else
     for i = 1, n do idx[i] = i end
   end
@@ -60,22 +61,28 @@ function M.tensor(t)
     local v = t:item()
     return fmt_value(number_format({ v }, is_int), v) .. "\n" .. footer
   end
+  -- an empty tensor is its footer, however many rows of nothing it has
+  if t:numel() == 0 then return footer end
   local summarise = t:numel() > THRESHOLD
+  -- fewer entries per dim the more dims, so that a summary of any shape (an
+  -- expanded tensor can have 10^18 elements) shows a few thousand values at most
+  local edge = dims <= 3 and EDGE or dims <= 5 and 2 or 1
+  local function kept(n) return kept_indices(n, summarise, edge) end
   -- collect the shown values once to choose a format and a width
   local shown = {}
   local function collect(x, d)
     if d == dims then
-      for _, i in ipairs(kept(shape[d], summarise)) do
+      for _, i in ipairs(kept(shape[d])) do
         if i then shown[#shown + 1] = x[i]:item() end
       end
       return
     end
-    for _, i in ipairs(kept(shape[d], summarise)) do
+    for _, i in ipairs(kept(shape[d])) do
       if i then collect(x[i], d + 1) end
     end
   end
   if dims == 1 then
-    for _, i in ipairs(kept(shape[1], summarise)) do
+    for _, i in ipairs(kept(shape[1])) do
       if i then shown[#shown + 1] = t[i]:item() end
     end
   else
@@ -89,7 +96,7 @@ function M.tensor(t)
   local lines = {}
   local function row(x) -- a 1-D slice as one line
     local parts = {}
-    for _, i in ipairs(kept(x:size(1), summarise)) do
+    for _, i in ipairs(kept(x:size(1))) do
       parts[#parts + 1] = i and string.format(cell, fmt_value(f, x[i]:item())) or "..."
     end
     return table.concat(parts, " ")
@@ -97,12 +104,12 @@ function M.tensor(t)
   -- x is a slice with dims d..dims; the last two dims print as a matrix
   local function block(x, d, prefix)
     if d == dims - 1 then
-      for _, i in ipairs(kept(shape[d], summarise)) do
+      for _, i in ipairs(kept(shape[d])) do
         lines[#lines + 1] = i and row(x[i]) or "..."
       end
       return
     end
-    for _, i in ipairs(kept(shape[d], summarise)) do
+    for _, i in ipairs(kept(shape[d])) do
       if not i then
         lines[#lines + 1] = "..."
         lines[#lines + 1] = ""

@@ -4,7 +4,8 @@
 -- every input element is perturbed. Returns true or raises with the worst
 -- mismatch.
 local core = require("lucid.core")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local function outputs_of(fn, inputs)
   local r = table.pack(fn(table.unpack(inputs)))
@@ -21,10 +22,31 @@ local function weighted_sum(outs, weights)
   return total
 end
 
+local function check_args(fn, inputs, opts)
+  if not args.is_callable(fn) then
+    raise(string.format("gradcheck: fn must be a function, got %s", type(fn)))
+  end
+  if type(inputs) ~= "table" then
+    raise(string.format("gradcheck: inputs must be a tensor or a list of tensors, got %s", type(inputs)))
+  end
+  if type(opts) ~= "table" then
+    raise(string.format("gradcheck: opts must be a table, got %s", type(opts)))
+  end
+  for k, v in pairs(opts) do
+    if k ~= "eps" and k ~= "atol" and k ~= "rtol" then
+      raise(string.format("gradcheck: unknown option '%s'", tostring(k)))
+    end
+    if type(v) ~= "number" or not (v >= 0) then
+      raise(string.format("gradcheck: %s must be a non-negative number, got %s", k, tostring(v)))
+    end
+  end
+end
+
 return function(fn, inputs, opts)
   opts = opts or {}
-  local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
   if core.is_tensor(inputs) then inputs = { inputs } end
+  check_args(fn, inputs, opts)
+  local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
   for i, x in ipairs(inputs) do
     if core.is_tensor(x) and x.requires_grad and x.dtype ~= core.float64 then
       raise(string.format("gradcheck: input %d is %s; gradcheck needs float64 inputs", i, x.dtype.name))

@@ -196,6 +196,10 @@ end
 
 -- Registers tensor t (or nil) under name in self._parameters or _buffers.
 local function register_tensor(self, kind, name, t)
+  if type(name) ~= "string" or name == "" or name:find(".", 1, true) then
+    raise(string.format("%s: register_%s: name must be a non-empty string without dots, got %s",
+      self.__name, kind == "parameters" and "parameter" or "buffer", type(name) == "string" and string.format("%q", name) or type(name)))
+  end
   if t ~= nil and not lucid.is_tensor(t) then
     raise(string.format("%s: %s '%s' must be a tensor or nil, got %s", self.__name,
       kind == "parameters" and "parameter" or "buffer", name, type(t)))
@@ -378,6 +382,9 @@ function Module:zero_grad(set_to_none)
 end
 
 function Module:apply(fn)
+  if not args.is_callable(fn) then
+    raise(string.format("%s: apply: fn must be a function, got %s", self.__name, type(fn)))
+  end
   for _, child in ipairs(self:children()) do child:apply(fn) end
   fn(self)
   return self

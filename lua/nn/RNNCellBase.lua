@@ -32,6 +32,10 @@ end
 
 -- Registers the four parameters (in PyTorch's order) for `gates` stacked gates.
 function RNNCellBase:init_cell(a, gates)
+  if type(a) ~= "table" or math.type(gates) ~= "integer" or gates < 1 then
+    raise(fmt("%s: init_cell(args, gates) takes the parsed arguments and a gate count, got %s and %s",
+      self.__name, type(a), tostring(gates)))
+  end
   local I, H = a.input_size, a.hidden_size
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
   local bound = 1 / math.sqrt(H)
@@ -67,6 +71,10 @@ end
 -- Checks a state tensor (`what` is "hx", "h" or "c") against the (N, I) input;
 -- returns it as (N, H), zeros when nil.
 function RNNCellBase:check_state(s, x, batched, what)
+  if not is_tensor(x) or type(what) ~= "string" then
+    raise(fmt("%s: check_state(state, input, batched, name) takes the input tensor and the state's name, got %s and %s",
+      self.__name, type(x), type(what)))
+  end
   local H = self.hidden_size
   if s == nil then return zeros(x:size(1), H, ZERO_OPTS[x.dtype]) end
   if not is_tensor(s) then
@@ -95,6 +103,10 @@ end
 -- One step of the fused kernel: h (and c for an LSTM). An empty batch has
 -- nothing to compute: its state comes back as it went in, as in PyTorch.
 function RNNCellBase:step(mode, x2, h0, c0)
+  if type(mode) ~= "string" or not is_tensor(x2) or x2:dim() ~= 2 or not is_tensor(h0) then
+    raise(fmt("%s: step(mode, input, h0 [, c0]) takes a mode name and (N, input_size) and (N, hidden_size) tensors, got %s, %s and %s",
+      self.__name, type(mode), is_tensor(x2) and tostring(x2.shape) or type(x2), type(h0)))
+  end
   if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
   local _, h, c = lucid._rnn_layer(mode, x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
     self.bias_ih, self.bias_hh, nil)

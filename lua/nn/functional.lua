@@ -269,7 +269,7 @@ end
 -- An integer or a list of integers (a table or a shape) -> a list.
 local function size_list(fname, name, v)
   if math.type(v) == "integer" then return { v } end
-  local ok = type(v) == "table" and #v > 0
+  local ok = type(v) == "table" and #v > 0 and #v <= 8 -- a lying __len must not loop 2^40 times
   local list = {}
   for i = 1, ok and #v or 0 do
     ok = ok and math.type(v[i]) == "integer"

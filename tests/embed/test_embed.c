@@ -88,15 +88,26 @@ static void test_wrap_errors(lucid_state *S) {
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 9, nine, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(S), "ndim must be in [0, 8], got 9");
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, neg, NULL, count_release, &calls) == NULL);
-  CHECK_CONTAINS(lucid_last_error(S), "size 2 is negative (-1)");
+  CHECK_CONTAINS(lucid_last_error(S), "size -1 of dimension 2 is negative");
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, sizes, negst, count_release, &calls) == NULL);
-  CHECK_CONTAINS(lucid_last_error(S), "stride 1 is negative");
+  CHECK_CONTAINS(lucid_last_error(S), "stride -1 of dimension 1 is negative");
   CHECK(lucid_wrap(S, NULL, LUCID_FLOAT32, 2, sizes, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(S), "data is NULL");
   CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, NULL, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(S), "sizes is NULL");
   CHECK(lucid_wrap(NULL, buf, LUCID_FLOAT32, 2, sizes, NULL, count_release, &calls) == NULL);
   CHECK_CONTAINS(lucid_last_error(NULL), "lucid_wrap: state is NULL");
+  /* each stride's reach fits in 64 bits, their sum does not */
+  int64_t four[4] = {2, 2, 2, 2}, wide[4] = {(int64_t)1 << 62, (int64_t)1 << 62,
+                                              (int64_t)1 << 62, (int64_t)1 << 62};
+  CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 4, four, wide, count_release, &calls) == NULL);
+  CHECK_CONTAINS(lucid_last_error(S), "lucid_wrap: strides reach past the address space");
+  /* sizes whose product overflows, and nonzero sizes beside a 0 */
+  int64_t huge[2] = {INT64_MAX, INT64_MAX}, zero_huge[3] = {0, (int64_t)1 << 40, (int64_t)1 << 40};
+  CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 2, huge, NULL, count_release, &calls) == NULL);
+  CHECK_CONTAINS(lucid_last_error(S), "too many elements");
+  CHECK(lucid_wrap(S, buf, LUCID_FLOAT32, 3, zero_huge, NULL, count_release, &calls) == NULL);
+  CHECK_CONTAINS(lucid_last_error(S), "too many elements");
   CHECK(calls == 0); /* a failed wrap leaves the memory to the host */
 }
 
@@ -243,6 +254,21 @@ static void test_release(void) {
   CHECK(calls_c == 1);
 }
 
+/* os.exit ends the host unless the host traps it; trapped, it is an error
+ * of the call, and untrapping restores the original function. */
+static void test_trap_exit(lucid_state *S) {
+  CHECK(lucid_dostring(S, "original_exit = os.exit; function quit() os.exit(true) end") == LUCID_OK);
+  CHECK(lucid_trap_exit(S, 1) == LUCID_OK);
+  CHECK(lucid_dostring(S, "os.exit(3)") == LUCID_ERR_LUA);
+  CHECK_CONTAINS(lucid_last_error(S), "os.exit(3) was called");
+  CHECK(lucid_call(S, "quit", 0, NULL, 0, NULL) == LUCID_ERR_LUA);
+  CHECK_CONTAINS(lucid_last_error(S), "os.exit(0) was called");
+  CHECK(lucid_trap_exit(S, 1) == LUCID_OK); /* twice: the original is still kept */
+  CHECK(lucid_trap_exit(S, 0) == LUCID_OK);
+  CHECK(lucid_dostring(S, "assert(os.exit == original_exit)") == LUCID_OK);
+  CHECK(lucid_trap_exit(NULL, 1) == LUCID_ERR_ARG);
+}
+
 int main(void) {
   lucid_state *S = lucid_open();
   if (!S) {
@@ -253,6 +279,7 @@ int main(void) {
   test_wrap_accessors(S);
   test_wrap_errors(S);
   test_call(S);
+  test_trap_exit(S);
   lucid_close(S);
   lucid_close(NULL);
   test_release();

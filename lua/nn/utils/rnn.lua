@@ -224,6 +224,7 @@ function PackedSequence:to(dtype)
   if not M.is_packed(self) then
     raise("PackedSequence.to: call it as packed:to(dtype)")
   end
+  if dtype == "cpu" then return self end -- the one device, as Tensor:to("cpu")
   if dtype ~= lucid.float32 and dtype ~= lucid.float64 and dtype ~= lucid.int64 then
     raise(string.format("PackedSequence.to: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s",
       describe(dtype)))

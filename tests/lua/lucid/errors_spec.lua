@@ -63,7 +63,7 @@ describe("wrong argument types", function()
   it("booleans and functions", function()
     raises(function() return lucid.zeros(2, { requires_grad = "yes" }) end, "zeros: requires_grad must be a boolean, got string")
     raises(function() return x23():sum(1, 1) end, "sum: keepdim must be a boolean, got number")
-    raises(function() return lucid.no_grad(3) end, "no_grad: argument 1 must be a function or a callable value, got number")
+    raises(function() return lucid.no_grad(3) end, "no_grad: argument 1 must be a function or a callable value %(no_grad%(fn, ...%)%), got number")
   end)
 
   it("fields of a tensor", function()
@@ -233,5 +233,186 @@ describe("memory", function()
 
   it("lucid.zeros(1e6, 1e6, 1e6) raises an out-of-memory error", function()
     raises(function() return lucid.zeros(1e6, 1e6, 1e6) end, "zeros", "memory")
+  end)
+end)
+
+-- Faults an outside fuzzing run found (issue 12): each was a crash, a hang or a
+-- wrong result before, and is a named error or a right result now.
+describe("faults found by fuzzing", function()
+  local function lying_len(n) return setmetatable({}, { __len = function() return n end }) end
+
+  it("a size list whose __len is negative or huge is refused, not read", function()
+    raises(function() return lucid.randn(1):view(lying_len(-1)) end,
+      "view: the size list must have 0 to 8 entries, got a length of %-1")
+    raises(function() return lucid.randn(1):view(lying_len(1 << 32)) end,
+      "view: the size list must have 0 to 8 entries, got a length of 4294967296")
+    raises(function() return lucid.zeros(lying_len(-5)) end, "zeros: the size list")
+    raises(function() return lucid.cat(lying_len(-1)) end, "cat: the list of tensors must have 0 to")
+  end)
+
+  it("size products that overflow are refused in views and in creation", function()
+    raises(function() return lucid.randn(1):view(math.maxinteger, math.maxinteger) end,
+      "view: shape %(9223372036854775807, 9223372036854775807%) is invalid for a tensor of 1 elements")
+    raises(function() return lucid.randn(1):view(-1, math.maxinteger, math.maxinteger) end, "view: shape")
+    raises(function() return lucid.randn(1):reshape(1 << 32, 1 << 32, 0) end, "reshape")
+    raises(function() return lucid.zeros(0, 1 << 40, 1 << 40) end, "zeros: too many elements")
+    raises(function() return lucid.randn(4):expand(1 << 62, 1 << 62, 4) end, "too many elements")
+  end)
+
+  it("a partial overlap of source and destination is PyTorch's error; exact aliasing works", function()
+    local msg = "some elements of the input tensor and the written%-to tensor refer to a single memory location"
+    local a = lucid.arange(10):double()
+    raises(function() a:narrow(1, 2, 8):copy_(a:narrow(1, 1, 8)) end, "copy_: unsupported operation: " .. msg)
+    local m = lucid.arange(16):double():view(4, 4)
+    raises(function() m:copy_(m:t()) end, "copy_: unsupported operation: " .. msg)
+    raises(function() a:narrow(1, 1, 5):add_(a:narrow(1, 3, 5)) end, "add_: unsupported operation: " .. msg)
+    raises(function() a:narrow(1, 2, 5):mul_(a:narrow(1, 1, 5)) end, "mul_: unsupported operation: " .. msg)
+    -- nothing was written by the refused calls
+    assert.are.same({ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, a:tolist())
+    -- exact aliasing, disjoint views of one storage and interleaved columns are fine
+    local x = lucid.arange(5):double()
+    x:add_(x)
+    assert.are.same({ 0, 2, 4, 6, 8 }, x:tolist())
+    x:copy_(x)
+    assert.are.same({ 0, 2, 4, 6, 8 }, x:tolist())
+    a:narrow(1, 1, 5):add_(a:narrow(1, 6, 5))
+    assert.are.same({ 5, 7, 9, 11, 13, 5, 6, 7, 8, 9 }, a:tolist())
+    m:select(2, 1):copy_(m:select(2, 2))
+    assert.are.same({ 1, 1, 2, 3 }, m[1]:tolist())
+  end)
+end)
+
+describe("int64 arithmetic (issue 12)", function()
+  local function z() return lucid.zeros(1, { dtype = lucid.int64 }) end
+
+  it("keeps Lua integers exact: they never pass through a double", function()
+    assert.are.equal(math.maxinteger, (z() + math.maxinteger):item())
+    assert.are.equal((1 << 53) + 1, (z() + ((1 << 53) + 1)):item())
+    assert.are.equal(math.maxinteger, (math.maxinteger - z()):item())
+    assert.are.equal(math.maxinteger, lucid.full({ 2 }, math.maxinteger)[2]:item())
+    local x = z()
+    x:fill_(math.mininteger)
+    assert.are.equal(math.mininteger, x:item())
+    x[1] = (1 << 62) + 1
+    assert.are.equal((1 << 62) + 1, x:item())
+    x[1] = math.maxinteger
+    assert.are.equal(math.maxinteger, x:item())
+    assert.are.equal((1 << 53) + 3, (z():add((1 << 53) + 1, { alpha = 1 }) + 2):item())
+  end)
+
+  it("overflow wraps, as in PyTorch", function()
+    assert.are.equal(math.mininteger, (lucid.full({ 1 }, math.maxinteger) + 1):item())
+    assert.are.equal(math.mininteger, (lucid.full({ 1 }, math.mininteger) * -1):item())
+  end)
+
+  it("an int64 tensor with a Lua float gives float32, as with a Python float", function()
+    assert.are.equal(lucid.float32, (z() * 2.0).dtype)
+    assert.are.equal(lucid.float32, (2.5 + z()).dtype)
+    assert.are.equal(lucid.int64, (z() * 2).dtype)
+    assert.are.equal(lucid.float64, (lucid.zeros(1, { dtype = lucid.float64 }) * 2).dtype)
+  end)
+
+  it("refuses float values that int64 cannot hold", function()
+    raises(function() return lucid.full({ 1 }, 1e300, { dtype = lucid.int64 }) end, "full: 1e%+300 cannot be converted to int64")
+    raises(function() return lucid.tensor({ 0 / 0 }):long() end, "to: .*cannot be converted to int64")
+    raises(function() return lucid.tensor({ 1, math.huge }):to(lucid.int64) end, "cannot be converted to int64")
+    raises(function() z():copy_(lucid.tensor({ 2 ^ 63 })) end, "copy_: .*cannot be converted to int64")
+    raises(function() return lucid.tensor({ 1e19 }, { dtype = lucid.int64 }) end, "cannot be converted to int64")
+    raises(function() return lucid.arange(0, 1e300, 1e280) end, "arange: .* too large")
+    -- the largest values that fit still convert
+    assert.are.equal(-(1 << 62), lucid.tensor({ -(2.0 ^ 62) }, { dtype = lucid.float64 }):long():item())
+  end)
+
+  it("split by a huge size gives one piece instead of overflowing", function()
+    local parts = lucid.arange(5):split(math.maxinteger)
+    assert.are.equal(1, #parts)
+    assert.are.same({ 0, 1, 2, 3, 4 }, parts[1]:tolist())
+  end)
+end)
+
+describe("modes and threads (issue 12)", function()
+  it("no_grad without a function is refused: a dropped guard would leave grad mode off", function()
+    raises(function() return lucid.no_grad() end, "no_grad: argument 1 must be a function .*got no value")
+    raises(function() return lucid.enable_grad(nil) end, "enable_grad: argument 1 must be a function .*got nil")
+    assert.is_true(lucid.is_grad_enabled())
+  end)
+
+  it("set_num_threads accepts 1 to 64 and refuses the rest by value", function()
+    local was = lucid.get_num_threads()
+    raises(function() lucid.set_num_threads(0) end, "set_num_threads: n must be between 1 and 64, got 0")
+    raises(function() lucid.set_num_threads(65) end, "got 65")
+    raises(function() lucid.set_num_threads(2 ^ 31) end, "got 2147483648")
+    raises(function() lucid.set_num_threads(math.mininteger) end, "got %-9223372036854775808")
+    raises(function() lucid.set_num_threads(1e9) end, "got 1000000000")
+    assert.are.equal(was, lucid.get_num_threads())
+    lucid.set_num_threads(3)
+    assert.are.equal(3, lucid.get_num_threads())
+    lucid.set_num_threads(was)
+  end)
+
+  it("PackedSequence:to('cpu') returns the sequence, as PyTorch", function()
+    local nn = require("nn")
+    local p = nn.utils.rnn.pack_sequence({ lucid.randn(3, 2), lucid.randn(2, 2) })
+    assert.are.equal(p, p:to("cpu"))
+  end)
+end)
+
+describe("files that are not save files (issue 12)", function()
+  it("lucid.load of a device says so, instead of 'the file is empty' or reading forever", function()
+    raises(function() return lucid.load("/dev/zero") end,
+      "lucid.load: '/dev/zero': is not a regular file %(a device, a pipe or a socket%)")
+    raises(function() return lucid.load("/dev/urandom") end, "is not a regular file")
+  end)
+
+  it("lucid.save refuses to replace a device or a directory", function()
+    raises(function() lucid.save({ 1 }, "/dev/null") end,
+      "lucid.save: '/dev/null' is not a regular file %(a directory, a device or a pipe%)")
+    raises(function() lucid.save({ 1 }, ".") end, "lucid.save: '.' is not a regular file")
+  end)
+
+  it("tolist of an empty tensor with 2^31 rows is an error, not 2^31 tables", function()
+    raises(function() return lucid.zeros(2 ^ 31, 0):tolist() end,
+      "tolist: a tensor of shape %(2147483648, 0%) would make more than 2147483647 Lua tables")
+    assert.are.same({ {}, {}, {} }, lucid.zeros(3, 0):tolist())
+  end)
+end)
+
+describe("messages that named nothing (issue 12)", function()
+  local nn = require("nn")
+
+  it("too many positionals before an options table names the function", function()
+    local x = lucid.randn(2, 3)
+    raises(function() return x:softmax(1, 2, {}) end, "softmax: expected at most 2 arguments before the options table, got 3")
+    raises(function() return x:log_softmax(1, 2, {}) end, "log_softmax: expected at most 2")
+    raises(function() return x:squeeze(1, 2, {}) end, "squeeze: expected at most 2")
+    raises(function() return x:unsqueeze(1, 2, {}) end, "unsqueeze: expected at most 2")
+    raises(function() return lucid.cat({ x, x }, 1, 2, {}) end, "cat: expected at most 2")
+    raises(function() return lucid.stack({ x, x }, 1, 2, {}) end, "stack: expected at most 2")
+  end)
+
+  it("gradcheck, apply, register_parameter and the cell methods check their arguments", function()
+    raises(function() return lucid.autograd.gradcheck() end, "gradcheck: fn must be a function, got nil")
+    raises(function() return lucid.autograd.gradcheck(function(x) return x end, 5) end,
+      "gradcheck: inputs must be a tensor or a list of tensors, got number")
+    raises(function() return lucid.autograd.gradcheck(function(x) return x end, {}, { eps = "a" }) end,
+      "gradcheck: eps must be a non%-negative number, got a")
+    local m = nn.Linear(2, 2)
+    raises(function() m:apply(5) end, "Linear: apply: fn must be a function, got number")
+    raises(function() m:register_parameter() end, "Linear: register_parameter: name must be a non%-empty string")
+    raises(function() m:register_buffer("a.b", lucid.ones(1)) end, "register_buffer: name must be")
+    local c = nn.GRUCell(2, 3)
+    raises(function() c:step() end, "GRUCell: step%(mode, input, h0 %[, c0%]%) takes")
+    raises(function() c:init_cell(5) end, "GRUCell: init_cell%(args, gates%) takes")
+    raises(function() c:check_state(5, 6) end, "GRUCell: check_state%(state, input, batched, name%) takes")
+  end)
+
+  it("index 0 as a class target or an embedding index says that indices are 1-based", function()
+    raises(function() return nn.functional.cross_entropy(lucid.randn(2, 3), lucid.tensor({ 0, 1 })) end,
+      "cross_entropy: target 0 is out of range for 3 classes %(indices are 1%-based: the first is 1%)")
+    raises(function() return nn.Embedding(3, 2)(lucid.tensor({ 0 })) end,
+      "Embedding: index 0 is out of range for num_embeddings 3 %(indices are 1%-based")
+    -- other out-of-range indices keep the plain message
+    local err = raises(function() return nn.Embedding(3, 2)(lucid.tensor({ 4 })) end, "index 4 is out of range")
+    assert.is_nil(err:find("1-based", 1, true))
   end)
 end)

@@ -88,6 +88,18 @@ describe("tostring of tensors", function()
   it("prints an empty tensor as just the footer", function()
     assert.are.equal("[ lucid.FloatTensor of size (0) ]", tostring(lucid.zeros(0)))
     assert.are.equal("[ lucid.DoubleTensor of size (0) ]", tostring(lucid.tensor({}, { dtype = lucid.float64 })))
+    -- a million (or 2^53) rows of nothing print at once, not a line per row
+    assert.are.equal("[ lucid.FloatTensor of size (1000000, 0) ]", tostring(lucid.zeros(1e6, 0)))
+    assert.are.equal("[ lucid.FloatTensor of size (9007199254740992, 0) ]", tostring(lucid.zeros(2 ^ 53, 0)))
+  end)
+
+  it("summarises a tensor of any shape in a few thousand values", function()
+    local s = tostring(lucid.ones(1):expand(100, 100, 100, 100, 100, 100, 100, 100))
+    local values = select(2, s:gsub("1%.", ""))
+    assert.are.equal(256, values) -- one entry at each end of every dim: 2^8
+    assert.is_truthy(s:find("%[ lucid.FloatTensor of size %(100, 100, 100, 100, 100, 100, 100, 100%) %]$"))
+    local five = tostring(lucid.ones(1):expand(10, 10, 10, 10, 10))
+    assert.are.equal(1024, select(2, five:gsub("1%.", ""))) -- two at each end: 4^5
   end)
 
   it("summarises large tensors with ... keeping the first and last three entries", function()

@@ -497,14 +497,16 @@ describe("in-place ops on int64 tensors", function()
     assert.matches("div_: result type float32 can't be cast to the desired output type int64",
       H.err_of(function() return a:div_(0) end))
     assert.matches("div_: result type", H.err_of(function() return a:div_(lucid.tensor({ 0, 1 })) end))
-    assert.matches("mul_: result type float64", H.err_of(function() return a:mul_(0.5) end))
+    assert.matches("mul_: result type float32", H.err_of(function() return a:mul_(0.5) end))
+    -- a Lua float is a float operand even when integral, as a Python float in PyTorch
+    assert.matches("add_: result type float32", H.err_of(function() return a:add_(1.0) end))
     assert.matches("add_: result type float32", H.err_of(function() return a:add_(lucid.tensor({ 0.5, 0.5 })) end))
     assert.are.same({ 5, 7 }, a:tolist())
   end)
 
   it("accept integral operands", function()
     local a = lucid.tensor({ 5, 7 })
-    a:mul_(2):add_(1.0):sub_(lucid.tensor({ 1, 1 }))
+    a:mul_(2):add_(1):sub_(lucid.tensor({ 1, 1 }))
     assert.are.same({ 10, 14 }, a:tolist())
     assert.are.equal(lucid.int64, a.dtype)
   end)

@@ -160,3 +160,51 @@ describe("temporaries in loops", function()
       string.format("peaks %.1f MB (methods) and %.1f MB (operators)", p1 / MB, p2 / MB))
   end)
 end)
+
+-- Out of memory in OpenBLAS or libgomp cannot be caught (OpenBLAS retries its buffer
+-- allocation forever, libgomp exits): lucid sets both up when it loads and when the
+-- thread count changes, so that later a full memory meets lucid's own allocations,
+-- which raise errors (issue 12). Run in a child under `ulimit -v`.
+describe("out of memory under an address-space limit", function()
+  local process = require("process")
+  local function limited(code)
+    local script = process.spit(code)
+    local out, err, status = process.run("ulimit -v 1500000; timeout 120 " .. process.LUCID .. " " .. process.q(script))
+    os.remove(script)
+    return out, err, status
+  end
+
+  it("a full memory gives errors; products and parallel loops then work or fail cleanly", function()
+    if os.getenv("ASAN_OPTIONS") then return pending("ASan's shadow memory does not fit under ulimit -v") end
+    local out, err, status = limited([[
+      lucid.set_num_threads(2)
+      local keep, ok, e = {}, true, nil
+      while ok do ok, e = pcall(function() keep[#keep + 1] = lucid.ones(16 * 1024 * 1024) end) end
+      assert(e:find("out of memory"), e)
+      table.remove(keep); table.remove(keep)
+      collectgarbage()
+      local a = lucid.randn(600, 600)
+      for _ = 1, 3 do
+        pcall(function() return a:matmul(a):sum():item() end)
+        pcall(function() return (lucid.randn(3000000) * 2):exp():sum():item() end)
+      end
+      keep = nil
+      collectgarbage()
+      assert(a:matmul(a):size(1) == 600 and (lucid.randn(3000000) * 2):numel() == 3000000)
+      print("survived")
+    ]])
+    assert.are.equal(0, status, err)
+    assert.matches("survived", out)
+  end)
+
+  it("set_num_threads refuses a count whose BLAS buffers do not fit, instead of hanging", function()
+    if os.getenv("ASAN_OPTIONS") then return pending("ASan's shadow memory does not fit under ulimit -v") end
+    local out, err, status = limited([[
+      print(pcall(lucid.set_num_threads, 64))
+      print(lucid.get_num_threads(), (lucid.randn(300, 300):matmul(lucid.randn(300, 300))):size(1))
+    ]])
+    assert.are.equal(0, status, err)
+    assert.matches("false\t.*set_num_threads: out of memory: 64 threads need about 8704 MB", out)
+    assert.matches("\n%d+\t300\n", out)
+  end)
+end)

@@ -87,7 +87,7 @@ describe("threads", function()
   end)
 
   it("set_num_threads rejects 0, negatives and non-integers", function()
-    assert.matches("set_num_threads: n must be at least 1, got 0", H.err_of(lucid.set_num_threads, 0))
+    assert.matches("set_num_threads: n must be between 1 and 64, got 0", H.err_of(lucid.set_num_threads, 0))
     assert.matches("set_num_threads:.*%-2", H.err_of(lucid.set_num_threads, -2))
     assert.is_not_nil(H.err_of(lucid.set_num_threads, "many"):find("set_num_threads", 1, true))
     assert.is_not_nil(H.err_of(lucid.set_num_threads, 1.5):find("set_num_threads", 1, true))
