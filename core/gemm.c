@@ -4,15 +4,16 @@
  * like), OpenBLAS for the rest. Measured side by side (bench/small_gemm.c,
  * docs/performance.md): at these sizes OpenBLAS spends more time starting
  * its threads and packing panels than multiplying, and libxsmm was 1.05x-4x
- * faster; above about 128^3 multiply-adds libxsmm itself calls OpenBLAS. */
+ * faster; above 64^3 multiply-adds libxsmm itself calls OpenBLAS. */
 #include <cblas.h>
 #include <libxsmm.h>
 
 #include "lc_blas.h"
 
-/* m*n*k at or under which libxsmm runs the product: a JIT kernel is single-
- * threaded, and beyond this OpenBLAS's blocking and threads win. */
-#define SMALL_MNK (128 * 128 * 128)
+/* m*n*k at or under which libxsmm runs the product: the largest it JITs a
+ * kernel for (64^3); beyond that it would hand the product to BLAS anyway,
+ * through a slower path than calling OpenBLAS directly (measured). */
+#define SMALL_MNK LIBXSMM_CONFIG_MAX_MNK
 
 /* libxsmm is column-major: a row-major C = op(A) op(B) is the column-major
  * C^T = op(B)^T op(A)^T, the same buffers with the operands swapped. */
