@@ -10,6 +10,7 @@
 --   build/bin/lucid bench/run.lua [--tiny] [--no-torch] [--rounds=N]
 --                                 [--torch-threads=1,2] [case name or pattern ...]
 local common = dofile("bench/common.lua")
+io.stdout:setvbuf("line") -- a long run shows its progress
 
 local opt = common.parse_args(arg)
 local case_file = opt.tiny and "bench/tiny.txt" or "bench/cases.txt"
