@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
-         libreadline-dev lua-busted openmpi-bin libopenmpi-dev zlib1g-dev
+         libreadline-dev lua-busted openmpi-bin libopenmpi-dev zlib1g-dev libxsmm-dev
 # what the tests read: lucid.datasets' sources, gnuplot for lucid.plot
 TEST_DEBS := fortunes wamerican miscfiles python3-statsmodels python3-vega-datasets gnuplot-nox
 # the main example's corpus and its loss-curve plot

@@ -1,6 +1,18 @@
 -- Runs one benchmark case with lucid and prints "seconds=<median> peak_kb=<VmHWM>".
 --   build/bin/lucid bench/case.lua <case file> <case name>
+--   build/bin/lucid bench/case.lua --sgemm <n> ...
+-- The second form prints "sgemm n=<n> flops_per_s=<rate>" per size: lucid's
+-- own float32 matmul, the yardstick of the recurrent training cases.
 local common = dofile("bench/common.lua")
+if arg[1] == "--sgemm" then
+  for i = 2, #arg do
+    local n = math.tointeger(tonumber(arg[i]))
+    local a, b = lucid.randn(n, n), lucid.randn(n, n)
+    local s = common.time(function() a:matmul(b) end, 1.0)
+    print(string.format("sgemm n=%d flops_per_s=%.6g", n, 2 * n ^ 3 / s))
+  end
+  os.exit(0)
+end
 local case = common.find(common.read_cases(arg[1]), arg[2])
 local run
 

@@ -36,10 +36,90 @@ function M.memory_kb()
   return peak, now
 end
 
+-- The median of a list of numbers (the list is left as it was).
 function M.median(xs)
-  table.sort(xs)
-  local n = #xs
-  return n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
+  local s = {}
+  for i, x in ipairs(xs) do s[i] = x end
+  table.sort(s)
+  local n = #s
+  assert(n > 0, "median of no numbers")
+  return n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
+end
+
+-- run.lua's command line: options and the case selectors (names or Lua
+-- patterns, e.g. "sum_" or "_train$"; none means every case).
+function M.parse_args(args)
+  local o = { tiny = false, torch = true, rounds = 3, torch_threads = { 1, 2 }, select = {} }
+  for _, a in ipairs(args) do
+    if a == "--tiny" then
+      o.tiny = true
+    elseif a == "--no-torch" then
+      o.torch = false
+    elseif a:match("^%-%-rounds=") then
+      o.rounds = math.tointeger(tonumber(a:match("=(.*)")))
+      if not o.rounds or o.rounds < 1 then error("bench: --rounds expects a positive integer, got " .. a) end
+    elseif a:match("^%-%-torch%-threads=") then
+      o.torch_threads = {}
+      for t in a:match("=(.*)"):gmatch("[^,]+") do
+        local n = math.tointeger(tonumber(t))
+        if not n or n < 1 then error("bench: --torch-threads expects numbers like 1,2, got " .. a) end
+        o.torch_threads[#o.torch_threads + 1] = n
+      end
+    elseif a:match("^%-") then
+      error("bench: unknown option " .. a .. " (--tiny, --no-torch, --rounds=N, --torch-threads=1,2)")
+    else
+      o.select[#o.select + 1] = a
+    end
+  end
+  return o
+end
+
+-- The cases whose name equals a selector or matches it as a Lua pattern.
+function M.select(cases, selectors)
+  if #selectors == 0 then return cases end
+  local out = {}
+  for _, c in ipairs(cases) do
+    for _, s in ipairs(selectors) do
+      local ok, hit = pcall(string.find, c.name, s)
+      if c.name == s or (ok and hit) then
+        out[#out + 1] = c
+        break
+      end
+    end
+  end
+  if #out == 0 then error("bench: no case matches " .. table.concat(selectors, " ")) end
+  return out
+end
+
+-- One table row from the rounds of a case: rounds[i] = {lucid = s, torch = s
+-- or nil, torch_threads = n, lucid_kb / torch_kb = peak resident kB, rate =
+-- sgemm FLOP/s of that round or nil}.
+-- Medians of each side, and the median of the per-round ratios torch / lucid
+-- with their smallest and largest (a wide range says the machine drifted);
+-- share = GEMM FLOPs / lucid seconds / that round's sgemm rate, median.
+function M.summarize(rounds, flops)
+  local ls, ts, ratios, shares, threads, lkb, tkb = {}, {}, {}, {}, {}, {}, {}
+  for _, r in ipairs(rounds) do
+    ls[#ls + 1], lkb[#lkb + 1] = r.lucid, r.lucid_kb
+    if r.torch then
+      ts[#ts + 1], tkb[#tkb + 1] = r.torch, r.torch_kb
+      ratios[#ratios + 1] = r.torch / r.lucid
+      threads[r.torch_threads] = (threads[r.torch_threads] or 0) + 1
+    end
+    if flops and r.rate then shares[#shares + 1] = flops / r.lucid / r.rate end
+  end
+  local row = { rounds = #rounds, lucid = M.median(ls), lucid_kb = #lkb > 0 and M.median(lkb) or nil }
+  if #ts > 0 then
+    row.torch, row.ratio = M.median(ts), M.median(ratios)
+    row.torch_kb = #tkb > 0 and M.median(tkb) or nil
+    row.ratio_min, row.ratio_max = math.min(table.unpack(ratios)), math.max(table.unpack(ratios))
+    local best = 0
+    for t, n in pairs(threads) do
+      if n > best or (n == best and t < (row.torch_threads or math.huge)) then row.torch_threads, best = t, n end
+    end
+  end
+  if #shares > 0 then row.share = M.median(shares) end
+  return row
 end
 
 -- Runs fn once to warm up, then until about `budget` seconds have passed

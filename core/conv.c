@@ -20,23 +20,17 @@
 
 #include <cblas.h>
 
+#include "lc_blas.h"
 #include "lc_internal.h"
 
 typedef struct {
   int64_t n, cin, lin, cout, lout, k, stride, pad, dil, groups;
 } geom;
 
+/* Row-major C = op(A) op(B) + beta C through the core's one GEMM (gemm.c). */
 #define GEMM(T, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)                                   \
-  do {                                                                                          \
-    if (sizeof(T) == sizeof(float))                                                             \
-      cblas_sgemm(CblasRowMajor, ta, tb, (blasint)(m), (blasint)(n), (blasint)(k), 1.0f,        \
-                  (const float *)(a), (blasint)(lda), (const float *)(b), (blasint)(ldb),       \
-                  (float)(beta), (float *)(c), (blasint)(ldc));                                 \
-    else                                                                                        \
-      cblas_dgemm(CblasRowMajor, ta, tb, (blasint)(m), (blasint)(n), (blasint)(k), 1.0,         \
-                  (const double *)(a), (blasint)(lda), (const double *)(b), (blasint)(ldb),     \
-                  (double)(beta), (double *)(c), (blasint)(ldc));                               \
-  } while (0)
+  lc_blas_gemm(sizeof(T) == sizeof(float) ? LC_FLOAT32 : LC_FLOAT64, false, (ta) == CblasTrans,  \
+               (tb) == CblasTrans, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
 
 /* The outputs t in [lo, hi) whose position t*stride + off lies in [0, Lin). */
 static void valid_range(const geom *G, int64_t off, int64_t *lo, int64_t *hi) {

@@ -1,4 +1,4 @@
-/* linalg.c: matrix products. lc_gemm hands 2-D strided views to OpenBLAS,
+/* linalg.c: matrix products. lc_gemm hands 2-D strided views to BLAS (lc_blas_gemm),
  * reading transposes from strides so that transposed views cost no copy;
  * lc_matmul adds torch.matmul's 1-D promotion and batch broadcasting on top,
  * and its backward sits right after it. */
@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 
+#include "lc_blas.h"
 #include "lc_internal.h"
 
 /* ---- strided matrices and BLAS layouts ----------------------------------- */
@@ -93,17 +94,8 @@ static void gemm_mats(lc_dtype dt, int64_t m, int64_t n, int64_t k, double alpha
   blas_layout(m, k, a.s0, a.s1, &la);
   blas_layout(k, n, b.s0, b.s1, &lb);
   blas_layout(m, n, c.s0, c.s1, &lcl);
-  enum CBLAS_ORDER order = lcl.trans ? CblasColMajor : CblasRowMajor;
-  enum CBLAS_TRANSPOSE ta = la.trans == lcl.trans ? CblasNoTrans : CblasTrans;
-  enum CBLAS_TRANSPOSE tb = lb.trans == lcl.trans ? CblasNoTrans : CblasTrans;
-  if (dt == LC_FLOAT32)
-    cblas_sgemm(order, ta, tb, (blasint)m, (blasint)n, (blasint)k, (float)alpha,
-                (const float *)a.data, (blasint)la.ld, (const float *)b.data, (blasint)lb.ld,
-                (float)beta, (float *)c.data, (blasint)lcl.ld);
-  else
-    cblas_dgemm(order, ta, tb, (blasint)m, (blasint)n, (blasint)k, alpha,
-                (const double *)a.data, (blasint)la.ld, (const double *)b.data, (blasint)lb.ld,
-                beta, (double *)c.data, (blasint)lcl.ld);
+  lc_blas_gemm(dt, lcl.trans, la.trans != lcl.trans, lb.trans != lcl.trans, m, n, k, alpha, a.data,
+               la.ld, b.data, lb.ld, beta, c.data, lcl.ld);
 }
 
 static mat mat_of(const lc_tensor *t) {

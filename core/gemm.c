@@ -1,0 +1,55 @@
+/* gemm.c: every floating-point GEMM of the core goes through lc_blas_gemm,
+ * which picks the library by size: libxsmm's JIT kernels for the small
+ * products of recurrent cell steps and batch-1 inference (16x128x64 and the
+ * like), OpenBLAS for the rest. Measured side by side (bench/small_gemm.c,
+ * docs/performance.md): at these sizes OpenBLAS spends more time starting
+ * its threads and packing panels than multiplying, and libxsmm was 1.05x-4x
+ * faster; above 64^3 multiply-adds libxsmm itself calls OpenBLAS. */
+#include <cblas.h>
+#include <libxsmm.h>
+
+#include "lc_blas.h"
+
+/* m*n*k at or under which libxsmm runs the product: the largest it JITs a
+ * kernel for (64^3); beyond that it would hand the product to BLAS anyway,
+ * through a slower path than calling OpenBLAS directly (measured). */
+#define SMALL_MNK LIBXSMM_CONFIG_MAX_MNK
+
+/* libxsmm is column-major: a row-major C = op(A) op(B) is the column-major
+ * C^T = op(B)^T op(A)^T, the same buffers with the operands swapped. */
+static void small_gemm(lc_dtype dt, bool col_major, bool ta, bool tb, libxsmm_blasint m,
+                       libxsmm_blasint n, libxsmm_blasint k, double alpha, const void *a,
+                       libxsmm_blasint lda, const void *b, libxsmm_blasint ldb, double beta,
+                       void *c, libxsmm_blasint ldc) {
+  if (!col_major) {
+    const void *t = a; a = b, b = t;
+    libxsmm_blasint ti = m; m = n, n = ti;
+    ti = lda; lda = ldb, ldb = ti;
+    bool tt = ta; ta = tb, tb = tt;
+  }
+  const char tra = ta ? 'T' : 'N', trb = tb ? 'T' : 'N';
+  if (dt == LC_FLOAT32) {
+    float fa = (float)alpha, fb = (float)beta;
+    libxsmm_sgemm(&tra, &trb, &m, &n, &k, &fa, a, &lda, b, &ldb, &fb, c, &ldc);
+  } else {
+    libxsmm_dgemm(&tra, &trb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
+  }
+}
+
+void lc_blas_gemm(lc_dtype dt, bool col_major, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                  double alpha, const void *a, int64_t lda, const void *b, int64_t ldb, double beta,
+                  void *c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k > 0 && m * n <= SMALL_MNK / k) { /* sizes fit int32: m * n cannot overflow */
+    small_gemm(dt, col_major, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  enum CBLAS_ORDER o = col_major ? CblasColMajor : CblasRowMajor;
+  enum CBLAS_TRANSPOSE A = ta ? CblasTrans : CblasNoTrans, B = tb ? CblasTrans : CblasNoTrans;
+  if (dt == LC_FLOAT32)
+    cblas_sgemm(o, A, B, (blasint)m, (blasint)n, (blasint)k, (float)alpha, a, (blasint)lda, b,
+                (blasint)ldb, (float)beta, c, (blasint)ldc);
+  else
+    cblas_dgemm(o, A, B, (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b,
+                (blasint)ldb, beta, c, (blasint)ldc);
+}
