@@ -63,10 +63,13 @@ function RNNBase:init()
   raise("RNNBase: construct nn.RNN, nn.GRU or nn.LSTM instead")
 end
 
--- mode: PyTorch's ("RNN_TANH", "RNN_RELU", "GRU", "LSTM").
+-- mode: PyTorch's ("RNN_TANH", "RNN_RELU", "GRU", "LSTM"); lowered, it
+-- names the kernel's cell kind, whose facts (gate count, cell state) the core
+-- gives.
 function RNNBase:setup(mode, a)
   local name = self.__name
-  if mode ~= "LSTM" and a.proj_size ~= nil then
+  local cell = lucid._rnn_cell(mode:lower())
+  if not cell.projectable and a.proj_size ~= nil then
     raise(fmt("%s: proj_size is only supported by LSTM, not RNN or GRU", name))
   end
   local proj = a.proj_size or 0
@@ -77,15 +80,14 @@ function RNNBase:setup(mode, a)
     raise(fmt("%s: proj_size must be smaller than hidden_size (%d), got %d", name, a.hidden_size, proj))
   end
   self.mode = mode
-  self._kernel_mode = ({ RNN_TANH = "rnn_tanh", RNN_RELU = "rnn_relu", GRU = "gru", LSTM = "lstm" })[mode]
+  self._cell = mode:lower()
   self.input_size, self.hidden_size, self.num_layers = a.input_size, a.hidden_size, a.num_layers
   self.bias, self.batch_first, self.bidirectional = a.bias, a.batch_first, a.bidirectional
   self.dropout, self.proj_size = a.dropout, proj
-  local gates = ({ RNN_TANH = 1, RNN_RELU = 1, GRU = 3, LSTM = 4 })[mode]
   local D = a.bidirectional and 2 or 1
   local hout = proj > 0 and proj or a.hidden_size
   local bound = 1 / math.sqrt(a.hidden_size)
-  local G = gates * a.hidden_size
+  local G = cell.gates * a.hidden_size
   self._all_weights = {}
   for l = 0, a.num_layers - 1 do
     for d = 0, D - 1 do
@@ -265,7 +267,7 @@ function RNNBase:forward(input, hx)
     for d = 0, D - 1 do
       local sfx = d == 1 and "_reverse" or ""
       local i = l * D + d + 1
-      local y, h, c = lucid._rnn_layer(self._kernel_mode, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
+      local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
         self["weight_ih_l" .. l .. sfx], self["weight_hh_l" .. l .. sfx], self["bias_ih_l" .. l .. sfx],
         self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx])
       outs[d + 1], hn[i], cn[i] = y, h, c

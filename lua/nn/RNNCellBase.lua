@@ -30,10 +30,13 @@ function RNNCellBase.cell_args(extra)
   return Module.with_dtype(args)
 end
 
--- Registers the four parameters (in PyTorch's order) for `gates` stacked gates.
-function RNNCellBase:init_cell(a, gates)
+-- Registers the four parameters (in PyTorch's order) for the kernel's cell
+-- kind `cell` ("rnn_tanh", "rnn_relu", "gru", "lstm"), which a step runs.
+function RNNCellBase:init_cell(a, cell)
   local I, H = a.input_size, a.hidden_size
+  local gates = lucid._rnn_cell(cell).gates
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
+  self._cell = cell
   local bound = 1 / math.sqrt(H)
   local uniform = Module.uniform_parameter
   self:register_parameter("weight_ih", uniform({ gates * H, I }, bound, a.dtype))
@@ -94,9 +97,9 @@ end
 -- PyTorch's form: the sizes, then only the options that differ from the defaults.
 -- One step of the fused kernel: h (and c for an LSTM). An empty batch has
 -- nothing to compute: its state comes back as it went in, as in PyTorch.
-function RNNCellBase:step(mode, x2, h0, c0)
+function RNNCellBase:step(x2, h0, c0)
   if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
-  local _, h, c = lucid._rnn_layer(mode, x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
+  local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
     self.bias_ih, self.bias_hh, nil)
   return h, c
 end
