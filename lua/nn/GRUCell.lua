@@ -7,7 +7,7 @@
 --   h = cell(x, h)     -- x (N, I) or (I); h (N, H) or (H), optional (zeros)
 local RNNCellBase = require("nn.RNNCellBase")
 
-local GRUCell = RNNCellBase:extend("GRUCell", RNNCellBase.cell_args())
+local GRUCell = RNNCellBase:extend("GRUCell", RNNCellBase.cell_args(require("nn.rnn_options").specs(false)))
 
 function GRUCell:init(a)
   self:init_cell(a, "gru")

@@ -10,7 +10,7 @@ local raise = require("lucid.args").raise
 local is_tensor = lucid.is_tensor
 local fmt = string.format
 
-local LSTMCell = RNNCellBase:extend("LSTMCell", RNNCellBase.cell_args())
+local LSTMCell = RNNCellBase:extend("LSTMCell", RNNCellBase.cell_args(require("nn.rnn_options").specs(true)))
 
 function LSTMCell:init(a)
   self:init_cell(a, "lstm")

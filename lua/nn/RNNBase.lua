@@ -13,6 +13,7 @@ local Module = require("nn.Module")
 local raise = require("lucid.args").raise
 local F = require("nn.functional")
 local rnn_utils = require("nn.utils.rnn")
+local options = require("nn.rnn_options")
 
 local RNNBase = Module:extend("RNNBase", {})
 
@@ -37,8 +38,9 @@ end
 
 -- The argument list of a subclass: PyTorch's positional order, with
 -- nonlinearity after num_layers for RNN and proj_size for LSTM (RNN and GRU
--- take proj_size only to reject it as PyTorch does).
-function RNNBase.arguments(with_nonlinearity)
+-- take proj_size only to reject it as PyTorch does), then lucid's options
+-- (docs/recurrent.md): `extra` adds them per module.
+function RNNBase.arguments(with_nonlinearity, extra)
   local args = {
     { "input_size", "integer", min = 1 },
     { "hidden_size", "integer", min = 1 },
@@ -55,6 +57,7 @@ function RNNBase.arguments(with_nonlinearity)
     { "proj_size", "integer", optional = true },
   }
   for _, a in ipairs(rest) do args[#args + 1] = a end
+  for _, a in ipairs(extra or {}) do args[#args + 1] = a end
   return Module.with_dtype(args)
 end
 
@@ -109,6 +112,31 @@ function RNNBase:setup(mode, a)
       self._all_weights[#self._all_weights + 1] = names
     end
   end
+  self._bound = bound
+  options.check(name, a)
+  self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
+  self:_apply_forget_bias()
+end
+
+-- The forget-gate slice of every bias_ih starts at forget_bias, of bias_hh at 0.
+function RNNBase:_apply_forget_bias()
+  if self.forget_bias == nil then return end
+  local sfx = self.bidirectional and { "", "_reverse" } or { "" }
+  for l = 0, self.num_layers - 1 do
+    for _, s in ipairs(sfx) do
+      options.set_forget_bias(self["bias_ih_l" .. l .. s], self["bias_hh_l" .. l .. s], self.hidden_size,
+        self.forget_bias)
+    end
+  end
+end
+
+-- Draws every parameter again from U(-1/sqrt(H), 1/sqrt(H)), then applies
+-- forget_bias, as at construction.
+function RNNBase:reset_parameters()
+  lucid.no_grad(function()
+    for _, p in ipairs(self:parameters()) do p:uniform_(-self._bound, self._bound) end
+  end)
+  self:_apply_forget_bias()
 end
 
 -- PyTorch's all_weights: one list of parameters per layer and direction.
@@ -267,8 +295,12 @@ function RNNBase:forward(input, hx)
     for d = 0, D - 1 do
       local sfx = d == 1 and "_reverse" or ""
       local i = l * D + d + 1
+      local w_hh = self["weight_hh_l" .. l .. sfx]
+      if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per forward
+        w_hh = F.dropout(w_hh, self.weight_dropout, true)
+      end
       local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
-        self["weight_ih_l" .. l .. sfx], self["weight_hh_l" .. l .. sfx], self["bias_ih_l" .. l .. sfx],
+        self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
         self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx])
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
@@ -311,7 +343,7 @@ function RNNBase:extra_repr()
   if self.batch_first ~= false then s = s .. ", batch_first=" .. py(self.batch_first) end
   if self.dropout ~= 0 then s = s .. ", dropout=" .. py(self.dropout) end
   if self.bidirectional ~= false then s = s .. ", bidirectional=" .. py(self.bidirectional) end
-  return s
+  return s .. options.repr(self)
 end
 
 return RNNBase

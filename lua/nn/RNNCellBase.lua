@@ -9,6 +9,8 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
+local options = require("nn.rnn_options")
+local F = require("nn.functional")
 
 local is_tensor = lucid.is_tensor
 local zeros = lucid.zeros
@@ -43,6 +45,24 @@ function RNNCellBase:init_cell(a, cell)
   self:register_parameter("weight_hh", uniform({ gates * H, H }, bound, a.dtype))
   self:register_parameter("bias_ih", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
   self:register_parameter("bias_hh", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
+  self._bound = bound
+  options.check(self.__name, a)
+  self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
+  self:_apply_forget_bias()
+end
+
+function RNNCellBase:_apply_forget_bias()
+  if self.forget_bias == nil then return end
+  options.set_forget_bias(self.bias_ih, self.bias_hh, self.hidden_size, self.forget_bias)
+end
+
+-- Draws every parameter again from U(-1/sqrt(H), 1/sqrt(H)), then applies
+-- forget_bias, as at construction.
+function RNNCellBase:reset_parameters()
+  lucid.no_grad(function()
+    for _, p in ipairs(self:parameters()) do p:uniform_(-self._bound, self._bound) end
+  end)
+  self:_apply_forget_bias()
 end
 
 -- Checks the input; returns it as (N, I) and whether it was batched.
@@ -99,7 +119,11 @@ end
 -- nothing to compute: its state comes back as it went in, as in PyTorch.
 function RNNCellBase:step(x2, h0, c0)
   if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
-  local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
+  local w_hh = self.weight_hh
+  if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per call
+    w_hh = F.dropout(w_hh, self.weight_dropout, true)
+  end
+  local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh,
     self.bias_ih, self.bias_hh, nil)
   return h, c
 end
@@ -110,7 +134,7 @@ function RNNCellBase:extra_repr()
   if self.nonlinearity ~= nil and self.nonlinearity ~= "tanh" then
     s = s .. ", nonlinearity=" .. self.nonlinearity
   end
-  return s
+  return s .. options.repr(self)
 end
 
 return RNNCellBase

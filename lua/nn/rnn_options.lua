@@ -1,0 +1,58 @@
+-- nn.rnn_options: lucid's recurrent options beyond PyTorch (docs/recurrent.md,
+-- "Recurrent options"), shared by nn.LSTM, nn.GRU and their cells: the
+-- argument specs, the one check of which combinations make sense, and the
+-- forget-gate bias initialisation.
+local raise = require("lucid.args").raise
+
+local M = {}
+
+local fmt = string.format
+
+-- The option specs of a module; lstm adds the options only an LSTM has.
+function M.specs(lstm)
+  local specs = {
+    { "weight_dropout", "number", default = 0, min = 0, max = 1 },
+  }
+  if lstm then
+    specs[#specs + 1] = { "forget_bias", "number", optional = true }
+  end
+  return specs
+end
+
+-- Checks the combinations of the parsed arguments a (one owner for every
+-- module); name is the module's name in messages.
+function M.check(name, a)
+  if a.forget_bias ~= nil and not a.bias then
+    raise(fmt("%s: forget_bias needs bias = true (the forget gate's bias is where it goes), got bias = false",
+      name))
+  end
+  if a.weight_dropout == 1 then
+    raise(fmt("%s: weight_dropout must be below 1 (1 drops every recurrent weight), got 1", name))
+  end
+end
+
+-- The options that differ from their defaults, for a module's extra_repr:
+-- ", forget_bias=1.0, weight_dropout=0.5".
+local function py(v) -- PyTorch prints floats: 1.0
+  if math.type(v) == "integer" then return v .. ".0" end
+  return tostring(v)
+end
+
+function M.repr(m)
+  local s = ""
+  if m.forget_bias ~= nil then s = s .. ", forget_bias=" .. py(m.forget_bias) end
+  if (m.weight_dropout or 0) ~= 0 then s = s .. ", weight_dropout=" .. py(m.weight_dropout) end
+  return s
+end
+
+-- The forget-gate slice (columns H+1..2H of an LSTM's [i; f; g; o]) of b_ih
+-- set to v and of b_hh to 0, leaving the other gates' biases as they are.
+function M.set_forget_bias(b_ih, b_hh, H, v)
+  local lucid = require("lucid")
+  lucid.no_grad(function()
+    b_ih:narrow(1, H + 1, H):fill_(v)
+    b_hh:narrow(1, H + 1, H):fill_(0)
+  end)
+end
+
+return M

@@ -1,0 +1,164 @@
+-- lucid's recurrent options beyond PyTorch (docs/recurrent.md, "Recurrent
+-- options"): each against the equations written with primitive ops
+-- (rnn_reference.lua) in float64 to 1e-10, outputs, h_n/c_n and the gradients
+-- of the input, the states and every parameter; statistics of the random
+-- options; the refused combinations.
+local lucid = require("lucid")
+local nn = require("nn")
+local H = require("helpers")
+local ref = require("nn.rnn_reference")
+
+local f64 = { dtype = lucid.float64 }
+
+-- A fixed weighting of each output, so that every gradient element differs.
+local function weights_like(t)
+  local n = t:numel()
+  return lucid.arange(1, n + 1, f64):mul(0.37):add(-0.18 * n):tanh():view(t.shape)
+end
+
+local function loss_of(out, hn, cn)
+  local l = (out * weights_like(out)):sum() + (hn * weights_like(hn)):sum()
+  if cn then l = l + (cn * weights_like(cn)):sum() end
+  return l
+end
+
+-- Runs m (fused) and the reference on the same input and seed; compares the
+-- outputs and the gradients of x, h0, c0 and every parameter to 1e-10.
+local function check_against_reference(m, L, N, seed)
+  local D = m.bidirectional and 2 or 1
+  local S = m.num_layers * D
+  local is_lstm = m.mode == "LSTM"
+  local x = lucid.randn(L, N, m.input_size, f64)
+  local h0 = lucid.randn(S, N, m.hidden_size, f64)
+  local c0 = is_lstm and lucid.randn(S, N, m.hidden_size, f64) or nil
+  local function grads(run)
+    m:zero_grad()
+    local xs, hs = x:clone(), h0:clone()
+    xs.requires_grad, hs.requires_grad = true, true
+    local cs = c0 and c0:clone()
+    if cs then cs.requires_grad = true end
+    lucid.manual_seed(seed)
+    local out, hn, cn = run(xs, hs, cs)
+    loss_of(out, hn, cn):backward()
+    local g = { out = out, hn = hn, cn = cn, x = xs.grad, h0 = hs.grad, c0 = cs and cs.grad }
+    for name, p in m:named_parameters() do g[name] = p.grad:clone() end
+    return g
+  end
+  local fused = grads(function(xs, hs, cs)
+    if is_lstm then
+      local out, st = m(xs, { hs, cs })
+      return out, st[1], st[2]
+    end
+    local out, hn = m(xs, hs)
+    return out, hn
+  end)
+  local want = grads(function(xs, hs, cs) return ref.run(m, xs, hs, cs) end)
+  for k, v in pairs(want) do
+    H.assert_close(fused[k], v, 1e-10, 1e-10, k)
+  end
+end
+
+describe("forget_bias", function()
+  it("sets the forget-gate slice of every bias_ih to v and of bias_hh to 0, the rest drawn as usual", function()
+    local m = nn.LSTM(3, 4, 2, { forget_bias = 1.5, bidirectional = true, dtype = lucid.float64 })
+    for _, sfx in ipairs({ "_l0", "_l1", "_l0_reverse", "_l1_reverse" }) do
+      local bi, bh = m["bias_ih" .. sfx], m["bias_hh" .. sfx]
+      assert.are.same({ 1.5, 1.5, 1.5, 1.5 }, bi:narrow(1, 5, 4):tolist())
+      assert.are.same({ 0, 0, 0, 0 }, bh:narrow(1, 5, 4):tolist())
+      assert.is_true(bi:narrow(1, 1, 4):abs():max():item() <= 0.5)   -- U(-1/sqrt(4), 1/sqrt(4))
+      assert.is_true(bi:narrow(1, 9, 8):abs():sum():item() > 0)
+      assert.is_true(bi.requires_grad)
+    end
+    local c = nn.LSTMCell(3, 4, { forget_bias = -2 })
+    assert.are.same({ -2, -2, -2, -2 }, c.bias_ih:narrow(1, 5, 4):tolist())
+    assert.are.same({ 0, 0, 0, 0 }, c.bias_hh:narrow(1, 5, 4):tolist())
+  end)
+
+  it("is applied again by reset_parameters, which draws every parameter anew", function()
+    for _, m in ipairs({ nn.LSTM(3, 4, { forget_bias = 1 }), nn.LSTMCell(3, 4, { forget_bias = 1 }) }) do
+      local sfx = m.mode and "_l0" or ""
+      local w_before = m["weight_ih" .. sfx]:clone()
+      m["bias_ih" .. sfx]:detach():fill_(7)
+      m:reset_parameters()
+      assert.is_true((m["weight_ih" .. sfx] - w_before):abs():max():item() > 0)
+      assert.is_true(m["weight_ih" .. sfx]:abs():max():item() <= 0.5)
+      assert.are.same({ 1, 1, 1, 1 }, m["bias_ih" .. sfx]:narrow(1, 5, 4):tolist())
+      assert.are.same(0, m["bias_ih" .. sfx]:eq(7):sum():item())
+    end
+    local plain = nn.GRU(2, 3)
+    plain:reset_parameters()
+    assert.is_true(plain.bias_hh_l0:abs():max():item() <= 1 / math.sqrt(3))
+  end)
+
+  it("changes nothing else: the module computes the plain equations", function()
+    check_against_reference(nn.LSTM(3, 4, 2, { forget_bias = 1, dtype = lucid.float64 }), 5, 2, 1)
+  end)
+
+  it("needs a bias and an LSTM", function()
+    H.raises(function() nn.LSTM(3, 4, { forget_bias = 1, bias = false }) end,
+      "LSTM: forget_bias needs bias = true")
+    H.raises(function() nn.LSTMCell(3, 4, { forget_bias = 1, bias = false }) end,
+      "LSTMCell: forget_bias needs bias = true")
+    H.raises(function() nn.GRU(3, 4, { forget_bias = 1 }) end, "GRU: unknown option 'forget_bias'")
+    H.raises(function() nn.LSTM(3, 4, { forget_bias = "1" }) end, "LSTM: forget_bias must be a number")
+  end)
+
+  it("prints", function()
+    assert.are.equal("LSTM(3, 4, forget_bias=1.0)", tostring(nn.LSTM(3, 4, { forget_bias = 1 })))
+  end)
+end)
+
+describe("weight_dropout", function()
+  it("equals the equations with W_hh dropped once per forward, gradients reaching the raw weight", function()
+    for _, mod in ipairs({ "LSTM", "GRU" }) do
+      local m = nn[mod](3, 4, 2, { weight_dropout = 0.4, bidirectional = true, dtype = lucid.float64 })
+      check_against_reference(m, 5, 2, 7)
+    end
+  end)
+
+  it("keeps each weight with probability 1 - p, a new mask at each forward; eval uses the raw weight", function()
+    local p, Hs = 0.3, 48
+    local m = nn.LSTM(1, Hs, { weight_dropout = p, bias = false, dtype = lucid.float64 })
+    -- one step from h0 = 1: dL/dW_hh[g, j] is zero exactly where the mask dropped it
+    local x, h0, c0 = lucid.zeros(1, 1, 1, f64), lucid.ones(1, 1, Hs, f64), lucid.ones(1, 1, Hs, f64)
+    local function kept()
+      m:zero_grad()
+      local out = m(x, { h0, c0 })
+      out:sum():backward()
+      return m.weight_hh_l0.grad:ne(0)
+    end
+    local a, b = kept(), kept()
+    local n = a:numel()
+    local rate = a:sum():item() / n
+    assert.is_true(math.abs(rate - (1 - p)) < 4 * math.sqrt(p * (1 - p) / n), "keep rate " .. rate)
+    assert.is_true(a:ne(b):sum():item() > 0)                 -- a new mask per forward
+    lucid.manual_seed(3); local y1 = m(x, { h0, c0 })
+    lucid.manual_seed(3); local y2 = m(x, { h0, c0 })
+    assert.are.equal(0, (y1 - y2):abs():max():item())     -- reproducible under manual_seed
+    m:eval()
+    local e1, e2 = m(x, { h0, c0 }), m(x, { h0, c0 })
+    local plain = nn.LSTM(1, Hs, { bias = false, dtype = lucid.float64 })
+    plain:load_state_dict(m:state_dict())
+    assert.are.equal(0, (e1 - e2):abs():max():item())
+    assert.are.equal(0, (e1 - plain(x, { h0, c0 })):abs():max():item())
+  end)
+
+  it("on a cell draws a new mask at each call", function()
+    local c = nn.GRUCell(3, 5, { weight_dropout = 0.5, dtype = lucid.float64 })
+    local x, h = lucid.randn(2, 3, f64), lucid.randn(2, 5, f64)
+    lucid.manual_seed(11)
+    local got = c(x, h)
+    lucid.manual_seed(11)
+    local w = nn.functional.dropout(c.weight_hh, 0.5, true)
+    local want = ref.step("gru", { weight_ih = c.weight_ih, weight_hh = w, bias_ih = c.bias_ih,
+      bias_hh = c.bias_hh }, x, h, nil, 5)
+    H.assert_close(got, want, 1e-12, 1e-12)
+    c:eval()
+    H.assert_close(c(x, h), ref.step("gru", c, x, h, nil, 5), 1e-12, 1e-12)
+  end)
+
+  it("must be below 1", function()
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = 1 }) end, "GRU: weight_dropout must be below 1")
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = -0.1 }) end, "GRU: weight_dropout must be")
+  end)
+end)

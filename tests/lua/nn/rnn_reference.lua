@@ -1,0 +1,79 @@
+-- The recurrent modules written again from the equations of docs/recurrent.md
+-- with primitive lucid ops (matmul, sigmoid, tanh, narrow, ...) and a Lua
+-- loop over time: the reference the option specs compare the fused kernel
+-- with, outputs and every gradient. Random options draw their masks through
+-- nn.functional in the order the modules do, so under the same
+-- lucid.manual_seed both see the same masks.
+local lucid = require("lucid")
+local F = require("nn.functional")
+
+local M = {}
+
+local function gate(t, k, H) return t:narrow(2, (k - 1) * H + 1, H) end
+
+local function lin(x, w, b)
+  local y = x:matmul(w:t())
+  if b then y = y + b end
+  return y
+end
+
+-- One step of a cell kind ("lstm" or "gru") from its parameters p
+-- (weight_ih, weight_hh, bias_ih, bias_hh): h', c'.
+function M.step(kind, p, x, h, c, H)
+  local gi, gh = lin(x, p.weight_ih, p.bias_ih), lin(h, p.weight_hh, p.bias_hh)
+  if kind == "gru" then
+    local r = (gate(gi, 1, H) + gate(gh, 1, H)):sigmoid()
+    local z = (gate(gi, 2, H) + gate(gh, 2, H)):sigmoid()
+    local n = (gate(gi, 3, H) + r * gate(gh, 3, H)):tanh()
+    return (1 - z) * n + z * h
+  end
+  local a = gi + gh
+  local i, f = gate(a, 1, H):sigmoid(), gate(a, 2, H):sigmoid()
+  local g, o = gate(a, 3, H):tanh(), gate(a, 4, H):sigmoid()
+  local c2 = f * c + i * g
+  return o * c2:tanh(), c2
+end
+
+-- The parameters of layer l, direction suffix sfx, of a sequence module,
+-- with W_hh dropped as the module drops it in training.
+local function layer_params(m, l, sfx)
+  local p = {}
+  for _, k in ipairs({ "weight_ih", "weight_hh", "bias_ih", "bias_hh" }) do p[k] = m[k .. "_l" .. l .. sfx] end
+  if m.training and m.weight_dropout > 0 then p.weight_hh = F.dropout(p.weight_hh, m.weight_dropout, true) end
+  return p
+end
+
+-- A sequence module m (nn.LSTM or nn.GRU, padded (L, N, I) input, not
+-- batch_first) over x from the states h0, c0 ((S, N, H) or nil for zeros):
+-- output, h_n, c_n.
+function M.run(m, x, h0, c0)
+  local kind = m.mode == "LSTM" and "lstm" or "gru"
+  local H, L, N = m.hidden_size, x:size(1), x:size(2)
+  local D = m.bidirectional and 2 or 1
+  local opts = { dtype = x.dtype }
+  local hn, cn = {}, {}
+  local input = x
+  for l = 0, m.num_layers - 1 do
+    local outs = {}
+    for d = 0, D - 1 do
+      local sfx = d == 1 and "_reverse" or ""
+      local p = layer_params(m, l, sfx)
+      local s = l * D + d + 1
+      local h = h0 and h0[s] or lucid.zeros(N, H, opts)
+      local c = kind == "lstm" and (c0 and c0[s] or lucid.zeros(N, H, opts)) or nil
+      local ys = {}
+      for k = 1, L do
+        local t = d == 1 and L + 1 - k or k
+        h, c = M.step(kind, p, input[t], h, c, H)
+        ys[t] = h
+      end
+      outs[d + 1], hn[s], cn[s] = lucid.stack(ys, 1), h, c
+    end
+    local y = D == 2 and lucid.cat(outs, 3) or outs[1]
+    if m.training and m.dropout > 0 and l < m.num_layers - 1 then y = F.dropout(y, m.dropout, true) end
+    input = y
+  end
+  return input, lucid.stack(hn, 1), kind == "lstm" and lucid.stack(cn, 1) or nil
+end
+
+return M
