@@ -65,6 +65,9 @@ typedef struct {
   int64_t steps;                /* L */
   const int64_t *batch_sizes;   /* L entries, non-increasing; NULL: all N */
   const lc_tensor *x, *h0, *c0, *w_ih, *w_hh, *b_ih, *b_hh, *w_hr;
+  /* recurrent dropout: (N, Hout) multiplies the state fed to W_hh at every
+   * step (one mask per sequence); a constant, not differentiated. NULL: none */
+  const lc_tensor *h_mask;
 } lc_rnn_args;
 
 /* Outputs y (T, Hout), h_n (N, Hout) and, for a cell with a cell state,

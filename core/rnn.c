@@ -49,6 +49,8 @@ typedef struct {
   lc_tensor *ws;    /* the cell's (rows, work*H), NULL when work is 0 */
   lc_tensor *hprev; /* the state each row's step started from (T, Hout) */
   lc_tensor *m;     /* projected: the cell's output before W_hr (rows, H) */
+  lc_tensor *mask;  /* recurrent dropout: (N, Hout) multiplier of the state fed to W_hh */
+  lc_tensor *hin;   /* with mask: the state each row fed to W_hh, hprev * mask (T, Hout) */
 } rnn_ctx;
 
 static void free_rnn_ctx(lc_node *n) {
@@ -58,6 +60,8 @@ static void free_rnn_ctx(lc_node *n) {
   lc_release(c->ws);
   lc_release(c->hprev);
   lc_release(c->m);
+  lc_release(c->mask);
+  lc_release(c->hin);
   free(c);
 }
 
@@ -68,6 +72,16 @@ enum { I_X, I_H0, I_C0, I_W_IH, I_W_HH, I_B_IH, I_B_HH, I_W_HR, N_INPUTS };
 
 /* The step processed k-th (forward or reverse). */
 static int64_t step_at(const rnn_ctx *c, int64_t k) { return c->reverse ? c->steps - 1 - k : k; }
+
+/* dst[i] = a[i] * b[i] for i < n, elements of dtype dt: the recurrent
+ * dropout mask on a step's rows (forward) and on their gradient (backward). */
+static void mul_rows(lc_dtype dt, int64_t n, const void *a, const void *b, void *dst) {
+  LC_DISPATCH(dt, E, {
+    const E *x = a, *y = b;
+    E *d = dst;
+    for (int64_t i = 0; i < n; i++) d[i] = x[i] * y[i];
+  });
+}
 
 /* ---- rows of a step ------------------------------------------------------ */
 
@@ -173,8 +187,12 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *dgh = cell->split_recurrent ? lc_empty(dt, 2, gsz) : lc_retain(dgi);
   lc_tensor *dm = c->has_proj ? lc_empty(dt, 2, msz) : NULL;   /* d(cell output) of a step */
   lc_tensor *dh_all = c->has_proj ? lc_empty(dt, 2, hsz) : NULL; /* dh of every row, for W_hr */
+  int64_t nsz[2] = {N, Ho};
+  lc_tensor *dhin = c->mask ? lc_empty(dt, 2, nsz) : NULL; /* d(state fed to W_hh) of a step */
   int rc = 0;
-  if (!gy || !dh || !dgi || !dgh || (cell->has_cell && !dc) || (c->has_proj && (!dm || !dh_all))) rc = -1;
+  if (!gy || !dh || !dgi || !dgh || (cell->has_cell && !dc) || (c->has_proj && (!dm || !dh_all)) ||
+      (c->mask && !dhin))
+    rc = -1;
 
   for (int64_t k = c->steps - 1; k >= 0 && !rc; k--) {
     int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
@@ -196,8 +214,19 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
                   cell->direct_state ? lc_data(dh) : NULL);
     /* the previous state's gradient: its direct part (left in dh by the
      * cell) plus dgh W_hh; rows that were not active this step keep theirs */
-    gemm(dt, false, false, bs, Ho, G, 1, row_ptr(dgh, off), G, lc_data(w_hh), Ho,
-         cell->direct_state ? 1 : 0, lc_data(dh), Ho);
+    if (!c->mask) {
+      gemm(dt, false, false, bs, Ho, G, 1, row_ptr(dgh, off), G, lc_data(w_hh), Ho,
+           cell->direct_state ? 1 : 0, lc_data(dh), Ho);
+    } else { /* the state reached W_hh through the mask: dh = direct + (dgh W_hh) * mask */
+      gemm(dt, false, false, bs, Ho, G, 1, row_ptr(dgh, off), G, lc_data(w_hh), Ho, 0,
+           lc_data(dhin), Ho);
+      mul_rows(dt, bs * Ho, lc_data(dhin), lc_data(c->mask), lc_data(dhin));
+      LC_DISPATCH(dt, E, {
+        E *d = lc_data(dh);
+        const E *r = lc_data(dhin);
+        for (int64_t i = 0; i < bs * Ho; i++) d[i] = (cell->direct_state ? d[i] : 0) + r[i];
+      });
+    }
   }
 
   /* whole-sequence GEMMs for the weights and the input */
@@ -217,7 +246,8 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
     int64_t s[2] = {G, Ho};
     gin[I_W_HH] = lc_empty(dt, 2, s);
     if (!gin[I_W_HH]) rc = -1;
-    else gemm(dt, true, false, G, Ho, T, 1, lc_data(dgh), G, lc_data(c->hprev), Ho, 0, lc_data(gin[I_W_HH]), Ho);
+    else gemm(dt, true, false, G, Ho, T, 1, lc_data(dgh), G, lc_data(c->hin ? c->hin : c->hprev), Ho, 0,
+              lc_data(gin[I_W_HH]), Ho);
   }
   if (!rc && c->has_proj && lc_node_needs_grad(n, I_W_HR)) {
     int64_t s[2] = {Ho, H};
@@ -237,6 +267,7 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_release(dgh);
   lc_release(dm);
   lc_release(dh_all);
+  lc_release(dhin);
   return rc;
 }
 
@@ -295,6 +326,7 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
   if (!check_2d(op, "weight_ih", a->w_ih, G, ni, dt) || !check_2d(op, "weight_hh", a->w_hh, G, c->out, dt) ||
       (a->w_hr && !check_2d(op, "weight_hr", a->w_hr, c->out, c->hidden, dt)) ||
       !check_2d(op, "h0", a->h0, c->batch, c->out, dt) ||
+      (a->h_mask && !check_2d(op, "recurrent dropout mask", a->h_mask, c->batch, c->out, dt)) ||
       (cell->has_cell && !check_2d(op, "c0", a->c0, c->batch, c->hidden, dt)) ||
       (a->b_ih && !check_1d(op, "bias_ih", a->b_ih, G, dt)) ||
       (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
@@ -361,10 +393,15 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
     int64_t ws[2] = {rows, cell->work * H}, ps[2] = {rows, Ho}, ms[2] = {rows, H};
     if (cell->work) c->ws = lc_empty(dt, 2, ws);
     if (record) c->hprev = lc_empty(dt, 2, ps);
+    if (a->h_mask) { /* the masked state: one step's rows, or every row for dW_hh */
+      int64_t ms2[2] = {record ? T : N, Ho};
+      c->mask = lc_contiguous(a->h_mask);
+      c->hin = lc_empty(dt, 2, ms2);
+    }
     if (c->has_proj) c->m = lc_empty(dt, 2, ms);
     if (!x || !w_ih || !w_hh || (a->w_hr && !w_hr) || (a->b_ih && (!b_ih || !b_hh)) || !xw || !hw ||
         !y || !h || (cell->has_cell && !cs) || (cell->work && !c->ws) || (record && !c->hprev) ||
-        (c->has_proj && !c->m))
+        (c->has_proj && !c->m) || (a->h_mask && (!c->mask || !c->hin)))
       rc = -1;
   }
   if (!rc) {
@@ -377,7 +414,12 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
       int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
       int64_t wr = record ? off : 0; /* workspace row */
       if (record) memcpy(row_ptr(c->hprev, off), lc_data(h), bs * Ho * es);
-      gemm(dt, false, true, bs, G, Ho, 1, lc_data(h), Ho, lc_data(w_hh), Ho, 0, lc_data(hw), G);
+      const void *hin = lc_data(h);
+      if (c->mask) { /* recurrent dropout: W_hh sees h * mask */
+        hin = row_ptr(c->hin, wr);
+        mul_rows(dt, bs * Ho, lc_data(h), lc_data(c->mask), (void *)hin);
+      }
+      gemm(dt, false, true, bs, G, Ho, 1, hin, Ho, lc_data(w_hh), Ho, 0, lc_data(hw), G);
       /* the cell's outputs go to y, or to m when W_hr projects them */
       void *out = c->has_proj ? row_ptr(c->m, wr) : row_ptr(y, off);
       rows_forward(c, dt, bs, row_ptr(xw, off), lc_data(hw), b_ih ? lc_data(b_ih) : NULL,

@@ -115,6 +115,7 @@ function RNNBase:setup(mode, a)
   self._bound = bound
   options.check(name, a)
   self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
+  self.variational, self.recurrent_dropout = a.variational or false, a.recurrent_dropout or 0
   self:_apply_forget_bias()
 end
 
@@ -214,6 +215,24 @@ end
 
 -- ---- forward ----------------------------------------------------------------
 
+-- A variational dropout mask: one (N, F) draw, 0 or 1 / (1 - p), per sequence.
+local function sequence_mask(p, N, F_, dtype)
+  return F.dropout(lucid.ones(N, F_, { dtype = dtype }), p, true)
+end
+
+-- rows (T, F) of a layer's output times a per-sequence mask (N, F), the same
+-- at every step: padded rows are L blocks of N, packed step t holds the
+-- first steps[t] sequences.
+local function mask_sequences(rows, mask, steps)
+  if type(steps) == "number" then
+    local N, F_ = mask:size(1), mask:size(2)
+    return (rows:view(steps, N, F_) * mask):view(steps * N, F_)
+  end
+  local parts = {}
+  for t, bs in ipairs(steps) do parts[t] = mask:narrow(1, 1, bs) end
+  return rows * lucid.cat(parts, 1)
+end
+
 -- rnn(x [, hx]) -> output, h_n; lstm(x [, {h0, c0}]) -> output, {h_n, c_n}.
 function RNNBase:forward(input, hx)
   local name = self.__name
@@ -299,13 +318,23 @@ function RNNBase:forward(input, hx)
       if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per forward
         w_hh = F.dropout(w_hh, self.weight_dropout, true)
       end
+      local h_mask -- recurrent dropout: one mask per sequence on the state fed to W_hh
+      if self.training and self.recurrent_dropout > 0 then
+        h_mask = sequence_mask(self.recurrent_dropout, N, hout, dtype)
+      end
       local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
         self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
-        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx])
+        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask)
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]
-    if self.training and self.dropout > 0 and l < self.num_layers - 1 then y = F.dropout(y, self.dropout, true) end
+    if self.training and self.dropout > 0 and l < self.num_layers - 1 then
+      if self.variational then -- one mask per sequence, the same at every step
+        y = mask_sequences(y, sequence_mask(self.dropout, N, D * hout, dtype), steps)
+      else
+        y = F.dropout(y, self.dropout, true)
+      end
+    end
     layer_in = y
   end
 

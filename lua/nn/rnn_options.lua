@@ -8,13 +8,18 @@ local M = {}
 
 local fmt = string.format
 
--- The option specs of a module; lstm adds the options only an LSTM has.
-function M.specs(lstm)
+-- The option specs of a module; lstm adds the options only an LSTM has,
+-- sequence those only a sequence module has (masks per sequence).
+function M.specs(lstm, sequence)
   local specs = {
     { "weight_dropout", "number", default = 0, min = 0, max = 1 },
   }
   if lstm then
     specs[#specs + 1] = { "forget_bias", "number", optional = true }
+  end
+  if sequence then
+    specs[#specs + 1] = { "variational", "boolean", default = false }
+    specs[#specs + 1] = { "recurrent_dropout", "number", default = 0, min = 0, max = 1 }
   end
   return specs
 end
@@ -26,8 +31,12 @@ function M.check(name, a)
     raise(fmt("%s: forget_bias needs bias = true (the forget gate's bias is where it goes), got bias = false",
       name))
   end
-  if a.weight_dropout == 1 then
-    raise(fmt("%s: weight_dropout must be below 1 (1 drops every recurrent weight), got 1", name))
+  for _, k in ipairs({ "weight_dropout", "recurrent_dropout" }) do
+    if a[k] == 1 then raise(fmt("%s: %s must be below 1 (1 drops everything), got 1", name, k)) end
+  end
+  if (a.recurrent_dropout or 0) > 0 and not a.variational then
+    raise(fmt("%s: recurrent_dropout needs variational = true (one mask per sequence), got variational = false",
+      name))
   end
 end
 
@@ -42,6 +51,8 @@ function M.repr(m)
   local s = ""
   if m.forget_bias ~= nil then s = s .. ", forget_bias=" .. py(m.forget_bias) end
   if (m.weight_dropout or 0) ~= 0 then s = s .. ", weight_dropout=" .. py(m.weight_dropout) end
+  if m.variational then s = s .. ", variational=True" end
+  if (m.recurrent_dropout or 0) ~= 0 then s = s .. ", recurrent_dropout=" .. py(m.recurrent_dropout) end
   return s
 end
 

@@ -162,3 +162,70 @@ describe("weight_dropout", function()
     H.raises(function() nn.GRU(3, 4, { weight_dropout = -0.1 }) end, "GRU: weight_dropout must be")
   end)
 end)
+
+-- The fraction of columns of g (a gradient (rows, F)) that are zero in every
+-- row: the units a per-sequence mask dropped at every step.
+local function dropped_columns(g)
+  return g:ne(0):sum(1):eq(0):sum():item(), g:size(2)
+end
+
+describe("variational and recurrent_dropout", function()
+  it("equal the equations with one mask per sequence, between layers and on the state fed to W_hh", function()
+    for _, mod in ipairs({ "LSTM", "GRU" }) do
+      local m = nn[mod](3, 4, 3, { variational = true, dropout = 0.3, recurrent_dropout = 0.4,
+        bidirectional = true, dtype = lucid.float64 })
+      check_against_reference(m, 5, 3, 5)
+      local w = nn[mod](3, 4, 2, { variational = true, dropout = 0.5, weight_dropout = 0.3,
+        dtype = lucid.float64 })
+      check_against_reference(w, 4, 2, 9)
+    end
+  end)
+
+  it("drop a unit at every step or at none, at rate p; eval is deterministic", function()
+    local p, Hs = 0.35, 40
+    -- one sequence: a column of dW_hh (dW_ih of layer 2) is zero exactly when
+    -- its unit's mask is zero at every step
+    local m = nn.GRU(3, Hs, 2, { variational = true, dropout = p, recurrent_dropout = p, dtype = lucid.float64 })
+    local x = lucid.randn(6, 1, 3, f64)
+    local rec, inter, n = 0, 0, 0
+    for _ = 1, 25 do
+      m:zero_grad()
+      local out = m(x)
+      out:sum():backward()
+      local a, cols = dropped_columns(m.weight_hh_l0.grad)
+      local b = dropped_columns(m.weight_ih_l1.grad)
+      rec, inter, n = rec + a, inter + b, n + cols
+    end
+    local sd = math.sqrt(p * (1 - p) / n)
+    assert.is_true(math.abs(rec / n - p) < 4 * sd, "recurrent drop rate " .. rec / n)
+    assert.is_true(math.abs(inter / n - p) < 4 * sd, "between-layer drop rate " .. inter / n)
+    m:eval()
+    local e1, e2 = m(x), m(x)
+    assert.are.equal(0, (e1 - e2):abs():max():item())
+  end)
+
+  it("work with packed sequences: each sequence keeps its mask at every step", function()
+    local rnn_utils = nn.utils.rnn
+    local m = nn.LSTM(2, 3, 2, { variational = true, dropout = 0.5, recurrent_dropout = 0.5,
+      dtype = lucid.float64 })
+    local seqs = { lucid.randn(4, 2, f64), lucid.randn(3, 2, f64) }
+    local packed = rnn_utils.pack_sequence(seqs)
+    lucid.manual_seed(4)
+    local out = m(packed)
+    local padded = rnn_utils.pad_packed_sequence(out)
+    -- the same masks on the padded batch (the second sequence padded with zeros)
+    lucid.manual_seed(4)
+    local x = rnn_utils.pad_sequence(seqs)
+    local want = ref.run(m, x)
+    H.assert_close(padded:narrow(1, 1, 3), want:narrow(1, 1, 3), 1e-10, 1e-10)
+    H.assert_close(padded[4][1], want[4][1], 1e-10, 1e-10)
+  end)
+
+  it("refuse recurrent_dropout without variational, naming both", function()
+    H.raises(function() nn.LSTM(3, 4, { recurrent_dropout = 0.2 }) end,
+      "LSTM: recurrent_dropout needs variational = true")
+    H.raises(function() nn.GRUCell(3, 4, { variational = true }) end, "GRUCell: unknown option 'variational'")
+    assert.are.equal("GRU(3, 4, num_layers=2, dropout=0.5, variational=True, recurrent_dropout=0.25)",
+      tostring(nn.GRU(3, 4, 2, { dropout = 0.5, variational = true, recurrent_dropout = 0.25 })))
+  end)
+end)

@@ -18,9 +18,10 @@ local function lin(x, w, b)
 end
 
 -- One step of a cell kind ("lstm" or "gru") from its parameters p
--- (weight_ih, weight_hh, bias_ih, bias_hh): h', c'.
-function M.step(kind, p, x, h, c, H)
-  local gi, gh = lin(x, p.weight_ih, p.bias_ih), lin(h, p.weight_hh, p.bias_hh)
+-- (weight_ih, weight_hh, bias_ih, bias_hh): h', c'. hmask (optional): the
+-- recurrent dropout mask on the state fed to W_hh.
+function M.step(kind, p, x, h, c, H, hmask)
+  local gi, gh = lin(x, p.weight_ih, p.bias_ih), lin(hmask and h * hmask or h, p.weight_hh, p.bias_hh)
   if kind == "gru" then
     local r = (gate(gi, 1, H) + gate(gh, 1, H)):sigmoid()
     local z = (gate(gi, 2, H) + gate(gh, 2, H)):sigmoid()
@@ -58,19 +59,29 @@ function M.run(m, x, h0, c0)
     for d = 0, D - 1 do
       local sfx = d == 1 and "_reverse" or ""
       local p = layer_params(m, l, sfx)
+      local hmask
+      if m.training and (m.recurrent_dropout or 0) > 0 then
+        hmask = F.dropout(lucid.ones(N, H, opts), m.recurrent_dropout, true)
+      end
       local s = l * D + d + 1
       local h = h0 and h0[s] or lucid.zeros(N, H, opts)
       local c = kind == "lstm" and (c0 and c0[s] or lucid.zeros(N, H, opts)) or nil
       local ys = {}
       for k = 1, L do
         local t = d == 1 and L + 1 - k or k
-        h, c = M.step(kind, p, input[t], h, c, H)
+        h, c = M.step(kind, p, input[t], h, c, H, hmask)
         ys[t] = h
       end
       outs[d + 1], hn[s], cn[s] = lucid.stack(ys, 1), h, c
     end
     local y = D == 2 and lucid.cat(outs, 3) or outs[1]
-    if m.training and m.dropout > 0 and l < m.num_layers - 1 then y = F.dropout(y, m.dropout, true) end
+    if m.training and m.dropout > 0 and l < m.num_layers - 1 then
+      if m.variational then -- one (N, F) mask for every step
+        y = y * F.dropout(lucid.ones(N, y:size(3), opts), m.dropout, true)
+      else
+        y = F.dropout(y, m.dropout, true)
+      end
+    end
     input = y
   end
   return input, lucid.stack(hn, 1), kind == "lstm" and lucid.stack(cn, 1) or nil
