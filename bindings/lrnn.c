@@ -1,13 +1,13 @@
 /* lrnn.c: the binding of rnn.c, the fused recurrent layers. */
 #include "lbind.h"
 
-/* _rnn_layer(cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask)
- * -> y, h_n [, c_n]. cell names a kind (_rnn_cell lists its facts); x is
+/* _rnn_layer(cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
+ *            zoneout_h, zoneout_c) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (_rnn_cell lists its facts); x is
  * (T, I); batch_sizes is an int64 tensor or a table of L step sizes, or a
  * number L (padded: every step has all N rows). The core checks the shapes. */
 static int l_rnn_layer(lua_State *L) {
   const char *fname = "rnn_layer";
-  lua_settop(L, 12); /* scratch pushed later must not land on an argument slot */
+  lua_settop(L, 14); /* scratch pushed later must not land on an argument slot */
   lc_rnn_args a = {.cell = luaL_checkstring(L, 1)};
   a.x = lcb_check(L, 2, fname);
   lc_tensor *bst = lcb_test(L, 3);
@@ -40,6 +40,8 @@ static int l_rnn_layer(lua_State *L) {
   a.b_hh = lcb_opt(L, 10, fname);
   a.w_hr = lcb_opt(L, 11, fname);
   a.h_mask = lcb_opt(L, 12, fname);
+  a.zoneout_h = lcb_opt(L, 13, fname);
+  a.zoneout_c = lcb_opt(L, 14, fname);
   lc_tensor *y, *h, *c = NULL;
   lcb_ok(L, lc_rnn_layer(&a, &y, &h, &c));
   lcb_push(L, y);

@@ -68,6 +68,10 @@ typedef struct {
   /* recurrent dropout: (N, Hout) multiplies the state fed to W_hh at every
    * step (one mask per sequence); a constant, not differentiated. NULL: none */
   const lc_tensor *h_mask;
+  /* zoneout: (T, Hout) and (T, H) per-row weights z of the old state,
+   * h' = z h + (1 - z) h_new (c likewise, c only for a cell with a cell
+   * state); 0/1 draws in training, p in eval; constants. NULL: none */
+  const lc_tensor *zoneout_h, *zoneout_c;
 } lc_rnn_args;
 
 /* Outputs y (T, Hout), h_n (N, Hout) and, for a cell with a cell state,

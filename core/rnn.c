@@ -51,6 +51,7 @@ typedef struct {
   lc_tensor *m;     /* projected: the cell's output before W_hr (rows, H) */
   lc_tensor *mask;  /* recurrent dropout: (N, Hout) multiplier of the state fed to W_hh */
   lc_tensor *hin;   /* with mask: the state each row fed to W_hh, hprev * mask (T, Hout) */
+  lc_tensor *zh, *zc; /* zoneout: each row's keep weights of h (T, Hout) and c (T, H) */
 } rnn_ctx;
 
 static void free_rnn_ctx(lc_node *n) {
@@ -62,6 +63,8 @@ static void free_rnn_ctx(lc_node *n) {
   lc_release(c->m);
   lc_release(c->mask);
   lc_release(c->hin);
+  lc_release(c->zh);
+  lc_release(c->zc);
   free(c);
 }
 
@@ -80,6 +83,34 @@ static void mul_rows(lc_dtype dt, int64_t n, const void *a, const void *b, void 
     const E *x = a, *y = b;
     E *d = dst;
     for (int64_t i = 0; i < n; i++) d[i] = x[i] * y[i];
+  });
+}
+
+/* Zoneout forward on n elements: s = z * before + (1 - z) * s. */
+static void zone_mix(lc_dtype dt, int64_t n, const void *z_, const void *before_, void *s_) {
+  LC_DISPATCH(dt, E, {
+    const E *z = z_, *before = before_;
+    E *s = s_;
+    for (int64_t i = 0; i < n; i++) s[i] = z[i] * before[i] + (1 - z[i]) * s[i];
+  });
+}
+
+/* Its backward: keep = z * g goes to the previous state, g = (1 - z) * g to
+ * the new one. */
+static void zone_split(lc_dtype dt, int64_t n, const void *z_, void *g_, void *keep_) {
+  LC_DISPATCH(dt, E, {
+    const E *z = z_;
+    E *g = g_, *keep = keep_;
+    for (int64_t i = 0; i < n; i++) keep[i] = z[i] * g[i], g[i] = (1 - z[i]) * g[i];
+  });
+}
+
+/* d[i] += a[i] for i < n. */
+static void add_rows(lc_dtype dt, int64_t n, const void *a_, void *d_) {
+  LC_DISPATCH(dt, E, {
+    const E *a = a_;
+    E *d = d_;
+    for (int64_t i = 0; i < n; i++) d[i] += a[i];
   });
 }
 
@@ -189,7 +220,10 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *dh_all = c->has_proj ? lc_empty(dt, 2, hsz) : NULL; /* dh of every row, for W_hr */
   int64_t nsz[2] = {N, Ho};
   lc_tensor *dhin = c->mask ? lc_empty(dt, 2, nsz) : NULL; /* d(state fed to W_hh) of a step */
+  /* zoneout: the parts of dh and dc that skip the step */
+  lc_tensor *zdh = c->zh ? lc_empty(dt, 2, nsz) : NULL, *zdc = c->zc ? lc_empty(dt, 2, msz) : NULL;
   int rc = 0;
+  if ((c->zh && !zdh) || (c->zc && !zdc)) rc = -1;
   if (!gy || !dh || !dgi || !dgh || (cell->has_cell && !dc) || (c->has_proj && (!dm || !dh_all)) ||
       (c->mask && !dhin))
     rc = -1;
@@ -202,11 +236,13 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
       const E *gr = row_ptr(gy, off);
       for (int64_t i = 0; i < bs * Ho; i++) d[i] += gr[i];
     });
-    void *dout = lc_data(dh), *out = row_ptr(y, off);
+    if (c->zh) zone_split(dt, bs * Ho, row_ptr(c->zh, off), lc_data(dh), lc_data(zdh));
+    if (c->zc) zone_split(dt, bs * H, row_ptr(c->zc, off), lc_data(dc), lc_data(zdc));
+    void *dout = lc_data(dh), *out = c->m ? row_ptr(c->m, off) : row_ptr(y, off);
     if (c->has_proj) { /* h' = m W_hr^T: dm = dh W_hr, and keep dh for dW_hr */
       memcpy(row_ptr(dh_all, off), lc_data(dh), bs * Ho * es);
       gemm(dt, false, false, bs, H, Ho, 1, lc_data(dh), Ho, lc_data(w_hr), H, 0, lc_data(dm), H);
-      dout = lc_data(dm), out = row_ptr(c->m, off);
+      dout = lc_data(dm);
     }
     rows_backward(c, dt, bs, dout, dc ? lc_data(dc) : NULL, c->ws ? row_ptr(c->ws, off) : NULL,
                   row_ptr(c->hprev, off), out, row_ptr(dgi, off),
@@ -227,6 +263,8 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
         for (int64_t i = 0; i < bs * Ho; i++) d[i] = (cell->direct_state ? d[i] : 0) + r[i];
       });
     }
+    if (c->zh) add_rows(dt, bs * Ho, lc_data(zdh), lc_data(dh));
+    if (c->zc) add_rows(dt, bs * H, lc_data(zdc), lc_data(dc));
   }
 
   /* whole-sequence GEMMs for the weights and the input */
@@ -268,6 +306,8 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_release(dm);
   lc_release(dh_all);
   lc_release(dhin);
+  lc_release(zdh);
+  lc_release(zdc);
   return rc;
 }
 
@@ -319,6 +359,10 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
     lc_set_error("%s: proj_size is not supported by this cell (%s)", op, cell->name);
     return -1;
   }
+  if (a->zoneout_c && !cell->has_cell) {
+    lc_set_error("%s: zoneout of c given, but this cell (%s) has no cell state", op, cell->name);
+    return -1;
+  }
   if (cell->has_cell && !a->c0) {
     lc_set_error("%s: c0 is required (this cell carries a cell state)", op);
     return -1;
@@ -327,6 +371,8 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
       (a->w_hr && !check_2d(op, "weight_hr", a->w_hr, c->out, c->hidden, dt)) ||
       !check_2d(op, "h0", a->h0, c->batch, c->out, dt) ||
       (a->h_mask && !check_2d(op, "recurrent dropout mask", a->h_mask, c->batch, c->out, dt)) ||
+      (a->zoneout_h && !check_2d(op, "zoneout of h", a->zoneout_h, c->total, c->out, dt)) ||
+      (a->zoneout_c && !check_2d(op, "zoneout of c", a->zoneout_c, c->total, c->hidden, dt)) ||
       (cell->has_cell && !check_2d(op, "c0", a->c0, c->batch, c->hidden, dt)) ||
       (a->b_ih && !check_1d(op, "bias_ih", a->b_ih, G, dt)) ||
       (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
@@ -372,6 +418,7 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
   if (!c) return -1;
   lc_tensor *x = NULL, *w_ih = NULL, *w_hh = NULL, *w_hr = NULL, *b_ih = NULL, *b_hh = NULL;
   lc_tensor *xw = NULL, *hw = NULL, *y = NULL, *h = NULL, *cs = NULL;
+  lc_tensor *hb = NULL, *cb = NULL; /* zoneout: the state before a step */
   int rc = setup(c, cell, a);
   lc_dtype dt = a->x->dtype;
   int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out, G = c->gates * H, ni = a->x->sizes[1];
@@ -398,10 +445,17 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
       c->mask = lc_contiguous(a->h_mask);
       c->hin = lc_empty(dt, 2, ms2);
     }
-    if (c->has_proj) c->m = lc_empty(dt, 2, ms);
+    /* zoneout keeps the cell's output apart from the mixed state */
+    if (c->has_proj || a->zoneout_h) c->m = lc_empty(dt, 2, ms);
+    if (a->zoneout_h) c->zh = lc_contiguous(a->zoneout_h);
+    if (a->zoneout_c) c->zc = lc_contiguous(a->zoneout_c);
+    int64_t bh[2] = {N, Ho}, bc[2] = {N, H};
+    if (a->zoneout_h) hb = lc_empty(dt, 2, bh);
+    if (a->zoneout_c) cb = lc_empty(dt, 2, bc);
     if (!x || !w_ih || !w_hh || (a->w_hr && !w_hr) || (a->b_ih && (!b_ih || !b_hh)) || !xw || !hw ||
         !y || !h || (cell->has_cell && !cs) || (cell->work && !c->ws) || (record && !c->hprev) ||
-        (c->has_proj && !c->m) || (a->h_mask && (!c->mask || !c->hin)))
+        ((c->has_proj || a->zoneout_h) && !c->m) || (a->h_mask && (!c->mask || !c->hin)) ||
+        (a->zoneout_h && (!c->zh || !hb)) || (a->zoneout_c && (!c->zc || !cb)))
       rc = -1;
   }
   if (!rc) {
@@ -414,23 +468,27 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
       int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
       int64_t wr = record ? off : 0; /* workspace row */
       if (record) memcpy(row_ptr(c->hprev, off), lc_data(h), bs * Ho * es);
+      if (hb) memcpy(lc_data(hb), lc_data(h), bs * Ho * es); /* the states zoneout keeps */
+      if (cb) memcpy(lc_data(cb), lc_data(cs), bs * H * es);
       const void *hin = lc_data(h);
       if (c->mask) { /* recurrent dropout: W_hh sees h * mask */
         hin = row_ptr(c->hin, wr);
         mul_rows(dt, bs * Ho, lc_data(h), lc_data(c->mask), (void *)hin);
       }
       gemm(dt, false, true, bs, G, Ho, 1, hin, Ho, lc_data(w_hh), Ho, 0, lc_data(hw), G);
-      /* the cell's outputs go to y, or to m when W_hr projects them */
-      void *out = c->has_proj ? row_ptr(c->m, wr) : row_ptr(y, off);
+      /* the cell's outputs go to y, or to m when W_hr projects them or
+       * zoneout mixes them */
+      void *out = c->m ? row_ptr(c->m, wr) : row_ptr(y, off);
       rows_forward(c, dt, bs, row_ptr(xw, off), lc_data(hw), b_ih ? lc_data(b_ih) : NULL,
                    b_hh ? lc_data(b_hh) : NULL, lc_data(h), cs ? lc_data(cs) : NULL,
                    c->ws ? row_ptr(c->ws, wr) : NULL, out);
-      if (c->has_proj) { /* h' = m W_hr^T, into the state and the output */
+      if (c->has_proj) /* h' = m W_hr^T, into the state */
         gemm(dt, false, true, bs, Ho, H, 1, out, H, lc_data(w_hr), H, 0, lc_data(h), Ho);
-        memcpy(row_ptr(y, off), lc_data(h), bs * Ho * es);
-      } else {
+      else
         memcpy(lc_data(h), out, bs * Ho * es);
-      }
+      if (hb) zone_mix(dt, bs * Ho, row_ptr(c->zh, off), lc_data(hb), lc_data(h));
+      if (cb) zone_mix(dt, bs * H, row_ptr(c->zc, off), lc_data(cb), lc_data(cs));
+      if (out != row_ptr(y, off)) memcpy(row_ptr(y, off), lc_data(h), bs * Ho * es);
     }
     lc_set_grad_enabled(was);
   }
@@ -456,6 +514,7 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
   }
   lc_release(x), lc_release(w_ih), lc_release(w_hh), lc_release(w_hr);
   lc_release(b_ih), lc_release(b_hh), lc_release(xw), lc_release(hw);
+  lc_release(hb), lc_release(cb);
   if (rc) {
     lc_release(y), lc_release(h), lc_release(cs);
     return -1;

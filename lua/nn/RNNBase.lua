@@ -116,6 +116,7 @@ function RNNBase:setup(mode, a)
   options.check(name, a)
   self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
   self.variational, self.recurrent_dropout = a.variational or false, a.recurrent_dropout or 0
+  self.zoneout = a.zoneout or 0
   self:_apply_forget_bias()
 end
 
@@ -322,9 +323,15 @@ function RNNBase:forward(input, hx)
       if self.training and self.recurrent_dropout > 0 then
         h_mask = sequence_mask(self.recurrent_dropout, N, hout, dtype)
       end
+      local zh, zc -- zoneout: per row and unit, the weight of the old state
+      if self.zoneout > 0 then
+        local T = layer_in:size(1)
+        zh = options.zoneout_weights(self.zoneout, self.training, T, hout, dtype)
+        if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
+      end
       local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
         self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
-        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask)
+        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc)
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]

@@ -47,7 +47,7 @@ function RNNCellBase:init_cell(a, cell)
   self:register_parameter("bias_hh", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
   self._bound = bound
   options.check(self.__name, a)
-  self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
+  self.forget_bias, self.weight_dropout, self.zoneout = a.forget_bias, a.weight_dropout or 0, a.zoneout or 0
   self:_apply_forget_bias()
 end
 
@@ -123,8 +123,14 @@ function RNNCellBase:step(x2, h0, c0)
   if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per call
     w_hh = F.dropout(w_hh, self.weight_dropout, true)
   end
+  local zh, zc -- zoneout: per unit, the weight of the old state
+  if self.zoneout > 0 then
+    local N, H = x2:size(1), self.hidden_size
+    zh = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype)
+    if c0 then zc = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype) end
+  end
   local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh,
-    self.bias_ih, self.bias_hh, nil)
+    self.bias_ih, self.bias_hh, nil, nil, zh, zc)
   return h, c
 end
 

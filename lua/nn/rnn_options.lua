@@ -13,6 +13,7 @@ local fmt = string.format
 function M.specs(lstm, sequence)
   local specs = {
     { "weight_dropout", "number", default = 0, min = 0, max = 1 },
+    { "zoneout", "number", default = 0, min = 0, max = 1 },
   }
   if lstm then
     specs[#specs + 1] = { "forget_bias", "number", optional = true }
@@ -31,7 +32,7 @@ function M.check(name, a)
     raise(fmt("%s: forget_bias needs bias = true (the forget gate's bias is where it goes), got bias = false",
       name))
   end
-  for _, k in ipairs({ "weight_dropout", "recurrent_dropout" }) do
+  for _, k in ipairs({ "weight_dropout", "recurrent_dropout", "zoneout" }) do
     if a[k] == 1 then raise(fmt("%s: %s must be below 1 (1 drops everything), got 1", name, k)) end
   end
   if (a.recurrent_dropout or 0) > 0 and not a.variational then
@@ -52,8 +53,17 @@ function M.repr(m)
   if m.forget_bias ~= nil then s = s .. ", forget_bias=" .. py(m.forget_bias) end
   if (m.weight_dropout or 0) ~= 0 then s = s .. ", weight_dropout=" .. py(m.weight_dropout) end
   if m.variational then s = s .. ", variational=True" end
+  if (m.zoneout or 0) ~= 0 then s = s .. ", zoneout=" .. py(m.zoneout) end
   if (m.recurrent_dropout or 0) ~= 0 then s = s .. ", recurrent_dropout=" .. py(m.recurrent_dropout) end
   return s
+end
+
+-- Zoneout's weights of the old state for `rows` rows of width F: in training
+-- 1 with probability p (the unit keeps its value), else 0; in eval p itself.
+function M.zoneout_weights(p, training, rows, F_, dtype)
+  local lucid = require("lucid")
+  if training then return lucid.rand(rows, F_, { dtype = dtype }):lt(p) end
+  return lucid.full({ rows, F_ }, p, { dtype = dtype })
 end
 
 -- The forget-gate slice (columns H+1..2H of an LSTM's [i; f; g; o]) of b_ih

@@ -1,7 +1,7 @@
 /* test_rnn.c: the fused recurrent layer (rnn.c) and every cell descriptor
  * of its table (rnn_cells.c): float64 finite-difference gradients of each
  * kind, padded and packed, forward and reverse, with and without biases,
- * projection and a recurrent dropout mask; the table's invariants; the state a finished sequence keeps;
+ * projection, a recurrent dropout mask and zoneout; the table's invariants; the state a finished sequence keeps;
  * the same outputs with and without recording; the errors. Values against
  * PyTorch are the Lua specs' (tests/lua/nn/rnn_spec.lua, cells_spec.lua). */
 #include <math.h>
@@ -21,6 +21,7 @@ typedef struct {
   int64_t steps;
   const int64_t *batch_sizes;
   const lc_tensor *h_mask; /* recurrent dropout, or NULL */
+  const lc_tensor *zh, *zc; /* zoneout, or NULL */
 } layer_cfg;
 
 /* Inputs in lc_rnn_args order. */
@@ -42,7 +43,8 @@ static lc_tensor *layer_loss(lc_tensor *const *in, void *ctx) {
   lc_rnn_args a = {.cell = cfg->cell, .reverse = cfg->reverse, .steps = cfg->steps,
                    .batch_sizes = cfg->batch_sizes, .x = in[X], .h0 = in[H0], .c0 = in[C0],
                    .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
-                   .w_hr = in[W_HR], .h_mask = cfg->h_mask};
+                   .w_hr = in[W_HR], .h_mask = cfg->h_mask,
+                   .zoneout_h = cfg->zh, .zoneout_c = cfg->zc};
   lc_tensor *y, *h, *c;
   if (lc_rnn_layer(&a, &y, &h, &c)) return NULL;
   lc_tensor *loss = add_into(gc_weighted_sum(y), gc_weighted_sum(h));
@@ -78,6 +80,14 @@ static lc_tensor *make_mask(int64_t width) {
   return m;
 }
 
+/* Zoneout weights (T, width): 0, 1 (training's draws) and 0.3 (eval's p). */
+static lc_tensor *make_zoneout(int64_t T, int64_t width, int shift) {
+  lc_tensor *z = lc_empty(LC_FLOAT64, 2, DIMS(T, width));
+  static const double v[] = {0.0, 1.0, 0.3, 1.0, 0.0};
+  for (int64_t i = 0; i < T * width; i++) set(z, i, v[(i + shift) % 5]);
+  return z;
+}
+
 /* Every descriptor, every layout: the gradients of all inputs. */
 static void test_gradcheck_every_cell(void) {
   static const int64_t packed[] = {3, 3, 2, 1}; /* 9 rows, sequences of 4, 3 and 2 steps */
@@ -85,23 +95,27 @@ static void test_gradcheck_every_cell(void) {
     const lc_rnn_cell *cell = lc_rnn_cell_at(i);
     for (int variant = 0; variant < 4; variant++) {
       bool is_packed = variant & 1, reverse = variant & 2;
-      for (int opt = 0; opt < 5; opt++) { /* plain, no bias, projected, masked, both */
-        bool bias = opt != 1, proj = opt == 2 || opt == 4, masked = opt >= 3;
+      /* plain, no bias, projected, masked, masked and projected, zoneout, all */
+      for (int opt = 0; opt < 7; opt++) {
+        bool bias = opt != 1, proj = opt == 2 || opt == 4 || opt == 6;
+        bool masked = opt == 3 || opt == 4 || opt == 6, zone = opt >= 5;
         if (proj && !cell->projectable) continue;
         int64_t T = is_packed ? 9 : 4 * N;
         lc_tensor *mask = masked ? make_mask(proj ? P : H) : NULL;
-        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask};
+        lc_tensor *zh = zone ? make_zoneout(T, proj ? P : H, 0) : NULL;
+        lc_tensor *zc = zone && cell->has_cell ? make_zoneout(T, H, 2) : NULL;
+        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask, zh, zc};
         lc_tensor *in[N_IN];
         make_inputs(cell, T, bias, proj, in);
-        char name[96];
-        snprintf(name, sizeof name, "%s %s%s%s%s%s", cell->name, is_packed ? "packed" : "padded",
+        char name[128];
+        snprintf(name, sizeof name, "%s %s%s%s%s%s%s", cell->name, is_packed ? "packed" : "padded",
                  reverse ? " reverse" : "", bias ? "" : " no bias", proj ? " projected" : "",
-                 masked ? " recurrent dropout" : "");
+                 masked ? " recurrent dropout" : "", zone ? " zoneout" : "");
         int bad = gradcheck(name, layer_loss, in, N_IN, &cfg);
         CHECK(bad == 0);
         if (bad) fprintf(stderr, "  in: %s\n", name);
         release_inputs(in);
-        lc_release(mask);
+        lc_release(mask), lc_release(zh), lc_release(zc);
       }
     }
   }

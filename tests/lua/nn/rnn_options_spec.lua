@@ -229,3 +229,47 @@ describe("variational and recurrent_dropout", function()
       tostring(nn.GRU(3, 4, 2, { dropout = 0.5, variational = true, recurrent_dropout = 0.25 })))
   end)
 end)
+
+describe("zoneout", function()
+  it("equals the equations, in training (0/1 draws per step and unit) and in eval (the expectation)", function()
+    for _, mod in ipairs({ "LSTM", "GRU" }) do
+      local m = nn[mod](3, 4, 2, { zoneout = 0.3, bidirectional = true, dtype = lucid.float64 })
+      check_against_reference(m, 5, 2, 13)
+      m:eval()
+      check_against_reference(m, 5, 2, 13)
+    end
+    local all = nn.LSTM(3, 4, 2, { zoneout = 0.2, weight_dropout = 0.3, variational = true, dropout = 0.4,
+      recurrent_dropout = 0.3, forget_bias = 1, dtype = lucid.float64 })
+    check_against_reference(all, 4, 3, 17)
+  end)
+
+  it("in eval mixes h' = p h + (1 - p) h_new, h_new from the unmixed c_new, on cells too", function()
+    local p = 0.25
+    local cell = nn.LSTMCell(3, 4, { zoneout = p, dtype = lucid.float64 })
+    cell:eval()
+    local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
+    local hn, cn = ref.plain_step("lstm", cell, x, h, c, 4)
+    local h1, c1 = cell(x, { h, c })
+    H.assert_close(h1, p * h + (1 - p) * hn, 1e-12, 1e-12)
+    H.assert_close(c1, p * c + (1 - p) * cn, 1e-12, 1e-12)
+  end)
+
+  it("keeps each unit's old value with probability p, drawn anew at every step", function()
+    local p, Hs, N = 0.3, 50, 4
+    local cell = nn.GRUCell(2, Hs, { zoneout = p, dtype = lucid.float64 })
+    local x, h = lucid.randn(N, 2, f64), lucid.randn(N, Hs, f64)
+    lucid.manual_seed(21)
+    local a = cell(x, h):eq(h)
+    local b = cell(x, h):eq(h)
+    local n = a:numel()
+    local rate = a:sum():item() / n
+    assert.is_true(math.abs(rate - p) < 4 * math.sqrt(p * (1 - p) / n), "keep rate " .. rate)
+    assert.is_true(a:ne(b):sum():item() > 0)
+    lucid.manual_seed(21)
+    assert.are.equal(0, cell(x, h):eq(h):ne(a):sum():item()) -- reproducible
+  end)
+
+  it("must be below 1", function()
+    H.raises(function() nn.LSTMCell(3, 4, { zoneout = 1 }) end, "LSTMCell: zoneout must be below 1")
+  end)
+end)

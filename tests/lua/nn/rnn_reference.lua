@@ -18,9 +18,17 @@ local function lin(x, w, b)
 end
 
 -- One step of a cell kind ("lstm" or "gru") from its parameters p
--- (weight_ih, weight_hh, bias_ih, bias_hh): h', c'. hmask (optional): the
--- recurrent dropout mask on the state fed to W_hh.
-function M.step(kind, p, x, h, c, H, hmask)
+-- (weight_ih, weight_hh, bias_ih, bias_hh): h', c'. Optional: hmask the
+-- recurrent dropout mask on the state fed to W_hh, zh and zc zoneout's
+-- weights of the old h and c.
+function M.step(kind, p, x, h, c, H, hmask, zh, zc)
+  local h2, c2 = M.plain_step(kind, p, x, h, c, H, hmask)
+  if zh then h2 = zh * h + (1 - zh) * h2 end
+  if zc then c2 = zc * c + (1 - zc) * c2 end
+  return h2, c2
+end
+
+function M.plain_step(kind, p, x, h, c, H, hmask)
   local gi, gh = lin(x, p.weight_ih, p.bias_ih), lin(hmask and h * hmask or h, p.weight_hh, p.bias_hh)
   if kind == "gru" then
     local r = (gate(gi, 1, H) + gate(gh, 1, H)):sigmoid()
@@ -63,13 +71,22 @@ function M.run(m, x, h0, c0)
       if m.training and (m.recurrent_dropout or 0) > 0 then
         hmask = F.dropout(lucid.ones(N, H, opts), m.recurrent_dropout, true)
       end
+      local zh, zc
+      if (m.zoneout or 0) > 0 then
+        local function weights()
+          if m.training then return lucid.rand(L * N, H, opts):lt(m.zoneout):view(L, N, H) end
+          return lucid.full({ L, N, H }, m.zoneout, opts)
+        end
+        zh = weights()
+        if kind == "lstm" then zc = weights() end
+      end
       local s = l * D + d + 1
       local h = h0 and h0[s] or lucid.zeros(N, H, opts)
       local c = kind == "lstm" and (c0 and c0[s] or lucid.zeros(N, H, opts)) or nil
       local ys = {}
       for k = 1, L do
         local t = d == 1 and L + 1 - k or k
-        h, c = M.step(kind, p, input[t], h, c, H, hmask)
+        h, c = M.step(kind, p, input[t], h, c, H, hmask, zh and zh[t], zc and zc[t])
         ys[t] = h
       end
       outs[d + 1], hn[s], cn[s] = lucid.stack(ys, 1), h, c
