@@ -2,12 +2,12 @@
 #include "lbind.h"
 
 /* _rnn_layer(cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
- *            zoneout_h, zoneout_c) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (_rnn_cell lists its facts); x is
+ *            zoneout_h, zoneout_c, extra) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (_rnn_cell lists its facts); x is
  * (T, I); batch_sizes is an int64 tensor or a table of L step sizes, or a
  * number L (padded: every step has all N rows). The core checks the shapes. */
 static int l_rnn_layer(lua_State *L) {
   const char *fname = "rnn_layer";
-  lua_settop(L, 14); /* scratch pushed later must not land on an argument slot */
+  lua_settop(L, 15); /* scratch pushed later must not land on an argument slot */
   lc_rnn_args a = {.cell = luaL_checkstring(L, 1)};
   a.x = lcb_check(L, 2, fname);
   lc_tensor *bst = lcb_test(L, 3);
@@ -42,6 +42,7 @@ static int l_rnn_layer(lua_State *L) {
   a.h_mask = lcb_opt(L, 12, fname);
   a.zoneout_h = lcb_opt(L, 13, fname);
   a.zoneout_c = lcb_opt(L, 14, fname);
+  a.extra = lcb_opt(L, 15, fname);
   lc_tensor *y, *h, *c = NULL;
   lcb_ok(L, lc_rnn_layer(&a, &y, &h, &c));
   lcb_push(L, y);
@@ -51,18 +52,20 @@ static int l_rnn_layer(lua_State *L) {
   return 3;
 }
 
-/* _rnn_cell(name) -> {gates =, has_cell =, projectable =}: what a module
+/* _rnn_cell(name) -> {gates =, has_cell =, projectable =, extra =}: what a module
  * needs to know of a cell kind to shape its parameters and state. */
 static int l_rnn_cell(lua_State *L) {
   const lc_rnn_cell *cell = lc_rnn_cell_find(luaL_checkstring(L, 1));
   if (!cell) return lcb_fail(L);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushinteger(L, cell->gates);
   lua_setfield(L, -2, "gates");
   lua_pushboolean(L, cell->has_cell);
   lua_setfield(L, -2, "has_cell");
   lua_pushboolean(L, cell->projectable);
   lua_setfield(L, -2, "projectable");
+  lua_pushinteger(L, cell->extra);
+  lua_setfield(L, -2, "extra");
   return 1;
 }
 

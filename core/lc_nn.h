@@ -15,6 +15,7 @@ typedef struct {
   const void *xw, *hw;      /* (G*H) the input projection W_ih x, the recurrent one W_hh h */
   const void *b_ih, *b_hh;  /* (G*H) the biases, or both NULL */
   const void *hprev;        /* (H) the state the step starts from */
+  const void *p;            /* (extra*H) the cell's own parameter vector, or NULL */
   /* forward in/out */
   void *c;                  /* (H) the cell state c in, c' out; NULL without one */
   /* forward out, backward in */
@@ -28,6 +29,7 @@ typedef struct {
                              * (the same as gi) */
   void *dprev;              /* (H) out: the part of dL/dh that does not go through W_hh,
                              * when direct_state; may alias dout */
+  void *gp;                 /* (extra*H) out: this row's part of dL/dp (summed over rows) */
 } lc_rnn_row;
 
 typedef void (*lc_rnn_row_fn)(lc_dtype dt, const lc_rnn_row *r);
@@ -44,6 +46,7 @@ typedef struct {
   bool split_recurrent;  /* the recurrent pre-activations get their own gradient (GRU's n) */
   bool direct_state;     /* h' depends on h other than through W_hh (GRU's z h) */
   bool projectable;      /* accepts w_hr (h' = W_hr out); never with direct_state */
+  int extra;             /* the cell's own 1-D parameter has extra*H elements (0: none) */
   lc_rnn_row_fn forward, backward;
 } lc_rnn_cell;
 
@@ -72,6 +75,8 @@ typedef struct {
    * h' = z h + (1 - z) h_new (c likewise, c only for a cell with a cell
    * state); 0/1 draws in training, p in eval; constants. NULL: none */
   const lc_tensor *zoneout_h, *zoneout_c;
+  /* the cell's own parameter (extra*H), differentiable: peepholes, ... */
+  const lc_tensor *extra;
 } lc_rnn_args;
 
 /* Outputs y (T, Hout), h_n (N, Hout) and, for a cell with a cell state,

@@ -69,9 +69,9 @@ static void free_rnn_ctx(lc_node *n) {
 }
 
 /* Saved inputs, in this order. */
-enum { S_X, S_W_IH, S_W_HH, S_W_HR, S_Y };
+enum { S_X, S_W_IH, S_W_HH, S_W_HR, S_Y, S_P };
 /* Node inputs, in this order. */
-enum { I_X, I_H0, I_C0, I_W_IH, I_W_HH, I_B_IH, I_B_HH, I_W_HR, N_INPUTS };
+enum { I_X, I_H0, I_C0, I_W_IH, I_W_HH, I_B_IH, I_B_HH, I_W_HR, I_P, N_INPUTS };
 
 /* The step processed k-th (forward or reverse). */
 static int64_t step_at(const rnn_ctx *c, int64_t k) { return c->reverse ? c->steps - 1 - k : k; }
@@ -126,15 +126,15 @@ static void *at(void *base, int64_t r, int64_t width, size_t es) {
  * the step starts from, cs (rows, H) the cell state (in place), ws (rows,
  * work*H) the workspace, out (rows, H) the cell's outputs. */
 static void rows_forward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void *xw,
-                         const void *hw, const void *b_ih, const void *b_hh, const void *h,
-                         void *cs, void *ws, void *out) {
+                         const void *hw, const void *b_ih, const void *b_hh, const void *p,
+                         const void *h, void *cs, void *ws, void *out) {
   int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
   size_t es = lc_dtype_size(dt);
   lc_rnn_row_fn fwd = c->cell->forward;
 #pragma omp parallel for if (rows * G >= LC_PARALLEL_GRAIN)
   for (int64_t r = 0; r < rows; r++) {
     lc_rnn_row row = {.H = H, .xw = at((void *)xw, r, G, es), .hw = at((void *)hw, r, G, es),
-                      .b_ih = b_ih, .b_hh = b_hh, .hprev = at((void *)h, r, Ho, es),
+                      .b_ih = b_ih, .b_hh = b_hh, .p = p, .hprev = at((void *)h, r, Ho, es),
                       .c = at(cs, r, H, es), .ws = at(ws, r, W, es), .out = at(out, r, H, es)};
     fwd(dt, &row);
   }
@@ -145,9 +145,11 @@ static void rows_forward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void
  * dgh (rows, G*H; dgh only for split_recurrent cells) the pre-activation
  * gradients, dprev (rows, Hout; direct_state cells) the direct part of the
  * previous state's gradient. */
-static void rows_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, void *dout, void *dc,
-                          void *ws, void *h, void *out, void *dgi, void *dgh, void *dprev) {
+static void rows_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void *p, void *dout,
+                          void *dc, void *ws, void *h, void *out, void *dgi, void *dgh,
+                          void *dprev, void *gp) {
   int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
+  int64_t X = c->cell->extra * H;
   size_t es = lc_dtype_size(dt);
   lc_rnn_row_fn bwd = c->cell->backward;
 #pragma omp parallel for if (rows * G >= LC_PARALLEL_GRAIN)
@@ -155,7 +157,7 @@ static void rows_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, void *dou
     lc_rnn_row row = {.H = H, .hprev = at(h, r, Ho, es), .ws = at(ws, r, W, es),
                       .out = at(out, r, H, es), .dout = at(dout, r, H, es), .dc = at(dc, r, H, es),
                       .gi = at(dgi, r, G, es), .gh = at(dgh, r, G, es),
-                      .dprev = at(dprev, r, Ho, es)};
+                      .dprev = at(dprev, r, Ho, es), .p = p, .gp = at(gp, r, X, es)};
     bwd(dt, &row);
   }
 }
@@ -203,7 +205,8 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *x = lc_node_saved(n, S_X), *w_ih = lc_node_saved(n, S_W_IH);
   lc_tensor *w_hh = lc_node_saved(n, S_W_HH), *y = lc_node_saved(n, S_Y);
   lc_tensor *w_hr = c->has_proj ? lc_node_saved(n, S_W_HR) : NULL;
-  if (!x || !w_ih || !w_hh || !y || (c->has_proj && !w_hr)) return -1;
+  lc_tensor *p = c->cell->extra ? lc_node_saved(n, S_P) : NULL;
+  if (!x || !w_ih || !w_hh || !y || (c->has_proj && !w_hr) || (c->cell->extra && !p)) return -1;
   lc_dtype dt = x->dtype;
   int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out, G = c->gates * H;
   int64_t ni = x->sizes[1];
@@ -222,8 +225,10 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *dhin = c->mask ? lc_empty(dt, 2, nsz) : NULL; /* d(state fed to W_hh) of a step */
   /* zoneout: the parts of dh and dc that skip the step */
   lc_tensor *zdh = c->zh ? lc_empty(dt, 2, nsz) : NULL, *zdc = c->zc ? lc_empty(dt, 2, msz) : NULL;
+  int64_t psz[2] = {T, c->cell->extra * H};
+  lc_tensor *gp = p ? lc_empty(dt, 2, psz) : NULL; /* each row's part of dL/dp */
   int rc = 0;
-  if ((c->zh && !zdh) || (c->zc && !zdc)) rc = -1;
+  if ((c->zh && !zdh) || (c->zc && !zdc) || (p && !gp)) rc = -1;
   if (!gy || !dh || !dgi || !dgh || (cell->has_cell && !dc) || (c->has_proj && (!dm || !dh_all)) ||
       (c->mask && !dhin))
     rc = -1;
@@ -244,10 +249,10 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
       gemm(dt, false, false, bs, H, Ho, 1, lc_data(dh), Ho, lc_data(w_hr), H, 0, lc_data(dm), H);
       dout = lc_data(dm);
     }
-    rows_backward(c, dt, bs, dout, dc ? lc_data(dc) : NULL, c->ws ? row_ptr(c->ws, off) : NULL,
-                  row_ptr(c->hprev, off), out, row_ptr(dgi, off),
-                  cell->split_recurrent ? row_ptr(dgh, off) : NULL,
-                  cell->direct_state ? lc_data(dh) : NULL);
+    rows_backward(c, dt, bs, p ? lc_data(p) : NULL, dout, dc ? lc_data(dc) : NULL,
+                  c->ws ? row_ptr(c->ws, off) : NULL, row_ptr(c->hprev, off), out,
+                  row_ptr(dgi, off), cell->split_recurrent ? row_ptr(dgh, off) : NULL,
+                  cell->direct_state ? lc_data(dh) : NULL, gp ? row_ptr(gp, off) : NULL);
     /* the previous state's gradient: its direct part (left in dh by the
      * cell) plus dgh W_hh; rows that were not active this step keep theirs */
     if (!c->mask) {
@@ -295,6 +300,7 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   }
   if (!rc && lc_node_needs_grad(n, I_B_IH) && !(gin[I_B_IH] = column_sums(dt, lc_data(dgi), T, G))) rc = -1;
   if (!rc && lc_node_needs_grad(n, I_B_HH) && !(gin[I_B_HH] = column_sums(dt, lc_data(dgh), T, G))) rc = -1;
+  if (!rc && p && lc_node_needs_grad(n, I_P) && !(gin[I_P] = column_sums(dt, lc_data(gp), T, psz[1]))) rc = -1;
   if (!rc && lc_node_needs_grad(n, I_H0)) gin[I_H0] = lc_retain(dh);
   if (!rc && dc && lc_node_needs_grad(n, I_C0)) gin[I_C0] = lc_retain(dc);
 
@@ -308,6 +314,7 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_release(dhin);
   lc_release(zdh);
   lc_release(zdc);
+  lc_release(gp);
   return rc;
 }
 
@@ -363,6 +370,11 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
     lc_set_error("%s: zoneout of c given, but this cell (%s) has no cell state", op, cell->name);
     return -1;
   }
+  if (!cell->extra != !a->extra) {
+    lc_set_error("%s: the cell %s %s", op, cell->name,
+                 cell->extra ? "needs its own parameter (extra)" : "takes no parameter of its own");
+    return -1;
+  }
   if (cell->has_cell && !a->c0) {
     lc_set_error("%s: c0 is required (this cell carries a cell state)", op);
     return -1;
@@ -375,6 +387,7 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
       (a->zoneout_c && !check_2d(op, "zoneout of c", a->zoneout_c, c->total, c->hidden, dt)) ||
       (cell->has_cell && !check_2d(op, "c0", a->c0, c->batch, c->hidden, dt)) ||
       (a->b_ih && !check_1d(op, "bias_ih", a->b_ih, G, dt)) ||
+      (a->extra && !check_1d(op, "the cell's parameter", a->extra, cell->extra * c->hidden, dt)) ||
       (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
     return -1;
   if (!a->b_ih != !a->b_hh) {
@@ -419,16 +432,19 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
   lc_tensor *x = NULL, *w_ih = NULL, *w_hh = NULL, *w_hr = NULL, *b_ih = NULL, *b_hh = NULL;
   lc_tensor *xw = NULL, *hw = NULL, *y = NULL, *h = NULL, *cs = NULL;
   lc_tensor *hb = NULL, *cb = NULL; /* zoneout: the state before a step */
+  lc_tensor *pe = NULL;             /* the cell's own parameter */
   int rc = setup(c, cell, a);
   lc_dtype dt = a->x->dtype;
   int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out, G = c->gates * H, ni = a->x->sizes[1];
-  const lc_tensor *ins[N_INPUTS] = {a->x, a->h0, a->c0, a->w_ih, a->w_hh, a->b_ih, a->b_hh, a->w_hr};
+  const lc_tensor *ins[N_INPUTS] = {a->x, a->h0, a->c0, a->w_ih, a->w_hh, a->b_ih, a->b_hh, a->w_hr,
+                                    a->extra};
   bool record = !rc && lc_should_record(N_INPUTS, ins);
 
   if (!rc) {
     x = lc_contiguous(a->x), w_ih = lc_contiguous(a->w_ih), w_hh = lc_contiguous(a->w_hh);
     w_hr = a->w_hr ? lc_contiguous(a->w_hr) : NULL;
     b_ih = a->b_ih ? lc_contiguous(a->b_ih) : NULL, b_hh = a->b_hh ? lc_contiguous(a->b_hh) : NULL;
+    pe = a->extra ? lc_contiguous(a->extra) : NULL;
     int64_t xs[2] = {T, G}, hs[2] = {N, G}, ys[2] = {T, Ho};
     xw = lc_empty(dt, 2, xs);
     hw = lc_empty(dt, 2, hs);
@@ -453,7 +469,7 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
     if (a->zoneout_h) hb = lc_empty(dt, 2, bh);
     if (a->zoneout_c) cb = lc_empty(dt, 2, bc);
     if (!x || !w_ih || !w_hh || (a->w_hr && !w_hr) || (a->b_ih && (!b_ih || !b_hh)) || !xw || !hw ||
-        !y || !h || (cell->has_cell && !cs) || (cell->work && !c->ws) || (record && !c->hprev) ||
+        !y || !h || (a->extra && !pe) || (cell->has_cell && !cs) || (cell->work && !c->ws) || (record && !c->hprev) ||
         ((c->has_proj || a->zoneout_h) && !c->m) || (a->h_mask && (!c->mask || !c->hin)) ||
         (a->zoneout_h && (!c->zh || !hb)) || (a->zoneout_c && (!c->zc || !cb)))
       rc = -1;
@@ -480,7 +496,8 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
        * zoneout mixes them */
       void *out = c->m ? row_ptr(c->m, wr) : row_ptr(y, off);
       rows_forward(c, dt, bs, row_ptr(xw, off), lc_data(hw), b_ih ? lc_data(b_ih) : NULL,
-                   b_hh ? lc_data(b_hh) : NULL, lc_data(h), cs ? lc_data(cs) : NULL,
+                   b_hh ? lc_data(b_hh) : NULL, pe ? lc_data(pe) : NULL, lc_data(h),
+                   cs ? lc_data(cs) : NULL,
                    c->ws ? row_ptr(c->ws, wr) : NULL, out);
       if (c->has_proj) /* h' = m W_hr^T, into the state */
         gemm(dt, false, true, bs, Ho, H, 1, out, H, lc_data(w_hr), H, 0, lc_data(h), Ho);
@@ -496,7 +513,8 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
     int n_outs = cell->has_cell ? 3 : 2;
     lc_node *node = lc_node_new(cell->node, rnn_backward, N_INPUTS, ins, n_outs);
     if (!node || lc_node_save(node, x) || lc_node_save(node, w_ih) || lc_node_save(node, w_hh) ||
-        lc_node_save(node, w_hr ? w_hr : w_hh) || lc_node_save(node, y)) {
+        lc_node_save(node, w_hr ? w_hr : w_hh) || lc_node_save(node, y) ||
+        lc_node_save(node, pe ? pe : w_hh)) {
       lc_node_release(node);
       rc = -1;
     } else {
@@ -514,7 +532,7 @@ int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_
   }
   lc_release(x), lc_release(w_ih), lc_release(w_hh), lc_release(w_hr);
   lc_release(b_ih), lc_release(b_hh), lc_release(xw), lc_release(hw);
-  lc_release(hb), lc_release(cb);
+  lc_release(hb), lc_release(cb), lc_release(pe);
   if (rc) {
     lc_release(y), lc_release(h), lc_release(cs);
     return -1;

@@ -11,6 +11,7 @@
  *         h' = (1 - z) n + z h
  *   LSTM  [i; f; g; o]: i, f, o = sigmoid(xw + hw), g = tanh(xw + hw),
  *         c' = f c + i g, h' = o tanh(c')
+ *   LSTM with peepholes: i, f also see w_ci * c, w_cf * c; o sees w_co * c'.
  * Each stage is a plain loop over the row or a call to the vector math, so
  * the whole pass vectorises. */
 #include <string.h>
@@ -156,14 +157,73 @@ static void lstm_backward(lc_dtype dt, const lc_rnn_row *r) {
   });
 }
 
+/* ---- LSTM with peepholes: p (3H) = [w_ci, w_cf, w_co];
+ *      ws (7H) = [i, f, g, o, c, tanh(c'), c'] -------------------------------
+ * i = sigmoid(pre_i + w_ci * c), f = sigmoid(pre_f + w_cf * c),
+ * g = tanh(pre_g), c' = f c + i g, o = sigmoid(pre_o + w_co * c'). */
+
+static void lstm_peephole_forward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H;
+  LC_DISPATCH(dt, T, {
+    T *ws = r->ws, *cs = r->c, *out = r->out;
+    const T *w_ci = r->p, *w_cf = w_ci + H, *w_co = w_ci + 2 * H;
+    SUM_PRE(T, ws, r, 4 * H);
+    T *ig = ws, *fg = ws + H, *gg = ws + 2 * H, *og = ws + 3 * H;
+    T *cprev = ws + 4 * H, *tc = ws + 5 * H, *cn = ws + 6 * H;
+    for (int64_t j = 0; j < H; j++) {
+      cprev[j] = cs[j];
+      ig[j] += w_ci[j] * cs[j];
+      fg[j] += w_cf[j] * cs[j];
+    }
+    vsigmoid(dt, 2 * H, ig);
+    vtanh(dt, H, gg);
+    for (int64_t j = 0; j < H; j++) {
+      cs[j] = cn[j] = tc[j] = fg[j] * cprev[j] + ig[j] * gg[j];
+      og[j] += w_co[j] * cn[j];
+    }
+    vsigmoid(dt, H, og);
+    vtanh(dt, H, tc);
+    for (int64_t j = 0; j < H; j++) out[j] = og[j] * tc[j];
+  });
+}
+
+/* gi (4H); dc becomes dL/dc = dct f + di w_ci + df w_cf, where dct = dL/dc'
+ * in total (through h' and through o's peephole); gp (3H) = [di c, df c, do c'] */
+static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H;
+  LC_DISPATCH(dt, T, {
+    const T *ws = r->ws, *dout = r->dout;
+    const T *w_ci = r->p, *w_cf = w_ci + H, *w_co = w_ci + 2 * H;
+    T *dc = r->dc, *gi = r->gi, *gp = r->gp;
+    for (int64_t j = 0; j < H; j++) {
+      T ig = ws[j], fg = ws[H + j], gg = ws[2 * H + j], og = ws[3 * H + j];
+      T cprev = ws[4 * H + j], t = ws[5 * H + j], cn = ws[6 * H + j], dm = dout[j];
+      T dop = dm * t * og * (1 - og);
+      T dct = dc[j] + dm * og * (1 - t * t) + dop * w_co[j];
+      T dip = dct * gg * ig * (1 - ig), dfp = dct * cprev * fg * (1 - fg);
+      gi[j] = dip;
+      gi[H + j] = dfp;
+      gi[2 * H + j] = dct * ig * (1 - gg * gg);
+      gi[3 * H + j] = dop;
+      dc[j] = dct * fg + dip * w_ci[j] + dfp * w_cf[j];
+      gp[j] = dip * cprev, gp[H + j] = dfp * cprev, gp[2 * H + j] = dop * cn;
+    }
+  });
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static const lc_rnn_cell cells[] = {
-  /* name       op      node            G  work cell   split  direct proj   forward, backward */
-  {"rnn_tanh", "RNN",  "RNNBackward",  1, 0, false, false, false, false, rnn_tanh_forward, rnn_tanh_backward},
-  {"rnn_relu", "RNN",  "RNNBackward",  1, 0, false, false, false, false, rnn_relu_forward, rnn_relu_backward},
-  {"gru",      "GRU",  "GRUBackward",  3, 4, false, true,  true,  false, gru_forward,      gru_backward},
-  {"lstm",     "LSTM", "LSTMBackward", 4, 6, true,  false, false, true,  lstm_forward,     lstm_backward},
+  /* name, op, node; G, work (H), cell state, split recurrent, direct state, projectable,
+   * extra (H); forward, backward */
+  {"rnn_tanh", "RNN", "RNNBackward", 1, 0, false, false, false, false, 0,
+   rnn_tanh_forward, rnn_tanh_backward},
+  {"rnn_relu", "RNN", "RNNBackward", 1, 0, false, false, false, false, 0,
+   rnn_relu_forward, rnn_relu_backward},
+  {"gru", "GRU", "GRUBackward", 3, 4, false, true, true, false, 0, gru_forward, gru_backward},
+  {"lstm", "LSTM", "LSTMBackward", 4, 6, true, false, false, true, 0, lstm_forward, lstm_backward},
+  {"lstm_peephole", "LSTM", "LSTMBackward", 4, 7, true, false, false, true, 3,
+   lstm_peephole_forward, lstm_peephole_backward},
 };
 enum { N_CELLS = sizeof cells / sizeof cells[0] };
 

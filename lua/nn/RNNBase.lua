@@ -71,7 +71,7 @@ end
 -- gives.
 function RNNBase:setup(mode, a)
   local name = self.__name
-  local cell = lucid._rnn_cell(mode:lower())
+  local cell = lucid._rnn_cell(options.cell_kind(mode:lower(), a))
   if not cell.projectable and a.proj_size ~= nil then
     raise(fmt("%s: proj_size is only supported by LSTM, not RNN or GRU", name))
   end
@@ -83,7 +83,8 @@ function RNNBase:setup(mode, a)
     raise(fmt("%s: proj_size must be smaller than hidden_size (%d), got %d", name, a.hidden_size, proj))
   end
   self.mode = mode
-  self._cell = mode:lower()
+  self._cell = options.cell_kind(mode:lower(), a)
+  self._extra = options.extra_names(a)
   self.input_size, self.hidden_size, self.num_layers = a.input_size, a.hidden_size, a.num_layers
   self.bias, self.batch_first, self.bidirectional = a.bias, a.batch_first, a.bidirectional
   self.dropout, self.proj_size = a.dropout, proj
@@ -109,6 +110,7 @@ function RNNBase:setup(mode, a)
         add("bias_hh_l%d%s", { G })
       end
       if proj > 0 then add("weight_hr_l%d%s", { proj, a.hidden_size }) end
+      for _, e in ipairs(self._extra) do add(e .. "_l%d%s", { a.hidden_size }) end
       self._all_weights[#self._all_weights + 1] = names
     end
   end
@@ -116,7 +118,7 @@ function RNNBase:setup(mode, a)
   options.check(name, a)
   self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
   self.variational, self.recurrent_dropout = a.variational or false, a.recurrent_dropout or 0
-  self.zoneout = a.zoneout or 0
+  self.zoneout, self.peephole = a.zoneout or 0, a.peephole or false
   self:_apply_forget_bias()
 end
 
@@ -329,9 +331,15 @@ function RNNBase:forward(input, hx)
         zh = options.zoneout_weights(self.zoneout, self.training, T, hout, dtype)
         if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
       end
+      local extra -- the cell's own parameters, one vector
+      if #self._extra > 0 then
+        local parts = {}
+        for j, e in ipairs(self._extra) do parts[j] = self[e .. "_l" .. l .. sfx] end
+        extra = lucid.cat(parts, 1)
+      end
       local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
         self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
-        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc)
+        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc, extra)
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]

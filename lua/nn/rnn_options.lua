@@ -17,6 +17,7 @@ function M.specs(lstm, sequence)
   }
   if lstm then
     specs[#specs + 1] = { "forget_bias", "number", optional = true }
+    specs[#specs + 1] = { "peephole", "boolean", default = false }
   end
   if sequence then
     specs[#specs + 1] = { "variational", "boolean", default = false }
@@ -53,9 +54,24 @@ function M.repr(m)
   if m.forget_bias ~= nil then s = s .. ", forget_bias=" .. py(m.forget_bias) end
   if (m.weight_dropout or 0) ~= 0 then s = s .. ", weight_dropout=" .. py(m.weight_dropout) end
   if m.variational then s = s .. ", variational=True" end
+  if m.peephole then s = s .. ", peephole=True" end
   if (m.zoneout or 0) ~= 0 then s = s .. ", zoneout=" .. py(m.zoneout) end
   if (m.recurrent_dropout or 0) ~= 0 then s = s .. ", recurrent_dropout=" .. py(m.recurrent_dropout) end
   return s
+end
+
+-- The kernel's cell kind for a module of plain kind `kind` ("lstm", ...)
+-- with the parsed options a.
+function M.cell_kind(kind, a)
+  if a.peephole then return "lstm_peephole" end
+  return kind
+end
+
+-- The names of the cell's own parameters, concatenated into the kernel's
+-- `extra` vector in this order.
+function M.extra_names(a)
+  if a.peephole then return { "weight_ci", "weight_cf", "weight_co" } end
+  return {}
 end
 
 -- Zoneout's weights of the old state for `rows` rows of width F: in training

@@ -25,7 +25,7 @@ typedef struct {
 } layer_cfg;
 
 /* Inputs in lc_rnn_args order. */
-enum { X, H0, C0, W_IH, W_HH, B_IH, B_HH, W_HR, N_IN };
+enum { X, H0, C0, W_IH, W_HH, B_IH, B_HH, W_HR, PE, N_IN };
 
 static lc_tensor *add_into(lc_tensor *acc, lc_tensor *t) {
   if (!acc || !t) {
@@ -43,7 +43,7 @@ static lc_tensor *layer_loss(lc_tensor *const *in, void *ctx) {
   lc_rnn_args a = {.cell = cfg->cell, .reverse = cfg->reverse, .steps = cfg->steps,
                    .batch_sizes = cfg->batch_sizes, .x = in[X], .h0 = in[H0], .c0 = in[C0],
                    .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
-                   .w_hr = in[W_HR], .h_mask = cfg->h_mask,
+                   .w_hr = in[W_HR], .extra = in[PE], .h_mask = cfg->h_mask,
                    .zoneout_h = cfg->zh, .zoneout_c = cfg->zc};
   lc_tensor *y, *h, *c;
   if (lc_rnn_layer(&a, &y, &h, &c)) return NULL;
@@ -67,6 +67,7 @@ static void make_inputs(const lc_rnn_cell *cell, int64_t T, bool bias, bool proj
     in[B_HH] = gc_leaf(1, DIMS(G), -0.3, 0.3);
   }
   if (proj) in[W_HR] = gc_leaf(2, DIMS(P, H), -0.6, 0.6);
+  if (cell->extra) in[PE] = gc_leaf(1, DIMS(cell->extra * H), -0.8, 0.8);
 }
 
 static void release_inputs(lc_tensor **in) {
@@ -135,7 +136,7 @@ static void test_table(void) {
   CHECK(lc_rnn_cell_find("lstm")->has_cell && !lc_rnn_cell_find("gru")->has_cell);
   CHECK(lc_rnn_cell_find("nope") == NULL);
   CHECK_CONTAINS(lc_error(), "unknown cell kind 'nope'");
-  CHECK_CONTAINS(lc_error(), "rnn_tanh, rnn_relu, gru, lstm");
+  CHECK_CONTAINS(lc_error(), "rnn_tanh, rnn_relu, gru, lstm, lstm_peephole");
 }
 
 /* One tanh step worked out by hand: h' = tanh(w x + b + u h + c). */
@@ -169,7 +170,7 @@ static void test_packed_state_and_no_grad(void) {
     make_inputs(cell, 9, true, false, in);
     lc_rnn_args a = {.cell = cell->name, .steps = 4, .batch_sizes = packed, .x = in[X],
                      .h0 = in[H0], .c0 = in[C0], .w_ih = in[W_IH], .w_hh = in[W_HH],
-                     .b_ih = in[B_IH], .b_hh = in[B_HH]};
+                     .b_ih = in[B_IH], .b_hh = in[B_HH], .extra = in[PE]};
     lc_tensor *y, *h, *c, *y2, *h2, *c2;
     CHECK(lc_rnn_layer(&a, &y, &h, &c) == 0);
     CHECK(y->grad_fn != NULL);
@@ -209,6 +210,10 @@ static void test_errors(void) {
   expect_error(&b, "LSTM: c0");
   b = a, b.b_hh = NULL;
   expect_error(&b, "give both biases or neither");
+  b = a, b.extra = in[B_IH];
+  expect_error(&b, "the cell lstm takes no parameter of its own");
+  b = a, b.cell = "lstm_peephole";
+  expect_error(&b, "the cell lstm_peephole needs its own parameter");
   b = a, b.steps = 5;
   expect_error(&b, "batch sizes add up to 15");
   b = a, b.w_hh = in[W_IH];

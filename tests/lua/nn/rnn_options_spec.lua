@@ -273,3 +273,47 @@ describe("zoneout", function()
     H.raises(function() nn.LSTMCell(3, 4, { zoneout = 1 }) end, "LSTMCell: zoneout must be below 1")
   end)
 end)
+
+describe("peephole", function()
+  it("adds weight_ci, weight_cf, weight_co per layer and direction", function()
+    local m = nn.LSTM(3, 4, 2, { peephole = true, bidirectional = true })
+    for _, sfx in ipairs({ "_l0", "_l1", "_l0_reverse", "_l1_reverse" }) do
+      for _, w in ipairs({ "weight_ci", "weight_cf", "weight_co" }) do
+        assert.are.equal("(4)", tostring(m[w .. sfx].shape))
+        assert.is_true(m[w .. sfx]:abs():max():item() <= 0.5)
+      end
+    end
+    assert.are.equal(28, #m:parameters())
+    assert.are.equal("LSTM(3, 4, num_layers=2, bidirectional=True, peephole=True)", tostring(m))
+    local c = nn.LSTMCell(3, 4, { peephole = true })
+    assert.are.equal(7, #c:parameters())
+  end)
+
+  it("equals the equations: i, f see c, o sees c', with every option", function()
+    check_against_reference(nn.LSTM(3, 4, 2, { peephole = true, bidirectional = true, dtype = lucid.float64 }),
+      5, 2, 23)
+    local all = nn.LSTM(3, 4, 2, { peephole = true, zoneout = 0.2, weight_dropout = 0.3, variational = true,
+      dropout = 0.4, recurrent_dropout = 0.3, forget_bias = 1, dtype = lucid.float64 })
+    check_against_reference(all, 4, 3, 29)
+  end)
+
+  it("on LSTMCell: values and gradcheck", function()
+    local cell = nn.LSTMCell(3, 4, { peephole = true, dtype = lucid.float64 })
+    local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
+    local h1, c1 = cell(x, { h, c })
+    local h2, c2 = ref.step("lstm", cell, x, h, c, 4)
+    H.assert_close(h1, h2, 1e-12, 1e-12)
+    H.assert_close(c1, c2, 1e-12, 1e-12)
+    local w = cell.weight_cf
+    assert.is_true(lucid.autograd.gradcheck(function(v)
+      cell.weight_cf = v
+      local hh, cc = cell(x, { h, c })
+      return hh + cc
+    end, { w }))
+    cell.weight_cf = w
+  end)
+
+  it("is an LSTM option only", function()
+    H.raises(function() nn.GRU(3, 4, { peephole = true }) end, "GRU: unknown option 'peephole'")
+  end)
+end)

@@ -18,7 +18,8 @@ local function lin(x, w, b)
 end
 
 -- One step of a cell kind ("lstm" or "gru") from its parameters p
--- (weight_ih, weight_hh, bias_ih, bias_hh): h', c'. Optional: hmask the
+-- (weight_ih, weight_hh, bias_ih, bias_hh; weight_ci, weight_cf, weight_co
+-- with peepholes): h', c'. Optional: hmask the
 -- recurrent dropout mask on the state fed to W_hh, zh and zc zoneout's
 -- weights of the old h and c.
 function M.step(kind, p, x, h, c, H, hmask, zh, zc)
@@ -37,6 +38,13 @@ function M.plain_step(kind, p, x, h, c, H, hmask)
     return (1 - z) * n + z * h
   end
   local a = gi + gh
+  if p.weight_ci then -- peepholes: i, f see c, o sees c'
+    local i = (gate(a, 1, H) + p.weight_ci * c):sigmoid()
+    local f = (gate(a, 2, H) + p.weight_cf * c):sigmoid()
+    local c2 = f * c + i * gate(a, 3, H):tanh()
+    local o = (gate(a, 4, H) + p.weight_co * c2):sigmoid()
+    return o * c2:tanh(), c2
+  end
   local i, f = gate(a, 1, H):sigmoid(), gate(a, 2, H):sigmoid()
   local g, o = gate(a, 3, H):tanh(), gate(a, 4, H):sigmoid()
   local c2 = f * c + i * g
@@ -47,7 +55,9 @@ end
 -- with W_hh dropped as the module drops it in training.
 local function layer_params(m, l, sfx)
   local p = {}
-  for _, k in ipairs({ "weight_ih", "weight_hh", "bias_ih", "bias_hh" }) do p[k] = m[k .. "_l" .. l .. sfx] end
+  for _, k in ipairs({ "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ci", "weight_cf", "weight_co" }) do
+    p[k] = m[k .. "_l" .. l .. sfx]
+  end
   if m.training and m.weight_dropout > 0 then p.weight_hh = F.dropout(p.weight_hh, m.weight_dropout, true) end
   return p
 end
