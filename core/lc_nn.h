@@ -47,6 +47,7 @@ typedef struct {
   bool direct_state;     /* h' depends on h other than through W_hh (GRU's z h) */
   bool projectable;      /* accepts w_hr (h' = W_hr out); never with direct_state */
   int extra;             /* the cell's own 1-D parameter has extra*H elements (0: none) */
+  bool biased;           /* takes b_ih and b_hh (layer-normalised cells do not) */
   lc_rnn_row_fn forward, backward;
 } lc_rnn_cell;
 

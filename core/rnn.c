@@ -390,6 +390,10 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
       (a->extra && !check_1d(op, "the cell's parameter", a->extra, cell->extra * c->hidden, dt)) ||
       (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
     return -1;
+  if (a->b_ih && !cell->biased) {
+    lc_set_error("%s: the cell %s takes no biases (its layer norms have their own)", op, cell->name);
+    return -1;
+  }
   if (!a->b_ih != !a->b_hh) {
     lc_set_error("%s: give both biases or neither", op);
     return -1;

@@ -14,6 +14,7 @@
  *   LSTM with peepholes: i, f also see w_ci * c, w_cf * c; o sees w_co * c'.
  * Each stage is a plain loop over the row or a call to the vector math, so
  * the whole pass vectorises. */
+#include <math.h>
 #include <string.h>
 
 #include "lc_internal.h"
@@ -211,19 +212,177 @@ static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
   });
 }
 
+/* ---- layer-normalised cells -------------------------------------------------
+ * nn.LayerNorm's over a row of n: xhat = (x - mean) / sqrt(var + 1e-5) (var
+ * biased), y = xhat * w + b. Backward with dy: dw += dy xhat, db += dy,
+ * dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy w.
+ * The statistics are taken in the gate pass of the row; ws keeps xhat and
+ * rstd (in the first element of an H block). */
+
+#define LN_EPS 1e-5
+
+/* xhat (n) and y (n) from x (n); returns rstd. y may alias x. */
+#define LN_FORWARD(T, x, n, w, b, xhat, y, rstd_out)                     \
+  do {                                                                   \
+    double mean_ = 0, var_ = 0;                                          \
+    for (int64_t j = 0; j < (n); j++) mean_ += (x)[j];                   \
+    mean_ /= (double)(n);                                                \
+    for (int64_t j = 0; j < (n); j++) {                                  \
+      double d_ = (x)[j] - mean_;                                        \
+      var_ += d_ * d_;                                                   \
+    }                                                                    \
+    double rstd_ = 1 / sqrt(var_ / (double)(n) + LN_EPS);                \
+    for (int64_t j = 0; j < (n); j++) {                                  \
+      (xhat)[j] = (T)(((x)[j] - mean_) * rstd_);                         \
+      (y)[j] = (xhat)[j] * (w)[j] + (b)[j];                              \
+    }                                                                    \
+    (rstd_out) = (T)rstd_;                                               \
+  } while (0)
+
+/* dx (n) from dy (n); gw, gb (n) get this row's dL/dw, dL/db. dx may alias dy. */
+#define LN_BACKWARD(T, dy, n, w, xhat, rstd, gw, gb, dx)                 \
+  do {                                                                   \
+    double m1_ = 0, m2_ = 0;                                             \
+    for (int64_t j = 0; j < (n); j++) {                                  \
+      double dxh_ = (double)(dy)[j] * (w)[j];                            \
+      m1_ += dxh_;                                                       \
+      m2_ += dxh_ * (xhat)[j];                                           \
+      (gw)[j] = (dy)[j] * (xhat)[j];                                     \
+      (gb)[j] = (dy)[j];                                                 \
+    }                                                                    \
+    m1_ /= (double)(n), m2_ /= (double)(n);                              \
+    for (int64_t j = 0; j < (n); j++)                                    \
+      (dx)[j] = (T)((rstd) * ((double)(dy)[j] * (w)[j] - m1_ - (xhat)[j] * m2_)); \
+  } while (0)
+
+/* LayerNorm LSTM (custom_lstms.py's LayerNormLSTMCell), no biases:
+ * gates = LN_ih(W_ih x) + LN_hh(W_hh h), c' = LN_c(f c + i g), h' = o tanh(c').
+ * p (18H) = [w_ih, b_ih (4H each), w_hh, b_hh (4H each), w_c, b_c (H each)];
+ * ws (18H) = [i, f, g, o, xhat_ih (4H), xhat_hh (4H), c, chat, tanh(c'),
+ * rstd_ih, rstd_hh, rstd_c (one H block each)]. */
+static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H, G = 4 * H;
+  LC_DISPATCH(dt, T, {
+    const T *xw = r->xw, *hw = r->hw, *p = r->p;
+    const T *w_ih = p, *b_ih = p + G, *w_hh = p + 2 * G, *b_hh = p + 3 * G;
+    const T *w_c = p + 4 * G, *b_c = p + 4 * G + H;
+    T *ws = r->ws, *cs = r->c, *out = r->out;
+    T *xi = ws + G, *xh = ws + 2 * G, *cprev = ws + 3 * G, *chat = cprev + H, *tc = chat + H;
+    T *rs = tc + H; /* rs[0], rs[H], rs[2H]: rstd of ih, hh, c */
+    T tmp[G];
+    LN_FORWARD(T, xw, G, w_ih, b_ih, xi, ws, rs[0]);
+    LN_FORWARD(T, hw, G, w_hh, b_hh, xh, tmp, rs[H]);
+    for (int64_t j = 0; j < G; j++) ws[j] += tmp[j];
+    vsigmoid(dt, 2 * H, ws);
+    vtanh(dt, H, ws + 2 * H);
+    vsigmoid(dt, H, ws + 3 * H);
+    const T *ig = ws, *fg = ws + H, *gg = ws + 2 * H, *og = ws + 3 * H;
+    for (int64_t j = 0; j < H; j++) {
+      cprev[j] = cs[j];
+      tmp[j] = fg[j] * cs[j] + ig[j] * gg[j];
+    }
+    LN_FORWARD(T, tmp, H, w_c, b_c, chat, cs, rs[2 * H]);
+    for (int64_t j = 0; j < H; j++) tc[j] = cs[j];
+    vtanh(dt, H, tc);
+    for (int64_t j = 0; j < H; j++) out[j] = og[j] * tc[j];
+  });
+}
+
+/* gi, gh (4H): dL/dW_ih x and dL/dW_hh h through their layer norms; dc
+ * becomes dL/dc; gp (18H) this row's gradients of p. */
+static void lstm_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H, G = 4 * H;
+  LC_DISPATCH(dt, T, {
+    const T *ws = r->ws, *dout = r->dout, *p = r->p;
+    const T *w_ih = p, *w_hh = p + 2 * G, *w_c = p + 4 * G;
+    const T *xi = ws + G, *xh = ws + 2 * G, *cprev = ws + 3 * G, *chat = cprev + H, *tc = chat + H;
+    const T *rs = tc + H;
+    T *dc = r->dc, *gi = r->gi, *gh = r->gh, *gp = r->gp;
+    T dcn[H], dpre[G];
+    const T *ig = ws, *fg = ws + H, *gg = ws + 2 * H, *og = ws + 3 * H;
+    for (int64_t j = 0; j < H; j++) dcn[j] = dc[j] + dout[j] * og[j] * (1 - tc[j] * tc[j]);
+    LN_BACKWARD(T, dcn, H, w_c, chat, rs[2 * H], gp + 4 * G, gp + 4 * G + H, dcn); /* d(f c + i g) */
+    for (int64_t j = 0; j < H; j++) {
+      T d = dcn[j];
+      dpre[j] = d * gg[j] * ig[j] * (1 - ig[j]);
+      dpre[H + j] = d * cprev[j] * fg[j] * (1 - fg[j]);
+      dpre[2 * H + j] = d * ig[j] * (1 - gg[j] * gg[j]);
+      dpre[3 * H + j] = dout[j] * tc[j] * og[j] * (1 - og[j]);
+      dc[j] = d * fg[j];
+    }
+    LN_BACKWARD(T, dpre, G, w_ih, xi, rs[0], gp, gp + G, gi);
+    LN_BACKWARD(T, dpre, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
+  });
+}
+
+/* LayerNorm GRU: a_i = LN_ih(W_ih x), a_h = LN_hh(W_hh h) (3H each), then
+ * PyTorch's GRU with a_i, a_h in place of W x + b. p (12H) = [w_ih, b_ih,
+ * w_hh, b_hh (3H each)]; ws (12H) = [r, z, n, a_hn, xhat_ih (3H), xhat_hh
+ * (3H), rstd_ih, rstd_hh (one H block each)]. */
+static void gru_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H, G = 3 * H;
+  LC_DISPATCH(dt, T, {
+    const T *xw = r->xw, *hw = r->hw, *p = r->p, *hprev = r->hprev;
+    const T *w_ih = p, *b_ih = p + G, *w_hh = p + 2 * G, *b_hh = p + 3 * G;
+    T *ws = r->ws, *out = r->out;
+    T *xi = ws + 4 * H, *xh = xi + G, *rs = xh + G;
+    T ai[G], ah[G];
+    LN_FORWARD(T, xw, G, w_ih, b_ih, xi, ai, rs[0]);
+    LN_FORWARD(T, hw, G, w_hh, b_hh, xh, ah, rs[H]);
+    for (int64_t j = 0; j < 2 * H; j++) ws[j] = ai[j] + ah[j];
+    vsigmoid(dt, 2 * H, ws);
+    T *rg = ws, *zg = ws + H, *ng = ws + 2 * H, *hn = ws + 3 * H;
+    for (int64_t j = 0; j < H; j++) {
+      hn[j] = ah[2 * H + j];
+      ng[j] = ai[2 * H + j] + rg[j] * hn[j];
+    }
+    vtanh(dt, H, ng);
+    for (int64_t j = 0; j < H; j++) out[j] = (1 - zg[j]) * ng[j] + zg[j] * hprev[j];
+  });
+}
+
+static void gru_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H, G = 3 * H;
+  LC_DISPATCH(dt, T, {
+    const T *ws = r->ws, *hprev = r->hprev, *dout = r->dout, *p = r->p;
+    const T *w_ih = p, *w_hh = p + 2 * G;
+    const T *xi = ws + 4 * H, *xh = xi + G, *rs = xh + G;
+    T *gi = r->gi, *gh = r->gh, *dprev = r->dprev, *gp = r->gp;
+    T di[G], dhh[G];
+    for (int64_t j = 0; j < H; j++) {
+      T rg = ws[j], zg = ws[H + j], ng = ws[2 * H + j], hn = ws[3 * H + j];
+      T g = dout[j];
+      T dnp = g * (1 - zg) * (1 - ng * ng);
+      T dzp = g * (hprev[j] - ng) * zg * (1 - zg);
+      T drp = dnp * hn * rg * (1 - rg);
+      di[j] = dhh[j] = drp;
+      di[H + j] = dhh[H + j] = dzp;
+      di[2 * H + j] = dnp;
+      dhh[2 * H + j] = dnp * rg;
+      dprev[j] = g * zg; /* read dout[j] first: dprev may alias it */
+    }
+    LN_BACKWARD(T, di, G, w_ih, xi, rs[0], gp, gp + G, gi);
+    LN_BACKWARD(T, dhh, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
+  });
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static const lc_rnn_cell cells[] = {
   /* name, op, node; G, work (H), cell state, split recurrent, direct state, projectable,
-   * extra (H); forward, backward */
-  {"rnn_tanh", "RNN", "RNNBackward", 1, 0, false, false, false, false, 0,
+   * extra (H), biased; forward, backward */
+  {"rnn_tanh", "RNN", "RNNBackward", 1, 0, false, false, false, false, 0, true,
    rnn_tanh_forward, rnn_tanh_backward},
-  {"rnn_relu", "RNN", "RNNBackward", 1, 0, false, false, false, false, 0,
+  {"rnn_relu", "RNN", "RNNBackward", 1, 0, false, false, false, false, 0, true,
    rnn_relu_forward, rnn_relu_backward},
-  {"gru", "GRU", "GRUBackward", 3, 4, false, true, true, false, 0, gru_forward, gru_backward},
-  {"lstm", "LSTM", "LSTMBackward", 4, 6, true, false, false, true, 0, lstm_forward, lstm_backward},
-  {"lstm_peephole", "LSTM", "LSTMBackward", 4, 7, true, false, false, true, 3,
+  {"gru", "GRU", "GRUBackward", 3, 4, false, true, true, false, 0, true, gru_forward, gru_backward},
+  {"lstm", "LSTM", "LSTMBackward", 4, 6, true, false, false, true, 0, true, lstm_forward, lstm_backward},
+  {"lstm_peephole", "LSTM", "LSTMBackward", 4, 7, true, false, false, true, 3, true,
    lstm_peephole_forward, lstm_peephole_backward},
+  {"lstm_ln", "LSTM", "LSTMBackward", 4, 18, true, true, false, true, 18, false,
+   lstm_ln_forward, lstm_ln_backward},
+  {"gru_ln", "GRU", "GRUBackward", 3, 12, false, true, true, false, 12, false,
+   gru_ln_forward, gru_ln_backward},
 };
 enum { N_CELLS = sizeof cells / sizeof cells[0] };
 

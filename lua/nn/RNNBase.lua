@@ -84,7 +84,7 @@ function RNNBase:setup(mode, a)
   end
   self.mode = mode
   self._cell = options.cell_kind(mode:lower(), a)
-  self._extra = options.extra_names(a)
+  self._extra = options.extra_params(a, cell.gates)
   self.input_size, self.hidden_size, self.num_layers = a.input_size, a.hidden_size, a.num_layers
   self.bias, self.batch_first, self.bidirectional = a.bias, a.batch_first, a.bidirectional
   self.dropout, self.proj_size = a.dropout, proj
@@ -105,12 +105,12 @@ function RNNBase:setup(mode, a)
       end
       add("weight_ih_l%d%s", { G, nin })
       add("weight_hh_l%d%s", { G, hout })
-      if a.bias then
+      if a.bias and not a.layer_norm then -- layer norms bring their own biases
         add("bias_ih_l%d%s", { G })
         add("bias_hh_l%d%s", { G })
       end
       if proj > 0 then add("weight_hr_l%d%s", { proj, a.hidden_size }) end
-      for _, e in ipairs(self._extra) do add(e .. "_l%d%s", { a.hidden_size }) end
+      for _, e in ipairs(self._extra) do add(e[1] .. "_l%d%s", { e[2] * a.hidden_size }) end
       self._all_weights[#self._all_weights + 1] = names
     end
   end
@@ -118,14 +118,20 @@ function RNNBase:setup(mode, a)
   options.check(name, a)
   self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
   self.variational, self.recurrent_dropout = a.variational or false, a.recurrent_dropout or 0
-  self.zoneout, self.peephole = a.zoneout or 0, a.peephole or false
+  self.zoneout, self.peephole, self.layer_norm = a.zoneout or 0, a.peephole or false, a.layer_norm or false
   self:_apply_forget_bias()
 end
 
--- The forget-gate slice of every bias_ih starts at forget_bias, of bias_hh at 0.
+-- The forget-gate slice of every bias_ih starts at forget_bias, of bias_hh
+-- at 0; layer norms start at weight 1, bias 0.
 function RNNBase:_apply_forget_bias()
-  if self.forget_bias == nil then return end
   local sfx = self.bidirectional and { "", "_reverse" } or { "" }
+  for l = 0, self.num_layers - 1 do
+    for _, s in ipairs(sfx) do
+      options.fill_extra(self._extra, function(e) return self[e .. "_l" .. l .. s] end)
+    end
+  end
+  if self.forget_bias == nil then return end
   for l = 0, self.num_layers - 1 do
     for _, s in ipairs(sfx) do
       options.set_forget_bias(self["bias_ih_l" .. l .. s], self["bias_hh_l" .. l .. s], self.hidden_size,
@@ -331,12 +337,7 @@ function RNNBase:forward(input, hx)
         zh = options.zoneout_weights(self.zoneout, self.training, T, hout, dtype)
         if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
       end
-      local extra -- the cell's own parameters, one vector
-      if #self._extra > 0 then
-        local parts = {}
-        for j, e in ipairs(self._extra) do parts[j] = self[e .. "_l" .. l .. sfx] end
-        extra = lucid.cat(parts, 1)
-      end
+      local extra = options.extra_vector(self._extra, function(e) return self[e .. "_l" .. l .. sfx] end)
       local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
         self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
         self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc, extra)

@@ -40,22 +40,24 @@ function RNNCellBase:init_cell(a, cell)
   local gates = lucid._rnn_cell(cell).gates
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
   self._cell = cell
-  self._extra = options.extra_names(a)
+  self._extra = options.extra_params(a, gates)
   local bound = 1 / math.sqrt(H)
   local uniform = Module.uniform_parameter
   self:register_parameter("weight_ih", uniform({ gates * H, I }, bound, a.dtype))
   self:register_parameter("weight_hh", uniform({ gates * H, H }, bound, a.dtype))
-  self:register_parameter("bias_ih", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
-  self:register_parameter("bias_hh", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
-  for _, e in ipairs(self._extra) do self:register_parameter(e, uniform({ H }, bound, a.dtype)) end
+  local biased = a.bias and not a.layer_norm -- layer norms bring their own biases
+  self:register_parameter("bias_ih", biased and uniform({ gates * H }, bound, a.dtype) or nil)
+  self:register_parameter("bias_hh", biased and uniform({ gates * H }, bound, a.dtype) or nil)
+  for _, e in ipairs(self._extra) do self:register_parameter(e[1], uniform({ e[2] * H }, bound, a.dtype)) end
   self._bound = bound
   options.check(self.__name, a)
   self.forget_bias, self.weight_dropout, self.zoneout = a.forget_bias, a.weight_dropout or 0, a.zoneout or 0
-  self.peephole = a.peephole or false
+  self.peephole, self.layer_norm = a.peephole or false, a.layer_norm or false
   self:_apply_forget_bias()
 end
 
 function RNNCellBase:_apply_forget_bias()
+  options.fill_extra(self._extra, function(e) return self[e] end)
   if self.forget_bias == nil then return end
   options.set_forget_bias(self.bias_ih, self.bias_hh, self.hidden_size, self.forget_bias)
 end
@@ -133,12 +135,7 @@ function RNNCellBase:step(x2, h0, c0)
     zh = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype)
     if c0 then zc = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype) end
   end
-  local extra -- the cell's own parameters, one vector
-  if #self._extra > 0 then
-    local parts = {}
-    for j, e in ipairs(self._extra) do parts[j] = self[e] end
-    extra = lucid.cat(parts, 1)
-  end
+  local extra = options.extra_vector(self._extra, function(e) return self[e] end)
   local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh,
     self.bias_ih, self.bias_hh, nil, nil, zh, zc, extra)
   return h, c

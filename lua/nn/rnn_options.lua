@@ -14,6 +14,7 @@ function M.specs(lstm, sequence)
   local specs = {
     { "weight_dropout", "number", default = 0, min = 0, max = 1 },
     { "zoneout", "number", default = 0, min = 0, max = 1 },
+    { "layer_norm", "boolean", default = false },
   }
   if lstm then
     specs[#specs + 1] = { "forget_bias", "number", optional = true }
@@ -29,6 +30,13 @@ end
 -- Checks the combinations of the parsed arguments a (one owner for every
 -- module); name is the module's name in messages.
 function M.check(name, a)
+  if a.layer_norm and a.peephole then
+    raise(fmt("%s: peephole and layer_norm cannot be combined (no fused cell has both)", name))
+  end
+  if a.layer_norm and a.forget_bias ~= nil then
+    raise(fmt("%s: forget_bias and layer_norm cannot be combined (layer_norm has no bias_ih; "
+      .. "its ln_ih_bias is shared by all gates' normalisation)", name))
+  end
   if a.forget_bias ~= nil and not a.bias then
     raise(fmt("%s: forget_bias needs bias = true (the forget gate's bias is where it goes), got bias = false",
       name))
@@ -55,6 +63,7 @@ function M.repr(m)
   if (m.weight_dropout or 0) ~= 0 then s = s .. ", weight_dropout=" .. py(m.weight_dropout) end
   if m.variational then s = s .. ", variational=True" end
   if m.peephole then s = s .. ", peephole=True" end
+  if m.layer_norm then s = s .. ", layer_norm=True" end
   if (m.zoneout or 0) ~= 0 then s = s .. ", zoneout=" .. py(m.zoneout) end
   if (m.recurrent_dropout or 0) ~= 0 then s = s .. ", recurrent_dropout=" .. py(m.recurrent_dropout) end
   return s
@@ -64,14 +73,43 @@ end
 -- with the parsed options a.
 function M.cell_kind(kind, a)
   if a.peephole then return "lstm_peephole" end
+  if a.layer_norm then return kind .. "_ln" end
   return kind
 end
 
--- The names of the cell's own parameters, concatenated into the kernel's
--- `extra` vector in this order.
-function M.extra_names(a)
-  if a.peephole then return { "weight_ci", "weight_cf", "weight_co" } end
-  return {}
+-- The cell's own parameters, concatenated into the kernel's `extra` vector
+-- in this order: {name, width in units of H, fill (nil: drawn as the
+-- weights are)}. gates is G.
+function M.extra_params(a, gates)
+  if a.peephole then return { { "weight_ci", 1 }, { "weight_cf", 1 }, { "weight_co", 1 } } end
+  if not a.layer_norm then return {} end
+  local list = {
+    { "ln_ih_weight", gates, 1 }, { "ln_ih_bias", gates, 0 },
+    { "ln_hh_weight", gates, 1 }, { "ln_hh_bias", gates, 0 },
+  }
+  if gates == 4 then
+    list[5], list[6] = { "ln_c_weight", 1, 1 }, { "ln_c_bias", 1, 0 }
+  end
+  return list
+end
+
+-- Sets the parameters of extra_params that start from a constant (layer
+-- norms: weight 1, bias 0); param(name) gives the tensor.
+function M.fill_extra(list, param)
+  local lucid = require("lucid")
+  lucid.no_grad(function()
+    for _, e in ipairs(list) do
+      if e[3] then param(e[1]):fill_(e[3]) end
+    end
+  end)
+end
+
+-- The kernel's extra vector, or nil: param(name) gives each tensor.
+function M.extra_vector(list, param)
+  if #list == 0 then return nil end
+  local parts = {}
+  for j, e in ipairs(list) do parts[j] = param(e[1]) end
+  return require("lucid").cat(parts, 1)
 end
 
 -- Zoneout's weights of the old state for `rows` rows of width F: in training

@@ -317,3 +317,57 @@ describe("peephole", function()
     H.raises(function() nn.GRU(3, 4, { peephole = true }) end, "GRU: unknown option 'peephole'")
   end)
 end)
+
+describe("layer_norm", function()
+  -- layer norms start at weight 1, bias 0: perturb them so that they matter
+  local function perturb(m)
+    lucid.no_grad(function()
+      for name, p in m:named_parameters() do
+        if name:find("^ln_") then p:add_(lucid.randn(p.shape, { dtype = p.dtype }) * 0.3) end
+      end
+    end)
+    return m
+  end
+
+  it("has the layer norms' parameters instead of the biases", function()
+    local m = nn.LSTM(3, 4, { layer_norm = true, bidirectional = true })
+    assert.is_nil(m.bias_ih_l0)
+    assert.are.equal("(16)", tostring(m.ln_ih_weight_l0_reverse.shape))
+    assert.are.equal("(4)", tostring(m.ln_c_bias_l0.shape))
+    assert.are.same({ 1, 1, 1, 1 }, m.ln_c_weight_l0:tolist())
+    assert.are.equal(0, m.ln_hh_bias_l0:abs():sum():item())
+    m:reset_parameters()
+    assert.are.equal(16, m.ln_ih_weight_l0:sum():item())
+    local g = nn.GRUCell(3, 4, { layer_norm = true })
+    assert.are.equal("(12)", tostring(g.ln_hh_weight.shape))
+    assert.is_nil(g.ln_c_weight)
+    assert.are.equal(6, #g:parameters())
+  end)
+
+  it("equals the equations (LN over the projections, and over c' for LSTM), with the other options", function()
+    for _, mod in ipairs({ "LSTM", "GRU" }) do
+      check_against_reference(perturb(nn[mod](3, 4, 2, { layer_norm = true, bidirectional = true,
+        dtype = lucid.float64 })), 5, 2, 31)
+      check_against_reference(perturb(nn[mod](3, 4, 2, { layer_norm = true, zoneout = 0.2, weight_dropout = 0.3,
+        variational = true, dropout = 0.4, recurrent_dropout = 0.3, dtype = lucid.float64 })), 4, 3, 37)
+    end
+  end)
+
+  it("on cells equals the equations", function()
+    for _, kind in ipairs({ "lstm", "gru" }) do
+      local cell = perturb(nn[kind == "lstm" and "LSTMCell" or "GRUCell"](3, 4, { layer_norm = true, dtype = lucid.float64 }))
+      local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
+      local h1, c1 = cell(x, kind == "lstm" and { h, c } or h)
+      local h2, c2 = ref.step(kind, cell, x, h, c, 4)
+      H.assert_close(h1, h2, 1e-12, 1e-12)
+      if c1 then H.assert_close(c1, c2, 1e-12, 1e-12) end
+    end
+  end)
+
+  it("refuses peephole and forget_bias with it, naming both", function()
+    H.raises(function() nn.LSTM(3, 4, { layer_norm = true, peephole = true }) end,
+      "LSTM: peephole and layer_norm cannot be combined")
+    H.raises(function() nn.LSTMCell(3, 4, { layer_norm = true, forget_bias = 1 }) end,
+      "LSTMCell: forget_bias and layer_norm cannot be combined")
+  end)
+end)

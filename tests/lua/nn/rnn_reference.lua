@@ -29,8 +29,18 @@ function M.step(kind, p, x, h, c, H, hmask, zh, zc)
   return h2, c2
 end
 
+-- nn.LayerNorm's over the last dim of a 2D x: eps 1e-5 inside the root, variance biased.
+function M.layer_norm(x, w, b)
+  local d = x - x:mean(2, true)
+  return d / ((d * d):mean(2, true) + 1e-5):sqrt() * w + b
+end
+
 function M.plain_step(kind, p, x, h, c, H, hmask)
   local gi, gh = lin(x, p.weight_ih, p.bias_ih), lin(hmask and h * hmask or h, p.weight_hh, p.bias_hh)
+  if p.ln_ih_weight then -- layer_norm: the projections normalised, no biases
+    gi = M.layer_norm(gi, p.ln_ih_weight, p.ln_ih_bias)
+    gh = M.layer_norm(gh, p.ln_hh_weight, p.ln_hh_bias)
+  end
   if kind == "gru" then
     local r = (gate(gi, 1, H) + gate(gh, 1, H)):sigmoid()
     local z = (gate(gi, 2, H) + gate(gh, 2, H)):sigmoid()
@@ -48,6 +58,7 @@ function M.plain_step(kind, p, x, h, c, H, hmask)
   local i, f = gate(a, 1, H):sigmoid(), gate(a, 2, H):sigmoid()
   local g, o = gate(a, 3, H):tanh(), gate(a, 4, H):sigmoid()
   local c2 = f * c + i * g
+  if p.ln_c_weight then c2 = M.layer_norm(c2, p.ln_c_weight, p.ln_c_bias) end
   return o * c2:tanh(), c2
 end
 
@@ -55,7 +66,8 @@ end
 -- with W_hh dropped as the module drops it in training.
 local function layer_params(m, l, sfx)
   local p = {}
-  for _, k in ipairs({ "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ci", "weight_cf", "weight_co" }) do
+  for _, k in ipairs({ "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ci", "weight_cf", "weight_co",
+    "ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias" }) do
     p[k] = m[k .. "_l" .. l .. sfx]
   end
   if m.training and m.weight_dropout > 0 then p.weight_hh = F.dropout(p.weight_hh, m.weight_dropout, true) end
