@@ -96,25 +96,28 @@ static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
   });
 }
 
-/* gi, gh (3H): the r and z columns agree, the n column of gh carries r;
- * dprev (H) = dout * z */
+/* The GRU's gate gradients from ws = [r, z, n, hn] (H each): gi, gh (3H)
+ * for the input and recurrent sides (the r and z columns agree, the n
+ * column of gh carries r), dprev (H) = dout * z. Shared with gru_ln. */
+#define GRU_GATE_GRADS(T, H, ws, hprev, dout, gi, gh, dprev)               \
+  for (int64_t j = 0; j < (H); j++) {                                      \
+    T rg = (ws)[j], zg = (ws)[(H) + j], ng = (ws)[2 * (H) + j];            \
+    T hn = (ws)[3 * (H) + j], g = (dout)[j];                               \
+    T dnp = g * (1 - zg) * (1 - ng * ng);                                  \
+    T dzp = g * ((hprev)[j] - ng) * zg * (1 - zg);                         \
+    T drp = dnp * hn * rg * (1 - rg);                                      \
+    (gi)[j] = (gh)[j] = drp;                                               \
+    (gi)[(H) + j] = (gh)[(H) + j] = dzp;                                   \
+    (gi)[2 * (H) + j] = dnp;                                               \
+    (gh)[2 * (H) + j] = dnp * rg;                                          \
+    (dprev)[j] = g * zg; /* dout[j] read first: dprev may alias it */      \
+  }
+
 static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
-  int64_t H = r->H;
   LC_DISPATCH(dt, T, {
     const T *ws = r->ws, *hprev = r->hprev, *dout = r->dout;
     T *gi = r->gi, *gh = r->gh, *dprev = r->dprev;
-    for (int64_t j = 0; j < H; j++) {
-      T rg = ws[j], zg = ws[H + j], ng = ws[2 * H + j], hn = ws[3 * H + j];
-      T g = dout[j];
-      T dnp = g * (1 - zg) * (1 - ng * ng);
-      T dzp = g * (hprev[j] - ng) * zg * (1 - zg);
-      T drp = dnp * hn * rg * (1 - rg);
-      gi[j] = gh[j] = drp;
-      gi[H + j] = gh[H + j] = dzp;
-      gi[2 * H + j] = dnp;
-      gh[2 * H + j] = dnp * rg;
-      dprev[j] = g * zg; /* read dout[j] first: dprev may alias it */
-    }
+    GRU_GATE_GRADS(T, r->H, ws, hprev, dout, gi, gh, dprev);
   });
 }
 
@@ -348,19 +351,8 @@ static void gru_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
     const T *w_ih = p, *w_hh = p + 2 * G;
     const T *xi = ws + 4 * H, *xh = xi + G, *rs = xh + G;
     T *gi = r->gi, *gh = r->gh, *dprev = r->dprev, *gp = r->gp;
-    T di[G], dhh[G];
-    for (int64_t j = 0; j < H; j++) {
-      T rg = ws[j], zg = ws[H + j], ng = ws[2 * H + j], hn = ws[3 * H + j];
-      T g = dout[j];
-      T dnp = g * (1 - zg) * (1 - ng * ng);
-      T dzp = g * (hprev[j] - ng) * zg * (1 - zg);
-      T drp = dnp * hn * rg * (1 - rg);
-      di[j] = dhh[j] = drp;
-      di[H + j] = dhh[H + j] = dzp;
-      di[2 * H + j] = dnp;
-      dhh[2 * H + j] = dnp * rg;
-      dprev[j] = g * zg; /* read dout[j] first: dprev may alias it */
-    }
+    T di[G], dhh[G]; /* the gradients of the normalised projections */
+    GRU_GATE_GRADS(T, H, ws, hprev, dout, di, dhh, dprev);
     LN_BACKWARD(T, di, G, w_ih, xi, rs[0], gp, gp + G, gi);
     LN_BACKWARD(T, dhh, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
   });
