@@ -116,7 +116,7 @@ end
 -- 1 with probability p (the unit keeps its value), else 0; in eval p itself.
 function M.zoneout_weights(p, training, rows, F_, dtype)
   local lucid = require("lucid")
-  if training then return lucid.rand(rows, F_, { dtype = dtype }):lt(p) end
+  if training then return lucid.rand(rows, F_, { dtype = dtype }):lt(p):to(dtype) end
   return lucid.full({ rows, F_ }, p, { dtype = dtype })
 end
 

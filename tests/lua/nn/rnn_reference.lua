@@ -96,7 +96,7 @@ function M.run(m, x, h0, c0)
       local zh, zc
       if (m.zoneout or 0) > 0 then
         local function weights()
-          if m.training then return lucid.rand(L * N, H, opts):lt(m.zoneout):view(L, N, H) end
+          if m.training then return lucid.rand(L * N, H, opts):lt(m.zoneout):to(x.dtype):view(L, N, H) end
           return lucid.full({ L, N, H }, m.zoneout, opts)
         end
         zh = weights()
