@@ -295,29 +295,8 @@ int lc_autograd_grad(lc_tensor *const *roots, lc_tensor *const *grads, int n_roo
                      lc_tensor *const *inputs, int n_inputs, lc_tensor **grads_out,
                      bool retain_graph);
 
-/* ---- recurrent layers (rnn.c) ------------------------------------------- */
-typedef enum { LC_RNN_TANH, LC_RNN_RELU, LC_GRU, LC_LSTM } lc_rnn_mode;
-
-/* One layer in one direction over a whole sequence. x is (T, I): the rows of
- * step t are batch_sizes[t] consecutive rows (a packed sequence; a padded
- * (L, N, I) input viewed as (L*N, I) with batch_sizes NULL means N each).
- * h0 (N, Hout), c0 (N, H) for LSTM; w_ih (G*H, I), w_hh (G*H, Hout), biases
- * (G*H) or both NULL, w_hr (Hout, H) for a projected LSTM or NULL; G is 1, 3
- * or 4. Gate order follows PyTorch: GRU [r; z; n], LSTM [i; f; g; o]. */
-typedef struct {
-  lc_rnn_mode mode;
-  bool reverse;
-  int64_t steps;                /* L */
-  const int64_t *batch_sizes;   /* L entries, non-increasing; NULL: all N */
-  const lc_tensor *x, *h0, *c0, *w_ih, *w_hh, *b_ih, *b_hh, *w_hr;
-} lc_rnn_args;
-
-/* Outputs y (T, Hout), h_n (N, Hout) and, for LSTM, c_n (N, H), recorded as
- * one autograd node with a hand-written backward through time. */
-int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
-
 /* ---- further areas, one header each ------------------------------------- */
-#include "lc_nn.h"        /* losses, embedding/index ops (loss.c, index.c) */
+#include "lc_nn.h"        /* recurrent layers, losses, index ops (rnn.c, loss.c, index.c) */
 #include "lc_optim.h"     /* optimizer update kernels (optim.c) */
 #include "lc_serialize.h" /* save/load (serialize.c) */
 #include "lc_mask.h"      /* where, nonzero, index_put, masked ops (mask.c) */

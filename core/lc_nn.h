@@ -1,6 +1,89 @@
-/* lc_nn.h: losses and index ops; included by lc.h. */
+/* lc_nn.h: recurrent layers, losses and index ops; included by lc.h. */
 #ifndef LC_NN_H
 #define LC_NN_H
+
+/* ---- recurrent layers (rnn.c, rnn_cells.c) ------------------------------ */
+
+/* One row of one time step of a recurrent cell, for its descriptor's row
+ * functions. H is the hidden size, G the cell's gate count; all pointers are
+ * rows of the element type of the layer (float or double), NULL where the
+ * comment says so. Forward reads the inputs and writes ws, c and out;
+ * backward reads ws, hprev and out as forward left them. */
+typedef struct {
+  int64_t H;
+  /* forward in */
+  const void *xw, *hw;      /* (G*H) the input projection W_ih x, the recurrent one W_hh h */
+  const void *b_ih, *b_hh;  /* (G*H) the biases, or both NULL */
+  const void *hprev;        /* (H) the state the step starts from */
+  const void *p;            /* (extra*H) the cell's own parameter vector, or NULL */
+  /* forward in/out */
+  void *c;                  /* (H) the cell state c in, c' out; NULL without one */
+  /* forward out, backward in */
+  void *ws;                 /* (work*H) what backward needs; NULL when work is 0 */
+  void *out;                /* (H) h' before any projection */
+  /* backward */
+  void *dout;               /* (H) in: dL/dh' (unprojected) */
+  void *dc;                 /* (H) in: dL/dc', out: dL/dc; NULL without a cell state */
+  void *gi;                 /* (G*H) out: dL/d(W_ih x + b_ih) */
+  void *gh;                 /* (G*H) out: dL/d(W_hh h + b_hh) when split_recurrent, else NULL
+                             * (the same as gi) */
+  void *dprev;              /* (H) out: the part of dL/dh that does not go through W_hh,
+                             * when direct_state; may alias dout */
+  void *gp;                 /* (extra*H) out: this row's part of dL/dp (summed over rows) */
+} lc_rnn_row;
+
+typedef void (*lc_rnn_row_fn)(lc_dtype dt, const lc_rnn_row *r);
+
+/* A recurrent cell kind: one entry of the table in rnn_cells.c. The time
+ * loop in rnn.c knows cells only through these fields. */
+typedef struct {
+  const char *name;      /* the kind's name, as Lua passes it: "lstm" */
+  const char *op;        /* the public name in messages: "LSTM" */
+  const char *node;      /* the autograd node's name: "LSTMBackward" */
+  int gates;             /* G: W_ih, W_hh and the biases stack G blocks of H rows */
+  int work;              /* ws columns per row, in units of H */
+  bool has_cell;         /* carries a cell state c beside h (c0 in, c_n out) */
+  bool split_recurrent;  /* the recurrent pre-activations get their own gradient (GRU's n) */
+  bool direct_state;     /* h' depends on h other than through W_hh (GRU's z h) */
+  bool projectable;      /* accepts w_hr (h' = W_hr out); never with direct_state */
+  int extra;             /* the cell's own 1-D parameter has extra*H elements (0: none) */
+  bool biased;           /* takes b_ih and b_hh (layer-normalised cells do not) */
+  lc_rnn_row_fn forward, backward;
+} lc_rnn_cell;
+
+/* The cell kinds, in table order: i in [0, lc_rnn_cell_count()). */
+int lc_rnn_cell_count(void);
+const lc_rnn_cell *lc_rnn_cell_at(int i);
+/* The kind called name, or NULL with an error naming the known kinds. */
+const lc_rnn_cell *lc_rnn_cell_find(const char *name);
+
+/* One layer in one direction over a whole sequence. x is (T, I): the rows of
+ * step t are batch_sizes[t] consecutive rows (a packed sequence; a padded
+ * (L, N, I) input viewed as (L*N, I) with batch_sizes NULL means N each).
+ * h0 (N, Hout), c0 (N, H) for a cell with a cell state; w_ih (G*H, I),
+ * w_hh (G*H, Hout), biases (G*H) or both NULL, w_hr (Hout, H) for a projected
+ * cell or NULL. Gate order follows PyTorch: GRU [r; z; n], LSTM [i; f; g; o]. */
+typedef struct {
+  const char *cell;             /* a kind's name: "rnn_tanh", "rnn_relu", "gru", "lstm" */
+  bool reverse;
+  int64_t steps;                /* L */
+  const int64_t *batch_sizes;   /* L entries, non-increasing; NULL: all N */
+  const lc_tensor *x, *h0, *c0, *w_ih, *w_hh, *b_ih, *b_hh, *w_hr;
+  /* recurrent dropout: (N, Hout) multiplies the state fed to W_hh at every
+   * step (one mask per sequence); a constant, not differentiated. NULL: none */
+  const lc_tensor *h_mask;
+  /* zoneout: (T, Hout) and (T, H) per-row weights z of the old state,
+   * h' = z h + (1 - z) h_new (c likewise, c only for a cell with a cell
+   * state); 0/1 draws in training, p in eval; constants. NULL: none */
+  const lc_tensor *zoneout_h, *zoneout_c;
+  /* the cell's own parameter (extra*H), differentiable: peepholes, ... */
+  const lc_tensor *extra;
+} lc_rnn_args;
+
+/* Outputs y (T, Hout), h_n (N, Hout) and, for a cell with a cell state,
+ * c_n (N, H), recorded as one autograd node with a hand-written backward
+ * through time. */
+int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
 /* ---- index ops (index.c) ------------------------------------------------- */
 /* Rows of x along dim picked by a 0- or 1-D int64 index (0-based, each in

@@ -4,7 +4,7 @@
 -- h' = (1 - z) n + z h. output, h_n = gru(x [, h0]); see nn/RNNBase.lua.
 local RNNBase = require("nn.RNNBase")
 
-local GRU = RNNBase:extend("GRU", RNNBase.arguments(false))
+local GRU = RNNBase:extend("GRU", RNNBase.arguments(false, require("nn.rnn_options").specs(false, true)))
 
 function GRU:init(a) self:setup("GRU", a) end
 

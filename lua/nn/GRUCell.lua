@@ -7,16 +7,16 @@
 --   h = cell(x, h)     -- x (N, I) or (I); h (N, H) or (H), optional (zeros)
 local RNNCellBase = require("nn.RNNCellBase")
 
-local GRUCell = RNNCellBase:extend("GRUCell", RNNCellBase.cell_args())
+local GRUCell = RNNCellBase:extend("GRUCell", RNNCellBase.cell_args(require("nn.rnn_options").specs(false)))
 
 function GRUCell:init(a)
-  self:init_cell(a, 3)
+  self:init_cell(a, "gru")
 end
 
 function GRUCell:forward(x, hx)
   local x2, batched = self:check_input(x)
   local h0 = self:check_state(hx, x2, batched, "hx")
-  local h = self:step("gru", x2, h0)
+  local h = self:step(x2, h0)
   if batched then return h end
   return h:view(self.hidden_size)
 end

@@ -5,7 +5,7 @@
 -- output, {h_n, c_n} = lstm(x [, {h0, c0}]); see nn/RNNBase.lua.
 local RNNBase = require("nn.RNNBase")
 
-local LSTM = RNNBase:extend("LSTM", RNNBase.arguments(false))
+local LSTM = RNNBase:extend("LSTM", RNNBase.arguments(false, require("nn.rnn_options").specs(true, true)))
 
 function LSTM:init(a) self:setup("LSTM", a) end
 

@@ -10,10 +10,10 @@ local raise = require("lucid.args").raise
 local is_tensor = lucid.is_tensor
 local fmt = string.format
 
-local LSTMCell = RNNCellBase:extend("LSTMCell", RNNCellBase.cell_args())
+local LSTMCell = RNNCellBase:extend("LSTMCell", RNNCellBase.cell_args(require("nn.rnn_options").specs(true)))
 
 function LSTMCell:init(a)
-  self:init_cell(a, 4)
+  self:init_cell(a, "lstm")
 end
 
 function LSTMCell:forward(x, state)
@@ -35,7 +35,7 @@ function LSTMCell:forward(x, state)
     h0 = self:check_state(h, x2, batched, "h")
     c0 = self:check_state(c, x2, batched, "c")
   end
-  local h, c = self:step("lstm", x2, h0, c0)
+  local h, c = self:step(x2, h0, c0)
   if batched then return h, c end
   local H = self.hidden_size
   return h:view(H), c:view(H)

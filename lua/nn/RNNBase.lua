@@ -13,6 +13,7 @@ local Module = require("nn.Module")
 local raise = require("lucid.args").raise
 local F = require("nn.functional")
 local rnn_utils = require("nn.utils.rnn")
+local options = require("nn.rnn_options")
 
 local RNNBase = Module:extend("RNNBase", {})
 
@@ -37,8 +38,9 @@ end
 
 -- The argument list of a subclass: PyTorch's positional order, with
 -- nonlinearity after num_layers for RNN and proj_size for LSTM (RNN and GRU
--- take proj_size only to reject it as PyTorch does).
-function RNNBase.arguments(with_nonlinearity)
+-- take proj_size only to reject it as PyTorch does), then lucid's options
+-- (docs/recurrent.md): `extra` adds them per module.
+function RNNBase.arguments(with_nonlinearity, extra)
   local args = {
     { "input_size", "integer", min = 1 },
     { "hidden_size", "integer", min = 1 },
@@ -55,6 +57,7 @@ function RNNBase.arguments(with_nonlinearity)
     { "proj_size", "integer", optional = true },
   }
   for _, a in ipairs(rest) do args[#args + 1] = a end
+  for _, a in ipairs(extra or {}) do args[#args + 1] = a end
   return Module.with_dtype(args)
 end
 
@@ -63,10 +66,13 @@ function RNNBase:init()
   raise("RNNBase: construct nn.RNN, nn.GRU or nn.LSTM instead")
 end
 
--- mode: PyTorch's ("RNN_TANH", "RNN_RELU", "GRU", "LSTM").
+-- mode: PyTorch's ("RNN_TANH", "RNN_RELU", "GRU", "LSTM"); lowered, it
+-- names the kernel's cell kind, whose facts (gate count, cell state) the core
+-- gives.
 function RNNBase:setup(mode, a)
   local name = self.__name
-  if mode ~= "LSTM" and a.proj_size ~= nil then
+  local cell = lucid._rnn_cell(options.cell_kind(mode:lower(), a))
+  if not cell.projectable and a.proj_size ~= nil then
     raise(fmt("%s: proj_size is only supported by LSTM, not RNN or GRU", name))
   end
   local proj = a.proj_size or 0
@@ -77,15 +83,15 @@ function RNNBase:setup(mode, a)
     raise(fmt("%s: proj_size must be smaller than hidden_size (%d), got %d", name, a.hidden_size, proj))
   end
   self.mode = mode
-  self._kernel_mode = ({ RNN_TANH = "rnn_tanh", RNN_RELU = "rnn_relu", GRU = "gru", LSTM = "lstm" })[mode]
+  self._cell = options.cell_kind(mode:lower(), a)
+  self._extra = options.extra_params(a, cell.gates)
   self.input_size, self.hidden_size, self.num_layers = a.input_size, a.hidden_size, a.num_layers
   self.bias, self.batch_first, self.bidirectional = a.bias, a.batch_first, a.bidirectional
   self.dropout, self.proj_size = a.dropout, proj
-  local gates = ({ RNN_TANH = 1, RNN_RELU = 1, GRU = 3, LSTM = 4 })[mode]
   local D = a.bidirectional and 2 or 1
   local hout = proj > 0 and proj or a.hidden_size
   local bound = 1 / math.sqrt(a.hidden_size)
-  local G = gates * a.hidden_size
+  local G = cell.gates * a.hidden_size
   self._all_weights = {}
   for l = 0, a.num_layers - 1 do
     for d = 0, D - 1 do
@@ -99,14 +105,48 @@ function RNNBase:setup(mode, a)
       end
       add("weight_ih_l%d%s", { G, nin })
       add("weight_hh_l%d%s", { G, hout })
-      if a.bias then
+      if a.bias and not a.layer_norm then -- layer norms bring their own biases
         add("bias_ih_l%d%s", { G })
         add("bias_hh_l%d%s", { G })
       end
       if proj > 0 then add("weight_hr_l%d%s", { proj, a.hidden_size }) end
+      for _, e in ipairs(self._extra) do add(e[1] .. "_l%d%s", { e[2] * a.hidden_size }) end
       self._all_weights[#self._all_weights + 1] = names
     end
   end
+  self._bound = bound
+  options.check(name, a)
+  self.forget_bias, self.weight_dropout = a.forget_bias, a.weight_dropout or 0
+  self.variational, self.recurrent_dropout = a.variational or false, a.recurrent_dropout or 0
+  self.zoneout, self.peephole, self.layer_norm = a.zoneout or 0, a.peephole or false, a.layer_norm or false
+  self:_apply_forget_bias()
+end
+
+-- The forget-gate slice of every bias_ih starts at forget_bias, of bias_hh
+-- at 0; layer norms start at weight 1, bias 0.
+function RNNBase:_apply_forget_bias()
+  local sfx = self.bidirectional and { "", "_reverse" } or { "" }
+  for l = 0, self.num_layers - 1 do
+    for _, s in ipairs(sfx) do
+      options.fill_extra(self._extra, function(e) return self[e .. "_l" .. l .. s] end)
+    end
+  end
+  if self.forget_bias == nil then return end
+  for l = 0, self.num_layers - 1 do
+    for _, s in ipairs(sfx) do
+      options.set_forget_bias(self["bias_ih_l" .. l .. s], self["bias_hh_l" .. l .. s], self.hidden_size,
+        self.forget_bias)
+    end
+  end
+end
+
+-- Draws every parameter again from U(-1/sqrt(H), 1/sqrt(H)), then applies
+-- forget_bias, as at construction.
+function RNNBase:reset_parameters()
+  lucid.no_grad(function()
+    for _, p in ipairs(self:parameters()) do p:uniform_(-self._bound, self._bound) end
+  end)
+  self:_apply_forget_bias()
 end
 
 -- PyTorch's all_weights: one list of parameters per layer and direction.
@@ -183,6 +223,24 @@ function RNNBase:_states(hx, label, what, width, batched, N, dtype, sorted)
 end
 
 -- ---- forward ----------------------------------------------------------------
+
+-- A variational dropout mask: one (N, F) draw, 0 or 1 / (1 - p), per sequence.
+local function sequence_mask(p, N, F_, dtype)
+  return F.dropout(lucid.ones(N, F_, { dtype = dtype }), p, true)
+end
+
+-- rows (T, F) of a layer's output times a per-sequence mask (N, F), the same
+-- at every step: padded rows are L blocks of N, packed step t holds the
+-- first steps[t] sequences.
+local function mask_sequences(rows, mask, steps)
+  if type(steps) == "number" then
+    local N, F_ = mask:size(1), mask:size(2)
+    return (rows:view(steps, N, F_) * mask):view(steps * N, F_)
+  end
+  local parts = {}
+  for t, bs in ipairs(steps) do parts[t] = mask:narrow(1, 1, bs) end
+  return rows * lucid.cat(parts, 1)
+end
 
 -- rnn(x [, hx]) -> output, h_n; lstm(x [, {h0, c0}]) -> output, {h_n, c_n}.
 function RNNBase:forward(input, hx)
@@ -265,13 +323,34 @@ function RNNBase:forward(input, hx)
     for d = 0, D - 1 do
       local sfx = d == 1 and "_reverse" or ""
       local i = l * D + d + 1
-      local y, h, c = lucid._rnn_layer(self._kernel_mode, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
-        self["weight_ih_l" .. l .. sfx], self["weight_hh_l" .. l .. sfx], self["bias_ih_l" .. l .. sfx],
-        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx])
+      local w_hh = self["weight_hh_l" .. l .. sfx]
+      if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per forward
+        w_hh = F.dropout(w_hh, self.weight_dropout, true)
+      end
+      local h_mask -- recurrent dropout: one mask per sequence on the state fed to W_hh
+      if self.training and self.recurrent_dropout > 0 then
+        h_mask = sequence_mask(self.recurrent_dropout, N, hout, dtype)
+      end
+      local zh, zc -- zoneout: per row and unit, the weight of the old state
+      if self.zoneout > 0 then
+        local T = layer_in:size(1)
+        zh = options.zoneout_weights(self.zoneout, self.training, T, hout, dtype)
+        if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
+      end
+      local extra = options.extra_vector(self._extra, function(e) return self[e .. "_l" .. l .. sfx] end)
+      local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
+        self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
+        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc, extra)
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]
-    if self.training and self.dropout > 0 and l < self.num_layers - 1 then y = F.dropout(y, self.dropout, true) end
+    if self.training and self.dropout > 0 and l < self.num_layers - 1 then
+      if self.variational then -- one mask per sequence, the same at every step
+        y = mask_sequences(y, sequence_mask(self.dropout, N, D * hout, dtype), steps)
+      else
+        y = F.dropout(y, self.dropout, true)
+      end
+    end
     layer_in = y
   end
 
@@ -309,7 +388,7 @@ function RNNBase:extra_repr()
   if self.batch_first ~= false then s = s .. ", batch_first=" .. py(self.batch_first) end
   if self.dropout ~= 0 then s = s .. ", dropout=" .. py(self.dropout) end
   if self.bidirectional ~= false then s = s .. ", bidirectional=" .. py(self.bidirectional) end
-  return s
+  return s .. options.repr(self)
 end
 
 return RNNBase

@@ -8,15 +8,14 @@ local RNNCell = RNNCellBase:extend("RNNCell", RNNCellBase.cell_args({
 }))
 
 function RNNCell:init(a)
-  self:init_cell(a, 1)
+  self:init_cell(a, "rnn_" .. a.nonlinearity)
   self.nonlinearity = a.nonlinearity
-  self._mode = a.nonlinearity == "relu" and "rnn_relu" or "rnn_tanh"
 end
 
 function RNNCell:forward(x, hx)
   local x2, batched = self:check_input(x)
   local h0 = self:check_state(hx, x2, batched, "hx")
-  local h = self:step(self._mode, x2, h0)
+  local h = self:step(x2, h0)
   if batched then return h end
   return h:view(self.hidden_size)
 end

@@ -9,6 +9,8 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
+local options = require("nn.rnn_options")
+local F = require("nn.functional")
 
 local is_tensor = lucid.is_tensor
 local zeros = lucid.zeros
@@ -30,20 +32,47 @@ function RNNCellBase.cell_args(extra)
   return Module.with_dtype(args)
 end
 
--- Registers the four parameters (in PyTorch's order) for `gates` stacked gates.
-function RNNCellBase:init_cell(a, gates)
-  if type(a) ~= "table" or math.type(gates) ~= "integer" or gates < 1 then
-    raise(fmt("%s: init_cell(args, gates) takes the parsed arguments and a gate count, got %s and %s",
-      self.__name, type(a), tostring(gates)))
+-- Registers the four parameters (in PyTorch's order) for the kernel's cell
+-- kind `cell` ("rnn_tanh", "rnn_relu", "gru", "lstm"), which a step runs.
+function RNNCellBase:init_cell(a, cell)
+  if type(a) ~= "table" or (cell ~= nil and type(cell) ~= "string") then
+    raise(fmt("%s: init_cell(args, cell) takes the parsed arguments and a cell kind name, got %s and %s",
+      self.__name, type(a), type(cell)))
   end
   local I, H = a.input_size, a.hidden_size
+  cell = options.cell_kind(cell, a)
+  local gates = lucid._rnn_cell(cell).gates
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
+  self._cell = cell
+  self._extra = options.extra_params(a, gates)
   local bound = 1 / math.sqrt(H)
   local uniform = Module.uniform_parameter
   self:register_parameter("weight_ih", uniform({ gates * H, I }, bound, a.dtype))
   self:register_parameter("weight_hh", uniform({ gates * H, H }, bound, a.dtype))
-  self:register_parameter("bias_ih", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
-  self:register_parameter("bias_hh", a.bias and uniform({ gates * H }, bound, a.dtype) or nil)
+  local biased = a.bias and not a.layer_norm -- layer norms bring their own biases
+  self:register_parameter("bias_ih", biased and uniform({ gates * H }, bound, a.dtype) or nil)
+  self:register_parameter("bias_hh", biased and uniform({ gates * H }, bound, a.dtype) or nil)
+  for _, e in ipairs(self._extra) do self:register_parameter(e[1], uniform({ e[2] * H }, bound, a.dtype)) end
+  self._bound = bound
+  options.check(self.__name, a)
+  self.forget_bias, self.weight_dropout, self.zoneout = a.forget_bias, a.weight_dropout or 0, a.zoneout or 0
+  self.peephole, self.layer_norm = a.peephole or false, a.layer_norm or false
+  self:_apply_forget_bias()
+end
+
+function RNNCellBase:_apply_forget_bias()
+  options.fill_extra(self._extra, function(e) return self[e] end)
+  if self.forget_bias == nil then return end
+  options.set_forget_bias(self.bias_ih, self.bias_hh, self.hidden_size, self.forget_bias)
+end
+
+-- Draws every parameter again from U(-1/sqrt(H), 1/sqrt(H)), then applies
+-- forget_bias, as at construction.
+function RNNCellBase:reset_parameters()
+  lucid.no_grad(function()
+    for _, p in ipairs(self:parameters()) do p:uniform_(-self._bound, self._bound) end
+  end)
+  self:_apply_forget_bias()
 end
 
 -- Checks the input; returns it as (N, I) and whether it was batched.
@@ -102,14 +131,25 @@ end
 -- PyTorch's form: the sizes, then only the options that differ from the defaults.
 -- One step of the fused kernel: h (and c for an LSTM). An empty batch has
 -- nothing to compute: its state comes back as it went in, as in PyTorch.
-function RNNCellBase:step(mode, x2, h0, c0)
-  if type(mode) ~= "string" or not is_tensor(x2) or x2:dim() ~= 2 or not is_tensor(h0) then
-    raise(fmt("%s: step(mode, input, h0 [, c0]) takes a mode name and (N, input_size) and (N, hidden_size) tensors, got %s, %s and %s",
-      self.__name, type(mode), is_tensor(x2) and tostring(x2.shape) or type(x2), type(h0)))
+function RNNCellBase:step(x2, h0, c0)
+  if not is_tensor(x2) or x2:dim() ~= 2 or not is_tensor(h0) then
+    raise(fmt("%s: step(input, h0 [, c0]) takes (N, input_size) and (N, hidden_size) tensors, got %s and %s",
+      self.__name, is_tensor(x2) and tostring(x2.shape) or type(x2), type(h0)))
   end
   if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
-  local _, h, c = lucid._rnn_layer(mode, x2, 1, false, h0, c0, self.weight_ih, self.weight_hh,
-    self.bias_ih, self.bias_hh, nil)
+  local w_hh = self.weight_hh
+  if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per call
+    w_hh = F.dropout(w_hh, self.weight_dropout, true)
+  end
+  local zh, zc -- zoneout: per unit, the weight of the old state
+  if self.zoneout > 0 then
+    local N, H = x2:size(1), self.hidden_size
+    zh = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype)
+    if c0 then zc = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype) end
+  end
+  local extra = options.extra_vector(self._extra, function(e) return self[e] end)
+  local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh,
+    self.bias_ih, self.bias_hh, nil, nil, zh, zc, extra)
   return h, c
 end
 
@@ -119,7 +159,7 @@ function RNNCellBase:extra_repr()
   if self.nonlinearity ~= nil and self.nonlinearity ~= "tanh" then
     s = s .. ", nonlinearity=" .. self.nonlinearity
   end
-  return s
+  return s .. options.repr(self)
 end
 
 return RNNCellBase

@@ -1,0 +1,79 @@
+/* lrnn.c: the binding of rnn.c, the fused recurrent layers. */
+#include <limits.h>
+
+#include "lbind.h"
+
+/* _rnn_layer(cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
+ *            zoneout_h, zoneout_c, extra) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (_rnn_cell lists its facts); x is
+ * (T, I); batch_sizes is an int64 tensor or a table of L step sizes, or a
+ * number L (padded: every step has all N rows). The core checks the shapes. */
+static int l_rnn_layer(lua_State *L) {
+  const char *fname = "rnn_layer";
+  lua_settop(L, 15); /* scratch pushed later must not land on an argument slot */
+  lc_rnn_args a = {.cell = luaL_checkstring(L, 1)};
+  a.x = lcb_check(L, 2, fname);
+  lc_tensor *bst = lcb_test(L, 3);
+  if (bst) {
+    if (bst->dtype != LC_INT64 || bst->ndim != 1 || !lc_is_contiguous(bst))
+      return luaL_error(L, "%s: batch_sizes must be a contiguous 1-D int64 tensor", fname);
+    a.steps = bst->sizes[0];
+    a.batch_sizes = lc_data(bst);
+  } else if (lua_istable(L, 3)) {
+    a.steps = lcb_len(L, 3, INT_MAX / (int)sizeof(int64_t), fname, "the batch sizes");
+    int64_t *sizes = lua_newuserdatauv(L, (a.steps ? a.steps : 1) * sizeof *sizes, 0);
+    for (int64_t t = 0; t < a.steps; t++) {
+      lua_geti(L, 3, t + 1);
+      int ok;
+      sizes[t] = lua_tointegerx(L, -1, &ok);
+      if (!ok) luaL_error(L, "%s: batch size %d must be an integer, got %s", fname, (int)t + 1,
+                          luaL_typename(L, -1));
+      lua_pop(L, 1);
+    }
+    a.batch_sizes = sizes;
+  } else {
+    a.steps = luaL_checkinteger(L, 3);
+  }
+  a.reverse = lua_toboolean(L, 4);
+  a.h0 = lcb_check(L, 5, fname);
+  a.c0 = lcb_opt(L, 6, fname);
+  a.w_ih = lcb_check(L, 7, fname);
+  a.w_hh = lcb_check(L, 8, fname);
+  a.b_ih = lcb_opt(L, 9, fname);
+  a.b_hh = lcb_opt(L, 10, fname);
+  a.w_hr = lcb_opt(L, 11, fname);
+  a.h_mask = lcb_opt(L, 12, fname);
+  a.zoneout_h = lcb_opt(L, 13, fname);
+  a.zoneout_c = lcb_opt(L, 14, fname);
+  a.extra = lcb_opt(L, 15, fname);
+  lc_tensor *y, *h, *c = NULL;
+  lcb_ok(L, lc_rnn_layer(&a, &y, &h, &c));
+  lcb_push(L, y);
+  lcb_push(L, h);
+  if (!c) return 2;
+  lcb_push(L, c);
+  return 3;
+}
+
+/* _rnn_cell(name) -> {gates =, has_cell =, projectable =, extra =}: what a module
+ * needs to know of a cell kind to shape its parameters and state. */
+static int l_rnn_cell(lua_State *L) {
+  const lc_rnn_cell *cell = lc_rnn_cell_find(luaL_checkstring(L, 1));
+  if (!cell) return lcb_fail(L);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, cell->gates);
+  lua_setfield(L, -2, "gates");
+  lua_pushboolean(L, cell->has_cell);
+  lua_setfield(L, -2, "has_cell");
+  lua_pushboolean(L, cell->projectable);
+  lua_setfield(L, -2, "projectable");
+  lua_pushinteger(L, cell->extra);
+  lua_setfield(L, -2, "extra");
+  return 1;
+}
+
+void lcb_open_rnn(lua_State *L, int module, int methods) {
+  (void)methods;
+  lua_pushvalue(L, module);
+  luaL_setfuncs(L, (luaL_Reg[]){{"_rnn_layer", l_rnn_layer}, {"_rnn_cell", l_rnn_cell}, {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+}

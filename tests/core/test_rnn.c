@@ -1,0 +1,240 @@
+/* test_rnn.c: the fused recurrent layer (rnn.c) and every cell descriptor
+ * of its table (rnn_cells.c): float64 finite-difference gradients of each
+ * kind, padded and packed, forward and reverse, with and without biases,
+ * projection, a recurrent dropout mask and zoneout; the table's invariants; the state a finished sequence keeps;
+ * the same outputs with and without recording; the errors. Values against
+ * PyTorch are the Lua specs' (tests/lua/nn/rnn_spec.lua, cells_spec.lua). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "lc.h"
+#include "test_util.h"
+
+enum { I = 3, H = 4, N = 3, P = 2 }; /* input, hidden, batch, projection */
+
+/* One layer's configuration, the ctx of the loss. */
+typedef struct {
+  const char *cell;
+  bool reverse;
+  int64_t steps;
+  const int64_t *batch_sizes;
+  const lc_tensor *h_mask; /* recurrent dropout, or NULL */
+  const lc_tensor *zh, *zc; /* zoneout, or NULL */
+} layer_cfg;
+
+/* Inputs in lc_rnn_args order. */
+enum { X, H0, C0, W_IH, W_HH, B_IH, B_HH, W_HR, PE, N_IN };
+
+static lc_tensor *add_into(lc_tensor *acc, lc_tensor *t) {
+  if (!acc || !t) {
+    lc_release(acc), lc_release(t);
+    return NULL;
+  }
+  lc_tensor *s = lc_binary(LC_ADD, acc, t);
+  lc_release(acc), lc_release(t);
+  return s;
+}
+
+/* sum(w1 y) + sum(w2 h_n) (+ sum(w3 c_n)): every output reaches the loss. */
+static lc_tensor *layer_loss(lc_tensor *const *in, void *ctx) {
+  const layer_cfg *cfg = ctx;
+  lc_rnn_args a = {.cell = cfg->cell, .reverse = cfg->reverse, .steps = cfg->steps,
+                   .batch_sizes = cfg->batch_sizes, .x = in[X], .h0 = in[H0], .c0 = in[C0],
+                   .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
+                   .w_hr = in[W_HR], .extra = in[PE], .h_mask = cfg->h_mask,
+                   .zoneout_h = cfg->zh, .zoneout_c = cfg->zc};
+  lc_tensor *y, *h, *c;
+  if (lc_rnn_layer(&a, &y, &h, &c)) return NULL;
+  lc_tensor *loss = add_into(gc_weighted_sum(y), gc_weighted_sum(h));
+  if (c) loss = add_into(loss, gc_weighted_sum(c));
+  lc_release(y), lc_release(h), lc_release(c);
+  return loss;
+}
+
+/* Leaves for one layer of kind cell over T rows; absent inputs are NULL. */
+static void make_inputs(const lc_rnn_cell *cell, int64_t T, bool bias, bool proj, lc_tensor **in) {
+  int64_t G = cell->gates * H, Ho = proj ? P : H;
+  memset(in, 0, N_IN * sizeof *in);
+  in[X] = gc_leaf(2, DIMS(T, I), -1, 1);
+  in[H0] = gc_leaf(2, DIMS(N, Ho), -0.5, 0.5);
+  if (cell->has_cell) in[C0] = gc_leaf(2, DIMS(N, H), -0.5, 0.5);
+  in[W_IH] = gc_leaf(2, DIMS(G, I), -0.6, 0.6);
+  in[W_HH] = gc_leaf(2, DIMS(G, Ho), -0.6, 0.6);
+  if (bias) {
+    in[B_IH] = gc_leaf(1, DIMS(G), -0.3, 0.3);
+    in[B_HH] = gc_leaf(1, DIMS(G), -0.3, 0.3);
+  }
+  if (proj) in[W_HR] = gc_leaf(2, DIMS(P, H), -0.6, 0.6);
+  if (cell->extra) in[PE] = gc_leaf(1, DIMS(cell->extra * H), -0.8, 0.8);
+}
+
+static void release_inputs(lc_tensor **in) {
+  for (int k = 0; k < N_IN; k++) lc_release(in[k]);
+}
+
+/* A recurrent dropout mask (N, width): zeros and 1 / keep, as the modules draw it. */
+static lc_tensor *make_mask(int64_t width) {
+  lc_tensor *m = lc_empty(LC_FLOAT64, 2, DIMS(N, width));
+  for (int64_t i = 0; i < N * width; i++) set(m, i, i % 3 == 1 ? 0.0 : 1.5);
+  return m;
+}
+
+/* Zoneout weights (T, width): 0, 1 (training's draws) and 0.3 (eval's p). */
+static lc_tensor *make_zoneout(int64_t T, int64_t width, int shift) {
+  lc_tensor *z = lc_empty(LC_FLOAT64, 2, DIMS(T, width));
+  static const double v[] = {0.0, 1.0, 0.3, 1.0, 0.0};
+  for (int64_t i = 0; i < T * width; i++) set(z, i, v[(i + shift) % 5]);
+  return z;
+}
+
+/* Every descriptor, every layout: the gradients of all inputs. */
+static void test_gradcheck_every_cell(void) {
+  static const int64_t packed[] = {3, 3, 2, 1}; /* 9 rows, sequences of 4, 3 and 2 steps */
+  for (int i = 0; i < lc_rnn_cell_count(); i++) {
+    const lc_rnn_cell *cell = lc_rnn_cell_at(i);
+    for (int variant = 0; variant < 4; variant++) {
+      bool is_packed = variant & 1, reverse = variant & 2;
+      /* plain, no bias, projected, masked, masked and projected, zoneout, all */
+      for (int opt = 0; opt < 7; opt++) {
+        bool bias = opt != 1, proj = opt == 2 || opt == 4 || opt == 6;
+        bool masked = opt == 3 || opt == 4 || opt == 6, zone = opt >= 5;
+        if ((proj && !cell->projectable) || (opt == 1 && !cell->biased)) continue;
+        bias = bias && cell->biased;
+        int64_t T = is_packed ? 9 : 4 * N;
+        lc_tensor *mask = masked ? make_mask(proj ? P : H) : NULL;
+        lc_tensor *zh = zone ? make_zoneout(T, proj ? P : H, 0) : NULL;
+        lc_tensor *zc = zone && cell->has_cell ? make_zoneout(T, H, 2) : NULL;
+        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask, zh, zc};
+        lc_tensor *in[N_IN];
+        make_inputs(cell, T, bias, proj, in);
+        char name[128];
+        snprintf(name, sizeof name, "%s %s%s%s%s%s%s", cell->name, is_packed ? "packed" : "padded",
+                 reverse ? " reverse" : "", bias ? "" : " no bias", proj ? " projected" : "",
+                 masked ? " recurrent dropout" : "", zone ? " zoneout" : "");
+        /* the layer norms' curvature leaves a central-difference truncation
+         * error of a few 1e-7 relative at eps = 1e-6 (it grows with eps and
+         * rounding takes over below): their rtol is 1e-6 */
+        double rtol = strstr(cell->name, "_ln") ? 1e-6 : GC_RTOL;
+        int bad = gradcheck_tol(name, layer_loss, in, N_IN, &cfg, GC_EPS, rtol, GC_ATOL);
+        CHECK(bad == 0);
+        if (bad) fprintf(stderr, "  in: %s\n", name);
+        release_inputs(in);
+        lc_release(mask), lc_release(zh), lc_release(zc);
+      }
+    }
+  }
+}
+
+/* The table: names unique and found by name, widths and flags consistent. */
+static void test_table(void) {
+  CHECK(lc_rnn_cell_count() >= 4);
+  for (int i = 0; i < lc_rnn_cell_count(); i++) {
+    const lc_rnn_cell *c = lc_rnn_cell_at(i);
+    CHECK(lc_rnn_cell_find(c->name) == c);
+    CHECK(c->gates >= 1 && c->work >= 0 && c->extra >= 0 && c->forward && c->backward && c->op && c->node);
+    CHECK(!(c->projectable && c->direct_state)); /* the direct part would skip W_hr */
+  }
+  CHECK(lc_rnn_cell_at(-1) == NULL && lc_rnn_cell_at(lc_rnn_cell_count()) == NULL);
+  CHECK(lc_rnn_cell_find("lstm")->gates == 4 && lc_rnn_cell_find("gru")->gates == 3);
+  CHECK(lc_rnn_cell_find("lstm")->has_cell && !lc_rnn_cell_find("gru")->has_cell);
+  CHECK(lc_rnn_cell_find("nope") == NULL);
+  CHECK_CONTAINS(lc_error(), "unknown cell kind 'nope'");
+  CHECK_CONTAINS(lc_error(), "rnn_tanh, rnn_relu, gru, lstm, lstm_peephole, lstm_ln, gru_ln");
+}
+
+/* One tanh step worked out by hand: h' = tanh(w x + b + u h + c). */
+static void test_tanh_step_value(void) {
+  lc_tensor *x = from(LC_FLOAT64, 2, DIMS(1, 1), VALS(0.5));
+  lc_tensor *h0 = from(LC_FLOAT64, 2, DIMS(1, 1), VALS(-0.25));
+  lc_tensor *w = from(LC_FLOAT64, 2, DIMS(1, 1), VALS(0.8));
+  lc_tensor *u = from(LC_FLOAT64, 2, DIMS(1, 1), VALS(1.5));
+  lc_tensor *b = from(LC_FLOAT64, 1, DIMS(1), VALS(0.1));
+  lc_tensor *c = from(LC_FLOAT64, 1, DIMS(1), VALS(-0.2));
+  lc_rnn_args a = {.cell = "rnn_tanh", .steps = 1, .x = x, .h0 = h0, .w_ih = w, .w_hh = u,
+                   .b_ih = b, .b_hh = c};
+  lc_tensor *y, *h, *cn;
+  CHECK(lc_rnn_layer(&a, &y, &h, &cn) == 0 && cn == NULL);
+  double want = tanh(0.8 * 0.5 + 0.1 + 1.5 * -0.25 - 0.2);
+  check_tensor(y, 2, DIMS(1, 1), VALS(want), 1e-15);
+  check_tensor(h, 2, DIMS(1, 1), VALS(want), 1e-15);
+  lc_release(x), lc_release(h0), lc_release(w), lc_release(u), lc_release(b), lc_release(c);
+  lc_release(y), lc_release(h);
+}
+
+/* A packed batch: each sequence's h_n is its output at its own last step,
+ * and the outputs agree with and without recording (the workspace then
+ * holds one step's rows instead of all of them). */
+static void test_packed_state_and_no_grad(void) {
+  static const int64_t packed[] = {3, 3, 2, 1}; /* lengths 4, 3, 2 */
+  static const int64_t last_row[N] = {8, 7, 5};  /* each sequence's row at its last step */
+  for (int i = 0; i < lc_rnn_cell_count(); i++) {
+    const lc_rnn_cell *cell = lc_rnn_cell_at(i);
+    lc_tensor *in[N_IN];
+    make_inputs(cell, 9, cell->biased, false, in);
+    lc_rnn_args a = {.cell = cell->name, .steps = 4, .batch_sizes = packed, .x = in[X],
+                     .h0 = in[H0], .c0 = in[C0], .w_ih = in[W_IH], .w_hh = in[W_HH],
+                     .b_ih = in[B_IH], .b_hh = in[B_HH], .extra = in[PE]};
+    lc_tensor *y, *h, *c, *y2, *h2, *c2;
+    CHECK(lc_rnn_layer(&a, &y, &h, &c) == 0);
+    CHECK(y->grad_fn != NULL);
+    for (int b = 0; b < N; b++)
+      for (int j = 0; j < H; j++) CHECK(lc_get(h, b * H + j) == lc_get(y, last_row[b] * H + j));
+    bool was = lc_set_grad_enabled(false);
+    CHECK(lc_rnn_layer(&a, &y2, &h2, &c2) == 0);
+    lc_set_grad_enabled(was);
+    CHECK(y2->grad_fn == NULL);
+    for (int64_t k = 0; k < lc_numel(y); k++) CHECK(lc_get(y, k) == lc_get(y2, k));
+    for (int64_t k = 0; k < lc_numel(h); k++) CHECK(lc_get(h, k) == lc_get(h2, k));
+    CHECK(!c == !cell->has_cell && !c2 == !cell->has_cell);
+    for (int64_t k = 0; c && k < lc_numel(c); k++) CHECK(lc_get(c, k) == lc_get(c2, k));
+    lc_release(y), lc_release(h), lc_release(c), lc_release(y2), lc_release(h2), lc_release(c2);
+    release_inputs(in);
+  }
+}
+
+static void expect_error(const lc_rnn_args *a, const char *sub) {
+  lc_tensor *y = NULL, *h = NULL, *c = NULL;
+  CHECK(lc_rnn_layer(a, &y, &h, &c) == -1);
+  CHECK(y == NULL && h == NULL && c == NULL);
+  CHECK_CONTAINS(lc_error(), sub);
+}
+
+static void test_errors(void) {
+  lc_tensor *in[N_IN], *gin[N_IN];
+  make_inputs(lc_rnn_cell_find("lstm"), 4 * N, true, true, in);
+  make_inputs(lc_rnn_cell_find("gru"), 4 * N, true, false, gin);
+  lc_rnn_args a = {.cell = "lstm", .steps = 4, .x = in[X], .h0 = in[H0], .c0 = in[C0],
+                   .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
+                   .w_hr = in[W_HR]};
+  lc_rnn_args b = a;
+  b.cell = "lstmm";
+  expect_error(&b, "unknown cell kind 'lstmm'");
+  b = a, b.c0 = NULL;
+  expect_error(&b, "LSTM: c0");
+  b = a, b.b_hh = NULL;
+  expect_error(&b, "give both biases or neither");
+  b = a, b.extra = in[B_IH];
+  expect_error(&b, "the cell lstm takes no parameter of its own");
+  b = a, b.cell = "lstm_peephole";
+  expect_error(&b, "the cell lstm_peephole needs its own parameter");
+  b = a, b.steps = 5;
+  expect_error(&b, "batch sizes add up to 15");
+  b = a, b.w_hh = in[W_IH];
+  expect_error(&b, "LSTM: weight_hh has shape (16, 3)");
+  lc_rnn_args g = {.cell = "gru", .steps = 4, .x = gin[X], .h0 = gin[H0], .w_ih = gin[W_IH],
+                   .w_hh = gin[W_HH], .w_hr = in[W_HR]};
+  expect_error(&g, "GRU: proj_size is not supported");
+  release_inputs(in);
+  release_inputs(gin);
+}
+
+int main(void) {
+  test_table();
+  test_tanh_step_value();
+  test_packed_state_and_no_grad();
+  test_errors();
+  test_gradcheck_every_cell();
+  return test_summary();
+}
