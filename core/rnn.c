@@ -17,24 +17,19 @@
  * The cell's math is its descriptor's (rnn_cells.c, lc_rnn_cell in lc_nn.h):
  * this loop knows a cell only by its gate count, workspace width, flags and
  * row functions. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
 
+#include "lc_blas.h"
 #include "lc_internal.h"
 
 /* Row-major C (m x n) = alpha op(A) op(B) + beta C on contiguous buffers. */
 static void gemm(lc_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
                  const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
                  int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  CBLAS_TRANSPOSE A = ta ? CblasTrans : CblasNoTrans, B = tb ? CblasTrans : CblasNoTrans;
-  if (dt == LC_FLOAT32)
-    cblas_sgemm(CblasRowMajor, A, B, m, n, k, (float)alpha, a, lda, b, ldb, (float)beta, c, ldc);
-  else
-    cblas_dgemm(CblasRowMajor, A, B, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  lc_blas_gemm(dt, false, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* Everything a layer's forward keeps for its backward. */
