@@ -48,6 +48,7 @@ void lcb_open_serialize(lua_State *L, int module, int methods);
 void lcb_open_optim(lua_State *L, int module, int methods);
 void lcb_open_nn(lua_State *L, int module, int methods);
 void lcb_open_loss(lua_State *L, int module, int methods);
+void lcb_open_minrnn(lua_State *L, int module, int methods);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

@@ -28,4 +28,7 @@ lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
 lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
                        int64_t ignore_index, lc_reduction reduction);
 
+/* ---- minimal RNNs (minrnn.c) ------------------------------------------- */
+#include "lc_minrnn.h"
+
 #endif
