@@ -40,6 +40,11 @@ void lcb_args(lua_State *L, int first, int n, const char *const *names, const ch
 bool lcb_is_options(lua_State *L, int idx);
 bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
 
+/* The steps argument of the recurrent layer kernels (lnn.c): a table of
+ * batch sizes (returned, in a scratch userdata pushed on the stack) or a
+ * number of padded steps (returns NULL). */
+const int64_t *lcb_batch_sizes(lua_State *L, int idx, int64_t *steps, const char *fname);
+
 /* Registration of each file's functions. */
 void lcb_open_tensor(lua_State *L, int module, int methods);
 void lcb_open_ops(lua_State *L, int module, int methods);

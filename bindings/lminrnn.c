@@ -14,21 +14,7 @@ static int l_minrnn_layer(lua_State *L) {
   lua_settop(L, 7);
   lc_minrnn_args a = {.mode = (lc_minrnn_mode)luaL_checkoption(L, 1, NULL, modes)};
   a.x = lcb_check(L, 2, fname);
-  if (lua_istable(L, 3)) {
-    a.steps = (int64_t)luaL_len(L, 3);
-    int64_t *sizes = lua_newuserdatauv(L, (a.steps ? a.steps : 1) * sizeof *sizes, 0);
-    for (int64_t t = 0; t < a.steps; t++) {
-      lua_geti(L, 3, t + 1);
-      int ok;
-      sizes[t] = lua_tointegerx(L, -1, &ok);
-      if (!ok) luaL_error(L, "%s: batch size %d must be an integer, got %s", fname, (int)t + 1,
-                          luaL_typename(L, -1));
-      lua_pop(L, 1);
-    }
-    a.batch_sizes = sizes;
-  } else {
-    a.steps = luaL_checkinteger(L, 3);
-  }
+  a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
   a.h0 = lcb_opt(L, 4, fname);
   a.w = lcb_check(L, 5, fname);
   a.b = lcb_opt(L, 6, fname);
