@@ -1,5 +1,5 @@
 -- MinGRU/MinLSTM training throughput (issue 15), measured side by side:
---   build/bin/lucid bench/minrnn.lua [--tiny]
+--   build/bin/lucid bench/minrnn.lua [--tiny] [--threads n]
 -- 1. tokens per second of a training step (forward + backward, N=8,
 --    I=H=256, L=512) of nn.MinGRU and nn.MinLSTM against lucid's nn.LSTM;
 -- 2. cost per token from L=512 to L=8192 (flat when the scan is linear);
@@ -8,7 +8,11 @@
 -- medians are compared, so a loaded machine slows both alike.
 local common = dofile("bench/common.lua")
 
-local tiny = arg[1] == "--tiny"
+local tiny = false
+for k, a in ipairs(arg) do
+  if a == "--tiny" then tiny = true end
+  if a == "--threads" then lucid.set_num_threads(assert(tonumber(arg[k + 1]), "--threads n")) end
+end
 local N, I, Hs = 8, 256, 256
 local L0, L1 = 512, 8192
 local rounds = 5
