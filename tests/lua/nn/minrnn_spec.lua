@@ -9,10 +9,7 @@ local H = require("helpers")
 local F64 = { dtype = lucid.float64 }
 
 -- g(v) = v + 0.5 for v >= 0, sigmoid(v) otherwise.
-local function g(v)
-  local m = v:ge(0):to(v.dtype)
-  return m * (v + 0.5) + (1 - m) * v:sigmoid()
-end
+local function g(v) return lucid.where(v:ge(0), v + 0.5, v:sigmoid()) end
 
 -- One layer: x (L, N, I), h (N, H) -> outputs (L, N, H), last h.
 local function ref_layer(kind, x, h, w, b)
