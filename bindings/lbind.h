@@ -50,6 +50,10 @@ void lcb_args(lua_State *L, int first, int n, const char *const *names, const ch
 bool lcb_is_options(lua_State *L, int idx);
 bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
 
+/* The steps argument of the recurrent layer kernels (lnn.c): a table of
+ * batch sizes (returned, in a scratch userdata pushed on the stack) or a
+ * number of padded steps (returns NULL). */
+const int64_t *lcb_batch_sizes(lua_State *L, int idx, int64_t *steps, const char *fname);
 /* x[key] (pushes the result, returns 1) and x[key] = value (lindex.c). */
 int lcb_index_get(lua_State *L, lc_tensor *t, int key);
 void lcb_index_set(lua_State *L, lc_tensor *t, int key, int val);
@@ -63,6 +67,7 @@ void lcb_open_optim(lua_State *L, int module, int methods);
 void lcb_open_rnn(lua_State *L, int module, int methods);
 void lcb_open_loss(lua_State *L, int module, int methods);
 void lcb_open_sampling(lua_State *L, int module, int methods);
+void lcb_open_minrnn(lua_State *L, int module, int methods);
 void lcb_open_codec(lua_State *L, int module, int methods);
 void lcb_open_mask(lua_State *L, int module, int methods);
 void lcb_open_norm(lua_State *L, int module, int methods);

@@ -3,6 +3,35 @@
 
 #include "lbind.h"
 
+/* The step sizes of a recurrent layer's input at idx: an int64 tensor or a
+ * table of L batch sizes (a packed sequence; a table becomes a scratch array
+ * left on the stack), or a number L (padded: every step has all N rows),
+ * returning NULL. Shared by _rnn_layer and _minrnn_layer. */
+const int64_t *lcb_batch_sizes(lua_State *L, int idx, int64_t *steps, const char *fname) {
+  lc_tensor *bst = lcb_test(L, idx);
+  if (bst) {
+    if (bst->dtype != LC_INT64 || bst->ndim != 1 || !lc_is_contiguous(bst))
+      luaL_error(L, "%s: batch_sizes must be a contiguous 1-D int64 tensor", fname);
+    *steps = bst->sizes[0];
+    return lc_data(bst);
+  }
+  if (!lua_istable(L, idx)) {
+    *steps = luaL_checkinteger(L, idx);
+    return NULL;
+  }
+  *steps = lcb_len(L, idx, INT_MAX / (int)sizeof(int64_t), fname, "the batch sizes");
+  int64_t *sizes = lua_newuserdatauv(L, (*steps ? *steps : 1) * sizeof *sizes, 0);
+  for (int64_t t = 0; t < *steps; t++) {
+    lua_geti(L, idx, t + 1);
+    int ok;
+    sizes[t] = lua_tointegerx(L, -1, &ok);
+    if (!ok) luaL_error(L, "%s: batch size %d must be an integer, got %s", fname, (int)t + 1,
+                        luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  return sizes;
+}
+
 /* _rnn_layer(cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
  *            zoneout_h, zoneout_c, extra) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (_rnn_cell lists its facts); x is
  * (T, I); batch_sizes is an int64 tensor or a table of L step sizes, or a
@@ -12,27 +41,7 @@ static int l_rnn_layer(lua_State *L) {
   lua_settop(L, 15); /* scratch pushed later must not land on an argument slot */
   lc_rnn_args a = {.cell = luaL_checkstring(L, 1)};
   a.x = lcb_check(L, 2, fname);
-  lc_tensor *bst = lcb_test(L, 3);
-  if (bst) {
-    if (bst->dtype != LC_INT64 || bst->ndim != 1 || !lc_is_contiguous(bst))
-      return luaL_error(L, "%s: batch_sizes must be a contiguous 1-D int64 tensor", fname);
-    a.steps = bst->sizes[0];
-    a.batch_sizes = lc_data(bst);
-  } else if (lua_istable(L, 3)) {
-    a.steps = lcb_len(L, 3, INT_MAX / (int)sizeof(int64_t), fname, "the batch sizes");
-    int64_t *sizes = lua_newuserdatauv(L, (a.steps ? a.steps : 1) * sizeof *sizes, 0);
-    for (int64_t t = 0; t < a.steps; t++) {
-      lua_geti(L, 3, t + 1);
-      int ok;
-      sizes[t] = lua_tointegerx(L, -1, &ok);
-      if (!ok) luaL_error(L, "%s: batch size %d must be an integer, got %s", fname, (int)t + 1,
-                          luaL_typename(L, -1));
-      lua_pop(L, 1);
-    }
-    a.batch_sizes = sizes;
-  } else {
-    a.steps = luaL_checkinteger(L, 3);
-  }
+  a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
   a.reverse = lua_toboolean(L, 4);
   a.h0 = lcb_check(L, 5, fname);
   a.c0 = lcb_opt(L, 6, fname);

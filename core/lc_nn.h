@@ -186,4 +186,7 @@ lc_tensor *lc_ctc_loss(const lc_ctc_args *args);
 int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t index_base, double max_norm,
                          double norm_type);
 
+/* ---- minimal RNNs (minrnn.c) ------------------------------------------- */
+#include "lc_minrnn.h"
+
 #endif

@@ -1,0 +1,34 @@
+/* lminrnn.c: the MinGRU/MinLSTM layer kernel behind nn.MinGRU and nn.MinLSTM. */
+#include "lbind.h"
+
+static const char *const modes[] = {"mingru", "minlstm", NULL};
+static const char *const paths[] = {"scan", "sequential", NULL};
+
+/* _minrnn_layer(mode, x, batch_sizes, h0, w, b [, path]) -> y, h_n.
+ * x (T, I); batch_sizes a table of L step sizes, or a number L (padded);
+ * h0 (N, H) or nil for the zero state; path "scan" (default) or
+ * "sequential". The module checks shapes with friendly messages first; the
+ * core checks them again. */
+static int l_minrnn_layer(lua_State *L) {
+  const char *fname = "_minrnn_layer";
+  lua_settop(L, 7);
+  lc_minrnn_args a = {.mode = (lc_minrnn_mode)luaL_checkoption(L, 1, NULL, modes)};
+  a.x = lcb_check(L, 2, fname);
+  a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
+  a.h0 = lcb_opt(L, 4, fname);
+  a.w = lcb_check(L, 5, fname);
+  a.b = lcb_opt(L, 6, fname);
+  a.path = (lc_minrnn_path)luaL_checkoption(L, 7, "scan", paths);
+  lc_tensor *y, *h;
+  lcb_ok(L, lc_minrnn_layer(&a, &y, &h));
+  lcb_push(L, y);
+  lcb_push(L, h);
+  return 2;
+}
+
+void lcb_open_minrnn(lua_State *L, int module, int methods) {
+  (void)methods;
+  lua_pushvalue(L, module);
+  luaL_setfuncs(L, (luaL_Reg[]){{"_minrnn_layer", l_minrnn_layer}, {NULL, NULL}}, 0);
+  lua_pop(L, 1);
+}

@@ -1,0 +1,439 @@
+/* minrnn.c: MinGRU and MinLSTM layers (Feng et al. 2024), one autograd node
+ * per layer.
+ *
+ * Both cells are a linear recurrence h_t = a_t h_{t-1} + b_t whose
+ * coefficients depend on the input only:
+ *   MinGRU   a = 1 - z,      b = z g(p_h),      z = sigmoid(p_z)
+ *   MinLSTM  a = f / (f+i),  b = i/(f+i) g(p_h), f, i = sigmoid(p_f), sigmoid(p_i)
+ * where p = W x + b is the input projection. So the projection of the whole
+ * sequence is one GEMM, and what remains is a scan over time.
+ *
+ * The scan runs in log space, as in the paper's appendix: with log a_t and
+ * log b_t computed directly (softplus forms, never log of a rounded value),
+ *   log h_t = logaddexp(log a_t + log h_{t-1}, log b_t),
+ * which is the running form of log h_t = a*_t + logcumsumexp_s(log b_s - a*_s),
+ * a*_t = sum_{s<=t} log a_s, without a*_t's drift over long sequences. Every
+ * (sequence, unit) column is independent, so the scan is parallel over the
+ * N*H columns; each thread takes a band of adjacent units of one sequence
+ * and walks time, so the inner loop is contiguous and vectorises.
+ *
+ * Rows are grouped by step as in a packed sequence (see rnn.c): step t owns
+ * batch_sizes[t] rows from offsets[t]; batch sizes never grow, so sequence n
+ * runs for the first len_n steps and its row at step t is offsets[t] + n.
+ *
+ * The backward is the reverse scan of the same recurrence,
+ *   dL/dh_{t-1} = a_t dL/dh_t (+ the output gradient at t-1),
+ * run in linear space: gradients have either sign, so log space would need a
+ * sign per element, and 0 < a < 1 keeps the linear form stable. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tgmath.h>
+
+#include "lc_internal.h"
+
+/* softplus(v) = log(1 + e^v) without overflow. log(1 + u) with u in (0, 1]
+ * rather than log1p(u): it is several times faster, and its absolute error
+ * (an ulp of 1) is a relative error of an ulp in the linear value a or b
+ * whose log this is. */
+#define SOFTPLUS(v) ((v) > 0 ? (v) + log(1 + exp(-(v))) : log(1 + exp(v)))
+#define SIGMOID(v) (1 / (1 + exp(-(v))))
+/* sigmoid(v) and sigmoid(-v) = 1 - sigmoid(v) from one exp, both to full
+ * relative precision */
+#define SIGMOID_PAIR(v, pos, neg)                 \
+  do {                                            \
+    T e_ = exp(-fabs(v)), r_ = 1 / (1 + e_);      \
+    (pos) = (v) >= 0 ? r_ : e_ * r_;              \
+    (neg) = (v) >= 0 ? e_ * r_ : r_;              \
+  } while (0)
+#define G_OF(v) ((v) >= 0 ? (v) + (T)0.5 : SIGMOID(v))
+#define LOG_G(v) ((v) >= 0 ? log((v) + (T)0.5) : (v) - SOFTPLUS(v)) /* log sigmoid(v) */
+/* g' from g: 1 on the linear side, sigmoid' = g (1 - g) on the other */
+#define DG_FROM_G(v, g) ((v) >= 0 ? (T)1 : (g) * (1 - (g)))
+
+enum { BAND = 64 }; /* units per scan job: a few cache lines per row */
+
+static const struct {
+  const char *name, *node;
+  int gates;
+} modes[] = {
+  [LC_MINGRU] = {"MinGRU", "MinGRUBackward", 2},
+  [LC_MINLSTM] = {"MinLSTM", "MinLSTMBackward", 3},
+};
+
+typedef struct {
+  lc_minrnn_mode mode;
+  int64_t steps, batch, total, hidden, gates; /* L, N, T, H, G */
+  int64_t *batch_sizes, *offsets, *lengths;   /* lengths[n]: steps sequence n runs */
+  lc_tensor *p; /* (T, G*H) the input projections, bias included */
+} minrnn_ctx;
+
+static void free_ctx(minrnn_ctx *c) {
+  if (!c) return;
+  free(c->batch_sizes);
+  free(c->offsets);
+  free(c->lengths);
+  lc_release(c->p);
+  free(c);
+}
+
+static void free_node_ctx(lc_node *n) { free_ctx(n->ctx); }
+
+/* Saved tensors and node inputs, in these orders. */
+enum { S_X, S_W, S_Y, S_H0 };
+enum { I_X, I_H0, I_W, I_B, N_INPUTS };
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- the coefficients of one row of a step -------------------------------- */
+
+/* For units [k0, k0 + w) of projection row p (G*H): log a, log b into la, lb
+ * (logs), or a, b (linear). */
+static void coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0, int64_t w,
+                   bool logs, void *a_, void *b_) {
+  int64_t H = c->hidden;
+  LC_DISPATCH(dt, T, {
+    const T *p = (const T *)p_ + k0;
+    T *a = a_, *b = b_;
+    if (c->mode == LC_MINGRU) {
+      const T *pz = p, *ph = p + H;
+      for (int64_t j = 0; j < w; j++) {
+        if (logs) { /* log(1 - z) = -softplus(p_z), log z = log(1 - z) + p_z */
+          a[j] = -SOFTPLUS(pz[j]);
+          b[j] = a[j] + pz[j] + LOG_G(ph[j]);
+        } else {
+          T z;
+          SIGMOID_PAIR(pz[j], z, a[j]);
+          b[j] = z * G_OF(ph[j]);
+        }
+      }
+    } else {
+      const T *pf = p, *pi = p + H, *ph = p + 2 * H;
+      for (int64_t j = 0; j < w; j++) {
+        /* d = log f - log i: f/(f+i) = sigmoid(d), i/(f+i) = sigmoid(-d) */
+        T d = SOFTPLUS(-pi[j]) - SOFTPLUS(-pf[j]);
+        if (logs) { /* log sigmoid(-d) = log sigmoid(d) - d */
+          a[j] = -SOFTPLUS(-d);
+          b[j] = a[j] - d + LOG_G(ph[j]);
+        } else {
+          T c;
+          SIGMOID_PAIR(d, a[j], c);
+          b[j] = c * G_OF(ph[j]);
+        }
+      }
+    }
+  });
+}
+
+static void *row_at(const lc_tensor *t, int64_t row, int64_t k) {
+  return (char *)lc_data(t) + (row * t->sizes[1] + k) * (int64_t)lc_dtype_size(t->dtype);
+}
+
+/* ---- forward: the log-space scan ------------------------------------------ */
+
+/* p (T, G*H), h0 (N, H) or NULL -> y (T, H). Column job (n, band) walks the
+ * steps of sequence n. */
+static void scan_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *p, const lc_tensor *h0,
+                         lc_tensor *y) {
+  int64_t H = c->hidden, bands = (H + BAND - 1) / BAND, jobs = c->batch * bands;
+#pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
+  for (int64_t job = 0; job < jobs; job++) {
+    int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
+    LC_DISPATCH(dt, T, {
+      T lh[BAND], la[BAND], lb[BAND];
+      const T *h = h0 ? row_at(h0, n, k0) : NULL;
+      for (int64_t j = 0; j < w; j++) lh[j] = log(h ? h[j] : (T)0); /* the zero state: log 0 = -inf */
+      for (int64_t t = 0; t < c->lengths[n]; t++) {
+        int64_t row = c->offsets[t] + n;
+        coeffs(c, dt, row_at(p, row, 0), k0, w, true, la, lb);
+        T *out = row_at(y, row, k0);
+        for (int64_t j = 0; j < w; j++) { /* logaddexp(la + lh, lb); lb is finite */
+          T u = la[j] + lh[j], v = lb[j];
+          T m = u > v ? u : v;
+          lh[j] = m + log(1 + exp(-fabs(u - v)));
+          out[j] = exp(lh[j]);
+        }
+      }
+    });
+  }
+}
+
+/* ---- forward: step by step ------------------------------------------------ */
+
+/* Step t's projection rows (a GEMM of its bs input rows), then
+ * h = a h + b in linear space on the bs active rows of the state h (N, H). */
+static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *x,
+                              const lc_tensor *w, const lc_tensor *b, lc_tensor *p, lc_tensor *h,
+                              lc_tensor *y) {
+  int64_t H = c->hidden, GH = c->gates * H;
+  size_t es = lc_dtype_size(dt);
+  for (int64_t t = 0; t < c->steps; t++) {
+    int64_t bs = c->batch_sizes[t], off = c->offsets[t];
+    lc_tensor *xt = lc_narrow(x, 0, off, bs), *pt = lc_narrow(p, 0, off, bs);
+    lc_tensor *wt = lc_transpose(w, 0, 1);
+    int rc = !xt || !pt || !wt ? -1 : 0;
+    if (!rc && b) rc = lc_copy_(pt, b); /* broadcast the bias over the rows */
+    if (!rc) rc = lc_gemm(1, xt, wt, b ? 1 : 0, pt);
+    lc_release(xt), lc_release(pt), lc_release(wt);
+    if (rc) return -1;
+#pragma omp parallel for if (bs * GH >= LC_PARALLEL_GRAIN)
+    for (int64_t r = 0; r < bs; r++) {
+      LC_DISPATCH(dt, T, {
+        T a[BAND], bb[BAND];
+        T *hr = row_at(h, r, 0), *yr = row_at(y, off + r, 0);
+        for (int64_t k0 = 0; k0 < H; k0 += BAND) {
+          int64_t wd = min64(BAND, H - k0);
+          coeffs(c, dt, row_at(p, off + r, 0), k0, wd, false, a, bb);
+          for (int64_t j = 0; j < wd; j++) hr[k0 + j] = a[j] * hr[k0 + j] + bb[j];
+        }
+        memcpy(yr, hr, H * es);
+      });
+    }
+  }
+  return 0;
+}
+
+/* ---- backward ------------------------------------------------------------- */
+
+/* Gradients of the outputs gy (T, H) and ghn (N, H) -> dp (T, G*H), the
+ * projection's, and dh0 (N, H). Column jobs as in the forward, walking the
+ * steps of a sequence backwards; h_{t-1} is the sequence's output row at
+ * t-1 (or h0). Per unit, with gh = dL/dh_t and hp = h_{t-1}:
+ *   MinGRU:  dp_z = (gh g - gh hp) z (1-z),  dp_h = gh z g'(p_h)
+ *   MinLSTM: with d = log f - log i, a = sigmoid(d), dd = gh (hp - g) a (1-a),
+ *            dp_f = dd (1-f), dp_i = -dd (1-i), dp_h = gh (1-a) g'(p_h)
+ * and then gh <- a gh for the step before. */
+static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
+                          const lc_tensor *ghn, const lc_tensor *y, const lc_tensor *h0,
+                          lc_tensor *dp, lc_tensor *dh0) {
+  int64_t H = c->hidden, bands = (H + BAND - 1) / BAND, jobs = c->batch * bands;
+  const lc_tensor *p = c->p;
+#pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
+  for (int64_t job = 0; job < jobs; job++) {
+    int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
+    LC_DISPATCH(dt, T, {
+      T gh[BAND];
+      memcpy(gh, row_at(ghn, n, k0), w * sizeof(T));
+      for (int64_t t = c->lengths[n] - 1; t >= 0; t--) {
+        int64_t row = c->offsets[t] + n;
+        const T *g_out = row_at(gy, row, k0);
+        const T *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : NULL;
+        const T *pr = row_at(p, row, k0);
+        T *dr = row_at(dp, row, k0);
+        for (int64_t j = 0; j < w; j++) {
+          T g = gh[j] + g_out[j], h = hp ? hp[j] : 0, a;
+          if (c->mode == LC_MINGRU) {
+            T pz = pr[j], ph = pr[H + j], z, gv = G_OF(ph);
+            SIGMOID_PAIR(pz, z, a);
+            dr[j] = g * (gv - h) * z * a;
+            dr[H + j] = g * z * DG_FROM_G(ph, gv);
+          } else {
+            T pf = pr[j], pi = pr[H + j], ph = pr[2 * H + j];
+            T f, nf, i, ni, ci, gv = G_OF(ph);
+            SIGMOID_PAIR(pf, f, nf);
+            SIGMOID_PAIR(pi, i, ni);
+            /* d = log f - log i; a = f / (f + i) = sigmoid(d) */
+            T d = log(f) - log(i);
+            SIGMOID_PAIR(d, a, ci);
+            T dd = g * (h - gv) * a * ci;
+            dr[j] = dd * nf;
+            dr[H + j] = -dd * ni;
+            dr[2 * H + j] = g * ci * DG_FROM_G(ph, gv);
+          }
+          gh[j] = a * g;
+        }
+      }
+      if (dh0) memcpy(row_at(dh0, n, k0), gh, w * sizeof(T));
+    });
+  }
+}
+
+static int minrnn_backward(lc_node *node, lc_tensor *const *g, lc_tensor **gin) {
+  minrnn_ctx *c = node->ctx;
+  lc_tensor *x = lc_node_saved(node, S_X), *w = lc_node_saved(node, S_W);
+  lc_tensor *y = lc_node_saved(node, S_Y);
+  lc_tensor *h0 = node->n_saved > S_H0 ? lc_node_saved(node, S_H0) : NULL;
+  if (!x || !w || !y || (node->n_saved > S_H0 && !h0)) return -1;
+  lc_dtype dt = x->dtype;
+  int64_t dps[2] = {c->total, c->gates * c->hidden}, hs[2] = {c->batch, c->hidden};
+  lc_tensor *gy = lc_contiguous(g[0]), *ghn = lc_contiguous(g[1]);
+  lc_tensor *dp = lc_empty(dt, 2, dps), *dh0 = lc_empty(dt, 2, hs);
+  int rc = gy && ghn && dp && dh0 ? 0 : -1;
+  if (!rc) scan_backward(c, dt, gy, ghn, y, h0, dp, dh0);
+  /* dx = dp W (T, I); dW = dp^T x (G*H, I); db = column sums of dp (G*H) */
+  if (!rc && lc_node_needs_grad(node, I_X)) {
+    int64_t s[2] = {c->total, x->sizes[1]};
+    gin[I_X] = lc_empty(dt, 2, s);
+    rc = gin[I_X] ? lc_gemm(1, dp, w, 0, gin[I_X]) : -1;
+  }
+  if (!rc && lc_node_needs_grad(node, I_W)) {
+    lc_tensor *dpt = lc_transpose(dp, 0, 1);
+    gin[I_W] = lc_empty(dt, 2, w->sizes);
+    rc = dpt && gin[I_W] ? lc_gemm(1, dpt, x, 0, gin[I_W]) : -1;
+    lc_release(dpt);
+  }
+  if (!rc && lc_node_needs_grad(node, I_B) && !(gin[I_B] = lc_sum(dp, 0, false))) rc = -1;
+  if (!rc && lc_node_needs_grad(node, I_H0)) gin[I_H0] = lc_retain(dh0);
+  lc_release(gy), lc_release(ghn), lc_release(dp), lc_release(dh0);
+  return rc;
+}
+
+/* ---- checks and geometry -------------------------------------------------- */
+
+static bool check_shape(const char *op, const char *what, const lc_tensor *t, int nd,
+                        const int64_t *sizes, lc_dtype dt) {
+  bool ok = t->ndim == nd && t->dtype == dt;
+  for (int d = 0; ok && d < nd; d++) ok = t->sizes[d] == sizes[d];
+  if (!ok) {
+    char got[128], want[128];
+    lc_set_error("%s: %s must have shape %s and dtype %s, got %s and %s", op, what,
+                 lc_shape_str(want, nd, sizes), lc_dtype_name(dt), lc_shape_str(got, t->ndim, t->sizes),
+                 lc_dtype_name(t->dtype));
+  }
+  return ok;
+}
+
+/* The log-space scan needs log h0: every element must be positive (NaN too
+ * is refused). h is contiguous. */
+static int check_positive(const char *op, const lc_tensor *h) {
+  int64_t n = lc_numel(h), H = h->sizes[1];
+  for (int64_t i = 0; i < n; i++) {
+    double v = lc_get(h, i);
+    if (!(v > 0)) {
+      lc_set_error("%s: h0 must be positive (the log-space scan takes its log), got %g at "
+                   "[%lld, %lld]", op, v, (long long)(i / H + 1), (long long)(i % H + 1));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
+  const char *op = modes[a->mode].name;
+  const lc_tensor *x = a->x, *w = a->w;
+  if (x->ndim != 2 || !lc_dtype_is_float(x->dtype)) {
+    lc_set_error("%s: the layer input must be a 2-D (rows, features) float tensor", op);
+    return -1;
+  }
+  if (w->ndim != 2 || w->sizes[0] % modes[a->mode].gates || w->sizes[0] == 0) {
+    char got[128];
+    lc_set_error("%s: weight_ih must be (%d * hidden_size, input_size), got %s", op,
+                 modes[a->mode].gates, lc_shape_str(got, w->ndim, w->sizes));
+    return -1;
+  }
+  lc_dtype dt = x->dtype;
+  c->mode = a->mode;
+  c->gates = modes[a->mode].gates;
+  c->hidden = w->sizes[0] / c->gates;
+  c->steps = a->steps;
+  c->total = x->sizes[0];
+  if (c->steps < 1 || c->steps > c->total) {
+    lc_set_error("%s: %lld steps for %lld rows of input", op, (long long)c->steps, (long long)c->total);
+    return -1;
+  }
+  c->batch = a->batch_sizes ? a->batch_sizes[0] : c->total / c->steps;
+  if (!a->batch_sizes && c->batch * c->steps != c->total) {
+    lc_set_error("%s: %lld rows of input do not split into %lld steps", op, (long long)c->total,
+                 (long long)c->steps);
+    return -1;
+  }
+  int64_t ws[2] = {c->gates * c->hidden, x->sizes[1]}, hs[2] = {c->batch, c->hidden};
+  if (!check_shape(op, "weight_ih", w, 2, ws, dt) ||
+      (a->b && !check_shape(op, "bias_ih", a->b, 1, ws, dt)) ||
+      (a->h0 && !check_shape(op, "h0", a->h0, 2, hs, dt)))
+    return -1;
+  c->batch_sizes = lc_malloc(c->steps * sizeof(int64_t), op);
+  c->offsets = lc_malloc(c->steps * sizeof(int64_t), op);
+  c->lengths = lc_calloc(c->batch > 0 ? c->batch : 1, sizeof(int64_t), op);
+  if (!c->batch_sizes || !c->offsets || !c->lengths) return -1;
+  int64_t sum = 0;
+  for (int64_t t = 0; t < c->steps; t++) {
+    int64_t bs = a->batch_sizes ? a->batch_sizes[t] : c->batch;
+    if (bs < 1 || bs > c->batch || (t > 0 && bs > c->batch_sizes[t - 1])) {
+      lc_set_error("%s: batch_sizes must be positive and non-increasing; step %lld has %lld", op,
+                   (long long)t + 1, (long long)bs);
+      return -1;
+    }
+    c->batch_sizes[t] = bs;
+    c->offsets[t] = sum;
+    sum += bs;
+    for (int64_t n = 0; n < bs; n++) c->lengths[n]++;
+  }
+  if (sum != c->total) {
+    lc_set_error("%s: the input has %lld rows but the batch sizes add up to %lld", op,
+                 (long long)c->total, (long long)sum);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the layer ------------------------------------------------------------ */
+
+int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_out) {
+  *y_out = *h_out = NULL;
+  if ((unsigned)a->mode > LC_MINLSTM || !a->x || !a->w) {
+    lc_set_error("minrnn_layer: unknown mode or missing input");
+    return -1;
+  }
+  const char *op = modes[a->mode].name;
+  minrnn_ctx *c = lc_calloc(1, sizeof *c, op);
+  if (!c) return -1;
+  lc_tensor *x = NULL, *w = NULL, *b = NULL, *h0 = NULL, *y = NULL, *h = NULL;
+  int rc = setup(c, a);
+  if (!rc) {
+    x = lc_contiguous(a->x), w = lc_contiguous(a->w);
+    b = a->b ? lc_contiguous(a->b) : NULL;
+    h0 = a->h0 ? lc_contiguous(a->h0) : NULL;
+    int64_t ps[2] = {c->total, c->gates * c->hidden}, ys[2] = {c->total, c->hidden};
+    int64_t hs[2] = {c->batch, c->hidden};
+    c->p = lc_empty(a->x->dtype, 2, ps);
+    y = lc_empty(a->x->dtype, 2, ys);
+    h = h0 ? lc_clone(h0) : lc_zeros(a->x->dtype, 2, hs);
+    if (!x || !w || (a->b && !b) || (a->h0 && !h0) || !c->p || !y || !h) rc = -1;
+  }
+  if (!rc && h0) rc = check_positive(op, h0);
+  const lc_tensor *ins[N_INPUTS] = {a->x, a->h0, a->w, a->b};
+  bool record = !rc && lc_should_record(N_INPUTS, ins);
+  if (!rc) {
+    bool was = lc_set_grad_enabled(false);
+    if (a->path == LC_MINRNN_SEQUENTIAL) {
+      rc = sequential_forward(c, x->dtype, x, w, b, c->p, h, y);
+    } else {
+      /* p = x W^T + b: the bias broadcast into p, then one GEMM adds x W^T */
+      lc_tensor *wt = lc_transpose(w, 0, 1);
+      rc = !wt ? -1 : b ? lc_copy_(c->p, b) : 0;
+      if (!rc) rc = lc_gemm(1, x, wt, b ? 1 : 0, c->p);
+      lc_release(wt);
+      if (!rc) scan_forward(c, x->dtype, c->p, h0, y);
+      /* h_n: each sequence's output row at its own last step */
+      size_t es = lc_dtype_size(x->dtype);
+      for (int64_t n = 0; !rc && n < c->batch; n++)
+        memcpy(row_at(h, n, 0), row_at(y, c->offsets[c->lengths[n] - 1] + n, 0), c->hidden * es);
+    }
+    lc_set_grad_enabled(was);
+  }
+  if (!rc && record) {
+    lc_node *node = lc_node_new(modes[a->mode].node, minrnn_backward, N_INPUTS, ins, 2);
+    if (!node || lc_node_save(node, x) || lc_node_save(node, w) || lc_node_save(node, y) ||
+        (h0 && lc_node_save(node, h0))) {
+      lc_node_release(node);
+      rc = -1;
+    } else {
+      node->ctx = c;
+      node->free_ctx = free_node_ctx;
+      c = NULL; /* owned by the node now */
+      lc_tensor *outs[2] = {y, h};
+      lc_node_attach(node, outs, 2);
+      lc_node_release(node);
+    }
+  }
+  free_ctx(c);
+  lc_release(x), lc_release(w), lc_release(b), lc_release(h0);
+  if (rc) {
+    lc_release(y), lc_release(h);
+    return -1;
+  }
+  *y_out = y;
+  *h_out = h;
+  return 0;
+}

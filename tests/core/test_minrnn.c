@@ -1,0 +1,109 @@
+/* test_minrnn.c: the MinGRU/MinLSTM layer kernel (minrnn.c): float64
+ * finite-difference gradients of every input on both paths, padded and
+ * packed; the scan and step-by-step paths agree; bad input is an error. */
+#include "lc.h"
+
+#include "gradcheck.h"
+#include "test_util.h"
+
+typedef struct {
+  lc_minrnn_mode mode;
+  lc_minrnn_path path;
+  int64_t steps;
+  const int64_t *batch_sizes;
+  bool with_h0;
+} layer_case;
+
+/* inputs: x, h0, w, b -> weighted sums of y and h_n */
+static lc_tensor *layer_loss(lc_tensor *const *in, void *ctx_) {
+  const layer_case *lc = ctx_;
+  lc_minrnn_args a = {.mode = lc->mode, .path = lc->path, .steps = lc->steps,
+                      .batch_sizes = lc->batch_sizes, .x = in[0],
+                      .h0 = lc->with_h0 ? in[1] : NULL, .w = in[2], .b = in[3]};
+  lc_tensor *y, *h;
+  if (lc_minrnn_layer(&a, &y, &h)) return NULL;
+  lc_tensor *sy = gc_weighted_sum(y), *sh = gc_weighted_sum(h);
+  lc_tensor *loss = sy && sh ? lc_binary(LC_ADD, sy, sh) : NULL;
+  lc_release(y), lc_release(h), lc_release(sy), lc_release(sh);
+  return loss;
+}
+
+static void test_gradcheck(void) {
+  static const int64_t packed[] = {3, 3, 2, 1}; /* lengths 4, 3, 2 */
+  const char *names[2][2] = {{"MinGRU scan", "MinGRU sequential"},
+                             {"MinLSTM scan", "MinLSTM sequential"}};
+  for (int mode = 0; mode < 2; mode++) {
+    int64_t G = mode == LC_MINGRU ? 2 : 3, H = 3, I = 2, N = 3;
+    for (int path = 0; path < 2; path++) {
+      for (int variant = 0; variant < 3; variant++) { /* padded + h0, packed + h0, padded no h0 */
+        layer_case c = {.mode = mode, .path = path, .steps = 4,
+                        .batch_sizes = variant == 1 ? packed : NULL, .with_h0 = variant != 2};
+        int64_t T = variant == 1 ? 9 : 4 * N;
+        lc_tensor *in[4] = {gc_leaf(2, DIMS(T, I), -2, 2), gc_leaf(2, DIMS(N, H), 0.2, 1.5),
+                            gc_leaf(2, DIMS(G * H, I), -1, 1), gc_leaf(1, DIMS(G * H), -1, 1)};
+        /* the loss adds ~50 outputs, each through exp of a scan of logs:
+         * rounding of 1e-15 over a step of 1e-6 needs atol 1e-8 */
+        CHECK(gradcheck_tol(names[mode][path], layer_loss, in, 4, &c, GC_EPS, 1e-6, 1e-8) == 0);
+        for (int k = 0; k < 4; k++) lc_release(in[k]);
+      }
+    }
+  }
+}
+
+/* A long float32 sequence: the log-space scan and the linear steps agree. */
+static void test_paths_agree(void) {
+  for (int mode = 0; mode < 2; mode++) {
+    int64_t G = mode == LC_MINGRU ? 2 : 3, H = 70, I = 16, N = 4, L = 500;
+    lc_tensor *x = lc_randn(LC_FLOAT32, 2, DIMS(L * N, I)), *w = lc_randn(LC_FLOAT32, 2, DIMS(G * H, I));
+    lc_tensor *b = lc_randn(LC_FLOAT32, 1, DIMS(G * H)), *h0 = lc_rand(LC_FLOAT32, 2, DIMS(N, H));
+    lc_binary_scalar_(LC_ADD, h0, 0.01);
+    lc_tensor *y[2], *h[2];
+    for (int path = 0; path < 2; path++) {
+      lc_minrnn_args a = {.mode = mode, .path = path, .steps = L, .x = x, .h0 = h0, .w = w, .b = b};
+      CHECK(lc_minrnn_layer(&a, &y[path], &h[path]) == 0);
+    }
+    double worst = 0;
+    for (int64_t i = 0; i < lc_numel(y[0]); i++) {
+      double u = lc_get(y[0], i), v = lc_get(y[1], i), d = fabs(u - v) / (1e-6 + fabs(v));
+      worst = d > worst ? d : worst;
+    }
+    CHECK(worst < 1e-4);
+    for (int64_t i = 0; i < N * H; i++) CHECK_NEAR(lc_get(h[0], i), lc_get(h[1], i), 1e-4);
+    lc_release(x), lc_release(w), lc_release(b), lc_release(h0);
+    for (int p = 0; p < 2; p++) lc_release(y[p]), lc_release(h[p]);
+  }
+}
+
+static void test_errors(void) {
+  lc_tensor *x = lc_randn(LC_FLOAT64, 2, DIMS(6, 2)), *w = lc_randn(LC_FLOAT64, 2, DIMS(6, 2));
+  lc_tensor *h0 = lc_full(LC_FLOAT64, 2, DIMS(2, 3), 0.5), *y = NULL, *h = NULL;
+  lc_minrnn_args a = {.mode = LC_MINGRU, .steps = 3, .x = x, .h0 = h0, .w = w};
+  CHECK(lc_minrnn_layer(&a, &y, &h) == 0);
+  lc_release(y), lc_release(h);
+  ((double *)lc_data(h0))[4] = -1;
+  CHECK(lc_minrnn_layer(&a, &y, &h) == -1 && !y && !h);
+  CHECK_CONTAINS(lc_error(), "MinGRU: h0 must be positive");
+  CHECK_CONTAINS(lc_error(), "got -1 at [2, 2]");
+  a.h0 = NULL;
+  a.mode = LC_MINLSTM, a.h0 = h0; /* h0 (2, 3) but 6 rows of w make H = 2 */
+  ((double *)lc_data(h0))[4] = 0.5;
+  CHECK(lc_minrnn_layer(&a, &y, &h) == -1);
+  CHECK_CONTAINS(lc_error(), "MinLSTM: h0 must have shape (2, 2) and dtype float64, got (2, 3)");
+  a.mode = LC_MINGRU, a.h0 = NULL;
+  a.steps = 4; /* 6 rows do not split into 4 steps */
+  CHECK(lc_minrnn_layer(&a, &y, &h) == -1);
+  CHECK_CONTAINS(lc_error(), "do not split into 4 steps");
+  static const int64_t growing[] = {1, 2, 3};
+  a.steps = 3, a.batch_sizes = growing;
+  CHECK(lc_minrnn_layer(&a, &y, &h) == -1);
+  CHECK_CONTAINS(lc_error(), "non-increasing");
+  lc_release(x), lc_release(w), lc_release(h0);
+}
+
+int main(void) {
+  lc_manual_seed(0);
+  test_gradcheck();
+  test_paths_agree();
+  test_errors();
+  return test_summary();
+}
