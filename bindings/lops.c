@@ -1,7 +1,9 @@
 /* lops.c: tensor operations for Lua: views, math, reductions, joining. */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lbind.h"
 
@@ -171,6 +173,8 @@ static void scale_by_alpha(lua_State *L, lc_binary_op op, const char *fname) {
   }
 }
 
+static int inplace(lua_State *L, lc_binary_op op, const char *fname);
+
 static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   const char *fname = lc_binary_name(op);
   scale_by_alpha(L, op, fname);
@@ -184,50 +188,96 @@ static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   return NULL;
 }
 
-static int push_binary(lua_State *L, lc_binary_op op) {
+/* op, in place: the closures' upvalues */
+#define OP_OF(L) ((int)lua_tointeger(L, lua_upvalueindex(1)))
+#define IS_INPLACE(L) lua_toboolean(L, lua_upvalueindex(2))
+
+/* Any row of the binary table: x:add(y), lucid.add(x, y), x:add_(y). */
+static int l_binary(lua_State *L) {
+  lc_binary_op op = (lc_binary_op)OP_OF(L);
+  if (IS_INPLACE(L)) {
+    char fname[48];
+    snprintf(fname, sizeof fname, "%s_", lc_binary_name(op));
+    return inplace(L, op, fname);
+  }
   lcb_push(L, binary(L, op));
   return 1;
 }
 
-static int t_add(lua_State *L) { return push_binary(L, LC_ADD); }
-static int t_sub(lua_State *L) { return push_binary(L, LC_SUB); }
-static int t_mul(lua_State *L) { return push_binary(L, LC_MUL); }
-static int t_div(lua_State *L) { return push_binary(L, LC_DIV); }
-static int t_pow(lua_State *L) { return push_binary(L, LC_POW); }
-static int t_eq(lua_State *L) { return push_binary(L, LC_EQ); }
-static int t_ne(lua_State *L) { return push_binary(L, LC_NE); }
-static int t_lt(lua_State *L) { return push_binary(L, LC_LT); }
-static int t_le(lua_State *L) { return push_binary(L, LC_LE); }
-static int t_gt(lua_State *L) { return push_binary(L, LC_GT); }
-static int t_ge(lua_State *L) { return push_binary(L, LC_GE); }
-
-static int unary(lua_State *L, lc_unary_op op) {
-  lcb_push(L, lc_unary(op, lcb_check(L, 1, lc_unary_name(op))));
-  return 1;
+/* A unary op's scalar parameters, by position or by name after the tensor:
+ * x:leaky_relu(0.2), x:gelu{approximate = 'tanh'}. Absent ones take the
+ * table's defaults; a string parameter becomes the index of its choice. */
+static void unary_params(lua_State *L, const lc_op_info *info, const char *fname, double *p) {
+  const char *names[1 + LC_OP_MAX_PARAMS] = {"input"};
+  for (int k = 0; k < info->n_params; k++) names[1 + k] = info->params[k];
+  lcb_args(L, 1, 1 + info->n_params, names, fname);
+  for (int k = 0; k < info->n_params; k++) {
+    int idx = 2 + k;
+    p[k] = info->defaults[k];
+    if (lua_isnil(L, idx)) continue;
+    if (info->choices[k]) {
+      const char *got = lua_tostring(L, idx), *c = info->choices[k];
+      size_t len = got ? strlen(got) : 0;
+      int i = 0;
+      for (; *c; i++) {
+        const char *bar = strchr(c, '|');
+        size_t n = bar ? (size_t)(bar - c) : strlen(c);
+        if (lua_type(L, idx) == LUA_TSTRING && n == len && !strncmp(c, got, n)) break;
+        c += n + (bar ? 1 : 0);
+      }
+      if (!*c)
+        luaL_error(L, "%s: %s must be one of '%s', got %s%s%s", fname, info->params[k],
+                   info->choices[k], got ? "'" : "", got ? got : luaL_typename(L, idx), got ? "'" : "");
+      p[k] = i;
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+      p[k] = lua_tonumber(L, idx);
+    } else {
+      luaL_error(L, "%s: %s must be a number, got %s", fname, info->params[k], luaL_typename(L, idx));
+    }
+  }
 }
 
-static int t_neg(lua_State *L) { return unary(L, LC_NEG); }
-static int t_exp(lua_State *L) { return unary(L, LC_EXP); }
-static int t_log(lua_State *L) { return unary(L, LC_LOG); }
-static int t_tanh(lua_State *L) { return unary(L, LC_TANH); }
-static int t_sigmoid(lua_State *L) { return unary(L, LC_SIGMOID); }
-static int t_relu(lua_State *L) { return unary(L, LC_RELU); }
-static int t_sqrt(lua_State *L) { return unary(L, LC_SQRT); }
-static int t_abs(lua_State *L) { return unary(L, LC_ABS); }
-static int t_sin(lua_State *L) { return unary(L, LC_SIN); }
-static int t_cos(lua_State *L) { return unary(L, LC_COS); }
+/* Any row of the unary table: x:exp(), lucid.exp(x), x:exp_(). */
+static int l_unary(lua_State *L) {
+  lc_unary_op op = (lc_unary_op)OP_OF(L);
+  const lc_op_info *info = lc_unary_info(op);
+  bool in_place = IS_INPLACE(L);
+  char fname[48];
+  snprintf(fname, sizeof fname, "%s%s", info->name, in_place ? "_" : "");
+  double p[LC_OP_MAX_PARAMS] = {0};
+  unary_params(L, info, fname, p);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (!in_place) {
+    lcb_push(L, lc_unary_p(op, t, p));
+    return 1;
+  }
+  lcb_ok(L, lc_unary_(op, t, p));
+  lua_settop(L, 1);
+  return 1;
+}
 
 static const char *const clamp_opts[] = {"input", "min", "max"};
 
-static int t_clamp(lua_State *L) {
-  lcb_args(L, 1, 3, clamp_opts, "clamp");
-  lc_tensor *t = lcb_check(L, 1, "clamp");
-  if (lua_isnil(L, 2) && lua_isnil(L, 3)) luaL_error(L, "clamp: at least one of min and max must be given");
+/* clamp(min, max) and clamp_: one bound may be absent, not both. */
+static int clamp(lua_State *L, bool in_place) {
+  const char *fname = in_place ? "clamp_" : "clamp";
+  lcb_args(L, 1, 3, clamp_opts, fname);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (lua_isnil(L, 2) && lua_isnil(L, 3)) luaL_error(L, "%s: at least one of min and max must be given", fname);
   double lo = lua_isnil(L, 2) ? -INFINITY : luaL_checknumber(L, 2);
   double hi = lua_isnil(L, 3) ? INFINITY : luaL_checknumber(L, 3);
-  lcb_push(L, lc_clamp(t, lo, hi));
+  if (!in_place) {
+    lcb_push(L, lc_clamp(t, lo, hi));
+    return 1;
+  }
+  if (isnan(lo) || isnan(hi)) luaL_error(L, "clamp_: bounds must not be NaN");
+  lcb_ok(L, lc_unary_(LC_CLAMP, t, (const double[]){lo, hi}));
+  lua_settop(L, 1);
   return 1;
 }
+
+static int t_clamp(lua_State *L) { return clamp(L, false); }
+static int t_clamp_(lua_State *L) { return clamp(L, true); }
 
 static int t_matmul(lua_State *L) {
   lcb_push(L, lc_matmul(lcb_check(L, 1, "matmul"), lcb_check(L, 2, "matmul")));
@@ -249,10 +299,6 @@ static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
   return 1;
 }
 
-static int t_add_(lua_State *L) { return inplace(L, LC_ADD, "add_"); }
-static int t_sub_(lua_State *L) { return inplace(L, LC_SUB, "sub_"); }
-static int t_mul_(lua_State *L) { return inplace(L, LC_MUL, "mul_"); }
-static int t_div_(lua_State *L) { return inplace(L, LC_DIV, "div_"); }
 
 static int t_fill_(lua_State *L) {
   lcb_ok(L, lc_fill_(lcb_check(L, 1, "fill_"), luaL_checknumber(L, 2)));
@@ -440,21 +486,89 @@ static const luaL_Reg methods[] = {
   {"expand_as", t_expand_as}, {"transpose", t_transpose}, {"t", t_t}, {"permute", t_permute},
   {"narrow", t_narrow}, {"select", t_select}, {"squeeze", t_squeeze}, {"unsqueeze", t_unsqueeze},
   {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach},
-  {"add", t_add}, {"sub", t_sub}, {"mul", t_mul}, {"div", t_div}, {"pow", t_pow},
-  {"eq", t_eq}, {"ne", t_ne}, {"lt", t_lt}, {"le", t_le}, {"gt", t_gt}, {"ge", t_ge},
-  {"neg", t_neg}, {"exp", t_exp}, {"log", t_log}, {"tanh", t_tanh}, {"sigmoid", t_sigmoid},
-  {"relu", t_relu}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"sin", t_sin}, {"cos", t_cos}, {"clamp", t_clamp}, {"matmul", t_matmul},
-  {"add_", t_add_}, {"sub_", t_sub_}, {"mul_", t_mul_}, {"div_", t_div_}, {"fill_", t_fill_},
+  {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"matmul", t_matmul}, {"fill_", t_fill_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
   {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
   {"softmax", t_softmax}, {"log_softmax", t_log_softmax}, {"split", t_split}, {"chunk", t_chunk},
   {NULL, NULL}};
 
-static const luaL_Reg metamethods[] = {
-  {"__add", t_add}, {"__sub", t_sub}, {"__mul", t_mul}, {"__div", t_div}, {"__pow", t_pow},
-  {"__unm", t_neg}, {NULL, NULL}};
+/* Operators: the table's functions under their metamethod names. */
+static const char *const operators[][2] = {{"__add", "add"}, {"__sub", "sub"}, {"__mul", "mul"},
+                                           {"__div", "div"}, {"__pow", "pow"}};
+
+/* Lua calls __unm with the operand twice. */
+static int t_unm(lua_State *L) {
+  lua_settop(L, 1);
+  lcb_push(L, lc_unary(LC_NEG, lcb_check(L, 1, "neg")));
+  return 1;
+}
+
+static const char *const rule_names[] = {"same", "float", "compare"};
+
+/* lucid._optable[i]: one op's row as Lua sees it, for the specs and the
+ * fixture generator to iterate: {name, arity, rule, inplace, differentiable,
+ * params = {...}, defaults, choices, sample, lo, hi, own_binding}. */
+static void push_info(lua_State *L, const lc_op_info *info) {
+  lua_createtable(L, 0, 12);
+  lua_pushstring(L, info->name), lua_setfield(L, -2, "name");
+  lua_pushinteger(L, info->arity), lua_setfield(L, -2, "arity");
+  lua_pushstring(L, rule_names[info->rule]), lua_setfield(L, -2, "rule");
+  lua_pushboolean(L, info->flags & LC_OP_INPLACE), lua_setfield(L, -2, "inplace");
+  lua_pushboolean(L, info->flags & LC_OP_OWN_BINDING), lua_setfield(L, -2, "own_binding");
+  lua_pushboolean(L, info->differentiable), lua_setfield(L, -2, "differentiable");
+  lua_pushnumber(L, info->lo), lua_setfield(L, -2, "lo");
+  lua_pushnumber(L, info->hi), lua_setfield(L, -2, "hi");
+  const char *lists[] = {"params", "defaults", "choices", "sample"};
+  for (int l = 0; l < 4; l++) {
+    lua_createtable(L, info->n_params, 0);
+    for (int k = 0; k < info->n_params; k++) {
+      if (l == 0) lua_pushstring(L, info->params[k]);
+      else if (l == 1) lua_pushnumber(L, info->defaults[k]);
+      else if (l == 2) lua_pushstring(L, info->choices[k] ? info->choices[k] : "");
+      else lua_pushnumber(L, info->sample[k]);
+      lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, lists[l]);
+  }
+}
+
+/* Binds name (and name_ when in place) as a method and a lucid. function. */
+static void bind_op(lua_State *L, int module, int methods_idx, const char *name, int op,
+                    lua_CFunction fn, bool has_inplace) {
+  for (int ip = 0; ip < 1 + has_inplace; ip++) {
+    char key[48];
+    snprintf(key, sizeof key, "%s%s", name, ip ? "_" : "");
+    lua_pushinteger(L, op);
+    lua_pushboolean(L, ip);
+    lua_pushcclosure(L, fn, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, methods_idx, key);
+    lua_setfield(L, module, key);
+  }
+}
+
+static void open_tables(lua_State *L, int module, int methods_idx) {
+  lua_createtable(L, LC_UNARY_COUNT + LC_BINARY_COUNT, 0);
+  int n = 0;
+  for (int op = 0; op < LC_UNARY_COUNT; op++) {
+    const lc_op_info *info = lc_unary_info((lc_unary_op)op);
+    if (!(info->flags & LC_OP_OWN_BINDING))
+      bind_op(L, module, methods_idx, info->name, op, l_unary, info->flags & LC_OP_INPLACE);
+    push_info(L, info);
+    lua_rawseti(L, -2, ++n);
+  }
+  for (int op = 0; op < LC_BINARY_COUNT; op++) {
+    const lc_op_info *info = lc_binary_info((lc_binary_op)op);
+    if (!(info->flags & LC_OP_OWN_BINDING))
+      bind_op(L, module, methods_idx, info->name, op, l_binary, info->flags & LC_OP_INPLACE);
+    push_info(L, info);
+    lua_rawseti(L, -2, ++n);
+  }
+  lua_setfield(L, module, "_optable");
+}
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {
+  open_tables(L, module, methods_idx);
   lua_pushvalue(L, methods_idx);
   luaL_setfuncs(L, methods, 0);
   lua_pop(L, 1);
@@ -464,6 +578,11 @@ void lcb_open_ops(lua_State *L, int module, int methods_idx) {
   luaL_setfuncs(L, (luaL_Reg[]){{"cat", l_cat}, {"stack", l_stack}, {NULL, NULL}}, 0);
   lua_pop(L, 1);
   luaL_getmetatable(L, LCB_TENSOR);
-  luaL_setfuncs(L, metamethods, 0);
+  for (size_t k = 0; k < sizeof operators / sizeof *operators; k++) {
+    lua_getfield(L, methods_idx, operators[k][1]);
+    lua_setfield(L, -2, operators[k][0]);
+  }
+  lua_pushcfunction(L, t_unm);
+  lua_setfield(L, -2, "__unm");
   lua_pop(L, 1);
 }

@@ -128,21 +128,61 @@ lc_tensor *lc_stack(lc_tensor *const *ts, int n, int dim);
 lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n);
 lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n);
 
-/* ---- elementwise (elementwise.c) ----------------------------------------- */
+/* ---- elementwise ops (one table row each: ops_unary.c, ops_binary.c) ----- */
+/* A new op is an enum value here and a row in its table; the bindings, the
+ * tests and the fixtures read the table (docs/contributing.md). */
 typedef enum {
   LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS, LC_SIN, LC_COS,
+  LC_CLAMP,
   LC_UNARY_COUNT
 } lc_unary_op;
 typedef enum {
   LC_ADD, LC_SUB, LC_MUL, LC_DIV, LC_POW,
-  LC_EQ, LC_NE, LC_LT, LC_LE, LC_GT, LC_GE,   /* 1 or 0 in the promoted dtype */
+  LC_EQ, LC_NE, LC_LT, LC_LE, LC_GT, LC_GE,   /* 1 or 0 (LC_RULE_COMPARE) */
   LC_BINARY_COUNT
 } lc_binary_op;
+
+/* The dtype an op computes and returns, from its inputs' (promoted) dtype. */
+typedef enum {
+  LC_RULE_SAME,    /* the input dtype */
+  LC_RULE_FLOAT,   /* int64 inputs compute in float32, as PyTorch's exp or true division */
+  LC_RULE_COMPARE, /* computes in the promoted dtype, returns lc_compare_dtype() */
+} lc_dtype_rule;
+lc_dtype lc_rule_dtype(lc_dtype_rule rule, lc_dtype promoted);
+lc_dtype lc_compare_dtype(lc_dtype promoted);   /* the one place comparisons' result type lives */
+
+enum {
+  LC_OP_INPLACE = 1,     /* has the in-place form x:name_() */
+  LC_OP_SAVES_INPUT = 2, /* the backward reads the input ... */
+  LC_OP_SAVES_OUTPUT = 4, /* ... or the output */
+  LC_OP_OWN_BINDING = 8, /* bound by hand (clamp: its own argument rules) */
+};
+#define LC_OP_MAX_PARAMS 3
+/* What the bindings and tests need to know of an op. */
+typedef struct {
+  const char *name;            /* "leaky_relu": method, lucid. function, error prefix */
+  int arity;                   /* tensor operands: 1 or 2 */
+  lc_dtype_rule rule;
+  unsigned flags;
+  bool differentiable;
+  int n_params;                /* scalar parameters, after the operands */
+  const char *params[LC_OP_MAX_PARAMS];   /* their PyTorch keyword names */
+  double defaults[LC_OP_MAX_PARAMS];      /* NAN: PyTorch's None */
+  const char *choices[LC_OP_MAX_PARAMS];  /* "none|tanh": a string, passed as its index */
+  double sample[LC_OP_MAX_PARAMS];        /* other values the tests try */
+  double lo, hi;               /* test inputs are drawn from [lo, hi]: smooth there */
+} lc_op_info;
+const lc_op_info *lc_unary_info(lc_unary_op op);
+const lc_op_info *lc_binary_info(lc_binary_op op);
 const char *lc_unary_name(lc_unary_op op);    /* "tanh" */
 const char *lc_binary_name(lc_binary_op op);  /* "add" */
 
+/* params: n_params values, or NULL for the defaults. */
+lc_tensor *lc_unary_p(lc_unary_op op, const lc_tensor *a, const double *params);
+int lc_unary_(lc_unary_op op, lc_tensor *a, const double *params);   /* in place; 0 or -1 */
 lc_tensor *lc_unary(lc_unary_op op, const lc_tensor *a);
-/* NumPy broadcasting; dtypes promote (lc_promote). */
+/* NumPy broadcasting; dtypes promote as PyTorch's (a 0-dim operand decides
+ * only when of a higher kind: float32 vector + float64 0-dim is float32). */
 lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
 /* a op s (or s op a when scalar_first). The scalar takes a's dtype, except
  * that a non-integral s with an int64 tensor gives float32. */

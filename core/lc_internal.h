@@ -74,6 +74,31 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
 /* Runs fn over all elements, in parallel above LC_PARALLEL_GRAIN. */
 void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx);
 
+/* Contiguous kernels for the op tables (ops_map.c). A kernel maps n
+ * elements of its inputs (all of dtype dt) to n outputs of out_dt (dt too,
+ * except for comparisons); p holds the op's scalar parameters. */
+typedef struct {
+  lc_dtype dt, out_dt;
+  const double *p;
+} lc_kctx;
+typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void *const *in);
+/* Runs k over out and n_in (1..3) inputs that broadcast to out's shape: unit-
+ * stride runs go to the kernel as they are, strided or broadcast ones are
+ * gathered into blocks first, so every kernel is a plain vectorisable loop. */
+void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tensor *const *in);
+
+/* The dtype two operands compute in, PyTorch's rule: a 0-dim tensor only
+ * decides when it is of a higher kind (float over int) than the other. */
+lc_dtype lc_result_type(const lc_tensor *a, const lc_tensor *b);
+
+/* "leaky_relu" + "Backward" -> "LeakyReluBackward" (autograd node names). */
+void lc_camel_name(char *buf, size_t size, const char *name, const char *suffix);
+/* The table's kernel of a binary op (ops_binary.c), for the in-place loop. */
+lc_kernel_fn lc_binary_kernel(lc_binary_op op);
+/* Gradient g (taken over) of a broadcast result, summed back to an input's
+ * shape and converted to its dtype (elementwise.c). */
+lc_tensor *lc_grad_to_shape(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *sizes);
+
 /* Array math (vmath.c): y[i] = f(x[i]); y may alias x. */
 void lc_vexp_f32(int64_t n, const float *x, float *y);
 void lc_vtanh_f32(int64_t n, const float *x, float *y);
