@@ -523,3 +523,80 @@ describe("sizes and counts at the extremes", function()
     assert.are.equal(3, #lucid.chunk(lucid.zeros(3), math.maxinteger))
   end)
 end)
+
+-- The op table (lucid._optable): every row is bound as a method, a lucid.
+-- function and (when flagged) an in-place form, matches PyTorch on the cases
+-- tests/fixtures/gen/gen_tensor.py made for it (tests/fixtures/optable.lua),
+-- and is listed in docs/tensors.md. A new row is tested here without new code.
+describe("the op table", function()
+  local rows, by_name = lucid._optable, {}
+  for _, op in ipairs(rows) do by_name[op.name] = op end
+
+  it("binds every row as a method, a function and its in-place form", function()
+    local x = lucid.zeros(2)
+    for _, op in ipairs(rows) do
+      assert.are.equal("function", type(lucid[op.name]), op.name)
+      assert.are.equal("function", type(x[op.name]), op.name)
+      if op.inplace then assert.are.equal("function", type(x[op.name .. "_"]), op.name .. "_") end
+    end
+  end)
+
+  it("every row has PyTorch cases in float32 and float64 (re-run gen_tensor.py after adding one)", function()
+    local seen = {}
+    for _, c in ipairs(H.load_fixture("optable")) do seen[c.op .. H.dtype_name(c.inputs[1].dtype)] = true end
+    for _, op in ipairs(rows) do
+      if not op.own_binding then
+        assert.is_true(seen[op.name .. "float32"] and seen[op.name .. "float64"], op.name .. " has no fixture")
+      end
+    end
+  end)
+
+  it("every row is listed in docs/tensors.md's Math section", function()
+    local f = assert(io.open("docs/tensors.md"))
+    local text = f:read("a")
+    f:close()
+    local math_section = text:match("\n## Math\n(.-)\n## ") or ""
+    local listed = {}
+    for span in math_section:gmatch("`([^`]+)`") do
+      for word in span:gmatch("[%a_][%w_]*") do listed[word] = true end
+    end
+    for _, op in ipairs(rows) do
+      assert.is_true(listed[op.name], op.name .. " is not in docs/tensors.md's Math section")
+    end
+  end)
+
+  local function call(c, form, xs)
+    local n = by_name[c.op]
+    local args = { table.unpack(xs, 1, n.arity) }
+    for k = 1, #c.params do args[#args + 1] = c.params[k] end
+    if form == "method" then return xs[1][c.op](table.unpack(args, 1, n.arity + #c.params)) end
+    return lucid[c.op](table.unpack(args, 1, n.arity + #c.params))
+  end
+
+  for _, c in ipairs(H.load_fixture("optable")) do
+    it(c.name .. " equals PyTorch's " .. c.op, function()
+      local xs = {}
+      for i, spec in ipairs(c.inputs) do xs[i] = H.tensor_from_fixture(spec) end
+      for _, form in ipairs({ "method", "function" }) do
+        local r = call(c, form, xs)
+        if c.compare then -- 1/0 in lucid's comparison dtype
+          local want = lucid.bool or xs[1]:add(xs[#xs]:sum() * 0).dtype
+          assert.are.equal(want, r.dtype, c.op .. " result dtype")
+          H.assert_close(r:double(), { dtype = "float64", shape = c.expected[1].shape, data = c.expected[1].data })
+        else
+          H.assert_close(r, c.expected[1], nil, nil, form)
+        end
+      end
+      -- the in-place form, where the result fits the first input
+      local spec = c.expected[1]
+      if by_name[c.op].inplace and not c.compare and spec.dtype == c.inputs[1].dtype
+        and #spec.shape == #c.inputs[1].shape and spec.data[1] ~= nil and #spec.data == #c.inputs[1].data then
+        local y = xs[1]:clone()
+        local args = { y, table.unpack(xs, 2) }
+        for k = 1, #c.params do args[#args + 1] = c.params[k] end
+        assert.is_true(y[c.op .. "_"](table.unpack(args, 1, #xs + #c.params)) == y)
+        H.assert_close(y, spec, nil, nil, c.op .. "_")
+      end
+    end)
+  end
+end)
