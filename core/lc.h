@@ -133,7 +133,7 @@ lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n);
  * tests and the fixtures read the table (docs/contributing.md). */
 typedef enum {
   LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS, LC_SIN, LC_COS,
-  LC_CLAMP,
+  LC_CLAMP, LC_ERF,
   LC_UNARY_COUNT
 } lc_unary_op;
 typedef enum {

@@ -105,6 +105,9 @@ LC_CLONES static void fwd_clamp(const lc_kctx *c, int64_t n, void *out, const vo
 }
 BACKWARD(clamp, x >= p[0] && x <= p[1] ? g : 0)
 
+FORWARD(erf, erf(x))
+BACKWARD(erf, g * 1.1283791670955126 * exp(-x * x)) /* 2 / sqrt(pi) e^(-x^2) */
+
 /* ---- the table --------------------------------------------------------------- */
 
 typedef struct {
@@ -138,6 +141,7 @@ static const unary_row rows[] = {
   ROW(COS, cos, FLOAT, INPLACE | IN, -1.5, 1.5),
   ROWP(CLAMP, clamp, SAME, INPLACE | IN | LC_OP_OWN_BINDING, -1.5, 1.5, 2, L("min", "max"),
        L(-INFINITY, INFINITY), L(0), L(-0.4, 0.6)),
+  ROW(ERF, erf, FLOAT, INPLACE | IN, -1.5, 1.5),
 };
 _Static_assert(sizeof rows / sizeof *rows == LC_UNARY_COUNT, "one row per lc_unary_op");
 
