@@ -11,6 +11,22 @@
  *  - Dimensions are 0-based here (the Lua bindings translate from 1-based).
  *    Messages count dims from 1, as the Lua API does.
  *  - Ops record autograd nodes when grad mode is on and an input requires grad.
+ *
+ * A worked example: y = sum(tanh(x) * w), then dy/dx = (1 - tanh(x)^2) * w.
+ *
+ *   int64_t n = 3;
+ *   lc_tensor *x = lc_full(LC_FLOAT64, 1, &n, 0.5);       // (3,) of 0.5
+ *   lc_tensor *w = lc_arange(LC_FLOAT64, 1, 4, 1);         // (3,): 1, 2, 3
+ *   x->requires_grad = true;                               // a leaf
+ *   lc_tensor *t = lc_unary(LC_TANH, x);                   // op table: ops_unary.c
+ *   lc_tensor *p = lc_binary(LC_MUL, t, w);                // broadcasting binary op
+ *   lc_tensor *y = lc_sum(p, LC_ALL_DIMS, false);          // 0-dim
+ *   if (!y || lc_backward(&y, NULL, 1, false)) fprintf(stderr, "%s\n", lc_error());
+ *   double g1 = lc_get(x->grad, 1);                        // (1 - tanh(0.5)^2) * 2
+ *   lc_release(y), lc_release(p), lc_release(t), lc_release(w), lc_release(x);
+ *
+ * Every call above can fail (NULL or -1, with lc_error() saying why); a real
+ * caller checks each. docs/contributing.md says where a new op goes.
  */
 #ifndef LC_H
 #define LC_H
