@@ -150,6 +150,13 @@ lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n);
 typedef enum {
   LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS, LC_SIN, LC_COS,
   LC_CLAMP, LC_ERF,
+  /* activations */
+  LC_SOFTPLUS, LC_GELU, LC_SILU, LC_MISH, LC_ELU, LC_SELU, LC_CELU, LC_LEAKY_RELU, LC_HARDTANH,
+  LC_RELU6, LC_HARDSIGMOID, LC_HARDSWISH, LC_LOGSIGMOID,
+  /* rounding, powers, trigonometry, special functions */
+  LC_FLOOR, LC_CEIL, LC_ROUND, LC_TRUNC, LC_FRAC, LC_SIGN, LC_RECIPROCAL, LC_RSQRT, LC_SQUARE,
+  LC_TAN, LC_ASIN, LC_ACOS, LC_ATAN, LC_SINH, LC_COSH, LC_ASINH, LC_ACOSH, LC_ATANH, LC_ERFC,
+  LC_ERFINV, LC_EXP2, LC_EXPM1, LC_LOG2, LC_LOG10, LC_LOG1P, LC_LOGIT, LC_NAN_TO_NUM,
   LC_UNARY_COUNT
 } lc_unary_op;
 typedef enum {

@@ -51,7 +51,7 @@
       const T *gs = in[0], *xs = in[1], *ys = in[2];                                       \
       for (int64_t i = 0; i < n; i++) {                                                    \
         const T g = gs[i], x = xs[i], y = ys[i];                                           \
-        (void)x, (void)y;                                                                  \
+        (void)g, (void)x, (void)y;                                                         \
         o[i] = (T)(expr);                                                                  \
       }                                                                                    \
     });                                                                                    \
@@ -108,6 +108,172 @@ BACKWARD(clamp, x >= p[0] && x <= p[1] ? g : 0)
 FORWARD(erf, erf(x))
 BACKWARD(erf, g * 1.1283791670955126 * exp(-x * x)) /* 2 / sqrt(pi) e^(-x^2) */
 
+/* ---- activations (torch.nn.functional's formulas) ------------------------------ */
+
+/* Helpers in double: float32 inputs round once, at the end. */
+#define SQRT1_2 0.70710678118654752440
+#define SQRT_2_PI 0.79788456080286535588  /* sqrt(2 / pi) */
+#define INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi) */
+static inline double sigm(double v) { return 1 / (1 + exp(-v)); }
+/* gelu, p = 0: x Phi(x); p = 1: the tanh approximation */
+static inline double gelu(double x, double tanh_form) {
+  if (tanh_form == 0) return 0.5 * x * (1 + erf(x * SQRT1_2));
+  return 0.5 * x * (1 + tanh(SQRT_2_PI * (x + 0.044715 * x * x * x)));
+}
+static inline double gelu_grad(double x, double tanh_form) {
+  if (tanh_form == 0) return 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
+  double t = tanh(SQRT_2_PI * (x + 0.044715 * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * x * x);
+}
+static inline double softplus1(double v) { return v > 20 ? v : log1p(exp(v)); }
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
+
+/* softplus(beta, threshold): linear above threshold / beta, as PyTorch */
+FORWARD(softplus, x * p[0] > p[1] ? (double)x : log1p(exp(p[0] * (double)x)) / p[0])
+BACKWARD(softplus, x * p[0] > p[1] ? g : g * sigm(p[0] * (double)x))
+
+FORWARD(gelu, gelu(x, p[0]))
+BACKWARD(gelu, g * gelu_grad(x, p[0]))
+
+FORWARD(silu, x * sigm(x))
+BACKWARD(silu, g * sigm(x) * (1 + x * (1 - sigm(x))))
+
+FORWARD(mish, x * tanh(softplus1(x)))
+BACKWARD(mish, g * (tanh(softplus1(x)) + x * sigm(x) * (1 - tanh(softplus1(x)) * tanh(softplus1(x)))))
+
+FORWARD(elu, x > 0 ? (double)x : p[0] * expm1((double)x))
+BACKWARD(elu, x > 0 ? g : g * p[0] * exp((double)x))
+
+FORWARD(selu, SELU_SCALE * (x > 0 ? (double)x : SELU_ALPHA * expm1((double)x)))
+BACKWARD(selu, x > 0 ? g * SELU_SCALE : g * SELU_SCALE * SELU_ALPHA * exp((double)x))
+
+FORWARD(celu, x > 0 ? (double)x : p[0] * expm1(x / p[0]))
+BACKWARD(celu, x > 0 ? g : g * exp(x / p[0]))
+
+FORWARD(leaky_relu, x > 0 ? (double)x : x * p[0])
+BACKWARD(leaky_relu, x > 0 ? g : g * p[0])
+
+/* hardtanh(min_val, max_val) and relu6: the gradient is 0 at the bounds too */
+FORWARD(hardtanh, x < p[0] ? (T)p[0] : x > p[1] ? (T)p[1] : x)
+BACKWARD(hardtanh, x > p[0] && x < p[1] ? g : 0)
+
+FORWARD(relu6, x < 0 ? 0 : x > 6 ? 6 : x)
+BACKWARD(relu6, x > 0 && x < 6 ? g : 0)
+
+FORWARD(hardsigmoid, x <= -3 ? 0 : x >= 3 ? 1 : x / 6.0 + 0.5)
+BACKWARD(hardsigmoid, x > -3 && x < 3 ? g / 6.0 : 0)
+
+FORWARD(hardswish, x <= -3 ? 0 : x >= 3 ? (double)x : x * (x + 3) / 6.0)
+BACKWARD(hardswish, x < -3 ? 0 : x <= 3 ? g * (x / 3.0 + 0.5) : g)
+
+/* log sigmoid(x) = min(x, 0) - log1p(e^-|x|), without overflow */
+FORWARD(logsigmoid, fmin((double)x, 0.0) - log1p(exp(-fabs((double)x))))
+BACKWARD(logsigmoid, g * sigm(-(double)x))
+
+/* ---- rounding, powers, trigonometry, special functions ----------------------- */
+
+/* Integer inputs pass through rounding unchanged (and exactly: no double). */
+#define INTEGRAL ((T)0.5 == 0)
+
+FORWARD(floor, INTEGRAL ? x : (T)floor(x))
+BACKWARD(floor, 0)
+FORWARD(ceil, INTEGRAL ? x : (T)ceil(x))
+BACKWARD(ceil, 0)
+FORWARD(round, INTEGRAL ? x : (T)nearbyint(x)) /* half to even, as PyTorch */
+BACKWARD(round, 0)
+FORWARD(trunc, INTEGRAL ? x : (T)trunc(x))
+BACKWARD(trunc, 0)
+FORWARD(frac, x - trunc(x))
+BACKWARD(frac, g)
+FORWARD(sign, (x > 0) - (x < 0))
+BACKWARD(sign, 0)
+
+FORWARD(reciprocal, 1 / x)
+BACKWARD(reciprocal, -g * y * y)
+FORWARD(rsqrt, 1 / sqrt(x))
+BACKWARD(rsqrt, -0.5 * g * y * y * y)
+FORWARD(square, x * x)
+BACKWARD(square, 2 * g * x)
+
+FORWARD(tan, tan(x))
+BACKWARD(tan, g * (1 + y * y))
+FORWARD(asin, asin(x))
+BACKWARD(asin, g / sqrt(1 - x * x))
+FORWARD(acos, acos(x))
+BACKWARD(acos, -g / sqrt(1 - x * x))
+FORWARD(atan, atan(x))
+BACKWARD(atan, g / (1 + x * x))
+FORWARD(sinh, sinh(x))
+BACKWARD(sinh, g * cosh(x))
+FORWARD(cosh, cosh(x))
+BACKWARD(cosh, g * sinh(x))
+FORWARD(asinh, asinh(x))
+BACKWARD(asinh, g / sqrt(x * x + 1))
+FORWARD(acosh, acosh(x))
+BACKWARD(acosh, g / sqrt(x * x - 1))
+FORWARD(atanh, atanh(x))
+BACKWARD(atanh, g / (1 - x * x))
+
+#define TWO_OVER_SQRT_PI 1.1283791670955126
+FORWARD(erfc, erfc(x))
+BACKWARD(erfc, -g * TWO_OVER_SQRT_PI * exp(-x * x))
+
+/* erfinv: Giles' single-precision approximation (2010) as a start, then two
+ * Newton steps on erf(y) = x, which reach double precision. */
+static double erfinv_d(double x) {
+  if (x <= -1 || x >= 1) return x == 1 ? INFINITY : x == -1 ? -INFINITY : NAN;
+  double w = -log((1 - x) * (1 + x)), y;
+  if (w < 5) {
+    w -= 2.5;
+    double q = 2.81022636e-08;
+    q = 3.43273939e-07 + q * w, q = -3.5233877e-06 + q * w, q = -4.39150654e-06 + q * w;
+    q = 0.00021858087 + q * w, q = -0.00125372503 + q * w, q = -0.00417768164 + q * w;
+    q = 0.246640727 + q * w, q = 1.50140941 + q * w;
+    y = q * x;
+  } else {
+    w = sqrt(w) - 3;
+    double q = -0.000200214257;
+    q = 0.000100950558 + q * w, q = 0.00134934322 + q * w, q = -0.00367342844 + q * w;
+    q = 0.00573950773 + q * w, q = -0.0076224613 + q * w, q = 0.00943887047 + q * w;
+    q = 1.00167406 + q * w, q = 2.83297682 + q * w;
+    y = q * x;
+  }
+  for (int k = 0; k < 2; k++) y -= (erf(y) - x) / (TWO_OVER_SQRT_PI * exp(-y * y));
+  return y;
+}
+FORWARD(erfinv, erfinv_d(x))
+BACKWARD(erfinv, g / TWO_OVER_SQRT_PI * exp(y * y))
+
+#define LN2 0.69314718055994530942
+#define LN10 2.30258509299404568402
+FORWARD(exp2, exp2(x))
+BACKWARD(exp2, g * y * LN2)
+FORWARD(expm1, expm1(x))
+BACKWARD(expm1, g * (y + 1))
+FORWARD(log2, log2(x))
+BACKWARD(log2, g / (x * LN2))
+FORWARD(log10, log10(x))
+BACKWARD(log10, g / (x * LN10))
+FORWARD(log1p, log1p(x))
+BACKWARD(log1p, g / (1 + x))
+
+/* logit(eps): x clamped to [eps, 1 - eps] first when eps is given (not NaN) */
+static inline double logit_in(double x, double eps) {
+  return isnan(eps) ? x : x < eps ? eps : x > 1 - eps ? 1 - eps : x;
+}
+FORWARD(logit, log(logit_in(x, p[0]) / (1 - logit_in(x, p[0]))))
+BACKWARD(logit, !isnan(p[0]) && (x < p[0] || x > 1 - p[0]) ? 0 : g / (x * (1 - x)))
+
+/* nan_to_num(nan, posinf, neginf): absent infinities become the dtype's
+ * largest and lowest finite values; integers pass through */
+#define BIG (sizeof(T) == 4 ? FLT_MAX : DBL_MAX)
+FORWARD(nan_to_num, INTEGRAL ? x
+        : x != x ? (T)p[0]
+        : x == INFINITY ? (T)(isnan(p[1]) ? BIG : p[1])
+        : x == -INFINITY ? (T)(isnan(p[2]) ? -BIG : p[2]) : x)
+BACKWARD(nan_to_num, isfinite((double)x) ? g : 0)
+
 /* ---- the table --------------------------------------------------------------- */
 
 typedef struct {
@@ -142,6 +308,49 @@ static const unary_row rows[] = {
   ROWP(CLAMP, clamp, SAME, INPLACE | IN | LC_OP_OWN_BINDING, -1.5, 1.5, 2, L("min", "max"),
        L(-INFINITY, INFINITY), L(0), L(-0.4, 0.6)),
   ROW(ERF, erf, FLOAT, INPLACE | IN, -1.5, 1.5),
+  ROWP(SOFTPLUS, softplus, FLOAT, IN, -2, 2, 2, L("beta", "threshold"), L(1, 20), L(0), L(2, 1)),
+  ROWP(GELU, gelu, FLOAT, IN, -3, 3, 1, L("approximate"), L(0), L("none|tanh"), L(1)),
+  ROW(SILU, silu, FLOAT, INPLACE | IN, -3, 3),
+  ROW(MISH, mish, FLOAT, INPLACE | IN, -3, 3),
+  ROWP(ELU, elu, FLOAT, INPLACE | IN, -2, 2, 1, L("alpha"), L(1), L(0), L(0.5)),
+  ROW(SELU, selu, FLOAT, INPLACE | IN, -2, 2),
+  ROWP(CELU, celu, FLOAT, INPLACE | IN, -2, 2, 1, L("alpha"), L(1), L(0), L(0.5)),
+  ROWP(LEAKY_RELU, leaky_relu, FLOAT, INPLACE | IN, -2, 2, 1, L("negative_slope"), L(0.01), L(0),
+       L(0.2)),
+  ROWP(HARDTANH, hardtanh, SAME, INPLACE | IN, -2, 2, 2, L("min_val", "max_val"), L(-1, 1), L(0),
+       L(-0.5, 1.5)),
+  ROW(RELU6, relu6, SAME, INPLACE | IN, -2, 8),
+  ROW(HARDSIGMOID, hardsigmoid, FLOAT, INPLACE | IN, -4, 4),
+  ROW(HARDSWISH, hardswish, FLOAT, INPLACE | IN, -4, 4),
+  ROW(LOGSIGMOID, logsigmoid, FLOAT, IN, -3, 3),
+  ROW(FLOOR, floor, SAME, INPLACE, -3, 3),
+  ROW(CEIL, ceil, SAME, INPLACE, -3, 3),
+  ROW(ROUND, round, SAME, INPLACE, -3, 3),
+  ROW(TRUNC, trunc, SAME, INPLACE, -3, 3),
+  ROW(FRAC, frac, FLOAT, INPLACE, -3, 3),
+  ROW(SIGN, sign, SAME, INPLACE, -3, 3),
+  ROW(RECIPROCAL, reciprocal, FLOAT, INPLACE | OUT, 0.5, 2),
+  ROW(RSQRT, rsqrt, FLOAT, INPLACE | OUT, 0.5, 2),
+  ROW(SQUARE, square, SAME, INPLACE | IN, -1.5, 1.5),
+  ROW(TAN, tan, FLOAT, INPLACE | OUT, -1.2, 1.2),
+  ROW(ASIN, asin, FLOAT, INPLACE | IN, -0.9, 0.9),
+  ROW(ACOS, acos, FLOAT, INPLACE | IN, -0.9, 0.9),
+  ROW(ATAN, atan, FLOAT, INPLACE | IN, -2, 2),
+  ROW(SINH, sinh, FLOAT, INPLACE | IN, -2, 2),
+  ROW(COSH, cosh, FLOAT, INPLACE | IN, -2, 2),
+  ROW(ASINH, asinh, FLOAT, INPLACE | IN, -2, 2),
+  ROW(ACOSH, acosh, FLOAT, INPLACE | IN, 1.2, 3),
+  ROW(ATANH, atanh, FLOAT, INPLACE | IN, -0.9, 0.9),
+  ROW(ERFC, erfc, FLOAT, INPLACE | IN, -1.5, 1.5),
+  ROW(ERFINV, erfinv, FLOAT, INPLACE | OUT, -0.9, 0.9),
+  ROW(EXP2, exp2, FLOAT, INPLACE | OUT, -2, 2),
+  ROW(EXPM1, expm1, FLOAT, INPLACE | OUT, -2, 2),
+  ROW(LOG2, log2, FLOAT, INPLACE | IN, 0.5, 2),
+  ROW(LOG10, log10, FLOAT, INPLACE | IN, 0.5, 2),
+  ROW(LOG1P, log1p, FLOAT, INPLACE | IN, -0.5, 2),
+  ROWP(LOGIT, logit, FLOAT, INPLACE | IN, 0.1, 0.9, 1, L("eps"), L(NAN), L(0), L(0.2)),
+  ROWP(NAN_TO_NUM, nan_to_num, SAME, INPLACE | IN, -2, 2, 3, L("nan", "posinf", "neginf"),
+       L(0, NAN, NAN), L(0), L(1, 100, -100)),
 };
 _Static_assert(sizeof rows / sizeof *rows == LC_UNARY_COUNT, "one row per lc_unary_op");
 
