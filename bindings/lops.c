@@ -155,33 +155,52 @@ static int t_detach(lua_State *L) {
  * an option ({alpha = 2}); the other ops take exactly two operands. */
 static const char *const alpha_opts[] = {"input", "other", "alpha"};
 
-static void scale_by_alpha(lua_State *L, lc_binary_op op, const char *fname) {
-  if (op == LC_ADD || op == LC_SUB) {
-    lcb_args(L, 1, 3, alpha_opts, fname);
-    if (lua_isnil(L, 3)) return;
-    if (lua_type(L, 3) != LUA_TNUMBER)
-      luaL_error(L, "%s: alpha must be a number, got %s", fname, luaL_typename(L, 3));
-    double alpha = lua_tonumber(L, 3);
-    lc_tensor *b = lcb_test(L, 2);
-    if (b) lcb_push(L, lc_binary_scalar(LC_MUL, b, alpha, false));
-    else if (lua_type(L, 2) == LUA_TNUMBER) lua_pushnumber(L, alpha * lua_tonumber(L, 2));
-    else return; /* the operand check below says what is wrong */
-    lua_replace(L, 2);
-    lua_settop(L, 2);
-  } else if (lua_gettop(L) > 2) {
-    luaL_error(L, "%s: expected 2 arguments, got %d", fname, lua_gettop(L));
+static void scale_by_alpha(lua_State *L, const char *fname) {
+  lcb_args(L, 1, 3, alpha_opts, fname);
+  if (lua_isnil(L, 3)) return;
+  if (lua_type(L, 3) != LUA_TNUMBER)
+    luaL_error(L, "%s: alpha must be a number, got %s", fname, luaL_typename(L, 3));
+  double alpha = lua_tonumber(L, 3);
+  lc_tensor *b = lcb_test(L, 2);
+  if (b) lcb_push(L, lc_binary_scalar(LC_MUL, b, alpha, false));
+  else if (lua_type(L, 2) == LUA_TNUMBER) lua_pushnumber(L, alpha * lua_tonumber(L, 2));
+  else return; /* the operand check below says what is wrong */
+  lua_replace(L, 2);
+  lua_settop(L, 2);
+}
+
+/* Leaves the two operands at 1 and 2 and the op's scalar parameters (by
+ * position after them, or by name: x:lerp(y, {weight = 0.3})) in p. */
+static void binary_args(lua_State *L, lc_binary_op op, const char *fname, double *p) {
+  const lc_op_info *info = lc_binary_info(op);
+  for (int k = 0; k < LC_OP_MAX_PARAMS; k++) p[k] = k < info->n_params ? info->defaults[k] : 0;
+  if (op == LC_ADD || op == LC_SUB) return scale_by_alpha(L, fname);
+  if (info->n_params == 0) {
+    if (lua_gettop(L) > 2) luaL_error(L, "%s: expected 2 arguments, got %d", fname, lua_gettop(L));
+    return;
   }
+  const char *names[2 + LC_OP_MAX_PARAMS] = {"input", "other"};
+  for (int k = 0; k < info->n_params; k++) names[2 + k] = info->params[k];
+  lcb_args(L, 1, 2 + info->n_params, names, fname);
+  for (int k = 0; k < info->n_params; k++) {
+    if (lua_isnil(L, 3 + k)) continue;
+    if (lua_type(L, 3 + k) != LUA_TNUMBER)
+      luaL_error(L, "%s: %s must be a number, got %s", fname, info->params[k], luaL_typename(L, 3 + k));
+    p[k] = lua_tonumber(L, 3 + k);
+  }
+  lua_settop(L, 2);
 }
 
 static int inplace(lua_State *L, lc_binary_op op, const char *fname);
 
 static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   const char *fname = lc_binary_name(op);
-  scale_by_alpha(L, op, fname);
+  double p[LC_OP_MAX_PARAMS];
+  binary_args(L, op, fname, p);
   lc_tensor *a = lcb_test(L, 1), *b = lcb_test(L, 2);
-  if (a && b) return lc_binary(op, a, b);
-  if (a && lua_type(L, 2) == LUA_TNUMBER) return lc_binary_scalar(op, a, lua_tonumber(L, 2), false);
-  if (b && lua_type(L, 1) == LUA_TNUMBER) return lc_binary_scalar(op, b, lua_tonumber(L, 1), true);
+  if (a && b) return lc_binary_p(op, a, b, p);
+  if (a && lua_type(L, 2) == LUA_TNUMBER) return lc_binary_scalar_p(op, a, lua_tonumber(L, 2), false, p);
+  if (b && lua_type(L, 1) == LUA_TNUMBER) return lc_binary_scalar_p(op, b, lua_tonumber(L, 1), true, p);
   int bad = a || lua_type(L, 1) == LUA_TNUMBER ? 2 : 1;
   if (luaL_testudata(L, bad, LCB_TENSOR)) lcb_check(L, bad, fname); /* closed: says so */
   luaL_error(L, "%s: argument %d must be a tensor or a number, got %s", fname, bad, luaL_typename(L, bad));
@@ -287,10 +306,11 @@ static int t_matmul(lua_State *L) {
 /* ---- in place: each returns the tensor itself, for chaining -------------- */
 
 static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
-  scale_by_alpha(L, op, fname);
+  double p[LC_OP_MAX_PARAMS];
+  binary_args(L, op, fname, p);
   lc_tensor *a = lcb_check(L, 1, fname), *b = lcb_test(L, 2);
-  if (b) lcb_ok(L, lc_binary_(op, a, b));
-  else if (lua_type(L, 2) == LUA_TNUMBER) lcb_ok(L, lc_binary_scalar_(op, a, lua_tonumber(L, 2)));
+  if (b) lcb_ok(L, lc_binary_p_(op, a, b, p));
+  else if (lua_type(L, 2) == LUA_TNUMBER) lcb_ok(L, lc_binary_scalar_p_(op, a, lua_tonumber(L, 2), p));
   else {
     if (luaL_testudata(L, 2, LCB_TENSOR)) lcb_check(L, 2, fname); /* closed: says so */
     luaL_error(L, "%s: argument 2 must be a tensor or a number, got %s", fname, luaL_typename(L, 2));
@@ -298,7 +318,6 @@ static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
   lua_settop(L, 1);
   return 1;
 }
-
 
 static int t_fill_(lua_State *L) {
   lcb_ok(L, lc_fill_(lcb_check(L, 1, "fill_"), luaL_checknumber(L, 2)));
@@ -494,7 +513,8 @@ static const luaL_Reg methods[] = {
 
 /* Operators: the table's functions under their metamethod names. */
 static const char *const operators[][2] = {{"__add", "add"}, {"__sub", "sub"}, {"__mul", "mul"},
-                                           {"__div", "div"}, {"__pow", "pow"}};
+                                           {"__div", "div"}, {"__pow", "pow"},
+                                           {"__idiv", "floor_divide"}, {"__mod", "remainder"}};
 
 /* Lua calls __unm with the operand twice. */
 static int t_unm(lua_State *L) {

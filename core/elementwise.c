@@ -271,6 +271,10 @@ int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
 }
 
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
+  return lc_binary_p_(op, a, b, NULL);
+}
+
+int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double *params) {
   char name[48]; /* errors name the function the user called: add_, not add */
   snprintf(name, sizeof name, "%s_", lc_binary_name(op));
   if (lc_check_inplace(name, a, b)) return -1;
@@ -289,14 +293,17 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
     /* Compute out of place from a copy of a (so nodes that saved a still see
      * the version change), then write the result and its history into a. */
     lc_tensor *old = lc_clone(a);
-    lc_tensor *r = old ? lc_binary(op, old, b) : NULL;
+    lc_tensor *r = old ? lc_binary_p(op, old, b, params) : NULL;
     lc_release(old);
     int rc = r ? lc_copy_(a, r) : -1;
     lc_release(r);
     return rc;
   }
   lc_tensor *cb = lc_to(b, a->dtype);
-  if (!cb) return -1;
+  if (!cb || lc_check_divisor(name, op, cb, a->dtype)) {
+    lc_release(cb);
+    return -1;
+  }
   int64_t shape[LC_MAX_DIMS];
   int nd = lc_broadcast_shape(name, a, cb, shape);
   int rc = nd < 0 ? -1 : 0;
@@ -307,7 +314,9 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
     rc = -1;
   }
   if (!rc) {
-    lc_kctx c = {a->dtype, a->dtype, NULL};
+    double p[LC_OP_MAX_PARAMS];
+    lc_binary_params(op, params, p);
+    lc_kctx c = {a->dtype, a->dtype, p};
     lc_map(&c, lc_binary_kernel(op), a, 2, (lc_tensor *[]){a, cb});
     lc_bump_version(a);
   }
@@ -316,9 +325,13 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
 }
 
 int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
+  return lc_binary_scalar_p_(op, a, s, NULL);
+}
+
+int lc_binary_scalar_p_(lc_binary_op op, lc_tensor *a, double s, const double *params) {
   lc_tensor *st = lc_scalar(a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT64 : a->dtype, s);
   if (!st) return -1;
-  int rc = lc_binary_(op, a, st);
+  int rc = lc_binary_p_(op, a, st, params);
   lc_release(st);
   return rc;
 }

@@ -162,6 +162,8 @@ typedef enum {
 typedef enum {
   LC_ADD, LC_SUB, LC_MUL, LC_DIV, LC_POW,
   LC_EQ, LC_NE, LC_LT, LC_LE, LC_GT, LC_GE,   /* 1 or 0 (LC_RULE_COMPARE) */
+  LC_MAXIMUM, LC_MINIMUM, LC_FMAX, LC_FMIN, LC_ATAN2, LC_FMOD, LC_REMAINDER, LC_FLOOR_DIVIDE,
+  LC_HYPOT, LC_COPYSIGN, LC_LOGADDEXP, LC_XLOGY, LC_LERP,
   LC_BINARY_COUNT
 } lc_binary_op;
 
@@ -179,6 +181,7 @@ enum {
   LC_OP_SAVES_INPUT = 2, /* the backward reads the input ... */
   LC_OP_SAVES_OUTPUT = 4, /* ... or the output */
   LC_OP_OWN_BINDING = 8, /* bound by hand (clamp: its own argument rules) */
+  LC_OP_INT_DIVISOR = 16, /* the second operand divides: an integer 0 is an error */
 };
 #define LC_OP_MAX_PARAMS 3
 /* What the bindings and tests need to know of an op. */
@@ -203,6 +206,10 @@ const char *lc_binary_name(lc_binary_op op);  /* "add" */
 /* params: n_params values, or NULL for the defaults. */
 lc_tensor *lc_unary_p(lc_unary_op op, const lc_tensor *a, const double *params);
 int lc_unary_(lc_unary_op op, lc_tensor *a, const double *params);   /* in place; 0 or -1 */
+/* The binary ops with parameters (lerp's weight); NULL: the defaults. */
+lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, const double *params);
+lc_tensor *lc_binary_scalar_p(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first,
+                              const double *params);
 lc_tensor *lc_unary(lc_unary_op op, const lc_tensor *a);
 /* NumPy broadcasting; dtypes promote as PyTorch's (a 0-dim operand decides
  * only when of a higher kind: float32 vector + float64 0-dim is float32). */
@@ -213,6 +220,8 @@ lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool 
 lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi);   /* +-INFINITY for none */
 /* In place: a = a op b (b broadcast to a's shape). Returns 0 or -1. */
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b);
+int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double *params);
+int lc_binary_scalar_p_(lc_binary_op op, lc_tensor *a, double s, const double *params);
 int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s);
 int lc_fill_(lc_tensor *a, double value);
 int lc_copy_(lc_tensor *dst, const lc_tensor *src);   /* broadcasts, converts dtype */

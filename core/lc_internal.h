@@ -95,6 +95,10 @@ lc_dtype lc_result_type(const lc_tensor *a, const lc_tensor *b);
 void lc_camel_name(char *buf, size_t size, const char *name, const char *suffix);
 /* The table's kernel of a binary op (ops_binary.c), for the in-place loop. */
 lc_kernel_fn lc_binary_kernel(lc_binary_op op);
+/* params (or the defaults when NULL) into p[LC_OP_MAX_PARAMS]. */
+void lc_binary_params(lc_binary_op op, const double *params, double *p);
+/* An integer 0 in b, for ops flagged LC_OP_INT_DIVISOR computing in dt: -1. */
+int lc_check_divisor(const char *name, lc_binary_op op, const lc_tensor *b, lc_dtype dt);
 /* Gradient g (taken over) of a broadcast result, summed back to an input's
  * shape and converted to its dtype (elementwise.c). */
 lc_tensor *lc_grad_to_shape(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *sizes);

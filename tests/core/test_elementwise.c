@@ -111,6 +111,71 @@ static void test_unary_table_values(void) {
   lc_release(x);
 }
 
+/* Values of every binary row, as for the unary ones: float32 agrees with
+ * float64, transposed and broadcast operands give the same values, the
+ * in-place form equals the out-of-place one, int64 follows the dtype rule. */
+static void test_binary_table_values(void) {
+  for (int op = 0; op < LC_BINARY_COUNT; op++) {
+    const lc_op_info *in = lc_binary_info((lc_binary_op)op);
+    int failed = test_failed;
+    double xs[12], ys[4];
+    for (int i = 0; i < 12; i++) xs[i] = in->lo + (in->hi - in->lo) * (i * 0.61803398875 - (int)(i * 0.61803398875));
+    for (int i = 0; i < 4; i++) ys[i] = in->lo + (in->hi - in->lo) * (i * 0.3819660113 + 0.1 - (int)(i * 0.3819660113 + 0.1));
+    lc_tensor *a64 = from(LC_FLOAT64, 2, S(3, 4), xs), *b64 = from(LC_FLOAT64, 1, S(4), ys);
+    lc_tensor *a32 = from(LC_FLOAT32, 2, S(3, 4), xs), *b32 = from(LC_FLOAT32, 1, S(4), ys);
+    lc_tensor *r64 = lc_binary((lc_binary_op)op, a64, b64), *r32 = lc_binary((lc_binary_op)op, a32, b32);
+    double want[12], wt[12];
+    for (int i = 0; r64 && i < 12; i++) want[i] = lc_get(r64, i);
+    CHECK(r64 && r32 && r32->dtype == (in->rule == LC_RULE_COMPARE ? lc_compare_dtype(LC_FLOAT32) : LC_FLOAT32));
+    if (r32) check_tensor(r32, 2, S(3, 4), want, 2e-6);
+    /* a transposed, b broadcast along the other dim */
+    lc_tensor *at = lc_transpose(a64, 0, 1), *bc = lc_view(b64, 2, S(4, 1));
+    lc_tensor *rt = at && bc ? lc_binary((lc_binary_op)op, at, bc) : NULL;
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 3; j++) wt[i * 3 + j] = want[j * 4 + i];
+    check_tensor(rt, 2, S(4, 3), wt, 0);
+    if (in->flags & LC_OP_INPLACE && in->rule != LC_RULE_COMPARE) {
+      lc_tensor *c = lc_clone(a64);
+      CHECK(lc_binary_(op, c, b64) == 0);
+      check_tensor(c, 2, S(3, 4), want, 0);
+      lc_release(c);
+    }
+    lc_tensor *i1 = from(LC_INT64, 1, S(2), V(3, 2)), *i2 = from(LC_INT64, 1, S(2), V(2, 1));
+    lc_tensor *ri = lc_binary((lc_binary_op)op, i1, i2);
+    CHECK(ri && ri->dtype == (in->rule == LC_RULE_FLOAT ? LC_FLOAT32
+                              : in->rule == LC_RULE_COMPARE ? lc_compare_dtype(LC_INT64) : LC_INT64));
+    lc_release(ri), lc_release(i1), lc_release(i2);
+    lc_release(rt), lc_release(at), lc_release(bc), lc_release(r32), lc_release(r64);
+    lc_release(a64), lc_release(b64), lc_release(a32), lc_release(b32);
+    if (test_failed != failed) fprintf(stderr, "  in the values of %s\n", in->name);
+  }
+  /* by hand: the signs of fmod, remainder and floor division, int64 and float */
+  lc_tensor *a = from(LC_INT64, 1, S(4), V(7, -7, 7, -7)), *b = from(LC_INT64, 1, S(4), V(2, 2, -2, -2));
+  lc_tensor *r;
+  r = lc_binary(LC_FMOD, a, b), check_tensor(r, 1, S(4), V(1, -1, 1, -1), 0), lc_release(r);
+  r = lc_binary(LC_REMAINDER, a, b), check_tensor(r, 1, S(4), V(1, 1, -1, -1), 0), lc_release(r);
+  r = lc_binary(LC_FLOOR_DIVIDE, a, b), check_tensor(r, 1, S(4), V(3, -4, -4, 3), 0), lc_release(r);
+  lc_tensor *af = lc_to(a, LC_FLOAT64), *bf = lc_to(b, LC_FLOAT64);
+  r = lc_binary(LC_REMAINDER, af, bf), check_tensor(r, 1, S(4), V(1, 1, -1, -1), 0), lc_release(r);
+  r = lc_binary(LC_FLOOR_DIVIDE, af, bf), check_tensor(r, 1, S(4), V(3, -4, -4, 3), 0), lc_release(r);
+  /* an integer 0 divisor is an error, never a trap; INT64_MIN / -1 wraps */
+  lc_tensor *z = from(LC_INT64, 1, S(4), V(1, 0, 1, 1));
+  CHECK(lc_binary(LC_FMOD, a, z) == NULL);
+  CHECK_CONTAINS(lc_error(), "fmod: integer division by zero");
+  CHECK(lc_binary_(LC_REMAINDER, a, z) == -1);
+  CHECK_CONTAINS(lc_error(), "remainder_: integer division by zero");
+  ((int64_t *)lc_data(a))[0] = INT64_MIN;
+  lc_tensor *m1 = lc_full(LC_INT64, 1, S(1), -1);
+  lc_tensor *first = lc_narrow(a, 0, 0, 1);
+  r = lc_binary(LC_FLOOR_DIVIDE, first, m1);
+  CHECK(r && lc_get_int(r, 0) == INT64_MIN);
+  lc_release(r);
+  r = lc_binary(LC_FMOD, first, m1);
+  CHECK(r && lc_get_int(r, 0) == 0);
+  lc_release(r), lc_release(first), lc_release(m1), lc_release(z), lc_release(af), lc_release(bf);
+  lc_release(a), lc_release(b);
+}
+
 static void test_binary_values(void) {
   lc_tensor *a = from(LC_FLOAT64, 2, S(2, 3), V(1, -2, 3, 0.5, 4, -6));
   lc_tensor *b = from(LC_FLOAT64, 1, S(3), V(2, 4, -1));
@@ -175,6 +240,26 @@ static void test_promotion(void) {
   r = lc_binary_scalar(LC_ADD, i, 0.5, false);
   CHECK(r && r->dtype == LC_FLOAT32);
   check_tensor(r, 1, S(3), V(7.5, -6.5, 6.5), 0);
+  lc_release(r);
+  /* a 0-dim operand decides only when of a higher kind (PyTorch's rule) */
+  lc_tensor *d0 = lc_scalar(LC_FLOAT64, 1.5), *i0 = lc_scalar(LC_INT64, 2);
+  r = lc_binary(LC_ADD, f, d0);
+  CHECK(r && r->dtype == LC_FLOAT32);
+  lc_release(r);
+  r = lc_binary(LC_ADD, i, d0);
+  CHECK(r && r->dtype == LC_FLOAT64);
+  lc_release(r);
+  r = lc_binary(LC_MUL, i0, f);
+  CHECK(r && r->dtype == LC_FLOAT32);
+  lc_release(r);
+  lc_release(d0), lc_release(i0);
+  /* int64 clamped with a fractional bound computes in float32 */
+  r = lc_clamp(i, 1.5, 2.5);
+  CHECK(r && r->dtype == LC_FLOAT32);
+  check_tensor(r, 1, S(3), V(2.5, 1.5, 2.5), 0);
+  lc_release(r);
+  r = lc_clamp(i, 0, 6);
+  CHECK(r && r->dtype == LC_INT64 && lc_get_int(r, 0) == 6);
   lc_release(r);
   /* int64 arithmetic is exact beyond 2^53 */
   lc_tensor *big = lc_full(LC_INT64, 1, S(1), 0);
@@ -523,6 +608,7 @@ static void test_gradcheck_inplace(void) {
 int main(void) {
   test_tables_complete();
   test_unary_table_values();
+  test_binary_table_values();
   test_binary_values();
   test_promotion();
   test_clamp();

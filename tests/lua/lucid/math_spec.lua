@@ -600,3 +600,60 @@ describe("the op table", function()
     end)
   end
 end)
+
+describe("floor division, remainder and type promotion", function()
+  it("x // y and x % y are floor_divide and remainder, as Lua's own // and %", function()
+    local as, bs = { 7, -7, 7, -7, 5.5, -5.5 }, { 2, 2, -2, -2, 2, 2 }
+    local a, b = lucid.tensor(as, H.F64), lucid.tensor(bs, H.F64)
+    local q, r = (a // b):tolist(), (a % b):tolist()
+    for i = 1, #as do
+      assert.are.equal(as[i] // bs[i], q[i])
+      assert.are.equal(as[i] % bs[i], r[i])
+    end
+    local ai, bi = lucid.tensor({ 7, -7, 7, -7 }), lucid.tensor({ 2, 2, -2, -2 })
+    assert.are.same({ 3, -4, -4, 3 }, (ai // bi):tolist())
+    assert.are.same({ 1, 1, -1, -1 }, (ai % bi):tolist())
+    assert.are.same({ 2, -3 }, (lucid.tensor({ 5, -5 }) // 2):tolist())
+    assert.are.same({ 1, 2 }, (7 % lucid.tensor({ 3, 5 })):tolist())
+    assert.are.equal(lucid.int64, (ai // bi).dtype)
+  end)
+
+  it("an integer division by zero is an error naming the op", function()
+    local z = lucid.tensor({ 1, 0 })
+    assert.matches("floor_divide: integer division by zero", H.err_of(function() return lucid.tensor({ 1, 2 }) // z end))
+    assert.matches("remainder_: integer division by zero", H.err_of(function() lucid.tensor({ 1, 2 }):remainder_(z) end))
+    assert.matches("fmod: integer division by zero", H.err_of(function() return lucid.tensor({ 1, 2 }):fmod(0) end))
+    -- floats divide by zero as IEEE says
+    assert.are.equal(math.huge, (lucid.tensor({ 1.0 }) // 0)[1]:item())
+  end)
+
+  it("a 0-dim tensor promotes only when of a higher kind, as PyTorch", function()
+    local d0 = lucid.tensor(1.5, H.F64)
+    assert.are.equal(lucid.float32, (lucid.ones(2) + d0).dtype)
+    assert.are.equal(lucid.float32, (d0 * lucid.ones(2)).dtype)
+    assert.are.equal(lucid.float64, (lucid.tensor({ 1, 2 }) + d0).dtype)
+    assert.are.equal(lucid.float64, (d0 + lucid.tensor(1.0)).dtype) -- both 0-dim: promoted
+    assert.are.same({ 3.5, 3.5 }, (lucid.ones(2) + 1 + d0):tolist())
+  end)
+
+  it("int64 clamp with fractional bounds computes in float32", function()
+    local r = lucid.tensor({ 1, 2, 3 }):clamp(1.5, 2.5)
+    assert.are.equal(lucid.float32, r.dtype)
+    assert.are.same({ 1.5, 2, 2.5 }, r:tolist())
+    local k = lucid.tensor({ 1, 2, 3 }):clamp(2, 2)
+    assert.are.equal(lucid.int64, k.dtype)
+    assert.are.same({ 2, 2, 2 }, k:tolist())
+  end)
+
+  it("parameters are checked by name and type", function()
+    local x = lucid.randn(3)
+    assert.matches("leaky_relu: negative_slope must be a number, got string", H.err_of(function() return x:leaky_relu("a") end))
+    assert.matches("gelu: approximate must be one of 'none|tanh', got 'fast'", H.err_of(function() return x:gelu{ approximate = "fast" } end))
+    assert.matches("elu: unknown option 'beta'", H.err_of(function() return x:elu{ beta = 1 } end))
+    assert.matches("exp: expected at most 1 arguments, got 2", H.err_of(function() return x:exp(2) end))
+    assert.matches("lerp: weight must be a number, got table", H.err_of(function() return x:lerp(x, { weight = {} }) end))
+    assert.matches("exp_: result type float32 can't be cast to the desired output type int64",
+      H.err_of(function() lucid.tensor({ 1 }):exp_() end))
+    assert.matches("sigmoid: argument 1 must be a tensor, got number", H.err_of(lucid.sigmoid, 3))
+  end)
+end)
