@@ -372,22 +372,6 @@ static lc_tensor *reduce_args(lua_State *L, const char *fname, int *dim, bool *k
   return t;
 }
 
-static int t_sum(lua_State *L) {
-  int dim;
-  bool keep;
-  lc_tensor *t = reduce_args(L, "sum", &dim, &keep);
-  lcb_push(L, lc_sum(t, dim, keep));
-  return 1;
-}
-
-static int t_mean(lua_State *L) {
-  int dim;
-  bool keep;
-  lc_tensor *t = reduce_args(L, "mean", &dim, &keep);
-  lcb_push(L, lc_mean(t, dim, keep));
-  return 1;
-}
-
 /* Indices come back 1-based, like every index in Lua; out of place, since
  * max's backward saved the 0-based ones. */
 static void push_indices(lua_State *L, lc_tensor *idx) {
@@ -435,6 +419,59 @@ static int softmax(lua_State *L, bool log, const char *fname) {
 
 static int t_softmax(lua_State *L) { return softmax(L, false, "softmax"); }
 static int t_log_softmax(lua_State *L) { return softmax(L, true, "log_softmax"); }
+
+/* Any row of the reduction table: x:std(dim, unbiased, keepdim), x:sum{dim
+ * = {1, 3}, keepdim = true}. "dim" is a dim, a table of dims or nil (all). */
+static int l_reduce(lua_State *L) {
+  lc_reduce_op op = (lc_reduce_op)OP_OF(L);
+  const lc_reduce_info *info = lc_reduce_info_of(op);
+  const char *fname = info->name;
+  const char *names[1 + LC_REDUCE_MAX_ARGS] = {"input"};
+  for (int k = 0; k < info->n_args; k++) names[1 + k] = info->args[k];
+  lcb_args(L, 1, 1 + info->n_args, names, fname);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  int dims[LC_MAX_DIMS], nd = 0, na = 0;
+  bool keepdim = false;
+  double a[LC_REDUCE_MAX_ARGS];
+  for (int k = 0; k < info->n_args; k++) {
+    int idx = 2 + k;
+    const char *arg = info->args[k];
+    if (!strcmp(arg, "dim")) {
+      if (lua_istable(L, idx)) {
+        int n = (int)luaL_len(L, idx);
+        if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dims, got %d", fname, LC_MAX_DIMS, n);
+        for (int i = 0; i < n; i++) {
+          lua_geti(L, idx, i + 1);
+          dims[nd++] = lcb_dim(L, lua_gettop(L), t->ndim, false, fname);
+          lua_pop(L, 1);
+        }
+      } else if (!lua_isnil(L, idx)) {
+        dims[nd++] = lcb_dim(L, idx, t->ndim, false, fname);
+      }
+    } else if (!strcmp(arg, "keepdim")) {
+      keepdim = lcb_optbool(L, idx, false, fname, "keepdim");
+    } else if (!strcmp(arg, "unbiased")) {
+      a[na] = lcb_optbool(L, idx, info->default_args[na] != 0, fname, arg);
+      na++;
+    } else {
+      a[na] = info->default_args[na];
+      if (!strcmp(arg, "p") && lua_type(L, idx) == LUA_TSTRING && !strcmp(lua_tostring(L, idx), "fro"))
+        a[na] = 2;
+      else if (lua_type(L, idx) == LUA_TNUMBER)
+        a[na] = lua_tonumber(L, idx);
+      else if (!lua_isnil(L, idx))
+        luaL_error(L, "%s: %s must be a number, got %s", fname, arg, luaL_typename(L, idx));
+      na++;
+    }
+  }
+  lc_tensor *outs[2] = {NULL, NULL};
+  lcb_ok(L, lc_reduce_op_run(op, t, nd, dims, keepdim, a, outs));
+  for (int i = 0; i < info->n_out; i++) {
+    if (op == LC_RED_ARGMIN) push_indices(L, outs[i]);
+    else lcb_push(L, outs[i]);
+  }
+  return info->n_out;
+}
 
 /* ---- joining and splitting ----------------------------------------------- */
 
@@ -507,7 +544,7 @@ static const luaL_Reg methods[] = {
   {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach},
   {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"matmul", t_matmul}, {"fill_", t_fill_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
-  {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
+  {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
   {"softmax", t_softmax}, {"log_softmax", t_log_softmax}, {"split", t_split}, {"chunk", t_chunk},
   {NULL, NULL}};
 
@@ -585,6 +622,24 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
     lua_rawseti(L, -2, ++n);
   }
   lua_setfield(L, module, "_optable");
+  /* lucid._reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
+  lua_createtable(L, LC_REDUCE_COUNT, 0);
+  for (int op = 0; op < LC_REDUCE_COUNT; op++) {
+    const lc_reduce_info *info = lc_reduce_info_of((lc_reduce_op)op);
+    bind_op(L, module, methods_idx, info->name, op, l_reduce, false);
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, info->name), lua_setfield(L, -2, "name");
+    lua_pushinteger(L, info->n_out), lua_setfield(L, -2, "n_out");
+    lua_pushboolean(L, info->one_dim), lua_setfield(L, -2, "one_dim");
+    lua_pushboolean(L, info->differentiable), lua_setfield(L, -2, "differentiable");
+    lua_pushnumber(L, info->lo), lua_setfield(L, -2, "lo");
+    lua_pushnumber(L, info->hi), lua_setfield(L, -2, "hi");
+    lua_createtable(L, info->n_args, 0);
+    for (int k = 0; k < info->n_args; k++) lua_pushstring(L, info->args[k]), lua_rawseti(L, -2, k + 1);
+    lua_setfield(L, -2, "args");
+    lua_rawseti(L, -2, op + 1);
+  }
+  lua_setfield(L, module, "_reducetable");
 }
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {

@@ -238,6 +238,36 @@ lc_tensor *lc_mean(const lc_tensor *t, int dim, bool keepdim);
 lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
 lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
 lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim);
+lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim);
+
+/* The reduction table (reduce_ops.c): reductions over one dim, a set of
+ * dims or all of them, bound to Lua by one loop like the elementwise ops. */
+typedef enum {
+  LC_RED_SUM, LC_RED_MEAN, LC_RED_AMAX, LC_RED_AMIN, LC_RED_ARGMIN, LC_RED_AMINMAX,
+  LC_RED_VAR, LC_RED_STD, LC_RED_VAR_MEAN, LC_RED_STD_MEAN, LC_RED_LOGSUMEXP, LC_RED_NORM,
+  LC_RED_COUNT_NONZERO,
+  LC_REDUCE_COUNT
+} lc_reduce_op;
+#define LC_REDUCE_MAX_ARGS 4
+typedef struct {
+  const char *name;
+  int n_out;             /* results: 1, or 2 (aminmax: min, max; var_mean: var, mean) */
+  bool one_dim;          /* dim must be a single dim (argmin) */
+  bool differentiable;
+  /* Lua arguments after the tensor, PyTorch's order and names: "dim" (a
+   * dim, a table of dims or nil for all), "keepdim" and "unbiased"
+   * (booleans), others numbers; defaults for those in default_args. */
+  int n_args;
+  const char *args[LC_REDUCE_MAX_ARGS];
+  double default_args[LC_REDUCE_MAX_ARGS];
+  double lo, hi;         /* test inputs are drawn from [lo, hi] */
+} lc_reduce_info;
+const lc_reduce_info *lc_reduce_info_of(lc_reduce_op op);
+/* dims: nd 0-based dims (nd 0: all); args: the row's args except dim and
+ * keepdim, in its order (booleans as 0 or 1; NULL: the defaults). Writes
+ * n_out new references into outs; returns 0 or -1. */
+int lc_reduce_op_run(lc_reduce_op op, const lc_tensor *t, int nd, const int *dims, bool keepdim,
+                     const double *args, lc_tensor **outs);
 lc_tensor *lc_softmax(const lc_tensor *t, int dim);
 lc_tensor *lc_log_softmax(const lc_tensor *t, int dim);
 

@@ -518,6 +518,14 @@ lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim) {
   return idx;
 }
 
+lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim) {
+  rinfo info;
+  lc_tensor *idx = NULL;
+  lc_tensor *vals = reduce("argmin", R_MIN, t, dim, keepdim, &idx, &info);
+  lc_release(vals);
+  return idx;
+}
+
 /* ---- softmax / log_softmax ----------------------------------------------- */
 
 typedef struct {

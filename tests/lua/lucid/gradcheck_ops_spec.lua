@@ -115,6 +115,20 @@ for _, op in ipairs(lucid._optable) do
   end
 end
 add("neg", { { 3, 4 } }, function(x) return -x end)
+-- every differentiable row of the reduction table, over all elements, a dim
+-- and (where allowed) a list of dims
+for _, r in ipairs(lucid._reducetable) do
+  if r.differentiable then
+    local extra = { lo = r.lo, hi = r.hi }
+    local calls = { {}, { dim = 2 }, { dim = -1, keepdim = true } }
+    if not r.one_dim then calls[#calls + 1] = { dim = { 1, 3 } } end
+    for _, opts in ipairs(calls) do
+      local label = string.format("%s {dim = %s, keepdim = %s} from the reduction table", r.name,
+        type(opts.dim) == "table" and "{1, 3}" or tostring(opts.dim), tostring(opts.keepdim))
+      add(label, { { 2, 3, 4 } }, function(x) return x[r.name](x, opts) end, extra)
+    end
+  end
+end
 add("lucid.exp function form", { { 5 } }, function(x) return lucid.exp(x) end)
 add("unary on 0-dim", { { 2 } }, function(x) return x:sum():tanh() end)
 

@@ -657,3 +657,52 @@ describe("floor division, remainder and type promotion", function()
     assert.matches("sigmoid: argument 1 must be a tensor, got number", H.err_of(lucid.sigmoid, 3))
   end)
 end)
+
+-- The reduction table (lucid._reducetable): every row against PyTorch over all
+-- elements, a dim, a list of dims and with its own arguments
+-- (tests/fixtures/reductions.lua, generated from the same table).
+describe("the reduction table", function()
+  local rows = lucid._reducetable
+
+  it("every row has PyTorch cases and is listed in docs/tensors.md", function()
+    local seen = {}
+    for _, c in ipairs(H.load_fixture("reductions")) do seen[c.op] = (seen[c.op] or 0) + 1 end
+    local f = assert(io.open("docs/tensors.md"))
+    local text = f:read("a")
+    f:close()
+    local listed = {}
+    for span in (text:match("\n## Math\n(.-)\n## ") or ""):gmatch("`([^`]+)`") do
+      for word in span:gmatch("[%a_][%w_]*") do listed[word] = true end
+    end
+    for _, r in ipairs(rows) do
+      assert.is_true((seen[r.name] or 0) >= 3, r.name .. " has too few fixture cases")
+      assert.is_true(listed[r.name], r.name .. " is not in docs/tensors.md's Math section")
+    end
+  end)
+
+  for _, c in ipairs(H.load_fixture("reductions")) do
+    local opts = {}
+    for k, v in pairs(c.opts) do opts[k] = v end
+    it(string.format("%s %s equals PyTorch's (%s)", c.op, c.name, c.inputs[1].dtype), function()
+      local x = H.tensor_from_fixture(c.inputs[1])
+      local outs = { lucid[c.op](x, opts) }
+      local m = { x[c.op](x, opts) }
+      assert.are.equal(#c.expected, #outs)
+      for i, want in ipairs(c.expected) do
+        if c.index then want = H.shifted(want, 1) end
+        H.assert_close(outs[i], want, nil, nil, c.op .. " result " .. i)
+        H.assert_close(m[i], want, nil, nil, c.op .. " method result " .. i)
+      end
+    end)
+  end
+
+  it("checks its arguments", function()
+    local x = lucid.randn(2, 3)
+    assert.matches("sum: dim 2 appears more than once", H.err_of(function() return x:sum({ 2, -1 }) end))
+    assert.matches("argmin: dim must be a single dim, got 2 dims", H.err_of(function() return x:argmin({ 1, 2 }) end))
+    assert.matches("var: expected a floating point tensor, got int64", H.err_of(function() return lucid.tensor({ 1, 2 }):var() end))
+    assert.matches("std: keepdim must be a boolean", H.err_of(function() return x:std(1, true, 3) end))
+    assert.matches("norm: p must be a number, got string", H.err_of(function() return x:norm("x") end))
+    assert.matches("amax: dim 3 out of range", H.err_of(function() return x:amax(3) end))
+  end)
+end)
