@@ -82,6 +82,30 @@ typedef struct {
   const double *p;
 } lc_kctx;
 typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void *const *in);
+/* A kernel from one expression, for the op tables: LC_KERNEL2(fwd_mul, a, b,
+ * a * b) binds a and b to in[0][i] and in[1][i] for every dtype (T is its C
+ * type, p the parameters) and stores (T)(expr) in out[i]: a plain loop GCC
+ * vectorises, built for AVX-512, AVX2 and plain x86-64. */
+#define LC_KERNEL_(fname, PTRS, LOADS, expr)                                                 \
+  LC_CLONES static void fname(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
+    const double *p = c->p;                                                                  \
+    (void)p;                                                                                 \
+    LC_DISPATCH(c->dt, T, {                                                                  \
+      T *o = out;                                                                            \
+      PTRS for (int64_t i = 0; i < n; i++) {                                                 \
+        LOADS o[i] = (T)(expr);                                                              \
+      }                                                                                      \
+    });                                                                                      \
+  }
+#define LC_KPTR_(k) const T *in##k = in[k];
+#define LC_KLOAD_(k, name) const T name = in##k[i]; (void)name;
+#define LC_KERNEL1(fname, A, expr) LC_KERNEL_(fname, LC_KPTR_(0), LC_KLOAD_(0, A), expr)
+#define LC_KERNEL2(fname, A, B, expr) \
+  LC_KERNEL_(fname, LC_KPTR_(0) LC_KPTR_(1), LC_KLOAD_(0, A) LC_KLOAD_(1, B), expr)
+#define LC_KERNEL3(fname, A, B, C, expr)                                 \
+  LC_KERNEL_(fname, LC_KPTR_(0) LC_KPTR_(1) LC_KPTR_(2),                 \
+             LC_KLOAD_(0, A) LC_KLOAD_(1, B) LC_KLOAD_(2, C), expr)
+
 /* Runs k over out and n_in (1..3) inputs that broadcast to out's shape: unit-
  * stride runs go to the kernel as they are, strided or broadcast ones are
  * gathered into blocks first, so every kernel is a plain vectorisable loop. */

@@ -16,19 +16,7 @@
 
 #include "lc_internal.h"
 
-#define FORWARD(op, expr)                                                                  \
-  LC_CLONES static void fwd_##op(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
-    const double *p = c->p;                                                                \
-    (void)p;                                                                               \
-    LC_DISPATCH(c->dt, T, {                                                                \
-      T *o = out;                                                                          \
-      const T *as = in[0], *bs = in[1];                                                    \
-      for (int64_t i = 0; i < n; i++) {                                                    \
-        const T a = as[i], b = bs[i];                                                      \
-        o[i] = (T)(expr);                                                                  \
-      }                                                                                    \
-    });                                                                                    \
-  }
+#define FORWARD(op, expr) LC_KERNEL2(fwd_##op, a, b, expr)
 
 /* A comparison: inputs of type T, a 1/0 result of the output dtype O. */
 #define COMPARE(op, expr)                                                                  \
@@ -45,21 +33,8 @@
     });                                                                                    \
   }
 
-#define GRAD_KERNEL(name, expr)                                                            \
-  LC_CLONES static void name(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
-    const double *p = c->p;                                                                \
-    (void)p;                                                                               \
-    LC_DISPATCH(c->dt, T, {                                                                \
-      T *o = out;                                                                          \
-      const T *gs = in[0], *as = in[1], *bs = in[2];                                       \
-      for (int64_t i = 0; i < n; i++) {                                                    \
-        const T g = gs[i], a = as[i], b = bs[i];                                           \
-        (void)g, (void)a, (void)b;                                                         \
-        o[i] = (T)(expr);                                                                  \
-      }                                                                                    \
-    });                                                                                    \
-  }
-#define BACKWARD(op, da, db) GRAD_KERNEL(bwd_a_##op, da) GRAD_KERNEL(bwd_b_##op, db)
+#define BACKWARD(op, da, db) \
+  LC_KERNEL3(bwd_a_##op, g, a, b, da) LC_KERNEL3(bwd_b_##op, g, a, b, db)
 
 /* ---- the kernels ----------------------------------------------------------- */
 

@@ -19,19 +19,7 @@
 
 #include "lc_internal.h"
 
-#define FORWARD(op, expr)                                                                  \
-  LC_CLONES static void fwd_##op(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
-    const double *p = c->p;                                                                \
-    (void)p;                                                                               \
-    LC_DISPATCH(c->dt, T, {                                                                \
-      T *o = out;                                                                          \
-      const T *xs = in[0];                                                                 \
-      for (int64_t i = 0; i < n; i++) {                                                    \
-        const T x = xs[i];                                                                 \
-        o[i] = (T)(expr);                                                                  \
-      }                                                                                    \
-    });                                                                                    \
-  }
+#define FORWARD(op, expr) LC_KERNEL1(fwd_##op, x, expr)
 
 /* As FORWARD, with vmath.c's vectorised float32/float64 versions. */
 #define FORWARD_VMATH(op, expr, v32, v64)                                                  \
@@ -42,20 +30,7 @@
     else fwd_##op##_scalar(c, n, out, in);                                                 \
   }
 
-#define BACKWARD(op, expr)                                                                 \
-  LC_CLONES static void bwd_##op(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
-    const double *p = c->p;                                                                \
-    (void)p;                                                                               \
-    LC_DISPATCH(c->dt, T, {                                                                \
-      T *o = out;                                                                          \
-      const T *gs = in[0], *xs = in[1], *ys = in[2];                                       \
-      for (int64_t i = 0; i < n; i++) {                                                    \
-        const T g = gs[i], x = xs[i], y = ys[i];                                           \
-        (void)g, (void)x, (void)y;                                                         \
-        o[i] = (T)(expr);                                                                  \
-      }                                                                                    \
-    });                                                                                    \
-  }
+#define BACKWARD(op, expr) LC_KERNEL3(bwd_##op, g, x, y, expr)
 
 /* ---- the kernels ----------------------------------------------------------- */
 
