@@ -298,6 +298,31 @@ static int clamp(lua_State *L, bool in_place) {
 static int t_clamp(lua_State *L) { return clamp(L, false); }
 static int t_clamp_(lua_State *L) { return clamp(L, true); }
 
+static const char *const addc_opts[] = {"input", "tensor1", "tensor2", "value"};
+
+/* addcmul(t1, t2 [, value]), addcdiv, and their in-place forms */
+static int addc(lua_State *L, bool div, bool in_place) {
+  char fname[16];
+  snprintf(fname, sizeof fname, "%s%s", div ? "addcdiv" : "addcmul", in_place ? "_" : "");
+  lcb_args(L, 1, 4, addc_opts, fname);
+  lc_tensor *a = lcb_check(L, 1, fname), *t1 = lcb_check(L, 2, fname), *t2 = lcb_check(L, 3, fname);
+  if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TNUMBER)
+    luaL_error(L, "%s: value must be a number, got %s", fname, luaL_typename(L, 4));
+  double v = luaL_optnumber(L, 4, 1);
+  if (!in_place) {
+    lcb_push(L, lc_addc(div, a, t1, t2, v));
+    return 1;
+  }
+  lcb_ok(L, lc_addc_(div, a, t1, t2, v));
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_addcmul(lua_State *L) { return addc(L, false, false); }
+static int t_addcdiv(lua_State *L) { return addc(L, true, false); }
+static int t_addcmul_(lua_State *L) { return addc(L, false, true); }
+static int t_addcdiv_(lua_State *L) { return addc(L, true, true); }
+
 static int t_matmul(lua_State *L) {
   lcb_push(L, lc_matmul(lcb_check(L, 1, "matmul"), lcb_check(L, 2, "matmul")));
   return 1;
@@ -543,6 +568,7 @@ static const luaL_Reg methods[] = {
   {"narrow", t_narrow}, {"select", t_select}, {"squeeze", t_squeeze}, {"unsqueeze", t_unsqueeze},
   {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach},
   {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"matmul", t_matmul}, {"fill_", t_fill_},
+  {"addcmul", t_addcmul}, {"addcdiv", t_addcdiv}, {"addcmul_", t_addcmul_}, {"addcdiv_", t_addcdiv_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
   {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
   {"softmax", t_softmax}, {"log_softmax", t_log_softmax}, {"split", t_split}, {"chunk", t_chunk},

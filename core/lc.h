@@ -219,6 +219,11 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
  * that a non-integral s with an int64 tensor gives float32. */
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first);
 lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi);   /* +-INFINITY for none */
+/* addcmul (a + value * t1 * t2) or, with div, addcdiv (a + value * t1 / t2),
+ * broadcasting; and in place into a (ops_binary.c). */
+lc_tensor *lc_addc(bool div, const lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2,
+                   double value);
+int lc_addc_(bool div, lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2, double value);
 /* In place: a = a op b (b broadcast to a's shape). Returns 0 or -1. */
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b);
 int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double *params);

@@ -312,3 +312,36 @@ lc_tensor *lc_binary_scalar_p(lc_binary_op op, const lc_tensor *a, double s, boo
   lc_release(st);
   return r;
 }
+
+/* ---- ternary compositions ------------------------------------------------------ */
+
+/* addcmul: a + value * t1 * t2; addcdiv: a + value * t1 / t2 (broadcasting,
+ * autograd through the binary ops). The in-place forms add into a through
+ * lc_binary_, with its checks. */
+static lc_tensor *scaled(lc_binary_op op, const lc_tensor *t1, const lc_tensor *t2, double value) {
+  if (op == LC_DIV && !lc_dtype_is_float(t1->dtype) && !lc_dtype_is_float(t2->dtype)) {
+    /* as PyTorch: integer division here would be ambiguous */
+    lc_set_error("addcdiv: integer division of tensors is not supported; make tensor1 or tensor2 float");
+    return NULL;
+  }
+  lc_tensor *m = lc_binary(op, t1, t2);
+  if (!m || value == 1) return m;
+  lc_tensor *s = lc_binary_scalar(LC_MUL, m, value, false);
+  lc_release(m);
+  return s;
+}
+
+lc_tensor *lc_addc(bool div, const lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2,
+                   double value) {
+  lc_tensor *s = scaled(div ? LC_DIV : LC_MUL, t1, t2, value);
+  lc_tensor *r = s ? lc_binary(LC_ADD, a, s) : NULL;
+  lc_release(s);
+  return r;
+}
+
+int lc_addc_(bool div, lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2, double value) {
+  lc_tensor *s = scaled(div ? LC_DIV : LC_MUL, t1, t2, value);
+  int rc = s ? lc_binary_(LC_ADD, a, s) : -1;
+  lc_release(s);
+  return rc;
+}

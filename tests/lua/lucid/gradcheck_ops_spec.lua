@@ -115,6 +115,9 @@ for _, op in ipairs(lucid._optable) do
   end
 end
 add("neg", { { 3, 4 } }, function(x) return -x end)
+add("addcmul with broadcasting and a value", { { 3, 4 }, { 4 }, { 3, 1 } }, function(x, a, b) return x:addcmul(a, b, 0.7) end)
+add("addcdiv", { { 3, 4 }, { 3, 4 }, { 4 } }, function(x, a, b) return lucid.addcdiv(x, a, b, -2) end, { lo = 0.5, hi = 2 })
+add("addcmul_ on a non-leaf", { { 3, 4 }, { 4 }, { 3, 4 } }, function(x, a, b) return (x * 1):addcmul_(a, b) end)
 -- every differentiable row of the reduction table, over all elements, a dim
 -- and (where allowed) a list of dims
 for _, r in ipairs(lucid._reducetable) do
