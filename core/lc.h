@@ -251,7 +251,7 @@ lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim);
 typedef enum {
   LC_RED_SUM, LC_RED_MEAN, LC_RED_AMAX, LC_RED_AMIN, LC_RED_ARGMIN, LC_RED_AMINMAX,
   LC_RED_VAR, LC_RED_STD, LC_RED_VAR_MEAN, LC_RED_STD_MEAN, LC_RED_LOGSUMEXP, LC_RED_NORM,
-  LC_RED_COUNT_NONZERO,
+  LC_RED_COUNT_NONZERO, LC_RED_PROD,
   LC_REDUCE_COUNT
 } lc_reduce_op;
 #define LC_REDUCE_MAX_ARGS 4

@@ -186,6 +186,106 @@ static int r_count_nonzero(const lc_tensor *t, const dimset *ds, bool k, const d
   return o[0] ? 0 : -1;
 }
 
+/* prod over one dim or all: its own loop (reduce.c's kernels add or
+ * compare). x is seen as (outer, n, inner) contiguous; the backward gives
+ * each element g times the product of the others on its line, from prefix
+ * and suffix products, so zeros need no special case. */
+static void line_geometry(const lc_tensor *t, int dim, int64_t *outer, int64_t *n, int64_t *inner) {
+  *outer = *n = *inner = 1;
+  for (int i = 0; i < t->ndim; i++) {
+    if (dim < 0 || i == dim) *n *= t->sizes[i];
+    else if (i < dim) *outer *= t->sizes[i];
+    else *inner *= t->sizes[i];
+  }
+}
+
+static int prod_backward(lc_node *nd, lc_tensor *const *g, lc_tensor **gin) {
+  lc_tensor *x = lc_node_saved(nd, 0);
+  if (!x) return -1;
+  int dim = (int)nd->ints[0];
+  bool keepdim = nd->ints[1];
+  lc_tensor *xc = lc_contiguous(x), *gu = NULL;
+  if (dim >= 0 && !keepdim && x->ndim > 0) gu = lc_unsqueeze(g[0], dim);
+  else gu = lc_retain(g[0]);
+  lc_tensor *gc = gu ? lc_contiguous(gu) : NULL, *gx = xc && gc ? lc_empty_like(xc) : NULL;
+  lc_release(gu);
+  if (gx) {
+    int64_t outer, n, inner;
+    line_geometry(xc, dim, &outer, &n, &inner);
+    LC_DISPATCH(xc->dtype, T, {
+      const T *xs = lc_data(xc), *gs = lc_data(gc);
+      T *o = lc_data(gx);
+      for (int64_t a = 0; a < outer; a++)
+        for (int64_t i = 0; i < inner; i++) {
+          const T *line = xs + a * n * inner + i;
+          T *out = o + a * n * inner + i;
+          T gv = gs[a * inner + i], pre = 1;
+          for (int64_t k = 0; k < n; k++) { /* out = prefix product, then times suffix */
+            out[k * inner] = pre;
+            pre *= line[k * inner];
+          }
+          T suf = 1;
+          for (int64_t k = n - 1; k >= 0; k--) {
+            out[k * inner] *= suf * gv;
+            suf *= line[k * inner];
+          }
+        }
+    });
+  }
+  lc_release(xc);
+  lc_release(gc);
+  gin[0] = gx;
+  return gx ? 0 : -1;
+}
+
+static int r_prod(const lc_tensor *t, const dimset *ds, bool k, const double *a, lc_tensor **o) {
+  int dim = ds->nd ? ds->d[0] : -1;
+  int64_t outer, n, inner, sizes[LC_MAX_DIMS];
+  int nd = 0;
+  for (int i = 0; i < t->ndim; i++)
+    if (dim >= 0 ? (i != dim || k) : k) sizes[nd++] = i == dim || dim < 0 ? 1 : t->sizes[i];
+  bool was = lc_set_grad_enabled(false);
+  lc_tensor *x = lc_contiguous(t);
+  lc_set_grad_enabled(was);
+  lc_tensor *out = x ? lc_empty(t->dtype, nd, sizes) : NULL;
+  if (out) {
+    line_geometry(x, dim, &outer, &n, &inner);
+    if (t->dtype == LC_INT64) { /* wraps on overflow, as PyTorch's */
+      const int64_t *xs = lc_data(x);
+      int64_t *y = lc_data(out);
+      for (int64_t a = 0; a < outer; a++)
+        for (int64_t i = 0; i < inner; i++) {
+          uint64_t acc = 1;
+          for (int64_t j = 0; j < n; j++) acc *= (uint64_t)xs[(a * n + j) * inner + i];
+          y[a * inner + i] = (int64_t)acc;
+        }
+    } else {
+      LC_DISPATCH(t->dtype, T, {
+        const T *xs = lc_data(x);
+        T *y = lc_data(out);
+        for (int64_t a = 0; a < outer; a++)
+          for (int64_t i = 0; i < inner; i++) {
+            double acc = 1;
+            for (int64_t j = 0; j < n; j++) acc *= (double)xs[(a * n + j) * inner + i];
+            y[a * inner + i] = (T)acc;
+          }
+      });
+    }
+  }
+  lc_release(x);
+  if (out && lc_dtype_is_float(t->dtype) && lc_should_record(1, &t)) {
+    lc_node *node = lc_record("ProdBackward", prod_backward, out, 1, &t);
+    if (!node || lc_node_save(node, t)) {
+      lc_release(out);
+      out = NULL;
+    } else {
+      node->ints[0] = dim;
+      node->ints[1] = k;
+    }
+  }
+  return (o[0] = out) ? 0 : -1;
+}
+
 /* ---- the table --------------------------------------------------------------- */
 
 typedef struct {
@@ -217,6 +317,7 @@ static const reduce_row rows[] = {
       A(1, NAN), -1.5, 1.5),
   ROW(LOGSUMEXP, logsumexp, 1, false, true, INT_FLOAT32, 2, A("dim", "keepdim"), A(0), -1.5, 1.5),
   ROW(NORM, norm, 1, false, true, INT_ERROR, 3, A("p", "dim", "keepdim"), A(2), 0.5, 1.5),
+  ROW(PROD, prod, 1, true, true, INT_OK, 2, A("dim", "keepdim"), A(0), 0.5, 1.5),
   ROW(COUNT_NONZERO, count_nonzero, 1, false, false, INT_OK, 1, A("dim"), A(0), -1.5, 1.5),
 };
 _Static_assert(sizeof rows / sizeof *rows == LC_REDUCE_COUNT, "one row per lc_reduce_op");
