@@ -105,9 +105,12 @@ def main():
                 return torch.randn(side, side).t()
             return torch.randn(n)
         x, y = make(), make()
+        mask = x > 0
         reps = case.get("reps", 1)
         op = {"add": lambda: x + y, "tanh": lambda: x.tanh(), "sum": lambda: x.sum(),
-              "softmax": lambda: x.reshape(-1, 1000).softmax(1)}[case["op"]]
+              "softmax": lambda: x.reshape(-1, 1000).softmax(1), "gt": lambda: x > y,
+              "where": lambda: torch.where(mask, x, y),
+              "masked_select": lambda: x[mask]}[case["op"]]
 
         def run():
             for _ in range(reps):

@@ -100,9 +100,9 @@ typedef struct {
 
 static void copy_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
   const copy_ctx *c = ctx;
-  LC_DISPATCH(c->dst, D, {
+  LC_DISPATCH_ALL(c->dst, D, {
     D *o = (D *)d[0];
-    LC_DISPATCH(c->src, S, {
+    LC_DISPATCH_ALL(c->src, S, {
       const S *a = (const S *)d[1];
       for (int64_t i = 0; i < n; i++) o[i * s[0]] = (D)a[i * s[1]];
     });
@@ -278,10 +278,8 @@ int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double
   char name[48]; /* errors name the function the user called: add_, not add */
   snprintf(name, sizeof name, "%s_", lc_binary_name(op));
   if (lc_check_inplace(name, a, b)) return -1;
-  const lc_op_info *info = lc_binary_info(op);
-  lc_dtype promoted = lc_result_type(a, b);
-  lc_dtype result = info->rule == LC_RULE_COMPARE ? promoted : lc_rule_dtype(info->rule, promoted);
-  if (lc_dtype_is_float(result) && !lc_dtype_is_float(a->dtype)) {
+  lc_dtype result = lc_binary_result_dtype(op, a, b);
+  if (!lc_can_cast(result, a->dtype)) {
     /* as PyTorch: an int64 tensor cannot hold the fractional result (a
      * division, a float operand), and truncating it silently is wrong */
     lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
@@ -289,7 +287,8 @@ int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double
     return -1;
   }
   const lc_tensor *ins[2] = {a, b};
-  if (lc_should_record(2, ins)) {
+  if (lc_should_record(2, ins) || result != lc_binary_compute_dtype(op, a, b) ||
+      a->dtype == LC_BOOL) {
     /* Compute out of place from a copy of a (so nodes that saved a still see
      * the version change), then write the result and its history into a. */
     lc_tensor *old = lc_clone(a);
@@ -329,7 +328,10 @@ int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
 }
 
 int lc_binary_scalar_p_(lc_binary_op op, lc_tensor *a, double s, const double *params) {
-  lc_tensor *st = lc_scalar(a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT64 : a->dtype, s);
+  lc_dtype dt = a->dtype;
+  if (!lc_dtype_is_float(dt) && s != floor(s)) dt = LC_FLOAT64;
+  else if (dt == LC_BOOL) dt = LC_INT64;
+  lc_tensor *st = lc_scalar(dt, s);
   if (!st) return -1;
   int rc = lc_binary_p_(op, a, st, params);
   lc_release(st);

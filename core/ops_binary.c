@@ -23,7 +23,7 @@
   LC_CLONES static void fwd_##op(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
     LC_DISPATCH(c->dt, T, {                                                                \
       const T *as = in[0], *bs = in[1];                                                    \
-      LC_DISPATCH(c->out_dt, O, {                                                          \
+      LC_DISPATCH_ALL(c->out_dt, O, {                                                      \
         O *o = out;                                                                        \
         for (int64_t i = 0; i < n; i++) {                                                  \
           const T a = as[i], b = bs[i];                                                    \
@@ -254,6 +254,34 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   return lc_binary_p(op, a, b, NULL);
 }
 
+lc_dtype lc_binary_compute_dtype(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
+  lc_dtype promoted = lc_result_type(a, b);
+  if (promoted == LC_BOOL) promoted = LC_INT64; /* the kernels are numeric */
+  lc_dtype_rule rule = rows[op].info.rule;
+  return rule == LC_RULE_COMPARE ? promoted : lc_rule_dtype(rule, promoted);
+}
+
+lc_dtype lc_binary_result_dtype(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
+  if (rows[op].info.rule == LC_RULE_COMPARE) return lc_compare_dtype(lc_result_type(a, b));
+  if (lc_result_type(a, b) == LC_BOOL && (op == LC_ADD || op == LC_MUL)) return LC_BOOL;
+  return lc_binary_compute_dtype(op, a, b);
+}
+
+/* PyTorch has no subtraction or power of bools: ~x or logical_xor say
+ * what is meant. */
+static int check_bool_operands(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
+  if (op == LC_SUB && (a->dtype == LC_BOOL || b->dtype == LC_BOOL)) {
+    lc_set_error("sub: subtraction with a bool tensor is not supported; use logical_xor or "
+                 "logical_not");
+    return -1;
+  }
+  if (op == LC_POW && a->dtype == LC_BOOL && b->dtype == LC_BOOL) {
+    lc_set_error("pow: not supported for two bool tensors");
+    return -1;
+  }
+  return 0;
+}
+
 lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, const double *params) {
   const binary_row *r = &rows[op];
   double p[LC_OP_MAX_PARAMS];
@@ -261,13 +289,13 @@ lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, 
   int64_t shape[LC_MAX_DIMS];
   int nd = lc_broadcast_shape(r->info.name, a, b, shape);
   if (nd < 0) return NULL;
+  if (check_bool_operands(op, a, b)) return NULL;
   if (op == LC_POW && negative_int_power(a, b)) {
     lc_set_error("pow: integers to negative integer powers are not allowed");
     return NULL;
   }
-  lc_dtype promoted = lc_result_type(a, b);
-  lc_dtype dt = r->info.rule == LC_RULE_COMPARE ? promoted : lc_rule_dtype(r->info.rule, promoted);
-  lc_dtype out_dt = lc_rule_dtype(r->info.rule, promoted);
+  lc_dtype dt = lc_binary_compute_dtype(op, a, b);
+  lc_dtype out_dt = r->info.rule == LC_RULE_COMPARE ? lc_compare_dtype(dt) : dt;
   if (lc_check_divisor(r->info.name, op, b, dt)) return NULL;
   lc_tensor *ca = lc_to(a, dt), *cb = lc_to(b, dt);
   lc_tensor *out = NULL;
@@ -294,19 +322,23 @@ lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, 
   }
   lc_release(ca);
   lc_release(cb);
+  lc_dtype rt = lc_binary_result_dtype(op, a, b); /* bool + bool: or */
+  if (out && out->dtype != rt) {
+    lc_tensor *c = lc_to(out, rt);
+    lc_release(out);
+    out = c;
+  }
   return out;
 }
 
-/* The scalar takes a's dtype, except that a non-integral s with an int64
- * tensor gives float32. */
+/* The scalar takes a's dtype, as PyTorch's Python scalars (lc_scalar_dtype). */
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first) {
   return lc_binary_scalar_p(op, a, s, scalar_first, NULL);
 }
 
 lc_tensor *lc_binary_scalar_p(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first,
                               const double *params) {
-  lc_dtype dt = !lc_dtype_is_float(a->dtype) && s != floor(s) ? LC_FLOAT32 : a->dtype;
-  lc_tensor *st = lc_scalar(dt, s);
+  lc_tensor *st = lc_scalar(lc_scalar_dtype(a->dtype, s != floor(s)), s);
   if (!st) return NULL;
   lc_tensor *r = scalar_first ? lc_binary_p(op, st, a, params) : lc_binary_p(op, a, st, params);
   lc_release(st);

@@ -103,7 +103,7 @@ void lc_camel_name(char *buf, size_t size, const char *name, const char *suffix)
   snprintf(buf + k, size - k, "%s", suffix);
 }
 
-lc_dtype lc_compare_dtype(lc_dtype promoted) { return promoted; }
+lc_dtype lc_compare_dtype(lc_dtype promoted) { return LC_BOOL; }
 
 lc_dtype lc_rule_dtype(lc_dtype_rule rule, lc_dtype promoted) {
   switch (rule) {

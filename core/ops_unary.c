@@ -379,6 +379,14 @@ lc_tensor *lc_unary_p(lc_unary_op op, const lc_tensor *a, const double *params) 
   double p[LC_OP_MAX_PARAMS];
   fill_params(r, params, p);
   lc_dtype dt = lc_rule_dtype(r->info.rule, a->dtype);
+  if (dt == LC_BOOL) { /* as PyTorch; clamp computes as int64 */
+    if (op != LC_CLAMP) {
+      lc_set_error("%s: not supported for bool tensors%s", r->info.name,
+                   op == LC_NEG ? "; use logical_not" : "");
+      return NULL;
+    }
+    dt = LC_INT64;
+  }
   lc_tensor *in = lc_to(a, dt);
   lc_tensor *out = in ? lc_empty_like_layout(dt, in) : NULL;
   if (out) {

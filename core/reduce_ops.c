@@ -169,7 +169,11 @@ static int r_norm(const lc_tensor *t, const dimset *ds, bool k, const double *a,
   double p = a[0];
   lc_tensor *r;
   if (isinf(p)) r = over(p > 0 ? amax1 : amin1, lc_unary(LC_ABS, t), ds);
-  else if (p == 0) r = over(lc_sum, lc_binary_scalar(LC_NE, t, 0, false), ds);
+  else if (p == 0) { /* the count of non-zeros, in t's dtype */
+    lc_tensor *nz = lc_binary_scalar(LC_NE, t, 0, false);
+    r = over(lc_sum, nz ? lc_to(nz, t->dtype) : NULL, ds);
+    lc_release(nz);
+  }
   else if (p == 1) r = over(lc_sum, lc_unary(LC_ABS, t), ds);
   else if (p == 2) r = take_u(LC_SQRT, over(lc_sum, lc_binary(LC_MUL, t, t), ds));
   else r = take_s(LC_POW, over(lc_sum, take_s(LC_POW, lc_unary(LC_ABS, t), p), ds), 1 / p);
