@@ -155,7 +155,7 @@ function M._alpha_dropout(fname, a)
   if p == 1 then return a.inplace and x:copy_(x * 0) or x * 0 end
   local alpha = SELU_SATURATION
   local scale = ((1 - p) * (1 + p * alpha * alpha)) ^ -0.5
-  local keep = lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p)
+  local keep = lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p):to(x.dtype)
   local y = (x * keep + (1 - keep) * alpha) * scale - scale * alpha * p
   return a.inplace and x:copy_(y) or y
 end
@@ -1005,9 +1005,12 @@ local function same_shape(fname, a, b, an, bn)
   end
 end
 
--- 1 where the condition mask (a 0/1 tensor) holds, the two branches mixed:
--- m * a + (1 - m) * b, differentiable in both branches.
-local function where(m, a, b) return m * a + (1 - m) * b end
+-- 1 where the condition mask (a comparison's bool tensor) holds, the two
+-- branches mixed: m * a + (1 - m) * b, differentiable in both branches.
+local function where(m, a, b)
+  m = m:to(a.dtype)
+  return m * a + (1 - m) * b
+end
 
 function M._l1_loss(fname, a)
   same_shape(fname, a.input, a.target)
@@ -1078,7 +1081,7 @@ function M._poisson_nll_loss(fname, a)
   local loss
   if a.log_input == false then loss = x - y * (x + eps):log() else loss = x:exp() - y * x end
   if a.full then
-    local big = y:gt(1)
+    local big = y:gt(1):to(y.dtype)
     local ys = y + (1 - big) -- 1 where y <= 1, so the logs stay finite there
     loss = loss + big * (ys * ys:log() - ys + ys:log() * 0.5 + HALF_LOG_2PI)
   end
