@@ -1,7 +1,9 @@
 /* lops.c: tensor operations for Lua: views, math, reductions, joining. */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lbind.h"
 
@@ -151,10 +153,10 @@ static int t_detach(lua_State *L) {
 
 /* a op s (or s op a): the scalar made by lcb_scalar. */
 static lc_tensor *binary_scalar(lua_State *L, lc_binary_op op, const lc_tensor *a, int idx,
-                                bool scalar_first) {
-  lc_tensor *s = lcb_scalar(L, idx, a->dtype);
+                                bool scalar_first, const double *p) {
+  lc_tensor *s = lcb_scalar(L, idx, a->dtype); /* exact for Lua integers */
   if (!s) return NULL;
-  lc_tensor *r = scalar_first ? lc_binary(op, s, a) : lc_binary(op, a, s);
+  lc_tensor *r = scalar_first ? lc_binary_p(op, s, a, p) : lc_binary_p(op, a, s, p);
   lc_release(s);
   return r;
 }
@@ -163,92 +165,184 @@ static lc_tensor *binary_scalar(lua_State *L, lc_binary_op op, const lc_tensor *
  * an option ({alpha = 2}); the other ops take exactly two operands. */
 static const char *const alpha_opts[] = {"input", "other", "alpha"};
 
-static void scale_by_alpha(lua_State *L, lc_binary_op op, const char *fname) {
-  if (op == LC_ADD || op == LC_SUB) {
-    lcb_args(L, 1, 3, alpha_opts, fname);
-    if (lua_isnil(L, 3)) return;
-    if (lua_type(L, 3) != LUA_TNUMBER)
-      luaL_error(L, "%s: alpha must be a number, got %s", fname, luaL_typename(L, 3));
-    lc_tensor *b = lcb_test(L, 2);
-    if (b) {
-      lcb_push(L, binary_scalar(L, LC_MUL, b, 3, false));
-    } else if (lua_type(L, 2) == LUA_TNUMBER) {
-      lua_pushvalue(L, 2); /* Lua's own product: integers stay exact */
-      lua_pushvalue(L, 3);
-      lua_arith(L, LUA_OPMUL);
-    } else {
-      return;
-    } /* the operand check below says what is wrong */
-    lua_replace(L, 2);
-    lua_settop(L, 2);
-  } else if (lua_gettop(L) > 2) {
-    luaL_error(L, "%s: expected 2 arguments, got %d", fname, lua_gettop(L));
+static void scale_by_alpha(lua_State *L, const char *fname) {
+  lcb_args(L, 1, 3, alpha_opts, fname);
+  if (lua_isnil(L, 3)) return;
+  if (lua_type(L, 3) != LUA_TNUMBER)
+    luaL_error(L, "%s: alpha must be a number, got %s", fname, luaL_typename(L, 3));
+  lc_tensor *b = lcb_test(L, 2);
+  if (b) {
+    lcb_push(L, binary_scalar(L, LC_MUL, b, 3, false, NULL));
+  } else if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_pushvalue(L, 2); /* Lua's own product: integers stay exact */
+    lua_pushvalue(L, 3);
+    lua_arith(L, LUA_OPMUL);
+  } else {
+    return; /* the operand check below says what is wrong */
   }
+  lua_replace(L, 2);
+  lua_settop(L, 2);
 }
+
+/* Leaves the two operands at 1 and 2 and the op's scalar parameters (by
+ * position after them, or by name: x:lerp(y, {weight = 0.3})) in p. */
+static void binary_args(lua_State *L, lc_binary_op op, const char *fname, double *p) {
+  const lc_op_info *info = lc_binary_info(op);
+  for (int k = 0; k < LC_OP_MAX_PARAMS; k++) p[k] = k < info->n_params ? info->defaults[k] : 0;
+  if (op == LC_ADD || op == LC_SUB) return scale_by_alpha(L, fname);
+  if (info->n_params == 0) {
+    if (lua_gettop(L) > 2) luaL_error(L, "%s: expected 2 arguments, got %d", fname, lua_gettop(L));
+    return;
+  }
+  const char *names[2 + LC_OP_MAX_PARAMS] = {"input", "other"};
+  for (int k = 0; k < info->n_params; k++) names[2 + k] = info->params[k];
+  lcb_args(L, 1, 2 + info->n_params, names, fname);
+  for (int k = 0; k < info->n_params; k++) {
+    if (lua_isnil(L, 3 + k)) continue;
+    if (lua_type(L, 3 + k) != LUA_TNUMBER)
+      luaL_error(L, "%s: %s must be a number, got %s", fname, info->params[k], luaL_typename(L, 3 + k));
+    p[k] = lua_tonumber(L, 3 + k);
+  }
+  lua_settop(L, 2);
+}
+
+static int inplace(lua_State *L, lc_binary_op op, const char *fname);
 
 static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   const char *fname = lc_binary_name(op);
-  scale_by_alpha(L, op, fname);
+  double p[LC_OP_MAX_PARAMS];
+  binary_args(L, op, fname, p);
   lc_tensor *a = lcb_test(L, 1), *b = lcb_test(L, 2);
-  if (a && b) return lc_binary(op, a, b);
+  if (a && b) return lc_binary_p(op, a, b, p);
   for (int k = 1; k <= 2 && (a || b); k++) { /* a Lua boolean is a bool scalar: b + true */
     if (!lua_isboolean(L, k)) continue;
     lc_tensor *s = lc_scalar(LC_BOOL, lua_toboolean(L, k));
     lcb_push(L, s);
-    return k == 1 ? lc_binary(op, s, b) : lc_binary(op, a, s);
+    return k == 1 ? lc_binary_p(op, s, b, p) : lc_binary_p(op, a, s, p);
   }
-  if (a && lua_type(L, 2) == LUA_TNUMBER) return binary_scalar(L, op, a, 2, false);
-  if (b && lua_type(L, 1) == LUA_TNUMBER) return binary_scalar(L, op, b, 1, true);
+  if (a && lua_type(L, 2) == LUA_TNUMBER) return binary_scalar(L, op, a, 2, false, p);
+  if (b && lua_type(L, 1) == LUA_TNUMBER) return binary_scalar(L, op, b, 1, true, p);
   int bad = a || lua_type(L, 1) == LUA_TNUMBER ? 2 : 1;
   if (luaL_testudata(L, bad, LCB_TENSOR)) lcb_check(L, bad, fname); /* closed: says so */
   luaL_error(L, "%s: argument %d must be a tensor or a number, got %s", fname, bad, luaL_typename(L, bad));
   return NULL;
 }
 
-static int push_binary(lua_State *L, lc_binary_op op) {
+/* op, in place: the closures' upvalues */
+#define OP_OF(L) ((int)lua_tointeger(L, lua_upvalueindex(1)))
+#define IS_INPLACE(L) lua_toboolean(L, lua_upvalueindex(2))
+
+/* Any row of the binary table: x:add(y), lucid.add(x, y), x:add_(y). */
+static int l_binary(lua_State *L) {
+  lc_binary_op op = (lc_binary_op)OP_OF(L);
+  if (IS_INPLACE(L)) {
+    char fname[48];
+    snprintf(fname, sizeof fname, "%s_", lc_binary_name(op));
+    return inplace(L, op, fname);
+  }
   lcb_push(L, binary(L, op));
   return 1;
 }
 
-static int t_add(lua_State *L) { return push_binary(L, LC_ADD); }
-static int t_sub(lua_State *L) { return push_binary(L, LC_SUB); }
-static int t_mul(lua_State *L) { return push_binary(L, LC_MUL); }
-static int t_div(lua_State *L) { return push_binary(L, LC_DIV); }
-static int t_pow(lua_State *L) { return push_binary(L, LC_POW); }
-static int t_eq(lua_State *L) { return push_binary(L, LC_EQ); }
-static int t_ne(lua_State *L) { return push_binary(L, LC_NE); }
-static int t_lt(lua_State *L) { return push_binary(L, LC_LT); }
-static int t_le(lua_State *L) { return push_binary(L, LC_LE); }
-static int t_gt(lua_State *L) { return push_binary(L, LC_GT); }
-static int t_ge(lua_State *L) { return push_binary(L, LC_GE); }
-
-static int unary(lua_State *L, lc_unary_op op) {
-  lcb_push(L, lc_unary(op, lcb_check(L, 1, lc_unary_name(op))));
-  return 1;
+/* A unary op's scalar parameters, by position or by name after the tensor:
+ * x:leaky_relu(0.2), x:gelu{approximate = 'tanh'}. Absent ones take the
+ * table's defaults; a string parameter becomes the index of its choice. */
+static void unary_params(lua_State *L, const lc_op_info *info, const char *fname, double *p) {
+  const char *names[1 + LC_OP_MAX_PARAMS] = {"input"};
+  for (int k = 0; k < info->n_params; k++) names[1 + k] = info->params[k];
+  lcb_args(L, 1, 1 + info->n_params, names, fname);
+  for (int k = 0; k < info->n_params; k++) {
+    int idx = 2 + k;
+    p[k] = info->defaults[k];
+    if (lua_isnil(L, idx)) continue;
+    if (info->choices[k]) {
+      const char *got = lua_tostring(L, idx), *c = info->choices[k];
+      size_t len = got ? strlen(got) : 0;
+      int i = 0;
+      for (; *c; i++) {
+        const char *bar = strchr(c, '|');
+        size_t n = bar ? (size_t)(bar - c) : strlen(c);
+        if (lua_type(L, idx) == LUA_TSTRING && n == len && !strncmp(c, got, n)) break;
+        c += n + (bar ? 1 : 0);
+      }
+      if (!*c)
+        luaL_error(L, "%s: %s must be one of '%s', got %s%s%s", fname, info->params[k],
+                   info->choices[k], got ? "'" : "", got ? got : luaL_typename(L, idx), got ? "'" : "");
+      p[k] = i;
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+      p[k] = lua_tonumber(L, idx);
+    } else {
+      luaL_error(L, "%s: %s must be a number, got %s", fname, info->params[k], luaL_typename(L, idx));
+    }
+  }
 }
 
-static int t_neg(lua_State *L) { return unary(L, LC_NEG); }
-static int t_exp(lua_State *L) { return unary(L, LC_EXP); }
-static int t_log(lua_State *L) { return unary(L, LC_LOG); }
-static int t_tanh(lua_State *L) { return unary(L, LC_TANH); }
-static int t_sigmoid(lua_State *L) { return unary(L, LC_SIGMOID); }
-static int t_relu(lua_State *L) { return unary(L, LC_RELU); }
-static int t_sqrt(lua_State *L) { return unary(L, LC_SQRT); }
-static int t_abs(lua_State *L) { return unary(L, LC_ABS); }
-static int t_sin(lua_State *L) { return unary(L, LC_SIN); }
-static int t_cos(lua_State *L) { return unary(L, LC_COS); }
+/* Any row of the unary table: x:exp(), lucid.exp(x), x:exp_(). */
+static int l_unary(lua_State *L) {
+  lc_unary_op op = (lc_unary_op)OP_OF(L);
+  const lc_op_info *info = lc_unary_info(op);
+  bool in_place = IS_INPLACE(L);
+  char fname[48];
+  snprintf(fname, sizeof fname, "%s%s", info->name, in_place ? "_" : "");
+  double p[LC_OP_MAX_PARAMS] = {0};
+  unary_params(L, info, fname, p);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (!in_place) {
+    lcb_push(L, lc_unary_p(op, t, p));
+    return 1;
+  }
+  lcb_ok(L, lc_unary_(op, t, p));
+  lua_settop(L, 1);
+  return 1;
+}
 
 static const char *const clamp_opts[] = {"input", "min", "max"};
 
-static int t_clamp(lua_State *L) {
-  lcb_args(L, 1, 3, clamp_opts, "clamp");
-  lc_tensor *t = lcb_check(L, 1, "clamp");
-  if (lua_isnil(L, 2) && lua_isnil(L, 3)) luaL_error(L, "clamp: at least one of min and max must be given");
+/* clamp(min, max) and clamp_: one bound may be absent, not both. */
+static int clamp(lua_State *L, bool in_place) {
+  const char *fname = in_place ? "clamp_" : "clamp";
+  lcb_args(L, 1, 3, clamp_opts, fname);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (lua_isnil(L, 2) && lua_isnil(L, 3)) luaL_error(L, "%s: at least one of min and max must be given", fname);
   double lo = lua_isnil(L, 2) ? -INFINITY : luaL_checknumber(L, 2);
   double hi = lua_isnil(L, 3) ? INFINITY : luaL_checknumber(L, 3);
-  lcb_push(L, lc_clamp(t, lo, hi));
+  if (!in_place) {
+    lcb_push(L, lc_clamp(t, lo, hi));
+    return 1;
+  }
+  if (isnan(lo) || isnan(hi)) luaL_error(L, "clamp_: bounds must not be NaN");
+  lcb_ok(L, lc_unary_(LC_CLAMP, t, (const double[]){lo, hi}));
+  lua_settop(L, 1);
   return 1;
 }
+
+static int t_clamp(lua_State *L) { return clamp(L, false); }
+static int t_clamp_(lua_State *L) { return clamp(L, true); }
+
+static const char *const addc_opts[] = {"input", "tensor1", "tensor2", "value"};
+
+/* addcmul(t1, t2 [, value]), addcdiv, and their in-place forms */
+static int addc(lua_State *L, bool div, bool in_place) {
+  char fname[16];
+  snprintf(fname, sizeof fname, "%s%s", div ? "addcdiv" : "addcmul", in_place ? "_" : "");
+  lcb_args(L, 1, 4, addc_opts, fname);
+  lc_tensor *a = lcb_check(L, 1, fname), *t1 = lcb_check(L, 2, fname), *t2 = lcb_check(L, 3, fname);
+  if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TNUMBER)
+    luaL_error(L, "%s: value must be a number, got %s", fname, luaL_typename(L, 4));
+  double v = luaL_optnumber(L, 4, 1);
+  if (!in_place) {
+    lcb_push(L, lc_addc(div, a, t1, t2, v));
+    return 1;
+  }
+  lcb_ok(L, lc_addc_(div, a, t1, t2, v));
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_addcmul(lua_State *L) { return addc(L, false, false); }
+static int t_addcdiv(lua_State *L) { return addc(L, true, false); }
+static int t_addcmul_(lua_State *L) { return addc(L, false, true); }
+static int t_addcdiv_(lua_State *L) { return addc(L, true, true); }
 
 static int t_matmul(lua_State *L) {
   lcb_push(L, lc_matmul(lcb_check(L, 1, "matmul"), lcb_check(L, 2, "matmul")));
@@ -258,12 +352,13 @@ static int t_matmul(lua_State *L) {
 /* ---- in place: each returns the tensor itself, for chaining -------------- */
 
 static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
-  scale_by_alpha(L, op, fname);
+  double p[LC_OP_MAX_PARAMS];
+  binary_args(L, op, fname, p);
   lc_tensor *a = lcb_check(L, 1, fname), *b = lcb_test(L, 2);
-  if (b) lcb_ok(L, lc_binary_(op, a, b));
+  if (b) lcb_ok(L, lc_binary_p_(op, a, b, p));
   else if (lua_type(L, 2) == LUA_TNUMBER) {
-    lc_tensor *s = lcb_scalar(L, 2, a->dtype);
-    int rc = s ? lc_binary_(op, a, s) : -1;
+    lc_tensor *s = lcb_scalar(L, 2, a->dtype); /* exact for Lua integers */
+    int rc = s ? lc_binary_p_(op, a, s, p) : -1;
     lc_release(s);
     lcb_ok(L, rc);
   }
@@ -274,11 +369,6 @@ static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
   lua_settop(L, 1);
   return 1;
 }
-
-static int t_add_(lua_State *L) { return inplace(L, LC_ADD, "add_"); }
-static int t_sub_(lua_State *L) { return inplace(L, LC_SUB, "sub_"); }
-static int t_mul_(lua_State *L) { return inplace(L, LC_MUL, "mul_"); }
-static int t_div_(lua_State *L) { return inplace(L, LC_DIV, "div_"); }
 
 static int t_fill_(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "fill_");
@@ -335,22 +425,6 @@ static lc_tensor *reduce_args(lua_State *L, const char *fname, int *dim, bool *k
   return t;
 }
 
-static int t_sum(lua_State *L) {
-  int dim;
-  bool keep;
-  lc_tensor *t = reduce_args(L, "sum", &dim, &keep);
-  lcb_push(L, lc_sum(t, dim, keep));
-  return 1;
-}
-
-static int t_mean(lua_State *L) {
-  int dim;
-  bool keep;
-  lc_tensor *t = reduce_args(L, "mean", &dim, &keep);
-  lcb_push(L, lc_mean(t, dim, keep));
-  return 1;
-}
-
 /* Indices come back 1-based, like every index in Lua; out of place, since
  * max's backward saved the 0-based ones. */
 static void push_indices(lua_State *L, lc_tensor *idx) {
@@ -398,6 +472,59 @@ static int softmax(lua_State *L, bool log, const char *fname) {
 
 static int t_softmax(lua_State *L) { return softmax(L, false, "softmax"); }
 static int t_log_softmax(lua_State *L) { return softmax(L, true, "log_softmax"); }
+
+/* Any row of the reduction table: x:std(dim, unbiased, keepdim), x:sum{dim
+ * = {1, 3}, keepdim = true}. "dim" is a dim, a table of dims or nil (all). */
+static int l_reduce(lua_State *L) {
+  lc_reduce_op op = (lc_reduce_op)OP_OF(L);
+  const lc_reduce_info *info = lc_reduce_info_of(op);
+  const char *fname = info->name;
+  const char *names[1 + LC_REDUCE_MAX_ARGS] = {"input"};
+  for (int k = 0; k < info->n_args; k++) names[1 + k] = info->args[k];
+  lcb_args(L, 1, 1 + info->n_args, names, fname);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  int dims[LC_MAX_DIMS], nd = 0, na = 0;
+  bool keepdim = false;
+  double a[LC_REDUCE_MAX_ARGS];
+  for (int k = 0; k < info->n_args; k++) {
+    int idx = 2 + k;
+    const char *arg = info->args[k];
+    if (!strcmp(arg, "dim")) {
+      if (lua_istable(L, idx)) {
+        int n = (int)luaL_len(L, idx);
+        if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dims, got %d", fname, LC_MAX_DIMS, n);
+        for (int i = 0; i < n; i++) {
+          lua_geti(L, idx, i + 1);
+          dims[nd++] = lcb_dim(L, lua_gettop(L), t->ndim, false, fname);
+          lua_pop(L, 1);
+        }
+      } else if (!lua_isnil(L, idx)) {
+        dims[nd++] = lcb_dim(L, idx, t->ndim, false, fname);
+      }
+    } else if (!strcmp(arg, "keepdim")) {
+      keepdim = lcb_optbool(L, idx, false, fname, "keepdim");
+    } else if (!strcmp(arg, "unbiased")) {
+      a[na] = lcb_optbool(L, idx, info->default_args[na] != 0, fname, arg);
+      na++;
+    } else {
+      a[na] = info->default_args[na];
+      if (!strcmp(arg, "p") && lua_type(L, idx) == LUA_TSTRING && !strcmp(lua_tostring(L, idx), "fro"))
+        a[na] = 2;
+      else if (lua_type(L, idx) == LUA_TNUMBER)
+        a[na] = lua_tonumber(L, idx);
+      else if (!lua_isnil(L, idx))
+        luaL_error(L, "%s: %s must be a number, got %s", fname, arg, luaL_typename(L, idx));
+      na++;
+    }
+  }
+  lc_tensor *outs[2] = {NULL, NULL};
+  lcb_ok(L, lc_reduce_op_run(op, t, nd, dims, keepdim, a, outs));
+  for (int i = 0; i < info->n_out; i++) {
+    if (op == LC_RED_ARGMIN) push_indices(L, outs[i]);
+    else lcb_push(L, outs[i]);
+  }
+  return info->n_out;
+}
 
 /* ---- joining and splitting ----------------------------------------------- */
 
@@ -468,21 +595,109 @@ static const luaL_Reg methods[] = {
   {"expand_as", t_expand_as}, {"transpose", t_transpose}, {"t", t_t}, {"permute", t_permute},
   {"narrow", t_narrow}, {"select", t_select}, {"squeeze", t_squeeze}, {"unsqueeze", t_unsqueeze},
   {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach},
-  {"add", t_add}, {"sub", t_sub}, {"mul", t_mul}, {"div", t_div}, {"pow", t_pow},
-  {"eq", t_eq}, {"ne", t_ne}, {"lt", t_lt}, {"le", t_le}, {"gt", t_gt}, {"ge", t_ge},
-  {"neg", t_neg}, {"exp", t_exp}, {"log", t_log}, {"tanh", t_tanh}, {"sigmoid", t_sigmoid},
-  {"relu", t_relu}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"sin", t_sin}, {"cos", t_cos}, {"clamp", t_clamp}, {"matmul", t_matmul},
-  {"add_", t_add_}, {"sub_", t_sub_}, {"mul_", t_mul_}, {"div_", t_div_}, {"fill_", t_fill_},
+  {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"matmul", t_matmul}, {"fill_", t_fill_},
+  {"addcmul", t_addcmul}, {"addcdiv", t_addcdiv}, {"addcmul_", t_addcmul_}, {"addcdiv_", t_addcdiv_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
-  {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
+  {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
   {"softmax", t_softmax}, {"log_softmax", t_log_softmax}, {"split", t_split}, {"chunk", t_chunk},
   {NULL, NULL}};
 
-static const luaL_Reg metamethods[] = {
-  {"__add", t_add}, {"__sub", t_sub}, {"__mul", t_mul}, {"__div", t_div}, {"__pow", t_pow},
-  {"__unm", t_neg}, {NULL, NULL}};
+/* Operators: the table's functions under their metamethod names. */
+static const char *const operators[][2] = {{"__add", "add"}, {"__sub", "sub"}, {"__mul", "mul"},
+                                           {"__div", "div"}, {"__pow", "pow"},
+                                           {"__idiv", "floor_divide"}, {"__mod", "remainder"}};
+
+/* Lua calls __unm with the operand twice. */
+static int t_unm(lua_State *L) {
+  lua_settop(L, 1);
+  lcb_push(L, lc_unary(LC_NEG, lcb_check(L, 1, "neg")));
+  return 1;
+}
+
+static const char *const rule_names[] = {"same", "float", "compare"};
+
+/* lucid._optable[i]: one op's row as Lua sees it, for the specs and the
+ * fixture generator to iterate: {name, arity, rule, inplace, differentiable,
+ * params = {...}, defaults, choices, sample, lo, hi, own_binding}. */
+static void push_info(lua_State *L, const lc_op_info *info) {
+  lua_createtable(L, 0, 12);
+  lua_pushstring(L, info->name), lua_setfield(L, -2, "name");
+  lua_pushinteger(L, info->arity), lua_setfield(L, -2, "arity");
+  lua_pushstring(L, rule_names[info->rule]), lua_setfield(L, -2, "rule");
+  lua_pushboolean(L, info->flags & LC_OP_INPLACE), lua_setfield(L, -2, "inplace");
+  lua_pushboolean(L, info->flags & LC_OP_OWN_BINDING), lua_setfield(L, -2, "own_binding");
+  lua_pushboolean(L, info->differentiable), lua_setfield(L, -2, "differentiable");
+  lua_pushnumber(L, info->lo), lua_setfield(L, -2, "lo");
+  lua_pushnumber(L, info->hi), lua_setfield(L, -2, "hi");
+  const char *lists[] = {"params", "defaults", "choices", "sample"};
+  for (int l = 0; l < 4; l++) {
+    lua_createtable(L, info->n_params, 0);
+    for (int k = 0; k < info->n_params; k++) {
+      if (l == 0) lua_pushstring(L, info->params[k]);
+      else if (l == 1) lua_pushnumber(L, info->defaults[k]);
+      else if (l == 2) lua_pushstring(L, info->choices[k] ? info->choices[k] : "");
+      else lua_pushnumber(L, info->sample[k]);
+      lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, lists[l]);
+  }
+}
+
+/* Binds name (and name_ when in place) as a method and a lucid. function. */
+static void bind_op(lua_State *L, int module, int methods_idx, const char *name, int op,
+                    lua_CFunction fn, bool has_inplace) {
+  for (int ip = 0; ip < 1 + has_inplace; ip++) {
+    char key[48];
+    snprintf(key, sizeof key, "%s%s", name, ip ? "_" : "");
+    lua_pushinteger(L, op);
+    lua_pushboolean(L, ip);
+    lua_pushcclosure(L, fn, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, methods_idx, key);
+    lua_setfield(L, module, key);
+  }
+}
+
+static void open_tables(lua_State *L, int module, int methods_idx) {
+  lua_createtable(L, LC_UNARY_COUNT + LC_BINARY_COUNT, 0);
+  int n = 0;
+  for (int op = 0; op < LC_UNARY_COUNT; op++) {
+    const lc_op_info *info = lc_unary_info((lc_unary_op)op);
+    if (!(info->flags & LC_OP_OWN_BINDING))
+      bind_op(L, module, methods_idx, info->name, op, l_unary, info->flags & LC_OP_INPLACE);
+    push_info(L, info);
+    lua_rawseti(L, -2, ++n);
+  }
+  for (int op = 0; op < LC_BINARY_COUNT; op++) {
+    const lc_op_info *info = lc_binary_info((lc_binary_op)op);
+    if (!(info->flags & LC_OP_OWN_BINDING))
+      bind_op(L, module, methods_idx, info->name, op, l_binary, info->flags & LC_OP_INPLACE);
+    push_info(L, info);
+    lua_rawseti(L, -2, ++n);
+  }
+  lua_setfield(L, module, "_optable");
+  /* lucid._reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
+  lua_createtable(L, LC_REDUCE_COUNT, 0);
+  for (int op = 0; op < LC_REDUCE_COUNT; op++) {
+    const lc_reduce_info *info = lc_reduce_info_of((lc_reduce_op)op);
+    bind_op(L, module, methods_idx, info->name, op, l_reduce, false);
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, info->name), lua_setfield(L, -2, "name");
+    lua_pushinteger(L, info->n_out), lua_setfield(L, -2, "n_out");
+    lua_pushboolean(L, info->one_dim), lua_setfield(L, -2, "one_dim");
+    lua_pushboolean(L, info->differentiable), lua_setfield(L, -2, "differentiable");
+    lua_pushnumber(L, info->lo), lua_setfield(L, -2, "lo");
+    lua_pushnumber(L, info->hi), lua_setfield(L, -2, "hi");
+    lua_createtable(L, info->n_args, 0);
+    for (int k = 0; k < info->n_args; k++) lua_pushstring(L, info->args[k]), lua_rawseti(L, -2, k + 1);
+    lua_setfield(L, -2, "args");
+    lua_rawseti(L, -2, op + 1);
+  }
+  lua_setfield(L, module, "_reducetable");
+}
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {
+  open_tables(L, module, methods_idx);
   lua_pushvalue(L, methods_idx);
   luaL_setfuncs(L, methods, 0);
   lua_pop(L, 1);
@@ -492,6 +707,11 @@ void lcb_open_ops(lua_State *L, int module, int methods_idx) {
   luaL_setfuncs(L, (luaL_Reg[]){{"cat", l_cat}, {"stack", l_stack}, {NULL, NULL}}, 0);
   lua_pop(L, 1);
   luaL_getmetatable(L, LCB_TENSOR);
-  luaL_setfuncs(L, metamethods, 0);
+  for (size_t k = 0; k < sizeof operators / sizeof *operators; k++) {
+    lua_getfield(L, methods_idx, operators[k][1]);
+    lua_setfield(L, -2, operators[k][0]);
+  }
+  lua_pushcfunction(L, t_unm);
+  lua_setfield(L, -2, "__unm");
   lua_pop(L, 1);
 }

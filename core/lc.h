@@ -11,6 +11,22 @@
  *  - Dimensions are 0-based here (the Lua bindings translate from 1-based).
  *    Messages count dims from 1, as the Lua API does.
  *  - Ops record autograd nodes when grad mode is on and an input requires grad.
+ *
+ * A worked example: y = sum(tanh(x) * w), then dy/dx = (1 - tanh(x)^2) * w.
+ *
+ *   int64_t n = 3;
+ *   lc_tensor *x = lc_full(LC_FLOAT64, 1, &n, 0.5);       // (3,) of 0.5
+ *   lc_tensor *w = lc_arange(LC_FLOAT64, 1, 4, 1);         // (3,): 1, 2, 3
+ *   x->requires_grad = true;                               // a leaf
+ *   lc_tensor *t = lc_unary(LC_TANH, x);                   // op table: ops_unary.c
+ *   lc_tensor *p = lc_binary(LC_MUL, t, w);                // broadcasting binary op
+ *   lc_tensor *y = lc_sum(p, LC_ALL_DIMS, false);          // 0-dim
+ *   if (!y || lc_backward(&y, NULL, 1, false)) fprintf(stderr, "%s\n", lc_error());
+ *   double g1 = lc_get(x->grad, 1);                        // (1 - tanh(0.5)^2) * 2
+ *   lc_release(y), lc_release(p), lc_release(t), lc_release(w), lc_release(x);
+ *
+ * Every call above can fail (NULL or -1, with lc_error() saying why); a real
+ * caller checks each. docs/contributing.md says where a new op goes.
  */
 #ifndef LC_H
 #define LC_H
@@ -141,28 +157,89 @@ lc_tensor *lc_stack(lc_tensor *const *ts, int n, int dim);
 lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n);
 lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n);
 
-/* ---- elementwise (elementwise.c) ----------------------------------------- */
+/* ---- elementwise ops (one table row each: ops_unary.c, ops_binary.c) ----- */
+/* A new op is an enum value here and a row in its table; the bindings, the
+ * tests and the fixtures read the table (docs/contributing.md). */
 typedef enum {
   LC_NEG, LC_EXP, LC_LOG, LC_TANH, LC_SIGMOID, LC_RELU, LC_SQRT, LC_ABS, LC_SIN, LC_COS,
+  LC_CLAMP, LC_ERF,
+  /* activations */
+  LC_SOFTPLUS, LC_GELU, LC_SILU, LC_MISH, LC_ELU, LC_SELU, LC_CELU, LC_LEAKY_RELU, LC_HARDTANH,
+  LC_RELU6, LC_HARDSIGMOID, LC_HARDSWISH, LC_LOGSIGMOID,
+  /* rounding, powers, trigonometry, special functions */
+  LC_FLOOR, LC_CEIL, LC_ROUND, LC_TRUNC, LC_FRAC, LC_SIGN, LC_RECIPROCAL, LC_RSQRT, LC_SQUARE,
+  LC_TAN, LC_ASIN, LC_ACOS, LC_ATAN, LC_SINH, LC_COSH, LC_ASINH, LC_ACOSH, LC_ATANH, LC_ERFC,
+  LC_ERFINV, LC_EXP2, LC_EXPM1, LC_LOG2, LC_LOG10, LC_LOG1P, LC_LOGIT, LC_NAN_TO_NUM,
   LC_UNARY_COUNT
 } lc_unary_op;
 typedef enum {
   LC_ADD, LC_SUB, LC_MUL, LC_DIV, LC_POW,
-  LC_EQ, LC_NE, LC_LT, LC_LE, LC_GT, LC_GE,   /* 1 or 0 in the promoted dtype */
+  LC_EQ, LC_NE, LC_LT, LC_LE, LC_GT, LC_GE,   /* 1 or 0 (LC_RULE_COMPARE) */
+  LC_MAXIMUM, LC_MINIMUM, LC_FMAX, LC_FMIN, LC_ATAN2, LC_FMOD, LC_REMAINDER, LC_FLOOR_DIVIDE,
+  LC_HYPOT, LC_COPYSIGN, LC_LOGADDEXP, LC_XLOGY, LC_LERP,
   LC_BINARY_COUNT
 } lc_binary_op;
+
+/* The dtype an op computes and returns, from its inputs' (promoted) dtype. */
+typedef enum {
+  LC_RULE_SAME,    /* the input dtype */
+  LC_RULE_FLOAT,   /* int64 inputs compute in float32, as PyTorch's exp or true division */
+  LC_RULE_COMPARE, /* computes in the promoted dtype, returns lc_compare_dtype() */
+} lc_dtype_rule;
+lc_dtype lc_rule_dtype(lc_dtype_rule rule, lc_dtype promoted);
+lc_dtype lc_compare_dtype(lc_dtype promoted);   /* the one place comparisons' result type lives */
+
+enum {
+  LC_OP_INPLACE = 1,     /* has the in-place form x:name_() */
+  LC_OP_SAVES_INPUT = 2, /* the backward reads the input ... */
+  LC_OP_SAVES_OUTPUT = 4, /* ... or the output */
+  LC_OP_OWN_BINDING = 8, /* bound by hand (clamp: its own argument rules) */
+  LC_OP_INT_DIVISOR = 16, /* the second operand divides: an integer 0 is an error */
+};
+#define LC_OP_MAX_PARAMS 3
+/* What the bindings and tests need to know of an op. */
+typedef struct {
+  const char *name;            /* "leaky_relu": method, lucid. function, error prefix */
+  int arity;                   /* tensor operands: 1 or 2 */
+  lc_dtype_rule rule;
+  unsigned flags;
+  bool differentiable;
+  int n_params;                /* scalar parameters, after the operands */
+  const char *params[LC_OP_MAX_PARAMS];   /* their PyTorch keyword names */
+  double defaults[LC_OP_MAX_PARAMS];      /* NAN: PyTorch's None */
+  const char *choices[LC_OP_MAX_PARAMS];  /* "none|tanh": a string, passed as its index */
+  double sample[LC_OP_MAX_PARAMS];        /* other values the tests try */
+  double lo, hi;               /* test inputs are drawn from [lo, hi]: smooth there */
+} lc_op_info;
+const lc_op_info *lc_unary_info(lc_unary_op op);
+const lc_op_info *lc_binary_info(lc_binary_op op);
 const char *lc_unary_name(lc_unary_op op);    /* "tanh" */
 const char *lc_binary_name(lc_binary_op op);  /* "add" */
 
+/* params: n_params values, or NULL for the defaults. */
+lc_tensor *lc_unary_p(lc_unary_op op, const lc_tensor *a, const double *params);
+int lc_unary_(lc_unary_op op, lc_tensor *a, const double *params);   /* in place; 0 or -1 */
+/* The binary ops with parameters (lerp's weight); NULL: the defaults. */
+lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, const double *params);
+lc_tensor *lc_binary_scalar_p(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first,
+                              const double *params);
 lc_tensor *lc_unary(lc_unary_op op, const lc_tensor *a);
-/* NumPy broadcasting; dtypes promote (lc_promote). */
+/* NumPy broadcasting; dtypes promote as PyTorch's (a 0-dim operand decides
+ * only when of a higher kind: float32 vector + float64 0-dim is float32). */
 lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
 /* a op s (or s op a when scalar_first). The scalar takes a's dtype, except
  * that a non-integral s with an int64 tensor gives float32. */
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first);
 lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi);   /* +-INFINITY for none */
+/* addcmul (a + value * t1 * t2) or, with div, addcdiv (a + value * t1 / t2),
+ * broadcasting; and in place into a (ops_binary.c). */
+lc_tensor *lc_addc(bool div, const lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2,
+                   double value);
+int lc_addc_(bool div, lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2, double value);
 /* In place: a = a op b (b broadcast to a's shape). Returns 0 or -1. */
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b);
+int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double *params);
+int lc_binary_scalar_p_(lc_binary_op op, lc_tensor *a, double s, const double *params);
 int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s);
 int lc_fill_(lc_tensor *a, double value);
 int lc_copy_(lc_tensor *dst, const lc_tensor *src);   /* broadcasts, converts dtype */
@@ -179,6 +256,36 @@ lc_tensor *lc_mean(const lc_tensor *t, int dim, bool keepdim);
 lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
 lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
 lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim);
+lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim);
+
+/* The reduction table (reduce_ops.c): reductions over one dim, a set of
+ * dims or all of them, bound to Lua by one loop like the elementwise ops. */
+typedef enum {
+  LC_RED_SUM, LC_RED_MEAN, LC_RED_AMAX, LC_RED_AMIN, LC_RED_ARGMIN, LC_RED_AMINMAX,
+  LC_RED_VAR, LC_RED_STD, LC_RED_VAR_MEAN, LC_RED_STD_MEAN, LC_RED_LOGSUMEXP, LC_RED_NORM,
+  LC_RED_COUNT_NONZERO, LC_RED_PROD,
+  LC_REDUCE_COUNT
+} lc_reduce_op;
+#define LC_REDUCE_MAX_ARGS 4
+typedef struct {
+  const char *name;
+  int n_out;             /* results: 1, or 2 (aminmax: min, max; var_mean: var, mean) */
+  bool one_dim;          /* dim must be a single dim (argmin) */
+  bool differentiable;
+  /* Lua arguments after the tensor, PyTorch's order and names: "dim" (a
+   * dim, a table of dims or nil for all), "keepdim" and "unbiased"
+   * (booleans), others numbers; defaults for those in default_args. */
+  int n_args;
+  const char *args[LC_REDUCE_MAX_ARGS];
+  double default_args[LC_REDUCE_MAX_ARGS];
+  double lo, hi;         /* test inputs are drawn from [lo, hi] */
+} lc_reduce_info;
+const lc_reduce_info *lc_reduce_info_of(lc_reduce_op op);
+/* dims: nd 0-based dims (nd 0: all); args: the row's args except dim and
+ * keepdim, in its order (booleans as 0 or 1; NULL: the defaults). Writes
+ * n_out new references into outs; returns 0 or -1. */
+int lc_reduce_op_run(lc_reduce_op op, const lc_tensor *t, int nd, const int *dims, bool keepdim,
+                     const double *args, lc_tensor **outs);
 lc_tensor *lc_softmax(const lc_tensor *t, int dim);
 lc_tensor *lc_log_softmax(const lc_tensor *t, int dim);
 

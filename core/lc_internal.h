@@ -109,6 +109,64 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
 /* Runs fn over all elements, in parallel above LC_PARALLEL_GRAIN. */
 void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx);
 
+/* Contiguous kernels for the op tables (ops_map.c). A kernel maps n
+ * elements of its inputs (all of dtype dt) to n outputs of out_dt (dt too,
+ * except for comparisons); p holds the op's scalar parameters. */
+typedef struct {
+  lc_dtype dt, out_dt;
+  const double *p;
+} lc_kctx;
+typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void *const *in);
+/* A kernel from one expression, for the op tables: LC_KERNEL2(fwd_mul, a, b,
+ * a * b) binds a and b to in[0][i] and in[1][i] for every dtype (T is its C
+ * type, p the parameters) and stores (T)(expr) in out[i]: a plain loop GCC
+ * vectorises, built for AVX-512, AVX2 and plain x86-64. */
+#define LC_KERNEL_(fname, PTRS, LOADS, expr)                                                 \
+  LC_CLONES static void fname(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
+    const double *p = c->p;                                                                  \
+    (void)p;                                                                                 \
+    LC_DISPATCH(c->dt, T, {                                                                  \
+      T *o = out;                                                                            \
+      PTRS for (int64_t i = 0; i < n; i++) {                                                 \
+        LOADS o[i] = (T)(expr);                                                              \
+      }                                                                                      \
+    });                                                                                      \
+  }
+#define LC_KPTR_(k) const T *in##k = in[k];
+#define LC_KLOAD_(k, name) const T name = in##k[i]; (void)name;
+#define LC_KERNEL1(fname, A, expr) LC_KERNEL_(fname, LC_KPTR_(0), LC_KLOAD_(0, A), expr)
+#define LC_KERNEL2(fname, A, B, expr) \
+  LC_KERNEL_(fname, LC_KPTR_(0) LC_KPTR_(1), LC_KLOAD_(0, A) LC_KLOAD_(1, B), expr)
+#define LC_KERNEL3(fname, A, B, C, expr)                                 \
+  LC_KERNEL_(fname, LC_KPTR_(0) LC_KPTR_(1) LC_KPTR_(2),                 \
+             LC_KLOAD_(0, A) LC_KLOAD_(1, B) LC_KLOAD_(2, C), expr)
+
+/* Runs k over out and n_in (1..3) inputs that broadcast to out's shape: unit-
+ * stride runs go to the kernel as they are, strided or broadcast ones are
+ * gathered into blocks first, so every kernel is a plain vectorisable loop. */
+void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tensor *const *in);
+
+/* The dtype two operands compute in, PyTorch's rule: a 0-dim tensor only
+ * decides when it is of a higher kind (float over int) than the other. */
+lc_dtype lc_result_type(const lc_tensor *a, const lc_tensor *b);
+
+/* "leaky_relu" + "Backward" -> "LeakyReluBackward" (autograd node names). */
+void lc_camel_name(char *buf, size_t size, const char *name, const char *suffix);
+/* The table's kernel of a binary op (ops_binary.c), for the in-place loop. */
+lc_kernel_fn lc_binary_kernel(lc_binary_op op);
+/* The dtype a binary op computes in (bool operands compute as int64) and
+ * the dtype of its result (bool for comparisons, and for add and mul of two
+ * bools: or and and, as PyTorch). */
+lc_dtype lc_binary_compute_dtype(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
+lc_dtype lc_binary_result_dtype(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
+/* params (or the defaults when NULL) into p[LC_OP_MAX_PARAMS]. */
+void lc_binary_params(lc_binary_op op, const double *params, double *p);
+/* An integer 0 in b, for ops flagged LC_OP_INT_DIVISOR computing in dt: -1. */
+int lc_check_divisor(const char *name, lc_binary_op op, const lc_tensor *b, lc_dtype dt);
+/* Gradient g (taken over) of a broadcast result, summed back to an input's
+ * shape and converted to its dtype (elementwise.c). */
+lc_tensor *lc_grad_to_shape(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *sizes);
+
 /* Array math (vmath.c): y[i] = f(x[i]); y may alias x. */
 void lc_vexp_f32(int64_t n, const float *x, float *y);
 void lc_vtanh_f32(int64_t n, const float *x, float *y);

@@ -533,16 +533,24 @@ lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices
 /* ---- argmax -------------------------------------------------------------- */
 
 /* No gradient: indices are not differentiable. */
-lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim) {
+static lc_tensor *arg_extremum(const char *op, rkind kind, const lc_tensor *t, int dim, bool keepdim) {
   if (t->dtype == LC_BOOL) { /* as PyTorch */
-    lc_set_error("argmax: not implemented for bool tensors");
+    lc_set_error("%s: not implemented for bool tensors", op);
     return NULL;
   }
   rinfo info;
   lc_tensor *idx = NULL;
-  lc_tensor *vals = reduce("argmax", R_MAX, t, dim, keepdim, &idx, &info);
+  lc_tensor *vals = reduce(op, kind, t, dim, keepdim, &idx, &info);
   lc_release(vals);
   return idx;
+}
+
+lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim) {
+  return arg_extremum("argmax", R_MAX, t, dim, keepdim);
+}
+
+lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim) {
+  return arg_extremum("argmin", R_MIN, t, dim, keepdim);
 }
 
 /* ---- softmax / log_softmax ----------------------------------------------- */

@@ -528,6 +528,32 @@ static void test_saved_modified(void) {
   lc_release(idx), lc_release(l), lc_release(y), lc_release(x);
 }
 
+/* Every row of the reduction table is complete, and a few values by hand
+ * (the rest come from PyTorch: tests/lua/lucid/math_spec.lua). */
+static void test_reduce_table(void) {
+  for (int op = 0; op < LC_REDUCE_COUNT; op++) {
+    const lc_reduce_info *in = lc_reduce_info_of((lc_reduce_op)op);
+    CHECK(in && in->name && in->name[0] && (in->n_out == 1 || in->n_out == 2));
+    CHECK(in->n_args >= 1 && in->n_args <= LC_REDUCE_MAX_ARGS && in->lo < in->hi);
+    for (int k = 0; k < in->n_args; k++) CHECK(in->args[k] && in->args[k][0]);
+  }
+  CHECK(lc_reduce_info_of(LC_REDUCE_COUNT) == NULL);
+  lc_tensor *x = from(LC_FLOAT64, 3, DIMS(2, 3, 2), VALS(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
+  lc_tensor *o[2] = {NULL, NULL};
+  /* sum over dims 0 and 2 (in any order), keepdim */
+  CHECK(lc_reduce_op_run(LC_RED_SUM, x, 2, (const int[]){2, 0}, true, NULL, o) == 0);
+  check_tensor(o[0], 3, DIMS(1, 3, 1), VALS(1 + 2 + 7 + 8, 3 + 4 + 9 + 10, 5 + 6 + 11 + 12), 0);
+  lc_release(o[0]);
+  /* var with correction 0 over dim 1, and var_mean's mean */
+  CHECK(lc_reduce_op_run(LC_RED_VAR_MEAN, x, 1, (const int[]){1}, false, VALS(1, 0), o) == 0);
+  check_tensor(o[0], 2, DIMS(2, 2), VALS(8.0 / 3, 8.0 / 3, 8.0 / 3, 8.0 / 3), 1e-15);
+  check_tensor(o[1], 2, DIMS(2, 2), VALS(3, 4, 9, 10), 0);
+  lc_release(o[0]), lc_release(o[1]);
+  CHECK(lc_reduce_op_run(LC_RED_SUM, x, 2, (const int[]){1, -2}, false, NULL, o) == -1);
+  CHECK_CONTAINS(lc_error(), "sum: dim 2 appears more than once");
+  lc_release(x);
+}
+
 int main(void) {
   test_sum_values();
   test_sum_large();
@@ -537,5 +563,6 @@ int main(void) {
   test_gradients();
   test_tie_gradients();
   test_saved_modified();
+  test_reduce_table();
   return test_summary();
 }

@@ -86,17 +86,52 @@ local function add(name, shapes, f, extra)
 end
 
 -- unary ---------------------------------------------------------------------
+-- every differentiable row of the op table (lucid._optable), on its test
+-- domain, with its default and its sample parameters: a new op is checked
+-- here without new test code
+for _, op in ipairs(lucid._optable) do
+  if op.differentiable and not op.own_binding then
+    local sets = { {} }
+    if #op.params > 0 then
+      local sample = {}
+      for k, c in ipairs(op.choices) do
+        if c ~= "" then -- a string parameter: its second choice
+          sample[k] = c:match("|([^|]+)")
+        else
+          sample[k] = op.sample[k]
+        end
+      end
+      sets[2] = sample
+    end
+    for i, ps in ipairs(sets) do
+      local label = op.name .. (i == 2 and " (sample parameters)" or "") .. " from the op table"
+      local extra = { lo = op.lo, hi = op.hi }
+      if op.arity == 1 then
+        add(label, { { 3, 4 } }, function(x) return x[op.name](x, table.unpack(ps, 1, #op.params)) end, extra)
+      else
+        add(label, { { 3, 4 }, { 4 } }, function(a, b) return a[op.name](a, b) end, extra)
+      end
+    end
+  end
+end
 add("neg", { { 3, 4 } }, function(x) return -x end)
-add("neg (method)", { { 3, 4 } }, function(x) return x:neg() end)
-add("exp", { { 3, 4 } }, function(x) return x:exp() end)
-add("log", { { 3, 4 } }, function(x) return x:log() end, { lo = 0.5, hi = 2 })
-add("tanh", { { 3, 4 } }, function(x) return x:tanh() end)
-add("sigmoid", { { 3, 4 } }, function(x) return x:sigmoid() end)
-add("relu", { { 3, 4 } }, function(x) return x:relu() end)
-add("sqrt", { { 3, 4 } }, function(x) return x:sqrt() end, { lo = 0.5, hi = 2 })
-add("abs", { { 3, 4 } }, function(x) return x:abs() end)
-add("sin", { { 3, 4 } }, function(x) return x:sin() end)
-add("cos", { { 3, 4 } }, function(x) return x:cos() end)
+add("addcmul with broadcasting and a value", { { 3, 4 }, { 4 }, { 3, 1 } }, function(x, a, b) return x:addcmul(a, b, 0.7) end)
+add("addcdiv", { { 3, 4 }, { 3, 4 }, { 4 } }, function(x, a, b) return lucid.addcdiv(x, a, b, -2) end, { lo = 0.5, hi = 2 })
+add("addcmul_ on a non-leaf", { { 3, 4 }, { 4 }, { 3, 4 } }, function(x, a, b) return (x * 1):addcmul_(a, b) end)
+-- every differentiable row of the reduction table, over all elements, a dim
+-- and (where allowed) a list of dims
+for _, r in ipairs(lucid._reducetable) do
+  if r.differentiable then
+    local extra = { lo = r.lo, hi = r.hi }
+    local calls = { {}, { dim = 2 }, { dim = -1, keepdim = true } }
+    if not r.one_dim then calls[#calls + 1] = { dim = { 1, 3 } } end
+    for _, opts in ipairs(calls) do
+      local label = string.format("%s {dim = %s, keepdim = %s} from the reduction table", r.name,
+        type(opts.dim) == "table" and "{1, 3}" or tostring(opts.dim), tostring(opts.keepdim))
+      add(label, { { 2, 3, 4 } }, function(x) return x[r.name](x, opts) end, extra)
+    end
+  end
+end
 add("lucid.exp function form", { { 5 } }, function(x) return lucid.exp(x) end)
 add("unary on 0-dim", { { 2 } }, function(x) return x:sum():tanh() end)
 

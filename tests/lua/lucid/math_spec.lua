@@ -529,3 +529,208 @@ describe("sizes and counts at the extremes", function()
     assert.are.equal(3, #lucid.chunk(lucid.zeros(3), math.maxinteger))
   end)
 end)
+
+-- The op table (lucid._optable): every row is bound as a method, a lucid.
+-- function and (when flagged) an in-place form, matches PyTorch on the cases
+-- tests/fixtures/gen/gen_tensor.py made for it (tests/fixtures/optable.lua),
+-- and is listed in docs/tensors.md. A new row is tested here without new code.
+describe("the op table", function()
+  local rows, by_name = lucid._optable, {}
+  for _, op in ipairs(rows) do by_name[op.name] = op end
+
+  it("binds every row as a method, a function and its in-place form", function()
+    local x = lucid.zeros(2)
+    for _, op in ipairs(rows) do
+      assert.are.equal("function", type(lucid[op.name]), op.name)
+      assert.are.equal("function", type(x[op.name]), op.name)
+      if op.inplace then assert.are.equal("function", type(x[op.name .. "_"]), op.name .. "_") end
+    end
+  end)
+
+  it("every row has PyTorch cases in float32 and float64 (re-run gen_tensor.py after adding one)", function()
+    local seen = {}
+    for _, c in ipairs(H.load_fixture("optable")) do seen[c.op .. H.dtype_name(c.inputs[1].dtype)] = true end
+    for _, op in ipairs(rows) do
+      if not op.own_binding then
+        assert.is_true(seen[op.name .. "float32"] and seen[op.name .. "float64"], op.name .. " has no fixture")
+      end
+    end
+  end)
+
+  it("every row is listed in docs/tensors.md's Math section", function()
+    local f = assert(io.open("docs/tensors.md"))
+    local text = f:read("a")
+    f:close()
+    local math_section = text:match("\n## Math\n(.-)\n## ") or ""
+    local listed = {}
+    for span in math_section:gmatch("`([^`]+)`") do
+      for word in span:gmatch("[%a_][%w_]*") do listed[word] = true end
+    end
+    for _, op in ipairs(rows) do
+      assert.is_true(listed[op.name], op.name .. " is not in docs/tensors.md's Math section")
+    end
+  end)
+
+  local function call(c, form, xs)
+    local n = by_name[c.op]
+    local args = { table.unpack(xs, 1, n.arity) }
+    for k = 1, #c.params do args[#args + 1] = c.params[k] end
+    if form == "method" then return xs[1][c.op](table.unpack(args, 1, n.arity + #c.params)) end
+    return lucid[c.op](table.unpack(args, 1, n.arity + #c.params))
+  end
+
+  for _, c in ipairs(H.load_fixture("optable")) do
+    it(c.name .. " equals PyTorch's " .. c.op, function()
+      local xs = {}
+      for i, spec in ipairs(c.inputs) do xs[i] = H.tensor_from_fixture(spec) end
+      for _, form in ipairs({ "method", "function" }) do
+        local r = call(c, form, xs)
+        if c.compare then -- 1/0 in lucid's comparison dtype
+          local want = lucid.bool or xs[1]:add(xs[#xs]:sum() * 0).dtype
+          assert.are.equal(want, r.dtype, c.op .. " result dtype")
+          H.assert_close(r:double(), { dtype = "float64", shape = c.expected[1].shape, data = c.expected[1].data })
+        else
+          H.assert_close(r, c.expected[1], nil, nil, form)
+        end
+      end
+      -- the in-place form, where the result fits the first input
+      local spec = c.expected[1]
+      if by_name[c.op].inplace and not c.compare and spec.dtype == c.inputs[1].dtype
+        and #spec.shape == #c.inputs[1].shape and spec.data[1] ~= nil and #spec.data == #c.inputs[1].data then
+        local y = xs[1]:clone()
+        local args = { y, table.unpack(xs, 2) }
+        for k = 1, #c.params do args[#args + 1] = c.params[k] end
+        assert.is_true(y[c.op .. "_"](table.unpack(args, 1, #xs + #c.params)) == y)
+        H.assert_close(y, spec, nil, nil, c.op .. "_")
+      end
+    end)
+  end
+end)
+
+describe("floor division, remainder and type promotion", function()
+  it("x // y and x % y are floor_divide and remainder, as Lua's own // and %", function()
+    local as, bs = { 7, -7, 7, -7, 5.5, -5.5 }, { 2, 2, -2, -2, 2, 2 }
+    local a, b = lucid.tensor(as, H.F64), lucid.tensor(bs, H.F64)
+    local q, r = (a // b):tolist(), (a % b):tolist()
+    for i = 1, #as do
+      assert.are.equal(as[i] // bs[i], q[i])
+      assert.are.equal(as[i] % bs[i], r[i])
+    end
+    local ai, bi = lucid.tensor({ 7, -7, 7, -7 }), lucid.tensor({ 2, 2, -2, -2 })
+    assert.are.same({ 3, -4, -4, 3 }, (ai // bi):tolist())
+    assert.are.same({ 1, 1, -1, -1 }, (ai % bi):tolist())
+    assert.are.same({ 2, -3 }, (lucid.tensor({ 5, -5 }) // 2):tolist())
+    assert.are.same({ 1, 2 }, (7 % lucid.tensor({ 3, 5 })):tolist())
+    assert.are.equal(lucid.int64, (ai // bi).dtype)
+  end)
+
+  it("an integer division by zero is an error naming the op", function()
+    local z = lucid.tensor({ 1, 0 })
+    assert.matches("floor_divide: integer division by zero", H.err_of(function() return lucid.tensor({ 1, 2 }) // z end))
+    assert.matches("remainder_: integer division by zero", H.err_of(function() lucid.tensor({ 1, 2 }):remainder_(z) end))
+    assert.matches("fmod: integer division by zero", H.err_of(function() return lucid.tensor({ 1, 2 }):fmod(0) end))
+    -- floats divide by zero as IEEE says
+    assert.are.equal(math.huge, (lucid.tensor({ 1.0 }) // 0)[1]:item())
+  end)
+
+  it("a 0-dim tensor promotes only when of a higher kind, as PyTorch", function()
+    local d0 = lucid.tensor(1.5, H.F64)
+    assert.are.equal(lucid.float32, (lucid.ones(2) + d0).dtype)
+    assert.are.equal(lucid.float32, (d0 * lucid.ones(2)).dtype)
+    assert.are.equal(lucid.float64, (lucid.tensor({ 1, 2 }) + d0).dtype)
+    assert.are.equal(lucid.float64, (d0 + lucid.tensor(1.0)).dtype) -- both 0-dim: promoted
+    assert.are.same({ 3.5, 3.5 }, (lucid.ones(2) + 1 + d0):tolist())
+  end)
+
+  it("int64 clamp with fractional bounds computes in float32", function()
+    local r = lucid.tensor({ 1, 2, 3 }):clamp(1.5, 2.5)
+    assert.are.equal(lucid.float32, r.dtype)
+    assert.are.same({ 1.5, 2, 2.5 }, r:tolist())
+    local k = lucid.tensor({ 1, 2, 3 }):clamp(2, 2)
+    assert.are.equal(lucid.int64, k.dtype)
+    assert.are.same({ 2, 2, 2 }, k:tolist())
+  end)
+
+  it("parameters are checked by name and type", function()
+    local x = lucid.randn(3)
+    assert.matches("leaky_relu: negative_slope must be a number, got string", H.err_of(function() return x:leaky_relu("a") end))
+    assert.matches("gelu: approximate must be one of 'none|tanh', got 'fast'", H.err_of(function() return x:gelu{ approximate = "fast" } end))
+    assert.matches("elu: unknown option 'beta'", H.err_of(function() return x:elu{ beta = 1 } end))
+    assert.matches("exp: expected at most 1 arguments, got 2", H.err_of(function() return x:exp(2) end))
+    assert.matches("lerp: weight must be a number, got table", H.err_of(function() return x:lerp(x, { weight = {} }) end))
+    assert.matches("exp_: result type float32 can't be cast to the desired output type int64",
+      H.err_of(function() lucid.tensor({ 1 }):exp_() end))
+    assert.matches("sigmoid: argument 1 must be a tensor, got number", H.err_of(lucid.sigmoid, 3))
+  end)
+end)
+
+-- The reduction table (lucid._reducetable): every row against PyTorch over all
+-- elements, a dim, a list of dims and with its own arguments
+-- (tests/fixtures/reductions.lua, generated from the same table).
+describe("the reduction table", function()
+  local rows = lucid._reducetable
+
+  it("every row has PyTorch cases and is listed in docs/tensors.md", function()
+    local seen = {}
+    for _, c in ipairs(H.load_fixture("reductions")) do seen[c.op] = (seen[c.op] or 0) + 1 end
+    local f = assert(io.open("docs/tensors.md"))
+    local text = f:read("a")
+    f:close()
+    local listed = {}
+    for span in (text:match("\n## Math\n(.-)\n## ") or ""):gmatch("`([^`]+)`") do
+      for word in span:gmatch("[%a_][%w_]*") do listed[word] = true end
+    end
+    for _, r in ipairs(rows) do
+      assert.is_true((seen[r.name] or 0) >= 3, r.name .. " has too few fixture cases")
+      assert.is_true(listed[r.name], r.name .. " is not in docs/tensors.md's Math section")
+    end
+  end)
+
+  for _, c in ipairs(H.load_fixture("reductions")) do
+    local opts = {}
+    for k, v in pairs(c.opts) do opts[k] = v end
+    it(string.format("%s %s equals PyTorch's (%s)", c.op, c.name, c.inputs[1].dtype), function()
+      local x = H.tensor_from_fixture(c.inputs[1])
+      local outs = { lucid[c.op](x, opts) }
+      local m = { x[c.op](x, opts) }
+      assert.are.equal(#c.expected, #outs)
+      for i, want in ipairs(c.expected) do
+        if c.index then want = H.shifted(want, 1) end
+        H.assert_close(outs[i], want, nil, nil, c.op .. " result " .. i)
+        H.assert_close(m[i], want, nil, nil, c.op .. " method result " .. i)
+      end
+    end)
+  end
+
+  it("checks its arguments", function()
+    local x = lucid.randn(2, 3)
+    assert.matches("sum: dim 2 appears more than once", H.err_of(function() return x:sum({ 2, -1 }) end))
+    assert.matches("argmin: dim must be a single dim, got 2 dims", H.err_of(function() return x:argmin({ 1, 2 }) end))
+    assert.matches("var: expected a floating point tensor, got int64", H.err_of(function() return lucid.tensor({ 1, 2 }):var() end))
+    assert.matches("std: keepdim must be a boolean", H.err_of(function() return x:std(1, true, 3) end))
+    assert.matches("norm: p must be a number, got string", H.err_of(function() return x:norm("x") end))
+    assert.matches("amax: dim 3 out of range", H.err_of(function() return x:amax(3) end))
+  end)
+end)
+
+describe("addcmul and addcdiv", function()
+  it("compute x + value * t1 * t2 (or / t2), broadcasting, in place too", function()
+    local x = lucid.tensor({ { 1, 2 }, { 3, 4 } }, H.F64)
+    local t1, t2 = lucid.tensor({ 2, -1 }, H.F64), lucid.tensor({ { 4 }, { 0.5 } }, H.F64)
+    check(x:addcmul(t1, t2), { 2, 2 }, { 9, -2, 4, 3.5 })
+    check(lucid.addcmul(x, t1, t2, 0.5), { 2, 2 }, { 5, 0, 3.5, 3.75 })
+    check(x:addcdiv{ tensor1 = t1, tensor2 = t2, value = 2 }, { 2, 2 }, { 2, 1.5, 11, 0 })
+    local y = x:clone()
+    assert.is_true(y:addcmul_(t1, t2, -1) == y)
+    check(y, { 2, 2 }, { -7, 6, 2, 4.5 })
+    y:addcdiv_(t1, t2)
+    check(y, { 2, 2 }, { -6.5, 5.75, 6, 2.5 })
+  end)
+
+  it("refuse integer division and bad arguments", function()
+    local i = lucid.tensor({ 1, 2 })
+    assert.matches("addcdiv: integer division of tensors is not supported", H.err_of(function() return i:addcdiv(i, i) end))
+    assert.matches("addcmul: argument 3 must be a tensor, got number", H.err_of(function() return i:addcmul(i, 2) end))
+    assert.matches("addcmul: value must be a number, got string", H.err_of(function() return i:addcmul(i, i, "x") end))
+  end)
+end)
