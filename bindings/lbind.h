@@ -48,6 +48,19 @@ void lcb_open_serialize(lua_State *L, int module, int methods);
 void lcb_open_optim(lua_State *L, int module, int methods);
 void lcb_open_nn(lua_State *L, int module, int methods);
 void lcb_open_loss(lua_State *L, int module, int methods);
+void lcb_open_sort(lua_State *L, int module, int methods);
+void lcb_open_scan(lua_State *L, int module, int methods);
+void lcb_open_count(lua_State *L, int module, int methods);
+void lcb_open_scatter(lua_State *L, int module, int methods);
+
+/* Registers fns both as tensor methods and as module functions (lsort.c). */
+void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);
+/* Optional arguments, with errors naming fname and the argument (lsort.c):
+ * an integer (integral floats too), a number, a dim (1-based) or dflt. */
+lua_Integer lcb_optint(lua_State *L, int idx, lua_Integer dflt, const char *fname, const char *name);
+lua_Integer lcb_checkint(lua_State *L, int idx, const char *fname, const char *name);
+double lcb_optnum(lua_State *L, int idx, double dflt, const char *fname, const char *name);
+int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *fname);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

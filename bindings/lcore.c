@@ -65,6 +65,10 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_optim(L, module, methods);
   lcb_open_nn(L, module, methods);
   lcb_open_loss(L, module, methods);
+  lcb_open_sort(L, module, methods);
+  lcb_open_scan(L, module, methods);
+  lcb_open_count(L, module, methods);
+  lcb_open_scatter(L, module, methods);
   lua_pushvalue(L, methods);
   lua_setfield(L, module, "Tensor");
   lua_settop(L, module);

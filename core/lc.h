@@ -285,5 +285,6 @@ int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_ten
 #include "lc_nn.h"        /* losses, embedding/index ops (loss.c, index.c) */
 #include "lc_optim.h"     /* optimizer update kernels (optim.c) */
 #include "lc_serialize.h" /* save/load (serialize.c) */
+#include "lc_ops.h"       /* sorting, scans, counting, gather/scatter */
 
 #endif

@@ -1,0 +1,69 @@
+/* lc_ops.h: sorting, scans, counting and gather/scatter; included by lc.h.
+ *
+ * Positions follow the caller's index base: `base` is added to every index
+ * an op returns and subtracted from every index it takes (0 for C, 1 for the
+ * Lua API), so no shifted copies are made. Ops returning several tensors fill
+ * out-pointers (NULL ones are skipped) and return 0, or -1 with lc_error(). */
+#ifndef LC_OPS_H
+#define LC_OPS_H
+
+/* ---- sorting (sort.c) ----------------------------------------------------- */
+/* Stable sort along dim; NaN sorts above +inf (first when descending).
+ * values is differentiable (the gradient goes back through indices). */
+int lc_sort(const lc_tensor *t, int dim, bool descending, int64_t base, lc_tensor **values,
+            lc_tensor **indices);
+/* The k largest (or smallest) along dim, in sorted order. */
+int lc_topk(const lc_tensor *t, int64_t k, int dim, bool largest, int64_t base,
+            lc_tensor **values, lc_tensor **indices);
+/* The k-th smallest along dim (k counts from 1). */
+int lc_kthvalue(const lc_tensor *t, int64_t k, int dim, bool keepdim, int64_t base,
+                lc_tensor **values, lc_tensor **indices);
+/* The lower median along dim (LC_ALL_DIMS: over all elements, values only,
+ * 0-dim). A NaN in a row makes it NaN unless ignore_nan (nanmedian), which
+ * takes the median of the other values. */
+int lc_median(const lc_tensor *t, int dim, bool keepdim, bool ignore_nan, int64_t base,
+              lc_tensor **values, lc_tensor **indices);
+/* The most frequent value along dim (the smallest among equally frequent
+ * ones) and the last position it occurs at. */
+int lc_mode(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor **values,
+            lc_tensor **indices);
+/* The distinct values of t (flattened) in ascending order, or, when
+ * consecutive, each run of equal neighbours once in input order; inverse
+ * (t's shape) maps every element to its value's position, counts (as values)
+ * how often each occurs. Not differentiable. */
+int lc_unique(const lc_tensor *t, bool consecutive, int64_t base, lc_tensor **values,
+              lc_tensor **inverse, lc_tensor **counts);
+
+/* ---- scans (scan.c) ------------------------------------------------------- */
+/* Cumulative sum, product and log-sum-exp along dim, differentiable. Integer
+ * inputs give int64 (logcumsumexp takes floats only). */
+lc_tensor *lc_cumsum(const lc_tensor *t, int dim);
+lc_tensor *lc_cumprod(const lc_tensor *t, int dim);
+lc_tensor *lc_logcumsumexp(const lc_tensor *t, int dim);
+/* Running maximum (minimum) along dim and where it was last reached; a NaN
+ * stays the maximum from where it occurs. values are differentiable. */
+int lc_cummax(const lc_tensor *t, int dim, int64_t base, lc_tensor **values, lc_tensor **indices);
+int lc_cummin(const lc_tensor *t, int dim, int64_t base, lc_tensor **values, lc_tensor **indices);
+
+/* ---- counting (count.c) --------------------------------------------------- */
+/* Occurrences of each value of a 1-D int64 tensor: value base + k counted at
+ * position k; at least minlength positions. weights (same length, float)
+ * sums weights instead of counting; NULL counts (int64). */
+lc_tensor *lc_bincount(const lc_tensor *t, const lc_tensor *weights, int64_t minlength,
+                       int64_t base);
+/* Histogram of a float tensor in `bins` equal bins over [lo, hi] (the data's
+ * range when lo == hi); values outside are ignored. */
+lc_tensor *lc_histc(const lc_tensor *t, int64_t bins, double lo, double hi);
+
+/* ---- gather and scatter (scatter.c) -------------------------------------- */
+/* out[i][j][k] = t[index[i][j][k] - base][j][k] (for dim 0): out has index's
+ * shape; index may be smaller than t in every dim but dim. Differentiable in t. */
+lc_tensor *lc_gather(const lc_tensor *t, int dim, const lc_tensor *index, int64_t base);
+typedef enum { LC_SCATTER_SET, LC_SCATTER_ADD, LC_SCATTER_PROD, LC_SCATTER_AMAX,
+               LC_SCATTER_AMIN } lc_scatter_mode;
+/* In place, no autograd: t[index[i][j][k] - base][j][k] op= src[i][j][k]
+ * (src NULL: the number value) over index's shape (src at least as large). */
+int lc_scatter_(lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
+                double value, lc_scatter_mode mode, int64_t base);
+
+#endif

@@ -1,0 +1,55 @@
+-- The runner of tests/fixtures/ops.lua (made by tests/fixtures/gen/gen_ops.py):
+-- each case of an area becomes one test calling lucid[op](inputs..., args...,
+-- opts) and comparing every returned tensor with PyTorch's. The cases are in
+-- lucid's terms already (1-based dims and indices).
+local lucid = require("lucid")
+local H = require("helpers")
+
+local M = {}
+
+local cases
+
+-- The cases of one area ("sort", "scan", ...).
+function M.cases(area)
+  cases = cases or H.load_fixture("ops")
+  local picked = {}
+  for _, c in ipairs(cases) do
+    if c.area == area then picked[#picked + 1] = c end
+  end
+  return picked
+end
+
+local function describe_case(c)
+  local shapes = {}
+  for i, x in ipairs(c.inputs) do shapes[i] = H.shape_str(x.shape) .. " " .. x.dtype end
+  return string.format("%s of %s%s equals PyTorch's (%s)", c.op, table.concat(shapes, ", "),
+    c.transpose and " seen transposed" or "", c.name)
+end
+
+function M.run(c)
+  local args = {}
+  for i, spec in ipairs(c.inputs) do
+    local x = H.tensor_from_fixture(spec)
+    if c.transpose and x:dim() >= 2 then x = x:transpose(-1, -2) end
+    args[i] = x
+  end
+  for _, a in ipairs(c.args) do args[#args + 1] = a end
+  if c.opts then args[#args + 1] = c.opts end
+  local r = table.pack(lucid[c.op](table.unpack(args)))
+  if r.n ~= #c.expected then
+    error(string.format("%s returned %d values, expected %d", c.op, r.n, #c.expected))
+  end
+  for i, e in ipairs(c.expected) do H.assert_close(r[i], e, nil, nil, c.op .. " result " .. i) end
+end
+
+-- One test per case of the area, made by the caller's `it` (busted's
+-- functions live in the spec file's environment, not in this module's).
+function M.each(area, it)
+  local picked = M.cases(area)
+  assert(#picked > 0, "no fixture cases for area " .. area)
+  for _, c in ipairs(picked) do
+    it(describe_case(c), function() M.run(c) end)
+  end
+end
+
+return M
