@@ -60,10 +60,36 @@ lc_tensor *lc_histc(const lc_tensor *t, int64_t bins, double lo, double hi);
  * shape; index may be smaller than t in every dim but dim. Differentiable in t. */
 lc_tensor *lc_gather(const lc_tensor *t, int dim, const lc_tensor *index, int64_t base);
 typedef enum { LC_SCATTER_SET, LC_SCATTER_ADD, LC_SCATTER_PROD, LC_SCATTER_AMAX,
-               LC_SCATTER_AMIN } lc_scatter_mode;
+               LC_SCATTER_AMIN, LC_SCATTER_MEAN } lc_scatter_mode;
 /* In place, no autograd: t[index[i][j][k] - base][j][k] op= src[i][j][k]
- * (src NULL: the number value) over index's shape (src at least as large). */
+ * (src NULL: the number value) over index's shape (src at least as large).
+ * MEAN is not an in-place mode (it needs the counts): lc_scatter does it. */
 int lc_scatter_(lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
                 double value, lc_scatter_mode mode, int64_t base);
+/* Out of place and differentiable in t and src: a copy of t with src (or
+ * value) scattered into it by mode. Unless include_self (or mode SET), the
+ * positions index names start from the mode's identity, not from t; MEAN
+ * divides each position by the number of values it received (t's counted
+ * when included), rounding down for integers. */
+lc_tensor *lc_scatter(const lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
+                      double value, lc_scatter_mode mode, bool include_self, int64_t base);
+/* Slices of src along dim added (times alpha) to, or copied into, t's
+ * slices at a 0- or 1-D index; index_fill fills them with value. src has t's
+ * shape but the index's length along dim. Out of place, differentiable. */
+lc_tensor *lc_index_add(const lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
+                        double alpha, int64_t base);
+lc_tensor *lc_index_copy(const lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
+                         int64_t base);
+lc_tensor *lc_index_fill(const lc_tensor *t, int dim, const lc_tensor *index, double value,
+                         int64_t base);
+/* t with values put at the positions that k int64 index tensors (broadcast
+ * together) give for its first k dims; added when accumulate. */
+lc_tensor *lc_index_put(const lc_tensor *t, int k, lc_tensor *const *indices,
+                        const lc_tensor *values, bool accumulate, int64_t base);
+/* t read as 1-D at index (any shape; the result has its shape). */
+lc_tensor *lc_take(const lc_tensor *t, const lc_tensor *index, int64_t base);
+/* gather after broadcasting t and index outside dim; LC_ALL_DIMS: both
+ * flattened. */
+lc_tensor *lc_take_along_dim(const lc_tensor *t, const lc_tensor *index, int dim, int64_t base);
 
 #endif

@@ -26,15 +26,33 @@ local function describe_case(c)
     c.transpose and " seen transposed" or "", c.name)
 end
 
+-- A call pattern's entry: {input = k} is input k, a list of those a table
+-- of inputs, anything else itself.
+local function resolve(v, xs)
+  if type(v) ~= "table" then return v end
+  if v.input then return xs[v.input] end
+  if v[1] and type(v[1]) == "table" and v[1].input then
+    local list = {}
+    for i, e in ipairs(v) do list[i] = xs[e.input] end
+    return list
+  end
+  return v
+end
+
 function M.run(c)
-  local args = {}
+  local xs, args = {}, {}
   for i, spec in ipairs(c.inputs) do
     local x = H.tensor_from_fixture(spec)
     if c.transpose and x:dim() >= 2 then x = x:transpose(-1, -2) end
-    args[i] = x
+    xs[i] = x
   end
-  for _, a in ipairs(c.args) do args[#args + 1] = a end
-  if c.opts then args[#args + 1] = c.opts end
+  if c.call then
+    for i, v in ipairs(c.call) do args[i] = resolve(v, xs) end
+  else
+    for i, x in ipairs(xs) do args[i] = x end
+    for _, a in ipairs(c.args) do args[#args + 1] = a end
+    if c.opts then args[#args + 1] = c.opts end
+  end
   local r = table.pack(lucid[c.op](table.unpack(args)))
   if r.n ~= #c.expected then
     error(string.format("%s returned %d values, expected %d", c.op, r.n, #c.expected))
