@@ -52,6 +52,7 @@ void lcb_open_sort(lua_State *L, int module, int methods);
 void lcb_open_scan(lua_State *L, int module, int methods);
 void lcb_open_count(lua_State *L, int module, int methods);
 void lcb_open_scatter(lua_State *L, int module, int methods);
+void lcb_open_shape(lua_State *L, int module, int methods);
 
 /* Registers fns both as tensor methods and as module functions (lsort.c). */
 void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);
@@ -61,6 +62,9 @@ lua_Integer lcb_optint(lua_State *L, int idx, lua_Integer dflt, const char *fnam
 lua_Integer lcb_checkint(lua_State *L, int idx, const char *fname, const char *name);
 double lcb_optnum(lua_State *L, int idx, double dflt, const char *fname, const char *name);
 int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *fname);
+/* One dim or a table of dims at idx, 0-based into dims; returns the count
+ * (lshape.c). */
+int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

@@ -120,6 +120,20 @@ static const char *const dim_opts[] = {"input", "dim"};
 static int t_squeeze(lua_State *L) {
   view_args(L, 2, dim_opts, "squeeze");
   lc_tensor *t = lcb_check(L, 1, "squeeze");
+  if (lua_istable(L, 2)) { /* a table of dims: those of size 1 go, last first */
+    int dims[LC_MAX_DIMS], n = lcb_dims(L, 2, t->ndim, dims, "squeeze");
+    lc_tensor *cur = lc_expand(t, t->ndim, t->sizes); /* a view, with history */
+    for (int d = t->ndim - 1; d >= 0 && cur; d--) {
+      bool listed = false;
+      for (int i = 0; i < n; i++) listed = listed || dims[i] == d;
+      if (!listed || t->sizes[d] != 1) continue;
+      lc_tensor *next = lc_squeeze(cur, d);
+      lc_release(cur);
+      cur = next;
+    }
+    lcb_push(L, cur);
+    return 1;
+  }
   int d = lua_isnoneornil(L, 2) ? LC_ALL_DIMS : lcb_dim(L, 2, t->ndim, false, "squeeze");
   lcb_push(L, lc_squeeze(t, d));
   return 1;

@@ -92,4 +92,26 @@ lc_tensor *lc_take(const lc_tensor *t, const lc_tensor *index, int64_t base);
  * flattened. */
 lc_tensor *lc_take_along_dim(const lc_tensor *t, const lc_tensor *index, int dim, int64_t base);
 
+/* ---- shape functions (shape.c) -------------------------------------------- */
+/* Copies, differentiable: t reversed along dims; rolled by shifts[i] along
+ * dims[i] (n = 0: over the flattened tensor); repeated reps[i] times along
+ * each dim (PyTorch's Tensor.repeat; more reps than dims add leading dims);
+ * each slice along dim repeated (repeats: int64, one entry or one per
+ * slice; LC_ALL_DIMS flattens); k quarter turns in the plane (d0, d1). */
+lc_tensor *lc_flip(const lc_tensor *t, int n, const int *dims);
+lc_tensor *lc_roll(const lc_tensor *t, int n, const int64_t *shifts, const int *dims);
+lc_tensor *lc_tile(const lc_tensor *t, int n, const int64_t *reps);
+lc_tensor *lc_repeat_interleave(const lc_tensor *t, const lc_tensor *repeats, int dim);
+lc_tensor *lc_rot90(const lc_tensor *t, int64_t k, int d0, int d1);
+/* Views where the layout allows (as reshape): dims start..end merged into
+ * one; dim split into sizes (one -1 allowed); dims src[i] moved to dst[i]. */
+lc_tensor *lc_flatten(const lc_tensor *t, int start, int end);
+lc_tensor *lc_unflatten(const lc_tensor *t, int dim, int n, const int64_t *sizes);
+lc_tensor *lc_movedim(const lc_tensor *t, int n, const int *src, const int *dst);
+/* n + 1 views of t along dim, piece i starting at starts[i - 1] (0-based,
+ * clamped to the size); a malloc'd array of new references in *count. */
+lc_tensor **lc_tensor_split(const lc_tensor *t, int n, const int64_t *starts, int dim, int *count);
+/* t viewed with at least nd (1 to 3) dims, as torch.atleast_Nd. */
+lc_tensor *lc_atleast(const lc_tensor *t, int nd);
+
 #endif

@@ -57,7 +57,17 @@ function M.run(c)
   if r.n ~= #c.expected then
     error(string.format("%s returned %d values, expected %d", c.op, r.n, #c.expected))
   end
-  for i, e in ipairs(c.expected) do H.assert_close(r[i], e, nil, nil, c.op .. " result " .. i) end
+  for i, e in ipairs(c.expected) do
+    if H.is_fixture(e) then
+      H.assert_close(r[i], e, nil, nil, c.op .. " result " .. i)
+    else -- an array table of tensors (unbind, tensor_split, broadcast_tensors)
+      if type(r[i]) ~= "table" or #r[i] ~= #e then
+        error(string.format("%s result %d: expected a table of %d tensors, got %s", c.op, i, #e,
+          type(r[i]) == "table" and #r[i] .. " entries" or type(r[i])))
+      end
+      for k, ek in ipairs(e) do H.assert_close(r[i][k], ek, nil, nil, c.op .. " result " .. i .. "[" .. k .. "]") end
+    end
+  end
 end
 
 -- One test per case of the area, made by the caller's `it` (busted's
