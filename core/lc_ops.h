@@ -114,4 +114,42 @@ lc_tensor **lc_tensor_split(const lc_tensor *t, int n, const int64_t *starts, in
 /* t viewed with at least nd (1 to 3) dims, as torch.atleast_Nd. */
 lc_tensor *lc_atleast(const lc_tensor *t, int nd);
 
+/* ---- creation (create.c) ----------------------------------------------------- */
+/* steps values from start to end (both included); logspace: base^them. */
+lc_tensor *lc_linspace(double start, double end, int64_t steps, lc_dtype dt);
+lc_tensor *lc_logspace(double start, double end, int64_t steps, double base, lc_dtype dt);
+/* The lower (upper) triangle of the last two dims from diagonal k on,
+ * the rest zeroed; differentiable. */
+lc_tensor *lc_tril(const lc_tensor *t, int64_t k);
+lc_tensor *lc_triu(const lc_tensor *t, int64_t k);
+/* A view of the offset diagonal of dims d1, d2 as a last dim. */
+lc_tensor *lc_diagonal(const lc_tensor *t, int64_t offset, int d1, int d2);
+/* t's last dim put on the offset diagonal of new dims d1, d2 (counted in
+ * the result) of zeros. */
+lc_tensor *lc_diag_embed(const lc_tensor *t, int64_t offset, int d1, int d2);
+/* Expanded views of n 0- or 1-D tensors over their grid ('ij' indexing, or
+ * 'xy' when xy); a malloc'd array of n new references. */
+lc_tensor **lc_meshgrid(lc_tensor *const *ts, int n, bool xy);
+
+/* ---- random (random.c, beside lc.h's rand/randn) ---------------------------------- */
+/* Fills t with Exp(lambd) samples (floats). */
+int lc_exponential_(lc_tensor *t, double lambd);
+/* The generator's state: its seed and the next unused counter block. */
+void lc_get_rng_state(uint64_t *seed, uint64_t *offset);
+void lc_set_rng_state(uint64_t seed, uint64_t offset);
+/* Seeds from the system's entropy and returns the seed. */
+uint64_t lc_seed(void);
+/* A random permutation of base .. base + n - 1 (int64). */
+lc_tensor *lc_randperm(int64_t n, int64_t base);
+/* k category positions (from base) per row of probs (1- or 2-D weights). */
+lc_tensor *lc_multinomial(const lc_tensor *probs, int64_t k, bool replacement, int64_t base);
+/* 0/1 draws with probabilities p_t (or the number p, shaped like `like`). */
+lc_tensor *lc_bernoulli(const lc_tensor *like, const lc_tensor *p_t, double p);
+/* Poisson draws with the given rates, in their dtype. */
+lc_tensor *lc_poisson(const lc_tensor *rates);
+/* Normal draws with mean (tensor or m) and std (tensor or s): the broadcast
+ * shape and dtype of the tensors given, else dt and sizes. */
+lc_tensor *lc_normal(const lc_tensor *mean, double m, const lc_tensor *std, double s, lc_dtype dt,
+                     int ndim, const int64_t *sizes);
+
 #endif
