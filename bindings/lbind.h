@@ -55,6 +55,7 @@ void lcb_open_scatter(lua_State *L, int module, int methods);
 void lcb_open_shape(lua_State *L, int module, int methods);
 void lcb_open_create(lua_State *L, int module, int methods);
 void lcb_open_random(lua_State *L, int module, int methods);
+void lcb_open_linalg(lua_State *L, int module, int methods);
 
 /* Registers fns both as tensor methods and as module functions (lsort.c). */
 void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);

@@ -72,6 +72,7 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_shape(L, module, methods);
   lcb_open_create(L, module, methods);
   lcb_open_random(L, module, methods);
+  lcb_open_linalg(L, module, methods);
   lua_pushvalue(L, methods);
   lua_setfield(L, module, "Tensor");
   lua_settop(L, module);

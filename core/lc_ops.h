@@ -152,4 +152,30 @@ lc_tensor *lc_poisson(const lc_tensor *rates);
 lc_tensor *lc_normal(const lc_tensor *mean, double m, const lc_tensor *std, double s, lc_dtype dt,
                      int ndim, const int64_t *sizes);
 
+/* ---- products (products.c), einsum (einsum.c), LAPACK (lapack.c) ---------------- */
+typedef enum { LC_MM, LC_BMM, LC_MV, LC_DOT, LC_BATCH_SUM } lc_product_kind;
+/* mm (2-D x 2-D), bmm (3-D x 3-D), mv (2-D x 1-D), dot (1-D x 1-D) and the
+ * batch sum of bmm (addbmm), checked under op's name; lc_matmul underneath. */
+lc_tensor *lc_product(const char *op, lc_product_kind kind, const lc_tensor *a, const lc_tensor *b);
+/* beta * input + alpha * product (addmm, addmv, baddbmm, addbmm). */
+lc_tensor *lc_addproduct(const char *op, lc_product_kind kind, const lc_tensor *input,
+                         const lc_tensor *a, const lc_tensor *b, double beta, double alpha);
+lc_tensor *lc_outer(const lc_tensor *a, const lc_tensor *b);
+lc_tensor *lc_trace(const lc_tensor *t);
+/* Cross product along dim (LC_ALL_DIMS: the first of size 3), broadcast. */
+lc_tensor *lc_cross(const lc_tensor *a, const lc_tensor *b, int dim);
+lc_tensor *lc_matrix_power(const lc_tensor *t, int64_t n);
+/* Einstein summation over n operands ("ij,jk->ik", implicit output,
+ * "..." for broadcast dims), through permute, reshape and batched GEMM. */
+lc_tensor *lc_einsum(const char *equation, lc_tensor *const *ops, int n);
+/* LAPACK on float32/float64 (batched over leading dims), differentiable:
+ * the solution X of A X = B (B a matrix or, when 1-D, a vector), the
+ * inverse, the determinant, the lower Cholesky factor, and Q, R of the
+ * reduced QR decomposition. */
+lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b);
+lc_tensor *lc_inv(const lc_tensor *a);
+lc_tensor *lc_det(const lc_tensor *a);
+lc_tensor *lc_cholesky(const lc_tensor *a);
+int lc_qr(const lc_tensor *a, lc_tensor **q, lc_tensor **r);
+
 #endif

@@ -12,6 +12,7 @@ Tensor.__tostring = format.tensor
 
 M.autograd.Function = require("lucid.function")
 M.autograd.gradcheck = require("lucid.gradcheck")
+M.linalg = require("lucid.linalg")
 
 -- lucid.nn (require("nn")) and lucid.optim load on first use, so that they
 -- can require lucid and start-up stays fast.

@@ -53,7 +53,9 @@ function M.run(c)
     for _, a in ipairs(c.args) do args[#args + 1] = a end
     if c.opts then args[#args + 1] = c.opts end
   end
-  local r = table.pack(lucid[c.op](table.unpack(args)))
+  local fn = lucid
+  for part in c.op:gmatch("[^.]+") do fn = fn[part] end -- "linalg.solve"
+  local r = table.pack(fn(table.unpack(args)))
   if r.n ~= #c.expected then
     error(string.format("%s returned %d values, expected %d", c.op, r.n, #c.expected))
   end
