@@ -57,6 +57,9 @@ void lcb_open_create(lua_State *L, int module, int methods);
 void lcb_open_random(lua_State *L, int module, int methods);
 void lcb_open_linalg(lua_State *L, int module, int methods);
 
+/* Pushes an array table of parts[0..n) (taking the references) and frees
+ * parts; raises the core's error when parts is NULL (lops.c). */
+int lcb_push_list(lua_State *L, lc_tensor **parts, int n);
 /* Registers fns both as tensor methods and as module functions (lsort.c). */
 void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);
 /* Optional arguments, with errors naming fname and the argument (lsort.c):

@@ -258,15 +258,7 @@ static int l_meshgrid(lua_State *L) {
   if (n < 1 || n > LC_MAX_DIMS) luaL_error(L, "meshgrid: expected 1 to %d tensors, got %d", LC_MAX_DIMS, n);
   lc_tensor *ts[LC_MAX_DIMS];
   for (int i = 0; i < n; i++) ts[i] = lcb_check(L, base + i, "meshgrid");
-  lc_tensor **outs = lc_meshgrid(ts, n, xy);
-  if (!outs) lcb_fail(L);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    lcb_push(L, outs[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  free(outs);
-  return 1;
+  return lcb_push_list(L, lc_meshgrid(ts, n, xy), n);
 }
 
 static const luaL_Reg fns[] = {

@@ -409,7 +409,7 @@ static int join(lua_State *L, bool stack, const char *fname) {
 static int l_cat(lua_State *L) { return join(L, false, "cat"); }
 static int l_stack(lua_State *L) { return join(L, true, "stack"); }
 
-static int push_list(lua_State *L, lc_tensor **parts, int n) {
+int lcb_push_list(lua_State *L, lc_tensor **parts, int n) {
   if (!parts) lcb_fail(L);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
@@ -430,7 +430,7 @@ static int t_split(lua_State *L) {
   int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "split");
   int n = 0;
   lc_tensor **parts = lc_split(t, size, dim, &n);
-  return push_list(L, parts, n);
+  return lcb_push_list(L, parts, n);
 }
 
 static const char *const chunk_opts[] = {"tensor", "chunks", "dim"};
@@ -444,7 +444,7 @@ static int t_chunk(lua_State *L) {
   int n = 0;
   /* more chunks than elements give one element each, as in PyTorch */
   lc_tensor **parts = lc_chunk(t, chunks > INT_MAX ? INT_MAX : (int)chunks, dim, &n);
-  return push_list(L, parts, n);
+  return lcb_push_list(L, parts, n);
 }
 
 /* ---- registration -------------------------------------------------------- */

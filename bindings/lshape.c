@@ -41,17 +41,6 @@ static int ints_at(lua_State *L, int idx, int64_t *out, int max, const char *fna
   return n;
 }
 
-static int push_list(lua_State *L, lc_tensor **parts, int n) {
-  if (!parts) lcb_fail(L);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    lcb_push(L, parts[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  free(parts);
-  return 1;
-}
-
 /* ---- flatten, unflatten, unbind, movedim, swapaxes ----------------------------- */
 
 static const char *const flatten_opts[] = {"input", "start_dim", "end_dim"};
@@ -258,7 +247,7 @@ static int split_by(lua_State *L, lc_tensor *t, int idx, int dim, bool even, con
   }
   int count = 0;
   lc_tensor **parts = lc_tensor_split(t, n, starts, dim, &count);
-  return push_list(L, parts, count);
+  return lcb_push_list(L, parts, count);
 }
 
 static const char *const tensor_split_opts[] = {"input", "indices_or_sections", "dim"};

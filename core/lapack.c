@@ -101,6 +101,19 @@ static lc_tensor *mm_rel(lc_tensor *a, lc_tensor *b) {
   return r;
 }
 
+/* Records out's node on inputs ins[0..n) saving s0 and s1 (either may be
+ * NULL); returns out, or NULL (out released) when that fails. */
+static lc_tensor *recorded(lc_tensor *out, const char *name, lc_backward_fn fn, int n,
+                           const lc_tensor *const *ins, const lc_tensor *s0, const lc_tensor *s1) {
+  if (!out || !lc_should_record(n, ins)) return out;
+  lc_node *node = lc_record(name, fn, out, n, ins);
+  if (!node || (s0 && lc_node_save(node, s0)) || (s1 && lc_node_save(node, s1))) {
+    lc_release(out);
+    return NULL;
+  }
+  return out;
+}
+
 static int singular(const char *op, int64_t batch, int info) {
   lc_set_error("%s: the matrix%s is singular (U[%d, %d] is 0)", op, batch > 1 ? " (one of the batch)" : "",
                info, info);
@@ -194,14 +207,8 @@ lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b) {
   }
   lc_set_grad_enabled(was);
   const lc_tensor *ins[2] = {a, b};
-  if (out && lc_should_record(2, ins)) {
-    lc_node *node = lc_record("SolveBackward", solve_backward, out, 2, ins);
-    if (!node || lc_node_save(node, a) || lc_node_save(node, out)) {
-      lc_release(out);
-      return NULL;
-    }
-    node->ints[0] = vec;
-  }
+  out = recorded(out, "SolveBackward", solve_backward, 2, ins, a, out);
+  if (out && out->grad_fn && out->grad_fn->backward == solve_backward) out->grad_fn->ints[0] = vec;
   return out;
 }
 
@@ -234,14 +241,7 @@ lc_tensor *lc_inv(const lc_tensor *a) {
   free(ipiv);
   free(work);
   lc_tensor *out = rc ? (lc_release(lu), NULL) : rowmajor(lu);
-  if (out && lc_should_record(1, &a)) {
-    lc_node *node = lc_record("InvBackward", inv_backward, out, 1, &a);
-    if (!node || lc_node_save(node, out)) {
-      lc_release(out);
-      return NULL;
-    }
-  }
-  return out;
+  return recorded(out, "InvBackward", inv_backward, 1, &a, out, NULL);
 }
 
 /* det: the product of U's diagonal, negated for each row swap.
@@ -281,14 +281,7 @@ lc_tensor *lc_det(const lc_tensor *a) {
     });
   free(ipiv);
   lc_release(lu);
-  if (out && lc_should_record(1, &a)) {
-    lc_node *node = lc_record("DetBackward", det_backward, out, 1, &a);
-    if (!node || lc_node_save(node, a) || lc_node_save(node, out)) {
-      lc_release(out);
-      return NULL;
-    }
-  }
-  return out;
+  return recorded(out, "DetBackward", det_backward, 1, &a, a, out);
 }
 
 /* ---- cholesky -------------------------------------------------------------------------- */
@@ -332,14 +325,7 @@ lc_tensor *lc_cholesky(const lc_tensor *a) {
   lc_tensor *out = full ? lc_tril(full, 0) : NULL; /* LAPACK leaves the other triangle as it was */
   lc_set_grad_enabled(was);
   lc_release(full);
-  if (out && lc_should_record(1, &a)) {
-    lc_node *node = lc_record("CholeskyBackward", cholesky_backward, out, 1, &a);
-    if (!node || lc_node_save(node, out)) {
-      lc_release(out);
-      return NULL;
-    }
-  }
-  return out;
+  return recorded(out, "CholeskyBackward", cholesky_backward, 1, &a, out, NULL);
 }
 
 /* ---- qr (reduced) ------------------------------------------------------------------------- */

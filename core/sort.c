@@ -193,6 +193,17 @@ static int64_t dim_size(const lc_tensor *t, int dim) {
   return t->ndim && d >= 0 ? t->sizes[d] : 1;
 }
 
+/* k within lo..the size of dim (a valid dim). */
+static int check_k(const char *op, const lc_tensor *t, int dim, int64_t k, int64_t lo) {
+  int d = lc_check_dim(op, t, dim, false);
+  if (d < 0) return -1;
+  int64_t n = dim_size(t, dim);
+  if (k >= lo && k <= n) return 0;
+  lc_set_error("%s: k must be in %lld..%lld (the size of dim %d), got %lld", op, (long long)lo,
+               (long long)n, d + 1, (long long)k);
+  return -1;
+}
+
 int lc_sort(const lc_tensor *t, int dim, bool descending, int64_t base, lc_tensor **values,
             lc_tensor **indices) {
   plan p = {.desc = descending, .base = base, .nout = dim_size(t, dim), .pick = pick_first};
@@ -201,26 +212,14 @@ int lc_sort(const lc_tensor *t, int dim, bool descending, int64_t base, lc_tenso
 
 int lc_topk(const lc_tensor *t, int64_t k, int dim, bool largest, int64_t base,
             lc_tensor **values, lc_tensor **indices) {
-  int64_t n = dim_size(t, dim);
-  if (k < 0 || k > n) {
-    if (lc_check_dim("topk", t, dim, false) < 0) return -1;
-    lc_set_error("topk: k must be in 0..%lld (the size of dim %d), got %lld", (long long)n,
-                 lc_check_dim("topk", t, dim, false) + 1, (long long)k);
-    return -1;
-  }
+  if (check_k("topk", t, dim, k, 0)) return -1;
   plan p = {.desc = largest, .base = base, .nout = k, .pick = pick_first};
   return sorted_op("topk", "TopkBackward", t, dim, true, &p, values, indices);
 }
 
 int lc_kthvalue(const lc_tensor *t, int64_t k, int dim, bool keepdim, int64_t base,
                 lc_tensor **values, lc_tensor **indices) {
-  int64_t n = dim_size(t, dim);
-  if (k < 1 || k > n) {
-    if (lc_check_dim("kthvalue", t, dim, false) < 0) return -1;
-    lc_set_error("kthvalue: k must be in 1..%lld (the size of dim %d), got %lld", (long long)n,
-                 lc_check_dim("kthvalue", t, dim, false) + 1, (long long)k);
-    return -1;
-  }
+  if (check_k("kthvalue", t, dim, k, 1)) return -1;
   plan p = {.k = k, .base = base, .nout = 1, .pick = pick_kth};
   return sorted_op("kthvalue", "KthvalueBackward", t, dim, keepdim, &p, values, indices);
 }
