@@ -158,8 +158,9 @@ static bool contract(term *a, term *b, const bool *needed) {
   for (int i = 0; i < nc; i++) pb[k] = find(b, cols[i]), eb[k++] = size[cols[i]], N *= size[cols[i]];
   lc_tensor *at = a->n ? lc_permute(a->t, pa) : lc_retain(a->t), *bt = b->n ? lc_permute(b->t, pb) : lc_retain(b->t);
   lc_tensor *ax = at ? lc_expand(at, a->n, ea) : NULL, *bx = bt ? lc_expand(bt, b->n, eb) : NULL;
-  lc_tensor *am = ax ? lc_reshape(ax, 3, (int64_t[]){B, M, K}) : NULL;
-  lc_tensor *bm = bx ? lc_reshape(bx, 3, (int64_t[]){B, K, N}) : NULL;
+  /* no batch dim: plain 2-D GEMM */
+  lc_tensor *am = ax ? (nb ? lc_reshape(ax, 3, (int64_t[]){B, M, K}) : lc_reshape(ax, 2, (int64_t[]){M, K})) : NULL;
+  lc_tensor *bm = bx ? (nb ? lc_reshape(bx, 3, (int64_t[]){B, K, N}) : lc_reshape(bx, 2, (int64_t[]){K, N})) : NULL;
   lc_tensor *p = am && bm ? lc_matmul(am, bm) : NULL;
   int labels[LC_MAX_DIMS], n = 0;
   int64_t shape[LC_MAX_DIMS];

@@ -70,6 +70,41 @@ static pair *sort_pairs(pair *a, pair *tmp, int64_t n) {
   return src;
 }
 
+/* (key, position) order: the order a stable sort gives. */
+static inline bool before(pair x, pair y) { return x.key < y.key || (x.key == y.key && x.pos < y.pos); }
+
+static void sift_down(pair *a, int64_t n, int64_t i) {
+  for (;;) {
+    int64_t top = i, l = 2 * i + 1, r = l + 1;
+    if (l < n && before(a[top], a[l])) top = l;
+    if (r < n && before(a[top], a[r])) top = r;
+    if (top == i) return;
+    pair t = a[i];
+    a[i] = a[top];
+    a[top] = t;
+    i = top;
+  }
+}
+
+/* The k first pairs of the stable order, in order, into a[0..k): a
+ * max-heap of the best k seen (O(n log k), for topk with k much smaller than
+ * the row), then heap-sorted. */
+static pair *select_first(pair *a, int64_t n, int64_t k) {
+  for (int64_t i = k / 2 - 1; i >= 0; i--) sift_down(a, k, i);
+  for (int64_t i = k; i < n; i++)
+    if (before(a[i], a[0])) {
+      a[0] = a[i];
+      sift_down(a, k, 0);
+    }
+  for (int64_t end = k - 1; end > 0; end--) {
+    pair t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    sift_down(a, end, 0);
+  }
+  return a;
+}
+
 /* ---- the row driver ------------------------------------------------------- */
 
 /* One op's per-row work on the sorted pairs of a row: x is the row, n its
@@ -148,7 +183,9 @@ static int run_rows(const lc_rows *rows, plan *p) {
       for (int64_t r = 0; r < rows->rows; r++) {
         const char *row = x + r * n * es;
         make_keys(p->dtype, row, n, p->desc, a);
-        p->pick(p, row, n, sort_pairs(a, a + n, n), r);
+        /* a few of many (topk): select them instead of sorting the row */
+        bool few = p->pick == pick_first && p->nout * 16 < n;
+        p->pick(p, row, n, few ? select_first(a, n, p->nout) : sort_pairs(a, a + n, n), r);
       }
     }
     free(a);

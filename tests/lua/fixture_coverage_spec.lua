@@ -44,4 +44,12 @@ describe("fixtures select the cases their specs test", function()
     assert.is_true(#H.load_fixture("tensor_ops") >= 200)
     assert.is_true(#H.load_fixture("autograd") >= 1)
   end)
+
+  it("ops.lua: every area of tests/lua/op_cases.lua", function()
+    local cases = H.load_fixture("ops")
+    local want = { sort = 280, scan = 130, count = 13, scatter = 500, shape = 220, create = 150, linalg = 170 }
+    for area, least in pairs(want) do
+      assert.is_true(count(cases, function(c) return c.area == area end) >= least, area)
+    end
+  end)
 end)
