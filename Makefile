@@ -2,11 +2,16 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
-         libreadline-dev lua-busted
+         libreadline-dev lua-busted openmpi-bin libopenmpi-dev
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
-.PHONY: all deps test run install bench clean
+PREFIX ?= /usr/local
+# busted runs under lua5.4 whatever `lua` is: its #!/usr/bin/env lua would
+# find lua5.1 once Debian's luarocks has switched the alternative.
+BUSTED := lua5.4 $$(command -v busted)
+
+.PHONY: all deps test specs run install uninstall bench bench-ddp clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -18,7 +23,11 @@ deps:
 
 test: all
 	@cd $(BUILD) && ctest --output-on-failure
-	@lua5.4 $$(command -v busted)
+	@$(MAKE) -s specs
+
+# The busted specs alone (.busted's folders, or SPECS='tests/lua/nn ...').
+specs:
+	@$(BUSTED) $(SPECS)
 
 # The main example: a character-level GRU language model trained on Debian's
 # fortunes for about two minutes, then sampled (examples/char_lm.lua).
@@ -26,12 +35,24 @@ run: all
 	@sh tools/deps.sh $(RUN_DEBS)
 	@$(BUILD)/bin/lucid examples/char_lm.lua $(RUN_ARGS)
 
+# Installs into PREFIX (/usr/local): the launcher, liblucid and liblucidcore,
+# the headers, lucid.pc, the Lua modules, the docs and the LuaLS annotations;
+# the list of installed files is kept in $(BUILD)/install_manifest.txt.
 install: all
-	@cmake --install $(BUILD)
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 	@ldconfig 2>/dev/null || true
+
+# Removes what `make install` installed (read from the manifest), then the
+# folders it made that are left empty.
+uninstall:
+	@sh tools/uninstall.sh $(BUILD)/install_manifest.txt
 
 bench: all
 	@$(BUILD)/bin/lucid bench/run.lua $(BENCH_ARGS)
+
+# data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
+bench-ddp: all
+	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

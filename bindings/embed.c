@@ -20,13 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "lbind.h"
 #include "lucid.h"
+#include "modpath.h"
 
 int luaopen_lucid_core(lua_State *L);
 
@@ -164,43 +164,13 @@ static int fail(lua_State *L, int code, const char *fmt, ...) {
 
 /* ------------------------------------------------------------------ paths */
 
-/* Prepends dir/?.lua;dir/?/init.lua to package.path when dir holds lucid. */
-static int add_lua_dir(lua_State *L, const char *dir) {
-  char probe[PATH_MAX + 32];
-  snprintf(probe, sizeof probe, "%s/lucid/init.lua", dir);
-  if (access(probe, R_OK) != 0) return 0;
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "path");
-  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
-  lua_setfield(L, -3, "path");
-  lua_pop(L, 2);
-  return 1;
-}
-
-/* The Lua modules are found from this library's own location: in the build
- * tree (<build>/lib/liblucid.so) they are the sources' lua/ folder; installed
- * (<prefix>/lib/liblucid.so) they are in <prefix>/LUCID_LMOD_DIR. The C
- * module needs no path: it is linked in (see the top of the file). */
+/* The Lua modules are found from this library's own location (modpath.c);
+ * the C module needs no path: it is linked in (see the top of the file). */
 static void set_paths(lua_State *L) {
   Dl_info info;
-  char lib[PATH_MAX], build[PATH_MAX], dir[PATH_MAX + 64];
-  if (!dladdr((void *)set_paths, &info) || !info.dli_fname || !realpath(info.dli_fname, lib))
-    return;
-  char *cut = strrchr(lib, '/');
-  if (!cut) return;
-  *cut = '\0'; /* lib is the library's folder */
-  if (realpath(LUCID_BUILD_LIBDIR, build) && strcmp(lib, build) == 0) {
-    add_lua_dir(L, LUCID_SOURCE_DIR "/lua");
-    return;
-  }
-  if (LUCID_LMOD_DIR[0] == '/') {
-    add_lua_dir(L, LUCID_LMOD_DIR);
-    return;
-  }
-  if ((cut = strrchr(lib, '/')) == NULL) return;
-  *cut = '\0'; /* the prefix */
-  snprintf(dir, sizeof dir, "%s/%s", lib, LUCID_LMOD_DIR);
-  add_lua_dir(L, dir);
+  char lib[PATH_MAX];
+  if (dladdr((void *)set_paths, &info) && info.dli_fname && realpath(info.dli_fname, lib))
+    lcb_add_module_paths(L, lib, LCB_PATH_LUA);
 }
 
 /* global name = require(name) */

@@ -1,6 +1,7 @@
 /* lautograd.c: backward, autograd.grad, grad mode, and Lua-defined
  * autograd functions (a Lua backward closure behind a core node). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "lbind.h"
 
@@ -233,15 +234,227 @@ static int l_function_node(lua_State *L) {
   return 0;
 }
 
+/* ---- backward hooks ------------------------------------------------------
+ * Lua hooks behind the core's lc_backward_hooks. The registry table HOOKS
+ * holds `engine`, a list of {on_start =, on_leaf =, on_finish =} tables, and
+ * `tensor`, a map from a leaf's lc_tensor (light userdata) to {tensor = the
+ * Lua tensor, fn1, fn2, ...}. A tensor with hooks stays alive until they are
+ * removed; the leaves a hook sees are those same Lua values, so hooks can
+ * recognise their tensors. The core calls back only while a hook exists. */
+static const char *const HOOKS = "lucid.backward_hooks";
+static lua_State *hooks_main; /* for a backward started outside a binding call */
+
+static lua_State *hook_state(void) { return current ? current : hooks_main; }
+
+static void push_hooks(lua_State *L, const char *part) {
+  lua_getfield(L, LUA_REGISTRYINDEX, HOOKS);
+  lua_getfield(L, -1, part);
+  lua_remove(L, -2);
+}
+
+/* The Lua value of a leaf: the one its hooks were registered on, if any. */
+static void push_leaf(lua_State *L, lc_tensor *leaf) {
+  push_hooks(L, "tensor");
+  lua_rawgetp(L, -1, leaf);
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "tensor");
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 2);
+    lcb_push(L, lc_retain(leaf));
+  }
+}
+
+/* Calls fn (at the top, with nargs arguments above it); a Lua error becomes
+ * the core's error for the backward to report. */
+static int call_hook(lua_State *L, int nargs) {
+  if (lua_pcall(L, nargs, 0, 0) == LUA_OK) return 0;
+  lc_set_error("%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "backward hook: error object is not a string");
+  lua_pop(L, 1);
+  return -1;
+}
+
+/* Calls field `name` of every engine hook with the value at `arg` (0: none). */
+static int call_engine_hooks(lua_State *L, const char *name, int arg) {
+  int top = lua_gettop(L), rc = 0;
+  push_hooks(L, "engine");
+  int list = lua_gettop(L);
+  for (lua_Integer i = 1, n = luaL_len(L, list); i <= n && !rc; i++) {
+    lua_geti(L, list, i);
+    if (lua_getfield(L, -1, name) == LUA_TFUNCTION) {
+      if (arg) lua_pushvalue(L, arg);
+      rc = call_hook(L, arg ? 1 : 0);
+    }
+    lua_settop(L, list);
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+static int hook_begin(void *ud, lc_tensor *const *leaves, int n) {
+  lua_State *L = hook_state();
+  if (!lua_checkstack(L, 8)) return lc_set_error("backward hook: Lua stack overflow"), -1;
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    push_leaf(L, leaves[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  int rc = call_engine_hooks(L, "on_start", lua_gettop(L));
+  lua_pop(L, 1);
+  return rc;
+}
+
+static int hook_leaf(void *ud, lc_tensor *leaf) {
+  lua_State *L = hook_state();
+  if (!lua_checkstack(L, 8)) return lc_set_error("backward hook: Lua stack overflow"), -1;
+  int top = lua_gettop(L), rc = 0;
+  push_leaf(L, leaf);
+  int t = lua_gettop(L);
+  push_hooks(L, "tensor");
+  if (lua_rawgetp(L, -1, leaf) == LUA_TTABLE) /* post-accumulate hooks first, as PyTorch */
+    for (lua_Integer i = 1, n = luaL_len(L, -1); i <= n && !rc; i++) {
+      lua_geti(L, -1, i);
+      lua_pushvalue(L, t);
+      rc = call_hook(L, 1);
+    }
+  if (!rc) rc = call_engine_hooks(L, "on_leaf", t);
+  lua_settop(L, top);
+  return rc;
+}
+
+static int hook_end(void *ud, int status) {
+  lua_State *L = hook_state();
+  lua_pushboolean(L, status == 0);
+  int rc = call_engine_hooks(L, "on_finish", lua_gettop(L));
+  lua_pop(L, 1);
+  return rc;
+}
+
+/* Installs the core hooks while any Lua hook exists. */
+static void sync_core_hooks(lua_State *L) {
+  push_hooks(L, "engine");
+  bool any = luaL_len(L, -1) > 0;
+  push_hooks(L, "tensor");
+  lua_pushnil(L);
+  if (lua_next(L, -2)) {
+    any = true;
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 2);
+  static const lc_backward_hooks h = {hook_begin, hook_leaf, hook_end, NULL};
+  lc_set_backward_hooks(any ? &h : NULL);
+}
+
+/* handle:remove(): upvalue 1 the list (or tensor entry), 2 the hook. */
+static int remove_hook(lua_State *L) {
+  lua_settop(L, 0);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  for (lua_Integer i = 1, n = luaL_len(L, 1); i <= n; i++) {
+    lua_geti(L, 1, i);
+    if (lua_rawequal(L, -1, lua_upvalueindex(2))) {
+      lua_pop(L, 1);
+      for (; i < n; i++) {
+        lua_geti(L, 1, i + 1);
+        lua_seti(L, 1, i);
+      }
+      lua_pushnil(L);
+      lua_seti(L, 1, n);
+      break;
+    }
+    lua_pop(L, 1);
+  }
+  if (luaL_len(L, 1) == 0 && lua_getfield(L, 1, "key") == LUA_TLIGHTUSERDATA) {
+    push_hooks(L, "tensor"); /* the tensor's last hook: drop its entry */
+    lua_pushvalue(L, -2);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+  }
+  sync_core_hooks(L);
+  return 0;
+}
+
+/* Appends the function at fn to the list at idx; returns a handle {remove}. */
+static int add_hook(lua_State *L, int list, int fn) {
+  lua_pushvalue(L, fn);
+  lua_seti(L, list, luaL_len(L, list) + 1);
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, list);
+  lua_pushvalue(L, fn);
+  lua_pushcclosure(L, remove_hook, 2);
+  lua_setfield(L, -2, "remove");
+  sync_core_hooks(L);
+  return 1;
+}
+
+/* t:register_post_accumulate_grad_hook(fn): fn(t) after a backward has
+ * accumulated t's gradient for the last time in that pass (leaves only). */
+static int t_register_post_accumulate_grad_hook(lua_State *L) {
+  const char *fname = "register_post_accumulate_grad_hook";
+  lc_tensor *t = lcb_check(L, 1, fname);
+  luaL_argexpected(L, lua_isfunction(L, 2), 2, "function");
+  if (!t->requires_grad || t->grad_fn)
+    luaL_error(L, "%s: only a leaf tensor that requires grad has an accumulated gradient", fname);
+  push_hooks(L, "tensor");
+  if (lua_rawgetp(L, -1, t) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 1, 2);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, "tensor");
+    lua_pushlightuserdata(L, t);
+    lua_setfield(L, -2, "key");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, t);
+  }
+  return add_hook(L, lua_gettop(L), 2);
+}
+
+static const char *const engine_hook_opts[] = {"on_start", "on_leaf", "on_finish"};
+
+/* lucid.autograd.register_backward_hooks{on_start = fn(leaves), on_leaf =
+ * fn(leaf), on_finish = fn(ok)}: hooks around every backward pass. */
+static int l_register_backward_hooks(lua_State *L) {
+  const char *fname = "register_backward_hooks";
+  luaL_argexpected(L, lua_istable(L, 1), 1, "table of hook functions");
+  lua_settop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    bool known = false;
+    for (int i = 0; k && i < 3; i++) known = known || !strcmp(k, engine_hook_opts[i]);
+    if (!known) luaL_error(L, "%s: unknown option '%s' (expected on_start, on_leaf, on_finish)", fname, k ? k : luaL_typename(L, -2));
+    if (!lua_isfunction(L, -1)) luaL_error(L, "%s: %s must be a function, got %s", fname, k, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  push_hooks(L, "engine");
+  return add_hook(L, 2, 1);
+}
+
+static void open_hooks(lua_State *L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  hooks_main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 2);
+  lua_newtable(L);
+  lua_setfield(L, -2, "engine");
+  lua_newtable(L);
+  lua_setfield(L, -2, "tensor");
+  lua_setfield(L, LUA_REGISTRYINDEX, HOOKS);
+}
+
 void lcb_open_autograd(lua_State *L, int module, int methods) {
+  open_hooks(L);
   lua_pushvalue(L, methods);
-  luaL_setfuncs(L, (luaL_Reg[]){{"backward", t_backward}, {NULL, NULL}}, 0);
+  luaL_setfuncs(L, (luaL_Reg[]){{"backward", t_backward},
+                                {"register_post_accumulate_grad_hook", t_register_post_accumulate_grad_hook},
+                                {NULL, NULL}}, 0);
   lua_pop(L, 1);
   lua_pushvalue(L, module);
   luaL_setfuncs(L, (luaL_Reg[]){{"no_grad", l_no_grad}, {"enable_grad", l_enable_grad},
                                 {"is_grad_enabled", l_is_grad_enabled}, {NULL, NULL}}, 0);
   lua_newtable(L);
   luaL_setfuncs(L, (luaL_Reg[]){{"grad", l_grad}, {"backward", t_backward},
+                                {"register_backward_hooks", l_register_backward_hooks},
                                 {"_function_node", l_function_node}, {NULL, NULL}}, 0);
   lua_setfield(L, -2, "autograd");
   lua_pop(L, 1);

@@ -76,6 +76,16 @@ int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
  * functions run on it. */
 lua_State *lcb_current_state(lua_State *set);
 
+/* What a separately built C module (lucid._distributed) borrows from this
+ * one, found as a light userdata at registry[LCB_CAPI]: a second copy of
+ * these would not know this module's tensors. */
+#define LCB_CAPI "lucid.capi"
+typedef struct {
+  lc_tensor *(*check)(lua_State *L, int idx, const char *fname);
+  lc_tensor *(*test)(lua_State *L, int idx);
+  void (*push)(lua_State *L, lc_tensor *t);
+} lcb_capi;
+
 /* Tells Lua's collector about tensor memory it cannot see. */
 void lcb_account(lua_State *L);
 

@@ -52,8 +52,12 @@ static void pin_module(void) {
     dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+static const lcb_capi capi = {lcb_check, lcb_test, lcb_push};
+
 int luaopen_lucid_core(lua_State *L) {
   pin_module();
+  lua_pushlightuserdata(L, (void *)&capi);
+  lua_setfield(L, LUA_REGISTRYINDEX, LCB_CAPI);
   lua_newtable(L); /* the module */
   int module = lua_gettop(L);
   lua_newtable(L); /* tensor methods, shared by the metatable's __index */

@@ -234,13 +234,70 @@ static int deliver(lc_edge *e, lc_tensor *g, const capture *cap) {
   return add_into(&e->fn->grad_acc[e->nr], g);
 }
 
+/* ---- backward hooks -------------------------------------------------------
+ * A hooked pass tracks, for each leaf it reaches, how many edges have yet to
+ * deliver to it: at zero the leaf's gradient is final and leaf_ready fires. */
+static lc_backward_hooks hooks;
+static bool hooked;
+
+void lc_set_backward_hooks(const lc_backward_hooks *h) {
+  hooked = h != NULL;
+  if (h) hooks = *h;
+}
+
+typedef struct {
+  lc_tensor **leaves;
+  int *pending; /* edges still to deliver, per leaf */
+  int n, cap;
+} leaf_set;
+
+/* The leaf's index in s, added with no pending edges if new. pass_slot is
+ * scratch that may hold anything, so it is trusted only when it points back. */
+static int leaf_slot(leaf_set *s, lc_tensor *leaf) {
+  int k = leaf->pass_slot - 1;
+  if (k >= 0 && k < s->n && s->leaves[k] == leaf) return k;
+  if (s->n == s->cap) {
+    int cap = s->cap ? 2 * s->cap : 32;
+    lc_tensor **l = realloc(s->leaves, cap * sizeof *l);
+    if (l) s->leaves = l;
+    int *p = l ? realloc(s->pending, cap * sizeof *p) : NULL;
+    if (!p) {
+      lc_set_error("backward: out of memory");
+      return -1;
+    }
+    s->pending = p;
+    s->cap = cap;
+  }
+  s->leaves[s->n] = leaf;
+  s->pending[s->n] = 0;
+  leaf->pass_slot = ++s->n;
+  return s->n - 1;
+}
+
+static int expect_edge(leaf_set *s, lc_tensor *leaf) {
+  int k = s ? leaf_slot(s, leaf) : 0;
+  if (k < 0) return -1;
+  if (s) s->pending[k]++;
+  return 0;
+}
+
+/* One edge into leaf has delivered (or had nothing to deliver). */
+static int edge_done(leaf_set *s, lc_tensor *leaf) {
+  if (!s) return 0;
+  int k = leaf_slot(s, leaf);
+  if (k < 0) return -1;
+  return --s->pending[k] == 0 ? hooks.leaf_ready(hooks.ud, leaf) : 0;
+}
+
 /* Counts, for every node reachable from the roots, how many edges lead to it:
- * a node runs once all of them have delivered their gradient. */
-static int collect(node_list *all, lc_tensor *const *roots, int n) {
+ * a node runs once all of them have delivered their gradient. With leaves,
+ * also counts the edges into each leaf. */
+static int collect(node_list *all, lc_tensor *const *roots, int n, leaf_set *leaves) {
   node_list stack = {0};
   int rc = 0;
   for (int i = 0; i < n && !rc; i++) {
     lc_node *fn = roots[i]->grad_fn;
+    if (!fn) rc = expect_edge(leaves, roots[i]); /* a leaf as its own root */
     if (fn && !fn->grad_acc) { /* a grad_acc array marks a node as visited */
       fn->grad_acc = lc_calloc(fn->n_outputs, sizeof(lc_tensor *), "backward");
       if (!fn->grad_acc || push(&stack, fn) || push(all, fn)) rc = -1;
@@ -251,6 +308,7 @@ static int collect(node_list *all, lc_tensor *const *roots, int n) {
     lc_node *nd = stack.items[--stack.len];
     for (int i = 0; i < nd->n_inputs && !rc; i++) {
       lc_node *next = nd->inputs[i].fn;
+      if (nd->inputs[i].leaf) rc = expect_edge(leaves, nd->inputs[i].leaf);
       if (!next) continue;
       if (!next->grad_acc) {
         next->grad_acc = lc_calloc(next->n_outputs, sizeof(lc_tensor *), "backward");
@@ -264,7 +322,7 @@ static int collect(node_list *all, lc_tensor *const *roots, int n) {
   return rc;
 }
 
-static int run_node(lc_node *nd, const capture *cap, bool retain_graph) {
+static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set *leaves) {
   int no = nd->n_outputs, ni = nd->n_inputs, rc = 0;
   lc_tensor **gout = lc_calloc(no + ni, sizeof *gout, "backward");
   if (!gout) return -1;
@@ -278,7 +336,11 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph) {
   if (!rc) rc = nd->backward(nd, gout, gin);
   for (int i = 0; i < ni && !rc; i++) {
     lc_edge *e = &nd->inputs[i];
-    if (!gin[i] || (!e->fn && !e->leaf)) continue;
+    if (!e->fn && !e->leaf) continue;
+    if (!gin[i]) {
+      if (e->leaf) rc = edge_done(leaves, e->leaf);
+      continue;
+    }
     const lc_tensor *want = e->leaf;
     int ndim = want ? want->ndim : e->fn->outputs[e->nr].ndim;
     const int64_t *sizes = want ? want->sizes : e->fn->outputs[e->nr].sizes;
@@ -290,6 +352,7 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph) {
       rc = -1;
     } else {
       rc = deliver(e, gin[i], cap);
+      if (!rc && e->leaf) rc = edge_done(leaves, e->leaf);
     }
   }
   for (int k = 0; k < no + ni; k++) lc_release(gout[k]);
@@ -305,6 +368,8 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
                   bool retain_graph) {
   bool was = lc_set_grad_enabled(false);
   node_list all = {0}, ready = {0};
+  leaf_set tracked = {0}, *leaves = hooked && !cap ? &tracked : NULL;
+  bool begun = false;
   lc_tensor **seeds = lc_calloc(n, sizeof *seeds, "backward");
   int rc = seeds ? 0 : -1;
 
@@ -334,10 +399,15 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
       if (!seeds[i]) rc = -1;
     }
   }
-  if (!rc) rc = collect(&all, roots, n);
+  if (!rc) rc = collect(&all, roots, n, leaves);
+  if (!rc && leaves) {
+    begun = true;
+    rc = hooks.begin(hooks.ud, tracked.leaves, tracked.n);
+  }
   for (int i = 0; i < n && !rc; i++) {
     lc_edge e = {roots[i]->grad_fn, roots[i]->output_nr, roots[i]->grad_fn ? NULL : roots[i]};
     rc = deliver(&e, seeds[i], cap);
+    if (!rc && e.leaf) rc = edge_done(leaves, e.leaf);
   }
   for (int i = 0; i < n && !rc; i++) {
     lc_node *fn = roots[i]->grad_fn;
@@ -348,7 +418,7 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
   }
   while (!rc && ready.len) {
     lc_node *nd = ready.items[--ready.len];
-    rc = run_node(nd, cap, retain_graph);
+    rc = run_node(nd, cap, retain_graph, leaves);
     for (int k = 0; k < nd->n_outputs; k++) lc_release(nd->grad_acc[k]);
     free(nd->grad_acc);
     nd->grad_acc = NULL;
@@ -370,6 +440,12 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
     }
     nd->pending = 0;
   }
+  if (begun) {
+    int end_rc = hooks.end(hooks.ud, rc);
+    rc = rc ? rc : end_rc;
+  }
+  free(tracked.leaves);
+  free(tracked.pending);
   for (int i = 0; seeds && i < n; i++) lc_release(seeds[i]);
   free(seeds);
   free(all.items);

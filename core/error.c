@@ -21,7 +21,7 @@ const char *lc_shape_str(char *buf, int ndim, const int64_t *sizes) {
   int n = snprintf(buf, 128, "(");
   for (int i = 0; i < ndim && n < 100; i++)
     n += snprintf(buf + n, 128 - n, i ? ", %lld" : "%lld", (long long)sizes[i]);
-  snprintf(buf + n, 128 - n, ndim == 1 ? ",)" : ")");
+  snprintf(buf + n, 128 - n, ")"); /* (3) as tostring(x.shape) */
   return buf;
 }
 

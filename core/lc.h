@@ -49,6 +49,7 @@ typedef struct lc_tensor {
   struct lc_tensor *grad;        /* leaves only: accumulated gradient */
   lc_node *grad_fn;              /* NULL for leaves */
   int output_nr;                 /* which output of grad_fn this is */
+  int pass_slot;                 /* engine scratch: a leaf's place in a hooked backward */
 } lc_tensor;
 
 /* ---- errors (error.c) ---------------------------------------------------- */
@@ -254,6 +255,20 @@ lc_node *lc_record(const char *name, lc_backward_fn backward, lc_tensor *out,
 /* Backpropagates from roots (grads: NULL entries mean ones for scalars).
  * Accumulates into leaves' .grad. Frees the graph unless retain_graph. */
 int lc_backward(lc_tensor *const *roots, lc_tensor *const *grads, int n, bool retain_graph);
+/* Hooks around every lc_backward (never lc_autograd_grad), for code that acts
+ * on gradients as soon as they are final, such as data-parallel training
+ * overlapping communication with the rest of the pass. Each returns 0, or -1
+ * with lc_set_error: that error becomes the backward's, and the engine stays
+ * usable. begin gets the leaves the pass will reach; leaf_ready fires once per
+ * leaf when its .grad will not change again in this pass; end fires after
+ * begin whatever happened, with the pass's status so far (0 or -1). */
+typedef struct {
+  int (*begin)(void *ud, lc_tensor *const *leaves, int n);
+  int (*leaf_ready)(void *ud, lc_tensor *leaf);
+  int (*end)(void *ud, int status);
+  void *ud;
+} lc_backward_hooks;
+void lc_set_backward_hooks(const lc_backward_hooks *hooks); /* NULL: none; copied */
 /* Gradients of roots with respect to inputs, returned in grads_out (new
  * references, NULL for inputs that received none) without touching .grad. */
 int lc_autograd_grad(lc_tensor *const *roots, lc_tensor *const *grads, int n_roots,

@@ -12,14 +12,54 @@ local lucid = require("lucid")
 local nn = require("nn")
 local utils = require("lucid.utils")
 
-local opts = utils.parse_args(arg, {
+local DEFAULTS = {
   model = "gru", corpus = "", max_chars = 400000, hidden = 256, layers = 2, embed = 32,
   seq = 64, batch = 32, steps = 1400, lr = 3e-3, clip = 1.0, val_every = 100, val_batches = 4,
   checkpoint = "char_lm.ckpt", resume = false, sample = 300, temperature = 0.8,
   prime = "The ", plot = "char_lm_loss.png", seed = 1, threads = 0,
-})
+}
+local USAGE = [[
+usage: lucid examples/char_lm.lua [options]
+  --model gru|lstm     the recurrent layer (gru)
+  --corpus FILE        text to train on (Debian's fortunes)
+  --max_chars N        use at most N characters of it (400000)
+  --hidden N, --layers N, --embed N   model sizes (256, 2, 32)
+  --seq N, --batch N   window length and batch size (64, 32)
+  --steps N, --lr X, --clip X         training (1400, 0.003, 1.0)
+  --val_every N, --val_batches N      validation (100, 4)
+  --checkpoint FILE    where checkpoints go (char_lm.ckpt)
+  --resume             continue from --checkpoint; its model, sizes and vocabulary are
+                       kept, and a --model, --hidden, --layers or --embed that differs
+                       from them is an error
+  --sample N, --temperature X, --prime TEXT   sampling (300, 0.8, "The ")
+  --plot FILE          the loss-curve PNG, "" for none (char_lm_loss.png)
+  --seed N, --threads N                random seed (1), threads (0: lucid's default)
+  --help               this text
+]]
+
+-- Errors in the command line print the message and the usage, without a
+-- traceback, and exit with status 2 (as most command-line tools do).
+local function usage_error(msg)
+  io.stderr:write("char_lm: ", msg, "\n", USAGE)
+  os.exit(2)
+end
+
+for _, a in ipairs(arg) do
+  if a == "--help" or a == "-h" then
+    io.write(USAGE)
+    os.exit(0)
+  end
+end
+local parsed, opts = pcall(utils.parse_args, arg, DEFAULTS)
+if not parsed then usage_error(opts) end
 if opts.model ~= "gru" and opts.model ~= "lstm" then
-  error("char_lm: --model must be gru or lstm, got '" .. opts.model .. "'", 0)
+  usage_error("--model must be gru or lstm, got '" .. opts.model .. "'")
+end
+-- The options given on the command line (not defaults), to check --resume.
+local given = {}
+for _, a in ipairs(arg) do
+  local name = a:match("^%-%-([%w_%-]+)")
+  if name then given[(name:gsub("%-", "_"))] = true end
 end
 if opts.threads > 0 then lucid.set_num_threads(opts.threads) end
 lucid.manual_seed(opts.seed)
@@ -122,6 +162,12 @@ end
 local ckpt = opts.resume and lucid.load(opts.checkpoint) or nil
 local vocab, data, model, optimizer, first_step, history
 if ckpt then
+  for _, name in ipairs({ "model", "hidden", "layers", "embed" }) do
+    if given[name] and opts[name] ~= ckpt[name] then
+      usage_error(string.format("--resume: the checkpoint %s has --%s %s, not %s; drop --%s or start afresh",
+        opts.checkpoint, name, tostring(ckpt[name]), tostring(opts[name]), name))
+    end
+  end
   vocab, opts.model, opts.hidden, opts.layers, opts.embed =
     ckpt.vocab, ckpt.model, ckpt.hidden, ckpt.layers, ckpt.embed
   first_step, history = ckpt.step, ckpt.history

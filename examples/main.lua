@@ -1,4 +1,5 @@
--- The main example (`make run`): tensors, broadcasting, matmul and autograd.
+-- A first tour: tensors, broadcasting, matmul and autograd, printed step by step
+-- (`build/bin/lucid examples/main.lua`; `make run` runs examples/char_lm.lua).
 lucid.manual_seed(0)
 
 local x = lucid.randn(4, 3)

@@ -5,6 +5,7 @@ local M = {}
 
 local THRESHOLD = 1000 -- more elements than this are summarised
 local EDGE = 3
+local ROW_WIDTH = 80 -- a 1-D tensor prints on one row, summarised beyond this
 
 local type_names = { float32 = "FloatTensor", float64 = "DoubleTensor", int64 = "LongTensor" }
 
@@ -48,7 +49,7 @@ end
 function M.tensor(t)
   local shape = t.shape
   local dims = #shape
-  local footer_size = dims == 0 and "()" or table.concat(shape, "x")
+  local footer_size = tostring(shape) -- (5, 3), as every message writes shapes
   local footer = string.format("[ lucid.%s of size %s%s ]", type_names[t.dtype.name], footer_size,
     t.grad_fn and (", grad_fn=" .. t.grad_fn.name) or (t.requires_grad and ", requires_grad" or ""))
   local is_int = t.dtype.name == "int64"
@@ -111,10 +112,9 @@ function M.tensor(t)
       end
     end
   end
-  if dims == 1 then
-    for _, i in ipairs(kept(shape[1], summarise)) do
-      lines[#lines + 1] = i and string.format(cell, fmt_value(f, t[i]:item())) or "..."
-    end
+  if dims == 1 then -- one row, as PyTorch prints a vector
+    if shape[1] * (width + 1) - 1 > ROW_WIDTH then summarise = true end
+    if shape[1] > 0 then lines[#lines + 1] = row(t) end
   else
     block(t, 1, "")
   end

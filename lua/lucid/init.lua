@@ -25,6 +25,7 @@ setmetatable(M, {
       return mod
     end
   end,
+  __lazy = { "nn", "optim" }, -- what __index loads, for completion (lucid.repl)
 })
 
 return M

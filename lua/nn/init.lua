@@ -14,6 +14,23 @@ setmetatable(M, {
     rawset(t, name, mod)
     return mod
   end,
+  -- The names __index serves (the files beside this one), for the REPL's
+  -- completion (lucid.repl).
+  __lazy = function()
+    local names, renamed = {}, {}
+    for name, path in pairs(submodules) do
+      names[#names + 1] = name
+      renamed[path:match("[^.]*$")] = true
+    end
+    local dir = package.searchpath("nn", package.path):match("^(.*)/init%.lua$")
+    local ls = io.popen("ls '" .. dir:gsub("'", "'\\''") .. "'")
+    for file in ls:lines() do
+      local name = file:match("^(%u[%w_]*)%.lua$")
+      if name and not renamed[name] then names[#names + 1] = name end
+    end
+    ls:close()
+    return names
+  end,
 })
 
 return M

@@ -105,7 +105,7 @@ static void test_binary_values(void) {
   /* broadcasting error */
   lc_tensor *bad = lc_zeros(LC_FLOAT64, 1, S(2));
   CHECK(lc_binary(LC_MUL, a, bad) == NULL);
-  CHECK_CONTAINS(lc_error(), "mul: shapes (2, 3) and (2,) cannot be broadcast");
+  CHECK_CONTAINS(lc_error(), "mul: shapes (2, 3) and (2) cannot be broadcast");
   CHECK(lc_broadcast_shape("sub", a, bad, shape) == -1);
   CHECK_CONTAINS(lc_error(), "sub:");
   lc_release(bad);

@@ -68,7 +68,7 @@ static void test_loss_errors(void) {
   lc_tensor *t4 = from(LC_INT64, 1, DIMS(4), (double[]){0, 7, 1, 2});
   lc_tensor *tf = lc_zeros(LC_FLOAT64, 1, DIMS(4));
   CHECK(lc_cross_entropy(x, t3, NULL, -100, LC_REDUCTION_MEAN, 0) == NULL);
-  CHECK_CONTAINS(lc_error(), "cross_entropy: target has shape (3,), expected (4,) for input (4, 5)");
+  CHECK_CONTAINS(lc_error(), "cross_entropy: target has shape (3), expected (4) for input (4, 5)");
   CHECK(lc_cross_entropy(x, t4, NULL, -100, LC_REDUCTION_MEAN, 0) == NULL);
   CHECK_CONTAINS(lc_error(), "cross_entropy: target 7 is out of range for 5 classes");
   CHECK(lc_nll_loss(x, tf, NULL, -100, LC_REDUCTION_MEAN) == NULL);
@@ -77,7 +77,7 @@ static void test_loss_errors(void) {
   CHECK_CONTAINS(lc_error(), "label_smoothing must be in [0, 1]");
   lc_tensor *w = lc_zeros(LC_FLOAT64, 1, DIMS(3));
   CHECK(lc_cross_entropy(x, t4, w, 7, LC_REDUCTION_MEAN, 0) == NULL);
-  CHECK_CONTAINS(lc_error(), "weight has shape (3,), expected (5) for 5 classes");
+  CHECK_CONTAINS(lc_error(), "weight has shape (3), expected (5) for 5 classes");
   lc_release(x), lc_release(t3), lc_release(t4), lc_release(tf), lc_release(w);
 }
 

@@ -146,7 +146,7 @@ static void test_errors(void) {
   expect_error(lc_sgd_step(p, g32, NULL, 0.1, 0, 0, 0, false, false, false),
                "sgd_step: grad has dtype float32 but param has dtype float64");
   expect_error(lc_sgd_step(p, g4, NULL, 0.1, 0, 0, 0, false, false, false),
-               "sgd_step: grad has shape (4,) but param has shape (3,)");
+               "sgd_step: grad has shape (4) but param has shape (3)");
   expect_error(lc_sgd_step(ip, ig, NULL, 0.1, 0, 0, 0, false, false, false),
                "sgd_step: param must be float32 or float64, got int64");
   expect_error(lc_sgd_step(matt, gt, NULL, 0.1, 0, 0, 0, false, false, false),
@@ -167,7 +167,7 @@ static void test_errors(void) {
   expect_error(lc_adam_step(p, g, m, v, NULL, 0, 1e-3, 0.9, 0.999, 1e-8, 0, false, false, false),
                "adam_step: step must be at least 1, got 0");
   expect_error(lc_adam_step(p, g, g4, v, NULL, 1, 1e-3, 0.9, 0.999, 1e-8, 0, true, false, false),
-               "adamw_step: exp_avg has shape (4,) but param has shape (3,)");
+               "adamw_step: exp_avg has shape (4) but param has shape (3)");
   expect_error(lc_adam_step(p, g, m, m, NULL, 1, 1e-3, 0.9, 0.999, 1e-8, 0, false, false, false),
                "adam_step: exp_avg and exp_avg_sq share memory");
   expect_error(lc_adam_step(p, g, m, g32, NULL, 1, 1e-3, 0.9, 0.999, 1e-8, 0, false, false, false),

@@ -42,12 +42,17 @@ end
 -- `steps`: strings to type, or numbers of seconds to wait (for Ctrl-C, which
 -- the terminal turns into SIGINT as soon as it is typed). Returns the lines
 -- printed after the banner (escape sequences and CRs removed), the history
--- file's text and the exit status. `timeout` ends a session that a bad
--- input left waiting at the prompt.
-local function repl(steps, args)
+-- file's text and the exit status. `history` is the history file's text at
+-- start. `timeout` ends a session that a bad input left waiting at the prompt.
+local function repl(steps, args, history)
   local home = os.tmpname()
   os.remove(home)
   os.execute("mkdir -p " .. q(home))
+  if history then -- a history file left by an earlier session
+    local f = assert(io.open(home .. "/.lucid_history", "w"))
+    f:write(history)
+    f:close()
+  end
   local feed = {}
   for _, step in ipairs(steps) do
     if type(step) == "number" then
@@ -87,6 +92,40 @@ describe("lucid launcher", function()
       assert.truthy(out:find("usage: lucid", 1, true))
       assert.truthy(out:find("-e stat", 1, true))
       assert.are.equal(0, code)
+    end)
+
+    it("prints usage with --help and the version with --version", function()
+      local out, _, code = run("--help")
+      assert.truthy(out:find("^usage: lucid"), out)
+      assert.truthy(out:find("--version", 1, true), out)
+      assert.are.equal(0, code)
+      out, _, code = run("--version")
+      assert.are.equal(BANNER .. "\n", out)
+      assert.are.equal(0, code)
+      local _, err
+      _, err, code = run("--nope")
+      assert.truthy(err:find("unrecognized option '--nope'", 1, true), err)
+      assert.are.equal(1, code)
+    end)
+
+    it("runs LUA_INIT_5_4, else LUA_INIT, before -e, as lua5.4 does; -E skips it", function()
+      local out, err, code = run("-e 'print(seen)'")
+      assert.are.equal("nil\n", out, err)
+      out, err, code = process.run("LUA_INIT='seen = type(lucid)' " .. q(BIN) .. " -e 'print(seen)'")
+      assert.are.equal("table\n", out, err)
+      assert.are.equal(0, code)
+      out = process.run("LUA_INIT='seen = 1' LUA_INIT_5_4='seen = 2' " .. q(BIN) .. " -e 'print(seen)'")
+      assert.are.equal("2\n", out)
+      local init = spit("seen = 'from a file'")
+      out = process.run("LUA_INIT=@" .. q(init) .. " " .. q(BIN) .. " -e 'print(seen)'")
+      os.remove(init)
+      assert.are.equal("from a file\n", out)
+      out = process.run("LUA_INIT='seen = 1' " .. q(BIN) .. " -E -e 'print(seen)'")
+      assert.are.equal("nil\n", out)
+      out, err, code = process.run("LUA_INIT='error(\"bad init\")' " .. q(BIN) .. " -e 'print(1)'")
+      assert.are.equal("", out)
+      assert.truthy(err:find("LUA_INIT:1: bad init", 1, true), err)
+      assert.are.equal(1, code)
     end)
 
     it("rejects an unknown option with usage and status 1", function()
@@ -236,7 +275,7 @@ describe("lucid launcher", function()
         "nn.Sequential(nn.Linear(2, 3), nn.GRU(3, 4, {num_layers = 2}))\n",
       })
       local text = table.concat(out, "\n")
-      assert.truthy(find_line(out, "[ lucid.FloatTensor of size 2x3 ]"), text)
+      assert.truthy(find_line(out, "[ lucid.FloatTensor of size (2, 3) ]"), text)
       assert.truthy(find_line(out, "Sequential("), text)
       assert.truthy(find_line(out, "  (0): Linear(in_features=2, out_features=3, bias=True)"), text)
       assert.truthy(find_line(out, "  (1): GRU(3, 4, num_layers=2)"), text)
@@ -275,6 +314,69 @@ describe("lucid launcher", function()
       local _, history = repl({ "x = 1\n", "x + 41\n" })
       assert.truthy(history:find("x = 1\n", 1, true), history)
       assert.truthy(history:find("x + 41\n", 1, true), history)
+    end)
+
+    pit("keeps a multi-line entry as one history entry across sessions", function()
+      local _, history = repl({ "for i = 1, 2 do\n", "print(i * 10)\n", "end\n" })
+      assert.are.equal("for i = 1, 2 do\\nprint(i * 10)\\nend\n", history)
+      -- a new session recalls it with Ctrl-P (previous entry) and runs it whole
+      local out = repl({ "\16\n" }, nil, history)
+      local text = table.concat(out, "\n")
+      local first = find_line(out, "10")
+      assert.truthy(first, text)
+      assert.are.equal("20", out[first + 1], text)
+      assert.falsy(text:find("<eof>", 1, true), text)
+      -- backslashes survive the round trip
+      _, history = repl({ "s = 'a\\\\n'\n" })
+      out = repl({ "\16\n", "#s\n" }, nil, history)
+      assert.truthy(find_line(out, "3"), table.concat(out, "\n"))
+    end)
+
+    pit("completes lazily loaded modules, tensor fields, and no private names", function()
+      local out = repl({
+        "nn.GRUC\t\n",
+        "lucid.optim.Ada\tW\n",
+        "x = lucid.zeros(2, 3)\n",
+        "x.sha\t\n",
+        "x.requires_g\t\n",
+        "lucid._VER\t\n",
+      })
+      local text = table.concat(out, "\n")
+      assert.truthy(text:find("nn.GRUCell\n", 1, true) or text:find("nn.GRUCell$"), text)
+      assert.truthy(text:find("lucid.optim.AdamW", 1, true), text)
+      assert.truthy(find_line(out, "(2, 3)"), text)
+      assert.truthy(find_line(out, "false"), text)
+      assert.truthy(find_line(out, "lucid._VER"), text) -- typed as is: nil, nothing printed
+      assert.falsy(text:find("_VERSION", 1, true), text)
+    end)
+
+    pit("prints the documentation entry with ?name and help(x)", function()
+      local out = repl({ "?lucid.zeros\n", "help(nn.GRU)\n", "?no_such_name\n" })
+      local text = table.concat(out, "\n")
+      assert.truthy(find_line(out, "docs/tensors.md"), text)
+      assert.truthy(text:find("| `lucid.zeros(sizes…)`, `ones`, `empty` |", 1, true), text)
+      assert.truthy(find_line(out, "docs/recurrent.md"), text)
+      assert.truthy(text:find("    nn.GRU(input_size, hidden_size", 1, true), text)
+      assert.truthy(find_line(out, "help: no documentation entry for 'no_such_name'"), text)
+    end)
+
+    pit("prints a vector on one row, a state_dict as a tree, groups from 1", function()
+      local out = repl({
+        "lucid.arange(1000)\n",
+        "nn.Linear(2, 1):state_dict()\n",
+        "lucid.optim.SGD(nn.Linear(2, 1):parameters(), {lr = 0.1})\n",
+      })
+      local text = table.concat(out, "\n")
+      local row = find_line(out, "  0   1   2 ... 997 998 999")
+      assert.truthy(row, text)
+      assert.are.equal("[ lucid.LongTensor of size (1000) ]", out[row + 1])
+      local open = find_line(out, "{")
+      assert.truthy(open, text)
+      assert.are.equal("  bias =", out[open + 1])
+      assert.truthy(out[open + 2]:find("^    %s*%-?%d%.%d+$"), out[open + 2])
+      assert.are.equal("    [ lucid.FloatTensor of size (1) ]", out[open + 3])
+      assert.are.equal("  weight =", out[open + 4])
+      assert.truthy(find_line(out, "Parameter Group 1"), text)
     end)
 
     pit("runs a script first with -i", function()

@@ -43,10 +43,7 @@ describe("documentation examples", function()
           describe = run_body, it = run_body }, { __index = _G })
         local chunk, err = load(b.code, "=" .. path .. ":" .. b.line, "t", env)
         assert(chunk, err)
-        local tmp = os.tmpname()
-        env.TMPFILE = tmp
-        local ok, run_err = pcall(chunk)
-        os.remove(tmp)
+        local ok, run_err = pcall(chunk) -- as written: no helper globals
         assert(ok, run_err)
       end)
     end

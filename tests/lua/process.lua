@@ -20,11 +20,24 @@ end
 M.BIN = os.getenv("LUCID_BIN") or (M.ROOT .. "/build/bin/lucid")
 M.LUCID = M.q(M.BIN)
 
--- The contents of a file, which is then removed.
-function M.slurp(path)
+-- The contents of a file ("" when it cannot be read).
+function M.read(path)
   local f = io.open(path, "rb")
   local s = f and f:read("a") or ""
   if f then f:close() end
+  return s
+end
+
+-- Writes text to a file.
+function M.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- The contents of a file, which is then removed.
+function M.slurp(path)
+  local s = M.read(path)
   os.remove(path)
   return s
 end
@@ -32,9 +45,7 @@ end
 -- A temporary file holding text; the caller removes it.
 function M.spit(text)
   local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
+  M.write(path, text)
   return path
 end
 

@@ -449,7 +449,7 @@ end
 function Optimizer:__tostring()
   local lines = { self.__name .. " (" }
   for i, group in ipairs(self.param_groups) do
-    lines[#lines + 1] = "Parameter Group " .. (i - 1)
+    lines[#lines + 1] = "Parameter Group " .. i
     local keys = {}
     for k in pairs(group) do
       if k ~= "params" then keys[#keys + 1] = k end

@@ -16,6 +16,7 @@ setmetatable(M, {
       return clip[name]
     end
   end,
+  __lazy = { "rnn", "clip_grad_norm_", "clip_grad_value_" }, -- for completion (lucid.repl)
 })
 
 return M

@@ -79,6 +79,26 @@ describe("examples/char_lm.lua", function()
     local saved = lucid.load(ckpt)
     assert.are.equal(40, saved.step)
     assert.are.equal(40, #saved.history) -- the steps before the resume and after
+    -- a --model other than the checkpoint's is an error, not silently replaced
+    local out3, err3, code3 = run("char_lm.lua", string.format("--corpus %s --steps 20 --resume --model lstm --checkpoint %s --plot '' %s",
+      q(text), q(ckpt), tiny))
+    assert.are.equal(2, code3)
+    assert.are.equal("", out3)
+    assert.truthy(err3:find("%-%-resume: the checkpoint .* has %-%-model gru, not lstm"), err3)
+    assert.falsy(err3:find("traceback", 1, true), err3)
+  end)
+
+  it("prints its usage with --help, and the usage without a traceback after a bad flag", function()
+    local out, err, code = run("char_lm.lua", "--help")
+    assert.are.equal(0, code, err)
+    assert.truthy(out:find("^usage: lucid examples/char_lm.lua %[options%]\n"), out)
+    assert.truthy(out:find("--resume", 1, true), out)
+    assert.are.equal("", err)
+    local _
+    _, err, code = run("char_lm.lua", "--stpes 3")
+    assert.are.equal(2, code)
+    assert.truthy(err:find("^char_lm: unknown option %-%-stpes\nusage:"), err)
+    assert.falsy(err:find("traceback", 1, true), err)
   end)
 
   it("says what is wrong with a bad flag or a missing corpus", function()

@@ -135,7 +135,7 @@ describe("lucid.optim constructors", function()
 
   it("print their groups like PyTorch", function()
     local s = tostring(optim.SGD({ leaf({ 1 }) }, { lr = 0.1, momentum = 0.9 }))
-    assert.truthy(s:find("^SGD %(\nParameter Group 0\n"))
+    assert.truthy(s:find("^SGD %(\nParameter Group 1\n"))
     assert.truthy(s:find("    lr: 0.1\n", 1, true))
     assert.truthy(s:find("    momentum: 0.9\n", 1, true))
   end)

@@ -1,11 +1,13 @@
 /*
  * lucid: the command-line launcher.
  *
- * A Lua 5.4 interpreter modelled on lua.c, with three differences: the
- * project's modules are found from the executable's own location (so a build
- * tree runs with no environment variables), `lucid` and `nn` are loaded as
- * globals before anything runs, and the REPL prints tables readably and
- * completes names with readline.
+ * A Lua 5.4 interpreter modelled on lua.c (same options, LUA_INIT, exit
+ * statuses), with three differences: the project's modules are found from
+ * the executable's own location (bindings/modpath.c, shared with liblucid),
+ * `lucid` and `nn` are loaded as globals before anything runs, and the REPL
+ * prints values readably, completes names and shows help from docs/ (the
+ * Lua side of that is lua/lucid/repl.lua), with a history file that keeps
+ * multi-line entries whole.
  */
 
 #define _GNU_SOURCE /* strndup, sigaction and readlink prototypes */
@@ -20,6 +22,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
+#include "modpath.h"
 
 #ifdef LUCID_READLINE
 #include <readline/history.h>
@@ -31,8 +34,6 @@
 #define HISTORY_FILE ".lucid_history"
 #define HISTORY_MAX 1000
 #define MAXINPUT 512  /* line length without readline, as lua.c */
-#define REPR_DEPTH 3  /* nesting levels shown before "{...}" */
-#define REPR_ITEMS 20 /* entries shown per table before "..." */
 
 /* Same globals as lua.c: the state for the SIGINT hook, and the name used to
  * prefix error messages (NULL in the REPL, where the prefix is noise). */
@@ -82,10 +83,10 @@ static void print_usage(const char *badoption) {
           "  -i        enter interactive mode after executing 'script'\n"
           "  -l mod    require library 'mod' into global 'mod'\n"
           "  -l g=mod  require library 'mod' into global 'g'\n"
-          "  -v        show version information\n"
+          "  -v        show version information (also --version)\n"
           "  -E        ignore environment variables\n"
           "  -W        turn warnings on\n"
-          "  -h        show this help\n"
+          "  -h        show this help (also --help)\n"
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n",
           PROGNAME);
@@ -161,6 +162,14 @@ static int collectargs(char **argv, int *first) {
     if (argv[i][0] != '-') return args; /* the script */
     switch (argv[i][1]) {
     case '-': /* "--": the next argument is the script */
+      if (strcmp(argv[i], "--help") == 0) {
+        args |= has_h;
+        break;
+      }
+      if (strcmp(argv[i], "--version") == 0) {
+        args |= has_v;
+        break;
+      }
       if (argv[i][2] != '\0') return has_error;
       *first = argv[i + 1] ? i + 1 : 0;
       return args;
@@ -274,56 +283,28 @@ static int handle_script(lua_State *L, char **argv) {
 
 /* ------------------------------------------------------------------ paths */
 
-/* Puts <lua>/?.lua, <lua>/?/init.lua and <c>/?.so first in package.path
- * and package.cpath. */
-static void prepend_paths(lua_State *L, const char *lua, const char *c) {
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "path");
-  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", lua, lua, lua_tostring(L, -1));
-  lua_setfield(L, -3, "path");
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "cpath");
-  lua_pushfstring(L, "%s/?.so;%s", c, lua_tostring(L, -1));
-  lua_setfield(L, -3, "cpath");
-  lua_pop(L, 2);
+/* The project's modules are found from the executable's own location, so
+ * `build/bin/lucid` runs without LUA_PATH and an install anywhere works
+ * (bindings/modpath.c, shared with the embedding API). */
+static void set_paths(lua_State *L) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = '\0';
+  lcb_add_module_paths(L, exe, LCB_PATH_LUA | LCB_PATH_C);
 }
 
-/* In a build tree the executable is <build>/bin/lucid, with the C module in
- * <build>/lib and the sources' lua/ in <build>/.. (or, for a build folder
- * elsewhere, in the source tree it was configured from); both are put first,
- * so `build/bin/lucid` runs without LUA_PATH. An installed launcher,
- * <prefix>/bin/lucid, puts <prefix>'s Lua 5.4 module folders first, so an
- * install anywhere (not only /usr/local) works. */
-static void set_paths(lua_State *L) {
-  char build[PATH_MAX], root[PATH_MAX], lua[PATH_MAX + 32], c[PATH_MAX + 32];
-  char *cut;
-  ssize_t n = readlink("/proc/self/exe", build, sizeof build - 1);
-  if (n <= 0) return;
-  build[n] = '\0';
-  /* /proc/self/exe is canonical (no links, no ".."), so cutting path
-   * components is exact: twice gives <build> (or <prefix>). */
-  for (int i = 0; i < 2; i++) {
-    if ((cut = strrchr(build, '/')) == NULL) return;
-    *cut = '\0';
+/* LUA_INIT_5_4, or else LUA_INIT: code to run, or @file, as lua5.4 does. */
+static int handle_luainit(lua_State *L) {
+  const char *name = "=LUA_INIT_5_4";
+  const char *init = getenv(name + 1);
+  if (init == NULL) {
+    name = "=LUA_INIT";
+    init = getenv(name + 1);
   }
-  snprintf(c, sizeof c, "%s/lib/lucid/core.so", build);
-  if (access(c, R_OK) != 0) { /* installed: <prefix>/bin/lucid */
-    snprintf(lua, sizeof lua, "%s/share/lua/5.4/lucid/init.lua", build);
-    if (access(lua, R_OK) != 0) return;
-    snprintf(lua, sizeof lua, "%s/share/lua/5.4", build);
-    snprintf(c, sizeof c, "%s/lib/lua/5.4", build);
-    prepend_paths(L, lua, c);
-    return;
-  }
-  snprintf(root, sizeof root, "%s", build);
-  if ((cut = strrchr(root, '/')) != NULL) *cut = '\0';
-  snprintf(lua, sizeof lua, "%s/lua/lucid/init.lua", root);
-#ifdef LUCID_SOURCE_DIR
-  if (access(lua, R_OK) != 0) snprintf(root, sizeof root, "%s", LUCID_SOURCE_DIR);
-#endif
-  snprintf(lua, sizeof lua, "%s/lua", root);
-  snprintf(c, sizeof c, "%s/lib", build);
-  prepend_paths(L, lua, c);
+  if (init == NULL) return LUA_OK;
+  if (init[0] == '@') return dochunk(L, luaL_loadfile(L, init + 1));
+  return dostring(L, init, name);
 }
 
 /* global name = require(name); a failure is fatal for the launcher. */
@@ -336,207 +317,46 @@ static int require_global(lua_State *L, const char *name) {
   return report(L, status);
 }
 
-/* ------------------------------------------------------ REPL: printing */
+/* ------------------------------------------------------ REPL: the Lua side */
 
-static const char *const reserved[] = {
-    "and",   "break", "do",     "else", "elseif", "end",   "false", "for",
-    "function", "goto", "if",   "in",   "local",  "nil",   "not",   "or",
-    "repeat", "return", "then", "true", "until",  "while", NULL};
+/* Printing, completion and help are Lua (lua/lucid/repl.lua); the module is
+ * kept in the registry while the REPL runs. */
+#define REPL_KEY "lucid.launcher.repl"
 
-static int is_reserved(const char *s) {
-  int i;
-  for (i = 0; reserved[i]; i++)
-    if (strcmp(s, reserved[i]) == 0) return 1;
+/* Loads lucid.repl and defines the global `help`; without it the REPL still
+ * runs, printing with `print` and completing nothing. */
+static void load_repl(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "lucid.repl");
+  if (report(L, docall(L, 1, 1)) != LUA_OK) return;
+  lua_getfield(L, -1, "help");
+  lua_setglobal(L, "help");
+  lua_setfield(L, LUA_REGISTRYINDEX, REPL_KEY);
+}
+
+/* Pushes the function repl[name]; 0 (and nothing pushed) when absent. */
+static int push_repl(lua_State *L, const char *name) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, REPL_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  if (lua_isfunction(L, -1)) return 1;
+  lua_pop(L, 1);
   return 0;
 }
 
-/* Whether a key can be written bare, as in `{name = 1}`. */
-static int is_identifier(const char *s) {
-  const char *p = s;
-  if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-    return 0;
-  for (p++; *p; p++)
-    if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-          (*p >= '0' && *p <= '9')))
-      return 0;
-  return !is_reserved(s);
-}
-
-/* Pushes the string at idx as a quoted Lua literal. */
-static void push_quoted(lua_State *L, int idx) {
-  size_t len, i;
-  const char *s = lua_tolstring(L, idx, &len);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addchar(&b, '"');
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    char esc[8];
-    if (c == '"' || c == '\\') {
-      luaL_addchar(&b, '\\');
-      luaL_addchar(&b, (char)c);
-    } else if (c == '\n') {
-      luaL_addstring(&b, "\\n");
-    } else if (c == '\t') {
-      luaL_addstring(&b, "\\t");
-    } else if (c < 32 || c == 127) {
-      snprintf(esc, sizeof esc, "\\%d", c);
-      luaL_addstring(&b, esc);
-    } else {
-      luaL_addchar(&b, (char)c);
-    }
-  }
-  luaL_addchar(&b, '"');
-  luaL_pushresult(&b);
-}
-
-/* Record keys print names first, then numbers, then the rest by type. */
-static int key_rank(int type) {
-  return type == LUA_TSTRING ? 0 : type == LUA_TNUMBER ? 1 : type + 2;
-}
-
-/* Sort order for record keys: by rank, then by value where Lua can compare
- * (numbers, strings); other keys of one type are left as equals. */
-static int key_less(lua_State *L) {
-  int ta = lua_type(L, 1), tb = lua_type(L, 2);
-  if (ta != tb) lua_pushboolean(L, key_rank(ta) < key_rank(tb));
-  else if (ta == LUA_TNUMBER || ta == LUA_TSTRING)
-    lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
-  else lua_pushboolean(L, 0);
-  return 1;
-}
-
-/* Pushes a sorted sequence of the keys of table idx that are not in its
- * array part 1..n, so records print in a stable order. */
-static void push_sorted_keys(lua_State *L, int idx, lua_Integer n) {
-  lua_Integer count = 0;
-  lua_newtable(L);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (lua_isinteger(L, -1)) {
-      lua_Integer k = lua_tointeger(L, -1);
-      if (k >= 1 && k <= n) continue;
-    }
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, ++count);
-  }
-  /* table.sort from the loaded modules: the global may be shadowed. */
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_getfield(L, -1, "table");
-  lua_getfield(L, -1, "sort");
-  lua_pushvalue(L, -4);
-  lua_pushcfunction(L, key_less);
-  lua_call(L, 2, 0);
-  lua_pop(L, 2);
-}
-
-static void push_repr(lua_State *L, int idx, int depth);
-
-/* Appends the string on top to the accumulator at acc (pops it). */
-static void append(lua_State *L, int acc) {
-  lua_pushvalue(L, acc);
-  lua_insert(L, -2);
-  lua_concat(L, 2);
-  lua_replace(L, acc);
-}
-
-/* Appends `sep key = value` for the key at -1 of table idx. */
-static void append_field(lua_State *L, int idx, int acc, int depth, int first) {
-  int key = lua_absindex(L, -1);
-  if (!first) lua_pushliteral(L, ", "), append(L, acc);
-  if (lua_type(L, key) == LUA_TSTRING && is_identifier(lua_tostring(L, key))) {
-    lua_pushvalue(L, key);
-  } else {
-    lua_pushliteral(L, "[");
-    push_repr(L, key, depth + 1);
-    lua_pushliteral(L, "]");
-    lua_concat(L, 3);
-  }
-  append(L, acc);
-  lua_pushliteral(L, " = ");
-  append(L, acc);
-  lua_pushvalue(L, key);
-  lua_rawget(L, idx);
-  push_repr(L, -1, depth + 1);
-  lua_remove(L, -2);
-  append(L, acc);
-}
-
-/* `{1, 2, 3}` for the array part, then `name = value` for the other keys in
- * sorted order; at most REPR_ITEMS entries, then "...". */
-static void push_table_repr(lua_State *L, int idx, int depth) {
-  lua_Integer n = (lua_Integer)lua_rawlen(L, idx), i, nkeys, shown = 0;
-  int acc, keys;
-  if (depth > REPR_DEPTH) {
-    lua_pushliteral(L, "{...}");
-    return;
-  }
-  lua_pushliteral(L, "{");
-  acc = lua_gettop(L);
-  for (i = 1; i <= n && shown < REPR_ITEMS; i++, shown++) {
-    if (shown > 0) lua_pushliteral(L, ", "), append(L, acc);
-    lua_rawgeti(L, idx, i);
-    push_repr(L, -1, depth + 1);
-    lua_remove(L, -2);
-    append(L, acc);
-  }
-  push_sorted_keys(L, idx, n);
-  keys = lua_gettop(L);
-  nkeys = (lua_Integer)lua_rawlen(L, keys);
-  for (i = 1; i <= nkeys && shown < REPR_ITEMS; i++, shown++) {
-    lua_rawgeti(L, keys, i);
-    append_field(L, idx, acc, depth, shown == 0);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1); /* keys */
-  if (n + nkeys > shown) {
-    lua_pushstring(L, shown > 0 ? ", ...}" : "...}");
-  } else {
-    lua_pushliteral(L, "}");
-  }
-  append(L, acc);
-}
-
-/* Pushes a readable rendering of the value at idx: strings are quoted inside
- * tables (depth > 1), plain tables are expanded, everything else is shown
- * as tostring shows it (so __tostring, e.g. a tensor's, is honoured). */
-static void push_repr(lua_State *L, int idx, int depth) {
-  idx = lua_absindex(L, idx);
-  luaL_checkstack(L, 10, "nesting too deep to print");
-  if (lua_type(L, idx) == LUA_TSTRING && depth > 1) {
-    push_quoted(L, idx);
-  } else if (lua_type(L, idx) == LUA_TTABLE &&
-             luaL_getmetafield(L, idx, "__tostring") == LUA_TNIL &&
-             luaL_getmetafield(L, idx, "__name") == LUA_TNIL) {
-    push_table_repr(L, idx, depth);
-  } else {
-    if (lua_type(L, idx) == LUA_TTABLE) lua_pop(L, 1); /* the metafield */
-    luaL_tolstring(L, idx, NULL);
-  }
-}
-
-/* Protected body of l_print: renders all values, tab-separated. */
-static int format_results(lua_State *L) {
-  int n = lua_gettop(L), i;
-  for (i = 1; i <= n; i++) {
-    if (i > 1) lua_pushliteral(L, "\t");
-    push_repr(L, i, 1);
-  }
-  lua_concat(L, lua_gettop(L) - n);
-  return 1;
-}
-
-/* Prints the values a REPL line returned, if any. */
+/* Prints the values a REPL line returned, if any (repl.format). */
 static void l_print(lua_State *L) {
   int n = lua_gettop(L);
   if (n == 0) return;
-  lua_pushcfunction(L, format_results);
+  if (!push_repl(L, "format")) lua_getglobal(L, "print");
   lua_insert(L, 1);
   if (lua_pcall(L, n, 1, 0) != LUA_OK) {
     l_message(progname, lua_pushfstring(L, "error calling 'print' (%s)",
                                         lua_tostring(L, -1)));
-  } else {
+  } else if (lua_type(L, -1) == LUA_TSTRING) {
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     fwrite(s, 1, len, stdout);
@@ -550,145 +370,32 @@ static void l_print(lua_State *L) {
 
 #ifdef LUCID_READLINE
 
-/* Replaces the value on top by the table its methods come from, if any:
- * the metatable's __index when that is a table, or else, when __index is a
- * C closure (as the tensor binding's is: it also serves t[i]), the table in
- * its first upvalue, which is how C bindings commonly keep their methods.
- * Reading an upvalue runs no code; calling __index could. Lua closures are
- * skipped because their first upvalue is often _ENV. */
-static int next_index(lua_State *L) {
-  int t = luaL_getmetafield(L, -1, "__index"); /* pushes nothing if nil */
-  if (t == LUA_TNIL) return 0;
-  if (t != LUA_TTABLE) {
-    if (!lua_iscfunction(L, -1) || lua_getupvalue(L, -1, 1) == NULL) {
-      lua_pop(L, 1);
-      return 0;
-    }
-    lua_remove(L, -2); /* the closure */
-    if (!lua_istable(L, -1)) {
-      lua_pop(L, 1);
-      return 0;
-    }
-  }
-  lua_remove(L, -2);
-  return 1;
-}
-
-/* Looks up one path segment in the value on top, without running any
- * metamethod (completion must not have side effects): raw fields first,
- * then the chain of __index tables, where the methods of userdata such as
- * tensors live. Replaces the top with the field, or nil. */
-static void raw_field(lua_State *L, const char *name) {
-  int hops;
-  for (hops = 0; hops < 8; hops++) {
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      lua_pushstring(L, name);
-      if (lua_rawget(L, -2) != LUA_TNIL) {
-        lua_remove(L, -2);
-        return;
-      }
-      lua_pop(L, 1);
-    }
-    if (!next_index(L)) break;
-  }
-  lua_pop(L, 1);
-  lua_pushnil(L);
-}
-
-/* Adds to the set at `out` every identifier key of the value on top (and of
- * its __index tables) that starts with `prefix`, written as path .. key.
- * After ':' only functions are offered. Pops the value. */
-static void add_keys(lua_State *L, int out, const char *path, const char *prefix,
-                     int methods_only) {
-  size_t plen = strlen(prefix);
-  int hops;
-  for (hops = 0; hops < 8; hops++) {
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      lua_pushnil(L);
-      while (lua_next(L, -2)) {
-        if (lua_type(L, -2) == LUA_TSTRING &&
-            (!methods_only || lua_type(L, -1) == LUA_TFUNCTION)) {
-          const char *k = lua_tostring(L, -2);
-          if (strncmp(k, prefix, plen) == 0 && is_identifier(k)) {
-            lua_pushfstring(L, "%s%s", path, k);
-            lua_pushboolean(L, 1);
-            lua_rawset(L, out);
-          }
-        }
-        lua_pop(L, 1);
-      }
-    }
-    if (!next_index(L)) break;
-  }
-  lua_pop(L, 1);
-}
-
-/* Protected: given the word before the cursor, returns a set of full
- * completions. `a.b.c:pre` walks a, b, c from the globals and lists keys of
- * the last value; a bare word lists globals and keywords. */
-static int collect_completions(lua_State *L) {
-  const char *text = luaL_checkstring(L, 1);
-  const char *last = NULL, *p, *seg;
-  int out, i;
-  lua_newtable(L);
-  out = lua_gettop(L);
-  for (p = text; *p; p++)
-    if (*p == '.' || *p == ':') last = p;
-  lua_pushglobaltable(L);
-  if (last == NULL) {
-    add_keys(L, out, "", text, 0);
-    for (i = 0; reserved[i]; i++)
-      if (strncmp(reserved[i], text, strlen(text)) == 0) {
-        lua_pushboolean(L, 1);
-        lua_setfield(L, out, reserved[i]);
-      }
-    return 1;
-  }
-  for (seg = text; seg < last;) { /* walk the path before the last separator */
-    size_t len = strcspn(seg, ".:");
-    if (seg + len != last && seg[len] == ':') return 0; /* a:b.c is no path */
-    lua_pushlstring(L, seg, len);
-    if (!is_identifier(lua_tostring(L, -1))) return 0;
-    lua_insert(L, -2);
-    raw_field(L, lua_tostring(L, -2));
-    lua_remove(L, -2); /* the segment name */
-    seg += len + 1;
-  }
-  lua_pushlstring(L, text, (size_t)(last - text) + 1);
-  lua_insert(L, -2);
-  add_keys(L, out, lua_tostring(L, -2), last + 1, *last == ':');
-  lua_settop(L, out);
-  return 1;
-}
-
-/* readline's hook: builds the match array from the Lua set of completions,
- * with matches[0] the longest common prefix, as rl_completion_matches does. */
+/* readline's hook: the matches are repl.complete(text), with matches[0] the
+ * longest common prefix, as rl_completion_matches builds them. */
 static char **lucid_completion(const char *text, int start, int end) {
   lua_State *L = globalL;
   char **matches = NULL;
-  size_t count = 0, i, common;
+  size_t count, i, common;
   int top = lua_gettop(L);
   (void)start;
   (void)end;
   rl_attempted_completion_over = 1; /* no file names: this is Lua code */
   rl_completion_append_character = '\0';
-  lua_pushcfunction(L, collect_completions);
+  if (!push_repl(L, "complete")) return NULL;
   lua_pushstring(L, text);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
     lua_settop(L, top);
     return NULL;
   }
-  lua_pushnil(L);
-  while (lua_next(L, -2)) lua_pop(L, 1), count++;
+  count = (size_t)lua_rawlen(L, -1);
   if (count == 0 || (matches = calloc(count + 2, sizeof *matches)) == NULL) {
     lua_settop(L, top);
     return NULL;
   }
-  i = 1;
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
+  for (i = 1; i <= count; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    matches[i] = strdup(lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
     lua_pop(L, 1);
-    matches[i++] = strdup(lua_tostring(L, -1));
   }
   lua_settop(L, top);
   if (count == 1) { /* a single match is returned alone */
@@ -728,6 +435,31 @@ static void prompt_sigint(int sig) {
   rl_redisplay();
 }
 
+/* The history file holds one entry per line, so a multi-line statement comes
+ * back whole: its newlines are written as \n and backslashes as \\. */
+static void load_history(const char *path) {
+  FILE *f = fopen(path, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  if (!f) {
+    if ((f = fopen(path, "a")) != NULL) fclose(f); /* create it */
+    return;
+  }
+  while ((len = getline(&line, &cap, f)) != -1) {
+    char *r = line, *w = line;
+    if (len > 0 && line[len - 1] == '\n') line[len - 1] = '\0';
+    for (; *r; r++, w++) {
+      if (*r == '\\' && (r[1] == 'n' || r[1] == '\\')) *w = *++r == 'n' ? '\n' : '\\';
+      else *w = *r;
+    }
+    *w = '\0';
+    if (*line) add_history(line);
+  }
+  free(line);
+  fclose(f);
+}
+
 static void init_readline(const char **histfile, char *buf, size_t size) {
   const char *home = getenv("HOME");
   rl_readline_name = PROGNAME;
@@ -737,7 +469,7 @@ static void init_readline(const char **histfile, char *buf, size_t size) {
   *histfile = NULL;
   if (home && *home && (size_t)snprintf(buf, size, "%s/" HISTORY_FILE, home) < size) {
     *histfile = buf;
-    if (read_history(buf) != 0) write_history(buf); /* create it */
+    load_history(buf);
   }
 }
 
@@ -752,9 +484,17 @@ static char *read_line(const char *prompt, char *buf) {
 
 /* Each entry goes to the file at once, so history survives os.exit(). */
 static void save_line(const char *line, const char *histfile) {
+  FILE *f;
   if (line[0] == '\0') return;
   add_history(line);
-  if (histfile) append_history(1, histfile);
+  if (!histfile || (f = fopen(histfile, "a")) == NULL) return;
+  for (; *line; line++) {
+    if (*line == '\n') fputs("\\n", f);
+    else if (*line == '\\') fputs("\\\\", f);
+    else fputc(*line, f);
+  }
+  fputc('\n', f);
+  fclose(f);
 }
 
 static void close_readline(const char *histfile) {
@@ -796,6 +536,7 @@ static int pushline(lua_State *L, int firstline) {
   len = strlen(b);
   if (len > 0 && b[len - 1] == '\n') b[--len] = '\0';
   if (firstline && b[0] == '=') lua_pushfstring(L, "return %s", b + 1);
+  else if (firstline && b[0] == '?') lua_pushfstring(L, "help([==[%s]==])", b + 1);
   else lua_pushlstring(L, b, len);
   free_line(b);
   return 1;
@@ -863,6 +604,7 @@ static void doREPL(lua_State *L) {
   char histbuf[PATH_MAX];
   const char *oldprogname = progname;
   progname = NULL; /* errors at the prompt need no "lucid:" prefix */
+  load_repl(L);
   init_readline(&histfile, histbuf, sizeof histbuf);
   while ((status = loadline(L, histfile)) != -1) {
     if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
@@ -906,6 +648,7 @@ static int pmain(lua_State *L) {
   set_paths(L);
   if (require_global(L, "lucid") != LUA_OK || require_global(L, "nn") != LUA_OK)
     return 0;
+  if (!(args & has_E) && handle_luainit(L) != LUA_OK) return 0;
   if (!runargs(L, argv, optlim)) return 0;
   if (script > 0 && handle_script(L, argv + script) != LUA_OK) return 0;
   if (args & has_i) {
