@@ -17,7 +17,7 @@ describe("counting ops: behaviour and errors", function()
   it("bincount checks the input, the weights and minlength", function()
     H.raises(function() lucid.bincount(lucid.rand(3)) end, "bincount: input must be a 1-D int64 tensor")
     H.raises(function() lucid.bincount(lucid.tensor({ 1 }), lucid.rand(2)) end,
-      "bincount: weights must have the input's shape (1), got (2,)")
+      "bincount: weights must have the input's shape (1), got (2)")
     H.raises(function() lucid.bincount(lucid.tensor({ 1 }), nil, -1) end, "bincount: minlength must be at least 0")
     H.raises(function() lucid.bincount(lucid.tensor({ 1 }), { minlength = 1.5 }) end,
       "bincount: minlength must be an integer, got 1.5")
