@@ -2,7 +2,9 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DEBS  := cmake gcc make pkg-config lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp \
-         libreadline-dev lua-busted openmpi-bin libopenmpi-dev
+         libreadline-dev lua-busted openmpi-bin libopenmpi-dev zlib1g-dev
+# what the tests read: lucid.datasets' sources, gnuplot for lucid.plot
+TEST_DEBS := fortunes wamerican miscfiles python3-statsmodels python3-vega-datasets gnuplot-nox
 # the main example's corpus and its loss-curve plot
 RUN_DEBS := fortunes gnuplot-nox
 
@@ -11,7 +13,7 @@ PREFIX ?= /usr/local
 # find lua5.1 once Debian's luarocks has switched the alternative.
 BUSTED := lua5.4 $$(command -v busted)
 
-.PHONY: all deps test specs run install uninstall bench bench-ddp clean
+.PHONY: all deps test specs run install uninstall bench bench-ddp jupyter-install clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -22,6 +24,7 @@ deps:
 	@sh tools/deps.sh $(DEBS)
 
 test: all
+	@sh tools/deps.sh $(TEST_DEBS)
 	@cd $(BUILD) && ctest --output-on-failure
 	@$(MAKE) -s specs
 
@@ -53,6 +56,11 @@ bench: all
 # data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
 bench-ddp: all
 	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
+
+# the Jupyter kernel, registered for this user (Debian: jupyter-notebook, python3-ipykernel)
+jupyter-install: all
+	@sh tools/deps.sh jupyter-notebook python3-ipykernel jupyter-nbconvert
+	@sh jupyter/install.sh $(BUILD)/bin/lucid
 
 clean:
 	rm -rf $(BUILD)

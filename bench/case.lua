@@ -41,12 +41,16 @@ elseif case.kind == "elementwise" then
     return lucid.randn(n)
   end
   local x, y = make(), make()
+  local mask = x:gt(0)
   local reps = case.reps or 1
   local ops = {
     add = function() return x + y end,
     tanh = function() return x:tanh() end,
     sum = function() return x:sum() end,
     softmax = function() return x:view(-1, 1000):softmax(2) end,
+    gt = function() return x:gt(y) end,
+    where = function() return lucid.where(mask, x, y) end,
+    masked_select = function() return x[mask] end,
   }
   -- the row ops work on rows of 1000 (gather with random positions, einsum
   -- as a product with a 1000 x 8 matrix)

@@ -340,7 +340,7 @@ int lucid_call(lucid_state *S, const char *name, int nargs, lucid_tensor *const 
 
 /* ---------------------------------------------------------------- tensors */
 
-static const lc_dtype to_lc[] = {LC_FLOAT32, LC_FLOAT64, LC_INT64};
+static const lc_dtype to_lc[] = {LC_FLOAT32, LC_FLOAT64, LC_INT64, LC_BOOL};
 
 /* Released storages of failed wraps must not hand the memory back. */
 static void keep(void *data, void *ud) {
@@ -354,8 +354,9 @@ lucid_tensor *lucid_wrap(lucid_state *S, void *data, lucid_dtype dtype, int ndim
   int64_t st[LC_MAX_DIMS];
   if (!S) return set_error(NULL, "lucid_wrap: state is NULL"), NULL;
   clear_error(S);
-  if ((int)dtype < 0 || (int)dtype > LUCID_INT64)
-    return set_error(S, "lucid_wrap: dtype %d is not LUCID_FLOAT32, LUCID_FLOAT64 or LUCID_INT64",
+  if ((int)dtype < 0 || (int)dtype > LUCID_BOOL)
+    return set_error(S, "lucid_wrap: dtype %d is not LUCID_FLOAT32, LUCID_FLOAT64, LUCID_INT64 "
+                     "or LUCID_BOOL",
                      (int)dtype), NULL;
   if (ndim < 0 || ndim > LUCID_MAX_DIMS)
     return set_error(S, "lucid_wrap: ndim must be in [0, %d], got %d", LUCID_MAX_DIMS, ndim), NULL;
@@ -407,6 +408,7 @@ lucid_dtype lucid_tensor_dtype(const lucid_tensor *t) {
   switch (lc_of(t)->dtype) {
   case LC_FLOAT64: return LUCID_FLOAT64;
   case LC_INT64: return LUCID_INT64;
+  case LC_BOOL: return LUCID_BOOL;
   default: return LUCID_FLOAT32;
   }
 }

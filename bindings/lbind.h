@@ -40,6 +40,10 @@ void lcb_args(lua_State *L, int first, int n, const char *const *names, const ch
 bool lcb_is_options(lua_State *L, int idx);
 bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
 
+/* x[key] (pushes the result, returns 1) and x[key] = value (lindex.c). */
+int lcb_index_get(lua_State *L, lc_tensor *t, int key);
+void lcb_index_set(lua_State *L, lc_tensor *t, int key, int val);
+
 /* Registration of each file's functions. */
 void lcb_open_tensor(lua_State *L, int module, int methods);
 void lcb_open_ops(lua_State *L, int module, int methods);
@@ -71,6 +75,13 @@ int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *
 /* One dim or a table of dims at idx, 0-based into dims; returns the count
  * (lshape.c). */
 int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
+void lcb_open_codec(lua_State *L, int module, int methods);
+void lcb_open_mask(lua_State *L, int module, int methods);
+void lcb_open_norm(lua_State *L, int module, int methods);
+void lcb_open_conv(lua_State *L, int module, int methods);
+void lcb_open_pooling(lua_State *L, int module, int methods);
+void lcb_open_ctc(lua_State *L, int module, int methods);
+void lcb_open_embedding(lua_State *L, int module, int methods);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

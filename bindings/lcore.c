@@ -77,6 +77,13 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_create(L, module, methods);
   lcb_open_random(L, module, methods);
   lcb_open_linalg(L, module, methods);
+  lcb_open_codec(L, module, methods);
+  lcb_open_mask(L, module, methods);
+  lcb_open_norm(L, module, methods);
+  lcb_open_conv(L, module, methods);
+  lcb_open_pooling(L, module, methods);
+  lcb_open_ctc(L, module, methods);
+  lcb_open_embedding(L, module, methods);
   lua_pushvalue(L, methods);
   lua_setfield(L, module, "Tensor");
   lua_settop(L, module);

@@ -190,6 +190,12 @@ static lc_tensor *binary(lua_State *L, lc_binary_op op) {
   scale_by_alpha(L, op, fname);
   lc_tensor *a = lcb_test(L, 1), *b = lcb_test(L, 2);
   if (a && b) return lc_binary(op, a, b);
+  for (int k = 1; k <= 2 && (a || b); k++) { /* a Lua boolean is a bool scalar: b + true */
+    if (!lua_isboolean(L, k)) continue;
+    lc_tensor *s = lc_scalar(LC_BOOL, lua_toboolean(L, k));
+    lcb_push(L, s);
+    return k == 1 ? lc_binary(op, s, b) : lc_binary(op, a, s);
+  }
   if (a && lua_type(L, 2) == LUA_TNUMBER) return lc_binary_scalar(op, a, lua_tonumber(L, 2), false);
   if (b && lua_type(L, 1) == LUA_TNUMBER) return lc_binary_scalar(op, b, lua_tonumber(L, 1), true);
   int bad = a || lua_type(L, 1) == LUA_TNUMBER ? 2 : 1;

@@ -218,7 +218,7 @@ static int index_put(lua_State *L, bool inplace) {
   bool acc = lcb_optbool(L, 4, false, fname, "accumulate");
   lc_tensor *owned = v ? NULL : lc_scalar(t->dtype, value);
   if (!v && !owned) lcb_fail(L);
-  lc_tensor *r = lc_index_put(t, k, idx, v ? v : owned, acc, BASE);
+  lc_tensor *r = lc_index_put_nd(t, k, idx, v ? v : owned, acc, BASE);
   lc_release(owned);
   return push_or_assign(L, inplace, t, r);
 }

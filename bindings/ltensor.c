@@ -136,7 +136,7 @@ int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
   return n;
 }
 
-static const char *const dtype_names[] = {"float32", "float64", "int64"};
+static const char *const dtype_names[] = {"float32", "float64", "int64", "bool"};
 
 void lcb_push_dtype(lua_State *L, lc_dtype dt) {
   lua_getfield(L, LUA_REGISTRYINDEX, "lucid.dtypes");
@@ -150,9 +150,9 @@ lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname) {
   else lua_pushvalue(L, idx);
   const char *name = lua_tostring(L, -1);
   lua_pop(L, 1);
-  for (int i = 0; name && i < 3; i++)
+  for (int i = 0; name && i < LC_DTYPE_COUNT; i++)
     if (!strcmp(name, dtype_names[i])) return (lc_dtype)i;
-  luaL_error(L, "%s: dtype must be lucid.float32, lucid.float64 or lucid.int64, got %s", fname,
+  luaL_error(L, "%s: dtype must be lucid.float32, lucid.float64, lucid.int64 or lucid.bool, got %s", fname,
              name ? name : luaL_typename(L, idx));
   return dflt;
 }
@@ -244,25 +244,10 @@ static void push_grad_fn(lua_State *L, const lc_tensor *t) {
   luaL_setmetatable(L, "lucid.GradFn");
 }
 
-/* Index along dim 1 (1-based, negative from the end). */
-static lc_tensor *index_view(lua_State *L, lc_tensor *t, int key) {
-  if (t->ndim == 0) luaL_error(L, "index: cannot index a 0-dim tensor");
-  lua_Integer i = lua_tointeger(L, key);
-  if (i == 0 || i > t->sizes[0] || i < -t->sizes[0])
-    luaL_error(L, "index: index %d out of range for dim 1 of size %d", (int)i, (int)t->sizes[0]);
-  lc_tensor *v = lc_select(t, 0, i > 0 ? i - 1 : i);
-  if (!v) lcb_fail(L);
-  return v;
-}
-
 static int t_index(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "index");
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    if (!lua_isinteger(L, 2)) luaL_error(L, "index: index must be an integer, got %s", lua_tostring(L, 2));
-    lcb_push(L, index_view(L, t, 2));
-    return 1;
-  }
-  const char *k = luaL_checkstring(L, 2);
+  if (lua_type(L, 2) != LUA_TSTRING) return lcb_index_get(L, t, 2);
+  const char *k = lua_tostring(L, 2);
   /* methods first: they are the common case */
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
@@ -276,6 +261,11 @@ static int t_index(lua_State *L) {
   else if (!strcmp(k, "is_leaf")) lua_pushboolean(L, t->grad_fn == NULL);
   else if (!strcmp(k, "ndim")) lua_pushinteger(L, t->ndim);
   else if (!strcmp(k, "T")) lcb_push(L, lc_permute(t, (int[]){7, 6, 5, 4, 3, 2, 1, 0} + (LC_MAX_DIMS - t->ndim)));
+  else if (!strcmp(k, "mT")) {
+    if (t->ndim < 2) luaL_error(L, "mT: expects a tensor with at least 2 dims, got %d", t->ndim);
+    lcb_push(L, lc_transpose(t, t->ndim - 2, t->ndim - 1));
+  }
+  else if (!strcmp(k, "data")) lcb_push(L, lc_detach(t));
   else lua_pushnil(L);
   return 1;
 }
@@ -291,27 +281,15 @@ static void set_requires_grad(lua_State *L, lc_tensor *t, bool on, const char *f
 
 static int t_newindex(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "index");
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    if (!lua_isinteger(L, 2)) luaL_error(L, "index: index must be an integer");
-    lc_tensor *v = index_view(L, t, 2);
-    int rc;
-    if (lua_type(L, 3) == LUA_TNUMBER) {
-      rc = lc_fill_(v, lua_tonumber(L, 3));
-    } else {
-      lc_tensor *src = lcb_test(L, 3);
-      if (!src) {
-        lc_release(v);
-        return luaL_error(L, "index: can only assign a number or a tensor, got %s", luaL_typename(L, 3));
-      }
-      rc = lc_copy_(v, src);
-    }
-    lc_release(v);
-    lcb_ok(L, rc);
+  if (lua_type(L, 2) != LUA_TSTRING) {
+    lcb_index_set(L, t, 2, 3);
     return 0;
   }
-  const char *k = luaL_checkstring(L, 2);
+  const char *k = lua_tostring(L, 2);
   if (!strcmp(k, "requires_grad")) {
     set_requires_grad(L, t, lcb_optbool(L, 3, false, "requires_grad", "value"), "requires_grad");
+  } else if (!strcmp(k, "data")) {
+    lcb_ok(L, lc_set_data(t, lcb_check(L, 3, "data")));
   } else if (!strcmp(k, "grad")) {
     lc_tensor *g = lcb_opt(L, 3, "grad");
     if (g && !lc_same_shape(g, t)) luaL_error(L, "grad: assigned gradient has a different shape from the tensor");
@@ -382,6 +360,7 @@ static int t_is_same_storage(lua_State *L) {
 
 static void push_element(lua_State *L, const lc_tensor *t, int64_t i) {
   if (t->dtype == LC_INT64) lua_pushinteger(L, lc_get_int(t, i));
+  else if (t->dtype == LC_BOOL) lua_pushboolean(L, lc_get(t, i) != 0);
   else lua_pushnumber(L, lc_get(t, i));
 }
 
@@ -441,11 +420,12 @@ typedef struct {
   double *f;
   int64_t *i;
   int64_t pos;
-  bool all_int;
+  bool all_int, all_bool; /* bools mixed with numbers count as 0 and 1 */
 } nested_out;
 
 static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int dim, nested_out *o) {
   if (dim == nd) {
+    o->all_bool = o->all_bool && lua_isboolean(L, idx);
     if (lua_isinteger(L, idx)) {
       o->i[o->pos] = lua_tointeger(L, idx);
       o->f[o->pos++] = (double)lua_tointeger(L, idx);
@@ -455,7 +435,7 @@ static void fill_nested(lua_State *L, int idx, const int64_t *sizes, int nd, int
       o->i[o->pos] = (int64_t)v;
       o->f[o->pos++] = v;
     } else {
-      luaL_error(L, "tensor: data must be numbers, got %s", luaL_typename(L, idx));
+      luaL_error(L, "tensor: data must be numbers or booleans, got %s", luaL_typename(L, idx));
     }
     return;
   }
@@ -519,9 +499,9 @@ static int l_tensor(lua_State *L) {
     lc_release(c);
     t = d;
   } else if (lua_type(L, 1) == LUA_TNUMBER || lua_isboolean(L, 1)) {
-    bool is_int = lua_isinteger(L, 1) || lua_isboolean(L, 1);
-    double v = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : lua_tonumber(L, 1);
-    lc_dtype dt = lcb_dtype(L, 2, is_int ? LC_INT64 : LC_FLOAT32, "tensor");
+    bool is_bool = lua_isboolean(L, 1), is_int = lua_isinteger(L, 1);
+    double v = is_bool ? lua_toboolean(L, 1) : lua_tonumber(L, 1);
+    lc_dtype dt = lcb_dtype(L, 2, is_bool ? LC_BOOL : is_int ? LC_INT64 : LC_FLOAT32, "tensor");
     t = lc_scalar(dt, v);
     if (t && dt == LC_INT64 && lua_isinteger(L, 1)) *(int64_t *)lc_data(t) = lua_tointeger(L, 1);
   } else if (lua_istable(L, 1)) {
@@ -532,20 +512,23 @@ static int l_tensor(lua_State *L) {
     push_new(L, f, "tensor");
     lc_tensor *i = lc_empty(LC_INT64, nd, sizes);
     push_new(L, i, "tensor");
-    nested_out o = {lc_data(f), lc_data(i), 0, true};
+    nested_out o = {lc_data(f), lc_data(i), 0, true, true};
     fill_nested(L, 1, sizes, nd, 0, &o);
     bool as_int = o.all_int && lc_numel(f) > 0;
-    lc_dtype dt = lcb_dtype(L, 2, as_int ? LC_INT64 : LC_FLOAT32, "tensor");
-    t = lc_to(as_int && dt == LC_INT64 ? i : f, dt); /* the temporaries' boxes are garbage */
+    lc_dtype dflt = !as_int ? LC_FLOAT32 : o.all_bool ? LC_BOOL : LC_INT64;
+    lc_dtype dt = lcb_dtype(L, 2, dflt, "tensor");
+    t = lc_to(as_int && !lc_dtype_is_float(dt) ? i : f, dt); /* the temporaries' boxes are garbage */
   } else {
     return luaL_error(L, "tensor: data must be a number, a (nested) table or a tensor, got %s",
                       luaL_typename(L, 1));
   }
   if (!t) fail_as(L, "tensor");
   if (rg) {
-    if (!lc_dtype_is_float(t->dtype)) {
+    lc_dtype dt = t->dtype;
+    if (!lc_dtype_is_float(dt)) {
       lc_release(t);
-      luaL_error(L, "tensor: only floating point tensors can require gradients, got int64");
+      luaL_error(L, "tensor: only floating point tensors can require gradients, got %s",
+                 lc_dtype_name(dt));
     }
     t->requires_grad = true;
   }
@@ -588,7 +571,7 @@ static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
   int64_t sizes[LC_MAX_DIMS];
   int nd = new_sizes(L, 1, sizes, fname);
   if ((kind == K_RAND || kind == K_RANDN) && !lc_dtype_is_float(dt))
-    luaL_error(L, "%s: dtype must be a floating point type, got int64", fname);
+    luaL_error(L, "%s: dtype must be a floating point type, got %s", fname, lc_dtype_name(dt));
   if (rg && !lc_dtype_is_float(dt))
     luaL_error(L, "%s: only floating point tensors can require gradients", fname);
   lc_tensor *t = NULL;
@@ -619,8 +602,9 @@ static int l_full(lua_State *L) {
   int64_t sizes[LC_MAX_DIMS];
   if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
   int nd = new_sizes(L, 1, sizes, "full");
-  double v = luaL_checknumber(L, 2);
-  lc_dtype dflt = lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
+  bool is_bool = lua_isboolean(L, 2); /* full(size, true) is bool, as in PyTorch */
+  double v = is_bool ? lua_toboolean(L, 2) : luaL_checknumber(L, 2);
+  lc_dtype dflt = is_bool ? LC_BOOL : lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
   lc_tensor *t = lc_full(lcb_dtype(L, 3, dflt, "full"), nd, sizes, v);
   if (!t) fail_as(L, "full");
   lcb_push(L, t);
@@ -714,17 +698,81 @@ static int convert(lua_State *L, lc_dtype dt, const char *fname) {
 static int t_float(lua_State *L) { return convert(L, LC_FLOAT32, "float"); }
 static int t_double(lua_State *L) { return convert(L, LC_FLOAT64, "double"); }
 static int t_long(lua_State *L) { return convert(L, LC_INT64, "long"); }
+static int t_bool(lua_State *L) { return convert(L, LC_BOOL, "bool"); }
 
-static const char *const to_opts[] = {"self", "dtype"};
+static const char *const to_opts[] = {"self", "dtype", "copy", "device"};
 
+/* x:to(dtype), x:to(other) (other's dtype), x:to("cpu"), or any of them
+ * with copy: x:to{dtype = ..., copy = true} always returns a new tensor. */
 static int t_to(lua_State *L) {
-  lcb_args(L, 1, 2, to_opts, "to"); /* x:to(dtype) or x:to{dtype = ...} */
+  lcb_args(L, 1, 4, to_opts, "to");
   lc_tensor *t = lcb_check(L, 1, "to");
   if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "cpu")) {
-    lcb_push(L, lc_retain(t));
+    lua_pushnil(L);
+    lua_replace(L, 2);
+  }
+  check_device(L, 4, "to");
+  lc_tensor *other = lcb_test(L, 2);
+  lc_dtype dt = other ? other->dtype : lcb_dtype(L, 2, t->dtype, "to");
+  bool copy = lcb_optbool(L, 3, false, "to", "copy");
+  lcb_push(L, copy && dt == t->dtype ? lc_clone(t) : lc_to(t, dt));
+  return 1;
+}
+
+static const char *const type_opts[] = {"self", "dtype"};
+
+/* x:type(): the dtype's name ("float32"); x:type(dtype): x converted. */
+static int t_type(lua_State *L) {
+  lcb_args(L, 1, 2, type_opts, "type");
+  lc_tensor *t = lcb_check(L, 1, "type");
+  if (lua_isnil(L, 2)) {
+    lua_pushstring(L, lc_dtype_name(t->dtype));
     return 1;
   }
-  return convert(L, lcb_dtype(L, 2, t->dtype, "to"), "to");
+  return convert(L, lcb_dtype(L, 2, t->dtype, "type"), "type");
+}
+
+static int t_type_as(lua_State *L) {
+  lc_tensor *other = lcb_check(L, 2, "type_as");
+  return convert(L, other->dtype, "type_as");
+}
+
+static int t_is_floating_point(lua_State *L) {
+  lua_pushboolean(L, lc_dtype_is_float(lcb_check(L, 1, "is_floating_point")->dtype));
+  return 1;
+}
+
+static int t_element_size(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lc_dtype_size(lcb_check(L, 1, "element_size")->dtype));
+  return 1;
+}
+
+/* x < y would have to return a Lua boolean: refused, naming the method. */
+static int t_lt_op(lua_State *L) {
+  return luaL_error(L, "lt: x < y cannot return a tensor in Lua; use x:lt(y) (or x:gt(y) for x > y)");
+}
+
+static int t_le_op(lua_State *L) {
+  return luaL_error(L, "le: x <= y cannot return a tensor in Lua; use x:le(y) (or x:ge(y) for x >= y)");
+}
+
+/* pairs(x): i, x[i] along dim 1. */
+static int t_pairs_next(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "pairs");
+  lua_Integer i = luaL_checkinteger(L, 2) + 1;
+  if (i > t->sizes[0]) return 0;
+  lua_pushinteger(L, i);
+  lcb_push(L, lc_select(t, 0, i - 1));
+  return 2;
+}
+
+static int t_pairs(lua_State *L) {
+  lc_tensor *t = lcb_check(L, 1, "pairs");
+  if (t->ndim == 0) luaL_error(L, "pairs: cannot iterate over a 0-dim tensor");
+  lua_pushcfunction(L, t_pairs_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
 }
 
 /* t:_set_data(src): t now views src's memory with src's dtype and shape,
@@ -796,12 +844,12 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
   new_named_meta(L, "lucid.GradFn", "");
 
   /* dtype objects: compared by identity, printed as lucid.float32 */
-  lua_createtable(L, 3, 0);
-  for (int i = 0; i < 3; i++) {
+  lua_createtable(L, LC_DTYPE_COUNT, 0);
+  for (int i = 0; i < LC_DTYPE_COUNT; i++) {
     lua_createtable(L, 0, 2);
     lua_pushstring(L, dtype_names[i]);
     lua_setfield(L, -2, "name");
-    lua_pushboolean(L, i != LC_INT64);
+    lua_pushboolean(L, lc_dtype_is_float((lc_dtype)i));
     lua_setfield(L, -2, "is_floating_point");
     luaL_setmetatable(L, "lucid.DType");
     lua_pushvalue(L, -1);
@@ -815,6 +863,7 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
   lua_pushcclosure(L, t_index, 1);
   lua_setfield(L, -2, "__index");
   luaL_setfuncs(L, (luaL_Reg[]){{"__newindex", t_newindex}, {"__len", t_len}, {"__gc", t_gc},
+                                {"__lt", t_lt_op}, {"__le", t_le_op}, {"__pairs", t_pairs},
                                 {"__close", t_gc}, {NULL, NULL}}, 0);
   lua_pushliteral(L, "lucid.Tensor");
   lua_setfield(L, -2, "__name");
@@ -825,7 +874,8 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
     {"size", t_size}, {"stride", t_stride}, {"dim", t_dim}, {"numel", t_numel},
     {"is_contiguous", t_is_contiguous}, {"is_same_storage", t_is_same_storage},
     {"item", t_item}, {"tolist", t_tolist}, {"float", t_float}, {"double", t_double},
-    {"long", t_long}, {"to", t_to}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
+    {"long", t_long}, {"bool", t_bool}, {"to", t_to}, {"type", t_type}, {"type_as", t_type_as},
+    {"is_floating_point", t_is_floating_point}, {"element_size", t_element_size}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
     {NULL, NULL}}, 0);
   lua_pop(L, 1);
 

@@ -34,7 +34,8 @@ typedef struct lucid_state lucid_state;
 typedef struct lucid_tensor lucid_tensor;
 struct lua_State;
 
-typedef enum { LUCID_FLOAT32, LUCID_FLOAT64, LUCID_INT64 } lucid_dtype;
+/* LUCID_BOOL elements are one byte each, 0 or 1 (a C bool). */
+typedef enum { LUCID_FLOAT32, LUCID_FLOAT64, LUCID_INT64, LUCID_BOOL } lucid_dtype;
 
 typedef enum {
   LUCID_OK = 0,

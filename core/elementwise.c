@@ -217,8 +217,8 @@ static int unary_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
     gin[0] = take2(LC_DIV, R(G), lc_binary_scalar(LC_MUL, x, 2, false));
     break;
   case LC_ABS:
-    gin[0] = take2(LC_MUL, R(G), take2(LC_SUB, lc_binary_scalar(LC_GT, x, 0, false),
-                                       lc_binary_scalar(LC_LT, x, 0, false)));
+    gin[0] = take2(LC_SUB, take2(LC_MUL, R(G), lc_binary_scalar(LC_GT, x, 0, false)),
+                   take2(LC_MUL, R(G), lc_binary_scalar(LC_LT, x, 0, false)));
     break;
   case LC_SIN: gin[0] = take2(LC_MUL, R(G), lc_unary(LC_COS, x)); break;
   case LC_COS: gin[0] = take_u(LC_NEG, take2(LC_MUL, R(G), lc_unary(LC_SIN, x))); break;
@@ -239,7 +239,15 @@ static lc_tensor *unary_op(int op, const lc_tensor *a, double lo, double hi) {
   /* Transcendental ops on integers compute in float32, as PyTorch does. */
   bool float_only = op == LC_EXP || op == LC_LOG || op == LC_TANH || op == LC_SIGMOID ||
                     op == LC_SQRT || op == LC_SIN || op == LC_COS;
-  lc_tensor *in = float_only && a->dtype == LC_INT64 ? lc_to(a, LC_FLOAT32) : lc_retain((lc_tensor *)a);
+  if (a->dtype == LC_BOOL && !float_only && op != LC_CLAMP) { /* as PyTorch */
+    lc_set_error("%s: not supported for bool tensors%s", lc_unary_name(op),
+                 op == LC_NEG ? "; use logical_not" : "");
+    return NULL;
+  }
+  /* bool computes as int64 (clamp), or float32 for the float-only ops */
+  lc_dtype dt = a->dtype == LC_BOOL ? LC_INT64 : a->dtype;
+  if (float_only && dt == LC_INT64) dt = LC_FLOAT32;
+  lc_tensor *in = lc_to(a, dt);
   if (!in) return NULL;
   unary_ctx c = {op, in->dtype, lo, hi};
   lc_tensor *out = unary_forward(&c, in);
@@ -276,7 +284,8 @@ lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi) {
 
 typedef struct {
   int op;
-  lc_dtype dtype;
+  lc_dtype dtype;   /* the operands' (compute) dtype */
+  bool bool_out;    /* comparisons: the output is bool, written from 0/1 blocks */
 } binary_ctx;
 
 LC_CLONES static void binary_block(const binary_ctx *c, int64_t n, void *out, const void *pa,
@@ -312,10 +321,23 @@ static const void *spread(void *buf, const char *p, int64_t n, size_t es) {
   return buf;
 }
 
+/* A block of 0/1 values of es bytes each (a comparison's results: 0 has
+ * no bits set) stored as bools. */
+static void store_bool(char *p, int64_t stride, const void *buf, int64_t n, size_t es) {
+  bool *d = (bool *)p;
+  if (es == 4) {
+    const uint32_t *v = buf;
+    for (int64_t i = 0; i < n; i++) d[i * stride] = v[i] != 0;
+  } else {
+    const uint64_t *v = buf;
+    for (int64_t i = 0; i < n; i++) d[i * stride] = v[i] != 0;
+  }
+}
+
 static void binary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
   const binary_ctx *c = ctx;
   size_t es = lc_dtype_size(c->dtype);
-  if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+  if (s[0] == 1 && s[1] == 1 && s[2] == 1 && !c->bool_out) {
     binary_block(c, n, d[0], d[1], d[2]);
     return;
   }
@@ -336,9 +358,10 @@ static void binary_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
     } else {
       b = gather(bb, d[2] + base * s[2] * (int64_t)es, s[2], m, es);
     }
-    void *o = s[0] == 1 ? (void *)(d[0] + base * (int64_t)es) : bo;
+    void *o = s[0] == 1 && !c->bool_out ? (void *)(d[0] + base * (int64_t)es) : bo;
     binary_block(c, m, o, a, b);
-    if (s[0] != 1) scatter(d[0] + base * s[0] * (int64_t)es, s[0], bo, m, es);
+    if (c->bool_out) store_bool(d[0] + base * s[0], s[0], bo, m, es);
+    else if (s[0] != 1) scatter(d[0] + base * s[0] * (int64_t)es, s[0], bo, m, es);
   }
 }
 
@@ -389,7 +412,31 @@ static const char *const binary_backward_names[] = {"AddBackward", "SubBackward"
  * float32 as in PyTorch. */
 static lc_dtype compute_dtype(int op, lc_dtype a, lc_dtype b) {
   lc_dtype dt = lc_promote(a, b);
+  if (dt == LC_BOOL) dt = LC_INT64; /* the kernels are numeric */
   return op == LC_DIV && dt == LC_INT64 ? LC_FLOAT32 : dt;
+}
+
+/* The dtype an op's result has: bool for comparisons, and for add and mul of
+ * two bools (or and and, as PyTorch); otherwise the compute dtype. */
+static lc_dtype result_dtype(int op, lc_dtype a, lc_dtype b) {
+  if (is_comparison(op)) return LC_BOOL;
+  if (lc_promote(a, b) == LC_BOOL && (op == LC_ADD || op == LC_MUL)) return LC_BOOL;
+  return compute_dtype(op, a, b);
+}
+
+/* PyTorch has no subtraction or power of bools: ~x or logical_xor say
+ * what is meant. */
+static int check_bool_operands(int op, const lc_tensor *a, const lc_tensor *b) {
+  if (op == LC_SUB && (a->dtype == LC_BOOL || b->dtype == LC_BOOL)) {
+    lc_set_error("sub: subtraction with a bool tensor is not supported; use logical_xor or "
+                 "logical_not");
+    return -1;
+  }
+  if (op == LC_POW && a->dtype == LC_BOOL && b->dtype == LC_BOOL) {
+    lc_set_error("pow: not supported for two bool tensors");
+    return -1;
+  }
+  return 0;
 }
 
 /* An integer to a negative integer power is a fraction that int64 cannot
@@ -406,6 +453,7 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   int64_t shape[LC_MAX_DIMS];
   int nd = lc_broadcast_shape(binary_names[op], a, b, shape);
   if (nd < 0) return NULL;
+  if (check_bool_operands(op, a, b)) return NULL;
   if (op == LC_POW && negative_int_power(a, b)) {
     lc_set_error("pow: integers to negative integer powers are not allowed");
     return NULL;
@@ -417,13 +465,14 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
     /* the output takes the layout of an operand of the full shape */
     const lc_tensor *ref = a->ndim == nd && !memcmp(a->sizes, shape, nd * sizeof *shape) ? ca
                          : b->ndim == nd && !memcmp(b->sizes, shape, nd * sizeof *shape) ? cb : NULL;
-    out = ref ? lc_empty_like_layout(dt, ref) : lc_empty(dt, nd, shape);
+    lc_dtype ot = is_comparison(op) ? LC_BOOL : dt;
+    out = ref ? lc_empty_like_layout(ot, ref) : lc_empty(ot, nd, shape);
   }
   if (out) {
     lc_tensor *ops[3] = {out, ca, cb};
     lc_iter it;
     lc_iter_init(&it, nd, shape, 3, ops);
-    binary_ctx c = {op, dt};
+    binary_ctx c = {op, dt, is_comparison(op)};
     lc_iter_run(&it, binary_loop, &c);
     const lc_tensor *ins[2] = {ca, cb};
     if (!is_comparison(op) && lc_dtype_is_float(dt) && lc_should_record(2, ins)) {
@@ -438,11 +487,17 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   }
   lc_release(ca);
   lc_release(cb);
+  lc_dtype rt = result_dtype(op, a->dtype, b->dtype);
+  if (out && out->dtype != rt) {
+    lc_tensor *r = lc_to(out, rt);
+    lc_release(out);
+    out = r;
+  }
   return out;
 }
 
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first) {
-  lc_dtype dt = a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT32 : a->dtype;
+  lc_dtype dt = lc_scalar_dtype(a->dtype, s != floor(s));
   lc_tensor *st = lc_scalar(dt, s);
   if (!st) return NULL;
   lc_tensor *r = scalar_first ? lc_binary(op, st, a) : lc_binary(op, a, st);
@@ -494,9 +549,9 @@ typedef struct {
 
 static void copy_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
   const copy_ctx *c = ctx;
-  LC_DISPATCH(c->dst, D, {
+  LC_DISPATCH_ALL(c->dst, D, {
     D *o = (D *)d[0];
-    LC_DISPATCH(c->src, S, {
+    LC_DISPATCH_ALL(c->src, S, {
       const S *a = (const S *)d[1];
       for (int64_t i = 0; i < n; i++) o[i * s[0]] = (D)a[i * s[1]];
     });
@@ -667,8 +722,8 @@ int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
   const char *name = inplace_names[op];
   if (lc_check_inplace(name, a, b)) return -1;
-  lc_dtype result = compute_dtype(op, a->dtype, b->dtype);
-  if (lc_dtype_is_float(result) && !lc_dtype_is_float(a->dtype)) {
+  lc_dtype result = result_dtype(op, a->dtype, b->dtype);
+  if (!lc_can_cast(result, a->dtype)) {
     /* as PyTorch: an int64 tensor cannot hold the fractional result (a
      * division, a float operand), and truncating it silently is wrong */
     lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
@@ -676,7 +731,8 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
     return -1;
   }
   const lc_tensor *ins[2] = {a, b};
-  if (lc_should_record(2, ins)) {
+  if (lc_should_record(2, ins) || result != compute_dtype(op, a->dtype, b->dtype) ||
+      a->dtype == LC_BOOL) {
     /* Compute out of place from a copy of a (so nodes that saved a still see
      * the version change), then write the result and its history into a. */
     lc_tensor *old = lc_clone(a);
@@ -701,7 +757,7 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
     lc_tensor *ops[3] = {a, a, cb};
     lc_iter it;
     lc_iter_init(&it, nd, shape, 3, ops);
-    binary_ctx c = {op, a->dtype};
+    binary_ctx c = {op, a->dtype, false};
     lc_iter_run(&it, binary_loop, &c);
     lc_bump_version(a);
   }
@@ -710,7 +766,10 @@ int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
 }
 
 int lc_binary_scalar_(lc_binary_op op, lc_tensor *a, double s) {
-  lc_tensor *st = lc_scalar(a->dtype == LC_INT64 && s != floor(s) ? LC_FLOAT64 : a->dtype, s);
+  lc_dtype dt = a->dtype;
+  if (!lc_dtype_is_float(dt) && s != floor(s)) dt = LC_FLOAT64;
+  else if (dt == LC_BOOL) dt = LC_INT64;
+  lc_tensor *st = lc_scalar(dt, s);
   if (!st) return -1;
   int rc = lc_binary_(op, a, st);
   lc_release(st);

@@ -25,23 +25,36 @@ const char *lc_shape_str(char *buf, int ndim, const int64_t *sizes) {
   return buf;
 }
 
-size_t lc_dtype_size(lc_dtype dt) { return dt == LC_FLOAT32 ? 4 : 8; }
+/* Per dtype, indexed by its code: size, name, and rank in promotion. */
+static const struct {
+  size_t size;
+  const char *name;
+  int rank;
+} dtypes[LC_DTYPE_COUNT] = {
+  [LC_FLOAT32] = {4, "float32", 2},
+  [LC_FLOAT64] = {8, "float64", 3},
+  [LC_INT64] = {8, "int64", 1},
+  [LC_BOOL] = {1, "bool", 0},
+};
+
+size_t lc_dtype_size(lc_dtype dt) { return dtypes[dt].size; }
 
 const char *lc_dtype_name(lc_dtype dt) {
-  switch (dt) {
-  case LC_FLOAT32: return "float32";
-  case LC_FLOAT64: return "float64";
-  case LC_INT64: return "int64";
-  }
-  return "?";
+  return (unsigned)dt < LC_DTYPE_COUNT ? dtypes[dt].name : "?";
 }
 
-bool lc_dtype_is_float(lc_dtype dt) { return dt != LC_INT64; }
+bool lc_dtype_is_float(lc_dtype dt) { return dt == LC_FLOAT32 || dt == LC_FLOAT64; }
 
-lc_dtype lc_promote(lc_dtype a, lc_dtype b) {
-  if (a == b) return a;
-  if (a == LC_FLOAT64 || b == LC_FLOAT64) return LC_FLOAT64;
-  return LC_FLOAT32; /* float32 with int64 */
+lc_dtype lc_promote(lc_dtype a, lc_dtype b) { return dtypes[a].rank >= dtypes[b].rank ? a : b; }
+
+lc_dtype lc_scalar_dtype(lc_dtype t, bool is_float) {
+  if (is_float) return lc_dtype_is_float(t) ? t : LC_FLOAT32;
+  return t == LC_BOOL ? LC_INT64 : t;
+}
+
+bool lc_can_cast(lc_dtype from, lc_dtype to) {
+  if (lc_dtype_is_float(from) && !lc_dtype_is_float(to)) return false;
+  return to != LC_BOOL || from == LC_BOOL;
 }
 
 void *lc_malloc(size_t n, const char *what) {

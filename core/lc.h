@@ -22,7 +22,10 @@
 #define LC_MAX_DIMS 8
 #define LC_ALL_DIMS (-100) /* dim argument: every dimension (reductions, squeeze) */
 
-typedef enum { LC_FLOAT32, LC_FLOAT64, LC_INT64 } lc_dtype;
+/* Codes are stable (files and the embedding API store them): new dtypes go
+ * at the end. LC_BOOL elements are C bools (one byte, 0 or 1). */
+typedef enum { LC_FLOAT32, LC_FLOAT64, LC_INT64, LC_BOOL } lc_dtype;
+#define LC_DTYPE_COUNT 4
 
 typedef struct lc_storage {
   int refcount;
@@ -62,7 +65,16 @@ const char *lc_shape_str(char *buf, int ndim, const int64_t *sizes);
 size_t lc_dtype_size(lc_dtype dt);
 const char *lc_dtype_name(lc_dtype dt);       /* "float32", ... */
 bool lc_dtype_is_float(lc_dtype dt);
-lc_dtype lc_promote(lc_dtype a, lc_dtype b);  /* result dtype of a binary op */
+/* Result dtype of a binary op between tensors: the higher of bool < int64 <
+ * float32 < float64, as torch.result_type for same-rank operands. */
+lc_dtype lc_promote(lc_dtype a, lc_dtype b);
+/* Whether a value of dtype from may be written into a tensor of dtype to
+ * in place (PyTorch's canCast: no float into an integer, nothing into bool). */
+bool lc_can_cast(lc_dtype from, lc_dtype to);
+/* The dtype a number takes beside a tensor of dtype t, as PyTorch's Python
+ * scalars: a float lifts bool and int64 to float32, an integer lifts bool to
+ * int64, otherwise t. */
+lc_dtype lc_scalar_dtype(lc_dtype t, bool is_float);
 
 /* ---- storage and memory accounting (storage.c) -------------------------- */
 lc_storage *lc_storage_new(size_t nbytes);    /* uninitialised */
@@ -301,5 +313,6 @@ int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_ten
 #include "lc_optim.h"     /* optimizer update kernels (optim.c) */
 #include "lc_serialize.h" /* save/load (serialize.c) */
 #include "lc_ops.h"       /* sorting, scans, counting, gather/scatter */
+#include "lc_mask.h"      /* where, nonzero, index_put, masked ops (mask.c) */
 
 #endif

@@ -5,13 +5,29 @@
 #include "lc.h"
 
 /* The one piece of macro code generation: run a block with T bound to the C
- * type of a dtype. */
+ * type of a dtype. LC_DISPATCH covers the numeric dtypes, which arithmetic
+ * kernels handle; their entry points convert bool operands first (as
+ * PyTorch computes bool + int in int64). LC_DISPATCH_ALL adds bool, for
+ * code that only moves or converts values (copy, fill, element access). */
+#define LC_DISPATCH_NUMERIC_CASES(T, ...)                       \
+    case LC_FLOAT32: { typedef float T; __VA_ARGS__ } break;    \
+    case LC_FLOAT64: { typedef double T; __VA_ARGS__ } break;   \
+    case LC_INT64: { typedef int64_t T; __VA_ARGS__ } break;
+
 #define LC_DISPATCH(dtype, T, ...)                              \
   do {                                                          \
     switch (dtype) {                                            \
-    case LC_FLOAT32: { typedef float T; __VA_ARGS__ } break;    \
-    case LC_FLOAT64: { typedef double T; __VA_ARGS__ } break;   \
-    case LC_INT64: { typedef int64_t T; __VA_ARGS__ } break;    \
+    LC_DISPATCH_NUMERIC_CASES(T, __VA_ARGS__)                   \
+    default: break;                                             \
+    }                                                           \
+  } while (0)
+
+#define LC_DISPATCH_ALL(dtype, T, ...)                          \
+  do {                                                          \
+    switch (dtype) {                                            \
+    LC_DISPATCH_NUMERIC_CASES(T, __VA_ARGS__)                   \
+    case LC_BOOL: { typedef bool T; __VA_ARGS__ } break;        \
+    default: break;                                             \
     }                                                           \
   } while (0)
 
@@ -48,6 +64,10 @@ lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *si
 bool lc_is_dense(const lc_tensor *t);
 /* An uninitialised tensor shaped like ref, with ref's dim order if dense. */
 lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref);
+
+/* 0 when t is a float32/float64 tensor, else -1 and "<op>: <name> must be
+ * float32 or float64, got ..." (or "must not be NULL") (norm.c). */
+int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t);
 
 /* The checks every in-place op makes on its target (elementwise.c). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);

@@ -84,7 +84,7 @@ lc_tensor *lc_index_fill(const lc_tensor *t, int dim, const lc_tensor *index, do
                          int64_t base);
 /* t with values put at the positions that k int64 index tensors (broadcast
  * together) give for its first k dims; added when accumulate. */
-lc_tensor *lc_index_put(const lc_tensor *t, int k, lc_tensor *const *indices,
+lc_tensor *lc_index_put_nd(const lc_tensor *t, int k, lc_tensor *const *indices,
                         const lc_tensor *values, bool accumulate, int64_t base);
 /* t read as 1-D at index (any shape; the result has its shape). */
 lc_tensor *lc_take(const lc_tensor *t, const lc_tensor *index, int64_t base);

@@ -466,6 +466,10 @@ static lc_tensor *matmul_same_dtype(const lc_tensor *a, const lc_tensor *b) {
 }
 
 lc_tensor *lc_matmul(const lc_tensor *a, const lc_tensor *b) {
+  if (a->dtype == LC_BOOL || b->dtype == LC_BOOL) { /* as PyTorch */
+    lc_set_error("matmul: not implemented for bool tensors");
+    return NULL;
+  }
   if (a->dtype == b->dtype) return matmul_same_dtype(a, b);
   /* Mixed dtypes meet at the promoted one; lc_to records its own node. */
   lc_dtype dt = lc_promote(a->dtype, b->dtype);

@@ -8,11 +8,27 @@
  * Each (n, k) position is one sample. With label smoothing eps the sample's
  * loss is (1 - eps) w[t] (-logp_t) + eps/C sum_c w[c] (-logp_c), as in
  * PyTorch; 'mean' divides the sum by the total weight w[t] of the samples
- * not ignored (so by their count without weights). */
+ * not ignored (so by their count without weights). The weight, when it
+ * requires grad, gets its gradient from the same node. */
 #include <math.h>
 #include <string.h>
 
 #include "lc_internal.h"
+
+/* log sum_c exp(x[c * inner]) of one sample's C class values, stable (the
+ * max taken out first); one version per element type, picked by _Generic. */
+#define DEFINE_ROW_LSE(T, S)                                                    \
+  static double row_lse_##S(const T *x, int64_t C, int64_t inner) {             \
+    double mx = -INFINITY, sum = 0;                                             \
+    for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)x[c * inner]);        \
+    for (int64_t c = 0; c < C; c++) sum += exp((double)x[c * inner] - mx);      \
+    return mx + log(sum);                                                       \
+  }
+DEFINE_ROW_LSE(float, f32)
+DEFINE_ROW_LSE(double, f64)
+DEFINE_ROW_LSE(int64_t, i64)
+#define ROW_LSE(x, C, inner) \
+  _Generic((x), const float *: row_lse_f32, const double *: row_lse_f64, const int64_t *: row_lse_i64)(x, C, inner)
 
 typedef struct {
   int64_t outer, classes, inner;
@@ -73,32 +89,43 @@ static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *t
 }
 
 /* Saved: 0 input (contiguous), 1 target (contiguous), 2 weight (float64, or
- * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner.
- * scalar: label smoothing, the 'mean' denominator. */
+ * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner,
+ * then the 'mean' output's bits. scalar: label smoothing, the 'mean'
+ * denominator.
+ *
+ * One pass over the samples gives both gradients. The weight's, for the
+ * sample's target t: (1 - eps)(lse - x_t), minus the 'mean' output (w[t]
+ * also grows the denominator); with smoothing also eps/C (lse - x_c) for
+ * every c (lse = 0 for log-probabilities). */
 static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
-  if (!lc_node_needs_grad(node, 0)) return 0;
   lc_tensor *x = lc_node_saved(node, 0), *tg = lc_node_saved(node, 1);
   lc_tensor *wt = node->n_saved > 2 ? lc_node_saved(node, 2) : NULL;
   if (!x || !tg || (node->n_saved > 2 && !wt)) return -1;
   lc_reduction red = (lc_reduction)node->ints[0];
   int64_t ignore = node->ints[1], outer = node->ints[3], C = node->ints[4], inner = node->ints[5];
   bool log_probs = node->ints[2] != 0;
-  double eps = node->scalar[0], denom = node->scalar[1];
+  double eps = node->scalar[0], denom = node->scalar[1], mean_out = 0;
+  if (red == LC_REDUCTION_MEAN) memcpy(&mean_out, &node->ints[6], sizeof mean_out);
+  bool need_x = lc_node_needs_grad(node, 0), need_w = wt && lc_node_needs_grad(node, 1);
   lc_tensor *g = lc_contiguous(grad_out[0]);
-  lc_tensor *gx = g ? lc_zeros(x->dtype, x->ndim, x->sizes) : NULL;
-  if (!gx) {
+  lc_tensor *gx = g && need_x ? lc_zeros(x->dtype, x->ndim, x->sizes) : NULL;
+  lc_tensor *gw = g && need_w ? lc_zeros(LC_FLOAT64, 1, &C) : NULL;
+  if (!g || (need_x && !gx) || (need_w && !gw)) {
     lc_release(g);
+    lc_release(gx);
+    lc_release(gw);
     return -1;
   }
   const int64_t *t = lc_data(tg);
-  const double *w = wt ? lc_data(wt) : NULL;
-  double wsum = 0;
-  for (int64_t c = 0; c < C; c++) wsum += w ? w[c] : 1;
   double gs = red == LC_REDUCTION_NONE ? 0 : lc_get(g, 0);
   if (red == LC_REDUCTION_MEAN) gs /= denom;
+  const double *w = wt ? lc_data(wt) : NULL;
+  double *gwp = gw ? lc_data(gw) : NULL;
+  double wsum = 0;
+  for (int64_t c = 0; c < C; c++) wsum += w ? w[c] : 1;
   LC_DISPATCH(x->dtype, T, {
     const T *xp = lc_data(x);
-    T *gp = lc_data(gx);
+    T *gp = gx ? lc_data(gx) : NULL;
     const T *go = red == LC_REDUCTION_NONE ? lc_data(g) : NULL;
     for (int64_t n = 0; n < outer; n++)
       for (int64_t k = 0; k < inner; k++) {
@@ -106,8 +133,14 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
         if (ti == ignore) continue;
         double scale = go ? (double)go[s] : gs;
         const T *xr = xp + n * C * inner + k;
+        double wt_t = w ? w[ti] : 1, lse = log_probs ? 0 : ROW_LSE(xr, C, inner);
+        if (gwp) {
+          gwp[ti] += scale * ((1 - eps) * (lse - (double)xr[ti * inner]) - mean_out);
+          if (eps > 0)
+            for (int64_t c = 0; c < C; c++) gwp[c] += scale * eps / C * (lse - (double)xr[c * inner]);
+        }
+        if (!gp) continue;
         T *gr = gp + n * C * inner + k;
-        double wt_t = w ? w[ti] : 1;
         if (log_probs) {
           /* d/dlogp_j = -(1 - eps) w[t] [j = t] - eps/C w[j] */
           for (int64_t c = 0; c < C; c++)
@@ -115,12 +148,9 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
           gr[ti * inner] += (T)(-scale * (1 - eps) * wt_t);
         } else {
           /* d/dx_j = (1 - eps) w[t] (p_j - [j = t]) + eps/C (W p_j - w[j]) */
-          double mx = -INFINITY, sum = 0;
-          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
-          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
           double coef = (1 - eps) * wt_t + eps / C * wsum;
           for (int64_t c = 0; c < C; c++) {
-            double p = exp((double)xr[c * inner] - mx) / sum;
+            double p = exp((double)xr[c * inner] - lse);
             gr[c * inner] = (T)(scale * (coef * p - eps / C * (w ? w[c] : 1)));
           }
           gr[ti * inner] -= (T)(scale * (1 - eps) * wt_t);
@@ -129,6 +159,11 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
   });
   lc_release(g);
   grad_in[0] = gx;
+  if (gw) { /* the weight's gradient in the loss's dtype */
+    grad_in[1] = lc_to(gw, node->outputs[0].dtype);
+    lc_release(gw);
+    if (!grad_in[1]) return -1;
+  }
   return 0;
 }
 
@@ -176,13 +211,8 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
           continue;
         }
         const T *xr = xp + n * C * inner + k;
-        double lse = 0; /* log-sum-exp, or 0 when the input already is log-probabilities */
-        if (!log_probs) {
-          double mx = -INFINITY, sum = 0;
-          for (int64_t c = 0; c < C; c++) mx = fmax(mx, (double)xr[c * inner]);
-          for (int64_t c = 0; c < C; c++) sum += exp((double)xr[c * inner] - mx);
-          lse = mx + log(sum);
-        }
+        /* log-sum-exp, or 0 when the input already is log-probabilities */
+        double lse = log_probs ? 0 : ROW_LSE(xr, C, inner);
         double wt_t = w ? w[ti] : 1, l = (1 - eps) * wt_t * (lse - (double)xr[ti * inner]);
         if (eps > 0) {
           double sm = 0;
@@ -196,9 +226,10 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
   });
   if (reduction == LC_REDUCTION_NONE) out = lc_to(per, input->dtype);
   else out = lc_scalar(input->dtype, reduction == LC_REDUCTION_SUM ? total : total / denom);
-  if (out && lc_should_record(1, &input)) {
+  const lc_tensor *ins[2] = {input, weight};
+  if (out && lc_should_record(2, ins)) {
     lc_node *node = lc_record(log_probs ? "NllLossBackward" : "CrossEntropyLossBackward",
-                              loss_backward, out, 1, &input);
+                              loss_backward, out, 2, ins);
     if (!node || lc_node_save(node, x) || lc_node_save(node, tg) || (wc && lc_node_save(node, wc))) {
       lc_release(out);
       out = NULL;
@@ -212,6 +243,8 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
     node->ints[5] = dm.inner;
     node->scalar[0] = eps;
     node->scalar[1] = denom;
+    double mean_out = reduction == LC_REDUCTION_MEAN ? total / denom : 0; /* for the weight's gradient */
+    memcpy(&node->ints[6], &mean_out, sizeof mean_out);
   }
 done:
   lc_release(per);

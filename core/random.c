@@ -195,6 +195,7 @@ static void generate(lc_tensor *t, const dist *d) {
     case LC_FLOAT32: { float v[4]; block_f32(d, w, v); SCATTER(float, v); } break;
     case LC_FLOAT64: { double v[2]; block_f64(d, w, v); SCATTER(double, v); } break;
     case LC_INT64: { int64_t v[2]; block_i64(d, w, v); SCATTER(int64_t, v); } break;
+    default: break; /* callers accept numeric dtypes only */
     }
   }
 }

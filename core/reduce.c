@@ -26,6 +26,7 @@
     case LC_FLOAT32: { typedef float T; typedef double A; __VA_ARGS__ } break;  \
     case LC_FLOAT64: { typedef double T; typedef double A; __VA_ARGS__ } break; \
     case LC_INT64: { typedef int64_t T; typedef uint64_t A; __VA_ARGS__ } break; \
+    default: break; /* bool is converted by the callers */                    \
     }                                                                           \
   } while (0)
 
@@ -375,7 +376,16 @@ static int sum_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **grad
   return grad_in[0] ? 0 : -1;
 }
 
+/* Bool tensors reduce as int64 (PyTorch counts with sum); max/min give
+ * their values back as bool. */
+static lc_tensor *as_int64(const lc_tensor *t) { return lc_to(t, LC_INT64); }
+
 lc_tensor *lc_sum(const lc_tensor *t, int dim, bool keepdim) {
+  if (t->dtype == LC_BOOL) {
+    lc_tensor *i = as_int64(t), *r = i ? lc_sum(i, dim, keepdim) : NULL;
+    lc_release(i);
+    return r;
+  }
   rinfo info;
   lc_tensor *out = reduce("sum", R_SUM, t, dim, keepdim, NULL, &info);
   if (!out || !lc_should_record(1, &t)) return out;
@@ -469,8 +479,10 @@ static int spread_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
   double best = n->scalar[0];
   lc_tensor *mask = is_nan(best) ? lc_binary(LC_NE, x, x) : lc_binary_scalar(LC_EQ, x, best, false);
   lc_tensor *count = mask ? lc_sum(mask, LC_ALL_DIMS, false) : NULL;
-  if (count)
-    grad_in[0] = lc_binary_scalar(LC_MUL, mask, lc_get(grad_out[0], 0) / lc_get(count, 0), false);
+  /* the share as a tensor of x's dtype: a number would make a bool mask float32 */
+  lc_tensor *share = count ? lc_scalar(x->dtype, lc_get(grad_out[0], 0) / lc_get(count, 0)) : NULL;
+  if (share) grad_in[0] = lc_binary(LC_MUL, mask, share);
+  lc_release(share);
   lc_release(mask);
   lc_release(count);
   return grad_in[0] ? 0 : -1;
@@ -478,6 +490,17 @@ static int spread_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
 
 static lc_tensor *extremum(const char *op, rkind kind, const lc_tensor *t, int dim, bool keepdim,
                            lc_tensor **indices) {
+  if (t->dtype == LC_BOOL) {
+    lc_tensor *i = as_int64(t), *r = i ? extremum(op, kind, i, dim, keepdim, indices) : NULL;
+    lc_tensor *b = r ? lc_to(r, LC_BOOL) : NULL;
+    lc_release(i);
+    lc_release(r);
+    if (!b && indices) {
+      lc_release(*indices);
+      *indices = NULL;
+    }
+    return b;
+  }
   rinfo info;
   lc_tensor *idx = NULL;
   if (indices) *indices = NULL;
@@ -511,6 +534,10 @@ lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices
 
 /* No gradient: indices are not differentiable. */
 lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim) {
+  if (t->dtype == LC_BOOL) { /* as PyTorch */
+    lc_set_error("argmax: not implemented for bool tensors");
+    return NULL;
+  }
   rinfo info;
   lc_tensor *idx = NULL;
   lc_tensor *vals = reduce("argmax", R_MAX, t, dim, keepdim, &idx, &info);

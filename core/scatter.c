@@ -567,7 +567,7 @@ static lc_tensor *linear_index(const lc_tensor *t, int k, lc_tensor *const *indi
   return lin;
 }
 
-lc_tensor *lc_index_put(const lc_tensor *t, int k, lc_tensor *const *indices,
+lc_tensor *lc_index_put_nd(const lc_tensor *t, int k, lc_tensor *const *indices,
                         const lc_tensor *values, bool accumulate, int64_t base) {
   if (k < 1 || k > t->ndim) {
     lc_set_error("index_put: expected 1 to %d index tensors for a %d-D input, got %d", t->ndim,

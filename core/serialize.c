@@ -59,8 +59,15 @@ static uint32_t get_u32(const unsigned char *p) {
   return v;
 }
 
-/* dtype codes of the file, fixed independently of the lc_dtype enum */
-static int dtype_code(lc_dtype dt) { return dt == LC_FLOAT32 ? 0 : dt == LC_FLOAT64 ? 1 : 2; }
+/* dtype codes of the file, fixed independently of the lc_dtype enum. Bool
+ * (3) came later without a version bump: files without bool tensors read as
+ * before, and an older lucid names the code it does not know. */
+static const lc_dtype code_dtype[] = {LC_FLOAT32, LC_FLOAT64, LC_INT64, LC_BOOL};
+static int dtype_code(lc_dtype dt) {
+  int c = 0;
+  while (code_dtype[c] != dt) c++;
+  return c;
+}
 
 static const char *record_name(int type) {
   switch (type) {
@@ -570,14 +577,15 @@ static int read_tensor(lc_reader *r, lc_item *it) {
   unsigned char h[4];
   if (take(r, h, 4, "a tensor header")) return -1;
   int code = h[0], ndim = h[1], flags = h[2];
-  if (code > 2) return rfail(r, "corrupt file: unknown tensor dtype code %d", code);
-  lc_dtype dt = code == 0 ? LC_FLOAT32 : code == 1 ? LC_FLOAT64 : LC_INT64;
+  if (code >= (int)(sizeof code_dtype / sizeof *code_dtype))
+    return rfail(r, "corrupt file: unknown tensor dtype code %d", code);
+  lc_dtype dt = code_dtype[code];
   if (ndim > LC_MAX_DIMS)
     return rfail(r, "corrupt file: a tensor has %d dimensions, at most %d are supported", ndim,
                  LC_MAX_DIMS);
   if ((flags & ~1) || h[3]) return rfail(r, "corrupt file: unknown tensor flags 0x%02x%02x", h[3], flags);
   if ((flags & 1) && !lc_dtype_is_float(dt))
-    return rfail(r, "corrupt file: an int64 tensor is marked as requiring grad");
+    return rfail(r, "corrupt file: an %s tensor is marked as requiring grad", lc_dtype_name(dt));
   int64_t sizes[LC_MAX_DIMS];
   unsigned char b[8];
   int64_t nonzero = 1; /* product of the nonzero sizes: strides must not overflow either */
@@ -613,6 +621,15 @@ static int read_tensor(lc_reader *r, lc_item *it) {
     return -1;
   }
   if (!host_little_endian()) swap_elements(lc_data(t), (size_t)(numel * es), (size_t)es);
+  /* a bool byte other than 0 or 1 is no C bool: refused, not read */
+  const unsigned char *bytes = lc_data(t);
+  for (uint64_t i = 0; dt == LC_BOOL && i < numel; i++) {
+    if (bytes[i] > 1) {
+      int byte = bytes[i];
+      lc_release(t);
+      return rfail(r, "corrupt file: a bool tensor holds the byte %d (expected 0 or 1)", byte);
+    }
+  }
   t->requires_grad = flags & 1;
   it->tensor = t;
   return 0;

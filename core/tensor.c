@@ -113,7 +113,7 @@ lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value) {
   lc_tensor *t = lc_empty(dt, ndim, sizes);
   if (!t) return NULL;
   int64_t n = lc_numel(t);
-  LC_DISPATCH(dt, T, {
+  LC_DISPATCH_ALL(dt, T, {
     T *p = LC_PTR(T, t), v = (T)value;
     for (int64_t i = 0; i < n; i++) p[i] = v;
   });
@@ -144,7 +144,7 @@ lc_tensor *lc_arange(lc_dtype dt, double start, double end, double step) {
   int64_t n = (int64_t)ceil((end - start) / step);
   lc_tensor *t = lc_empty(dt, 1, &n);
   if (!t) return NULL;
-  LC_DISPATCH(dt, T, {
+  LC_DISPATCH_ALL(dt, T, {
     T *p = LC_PTR(T, t);
     for (int64_t i = 0; i < n; i++) p[i] = (T)(start + (double)i * step);
   });
@@ -156,7 +156,7 @@ lc_tensor *lc_eye(lc_dtype dt, int64_t n, int64_t m) {
   lc_tensor *t = lc_zeros(dt, 2, sizes);
   if (!t) return NULL;
   int64_t k = sizes[0] < sizes[1] ? sizes[0] : sizes[1];
-  LC_DISPATCH(dt, T, {
+  LC_DISPATCH_ALL(dt, T, {
     T *p = LC_PTR(T, t);
     for (int64_t i = 0; i < k; i++) p[i * sizes[1] + i] = 1;
   });
@@ -219,7 +219,7 @@ static int64_t element_offset(const lc_tensor *t, int64_t index) {
 double lc_get(const lc_tensor *t, int64_t index) {
   int64_t off = element_offset(t, index);
   double v = 0;
-  LC_DISPATCH(t->dtype, T, { v = (double)((T *)t->storage->data)[off]; });
+  LC_DISPATCH_ALL(t->dtype, T, { v = (double)((T *)t->storage->data)[off]; });
   return v;
 }
 

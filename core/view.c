@@ -394,10 +394,14 @@ lc_tensor *lc_to(const lc_tensor *t, lc_dtype dt) {
   if (t->dtype == dt) return lc_retain((lc_tensor *)t);
   lc_tensor *c = lc_empty(dt, t->ndim, t->sizes);
   if (!c) return NULL;
-  if (lc_copy_(c, t)) {
+  /* integers and bools carry no gradient: copied without history */
+  bool was = lc_set_grad_enabled(lc_grad_enabled() && lc_dtype_is_float(dt));
+  int rc = lc_copy_(c, t);
+  lc_set_grad_enabled(was);
+  if (rc) {
     lc_release(c);
     return NULL;
   }
-  if (!lc_dtype_is_float(dt)) return c; /* integers carry no gradient */
+  if (!lc_dtype_is_float(dt)) return c;
   return finish(c, t, "ToCopyBackward", to_backward, t->dtype, 0);
 }

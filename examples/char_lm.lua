@@ -66,8 +66,6 @@ lucid.manual_seed(opts.seed)
 
 -- ---- the corpus -------------------------------------------------------------
 
-local FORTUNES = "/usr/share/games/fortunes"
-
 local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then error("char_lm: cannot read " .. err, 0) end
@@ -76,25 +74,7 @@ local function read_file(path)
   return text
 end
 
--- The fortune files themselves, not their .dat indexes or .u8 links; the
--- "%" lines between fortunes become blank lines.
-local function read_fortunes()
-  local list = io.popen("ls " .. FORTUNES .. " 2>/dev/null")
-  local parts = {}
-  for name in list:lines() do
-    local path = FORTUNES .. "/" .. name
-    if not name:match("%.") and os.execute("test -f " .. path) then
-      parts[#parts + 1] = read_file(path):gsub("\n%%\n", "\n\n")
-    end
-  end
-  list:close()
-  if #parts == 0 then
-    error("char_lm: no corpus: install Debian's fortunes package (make run does) or pass --corpus FILE", 0)
-  end
-  return table.concat(parts)
-end
-
-local text = opts.corpus ~= "" and read_file(opts.corpus) or read_fortunes()
+local text = opts.corpus ~= "" and read_file(opts.corpus) or lucid.datasets.fortunes()
 if #text > opts.max_chars then text = text:sub(1, opts.max_chars) end
 if #text < 2 * (opts.seq + 1) then
   error(string.format("char_lm: the corpus has %d characters, too few for --seq %d", #text, opts.seq), 0)
@@ -225,6 +205,11 @@ print(string.format("corpus: %d characters, vocabulary %d; model: %s, %d layer(s
   #text, #vocab, opts.model:upper(), opts.layers, opts.hidden,
   (function() local n = 0; for _, p in ipairs(model:parameters()) do n = n + p:numel() end; return n end)()))
 
+-- the losses, per step (a resumed run replays its checkpoint's history)
+local log = utils.Logger()
+local function record(e) log:log{ step = e.step, training = e.loss, validation = e.val } end
+for _, e in ipairs(history) do record(e) end
+
 local last_step = first_step + opts.steps
 local bar = utils.progress(last_step, { first = first_step })
 local val = #history > 0 and history[#history].val or nil
@@ -242,6 +227,7 @@ for step = first_step + 1, last_step do
     entry.val = val
     save_checkpoint(step) -- after the entry, so a resumed history is whole
   end
+  record(entry)
   bar:update(step, { loss = entry.loss, val = val })
 end
 local seconds = bar:done()
@@ -252,28 +238,8 @@ print(string.format("trained %d steps in %.1f s (%.1f steps/s); validation loss 
 
 local function plot(path)
   if path == "" then return end
-  if not os.execute("command -v gnuplot > /dev/null 2>&1") then
-    print("loss curve: gnuplot is not installed; skipped")
-    return
-  end
-  local dat = path .. ".dat"
-  local f = assert(io.open(dat, "w"))
-  for _, e in ipairs(history) do
-    f:write(string.format("%d %.6f %s\n", e.step, e.loss, e.val and string.format("%.6f", e.val) or "?"))
-  end
-  f:close()
-  local script = string.format([[
-set terminal png size 800,480
-set output '%s'
-set datafile missing '?'
-set xlabel 'step'
-set ylabel 'cross-entropy (nats)'
-plot '%s' using 1:2 with lines title 'training', '' using 1:3 with linespoints title 'validation'
-]], path, dat)
-  local p = io.popen("gnuplot 2>&1", "w")
-  p:write(script)
-  p:close()
-  print("loss curve: " .. path)
+  local ok, err = pcall(log.plot, log, { output = path, ylabel = "cross-entropy (nats)" })
+  print(ok and "loss curve: " .. path or "loss curve skipped: " .. tostring(err))
 end
 plot(opts.plot)
 

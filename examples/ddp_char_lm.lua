@@ -27,18 +27,7 @@ local function read(path)
   f:close()
   return s
 end
-local text
-if opts.corpus ~= "" then
-  text = read(opts.corpus)
-else
-  local parts, list = {}, io.popen("ls /usr/share/games/fortunes/* 2>/dev/null")
-  for path in list:lines() do
-    if not path:match("%.[%w]+$") then parts[#parts + 1] = read(path) end
-  end
-  list:close()
-  if #parts == 0 then error("ddp_char_lm: install Debian's fortunes or pass --corpus FILE", 0) end
-  text = table.concat(parts)
-end
+local text = opts.corpus ~= "" and read(opts.corpus) or lucid.datasets.fortunes()
 text = text:sub(1, opts.max_chars)
 
 -- bytes as 1-based classes

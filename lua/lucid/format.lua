@@ -7,7 +7,8 @@ local THRESHOLD = 1000 -- more elements than this are summarised
 local EDGE = 3
 local ROW_WIDTH = 80 -- a 1-D tensor prints on one row, summarised beyond this
 
-local type_names = { float32 = "FloatTensor", float64 = "DoubleTensor", int64 = "LongTensor" }
+local type_names = { float32 = "FloatTensor", float64 = "DoubleTensor", int64 = "LongTensor",
+  bool = "BoolTensor" }
 
 -- Indices (1-based) kept along a dim of size n.
 local function kept(n, summarise)
@@ -25,6 +26,7 @@ end
 -- One number format for the whole tensor, chosen from the shown values.
 local function number_format(values, is_int)
   if is_int then return "%d" end
+  if type(values[1]) == "boolean" then return "%s" end
   local maxabs, minabs, all_int = 0, math.huge, true
   for _, v in ipairs(values) do
     local a = math.abs(v)
@@ -40,6 +42,7 @@ local function number_format(values, is_int)
 end
 
 local function fmt_value(f, v)
+  if type(v) == "boolean" then return tostring(v) end
   if v ~= v then return "nan" end
   if v == math.huge then return "inf" end
   if v == -math.huge then return "-inf" end

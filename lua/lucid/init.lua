@@ -14,11 +14,55 @@ M.autograd.Function = require("lucid.function")
 M.autograd.gradcheck = require("lucid.gradcheck")
 M.linalg = require("lucid.linalg")
 
--- lucid.nn (require("nn")) and lucid.optim load on first use, so that they
--- can require lucid and start-up stays fast.
+-- lucid.load also reads PyTorch's torch.save files (zip archives, told by
+-- their first bytes); lucid.save writes one with {format = "torch"}.
+local args = require("lucid.args")
+local core_load, core_save = M.load, M.save
+
+function M.load(path, ...)
+  if type(path) == "string" then
+    local f = io.open(path, "rb")
+    local magic = f and f:read(4)
+    if f then f:close() end
+    if magic == "\x80\x02\x8a\x0a" then -- the pickled magic number of torch.save before 1.6
+      args.raise("load: " .. path .. " is in PyTorch's legacy (pre-1.6) format, which lucid does "
+        .. "not read: load it in PyTorch and torch.save it again (the zip format)")
+    end
+    if magic == "PK\3\4" then
+      local formats = require("lucid.formats.torch")
+      local bytes = require("lucid.formats.file").read(path, "load")
+      return args.call(formats.load, bytes, "load")
+    end
+  end
+  return args.call(core_load, path, ...)
+end
+
+function M.save(...)
+  local obj, path, opts = ...
+  if opts == nil then return args.call(core_save, ...) end -- the core names what is missing
+  if not args.is_options(opts) then
+    args.raise("save: argument 3 must be an options table, got " .. type(opts))
+  end
+  local format = opts and opts.format or "lucid"
+  for k in pairs(opts or {}) do
+    if k ~= "format" then args.raise("save: unknown option '" .. tostring(k) .. "'") end
+  end
+  if format == "torch" then
+    local bytes = args.call(require("lucid.formats.torch").dump, obj, "save")
+    return args.call(require("lucid.formats.file").write, path, bytes, "save")
+  elseif format ~= "lucid" then
+    args.raise("save: format must be 'lucid' or 'torch', got " .. tostring(format))
+  end
+  return args.call(core_save, obj, path)
+end
+
+-- lucid.nn (require("nn")), lucid.optim and the format modules load on first
+-- use, so that they can require lucid and start-up stays fast.
+local lazy = { nn = "nn", optim = "lucid.optim", safetensors = "lucid.safetensors", npy = "lucid.npy",
+  plot = "lucid.plot", utils = "lucid.utils", datasets = "lucid.datasets" }
 setmetatable(M, {
   __index = function(t, k)
-    local path = (k == "nn" and "nn") or (k == "optim" and "lucid.optim") or nil
+    local path = lazy[k]
     if path then
       local mod = require(path)
       rawset(t, k, mod)

@@ -56,7 +56,7 @@ function M.vector_norm(...)
   local ax = x:abs()
   if ord == INF then return over(ax, list, keep, max) end
   if ord == -INF then return over(ax, list, keep, min) end
-  if ord == 0 then return over(x:ne(0), list, keep, sum) end
+  if ord == 0 then return over(x:ne(0):to(x.dtype), list, keep, sum) end
   if ord == 1 then return over(ax, list, keep, sum) end
   if ord == 2 then return over(x * x, list, keep, sum):sqrt() end
   return over(ax ^ ord, list, keep, sum) ^ (1 / ord)

@@ -21,7 +21,7 @@ local M = {}
 -- Default tolerance of assert.tensor.near by dtype (the looser of the two
 -- operands'); |a - b| <= tol * max(1, |b|): absolute near zero, relative
 -- for large values.
-M.tolerance = { float32 = 1e-5, float64 = 1e-10, int64 = 0 }
+M.tolerance = { float32 = 1e-5, float64 = 1e-10, int64 = 0, bool = 0 }
 
 local function dtype_name(t)
   return lucid.is_tensor(t) and t.dtype.name or nil
@@ -33,7 +33,7 @@ end
 
 -- Shortest form that reads back as the same double.
 local function num_str(v)
-  if math.type(v) == "integer" then return tostring(v) end
+  if math.type(v) == "integer" or type(v) == "boolean" then return tostring(v) end
   for _, digits in ipairs({ 6, 10, 15, 17 }) do
     local s = string.format("%." .. digits .. "g", v)
     if tonumber(s) == v then return s end
@@ -43,7 +43,7 @@ end
 
 -- A nested table's shape and flat values, checking that it is rectangular.
 local function flatten_table(v, who, shape, flat, depth, path)
-  if type(v) == "number" then
+  if type(v) == "number" or type(v) == "boolean" then
     if shape[depth] ~= nil then
       error(string.format("%s: ragged table at %s: a number where a table of %d was expected",
         who, path, shape[depth]), 0)
@@ -56,7 +56,7 @@ local function flatten_table(v, who, shape, flat, depth, path)
     return
   end
   if type(v) ~= "table" then
-    error(string.format("%s: expected a tensor, a number or a nested table of numbers, got %s at %s",
+    error(string.format("%s: expected a tensor, a number or a nested table of numbers or booleans, got %s at %s",
       who, type(v), path), 0)
   end
   if shape.depth and depth > shape.depth then
@@ -78,7 +78,7 @@ local function view(v, who, argn)
   if lucid.is_tensor(v) then
     local flat = {}
     local list = v:tolist()
-    if type(list) == "number" then
+    if type(list) ~= "table" then
       flat[1] = list
     else
       local shape = {}
@@ -88,7 +88,7 @@ local function view(v, who, argn)
     for i = 1, v:dim() do shape[i] = v:size(i) end
     return { shape = shape, values = flat, dtype = dtype_name(v) }
   end
-  if type(v) ~= "table" and type(v) ~= "number" then
+  if type(v) ~= "table" and type(v) ~= "number" and type(v) ~= "boolean" then
     error(string.format("%s: argument %d must be a tensor, a number or a nested table, got %s",
       who, argn, type(v)), 0)
   end
@@ -126,8 +126,10 @@ local function compare(a, b, tol)
   local first, count, worst = nil, 0, 0
   for k = 1, #a.values do
     local x, y = a.values[k], b.values[k]
-    local diff = math.abs(x - y)
-    local close = x == y or diff <= tol * math.max(1, math.abs(y)) -- NaN is never close
+    -- booleans (bool tensors) equal only booleans
+    local numbers = type(x) == "number" and type(y) == "number"
+    local diff = numbers and math.abs(x - y) or (x == y and 0 or math.huge)
+    local close = x == y or (numbers and diff <= tol * math.max(1, math.abs(y))) -- NaN is never close
     if not close then
       count = count + 1
       first = first or k

@@ -118,4 +118,12 @@ function Progress:done()
   return lucid.clock() - self.start
 end
 
-return M
+-- lucid.utils.Logger and the other modules of lua/lucid/utils/ load on first use.
+return setmetatable(M, {
+  __index = function(t, k)
+    if type(k) ~= "string" or not package.searchpath("lucid.utils." .. k, package.path) then return nil end
+    local mod = require("lucid.utils." .. k)
+    rawset(t, k, mod)
+    return mod
+  end,
+})

@@ -1,7 +1,6 @@
--- nn.Linear(in_features, out_features [, bias]): y = x W^T + b.
-local lucid = require("lucid")
+-- nn.Linear(in_features, out_features [, bias]): y = x W^T + b (F.linear).
 local Module = require("nn.Module")
-local raise = require("lucid.args").raise
+local F = require("nn.functional")
 
 local Linear = Module:extend("Linear", Module.with_dtype({
   { "in_features", "integer", min = 1 },
@@ -19,20 +18,7 @@ function Linear:init(a)
 end
 
 function Linear:forward(x)
-  if not lucid.is_tensor(x) then
-    raise(string.format("Linear: input must be a tensor, got %s", type(x)))
-  end
-  if x:dim() == 0 or x:size(-1) ~= self.in_features then
-    raise(string.format("Linear: input has %d features, expected in_features %d",
-      x:dim() == 0 and 0 or x:size(-1), self.in_features))
-  end
-  if x.dtype ~= self.weight.dtype then
-    raise(string.format("Linear: input has dtype %s, expected %s (the weight's)", x.dtype.name,
-      self.weight.dtype.name))
-  end
-  local y = x:matmul(self.weight:t())
-  if self.bias then y = y + self.bias end
-  return y
+  return F._linear("Linear", { input = x, weight = self.weight, bias = self.bias })
 end
 
 function Linear:extra_repr()

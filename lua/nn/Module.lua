@@ -143,6 +143,8 @@ local function member_newindex(self, k, v)
     rawget(self, where)[k] = v
   elseif Module.is_module(v) then
     self:add_module(k, v)
+  elseif lucid.is_tensor(v) and require("nn.Parameter").is_parameter(v) then
+    self:register_parameter(k, v) -- self.w = nn.Parameter(t)
   else
     rawset(self, k, v)
   end
@@ -387,10 +389,20 @@ function Module:float() return self:to(lucid.float32) end
 
 function Module:extra_repr() return "" end
 
--- A value as PyTorch prints it in a module's repr: True/False, 0.5.
+-- A value as PyTorch prints it in a module's repr: True/False, 0.5, 1e-05
+-- (a float as Python's repr: the shortest form that reads back the same).
 function Module.repr_value(v)
   if type(v) == "boolean" then return v and "True" or "False" end
-  return tostring(v)
+  if math.type(v) ~= "float" or v ~= v or v == math.huge or v == -math.huge then return tostring(v) end
+  local s
+  for p = 1, 17 do
+    s = string.format("%." .. p .. "g", v)
+    if tonumber(s) == v then break end
+  end
+  local e = tonumber(s:match("e([-+]%d+)$") or "0")
+  if s:find("e") and e >= -4 and e < 16 then s = string.format("%.17f", v):gsub("0+$", "") end
+  if not s:find("[.e]") then s = s .. ".0" end
+  return (s:gsub("%.$", ".0"))
 end
 
 -- Nests like PyTorch's print of a model.

@@ -1,18 +1,14 @@
--- nn.ReLU: the elementwise relu, as a module.
-local lucid = require("lucid")
+-- nn.ReLU([inplace = false]): F.relu as a module. With inplace, x itself
+-- takes the result (and is returned), as in PyTorch.
 local Module = require("nn.Module")
-local raise = require("lucid.args").raise
+local F = require("nn.functional")
 
 local ReLU = Module:extend("ReLU", { { "inplace", "boolean", default = false } })
 
 function ReLU:init(a) self.inplace = a.inplace end
 
--- With inplace, x itself takes the result (and is returned), as in PyTorch.
-function ReLU:forward(x)
-  if not lucid.is_tensor(x) then
-    raise(string.format("ReLU: input must be a tensor, got %s", type(x)))
-  end
-  return self.inplace and x:copy_(x:relu()) or x:relu()
-end
+function ReLU:forward(x) return F._activation("ReLU", "relu", x, self.inplace) end
+
+function ReLU:extra_repr() return self.inplace and "inplace=True" or "" end
 
 return ReLU

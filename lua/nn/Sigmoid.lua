@@ -1,15 +1,9 @@
--- nn.Sigmoid: the elementwise sigmoid, as a module.
-local lucid = require("lucid")
+-- nn.Sigmoid(): F.sigmoid (the elementwise sigmoid) as a module.
 local Module = require("nn.Module")
-local raise = require("lucid.args").raise
+local F = require("nn.functional")
 
 local Sigmoid = Module:extend("Sigmoid", {})
 
-function Sigmoid:forward(x)
-  if not lucid.is_tensor(x) then
-    raise(string.format("Sigmoid: input must be a tensor, got %s", type(x)))
-  end
-  return x:sigmoid()
-end
+function Sigmoid:forward(x) return F._activation("Sigmoid", "sigmoid", x) end
 
 return Sigmoid

@@ -1,15 +1,9 @@
--- nn.Tanh: the elementwise tanh, as a module.
-local lucid = require("lucid")
+-- nn.Tanh(): F.tanh (the elementwise tanh) as a module.
 local Module = require("nn.Module")
-local raise = require("lucid.args").raise
+local F = require("nn.functional")
 
 local Tanh = Module:extend("Tanh", {})
 
-function Tanh:forward(x)
-  if not lucid.is_tensor(x) then
-    raise(string.format("Tanh: input must be a tensor, got %s", type(x)))
-  end
-  return x:tanh()
-end
+function Tanh:forward(x) return F._activation("Tanh", "tanh", x) end
 
 return Tanh

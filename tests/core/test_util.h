@@ -56,6 +56,7 @@ static inline void set(lc_tensor *t, int64_t i, double v) {
   case LC_FLOAT32: ((float *)lc_data(t))[i] = (float)v; break;
   case LC_FLOAT64: ((double *)lc_data(t))[i] = v; break;
   case LC_INT64: ((int64_t *)lc_data(t))[i] = (int64_t)v; break;
+  case LC_BOOL: ((bool *)lc_data(t))[i] = v != 0; break;
   }
 }
 

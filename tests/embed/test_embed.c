@@ -1,4 +1,5 @@
 /* test_embed.c: the embedding API (bindings/lucid.h) as a host uses it. */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "lucid.h"
@@ -63,6 +64,13 @@ static void test_wrap_accessors(lucid_state *S) {
   int64_t one = 7;
   t = lucid_wrap(S, &one, LUCID_INT64, 0, NULL, NULL, NULL, NULL);
   CHECK(t && lucid_tensor_ndim(t) == 0 && lucid_tensor_numel(t) == 1);
+  lucid_tensor_release(t);
+  /* bool: one byte per element */
+  bool flags[3] = {true, false, true};
+  int64_t three = 3;
+  t = lucid_wrap(S, flags, LUCID_BOOL, 1, &three, NULL, NULL, NULL);
+  CHECK(t && lucid_tensor_dtype(t) == LUCID_BOOL && lucid_tensor_numel(t) == 3);
+  CHECK(lucid_tensor_data(t) == flags);
   lucid_tensor_release(t);
   int64_t empty[2] = {0, 3};
   t = lucid_wrap(S, NULL, LUCID_FLOAT32, 2, empty, NULL, NULL, NULL);

@@ -37,6 +37,23 @@ describe("fixtures select the cases their specs test", function()
     assert.is_true(count(cases, function(c) return c.kind == "module" and c.name == "sequential" end) >= 1)
   end)
 
+  it("layers.lua: every functional form and module of gen_layers.py", function()
+    local cases = H.load_fixture("layers")
+    for _, op in ipairs({ "layer_norm", "rms_norm", "group_norm", "batch_norm", "conv1d", "conv_transpose1d", "pad",
+      "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "l1_loss", "smooth_l1_loss",
+      "huber_loss", "binary_cross_entropy", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+      "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss", "multilabel_soft_margin_loss",
+      "ctc_loss", "cross_entropy", "nll_loss", "scaled_dot_product_attention", "embedding_bag", "bilinear",
+      "normalize", "cosine_similarity", "pairwise_distance" }) do
+      assert.is_true(count(cases, function(c) return c.kind == "functional" and c.name == op end) >= 2, op)
+    end
+    for _, m in ipairs({ "LayerNorm", "GroupNorm", "BatchNorm1d", "Conv1d", "ConvTranspose1d", "MaxPool1d",
+      "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "L1Loss", "BCELoss", "KLDivLoss",
+      "MultiheadAttention", "Bilinear", "EmbeddingBag", "Embedding" }) do
+      assert.is_true(count(cases, function(c) return c.kind == "module" and c.name == m end) >= 2, m)
+    end
+  end)
+
   it("optim.lua and packed.lua: optimizer steps, clipping, packing", function()
     assert.is_true(#H.load_fixture("optim", "optimizer") >= 40)
     assert.is_true(#H.load_fixture("optim", "clip") >= 10)
@@ -51,5 +68,16 @@ describe("fixtures select the cases their specs test", function()
     for area, least in pairs(want) do
       assert.is_true(count(cases, function(c) return c.area == area end) >= least, area)
     end
+  end)
+
+  it("index.lua: every indexing form, mask function and bool op, transposed inputs too", function()
+    local cases = H.load_fixture("index")
+    local want = { index = 80, index_set = 50, masked_fill = 16, masked_select = 16, masked_scatter = 16,
+      where = 16, where_cond = 1, nonzero = 16, argwhere = 8, nonzero_tuple = 8, binary = 150,
+      unary = 20, to = 4, isclose = 5 }
+    for op, n in pairs(want) do
+      assert.is_true(count(cases, function(c) return c.op == op end) >= n, op)
+    end
+    assert.is_true(count(cases, function(c) return c.transpose end) >= 100)
   end)
 end)

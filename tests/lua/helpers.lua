@@ -12,6 +12,7 @@ local TOL = {
   float32 = { rtol = 1e-5, atol = 1e-6 },
   float64 = { rtol = 1e-10, atol = 1e-12 },
   int64 = { rtol = 0, atol = 0 },
+  bool = { rtol = 0, atol = 0 },
 }
 
 local function dtype_name(dtype)
@@ -19,6 +20,7 @@ local function dtype_name(dtype)
   if dtype == lucid.float32 then return "float32" end
   if dtype == lucid.float64 then return "float64" end
   if dtype == lucid.int64 then return "int64" end
+  if dtype == lucid.bool then return "bool" end
   return tostring(dtype)
 end
 M.dtype_name = dtype_name
@@ -50,6 +52,28 @@ function M.tensor_from_fixture(spec, opts)
   end
   if opts.requires_grad then x:requires_grad_() end
   return x
+end
+
+-- M.fixture_cases(cases, run, it): one test (busted's `it`, which specs see but
+-- modules do not) per case whose op has a runner, calling
+-- run[case.op](case, inputs) with the case's inputs as lucid tensors. A case with
+-- `transpose = true` (or k) has inputs[1] (or inputs[k]) transposed in its last two dims
+-- first: a non-contiguous input, as the generator computed on that transpose.
+function M.fixture_cases(cases, run, it)
+  for _, c in ipairs(cases) do
+    if run[c.op] then
+      it(c.name, function()
+        local xs = {}
+        for i, spec in ipairs(c.inputs) do xs[i] = M.tensor_from_fixture(spec) end
+        if c.transpose then
+          local k = c.transpose == true and 1 or c.transpose
+          xs[k] = xs[k]:transpose(-2, -1)
+          assert(not xs[k]:is_contiguous(), c.name .. ": the transposed input should not be contiguous")
+        end
+        run[c.op](c, xs)
+      end)
+    end
+  end
 end
 
 -- A copy of a fixture with `delta` added to every element (e.g. 0-based -> 1-based indices).
@@ -151,7 +175,9 @@ function M.assert_close(actual, expected, rtol, atol, label)
   for k = 1, #edata do
     local a, e = adata[k], edata[k]
     local ok
-    if e ~= e then
+    if type(e) == "boolean" or type(a) == "boolean" then
+      ok = a == e
+    elseif e ~= e then
       ok = a ~= a
     elseif e == math.huge or e == -math.huge then
       ok = a == e
@@ -167,7 +193,8 @@ function M.assert_close(actual, expected, rtol, atol, label)
   end
   if nbad > 0 then
     local a, e = adata[first], edata[first]
-    local diff = (a == a and e == e) and string.format("%.3g", math.abs(a - e)) or "nan"
+    local numbers = type(a) == "number" and type(e) == "number"
+    local diff = not numbers and "-" or (a == a and e == e) and string.format("%.3g", math.abs(a - e)) or "nan"
     fail(string.format(
       "%s%d of %d elements differ (shape %s, %s, rtol %g, atol %g); first at %s (flat %d): "
         .. "expected %s, got %s, |diff| %s, allowed %.3g",

@@ -246,7 +246,7 @@ describe("keyword argument errors", function()
       H.err_of(lucid.zeros, 2, { requires_grad = 1 }))
     assert.matches("tensor: requires_grad must be a boolean", H.err_of(lucid.tensor, 1.0, { requires_grad = "yes" }))
     assert.matches("sum: keepdim must be a boolean, got string", H.err_of(function() return x23():sum(1, "yes") end))
-    assert.matches("zeros: dtype must be lucid.float32, lucid.float64 or lucid.int64, got float16",
+    assert.matches("zeros: dtype must be lucid.float32, lucid.float64, lucid.int64 or lucid.bool, got float16",
       H.err_of(lucid.zeros, 2, { dtype = "float16" }))
     assert.matches("backward: retain_graph must be a boolean",
       H.err_of(function() (x23() * 1):sum():backward({ retain_graph = 1 }) end))

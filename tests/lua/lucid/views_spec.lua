@@ -65,7 +65,7 @@ describe("indexing x[t]", function()
     assert.matches("index: index 0 out of range", H.err_of(function() x[0] = 1 end))
     assert.matches("index: index 9 out of range", H.err_of(function() x[9] = 1 end))
     assert.matches("shapes %(3%) and %(4%) cannot be broadcast", H.err_of(function() x[1] = lucid.zeros(4) end))
-    assert.matches("index: can only assign a number or a tensor", H.err_of(function() x[1] = "a" end))
+    assert.matches("index: can only assign a number, a boolean or a tensor", H.err_of(function() x[1] = "a" end))
     assert.matches("index: cannot index a 0%-dim tensor", H.err_of(function() return lucid.tensor(1)[1] end))
   end)
 end)
@@ -283,7 +283,7 @@ describe("ops on non-contiguous inputs equal the same ops on a contiguous copy",
     add = function(x) return x + x * 2 end,
     sub = function(x) return 1 - x end,
     div = function(x) return x / (x:abs() + 1) end,
-    compare = function(x) return x:gt(0) + x:le(0.3) end,
+    compare = function(x) return x:gt(0):long() + x:le(0.3) end,
     sum_all = function(x) return x:sum() end,
     sum_dim = function(x) return x:sum(1) end,
     mean_dim = function(x) return x:mean(2, true) end,

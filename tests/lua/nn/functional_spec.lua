@@ -204,7 +204,7 @@ describe("nn.functional argument checks", function()
     assert.matches("label_smoothing must be a number in %[0, 1%]",
       err(function() F.cross_entropy(x, long({ 1, 2, 3, 4 }), { label_smoothing = 2 }) end))
     assert.matches("input must be a tensor, got string", err(function() F.relu("x") end))
-    assert.matches("linear: input has 5 features, expected 3",
+    assert.matches("linear: input has 5 features, expected in_features 3",
       err(function() F.linear(x, lucid.ones(2, 3)) end))
     assert.matches("binary_cross_entropy_with_logits: target has shape %(4%), expected the input's shape %(4, 5%)",
       err(function() F.binary_cross_entropy_with_logits(x, lucid.ones(4)) end))
