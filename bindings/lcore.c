@@ -69,6 +69,7 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_optim(L, module, methods);
   lcb_open_nn(L, module, methods);
   lcb_open_loss(L, module, methods);
+  lcb_open_sampling(L, module, methods);
   lcb_open_sort(L, module, methods);
   lcb_open_scan(L, module, methods);
   lcb_open_count(L, module, methods);

@@ -8,7 +8,7 @@ static const char *const randperm_opts[] = {"n", "dtype"};
 static int l_randperm(lua_State *L) {
   lcb_args(L, 1, 2, randperm_opts, "randperm");
   lua_Integer n = lcb_checkint(L, 1, "randperm", "n");
-  lc_tensor *p = lc_randperm(n, 1);
+  lc_tensor *p = lc_random_permutation(n, 1);
   if (!p) lcb_fail(L);
   lc_dtype dt = lcb_dtype(L, 2, LC_INT64, "randperm");
   lc_tensor *c = lc_to(p, dt);
@@ -24,7 +24,7 @@ static int t_multinomial(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "multinomial");
   lua_Integer k = lcb_checkint(L, 2, "multinomial", "num_samples");
   bool repl = lcb_optbool(L, 3, false, "multinomial", "replacement");
-  lcb_push(L, lc_multinomial(t, k, repl, 1));
+  lcb_push(L, lc_multinomial_rows(t, k, repl, 1));
   return 1;
 }
 

@@ -16,7 +16,7 @@ static const struct {
     [LC_RAW_I64] = {"int64", 8, LC_INT64},     [LC_RAW_F16] = {"float16", 2, LC_FLOAT32},
     [LC_RAW_BF16] = {"bfloat16", 2, LC_FLOAT32}, [LC_RAW_I32] = {"int32", 4, LC_INT64},
     [LC_RAW_I16] = {"int16", 2, LC_INT64},     [LC_RAW_I8] = {"int8", 1, LC_INT64},
-    [LC_RAW_U8] = {"uint8", 1, LC_INT64},      [LC_RAW_BOOL] = {"bool", 1, LC_INT64},
+    [LC_RAW_U8] = {"uint8", 1, LC_INT64},      [LC_RAW_BOOL] = {"bool", 1, LC_BOOL},
 };
 _Static_assert(sizeof kinds / sizeof *kinds == LC_RAW_COUNT, "one row per raw kind");
 
@@ -56,7 +56,7 @@ lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool 
   if (!t) return NULL;
   const unsigned char *p = bytes;
   void *d = t->storage->data;
-  if (!swap && es == lc_dtype_size(t->dtype)) { /* float32, float64, int64 as stored */
+  if (!swap && es == lc_dtype_size(t->dtype) && kind != LC_RAW_BOOL) { /* as stored */
     memcpy(d, p, (size_t)count * es);
     return t;
   }
@@ -76,7 +76,7 @@ lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool 
     case LC_RAW_I16: memcpy(&i16, e, 2); ((int64_t *)d)[i] = i16; break;
     case LC_RAW_I8: ((int64_t *)d)[i] = (int8_t)e[0]; break;
     case LC_RAW_U8: ((int64_t *)d)[i] = e[0]; break;
-    case LC_RAW_BOOL: ((int64_t *)d)[i] = e[0] != 0; break;
+    case LC_RAW_BOOL: ((bool *)d)[i] = e[0] != 0; break;
     default: break;
     }
   }

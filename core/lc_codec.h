@@ -17,7 +17,7 @@ typedef enum {
 
 size_t lc_raw_size(lc_raw_kind k);
 /* "float16", ...: the kind's name, and the lucid dtype it is read into
- * (float16 and bfloat16 as float32, integers as int64). */
+ * (float16 and bfloat16 as float32, narrower integers as int64). */
 const char *lc_raw_name(lc_raw_kind k);
 lc_dtype lc_raw_dtype(lc_raw_kind k);
 

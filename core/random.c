@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lc_internal.h"
+#include "lc_sampling.h"
 
 #define DEFAULT_SEED 0x5eedULL
 
@@ -77,6 +78,11 @@ static uint64_t reserve(uint64_t nblocks, uint64_t *seed) {
   }
   return base;
 }
+
+/* Exported to sampling.c (lc_sampling.h): the same generator, one block or
+ * one reservation at a time. */
+uint64_t lc_random_reserve(uint64_t nblocks, uint64_t *seed) { return reserve(nblocks, seed); }
+void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]) { philox(block, seed, out); }
 
 /* ---- words to numbers ---------------------------------------------------- */
 
@@ -346,7 +352,7 @@ static stream stream_at(uint64_t block, uint64_t seed) {
 /* ---- randperm, multinomial, bernoulli ---------------------------------------------------- */
 
 /* The order that sorts n uniform keys: a uniformly random permutation. */
-lc_tensor *lc_randperm(int64_t n, int64_t base) {
+lc_tensor *lc_random_permutation(int64_t n, int64_t base) {
   if (n < 0) {
     lc_set_error("randperm: n must be at least 0, got %lld", (long long)n);
     return NULL;
@@ -361,7 +367,7 @@ lc_tensor *lc_randperm(int64_t n, int64_t base) {
  * replacement, inverse-CDF draws; without, the k largest of log(u) / p
  * (Efraimidis and Spirakis), which picks in proportion to p without
  * repeats and never picks a zero weight. */
-lc_tensor *lc_multinomial(const lc_tensor *probs, int64_t k, bool replacement, int64_t base) {
+lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replacement, int64_t base) {
   const char *op = "multinomial";
   if (!lc_dtype_is_float(probs->dtype) || probs->ndim < 1 || probs->ndim > 2) {
     lc_set_error("%s: probabilities must be a 1- or 2-D floating point tensor, got a %d-D %s tensor",

@@ -156,7 +156,7 @@ function M._alpha_dropout(fname, a)
   local alpha = SELU_SATURATION
   local scale = ((1 - p) * (1 + p * alpha * alpha)) ^ -0.5
   local keep = lucid.rand(x.shape, { dtype = x.dtype }):lt(1 - p)
-  local y = (x * keep + (1 - keep) * alpha) * scale - scale * alpha * p
+  local y = lucid.where(keep, x, alpha) * scale - scale * alpha * p
   return a.inplace and x:copy_(y) or y
 end
 
@@ -1005,9 +1005,6 @@ local function same_shape(fname, a, b, an, bn)
   end
 end
 
--- 1 where the condition mask (a 0/1 tensor) holds, the two branches mixed:
--- m * a + (1 - m) * b, differentiable in both branches.
-local function where(m, a, b) return m * a + (1 - m) * b end
 
 function M._l1_loss(fname, a)
   same_shape(fname, a.input, a.target)
@@ -1020,7 +1017,7 @@ function M._smooth_l1_loss(fname, a)
   local beta = number_opt(fname, "beta", a.beta, 1.0, 0)
   local d = (a.input - a.target):abs()
   if beta == 0 then return reduce(d, r) end
-  return reduce(where(d:lt(beta), d * d * (0.5 / beta), d - 0.5 * beta), r)
+  return reduce(lucid.where(d:lt(beta), d * d * (0.5 / beta), d - 0.5 * beta), r)
 end
 
 function M._huber_loss(fname, a)
@@ -1028,7 +1025,7 @@ function M._huber_loss(fname, a)
   local r = check_reduction(fname, a.reduction)
   local delta = number_opt(fname, "delta", a.delta, 1.0, 0)
   local d = (a.input - a.target):abs()
-  return reduce(where(d:le(delta), d * d * 0.5, (d - 0.5 * delta) * delta), r)
+  return reduce(lucid.where(d:le(delta), d * d * 0.5, (d - 0.5 * delta) * delta), r)
 end
 
 -- -w (y log x + (1 - y) log(1 - x)), each log clamped at -100 (PyTorch's).
@@ -1079,7 +1076,7 @@ function M._poisson_nll_loss(fname, a)
   if a.log_input == false then loss = x - y * (x + eps):log() else loss = x:exp() - y * x end
   if a.full then
     local big = y:gt(1)
-    local ys = y + (1 - big) -- 1 where y <= 1, so the logs stay finite there
+    local ys = lucid.where(big, y, 1) -- 1 where y <= 1, so the logs stay finite there
     loss = loss + big * (ys * ys:log() - ys + ys:log() * 0.5 + HALF_LOG_2PI)
   end
   return reduce(loss, r)
@@ -1180,7 +1177,7 @@ function M._triplet_margin_loss(fname, a)
   local dp, dn = dist(an, po), dist(an, ne)
   if a.swap then
     local ds = dist(po, ne)
-    dn = where(ds:lt(dn), ds, dn)
+    dn = lucid.where(ds:lt(dn), ds, dn)
   end
   return reduce((dp - dn + margin):relu(), r)
 end

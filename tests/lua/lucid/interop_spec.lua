@@ -76,7 +76,7 @@ describe("PyTorch files", function()
 
   it("writes what it reads: save{format = 'torch'} then load", function()
     local sd = lucid.load(of("torch")[1].file)
-    sd.mask, sd.bytes, sd.ints = nil, nil, nil -- int64 copies of narrower kinds
+    sd.bytes, sd.ints = nil, nil -- int64 copies of narrower kinds
     sd.nested = { list = { lucid.ones(2), 3, "x" }, flag = true }
     local path = os.tmpname()
     lucid.save(sd, path, { format = "torch" })
@@ -102,6 +102,12 @@ describe("PyTorch files", function()
     end
   end)
 
+  it("refuses a module, saying to save its state_dict", function()
+    local ok, err = pcall(lucid.save, nn.Linear(2, 3), os.tmpname(), { format = "torch" })
+    assert.is_false(ok)
+    assert.truthy(err:find("save: an nn.Module (Linear) cannot be saved: save its model:state_dict() instead", 1, true), err)
+  end)
+
   it("refuses unknown options and formats", function()
     assert.has_error(function() lucid.save({}, os.tmpname(), { format = "onnx" }) end,
       "save: format must be 'lucid' or 'torch', got onnx")
@@ -121,6 +127,7 @@ describe("safetensors", function()
   it("writes what it reads, with metadata", function()
     local t = lucid.safetensors.load(of("safetensors")[1].file)
     t.noncontig = lucid.arange(6):view(2, 3):t()
+    t.flags = lucid.tensor({ true, false, true })
     local path = os.tmpname()
     lucid.safetensors.save(t, path, { source = "lucid" })
     local back, meta = lucid.safetensors.load(path)
@@ -152,7 +159,8 @@ describe("NumPy files", function()
   it("writes .npy and .npz that it reads back", function()
     local path = os.tmpname()
     for _, t in ipairs({ lucid.randn(3, 4), lucid.randn(2, { dtype = lucid.float64 }),
-      lucid.tensor(7, { dtype = lucid.int64 }), lucid.arange(12):view(3, 4):t(), lucid.zeros(0, 2) }) do
+      lucid.tensor(7, { dtype = lucid.int64 }), lucid.arange(12):view(3, 4):t(), lucid.zeros(0, 2),
+      lucid.tensor({ { true, false }, { false, true } }) }) do
       lucid.npy.save(t, path)
       exact(lucid.npy.load(path), t, "npy " .. tostring(t.shape))
       assert.are.equal(0, (#bytes_of(path) - #lucid._C.to_raw(t)) % 64) -- header aligned to 64
