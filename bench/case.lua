@@ -64,6 +64,16 @@ elseif case.kind == "elementwise" then
     where = function() return lucid.where(mask, x, y) end,
     masked_select = function() return x[mask] end,
   }
+  -- the row ops work on rows of 1000 (gather with random positions, einsum
+  -- as a product with a 1000 x 8 matrix)
+  local rows = n >= 1000 and x:reshape(-1, 1000) or nil
+  local idx = rows and lucid.randint(1, 1001, rows.shape) or nil
+  local w = lucid.randn(1000, 8)
+  ops.sort = function() return rows:sort(2) end
+  ops.topk = function() return rows:topk(10, 2) end
+  ops.cumsum = function() return rows:cumsum(2) end
+  ops.gather = function() return rows:gather(2, idx) end
+  ops.einsum = function() return lucid.einsum("ij,jk->ik", rows, w) end
   local op = ops[case.op]
   run = function()
     for _ = 1, reps do op() end

@@ -133,10 +133,16 @@ def main():
         x, y = make(), make()
         mask = x > 0
         reps = case.get("reps", 1)
+        rows = x.reshape(-1, 1000) if n >= 1000 else None
+        idx = torch.randint(0, 1000, rows.shape) if rows is not None else None
+        w = torch.randn(1000, 8)
         op = {"add": lambda: x + y, "tanh": lambda: x.tanh(), "sum": lambda: x.sum(),
               "softmax": lambda: x.reshape(-1, 1000).softmax(1), "gt": lambda: x > y,
               "where": lambda: torch.where(mask, x, y),
-              "masked_select": lambda: x[mask]}[case["op"]]
+              "masked_select": lambda: x[mask],
+              "sort": lambda: rows.sort(1), "topk": lambda: rows.topk(10, 1),
+              "cumsum": lambda: rows.cumsum(1), "gather": lambda: rows.gather(1, idx),
+              "einsum": lambda: torch.einsum("ij,jk->ik", rows, w)}[case["op"]]
 
         def run():
             for _ in range(reps):

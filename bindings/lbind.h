@@ -68,6 +68,29 @@ void lcb_open_rnn(lua_State *L, int module, int methods);
 void lcb_open_loss(lua_State *L, int module, int methods);
 void lcb_open_sampling(lua_State *L, int module, int methods);
 void lcb_open_minrnn(lua_State *L, int module, int methods);
+void lcb_open_sort(lua_State *L, int module, int methods);
+void lcb_open_scan(lua_State *L, int module, int methods);
+void lcb_open_count(lua_State *L, int module, int methods);
+void lcb_open_scatter(lua_State *L, int module, int methods);
+void lcb_open_shape(lua_State *L, int module, int methods);
+void lcb_open_create(lua_State *L, int module, int methods);
+void lcb_open_random(lua_State *L, int module, int methods);
+void lcb_open_linalg(lua_State *L, int module, int methods);
+
+/* Pushes an array table of parts[0..n) (taking the references) and frees
+ * parts; raises the core's error when parts is NULL (lops.c). */
+int lcb_push_list(lua_State *L, lc_tensor **parts, int n);
+/* Registers fns both as tensor methods and as module functions (lsort.c). */
+void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);
+/* Optional arguments, with errors naming fname and the argument (lsort.c):
+ * an integer (integral floats too), a number, a dim (1-based) or dflt. */
+lua_Integer lcb_optint(lua_State *L, int idx, lua_Integer dflt, const char *fname, const char *name);
+lua_Integer lcb_checkint(lua_State *L, int idx, const char *fname, const char *name);
+double lcb_optnum(lua_State *L, int idx, double dflt, const char *fname, const char *name);
+int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *fname);
+/* One dim or a table of dims at idx, 0-based into dims; returns the count
+ * (lshape.c). */
+int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
 void lcb_open_codec(lua_State *L, int module, int methods);
 void lcb_open_mask(lua_State *L, int module, int methods);
 void lcb_open_norm(lua_State *L, int module, int methods);

@@ -87,6 +87,14 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_loss(L, module, methods);
   lcb_open_sampling(L, module, methods);
   lcb_open_minrnn(L, module, methods);
+  lcb_open_sort(L, module, methods);
+  lcb_open_scan(L, module, methods);
+  lcb_open_count(L, module, methods);
+  lcb_open_scatter(L, module, methods);
+  lcb_open_shape(L, module, methods);
+  lcb_open_create(L, module, methods);
+  lcb_open_random(L, module, methods);
+  lcb_open_linalg(L, module, methods);
   lcb_open_codec(L, module, methods);
   lcb_open_mask(L, module, methods);
   lcb_open_norm(L, module, methods);

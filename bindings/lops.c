@@ -122,6 +122,20 @@ static const char *const dim_opts[] = {"input", "dim"};
 static int t_squeeze(lua_State *L) {
   view_args(L, 2, dim_opts, "squeeze");
   lc_tensor *t = lcb_check(L, 1, "squeeze");
+  if (lua_istable(L, 2)) { /* a table of dims: those of size 1 go, last first */
+    int dims[LC_MAX_DIMS], n = lcb_dims(L, 2, t->ndim, dims, "squeeze");
+    lc_tensor *cur = lc_expand(t, t->ndim, t->sizes); /* a view, with history */
+    for (int d = t->ndim - 1; d >= 0 && cur; d--) {
+      bool listed = false;
+      for (int i = 0; i < n; i++) listed = listed || dims[i] == d;
+      if (!listed || t->sizes[d] != 1) continue;
+      lc_tensor *next = lc_squeeze(cur, d);
+      lc_release(cur);
+      cur = next;
+    }
+    lcb_push(L, cur);
+    return 1;
+  }
   int d = lua_isnoneornil(L, 2) ? LC_ALL_DIMS : lcb_dim(L, 2, t->ndim, false, "squeeze");
   lcb_push(L, lc_squeeze(t, d));
   return 1;
@@ -550,7 +564,7 @@ static int join(lua_State *L, bool stack, const char *fname) {
 static int l_cat(lua_State *L) { return join(L, false, "cat"); }
 static int l_stack(lua_State *L) { return join(L, true, "stack"); }
 
-static int push_list(lua_State *L, lc_tensor **parts, int n) {
+int lcb_push_list(lua_State *L, lc_tensor **parts, int n) {
   if (!parts) lcb_fail(L);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
@@ -571,7 +585,7 @@ static int t_split(lua_State *L) {
   int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "split");
   int n = 0;
   lc_tensor **parts = lc_split(t, size, dim, &n);
-  return push_list(L, parts, n);
+  return lcb_push_list(L, parts, n);
 }
 
 static const char *const chunk_opts[] = {"tensor", "chunks", "dim"};
@@ -585,7 +599,7 @@ static int t_chunk(lua_State *L) {
   int n = 0;
   /* more chunks than elements give one element each, as in PyTorch */
   lc_tensor **parts = lc_chunk(t, chunks > INT_MAX ? INT_MAX : (int)chunks, dim, &n);
-  return push_list(L, parts, n);
+  return lcb_push_list(L, parts, n);
 }
 
 /* ---- registration -------------------------------------------------------- */

@@ -406,6 +406,7 @@ int lc_autograd_grad(lc_tensor *const *roots, lc_tensor *const *grads, int n_roo
 #include "lc_nn.h"        /* recurrent layers, losses, index ops (rnn.c, loss.c, index.c) */
 #include "lc_optim.h"     /* optimizer update kernels (optim.c) */
 #include "lc_serialize.h" /* save/load (serialize.c) */
+#include "lc_ops.h"       /* sorting, scans, counting, gather/scatter */
 #include "lc_mask.h"      /* where, nonzero, index_put, masked ops (mask.c) */
 
 #endif

@@ -6,6 +6,8 @@
  * always comes from block offset + i / per_block, so the numbers depend only
  * on the seed and the sequence of calls, never on the thread count. */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "lc_internal.h"
 #include "lc_sampling.h"
@@ -26,8 +28,11 @@ static inline uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t *hi) {
   return (uint32_t)p;
 }
 
-static inline void philox(uint64_t block, uint64_t seed, uint32_t out[4]) {
-  uint32_t c0 = (uint32_t)block, c1 = (uint32_t)(block >> 32), c2 = 0, c3 = 0;
+/* The counter's upper half (sub) is 0 for every fixed-size draw; the
+ * samplers that need a varying number of words per element (poisson) walk
+ * it, which leaves the other streams unchanged. */
+static inline void philox_sub(uint64_t block, uint32_t sub, uint64_t seed, uint32_t out[4]) {
+  uint32_t c0 = (uint32_t)block, c1 = (uint32_t)(block >> 32), c2 = sub, c3 = 0;
   uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
   for (int r = 0; r < 10; r++) {
     uint32_t hi0, hi1;
@@ -41,6 +46,10 @@ static inline void philox(uint64_t block, uint64_t seed, uint32_t out[4]) {
     k1 += 0xBB67AE85u;
   }
   out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
+}
+
+static inline void philox(uint64_t block, uint64_t seed, uint32_t out[4]) {
+  philox_sub(block, 0, seed, out);
 }
 
 void lc_manual_seed(uint64_t seed) {
@@ -93,11 +102,11 @@ static inline void box_muller(double u1, double u2, double *z0, double *z1) {
   *z1 = r * sin(th);
 }
 
-typedef enum { DIST_UNIFORM, DIST_NORMAL, DIST_INT } dist_kind;
+typedef enum { DIST_UNIFORM, DIST_NORMAL, DIST_INT, DIST_EXP } dist_kind;
 
 typedef struct {
   dist_kind kind;
-  double a, b;          /* uniform: [a, b); normal: mean a, std b */
+  double a, b;          /* uniform: [a, b); normal: mean a, std b; exponential: rate a */
   uint64_t low, range;  /* int: low + [0, range) */
 } dist;
 
@@ -116,6 +125,10 @@ static inline double scale_f64(const dist *d, double u) {
 
 /* One block gives 4 float32 values or 2 of an 8-byte type. */
 static inline void block_f32(const dist *d, const uint32_t w[4], float out[4]) {
+  if (d->kind == DIST_EXP) {
+    for (int k = 0; k < 4; k++) out[k] = (float)(-log1p(-u24(w[k])) / d->a);
+    return;
+  }
   if (d->kind == DIST_UNIFORM) {
     for (int k = 0; k < 4; k++) out[k] = scale_f32(d, u24(w[k]));
     return;
@@ -127,6 +140,11 @@ static inline void block_f32(const dist *d, const uint32_t w[4], float out[4]) {
 }
 
 static inline void block_f64(const dist *d, const uint32_t w[4], double out[2]) {
+  if (d->kind == DIST_EXP) {
+    out[0] = -log1p(-u53(w[0], w[1])) / d->a;
+    out[1] = -log1p(-u53(w[2], w[3])) / d->a;
+    return;
+  }
   if (d->kind == DIST_UNIFORM) {
     out[0] = scale_f64(d, u53(w[0], w[1]));
     out[1] = scale_f64(d, u53(w[2], w[3]));
@@ -266,4 +284,298 @@ int lc_normal_(lc_tensor *t, double mean, double std) {
   }
   dist d = {DIST_NORMAL, mean, std, 0, 0};
   return fill(t, &d);
+}
+
+int lc_exponential_(lc_tensor *t, double lambd) {
+  if (check_fill("exponential_", t)) return -1;
+  if (!(lambd > 0) || !isfinite(lambd)) {
+    lc_set_error("exponential_: expected a positive, finite lambd, got %g", lambd);
+    return -1;
+  }
+  dist d = {DIST_EXP, lambd, 0, 0, 0};
+  return fill(t, &d);
+}
+
+/* ---- the generator's state, and a fresh seed --------------------------------------- */
+
+void lc_get_rng_state(uint64_t *seed, uint64_t *offset) {
+#pragma omp critical(lc_random)
+  {
+    *seed = rng_seed;
+    *offset = rng_offset;
+  }
+}
+
+void lc_set_rng_state(uint64_t seed, uint64_t offset) {
+#pragma omp critical(lc_random)
+  {
+    rng_seed = seed;
+    rng_offset = offset;
+  }
+}
+
+/* A seed from the system's entropy (the clock if that fails), set and returned. */
+uint64_t lc_seed(void) {
+  uint64_t s = 0;
+  FILE *f = fopen("/dev/urandom", "rb");
+  if (!f || fread(&s, sizeof s, 1, f) != 1) s = (uint64_t)(lc_clock() * 1e9) ^ (uint64_t)(uintptr_t)&s;
+  if (f) fclose(f);
+  s &= INT64_MAX; /* representable as a Lua integer */
+  lc_manual_seed(s);
+  return s;
+}
+
+/* ---- per-element streams: element i draws from block base + i, walking sub ------------- */
+
+typedef struct {
+  uint64_t block, seed;
+  uint32_t sub;
+  uint32_t w[4];
+  int used; /* words of w consumed */
+} stream;
+
+static double stream_u53(stream *s) { /* in [0, 1) */
+  if (s->used > 2) {
+    philox_sub(s->block, s->sub++, s->seed, s->w);
+    s->used = 0;
+  }
+  double u = u53(s->w[s->used], s->w[s->used + 1]);
+  s->used += 2;
+  return u;
+}
+
+static stream stream_at(uint64_t block, uint64_t seed) {
+  stream s = {.block = block, .seed = seed, .used = 4};
+  return s;
+}
+
+/* ---- randperm, multinomial, bernoulli ---------------------------------------------------- */
+
+/* The order that sorts n uniform keys: a uniformly random permutation. */
+lc_tensor *lc_random_permutation(int64_t n, int64_t base) {
+  if (n < 0) {
+    lc_set_error("randperm: n must be at least 0, got %lld", (long long)n);
+    return NULL;
+  }
+  lc_tensor *keys = lc_rand(LC_FLOAT64, 1, &n), *perm = NULL;
+  if (keys && lc_sort(keys, 0, false, base, NULL, &perm)) perm = NULL;
+  lc_release(keys);
+  return perm;
+}
+
+/* Rows of probs (1- or 2-D, non-negative weights, not all 0): with
+ * replacement, inverse-CDF draws; without, the k largest of log(u) / p
+ * (Efraimidis and Spirakis), which picks in proportion to p without
+ * repeats and never picks a zero weight. */
+lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replacement, int64_t base) {
+  const char *op = "multinomial";
+  if (!lc_dtype_is_float(probs->dtype) || probs->ndim < 1 || probs->ndim > 2) {
+    lc_set_error("%s: probabilities must be a 1- or 2-D floating point tensor, got a %d-D %s tensor",
+                 op, probs->ndim, lc_dtype_name(probs->dtype));
+    return NULL;
+  }
+  int64_t rows = probs->ndim == 2 ? probs->sizes[0] : 1, n = probs->sizes[probs->ndim - 1];
+  if (k < 1 || (!replacement && k > n)) {
+    lc_set_error("%s: num_samples must be in 1..%lld%s, got %lld", op, (long long)n,
+                 replacement ? " or more with replacement" : "", (long long)k);
+    return NULL;
+  }
+  lc_tensor *p = lc_to(probs, LC_FLOAT64), *pc = p ? lc_contiguous(p) : NULL;
+  lc_release(p);
+  if (!pc) return NULL;
+  const double *w = lc_data(pc);
+  for (int64_t r = 0; r < rows; r++) {
+    double total = 0;
+    int64_t nonzero = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double v = w[r * n + i];
+      if (!(v >= 0) || !isfinite(v)) {
+        lc_set_error("%s: probabilities must be finite and non-negative, got %g", op, v);
+        lc_release(pc);
+        return NULL;
+      }
+      total += v;
+      nonzero += v > 0;
+    }
+    if (total <= 0 || (!replacement && k > nonzero)) {
+      lc_set_error("%s: row %lld has %lld non-zero probabilities, fewer than the %lld samples "
+                   "drawn without replacement (or none at all)", op, (long long)r + 1,
+                   (long long)nonzero, (long long)k);
+      lc_release(pc);
+      return NULL;
+    }
+  }
+  int64_t sizes[2] = {rows, k};
+  lc_tensor *out = lc_empty(LC_INT64, probs->ndim, probs->ndim == 2 ? sizes : &k);
+  lc_tensor *keys = replacement ? NULL : lc_empty(LC_FLOAT64, 2, (int64_t[]){rows, n});
+  if (!out || (!replacement && !keys)) {
+    lc_release(out);
+    lc_release(keys);
+    lc_release(pc);
+    return NULL;
+  }
+  uint64_t seed, first = reserve((uint64_t)rows, &seed);
+  int64_t *o = lc_data(out);
+  for (int64_t r = 0; r < rows; r++) {
+    stream s = stream_at(first + (uint64_t)r, seed);
+    const double *row = w + r * n;
+    if (replacement) {
+      double total = 0;
+      for (int64_t i = 0; i < n; i++) total += row[i];
+      for (int64_t j = 0; j < k; j++) {
+        double u = stream_u53(&s) * total, acc = 0;
+        int64_t i = 0;
+        while (i < n - 1 && (row[i] == 0 || (acc += row[i]) <= u)) i++;
+        while (row[i] == 0) i--; /* rounding at the top: the last non-zero weight */
+        o[r * k + j] = i + base;
+      }
+    } else {
+      double *kr = (double *)lc_data(keys) + r * n;
+      for (int64_t i = 0; i < n; i++) {
+        double u = stream_u53(&s);
+        kr[i] = row[i] > 0 ? log(u > 0 ? u : 0x1p-60) / row[i] : -INFINITY;
+      }
+    }
+  }
+  if (!replacement) {
+    lc_tensor *idx = NULL;
+    int rc = lc_topk(keys, k, 1, true, base, NULL, &idx);
+    lc_tensor *flat = rc ? NULL : lc_reshape(idx, probs->ndim, probs->ndim == 2 ? sizes : &k);
+    lc_release(idx);
+    lc_release(out);
+    out = flat;
+  }
+  lc_release(keys);
+  lc_release(pc);
+  return out;
+}
+
+/* 1 with probability p (a tensor of them, or the number p when p_t is
+ * NULL, in the shape and dtype of like). */
+lc_tensor *lc_bernoulli(const lc_tensor *like, const lc_tensor *p_t, double p) {
+  const lc_tensor *shape = p_t ? p_t : like;
+  if (!lc_dtype_is_float(shape->dtype)) {
+    lc_set_error("bernoulli: expected a floating point tensor, got %s", lc_dtype_name(shape->dtype));
+    return NULL;
+  }
+  if (!p_t && !(p >= 0 && p <= 1)) {
+    lc_set_error("bernoulli: p must be in [0, 1], got %g", p);
+    return NULL;
+  }
+  lc_tensor *u = lc_rand(LC_FLOAT64, shape->ndim, shape->sizes);
+  lc_tensor *pc = p_t ? lc_to(p_t, LC_FLOAT64) : NULL, *pcc = pc ? lc_contiguous(pc) : NULL;
+  lc_release(pc);
+  lc_tensor *out = u && (!p_t || pcc) ? lc_empty(shape->dtype, shape->ndim, shape->sizes) : NULL;
+  if (out) {
+    const double *uu = lc_data(u), *pp = pcc ? lc_data(pcc) : NULL;
+    int64_t n = lc_numel(out);
+    for (int64_t i = 0; i < n && pp; i++)
+      if (!(pp[i] >= 0 && pp[i] <= 1)) {
+        lc_set_error("bernoulli: probabilities must be in [0, 1], got %g", pp[i]);
+        lc_release(out);
+        out = NULL;
+        break;
+      }
+    if (out)
+      LC_DISPATCH(out->dtype, T, {
+        T *o = lc_data(out);
+        for (int64_t i = 0; i < n; i++) o[i] = uu[i] < (pp ? pp[i] : p);
+      });
+  }
+  lc_release(u);
+  lc_release(pcc);
+  return out;
+}
+
+/* ---- poisson ------------------------------------------------------------------------- */
+
+/* Knuth's product of uniforms for small rates; Hormann's PTRS
+ * (transformed rejection, as NumPy) above 10. */
+static double poisson_draw(stream *s, double lam) {
+  if (lam == 0) return 0;
+  if (lam < 10) {
+    double limit = exp(-lam), prod = stream_u53(s);
+    int64_t k = 0;
+    while (prod > limit) prod *= stream_u53(s), k++;
+    return (double)k;
+  }
+  double slam = sqrt(lam), loglam = log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  for (;;) {
+    double U = stream_u53(s) - 0.5, V = stream_u53(s), us = 0.5 - fabs(U);
+    double k = floor((2 * a / us + b) * U + lam + 0.43);
+    if (us >= 0.07 && V <= vr) return k;
+    if (k < 0 || (us < 0.013 && V > us)) continue;
+    if (log(V) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1)) return k;
+  }
+}
+
+lc_tensor *lc_poisson(const lc_tensor *rates) {
+  if (!lc_dtype_is_float(rates->dtype)) {
+    lc_set_error("poisson: expected a floating point tensor of rates, got %s", lc_dtype_name(rates->dtype));
+    return NULL;
+  }
+  lc_tensor *rc = lc_to(rates, LC_FLOAT64), *r = rc ? lc_contiguous(rc) : NULL;
+  lc_release(rc);
+  if (!r) return NULL;
+  int64_t n = lc_numel(r);
+  const double *lam = lc_data(r);
+  for (int64_t i = 0; i < n; i++)
+    if (!(lam[i] >= 0) || !isfinite(lam[i])) {
+      lc_set_error("poisson: rates must be finite and non-negative, got %g", lam[i]);
+      lc_release(r);
+      return NULL;
+    }
+  lc_tensor *out = lc_empty(rates->dtype, rates->ndim, rates->sizes);
+  if (out) {
+    uint64_t seed, first = reserve((uint64_t)n, &seed);
+    LC_DISPATCH(out->dtype, T, {
+      T *o = lc_data(out);
+      _Pragma("omp parallel for if (n >= LC_PARALLEL_GRAIN) schedule(static)")
+      for (int64_t i = 0; i < n; i++) {
+        stream s = stream_at(first + (uint64_t)i, seed);
+        o[i] = (T)poisson_draw(&s, lam[i]);
+      }
+    });
+  }
+  lc_release(r);
+  return out;
+}
+
+/* ---- normal with tensor parameters -------------------------------------------------------- */
+
+lc_tensor *lc_normal(const lc_tensor *mean, double m, const lc_tensor *std, double s, lc_dtype dt,
+                     int ndim, const int64_t *sizes) {
+  int64_t shape[LC_MAX_DIMS];
+  int nd = ndim;
+  if (mean && std) {
+    if ((nd = lc_broadcast_shape("normal", mean, std, shape)) < 0) return NULL;
+  } else if (mean || std) {
+    const lc_tensor *t = mean ? mean : std;
+    nd = t->ndim;
+    memcpy(shape, t->sizes, nd * sizeof *shape);
+  } else {
+    memcpy(shape, sizes, nd * sizeof *shape);
+  }
+  if (mean || std) dt = mean ? mean->dtype : std->dtype;
+  if (!std && !(s >= 0)) {
+    lc_set_error("normal: std must be at least 0, got %g", s);
+    return NULL;
+  }
+  if (std) {
+    lc_tensor *lo = lc_min(std, LC_ALL_DIMS, false, NULL);
+    double least = lo && lc_numel(std) ? lc_get(lo, 0) : 0;
+    lc_release(lo);
+    if (!(least >= 0)) {
+      lc_set_error("normal: std must be at least 0, got %g", least);
+      return NULL;
+    }
+  }
+  lc_tensor *z = lc_randn(dt, nd, shape);
+  lc_tensor *scaled = !z ? NULL : std ? lc_binary(LC_MUL, z, std) : lc_binary_scalar(LC_MUL, z, s, false);
+  lc_tensor *out = !scaled ? NULL : mean ? lc_binary(LC_ADD, scaled, mean)
+                                         : lc_binary_scalar(LC_ADD, scaled, m, false);
+  lc_release(z);
+  lc_release(scaled);
+  return out;
 }

@@ -12,6 +12,7 @@ Tensor.__tostring = format.tensor
 
 M.autograd.Function = require("lucid.function")
 M.autograd.gradcheck = require("lucid.gradcheck")
+M.linalg = require("lucid.linalg")
 
 -- lucid.load also reads PyTorch's torch.save files (zip archives, told by
 -- their first bytes); lucid.save writes one with {format = "torch"}.

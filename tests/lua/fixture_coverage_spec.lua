@@ -70,6 +70,14 @@ describe("fixtures select the cases their specs test", function()
     assert.is_true(#H.load_fixture("autograd") >= 1)
   end)
 
+  it("ops.lua: every area of tests/lua/op_cases.lua", function()
+    local cases = H.load_fixture("ops")
+    local want = { sort = 280, scan = 130, count = 13, scatter = 500, shape = 220, create = 150, linalg = 170 }
+    for area, least in pairs(want) do
+      assert.is_true(count(cases, function(c) return c.area == area end) >= least, area)
+    end
+  end)
+
   it("index.lua: every indexing form, mask function and bool op, transposed inputs too", function()
     local cases = H.load_fixture("index")
     local want = { index = 80, index_set = 50, masked_fill = 16, masked_select = 16, masked_scatter = 16,

@@ -1,0 +1,351 @@
+/* sort.c: sort, topk, kthvalue, median, mode and unique.
+ *
+ * Every op sorts rows (lc_rows: the dim made last and contiguous). Values
+ * become order-preserving unsigned keys (floats by their bits, NaN above
+ * +inf, -0 as +0; integers with the sign bit flipped; descending: the keys
+ * inverted), so one stable sort of (key, position) pairs serves every dtype
+ * and direction: insertion sort for short rows, an LSD radix sort otherwise.
+ * Independent rows run on several threads above LC_PARALLEL_GRAIN. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_rows.h"
+
+typedef struct {
+  uint64_t key;
+  int64_t pos;
+} pair;
+
+static inline uint64_t float_key(double v) {
+  if (v != v) return UINT64_MAX;
+  if (v == 0) v = 0.0; /* -0 sorts as +0 */
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  return u >> 63 ? ~u : u | (1ULL << 63);
+}
+
+static void make_keys(lc_dtype dt, const void *row, int64_t n, bool desc, pair *a) {
+  uint64_t flip = desc ? UINT64_MAX : 0;
+  LC_DISPATCH(dt, T, {
+    const T *x = row;
+    for (int64_t i = 0; i < n; i++) {
+      uint64_t k = dt == LC_INT64 ? (uint64_t)(int64_t)x[i] ^ (1ULL << 63) : float_key((double)x[i]);
+      a[i].key = k ^ flip;
+      a[i].pos = i;
+    }
+  });
+}
+
+/* Sorts a[0..n) by key, stably; tmp has room for n pairs. Returns where
+ * the result is (a or tmp). */
+static pair *sort_pairs(pair *a, pair *tmp, int64_t n) {
+  if (n <= 32) {
+    for (int64_t i = 1; i < n; i++) {
+      pair p = a[i];
+      int64_t j = i;
+      for (; j > 0 && a[j - 1].key > p.key; j--) a[j] = a[j - 1];
+      a[j] = p;
+    }
+    return a;
+  }
+  int64_t count[8][256] = {{0}};
+  for (int64_t i = 0; i < n; i++)
+    for (int b = 0; b < 8; b++) count[b][(a[i].key >> (8 * b)) & 255]++;
+  pair *src = a, *dst = tmp;
+  for (int b = 0; b < 8; b++) {
+    int64_t *c = count[b];
+    if (c[(src[0].key >> (8 * b)) & 255] == n) continue; /* one bucket: nothing moves */
+    int64_t sum = 0;
+    for (int v = 0; v < 256; v++) {
+      int64_t k = c[v];
+      c[v] = sum;
+      sum += k;
+    }
+    for (int64_t i = 0; i < n; i++) dst[c[(src[i].key >> (8 * b)) & 255]++] = src[i];
+    pair *s = src;
+    src = dst;
+    dst = s;
+  }
+  return src;
+}
+
+/* (key, position) order: the order a stable sort gives. */
+static inline bool before(pair x, pair y) { return x.key < y.key || (x.key == y.key && x.pos < y.pos); }
+
+static void sift_down(pair *a, int64_t n, int64_t i) {
+  for (;;) {
+    int64_t top = i, l = 2 * i + 1, r = l + 1;
+    if (l < n && before(a[top], a[l])) top = l;
+    if (r < n && before(a[top], a[r])) top = r;
+    if (top == i) return;
+    pair t = a[i];
+    a[i] = a[top];
+    a[top] = t;
+    i = top;
+  }
+}
+
+/* The k first pairs of the stable order, in order, into a[0..k): a
+ * max-heap of the best k seen (O(n log k), for topk with k much smaller than
+ * the row), then heap-sorted. */
+static pair *select_first(pair *a, int64_t n, int64_t k) {
+  for (int64_t i = k / 2 - 1; i >= 0; i--) sift_down(a, k, i);
+  for (int64_t i = k; i < n; i++)
+    if (before(a[i], a[0])) {
+      a[0] = a[i];
+      sift_down(a, k, 0);
+    }
+  for (int64_t end = k - 1; end > 0; end--) {
+    pair t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    sift_down(a, end, 0);
+  }
+  return a;
+}
+
+/* ---- the row driver ------------------------------------------------------- */
+
+/* One op's per-row work on the sorted pairs of a row: x is the row, n its
+ * length, s its pairs in order; writes into row r of the outputs. */
+typedef struct plan plan;
+struct plan {
+  lc_dtype dtype;
+  bool desc;
+  int64_t k;                /* topk's count, kthvalue's rank */
+  int64_t base;
+  int64_t nout;             /* outputs per row */
+  void *values;             /* rows x nout */
+  int64_t *indices;         /* rows x nout */
+  void (*pick)(const plan *p, const void *x, int64_t n, const pair *s, int64_t r);
+};
+
+static void copy_value(lc_dtype dt, const void *x, int64_t from, void *out, int64_t to) {
+  size_t es = lc_dtype_size(dt);
+  memcpy((char *)out + to * es, (const char *)x + from * es, es);
+}
+
+static void put(const plan *p, const void *x, int64_t r, int64_t j, int64_t pos) {
+  copy_value(p->dtype, x, pos, p->values, r * p->nout + j);
+  p->indices[r * p->nout + j] = pos + p->base;
+}
+
+/* sort and topk: the first nout pairs. */
+static void pick_first(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
+  for (int64_t j = 0; j < p->nout; j++) put(p, x, r, j, s[j].pos);
+}
+
+static void pick_kth(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
+  put(p, x, r, 0, s[p->k - 1].pos);
+}
+
+/* The lower median; NaNs sort last, so a row with one is NaN at its first
+ * NaN (median), or the median of what precedes them (nanmedian; all NaN:
+ * the first NaN). */
+static void pick_median(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
+  int64_t valid = n;
+  while (valid > 0 && s[valid - 1].key == UINT64_MAX) valid--;
+  int64_t at;
+  if (valid == 0) at = 0;
+  else if (p->k /* ignore NaN */ || valid == n) at = (valid - 1) / 2;
+  else at = valid;
+  put(p, x, r, 0, s[at].pos);
+}
+
+/* The longest run of equal keys, the first (smallest) of equal length; its
+ * last position. */
+static void pick_mode(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
+  int64_t best = 0, best_len = 0;
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i;
+    while (j + 1 < n && s[j + 1].key == s[i].key) j++;
+    if (j - i + 1 > best_len) best_len = j - i + 1, best = j;
+    i = j + 1;
+  }
+  put(p, x, r, 0, s[best].pos);
+}
+
+static int run_rows(const lc_rows *rows, plan *p) {
+  int64_t n = rows->n;
+  size_t es = lc_dtype_size(p->dtype);
+  const char *x = lc_data(rows->x);
+  int failed = 0;
+  bool par = lc_rows_parallel(rows);
+#pragma omp parallel if (par)
+  {
+    pair *a = lc_malloc(2 * (size_t)(n ? n : 1) * sizeof *a, "sort buffer");
+    if (!a) {
+#pragma omp atomic write
+      failed = 1;
+    } else {
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < rows->rows; r++) {
+        const char *row = x + r * n * es;
+        make_keys(p->dtype, row, n, p->desc, a);
+        /* a few of many (topk): select them instead of sorting the row */
+        bool few = p->pick == pick_first && p->nout * 16 < n;
+        p->pick(p, row, n, few ? select_first(a, n, p->nout) : sort_pairs(a, a + n, n), r);
+      }
+    }
+    free(a);
+  }
+  return failed ? -1 : 0;
+}
+
+/* Sorts t's rows along dim and keeps nout values per row (their indices
+ * too), recording the picked-values node. */
+static int sorted_op(const char *op, const char *node, const lc_tensor *t, int dim, bool keepdim,
+                     plan *p, lc_tensor **values, lc_tensor **indices) {
+  if (values) *values = NULL;
+  if (indices) *indices = NULL;
+  lc_rows rows;
+  if (lc_rows_open(&rows, op, t, dim)) return -1;
+  p->dtype = t->dtype;
+  lc_tensor *v = lc_rows_new(&rows, t->dtype, p->nout), *i = lc_rows_new(&rows, LC_INT64, p->nout);
+  int rc = -1;
+  if (v && i) {
+    p->values = lc_data(v);
+    p->indices = lc_data(i);
+    rc = rows.n ? run_rows(&rows, p) : 0;
+  }
+  bool keep = keepdim || p->pick == pick_first;
+  v = rc ? (lc_release(v), NULL) : lc_rows_close(&rows, v, keep);
+  i = rc ? (lc_release(i), NULL) : lc_rows_close(&rows, i, keep);
+  if (v && i && !lc_record_picked(node, v, t, rows.dim, keep, i, p->base)) {
+    if (values) *values = lc_retain(v);
+    if (indices) *indices = lc_retain(i);
+    rc = 0;
+  } else {
+    rc = -1;
+  }
+  lc_release(v);
+  lc_release(i);
+  lc_rows_free(&rows);
+  return rc;
+}
+
+static int64_t dim_size(const lc_tensor *t, int dim) {
+  int d = lc_check_dim("", t, dim, false);
+  return t->ndim && d >= 0 ? t->sizes[d] : 1;
+}
+
+/* k within lo..the size of dim (a valid dim). */
+static int check_k(const char *op, const lc_tensor *t, int dim, int64_t k, int64_t lo) {
+  int d = lc_check_dim(op, t, dim, false);
+  if (d < 0) return -1;
+  int64_t n = dim_size(t, dim);
+  if (k >= lo && k <= n) return 0;
+  lc_set_error("%s: k must be in %lld..%lld (the size of dim %d), got %lld", op, (long long)lo,
+               (long long)n, d + 1, (long long)k);
+  return -1;
+}
+
+int lc_sort(const lc_tensor *t, int dim, bool descending, int64_t base, lc_tensor **values,
+            lc_tensor **indices) {
+  plan p = {.desc = descending, .base = base, .nout = dim_size(t, dim), .pick = pick_first};
+  return sorted_op("sort", "SortBackward", t, dim, true, &p, values, indices);
+}
+
+int lc_topk(const lc_tensor *t, int64_t k, int dim, bool largest, int64_t base,
+            lc_tensor **values, lc_tensor **indices) {
+  if (check_k("topk", t, dim, k, 0)) return -1;
+  plan p = {.desc = largest, .base = base, .nout = k, .pick = pick_first};
+  return sorted_op("topk", "TopkBackward", t, dim, true, &p, values, indices);
+}
+
+int lc_kthvalue(const lc_tensor *t, int64_t k, int dim, bool keepdim, int64_t base,
+                lc_tensor **values, lc_tensor **indices) {
+  if (check_k("kthvalue", t, dim, k, 1)) return -1;
+  plan p = {.k = k, .base = base, .nout = 1, .pick = pick_kth};
+  return sorted_op("kthvalue", "KthvalueBackward", t, dim, keepdim, &p, values, indices);
+}
+
+/* A reduction over a dim that must not be empty. */
+static int need_elements(const char *op, const lc_tensor *t, int dim) {
+  int d = lc_check_dim(op, t, dim, false);
+  if (d < 0) return -1;
+  if (t->ndim && t->sizes[d] == 0) {
+    lc_set_error("%s: dim %d is empty: the reduction has no value", op, d + 1);
+    return -1;
+  }
+  return 0;
+}
+
+int lc_median(const lc_tensor *t, int dim, bool keepdim, bool ignore_nan, int64_t base,
+              lc_tensor **values, lc_tensor **indices) {
+  const char *op = ignore_nan ? "nanmedian" : "median";
+  if (dim == LC_ALL_DIMS) {
+    /* over the flattened tensor, whose reshape carries the gradient back */
+    if (lc_numel(t) == 0) {
+      if (values) *values = lc_full(t->dtype, 0, NULL, NAN);
+      if (indices) *indices = NULL;
+      return values && !*values ? -1 : 0;
+    }
+    int64_t all = -1;
+    lc_tensor *flat = lc_reshape(t, 1, &all);
+    int rc = flat ? lc_median(flat, 0, false, ignore_nan, base, values, indices) : -1;
+    lc_release(flat);
+    return rc;
+  }
+  if (need_elements(op, t, dim)) return -1;
+  plan p = {.k = ignore_nan, .base = base, .nout = 1, .pick = pick_median};
+  return sorted_op(op, ignore_nan ? "NanmedianBackward" : "MedianBackward", t, dim, keepdim, &p,
+                   values, indices);
+}
+
+int lc_mode(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor **values,
+            lc_tensor **indices) {
+  if (need_elements("mode", t, dim)) return -1;
+  plan p = {.base = base, .nout = 1, .pick = pick_mode};
+  return sorted_op("mode", "ModeBackward", t, dim, keepdim, &p, values, indices);
+}
+
+/* ---- unique ----------------------------------------------------------------- */
+
+int lc_unique(const lc_tensor *t, bool consecutive, int64_t base, lc_tensor **values,
+              lc_tensor **inverse, lc_tensor **counts) {
+  const char *op = consecutive ? "unique_consecutive" : "unique";
+  lc_tensor *outs[3] = {NULL, NULL, NULL};
+  lc_rows rows;
+  if (lc_rows_open(&rows, op, t, LC_ALL_DIMS)) return -1;
+  int64_t n = lc_numel(t);
+  pair *a = lc_malloc(2 * (size_t)(n ? n : 1) * sizeof *a, op);
+  lc_tensor *inv = lc_empty(LC_INT64, t->ndim, t->sizes);
+  lc_tensor *val = lc_empty(t->dtype, 1, &n), *cnt = lc_empty(LC_INT64, 1, &n);
+  int rc = -1;
+  if (a && inv && val && cnt) {
+    const void *x = lc_data(rows.x);
+    make_keys(t->dtype, x, n, false, a);
+    pair *s = consecutive ? a : sort_pairs(a, a + n, n);
+    int64_t *iv = lc_data(inv), *c = lc_data(cnt), u = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (i == 0 || s[i].key != s[i - 1].key) {
+        copy_value(t->dtype, x, s[i].pos, lc_data(val), u);
+        c[u++] = 0;
+      }
+      c[u - 1]++;
+      iv[s[i].pos] = u - 1 + base;
+    }
+    outs[0] = lc_narrow(val, 0, 0, u);
+    outs[2] = lc_narrow(cnt, 0, 0, u);
+    outs[1] = lc_retain(inv);
+    rc = outs[0] && outs[2] ? 0 : -1;
+  }
+  free(a);
+  lc_release(inv);
+  lc_release(val);
+  lc_release(cnt);
+  lc_rows_free(&rows);
+  lc_tensor **dst[3] = {values, inverse, counts};
+  for (int k = 0; k < 3; k++) {
+    if (rc == 0 && dst[k]) {
+      *dst[k] = lc_contiguous(outs[k]);
+      if (!*dst[k]) rc = -1;
+    } else if (dst[k]) {
+      *dst[k] = NULL;
+    }
+    lc_release(outs[k]);
+  }
+  return rc;
+}

@@ -1,0 +1,31 @@
+-- Counting (core/count.c): bincount and histc against PyTorch, and errors.
+local lucid = require("lucid")
+local H = require("helpers")
+local cases = require("op_cases")
+
+describe("counting ops against PyTorch", function()
+  cases.each("count", it)
+end)
+
+describe("counting ops: behaviour and errors", function()
+  it("bincount counts value k at position k", function()
+    assert.are.same({ 1, 0, 2 }, lucid.bincount(lucid.tensor({ 3, 1, 3 })):tolist())
+  end)
+  it("bincount rejects 0, which is no position", function()
+    H.raises(function() lucid.bincount(lucid.tensor({ 1, 0 })) end, "bincount: values must be at least 1, got 0")
+  end)
+  it("bincount checks the input, the weights and minlength", function()
+    H.raises(function() lucid.bincount(lucid.rand(3)) end, "bincount: input must be a 1-D int64 tensor")
+    H.raises(function() lucid.bincount(lucid.tensor({ 1 }), lucid.rand(2)) end,
+      "bincount: weights must have the input's shape (1), got (2)")
+    H.raises(function() lucid.bincount(lucid.tensor({ 1 }), nil, -1) end, "bincount: minlength must be at least 0")
+    H.raises(function() lucid.bincount(lucid.tensor({ 1 }), { minlength = 1.5 }) end,
+      "bincount: minlength must be an integer, got 1.5")
+  end)
+  it("histc checks bins, the range and the dtype", function()
+    H.raises(function() lucid.histc(lucid.rand(3), 0) end, "histc: bins must be positive, got 0")
+    H.raises(function() lucid.histc(lucid.rand(3), 4, 2, 1) end, "histc: max must be larger than min")
+    H.raises(function() lucid.histc(lucid.tensor({ 1 })) end, "histc: expected a floating point tensor, got int64")
+    H.raises(function() lucid.histc(lucid.rand(3), { min = "a" }) end, "histc: min must be a number, got string")
+  end)
+end)

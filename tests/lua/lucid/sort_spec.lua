@@ -1,0 +1,85 @@
+-- Sorting (core/sort.c): sort, argsort, topk, kthvalue, median, nanmedian, mode,
+-- unique, unique_consecutive against PyTorch, their gradients, and their errors.
+local lucid = require("lucid")
+local H = require("helpers")
+local cases = require("op_cases")
+
+local gradcheck = lucid.autograd.gradcheck
+
+describe("sorting ops against PyTorch", function()
+  cases.each("sort", it)
+end)
+
+describe("sorting ops: behaviour", function()
+  it("sort is stable: equal values keep their order, ascending and descending", function()
+    local x = lucid.tensor({ 2, 1, 2, 1, 2 })
+    local _, i = x:sort()
+    assert.are.same({ 2, 4, 1, 3, 5 }, i:tolist())
+    _, i = x:sort({ descending = true })
+    assert.are.same({ 1, 3, 5, 2, 4 }, i:tolist())
+  end)
+
+  it("sorts a row longer than the radix threshold like a short one", function()
+    lucid.manual_seed(3)
+    local x = lucid.randint(0, 50, { 3, 1000 })
+    local v, i = x:sort(2)
+    assert.are.equal(0, (x:gather(2, i) - v):abs():sum():item())
+    assert.are.equal(0, (v:narrow(2, 2, 999) - v:narrow(2, 1, 999)):clamp(nil, 0):sum():item())
+  end)
+
+  it("mode picks the smallest of equally frequent values, at its last position", function()
+    local v, i = lucid.tensor({ 3, 1, 3, 1, 2 }):mode()
+    assert.are.equal(1, v:item())
+    assert.are.equal(4, i:item())
+  end)
+end)
+
+describe("sorting ops: gradients (float64 gradcheck)", function()
+  local function leaf(...)
+    lucid.manual_seed(7)
+    return lucid.rand({ ... }, { dtype = lucid.float64 }):requires_grad_()
+  end
+  local fns = {
+    sort = function(x) return (x:sort(1, true)) end,
+    topk = function(x) return (x:topk(2, { dim = 2, largest = false })) end,
+    kthvalue = function(x) return (x:kthvalue(2, 1)) end,
+    median_dim = function(x) return (x:median(2, true)) end,
+    median_all = function(x) return x:median() end,
+    nanmedian = function(x) return (x:nanmedian(1)) end,
+    mode = function(x) return (x:mode(2)) end,
+  }
+  for name, f in pairs(fns) do
+    it(name .. " (also on a transposed view)", function()
+      assert.is_true(gradcheck(f, { leaf(4, 5) }))
+      local x = leaf(5, 4)
+      assert.is_true(gradcheck(function(y) return f(y:t()) end, { x }))
+    end)
+  end
+  it("indices are not differentiable", function()
+    local _, i = leaf(3):sort()
+    assert.is_false(i.requires_grad)
+  end)
+end)
+
+describe("sorting ops: errors name the function, the argument and what was wrong", function()
+  local x = lucid.rand(3, 4)
+  it("dims out of range", function()
+    H.raises(function() x:sort(3) end, "sort: dim 3 out of range")
+    H.raises(function() x:median(0) end, "median: dim 0 out of range")
+  end)
+  it("k out of range and not an integer", function()
+    H.raises(function() x:topk(5) end, "topk: k must be in 0..4", "got 5")
+    H.raises(function() x:kthvalue(0) end, "kthvalue: k must be in 1..4", "got 0")
+    H.raises(function() x:topk(1.5) end, "topk: k must be an integer, got 1.5")
+    H.raises(function() x:topk() end, "topk: k must be an integer, got no value")
+  end)
+  it("options", function()
+    H.raises(function() x:sort({ descending = 1 }) end, "sort: descending must be a boolean, got number")
+    H.raises(function() x:sort({ bogus = 1 }) end, "sort: unknown option 'bogus'")
+    H.raises(function() lucid.unique(x, { dim = 1 }) end, "unique: dim must be nil")
+  end)
+  it("empty reductions and non-tensors", function()
+    H.raises(function() lucid.zeros(0, 3):mode(1) end, "mode: dim 1 is empty")
+    H.raises(function() lucid.sort(5) end, "sort: argument 1 must be a tensor, got number")
+  end)
+end)
