@@ -80,6 +80,37 @@ elseif case.kind == "flat_memory" then
   print(string.format("seconds=%.9g peak_kb=%d growth=%.2f", seconds / case.steps, peak,
     100 * (now - early) / early))
   os.exit(0)
+elseif case.kind == "data_loader" then
+  -- part=load: one batch of a shuffled DataLoader over a TensorDataset of n
+  -- rows (features F, an int64 label); part=step: the training step of an
+  -- MLP (F -> H -> 10, Adam) that consumes such a batch. Their ratio is how
+  -- much faster loading is than training (issue 14 asks for 20x).
+  local data = lucid.utils.data
+  if case.part == "load" then
+    local ds = data.TensorDataset(lucid.randn(case.n, case.F), lucid.randint(1, 11, { case.n }))
+    local loader = data.DataLoader(ds, { batch_size = case.N, shuffle = true, seed = 1 })
+    local it = loader:iter()
+    run = function()
+      for _ = 1, case.reps do
+        if it() == nil then
+          it = loader:iter()
+          it()
+        end
+      end
+    end
+  else
+    local model = nn.Sequential(nn.Linear(case.F, case.H), nn.ReLU(), nn.Linear(case.H, 10))
+    local opt = lucid.optim.Adam(model:parameters(), { lr = 1e-3 })
+    local loss_fn = nn.CrossEntropyLoss()
+    local x, y = lucid.randn(case.N, case.F), lucid.randint(1, 11, { case.N })
+    run = function()
+      for _ = 1, case.reps do
+        opt:zero_grad()
+        loss_fn(model(x), y):backward()
+        opt:step()
+      end
+    end
+  end
 else
   error("bench: unknown kind " .. case.kind)
 end

@@ -96,6 +96,32 @@ def main():
         seconds = (time.perf_counter() - t0) / case["steps"]
         print("seconds=%.9g peak_kb=%d growth=%.2f" % (seconds, peak_kb(), 100 * (rss_kb() - early) / early))
         return
+    elif kind == "data_loader":
+        if case["part"] == "load":
+            ds = torch.utils.data.TensorDataset(torch.randn(case["n"], case["F"]),
+                                                torch.randint(0, 10, (case["n"],)))
+            loader = torch.utils.data.DataLoader(ds, batch_size=case["N"], shuffle=True)
+            state = {"it": iter(loader)}
+
+            def run():
+                for _ in range(case["reps"]):
+                    try:
+                        next(state["it"])
+                    except StopIteration:
+                        state["it"] = iter(loader)
+                        next(state["it"])
+        else:
+            model = torch.nn.Sequential(torch.nn.Linear(case["F"], case["H"]), torch.nn.ReLU(),
+                                        torch.nn.Linear(case["H"], 10))
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            loss_fn = torch.nn.CrossEntropyLoss()
+            x, y = torch.randn(case["N"], case["F"]), torch.randint(0, 10, (case["N"],))
+
+            def run():
+                for _ in range(case["reps"]):
+                    opt.zero_grad()
+                    loss_fn(model(x), y).backward()
+                    opt.step()
     else:
         n = case["n"]
 

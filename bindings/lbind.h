@@ -52,6 +52,7 @@ void lcb_open_serialize(lua_State *L, int module, int methods);
 void lcb_open_optim(lua_State *L, int module, int methods);
 void lcb_open_nn(lua_State *L, int module, int methods);
 void lcb_open_loss(lua_State *L, int module, int methods);
+void lcb_open_sampling(lua_State *L, int module, int methods);
 void lcb_open_codec(lua_State *L, int module, int methods);
 void lcb_open_mask(lua_State *L, int module, int methods);
 void lcb_open_norm(lua_State *L, int module, int methods);

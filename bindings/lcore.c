@@ -69,6 +69,7 @@ int luaopen_lucid_core(lua_State *L) {
   lcb_open_optim(L, module, methods);
   lcb_open_nn(L, module, methods);
   lcb_open_loss(L, module, methods);
+  lcb_open_sampling(L, module, methods);
   lcb_open_codec(L, module, methods);
   lcb_open_mask(L, module, methods);
   lcb_open_norm(L, module, methods);

@@ -33,6 +33,91 @@ static int l_adam_step(lua_State *L) {
   return 0;
 }
 
+/* The arguments of the kernels below, read in order from a stack index on. */
+typedef struct {
+  lua_State *L;
+  int at;
+  const char *fname;
+} argv_reader;
+
+static lc_tensor *tensor_arg(argv_reader *r) { return lcb_check(r->L, r->at++, r->fname); }
+static lc_tensor *opt_tensor_arg(argv_reader *r) { return lcb_opt(r->L, r->at++, r->fname); }
+static double num_arg(argv_reader *r) { return luaL_checknumber(r->L, r->at++); }
+static int64_t int_arg(argv_reader *r) { return (int64_t)luaL_checkinteger(r->L, r->at++); }
+static bool bool_arg(argv_reader *r) { return lua_toboolean(r->L, r->at++); }
+
+/* lucid._rmsprop_step(param, grad, square_avg, grad_avg|nil, momentum_buf|nil,
+ *                     lr, alpha, eps, weight_decay, momentum, centered, maximize) */
+static int l_rmsprop_step(lua_State *L) {
+  argv_reader r = {L, 1, "_rmsprop_step"};
+  lc_tensor *p = tensor_arg(&r), *g = tensor_arg(&r), *sq = tensor_arg(&r);
+  lc_tensor *ga = opt_tensor_arg(&r), *buf = opt_tensor_arg(&r);
+  double lr = num_arg(&r), alpha = num_arg(&r), eps = num_arg(&r), wd = num_arg(&r);
+  double momentum = num_arg(&r);
+  bool centered = bool_arg(&r), maximize = bool_arg(&r);
+  lcb_ok(L, lc_rmsprop_step(p, g, sq, ga, buf, lr, alpha, eps, wd, momentum, centered, maximize));
+  return 0;
+}
+
+/* lucid._adagrad_step(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize) */
+static int l_adagrad_step(lua_State *L) {
+  argv_reader r = {L, 1, "_adagrad_step"};
+  lc_tensor *p = tensor_arg(&r), *g = tensor_arg(&r), *sum = tensor_arg(&r);
+  int64_t step = int_arg(&r);
+  double lr = num_arg(&r), lr_decay = num_arg(&r), wd = num_arg(&r), eps = num_arg(&r);
+  bool maximize = bool_arg(&r);
+  lcb_ok(L, lc_adagrad_step(p, g, sum, step, lr, lr_decay, wd, eps, maximize));
+  return 0;
+}
+
+/* lucid._adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize) */
+static int l_adadelta_step(lua_State *L) {
+  argv_reader r = {L, 1, "_adadelta_step"};
+  lc_tensor *p = tensor_arg(&r), *g = tensor_arg(&r), *sq = tensor_arg(&r), *acc = tensor_arg(&r);
+  double lr = num_arg(&r), rho = num_arg(&r), eps = num_arg(&r), wd = num_arg(&r);
+  bool maximize = bool_arg(&r);
+  lcb_ok(L, lc_adadelta_step(p, g, sq, acc, lr, rho, eps, wd, maximize));
+  return 0;
+}
+
+/* lucid._adamax_step(param, grad, exp_avg, exp_inf, step, lr, beta1, beta2, eps,
+ *                    weight_decay, maximize) */
+static int l_adamax_step(lua_State *L) {
+  argv_reader r = {L, 1, "_adamax_step"};
+  lc_tensor *p = tensor_arg(&r), *g = tensor_arg(&r), *m = tensor_arg(&r), *u = tensor_arg(&r);
+  int64_t step = int_arg(&r);
+  double lr = num_arg(&r), b1 = num_arg(&r), b2 = num_arg(&r), eps = num_arg(&r);
+  double wd = num_arg(&r);
+  bool maximize = bool_arg(&r);
+  lcb_ok(L, lc_adamax_step(p, g, m, u, step, lr, b1, b2, eps, wd, maximize));
+  return 0;
+}
+
+/* lucid._nadam_step(param, grad, exp_avg, exp_avg_sq, step, mu_product, lr, beta1,
+ *                   beta2, weight_decay, momentum_decay, eps) -> new mu_product */
+static int l_nadam_step(lua_State *L) {
+  argv_reader r = {L, 1, "_nadam_step"};
+  lc_tensor *p = tensor_arg(&r), *g = tensor_arg(&r), *m = tensor_arg(&r), *v = tensor_arg(&r);
+  int64_t step = int_arg(&r);
+  double mu_product = num_arg(&r), lr = num_arg(&r), b1 = num_arg(&r), b2 = num_arg(&r);
+  double wd = num_arg(&r), momentum_decay = num_arg(&r), eps = num_arg(&r);
+  lcb_ok(L, lc_nadam_step(p, g, m, v, step, &mu_product, lr, b1, b2, wd, momentum_decay, eps));
+  lua_pushnumber(L, mu_product);
+  return 1;
+}
+
+/* lucid._radam_step(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2,
+ *                   weight_decay, eps) */
+static int l_radam_step(lua_State *L) {
+  argv_reader r = {L, 1, "_radam_step"};
+  lc_tensor *p = tensor_arg(&r), *g = tensor_arg(&r), *m = tensor_arg(&r), *v = tensor_arg(&r);
+  int64_t step = int_arg(&r);
+  double lr = num_arg(&r), b1 = num_arg(&r), b2 = num_arg(&r), wd = num_arg(&r);
+  double eps = num_arg(&r);
+  lcb_ok(L, lc_radam_step(p, g, m, v, step, lr, b1, b2, wd, eps));
+  return 0;
+}
+
 /* lucid._tensor_key(t): a light userdata naming the tensor itself, equal for
  * every Lua value that wraps it (two wrappers of one tensor are different
  * Lua values), so optimizers can find a parameter given twice. */
@@ -45,6 +130,10 @@ void lcb_open_optim(lua_State *L, int module, int methods) {
   (void)methods;
   lua_pushvalue(L, module);
   luaL_setfuncs(L, (luaL_Reg[]){{"_sgd_step", l_sgd_step}, {"_adam_step", l_adam_step},
-                                {"_tensor_key", l_tensor_key}, {NULL, NULL}}, 0);
+                                {"_rmsprop_step", l_rmsprop_step},
+                                {"_adagrad_step", l_adagrad_step}, {"_adadelta_step", l_adadelta_step},
+                                {"_adamax_step", l_adamax_step}, {"_nadam_step", l_nadam_step},
+                                {"_radam_step", l_radam_step}, {"_tensor_key", l_tensor_key},
+                                {NULL, NULL}}, 0);
   lua_pop(L, 1);
 }

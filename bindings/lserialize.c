@@ -136,6 +136,18 @@ static void save_table(lua_State *L, walk *st, int idx) {
                st->fname, lua_tostring(L, -2), lua_tostring(L, -1));
   }
   lua_pop(L, 1);
+  /* A module (its registered members live in the raw field _modules) would
+   * save its internals and load as a plain table: say what to save instead. */
+  lua_pushliteral(L, "_modules");
+  if (lua_rawget(L, idx) == LUA_TTABLE && lua_getmetatable(L, idx)) {
+    lua_getfield(L, -1, "__name");
+    const char *cls = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "Module";
+    push_path(L, st, st->depth);
+    luaL_error(L, "%s: value at %s is an nn.Module (%s): save its model:state_dict() instead, "
+               "and restore it with model:load_state_dict(lucid.load(path))", st->fname,
+               lua_tostring(L, -1), cls);
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, idx);
   lua_pushinteger(L, st->depth);
   lua_rawset(L, st->visiting);

@@ -96,6 +96,10 @@ static lc_tensor *index_select(const lc_tensor *x, int dim, const lc_tensor *ind
   size_t row = inner * lc_dtype_size(x->dtype);
   const char *src = lc_data(xc);
   char *dst = lc_data(out);
+  /* Rows picked at random from a large tensor each miss the cache: asking
+   * for all of them first lets the misses overlap (a DataLoader's batch). */
+  if (row > 0 && outer == 1)
+    for (int64_t j = 0; j < n; j++) __builtin_prefetch(src + ip[j] * row);
   if (row > 0)
     for (int64_t o = 0; o < outer; o++)
       for (int64_t j = 0; j < n; j++)

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "lc_internal.h"
+#include "lc_sampling.h"
 
 #define DEFAULT_SEED 0x5eedULL
 
@@ -68,6 +69,11 @@ static uint64_t reserve(uint64_t nblocks, uint64_t *seed) {
   }
   return base;
 }
+
+/* Exported to sampling.c (lc_sampling.h): the same generator, one block or
+ * one reservation at a time. */
+uint64_t lc_random_reserve(uint64_t nblocks, uint64_t *seed) { return reserve(nblocks, seed); }
+void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]) { philox(block, seed, out); }
 
 /* ---- words to numbers ---------------------------------------------------- */
 

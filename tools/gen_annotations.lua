@@ -200,8 +200,12 @@ emit("")
 emit("---@class lucid.optim")
 emit("lucid.optim = {}")
 emit_class("lucid.optim.Optimizer", nil, lucid.optim.Optimizer)
-for _, k in ipairs(sorted_keys(lucid.optim, function(v) return type(v) == "table" end)) do
-  if k ~= "Optimizer" then emit_class("lucid.optim." .. k, "lucid.optim.Optimizer", lucid.optim[k]) end
+-- lucid.optim loads each optimizer on first use; its __lazy names them all
+-- (lr_scheduler is the schedulers' package, not an optimizer)
+for _, k in ipairs(getmetatable(lucid.optim).__lazy()) do
+  if k ~= "Optimizer" and k ~= "lr_scheduler" then
+    emit_class("lucid.optim." .. k, "lucid.optim.Optimizer", lucid.optim[k])
+  end
 end
 emit("")
 emit("return lucid")

@@ -46,7 +46,8 @@ function M.is_options(t)
   return false
 end
 
--- Reduces `...` to a table keyed by `names` (names[i] is position i). A
+-- Reduces `...` to a table keyed by `names` (names[i] is position i; names
+-- after an entry "*" are keyword-only, as after Python's bare *). A
 -- trailing plain table is the options table when it has a string key, or
 -- when it is empty and stands at a position from `plain` on (positions that
 -- never take a Lua table, so `f(x, {})` works). Unknown names, too many
@@ -61,11 +62,18 @@ function M.parse(fname, names, plain, ...)
     named = last
     n = n - 1
   end
-  if n > #names then
-    raise(string.format("%s: expected at most %d positional arguments, got %d", fname, #names, n))
+  -- names after a "*" are keyword-only, as after Python's bare *
+  local npos, index = #names, {}
+  for i, name in ipairs(names) do
+    if name == "*" then
+      npos = math.min(npos, i - 1)
+    else
+      index[name] = i
+    end
   end
-  local index = {}
-  for i, name in ipairs(names) do index[name] = i end
+  if n > npos then
+    raise(string.format("%s: expected at most %d positional arguments, got %d", fname, npos, n))
+  end
   for k in pairs(named) do
     if not index[k] then raise(string.format("%s: unknown option '%s'", fname, tostring(k))) end
     if index[k] <= n and pos[index[k]] ~= nil then
@@ -74,9 +82,11 @@ function M.parse(fname, names, plain, ...)
   end
   local args = {}
   for i, name in ipairs(names) do
-    local v = pos[i]
-    if i > n or v == nil then v = named[name] end
-    args[name] = v
+    if name ~= "*" then
+      local v = pos[i]
+      if i > n or v == nil then v = named[name] end
+      args[name] = v
+    end
   end
   return args
 end

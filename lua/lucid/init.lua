@@ -68,7 +68,13 @@ setmetatable(M, {
       return mod
     end
   end,
-  __lazy = { "nn", "optim" }, -- what __index loads, for completion (lucid.repl)
+  -- what __index loads, for completion (lucid.repl)
+  __lazy = function()
+    local names = {}
+    for k in pairs(lazy) do names[#names + 1] = k end
+    table.sort(names)
+    return names
+  end,
 })
 
 return M

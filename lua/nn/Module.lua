@@ -102,12 +102,22 @@ local function construct(cls, ...)
   rawset(self, "_order", { parameters = {}, buffers = {}, modules = {} })
   rawset(self, "_kind", {}) -- registered name -> "_parameters", "_buffers" or "_modules"
   rawset(self, "training", true)
-  self:init(parse_args(cls, ...))
+  if cls.__positional then
+    self:init(...) -- a class made without an argument list takes init's own arguments
+  else
+    self:init(parse_args(cls, ...))
+  end
   return self
 end
 
 -- Instances are called like functions; classes are called to construct.
-local function call_forward(self, ...) return self:forward(...) end
+-- Hooks (below) run around forward when the module has any.
+local run_hooked
+
+local function call_forward(self, ...)
+  if rawget(self, "_hooks") == nil then return self:forward(...) end
+  return run_hooked(self, ...)
+end
 
 local function tostring_module(self) return self:__repr("") end
 
@@ -150,11 +160,14 @@ local function member_newindex(self, k, v)
   end
 end
 
--- Module:extend(name, args): a subclass with declared constructor arguments.
+-- Module:extend(name, args): a subclass with declared constructor arguments
+-- (init(self, args) gets them checked, by name); without `args`, init(self,
+-- ...) gets the constructor's arguments as they were passed, as in Python.
 function Module:extend(name, args)
   local cls = {
     __name = name,
     __args = args or {},
+    __positional = args == nil,
     __call = call_forward,
     __tostring = tostring_module,
     __newindex = member_newindex,
@@ -200,6 +213,19 @@ function Module:register_parameter(name, t)
 end
 
 function Module:register_buffer(name, t) return register_tensor(self, "buffers", name, t) end
+
+-- Unregisters a parameter, buffer or child (PyTorch's `del module.name`);
+-- the name then reads as a plain field.
+function Module:_remove_member(name)
+  local where = self._kind[name]
+  if where == nil then return end
+  self[where][name] = nil
+  self._kind[name] = nil
+  local order = self._order[where:sub(2)]
+  for i, n in ipairs(order) do
+    if n == name then table.remove(order, i) break end
+  end
+end
 
 function Module:add_module(name, m)
   name = tostring(name)
@@ -281,7 +307,54 @@ function Module:parameters() return values(self:named_parameters()) end
 
 function Module:buffers() return values(self:named_buffers()) end
 
+-- m:get_submodule("a.b.1"): the module at a dotted path of child names
+-- ("" is m itself), as named_modules() names them.
+function Module:get_submodule(target)
+  if type(target) ~= "string" then
+    raise(string.format("%s: get_submodule: target must be a string, got %s", self.__name, type(target)))
+  end
+  local m, path = self, ""
+  if target == "" then return m end
+  for item in (target .. "."):gmatch("([^.]*)%.") do
+    local child = m._modules[item]
+    if not Module.is_module(child) then
+      raise(string.format("%s: get_submodule: %s has no submodule `%s`", self.__name,
+        path == "" and self.__name or path, item))
+    end
+    path = path == "" and item or (path .. "." .. item)
+    m = child
+  end
+  return m
+end
+
+-- m:get_parameter("fc.weight"): the parameter at a dotted path.
+function Module:get_parameter(target)
+  if type(target) ~= "string" then
+    raise(string.format("%s: get_parameter: target must be a string, got %s", self.__name, type(target)))
+  end
+  local prefix, name = target:match("^(.*)%.([^.]*)$")
+  if not prefix then prefix, name = "", target end
+  local m = self:get_submodule(prefix)
+  local p = m._parameters[name]
+  if p == nil then
+    raise(string.format("%s: get_parameter: %s has no parameter `%s`", self.__name,
+      prefix == "" and self.__name or prefix, name))
+  end
+  return p
+end
+
 -- ---- modes and gradients --------------------------------------------------
+
+-- m:requires_grad_([flag = true]): sets requires_grad on every parameter
+-- (freezing them with false); returns m.
+function Module:requires_grad_(flag)
+  if flag == nil then flag = true end
+  if type(flag) ~= "boolean" then
+    raise(string.format("%s: requires_grad_: requires_grad must be a boolean, got %s", self.__name, type(flag)))
+  end
+  for _, p in ipairs(self:parameters()) do p.requires_grad = flag end
+  return self
+end
 
 function Module:train(mode)
   if mode == nil then mode = true end
@@ -384,6 +457,161 @@ end
 function Module:double() return self:to(lucid.float64) end
 
 function Module:float() return self:to(lucid.float32) end
+
+-- ---- hooks ----------------------------------------------------------------
+--
+-- As PyTorch's module hooks; each register_* returns a handle whose
+-- handle:remove() unregisters the hook. Inputs are given to hooks as an
+-- array (with n, the argument count); an output as the value forward
+-- returned, or an array when it returned several.
+--   forward pre-hook  hook(module, input) -> nil, or a new input (an array,
+--                     or one value)
+--   forward hook      hook(module, input, output) -> nil, or a new output
+--   backward hook     hook(module, grad_input, grad_output) -> nil, or new
+--                     grad_input; arrays of the gradients with respect to
+--                     the tensor inputs and outputs (nil where there is none),
+--                     called when the gradients of the inputs are computed
+
+local function hooks_of(self)
+  local h = rawget(self, "_hooks")
+  if h == nil then
+    h = { pre = {}, forward = {}, backward = {} }
+    rawset(self, "_hooks", h)
+  end
+  return h
+end
+
+local function register_hook(self, kind, fname, hook)
+  if type(hook) ~= "function" then
+    raise(string.format("%s: %s: hook must be a function, got %s", self.__name, fname, type(hook)))
+  end
+  local list = hooks_of(self)[kind]
+  local entry = { fn = hook }
+  list[#list + 1] = entry
+  return {
+    remove = function()
+      for i, e in ipairs(list) do
+        if e == entry then table.remove(list, i) break end
+      end
+      local h = rawget(self, "_hooks")
+      if h and #h.pre == 0 and #h.forward == 0 and #h.backward == 0 then rawset(self, "_hooks", nil) end
+    end,
+  }
+end
+
+function Module:register_forward_pre_hook(hook)
+  return register_hook(self, "pre", "register_forward_pre_hook", hook)
+end
+
+function Module:register_forward_hook(hook)
+  return register_hook(self, "forward", "register_forward_hook", hook)
+end
+
+function Module:register_full_backward_hook(hook)
+  return register_hook(self, "backward", "register_full_backward_hook", hook)
+end
+
+-- A hook's non-nil result as an argument list.
+local function as_list(v)
+  if type(v) == "table" and getmetatable(v) == nil then
+    if v.n == nil then v.n = #v end
+    return v
+  end
+  return table.pack(v)
+end
+
+-- Identity nodes around forward carry the backward hooks: one over the
+-- tensor outputs records grad_output, one over the tensor inputs calls the
+-- hooks with grad_input (or, when no input needs a gradient, the output
+-- node calls them with grad_input all nil).
+local function tensor_slots(list)
+  local slots = {}
+  for i = 1, list.n do
+    if lucid.is_tensor(list[i]) then slots[#slots + 1] = i end
+  end
+  return slots
+end
+
+local function call_backward_hooks(self, grad_input, grad_output)
+  local hooks = rawget(self, "_hooks")
+  for _, e in ipairs(hooks and hooks.backward or {}) do
+    local r = e.fn(self, grad_input, grad_output)
+    if r ~= nil then
+      if type(r) ~= "table" or getmetatable(r) ~= nil then
+        raise(string.format("%s: a backward hook must return nil or an array of gradients, got %s",
+          self.__name, type(r)))
+      end
+      grad_input = r
+    end
+  end
+  return grad_input
+end
+
+local function wrap_inputs(self, input, record)
+  local slots = tensor_slots(input)
+  local any = false
+  for _, i in ipairs(slots) do any = any or input[i].requires_grad end
+  record.inputs_hooked = any
+  if not any then return input end
+  local F = lucid.autograd.Function {
+    name = "BackwardHookFunctionBackward",
+    forward = function(_, ...) return ... end,
+    backward = function(_, ...)
+      local gi = table.pack(...)
+      gi = call_backward_hooks(self, gi, record.grad_output or {})
+      return table.unpack(gi, 1, #slots)
+    end,
+  }
+  local ts = {}
+  for k, i in ipairs(slots) do ts[k] = input[i] end
+  local wrapped = table.pack(F.apply(table.unpack(ts, 1, #slots)))
+  local out = table.pack(table.unpack(input, 1, input.n))
+  for k, i in ipairs(slots) do out[i] = wrapped[k] end
+  return out
+end
+
+local function wrap_outputs(self, out, record)
+  local slots = tensor_slots(out)
+  local any = false
+  for _, i in ipairs(slots) do any = any or out[i].requires_grad end
+  if not any then return out end
+  local F = lucid.autograd.Function {
+    name = "BackwardHookFunctionBackward",
+    forward = function(_, ...) return ... end,
+    backward = function(_, ...)
+      record.grad_output = table.pack(...)
+      if not record.inputs_hooked then
+        local none = { n = record.n_inputs }
+        call_backward_hooks(self, none, record.grad_output)
+      end
+      return ...
+    end,
+  }
+  local ts = {}
+  for k, i in ipairs(slots) do ts[k] = out[i] end
+  local wrapped = table.pack(F.apply(table.unpack(ts, 1, #slots)))
+  for k, i in ipairs(slots) do out[i] = wrapped[k] end
+  return out
+end
+
+run_hooked = function(self, ...)
+  local hooks = rawget(self, "_hooks")
+  local input = table.pack(...)
+  for _, e in ipairs(hooks.pre) do
+    local r = e.fn(self, input)
+    if r ~= nil then input = as_list(r) end
+  end
+  local record = { n_inputs = #tensor_slots(input) }
+  local backward = #hooks.backward > 0 and lucid.is_grad_enabled()
+  if backward then input = wrap_inputs(self, input, record) end
+  local out = table.pack(self:forward(table.unpack(input, 1, input.n)))
+  for _, e in ipairs(hooks.forward) do
+    local r = e.fn(self, input, out.n == 1 and out[1] or out)
+    if r ~= nil then out = out.n == 1 and table.pack(r) or as_list(r) end
+  end
+  if backward then out = wrap_outputs(self, out, record) end
+  return table.unpack(out, 1, out.n)
+end
 
 -- ---- printing -------------------------------------------------------------
 

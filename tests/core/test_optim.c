@@ -1,8 +1,8 @@
 /* test_optim.c: the fused optimizer kernels (lc_sgd_step, lc_adam_step)
  * against a straightforward per-element reference of PyTorch 1.13's update
- * rules, in float64 and float32, plus their errors, version bumps and the
- * equality of the serial and OpenMP paths. (The Lua specs compare with
- * PyTorch's own numbers.) */
+ * rules, in float64 and float32, plus the errors of every kernel, version
+ * bumps and the equality of the serial and OpenMP paths. (The Lua specs
+ * compare every kernel with PyTorch's own numbers.) */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -175,6 +175,31 @@ static void test_errors(void) {
   expect_error(lc_adam_step(p, g, NULL, v, NULL, 1, 1e-3, 0.9, 0.999, 1e-8, 0, false, false, false),
                "adam_step: exp_avg is missing");
 
+  /* the kernels of RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam share
+   * the operand checks: each error once */
+  double mu = 1.0;
+  expect_error(lc_rmsprop_step(p, g, v, NULL, NULL, 0.01, 0.99, 1e-8, 0, 0, true, false),
+               "rmsprop_step: grad_avg is missing");
+  expect_error(lc_rmsprop_step(p, g, v, m, NULL, 0.01, 0.99, 1e-8, 0, 0.9, true, false),
+               "rmsprop_step: momentum_buf is missing");
+  expect_error(lc_adagrad_step(p, g, m, 0, 0.01, 0, 0, 1e-10, false),
+               "adagrad_step: step must be at least 1, got 0");
+  expect_error(lc_adagrad_step(p, g, g4, 1, 0.01, 0, 0, 1e-10, false),
+               "adagrad_step: state_sum has shape (4) but param has shape (3)");
+  expect_error(lc_adadelta_step(p, g, m, m, 1.0, 0.9, 1e-6, 0, false),
+               "adadelta_step: square_avg and acc_delta share memory");
+  expect_error(lc_adamax_step(p, g, m, g32, 1, 2e-3, 0.9, 0.999, 1e-8, 0, false),
+               "adamax_step: exp_inf has dtype float32 but param has dtype float64");
+  expect_error(lc_nadam_step(p, g, m, v, 1, NULL, 2e-3, 0.9, 0.999, 0, 4e-3, 1e-8),
+               "nadam_step: mu_product is required");
+  expect_error(lc_nadam_step(p, g, NULL, v, 1, &mu, 2e-3, 0.9, 0.999, 0, 4e-3, 1e-8),
+               "nadam_step: exp_avg is missing");
+  expect_error(lc_radam_step(p, NULL, m, v, 1, 1e-3, 0.9, 0.999, 0, 1e-8),
+               "radam_step: param and grad are required");
+  expect_error(lc_radam_step(ip, ig, m, v, 1, 1e-3, 0.9, 0.999, 0, 1e-8),
+               "radam_step: param must be float32 or float64, got int64");
+  CHECK(mu == 1.0);
+
   /* nothing was written */
   CHECK(p->storage->version == version);
   for (int i = 0; i < 3; i++) CHECK(lc_get(p, i) == 0 && lc_get(m, i) == 0 && lc_get(v, i) == 0);
@@ -203,9 +228,18 @@ static void test_threads(void) {
     lc_tensor *a = lc_clone(p0), *b = lc_clone(p0);
     lc_tensor *buf = lc_zeros_like(p0), *m = lc_zeros_like(p0), *v = lc_zeros_like(p0),
               *vm = lc_zeros_like(p0);
+    double mu = 1.0;
     for (int s = 1; s <= 3; s++) {
       CHECK(lc_sgd_step(a, g, buf, 0.1, 0.9, 0, 0.01, true, false, s == 1) == 0);
       CHECK(lc_adam_step(b, g, m, v, vm, s, 0.01, 0.9, 0.999, 1e-8, 0.1, true, true, false) == 0);
+      /* the other kernels run on the same state tensors: only the thread
+       * count differs between the two passes */
+      CHECK(lc_rmsprop_step(a, g, m, v, buf, 0.01, 0.9, 1e-8, 0.1, 0.5, true, false) == 0);
+      CHECK(lc_adagrad_step(b, g, vm, s, 0.01, 0.01, 0.1, 1e-10, false) == 0);
+      CHECK(lc_adadelta_step(a, g, m, v, 1.0, 0.9, 1e-6, 0, true) == 0);
+      CHECK(lc_adamax_step(b, g, m, v, s, 2e-3, 0.9, 0.999, 1e-8, 0.1, false) == 0);
+      CHECK(lc_nadam_step(a, g, m, v, s, &mu, 2e-3, 0.9, 0.999, 0.1, 4e-3, 1e-8) == 0);
+      CHECK(lc_radam_step(b, g, m, v, s, 1e-3, 0.9, 0.999, 0.1, 1e-8) == 0);
     }
     out[k][0] = a;
     out[k][1] = b;

@@ -55,7 +55,15 @@ describe("fixtures select the cases their specs test", function()
   end)
 
   it("optim.lua and packed.lua: optimizer steps, clipping, packing", function()
-    assert.is_true(#H.load_fixture("optim", "optimizer") >= 40)
+    local steps = H.load_fixture("optim", "optimizer")
+    assert.is_true(#steps >= 70)
+    for _, name in ipairs({ "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam" }) do
+      assert.is_true(count(steps, function(c) return c.optimizer == name end) >= 4, name)
+    end
+    assert.is_true(#H.load_fixture("optim", "lbfgs") >= 6)
+    assert.is_true(#H.load_fixture("sched") >= 20)
+    assert.is_true(#H.load_fixture("nn_utils", "weight_norm") >= 8)
+    assert.is_true(#H.load_fixture("nn_utils", "spectral_norm") >= 6)
     assert.is_true(#H.load_fixture("optim", "clip") >= 10)
     assert.is_true(#H.load_fixture("packed") >= 1)
     assert.is_true(#H.load_fixture("tensor_ops") >= 200)

@@ -226,6 +226,18 @@ end
 -- "(2, 3)" for {2, 3}.
 M.shape_str = shape_str
 
+-- The module of a tests/fixtures/nn_utils.lua case (nn.Linear(4, 3) or nn.GRU(3, 2) of
+-- the case's dtype) holding the case's PyTorch weights.
+function M.module_from_case(case)
+  local nn = require("nn")
+  local dtype = lucid[case.dtype]
+  local m = case.module == "Linear" and nn.Linear(4, 3, { dtype = dtype }) or nn.GRU(3, 2, { dtype = dtype })
+  local sd = {}
+  for k, v in pairs(case.weights) do sd[k] = M.tensor_from_fixture(v) end
+  m:load_state_dict(sd)
+  return m
+end
+
 -- M.err_of(f, ...) -> the error value f(...) raised; a test failure when it returns.
 function M.err_of(f, ...)
   local ok, err = pcall(f, ...)

@@ -233,6 +233,10 @@ function M.dump(value, env, fname)
     elseif tv == "number" then emit(string.pack(">Bd", 0x47, v))
     elseif tv == "string" then str(v)
     elseif env.is_tensor(v) then env.tensor(out, v, M.global, int)
+    elseif tv == "table" and type(rawget(v, "_modules")) == "table" and getmetatable(v) then
+      error(("%s: an nn.Module (%s) cannot be saved: save its model:state_dict() instead, and "
+        .. "restore it with model:load_state_dict(lucid.load(path))"):format(fname,
+        tostring(getmetatable(v).__name or "Module")), 0)
     elseif tv == "table" then
       depth = depth + 1
       if depth > 200 then error(fname .. ": tables nested more than 200 deep (a cycle?)", 0) end

@@ -38,20 +38,13 @@ end
 function M.update(self, group, decoupled)
   local lr, beta1, beta2, eps = group.lr, group.betas[1], group.betas[2], group.eps
   local weight_decay, amsgrad, maximize = group.weight_decay, group.amsgrad, group.maximize
-  for _, p in ipairs(group.params) do
-    local g = self:_grad_of(p)
-    if g ~= nil then
-      local st = self.state[p]
-      if st == nil or st.step == nil then
-        st = { step = 0, exp_avg = Optimizer._zeros_like(p), exp_avg_sq = Optimizer._zeros_like(p) }
-        self.state[p] = st
-      end
-      if amsgrad and st.max_exp_avg_sq == nil then st.max_exp_avg_sq = Optimizer._zeros_like(p) end
-      st.step = st.step + 1
-      Optimizer._on_contiguous(p, lucid._adam_step, g, st.exp_avg, st.exp_avg_sq,
-        amsgrad and st.max_exp_avg_sq or nil, st.step, lr, beta1, beta2, eps, weight_decay,
-        decoupled, amsgrad, maximize)
-    end
+  for p, g in self:_with_grads(group) do
+    local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
+    if amsgrad and st.max_exp_avg_sq == nil then st.max_exp_avg_sq = Optimizer._zeros_like(p) end
+    st.step = st.step + 1
+    Optimizer._on_contiguous(p, lucid._adam_step, g, st.exp_avg, st.exp_avg_sq,
+      amsgrad and st.max_exp_avg_sq or nil, st.step, lr, beta1, beta2, eps, weight_decay,
+      decoupled, amsgrad, maximize)
   end
 end
 

@@ -12,7 +12,8 @@
 --  * A parameter listed twice in one group is an error (PyTorch only warns).
 --  * Group options are checked like constructor options, also at each step.
 local lucid = require("lucid")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local Optimizer = {}
 Optimizer.__index = Optimizer
@@ -44,15 +45,6 @@ local function fmt(v)
 end
 Optimizer._fmt = fmt
 
--- A table with string keys (an options table) rather than an array or a tensor.
-local function is_options(v)
-  if type(v) ~= "table" or is_tensor(v) then return false end
-  for k in pairs(v) do
-    if type(k) == "string" then return true end
-  end
-  return false
-end
-
 local function copy_value(v)
   if type(v) == "table" and not is_tensor(v) then
     local c = {}
@@ -68,7 +60,9 @@ end
 --   order    option names in PyTorch's positional order (after params)
 --   defaults option -> default value, or Optimizer.required
 --   types    option -> "number" | "boolean" | "betas"
---   check    function(self, group) raising PyTorch's errors for bad values
+--   ranges   {{option, what, lo [, hi [, hi_open]]}, ...}: PyTorch's
+--            "Invalid <what>: v" checks, lo <= v (<= or < hi)
+--   check    function(self, group) raising PyTorch's other errors for bad values
 --   update   function(self, group) doing one step for the group
 function Optimizer:extend(name, spec)
   local cls = {
@@ -76,7 +70,8 @@ function Optimizer:extend(name, spec)
     _order = spec.order,
     _defaults = spec.defaults,
     _types = spec.types,
-    _check = spec.check,
+    _ranges = spec.ranges,
+    _spec_check = spec.check,
     _update = spec.update,
   }
   cls.__index = cls
@@ -93,56 +88,32 @@ function Optimizer:_error(fmtstr, ...)
   raise(self.__name .. ": " .. string.format(fmtstr, ...))
 end
 
--- Splits the constructor's arguments into params and an options table:
--- Opt(params, opts), Opt(params, lr, momentum, ... [, opts]) or
--- Opt{params = ..., lr = ...}.
+-- The constructor's names for lucid.args: params, the options PyTorch takes
+-- by position, then ("*") the keyword-only ones.
+local function arg_names(cls)
+  local names, listed = { "params" }, {}
+  for _, o in ipairs(cls._order) do
+    names[#names + 1] = o
+    listed[o] = true
+  end
+  local rest = {}
+  for o in pairs(cls._defaults) do
+    if not listed[o] then rest[#rest + 1] = o end
+  end
+  table.sort(rest)
+  names[#names + 1] = "*"
+  for _, o in ipairs(rest) do names[#names + 1] = o end
+  return names
+end
+
+-- Splits the constructor's arguments (the three forms of lucid.args:
+-- Opt(params, lr, ...), Opt(params, {lr = ...}), Opt{params = ..., lr = ...})
+-- into params and a table of the options given.
 local function parse_args(cls, ...)
-  local n = select("#", ...)
-  local args = { ... }
-  local name = cls.__name
-  local params, opts = nil, {}
-  local first = args[1]
-  if n == 1 and is_options(first) and first.params ~= nil and #first == 0 then
-    params = first.params
-    for k, v in pairs(first) do
-      if k ~= "params" then opts[k] = v end
-    end
-  else
-    params = first
-    local last = n
-    local tail = args[n]
-    if n >= 2 and (is_options(tail) or (type(tail) == "table" and not is_tensor(tail) and next(tail) == nil)) then
-      for k, v in pairs(args[n]) do opts[k] = v end
-      last = n - 1
-    end
-    if last - 1 > #cls._order then
-      raise(string.format("%s: takes at most %d positional options (%s), got %d", name,
-        #cls._order, table.concat(cls._order, ", "), last - 1))
-    end
-    for i = 2, last do
-      local key = cls._order[i - 1]
-      if args[i] ~= nil then
-        if opts[key] ~= nil then
-          raise(string.format("%s: got multiple values for option %s", name, key))
-        end
-        opts[key] = args[i]
-      end
-    end
-  end
-  for k in pairs(opts) do
-    if type(k) ~= "string" or cls._defaults[k] == nil then
-      local names = {}
-      for _, o in ipairs(cls._order) do names[#names + 1] = o end
-      for o in pairs(cls._defaults) do
-        local listed = false
-        for _, x in ipairs(names) do listed = listed or x == o end
-        if not listed then names[#names + 1] = o end
-      end
-      raise(string.format("%s: unknown option '%s' (expected one of %s)", name, tostring(k),
-        table.concat(names, ", ")))
-    end
-  end
-  return params, opts
+  local a = args.parse(cls.__name, arg_names(cls), 2, ...)
+  local params = a.params
+  a.params = nil
+  return params, a
 end
 
 function Optimizer.new(cls, ...)
@@ -297,8 +268,54 @@ end
 function Optimizer._on_contiguous(p, kernel, ...)
   if p:is_contiguous() then return kernel(p, ...) end
   local q = p:contiguous()
-  kernel(q, ...)
+  local r = kernel(q, ...)
   lucid.no_grad(function() p:copy_(q) end)
+  return r
+end
+
+-- The state of p, made on its first step: `step = 0` and a zero tensor
+-- shaped like p for each name in tensors (a value in `init` replaces zero).
+function Optimizer:_state_of(p, tensors, init)
+  local st = self.state[p]
+  if st == nil or st.step == nil then
+    st = { step = 0 }
+    for _, name in ipairs(tensors) do
+      local t = Optimizer._zeros_like(p)
+      if init and init[name] then t:fill_(init[name]) end
+      st[name] = t
+    end
+    self.state[p] = st
+  end
+  return st
+end
+
+-- The class's checks of a group's values: its ranges ("Invalid <what>: v"
+-- unless lo <= v, and v <= hi or v < hi with hi_open), then its own check.
+function Optimizer:_check(g, where)
+  for _, r in ipairs(self._ranges or {}) do
+    local key, what, lo, hi, hi_open = r[1], r[2], r[3], r[4], r[5]
+    local v = g[key]
+    if v ~= REQUIRED then
+      local ok = v >= lo and (hi == nil or (hi_open and v < hi) or (not hi_open and v <= hi))
+      if not ok then self:_error("Invalid %s: %s%s", what, fmt(v), where or "") end
+    end
+  end
+  if self._spec_check then self:_spec_check(g, where) end
+end
+
+-- for p, g in self:_with_grads(group): the group's parameters that have a
+-- gradient, with the gradient ready for a kernel.
+function Optimizer:_with_grads(group)
+  local i, params = 0, group.params
+  return function()
+    while true do
+      i = i + 1
+      local p = params[i]
+      if p == nil then return nil end
+      local g = self:_grad_of(p)
+      if g ~= nil then return p, g end
+    end
+  end
 end
 
 -- A new state tensor of zeros shaped like p.
@@ -338,10 +355,18 @@ end
 
 -- ---------------------------------------------------------------- state dicts
 
+-- A copy of a parameter's state: its tensors through clone(v, key), also
+-- inside arrays (LBFGS keeps arrays of history vectors).
 local function copy_state(st, clone)
   local c = {}
   for k, v in pairs(st) do
-    if is_tensor(v) then c[k] = clone(v, k) else c[k] = copy_value(v) end
+    if is_tensor(v) then
+      c[k] = clone(v, k)
+    elseif type(v) == "table" then
+      c[k] = copy_state(v, function(t) return clone(t, nil) end)
+    else
+      c[k] = v
+    end
   end
   return c
 end
@@ -424,7 +449,8 @@ function Optimizer:load_state_dict(sd)
     end
     new_state[p] = copy_state(st, function(v, key)
       if key == "step" then return v end
-      if v.shape ~= p.shape then
+      -- state shaped like p, except an optimizer's own flat vectors (LBFGS)
+      if not self._flat_state and v.shape ~= p.shape then
         self:_error("%s: state of parameter %s has a tensor of shape %s but the parameter has shape %s",
           name, tostring(k), tostring(v.shape), tostring(p.shape))
       end

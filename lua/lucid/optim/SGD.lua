@@ -33,25 +33,22 @@ end
 local function update(self, group)
   local lr, momentum, dampening = group.lr, group.momentum, group.dampening
   local weight_decay, nesterov, maximize = group.weight_decay, group.nesterov, group.maximize
-  for _, p in ipairs(group.params) do
-    local g = self:_grad_of(p)
-    if g ~= nil then
-      local buf, first = nil, false
-      if momentum ~= 0 then
-        local st = self.state[p]
-        if st == nil then
-          st = {}
-          self.state[p] = st
-        end
-        if st.momentum_buffer == nil then
-          st.momentum_buffer = Optimizer._zeros_like(p)
-          first = true
-        end
-        buf = st.momentum_buffer
+  for p, g in self:_with_grads(group) do
+    local buf, first = nil, false
+    if momentum ~= 0 then
+      local st = self.state[p]
+      if st == nil then
+        st = {}
+        self.state[p] = st
       end
-      Optimizer._on_contiguous(p, lucid._sgd_step, g, buf, lr, momentum, dampening, weight_decay,
-        nesterov, maximize, first)
+      if st.momentum_buffer == nil then
+        st.momentum_buffer = Optimizer._zeros_like(p)
+        first = true
+      end
+      buf = st.momentum_buffer
     end
+    Optimizer._on_contiguous(p, lucid._sgd_step, g, buf, lr, momentum, dampening, weight_decay,
+      nesterov, maximize, first)
   end
 end
 

@@ -4,12 +4,7 @@
 --   local opt = lucid.optim.SGD(model:parameters(), {lr = 0.1, momentum = 0.9})
 --   opt:zero_grad(); loss:backward(); opt:step()
 --
--- The updates run in C (core/optim.c), in place and without autograd.
-local M = {}
-
-M.Optimizer = require("lucid.optim.Optimizer")
-M.SGD = require("lucid.optim.SGD")
-M.Adam = require("lucid.optim.Adam")
-M.AdamW = require("lucid.optim.AdamW")
-
-return M
+-- The updates run in C (core/optim.c), in place and without autograd. Each
+-- optimizer is its own file (lucid/optim/<Name>.lua), loaded on first use;
+-- lucid.optim.lr_scheduler holds the learning-rate schedulers.
+return require("lucid.lazy")({}, "lucid.optim")

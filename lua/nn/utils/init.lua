@@ -1,6 +1,20 @@
--- nn.utils: gradient clipping (nn/utils/clip_grad.lua) and sequence helpers
--- (nn.utils.rnn), loaded on first use.
+-- nn.utils: gradient clipping (nn/utils/clip_grad.lua), parameters as one
+-- vector (nn/utils/convert_parameters.lua), weight and spectral
+-- normalisation (nn/utils/weight_norm.lua, spectral_norm.lua) and sequence
+-- helpers (nn.utils.rnn), loaded on first use.
 local M = {}
+
+-- function name -> the file that defines it
+local HOMES = {
+  clip_grad_norm_ = "nn.utils.clip_grad",
+  clip_grad_value_ = "nn.utils.clip_grad",
+  parameters_to_vector = "nn.utils.convert_parameters",
+  vector_to_parameters = "nn.utils.convert_parameters",
+  weight_norm = "nn.utils.weight_norm",
+  remove_weight_norm = "nn.utils.weight_norm",
+  spectral_norm = "nn.utils.spectral_norm",
+  remove_spectral_norm = "nn.utils.spectral_norm",
+}
 
 setmetatable(M, {
   __index = function(t, name)
@@ -9,14 +23,20 @@ setmetatable(M, {
       rawset(t, name, mod)
       return mod
     end
-    if name == "clip_grad_norm_" or name == "clip_grad_value_" then
-      local clip = require("nn.utils.clip_grad")
-      rawset(t, "clip_grad_norm_", clip.clip_grad_norm_)
-      rawset(t, "clip_grad_value_", clip.clip_grad_value_)
-      return clip[name]
+    local home = HOMES[name]
+    if home then
+      local fn = require(home)[name]
+      rawset(t, name, fn)
+      return fn
     end
   end,
-  __lazy = { "rnn", "clip_grad_norm_", "clip_grad_value_" }, -- for completion (lucid.repl)
+  -- the names __index serves, for completion (lucid.repl)
+  __lazy = function()
+    local names = { "rnn" }
+    for name in pairs(HOMES) do names[#names + 1] = name end
+    table.sort(names)
+    return names
+  end,
 })
 
 return M

@@ -123,3 +123,17 @@ describe("examples/sine.lua", function()
     end
   end)
 end)
+
+describe("examples/weather.lua", function()
+  it("trains the LSTM weather classifier (bucketed, packed batches, OneCycleLR) past the baseline", function()
+    local out, err, code = run("weather.lua", "--epochs 2")
+    assert.are.equal(0, code, err)
+    assert.truthy(out:find("1155 training windows, 293 test windows, 37 batches an epoch", 1, true), out)
+    local epochs = 0
+    for _ in out:gmatch("epoch %d  loss [%d.]+  lr [%d.]+  test accuracy [%d.]+") do epochs = epochs + 1 end
+    assert.are.equal(2, epochs, out)
+    local acc, base = out:match("test accuracy ([%d.]+) %(always 'sun': ([%d.]+)%)")
+    assert.truthy(acc, out)
+    assert.is_true(tonumber(acc) > tonumber(base) + 0.05, out)
+  end)
+end)

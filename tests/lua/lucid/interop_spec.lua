@@ -102,6 +102,12 @@ describe("PyTorch files", function()
     end
   end)
 
+  it("refuses a module, saying to save its state_dict", function()
+    local ok, err = pcall(lucid.save, nn.Linear(2, 3), os.tmpname(), { format = "torch" })
+    assert.is_false(ok)
+    assert.truthy(err:find("save: an nn.Module (Linear) cannot be saved: save its model:state_dict() instead", 1, true), err)
+  end)
+
   it("refuses unknown options and formats", function()
     assert.has_error(function() lucid.save({}, os.tmpname(), { format = "onnx" }) end,
       "save: format must be 'lucid' or 'torch', got onnx")

@@ -1,0 +1,35 @@
+/* lc_sampling.h: random indices for data samplers (sampling.c): permutations,
+ * uniform draws and weighted draws, from the global generator or from a
+ * private stream with its own seed, so a DataLoader's order is reproducible
+ * without reseeding (and disturbing) the global generator. */
+#ifndef LC_SAMPLING_H
+#define LC_SAMPLING_H
+
+#include "lc.h"
+
+/* A source of random words: the global Philox generator (own == false), or
+ * the Philox stream keyed by seed, read from block `offset` on (advanced by
+ * every draw, so successive draws differ and a saved offset replays them). */
+typedef struct {
+  bool own;
+  uint64_t seed, offset;
+} lc_stream;
+
+/* A random permutation of base .. base + n - 1 (int64, shape (n)). */
+lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s);
+
+/* count indices drawn uniformly with replacement from base .. base + n - 1. */
+lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s);
+
+/* count indices base .. base + numel(weights) - 1 drawn with probability
+ * proportional to weights (1-D, float, non-negative, finite, positive sum),
+ * with or without replacement (then count <= the number of positive weights). */
+lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacement,
+                          int64_t base, lc_stream *s);
+
+/* random.c's generator, for the functions above: reserve nblocks counters of
+ * the global stream (returns the first, sets *seed), and one Philox block. */
+uint64_t lc_random_reserve(uint64_t nblocks, uint64_t *seed);
+void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]);
+
+#endif

@@ -1,0 +1,12 @@
+-- lucid.utils.data: datasets, samplers and the DataLoader, as
+-- torch.utils.data (PyTorch 1.13), with 1-based indices.
+--
+--   local data = require("lucid.utils.data")        -- also lucid.utils.data
+--   local ds = data.TensorDataset(x, y)
+--   for i, batch in pairs(data.DataLoader(ds, {batch_size = 64, shuffle = true})) do
+--     local xb, yb = batch[1], batch[2]
+--   end
+--
+-- Each name lives in its own file (lucid/utils/data/<Name>.lua), loaded on
+-- first use, so a new class is a new file and nothing here changes.
+return require("lucid.lazy")({}, "lucid.utils.data")
