@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs new_api_stress.lua in child processes; after a crash reports the call and restarts past it.
-# usage: tests/fuzz/run.sh [lucid-binary] [seed]
-bin=${1:-build/bin/lucid}; seed=${2:-7}; start=1; log=$(mktemp)
+# usage: tests/fuzz/run.sh [lucid-binary] [seed] [first-call]
+bin=${1:-build/bin/lucid}; seed=${2:-7}; start=${3:-1}; log=$(mktemp)
 while :; do
   timeout 120 "$bin" tests/fuzz/new_api_stress.lua "$start" "$seed" 2>"$log" >/dev/null; rc=$?
   last=$(grep '^CALL' "$log" | tail -1)
