@@ -271,8 +271,10 @@ local function size_list(fname, name, v)
   if math.type(v) == "integer" then return { v } end
   local ok = type(v) == "table" and #v > 0 and #v <= 8 -- a lying __len must not loop 2^40 times
   local list = {}
+  -- stop at the first non-integer: a table whose __len lies (1e9) must fail fast, not loop
   for i = 1, ok and #v or 0 do
-    ok = ok and math.type(v[i]) == "integer"
+    ok = math.type(v[i]) == "integer"
+    if not ok then break end
     list[i] = v[i]
   end
   if not ok then

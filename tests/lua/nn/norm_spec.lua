@@ -103,4 +103,11 @@ describe("normalisation errors", function()
       "batch_norm: running_mean has shape (2), expected (3) for 3 channels")
     H.raises(function() nn.BatchNorm1d(3)(lucid.randn(2, 3, 4, 5)) end, "BatchNorm1d: expected 2-D or 3-D input, got 4-D")
   end)
+  it("a size list whose __len lies fails at its first non-integer instead of looping (hung before)", function()
+    local liar = setmetatable({}, { __len = function() return 1e9 end })
+    H.raises(function() nn.LayerNorm(liar) end,
+      "LayerNorm: normalized_shape must be an integer or a list of integers, got table")
+    H.raises(function() F.layer_norm(lucid.randn(2, 3), liar) end,
+      "layer_norm: normalized_shape must be an integer or a list of integers, got table")
+  end)
 end)
