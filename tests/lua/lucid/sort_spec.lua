@@ -11,6 +11,15 @@ describe("sorting ops against PyTorch", function()
 end)
 
 describe("sorting ops: behaviour", function()
+  it("refuses bool tensors with an error (they crashed before)", function()
+    local b = lucid.tensor({ true, false, true })
+    for _, name in ipairs({ "sort", "argsort", "median", "nanmedian", "mode", "unique", "unique_consecutive" }) do
+      local ok, err = pcall(b[name], b)
+      assert.is_false(ok, name)
+      assert.truthy(err:find("bool tensors are not supported", 1, true), err)
+    end
+  end)
+
   it("sort is stable: equal values keep their order, ascending and descending", function()
     local x = lucid.tensor({ 2, 1, 2, 1, 2 })
     local _, i = x:sort()
