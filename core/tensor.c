@@ -84,9 +84,11 @@ lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref) {
 
 /* The one check of a geometry: every tensor struct over existing memory
  * (views, wrapped buffers) passes here, so a size product or a stride sum
- * that overflows can never reach a kernel as a small, plausible shape. */
-int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
-                          int64_t offset) {
+ * that overflows can never reach a kernel as a small, plausible shape.
+ * Negative strides (flip's internal view) are allowed only with negative_ok,
+ * and then the nearest element reached must not lie before the storage. */
+static int64_t extent_of(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
+                         int64_t offset, bool negative_ok) {
   int64_t numel = lc_checked_numel(op, ndim, sizes);
   if (numel < 0) return -1;
   if (offset < 0) {
@@ -94,26 +96,38 @@ int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const 
     return -1;
   }
   if (numel == 0) return 0;
-  int64_t last = offset; /* the farthest element reached */
+  int64_t last = offset, first = offset; /* the farthest and nearest elements reached */
   for (int i = 0; i < ndim; i++) {
     int64_t reach;
-    if (strides[i] < 0) {
+    if (strides[i] < 0 && !negative_ok) {
       lc_set_error("%s: stride %lld of dimension %d is negative", op, (long long)strides[i], i + 1);
       return -1;
     }
     if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
-        __builtin_add_overflow(last, reach, &last) || last > INT64_MAX / 8 - 1) {
+        (reach >= 0 ? __builtin_add_overflow(last, reach, &last)
+                    : __builtin_add_overflow(first, reach, &first)) ||
+        last > INT64_MAX / 8 - 1) {
       lc_set_error("%s: strides reach past the address space", op);
       return -1;
     }
   }
+  if (first < 0) {
+    lc_set_error("%s: the view reaches before the start of its storage", op);
+    return -1;
+  }
   return last + 1;
+}
+
+int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
+                          int64_t offset) {
+  return extent_of(op, ndim, sizes, strides, offset, false);
 }
 
 /* Checks that a geometry fits the storage it is laid over. */
 static bool fits_storage(const char *op, const lc_storage *s, lc_dtype dt, int ndim,
-                         const int64_t *sizes, const int64_t *strides, int64_t offset) {
-  int64_t extent = lc_checked_extent(op, ndim, sizes, strides, offset);
+                         const int64_t *sizes, const int64_t *strides, int64_t offset,
+                         bool negative_ok) {
+  int64_t extent = extent_of(op, ndim, sizes, strides, offset, negative_ok);
   if (extent < 0) return false;
   if ((uint64_t)extent * lc_dtype_size(dt) > s->nbytes) {
     lc_set_error("%s: the view reaches element %lld of a storage of %zu bytes", op,
@@ -131,7 +145,7 @@ lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const in
     memcpy(st, strides, ndim * sizeof *strides);
   else
     lc_contiguous_strides(ndim, sizes, st);
-  if (!fits_storage("tensor", s, dt, ndim, sizes, st, offset)) return NULL;
+  if (!fits_storage("tensor", s, dt, ndim, sizes, st, offset, false)) return NULL;
   lc_tensor *t = tensor_struct(dt, ndim, sizes);
   if (!t) return NULL;
   memcpy(t->strides, st, ndim * sizeof *st);
@@ -143,7 +157,8 @@ lc_tensor *lc_tensor_from_storage(lc_storage *s, lc_dtype dt, int ndim, const in
 
 lc_tensor *lc_tensor_new_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                               const int64_t *strides, int64_t offset) {
-  if (!fits_storage("view", base->storage, base->dtype, ndim, sizes, strides, offset)) return NULL;
+  /* internal views may run backwards (flip copies through one) */
+  if (!fits_storage("view", base->storage, base->dtype, ndim, sizes, strides, offset, true)) return NULL;
   lc_tensor *t = tensor_struct(base->dtype, ndim, sizes);
   if (!t) return NULL;
   if (ndim) memcpy(t->strides, strides, ndim * sizeof *strides);
