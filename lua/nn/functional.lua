@@ -766,6 +766,79 @@ function M.tanh(x) return M._activation("tanh", "tanh", x) end
 
 function M.sigmoid(x) return M._activation("sigmoid", "sigmoid", x) end
 
+-- The activations with parameters, each the tensor method of the op table
+-- (core/ops_unary.c) under PyTorch's functional signature; inplace writes
+-- the result into x and returns x.
+local function activation(fname, method, names)
+  local arg_names = { "input" }
+  for i, n in ipairs(names) do arg_names[i + 1] = n end
+  arg_names[#arg_names + 1] = "inplace"
+  return function(...)
+    local a = parse(fname, arg_names, ...)
+    check_tensor(fname, "input", a.input)
+    local params = {}
+    for i, n in ipairs(names) do params[i] = a[n] end
+    local y = a.input[method](a.input, table.unpack(params, 1, #names))
+    return a.inplace and a.input:copy_(y) or y
+  end
+end
+
+M.gelu = activation("gelu", "gelu", { "approximate" })
+M.silu = activation("silu", "silu", {})
+M.mish = activation("mish", "mish", {})
+M.elu = activation("elu", "elu", { "alpha" })
+M.selu = activation("selu", "selu", {})
+M.celu = activation("celu", "celu", { "alpha" })
+M.leaky_relu = activation("leaky_relu", "leaky_relu", { "negative_slope" })
+M.softplus = activation("softplus", "softplus", { "beta", "threshold" })
+M.hardtanh = activation("hardtanh", "hardtanh", { "min_val", "max_val" })
+M.relu6 = activation("relu6", "relu6", {})
+M.hardsigmoid = activation("hardsigmoid", "hardsigmoid", {})
+M.hardswish = activation("hardswish", "hardswish", {})
+M.logsigmoid = activation("logsigmoid", "logsigmoid", {})
+
+-- prelu(input, weight): x where x > 0, else weight * x; weight (1) or (C)
+-- broadcast along dim 2 (the channels) when input has more than one dim.
+function M.prelu(...)
+  local a = parse("prelu", { "input", "weight" }, ...)
+  check_tensor("prelu", "input", a.input)
+  check_tensor("prelu", "weight", a.weight)
+  local x, w = a.input, a.weight
+  if w:dim() ~= 1 then raise("prelu: weight must be 1-D, got shape " .. tostring(w.shape)) end
+  local C = w:size(1)
+  if C ~= 1 then
+    if x:dim() < 2 or x:size(2) ~= C then
+      raise(string.format("prelu: weight has %d parameters, expected 1 or the %s", C,
+        x:dim() < 2 and "single channel of an input with fewer than 2 dims" or
+        string.format("input's %d channels (dim 2)", x:size(2))))
+    end
+    local shape = { 1, C }
+    for _ = 3, x:dim() do shape[#shape + 1] = 1 end
+    w = w:view(shape)
+  end
+  return lucid.where(x:gt(0), x, w * x)
+end
+
+-- softmin(input, dim): softmax(-input, dim).
+function M.softmin(...)
+  local a = parse("softmin", { "input", "dim", "dtype" }, ...)
+  check_tensor("softmin", "input", a.input)
+  return M.softmax(-a.input, a.dim, a.dtype and { dtype = a.dtype } or nil)
+end
+
+-- glu(input, dim = -1): the first half along dim times the sigmoid of the second.
+function M.glu(...)
+  local a = parse("glu", { "input", "dim" }, ...)
+  check_tensor("glu", "input", a.input)
+  local x, dim = a.input, a.dim or -1
+  if math.type(dim) ~= "integer" then raise("glu: dim must be an integer, got " .. tostring(dim)) end
+  local n = x:dim() > 0 and x:size(dim) or 0
+  if n % 2 ~= 0 then
+    raise(string.format("glu: halving dim %d needs an even size, got %d", dim, n))
+  end
+  return x:narrow(dim, 1, n // 2) * x:narrow(dim, n // 2 + 1, n // 2):sigmoid()
+end
+
 -- PyTorch's choice when dim is omitted (deprecated there): the first dim
 -- for 0-, 1- and 3-D input, else the second.
 local function softmax_dim(x, dim)

@@ -1,0 +1,2 @@
+-- nn.LogSigmoid(): F.logsigmoid as a module.
+return require("nn._Activation")("LogSigmoid", "logsigmoid", {}, false)

@@ -1,0 +1,2 @@
+-- nn.Mish([inplace = false]): F.mish as a module.
+return require("nn._Activation")("Mish", "mish", {}, true)
