@@ -16,11 +16,13 @@ local DEFAULTS = {
   model = "gru", corpus = "", max_chars = 400000, hidden = 256, layers = 2, embed = 32,
   seq = 64, batch = 32, steps = 1400, lr = 3e-3, clip = 1.0, val_every = 100, val_batches = 4,
   checkpoint = "char_lm.ckpt", resume = false, sample = 300, temperature = 0.8,
-  prime = "The ", plot = "char_lm_loss.png", seed = 1, threads = 0,
+  prime = "The ", plot = "char_lm_loss.png", seed = 1, threads = 0, layer_norm = false,
 }
 local USAGE = [[
 usage: lucid examples/char_lm.lua [options]
-  --model gru|lstm     the recurrent layer (gru)
+  --model gru|lstm|awd the recurrent layer (gru); awd: an AWD-LSTM-style LSTM with
+                       weight dropout (0.5 on W_hh) and variational dropout (0.3)
+  --layer-norm         layer-normalised cells (GRU or LSTM; not with awd)
   --corpus FILE        text to train on (Debian's fortunes)
   --max_chars N        use at most N characters of it (400000)
   --hidden N, --layers N, --embed N   model sizes (256, 2, 32)
@@ -52,8 +54,11 @@ for _, a in ipairs(arg) do
 end
 local parsed, opts = pcall(utils.parse_args, arg, DEFAULTS)
 if not parsed then usage_error(opts) end
-if opts.model ~= "gru" and opts.model ~= "lstm" then
-  usage_error("--model must be gru or lstm, got '" .. opts.model .. "'")
+if opts.model ~= "gru" and opts.model ~= "lstm" and opts.model ~= "awd" then
+  usage_error("--model must be gru, lstm or awd, got '" .. opts.model .. "'")
+end
+if opts.layer_norm and opts.model == "awd" then
+  usage_error("--layer-norm and --model awd do not combine")
 end
 -- The options given on the command line (not defaults), to check --resume.
 local given = {}
@@ -105,14 +110,25 @@ local CharModel = nn.Module:extend("CharModel", {
   { "embed", "integer", min = 1 },
   { "hidden", "integer", min = 1 },
   { "layers", "integer", min = 1 },
-  { "kind", "string", choices = { "gru", "lstm" } },
+  { "kind", "string", choices = { "gru", "lstm", "awd" } },
+  { "layer_norm", "boolean", default = false },
 })
+
+-- The recurrent layer's options for each --model (the fused kernel's own
+-- options: docs/recurrent.md).
+local RNN_OPTIONS = {
+  gru = {}, lstm = {},
+  awd = { weight_dropout = 0.5, variational = true, dropout = 0.3 },
+}
 
 function CharModel:init(a)
   self.kind = a.kind
   self:add_module("embedding", nn.Embedding(a.vocab, a.embed))
   local Rnn = a.kind == "gru" and nn.GRU or nn.LSTM
-  self:add_module("rnn", Rnn(a.embed, a.hidden, { num_layers = a.layers }))
+  local o = { num_layers = a.layers, layer_norm = a.layer_norm or nil }
+  for k, v in pairs(RNN_OPTIONS[a.kind]) do o[k] = v end
+  if a.layers == 1 then o.dropout, o.variational = nil, nil end -- dropout is between layers
+  self:add_module("rnn", Rnn(a.embed, a.hidden, o))
   self:add_module("head", nn.Linear(a.hidden, a.vocab))
 end
 
@@ -142,14 +158,14 @@ end
 local ckpt = opts.resume and lucid.load(opts.checkpoint) or nil
 local vocab, data, model, optimizer, first_step, history
 if ckpt then
-  for _, name in ipairs({ "model", "hidden", "layers", "embed" }) do
+  for _, name in ipairs({ "model", "hidden", "layers", "embed", "layer_norm" }) do
     if given[name] and opts[name] ~= ckpt[name] then
       usage_error(string.format("--resume: the checkpoint %s has --%s %s, not %s; drop --%s or start afresh",
         opts.checkpoint, name, tostring(ckpt[name]), tostring(opts[name]), name))
     end
   end
-  vocab, opts.model, opts.hidden, opts.layers, opts.embed =
-    ckpt.vocab, ckpt.model, ckpt.hidden, ckpt.layers, ckpt.embed
+  vocab, opts.model, opts.hidden, opts.layers, opts.embed, opts.layer_norm =
+    ckpt.vocab, ckpt.model, ckpt.hidden, ckpt.layers, ckpt.embed, ckpt.layer_norm or false
   first_step, history = ckpt.step, ckpt.history
   print(string.format("resuming from %s at step %d", opts.checkpoint, first_step))
 else
@@ -160,7 +176,7 @@ local n_val = math.max(opts.seq + 2, data:numel() // 10)
 local train_data = data:narrow(1, 1, data:numel() - n_val)
 local val_data = data:narrow(1, data:numel() - n_val + 1, n_val)
 
-model = CharModel(#vocab, opts.embed, opts.hidden, opts.layers, opts.model)
+model = CharModel(#vocab, opts.embed, opts.hidden, opts.layers, opts.model, opts.layer_norm)
 optimizer = lucid.optim.Adam(model:parameters(), { lr = opts.lr })
 if ckpt then
   model:load_state_dict(ckpt.model_state)
@@ -197,7 +213,7 @@ local function save_checkpoint(step)
   lucid.save({
     model_state = model:state_dict(), optimizer_state = optimizer:state_dict(), step = step,
     vocab = vocab, model = opts.model, hidden = opts.hidden, layers = opts.layers,
-    embed = opts.embed, history = history,
+    embed = opts.embed, layer_norm = opts.layer_norm, history = history,
   }, opts.checkpoint)
 end
 

@@ -67,6 +67,20 @@ describe("examples/char_lm.lua", function()
     end)
   end
 
+  for _, variant in ipairs({ { "--model awd", "AWD", "rnn.weight_hh_l0" },
+                              { "--model lstm --layer-norm", "LSTM", "rnn.ln_c_weight_l0" } }) do
+    it("trains with " .. variant[1], function()
+      local out, err, code = run("char_lm.lua", string.format("%s --corpus %s --steps 40 --layers 2 --checkpoint %s --plot '' %s",
+        variant[1], q(text), q(ckpt), tiny))
+      assert.are.equal(0, code, err)
+      assert.truthy(out:find("model: " .. variant[2] .. ", 2 layer"), out)
+      local first = tonumber(out:match("%] 4/40 [%d.]+ steps/s loss ([%d.]+)"))
+      local val = tonumber(out:match("validation loss ([%d.]+)"))
+      assert.truthy(first and val and val < first, out)
+      assert.is_true(lucid.is_tensor(lucid.load(ckpt).model_state[variant[3]]))
+    end)
+  end
+
   it("resumes from its checkpoint where it stopped", function()
     local _, err, code = run("char_lm.lua", string.format("--corpus %s --steps 20 --checkpoint %s --plot '' %s",
       q(text), q(ckpt), tiny))
@@ -104,7 +118,7 @@ describe("examples/char_lm.lua", function()
   it("says what is wrong with a bad flag or a missing corpus", function()
     local _, err, code = run("char_lm.lua", "--model rnn")
     assert.are_not.equal(0, code)
-    assert.truthy(err:find("--model must be gru or lstm", 1, true), err)
+    assert.truthy(err:find("--model must be gru, lstm or awd", 1, true), err)
     _, err, code = run("char_lm.lua", "--corpus /nonexistent/file")
     assert.are_not.equal(0, code)
     assert.truthy(err:find("cannot read", 1, true), err)
