@@ -26,7 +26,8 @@ static bool is_permutation(const lc_tensor *t, int64_t n, int64_t base) {
 
 static bool same(const lc_tensor *a, const lc_tensor *b) {
   return a->sizes[0] == b->sizes[0] &&
-         memcmp(lc_data(a), lc_data(b), (size_t)a->sizes[0] * sizeof(int64_t)) == 0;
+         (a->sizes[0] == 0 || /* empty tensors may have no data pointer */
+          memcmp(lc_data(a), lc_data(b), (size_t)a->sizes[0] * sizeof(int64_t)) == 0);
 }
 
 static void test_randperm(void) {
