@@ -85,7 +85,8 @@ lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool 
 
 void lc_to_raw(const lc_tensor *t, void *out) {
   lc_tensor *c = lc_contiguous(t);
-  if (c) memcpy(out, (char *)c->storage->data + c->offset * lc_dtype_size(c->dtype), lc_nbytes(c));
+  if (c && lc_nbytes(c)) /* an empty tensor may have no data pointer */
+    memcpy(out, (char *)c->storage->data + c->offset * lc_dtype_size(c->dtype), lc_nbytes(c));
   lc_release(c);
 }
 
