@@ -10,7 +10,8 @@ local lucid = require("lucid")
 local C = lucid._C
 local zip = require("lucid.formats.zip")
 local file = require("lucid.formats.file")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local M = {}
 
@@ -19,11 +20,6 @@ local kinds = { f4 = "float32", f8 = "float64", f2 = "float16", i8 = "int64", i4
 local sizes = { f4 = 4, f8 = 8, f2 = 2, i8 = 8, i4 = 4, i2 = 2, i1 = 1, u1 = 1, b1 = 1 }
 local descr_of = { float32 = "<f4", float64 = "<f8", int64 = "<i8", bool = "|b1" }
 
-local function guarded(fn, ...)
-  local r = table.pack(pcall(fn, ...))
-  if not r[1] then raise(tostring(r[2])) end
-  return table.unpack(r, 2, r.n)
-end
 
 local function decode(bytes, fname)
   local function fail(msg) error(fname .. ": " .. msg, 0) end
@@ -82,18 +78,18 @@ end
 
 function M.load(path)
   local fname = "npy.load"
-  return guarded(decode, file.read(path, fname), fname)
+  return args.call(decode, file.read(path, fname), fname)
 end
 
 function M.save(t, path)
   local fname = "npy.save"
-  guarded(file.write, path, guarded(encode, t, fname), fname)
+  args.call(file.write, path, args.call(encode, t, fname), fname)
 end
 
 function M.load_npz(path)
   local fname = "npy.load_npz"
   local bytes = file.read(path, fname)
-  return guarded(function()
+  return args.call(function()
     local entries, names = zip.read(bytes, fname)
     local out = {}
     for _, name in ipairs(names) do
@@ -114,8 +110,8 @@ function M.save_npz(tbl, path)
   end
   table.sort(names)
   local list = {}
-  for i, k in ipairs(names) do list[i] = { k .. ".npy", guarded(encode, tbl[k], fname) } end
-  guarded(file.write, path, zip.write(list), fname)
+  for i, k in ipairs(names) do list[i] = { k .. ".npy", args.call(encode, tbl[k], fname) } end
+  args.call(file.write, path, zip.write(list), fname)
 end
 
 M._decode = decode

@@ -9,7 +9,7 @@ local lucid = require("lucid")
 local C = lucid._C
 local json = require("lucid.formats.json")
 local file = require("lucid.formats.file")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
 
 local M = {}
 
@@ -19,11 +19,6 @@ local sizes = { F32 = 4, F64 = 8, I64 = 8, F16 = 2, BF16 = 2, I32 = 4, I16 = 2, 
 local codes = { float32 = "F32", float64 = "F64", int64 = "I64", bool = "BOOL" }
 local MAX_HEADER = 100000000
 
-local function guarded(fname, fn, ...)
-  local r = table.pack(pcall(fn, ...))
-  if not r[1] then raise(tostring(r[2])) end
-  return table.unpack(r, 2, r.n)
-end
 
 local function decode(bytes, fname)
   local function fail(msg) error(fname .. ": " .. msg, 0) end
@@ -75,7 +70,7 @@ end
 
 function M.load(path)
   local fname = "safetensors.load"
-  return guarded(fname, decode, file.read(path, fname), fname)
+  return args.call(decode, file.read(path, fname), fname)
 end
 
 -- Bytes of a safetensors file holding the tensors of tbl (name -> tensor).
@@ -118,8 +113,8 @@ end
 
 function M.save(tbl, path, metadata)
   local fname = "safetensors.save"
-  local bytes = guarded(fname, encode, tbl, metadata, fname)
-  guarded(fname, file.write, path, bytes, fname)
+  local bytes = args.call(encode, tbl, metadata, fname)
+  args.call(file.write, path, bytes, fname)
 end
 
 M._decode, M._encode = decode, encode
