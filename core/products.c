@@ -136,15 +136,16 @@ lc_tensor *lc_matrix_power(const lc_tensor *t, int64_t n) {
     return c;
   }
   lc_tensor *base = n < 0 ? lc_inv(t) : lc_retain((lc_tensor *)t), *acc = NULL;
-  if (n < 0) n = -n;
-  while (base && n) {
-    if (n & 1) {
+  /* |n| unsigned: -INT64_MIN does not fit an int64 (its shifts never ended) */
+  uint64_t k = n < 0 ? -(uint64_t)n : (uint64_t)n;
+  while (base && k) {
+    if (k & 1) {
       lc_tensor *next = acc ? lc_matmul(acc, base) : lc_retain(base);
       lc_release(acc);
       if (!(acc = next)) break;
     }
-    n >>= 1;
-    if (n) {
+    k >>= 1;
+    if (k) {
       lc_tensor *sq = lc_matmul(base, base);
       lc_release(base);
       base = sq;

@@ -50,6 +50,13 @@ describe("linear algebra: gradients (float64 gradcheck)", function()
   end
 end)
 
+describe("linear algebra: extreme arguments", function()
+  it("matrix_power takes any int64 exponent (math.mininteger used to loop forever)", function()
+    local y = lucid.eye(2):matrix_power(math.mininteger) -- inverse of I, squared 63 times
+    assert.are.same({ { 1, 0 }, { 0, 1 } }, y:tolist())
+  end)
+end)
+
 describe("linear algebra: errors", function()
   it("name the function and what was expected", function()
     H.raises(function() lucid.mm(lucid.zeros(3), lucid.zeros(3, 3)) end, "mm: the first operand must be 2-D, got shape (3)")
