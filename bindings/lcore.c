@@ -66,6 +66,17 @@ static void pin_module(void) {
 
 static const lcb_capi capi = {lcb_check, lcb_test, lcb_push};
 
+/* Each binding file registers its functions (in this order: later files may
+ * rely on what earlier ones put in the tables). */
+static void (*const openers[])(lua_State *L, int module, int methods) = {
+    lcb_open_tensor, lcb_open_ops, lcb_open_autograd, lcb_open_serialize,
+    lcb_open_optim, lcb_open_rnn, lcb_open_loss, lcb_open_sampling,
+    lcb_open_minrnn, lcb_open_sort, lcb_open_scan, lcb_open_count,
+    lcb_open_scatter, lcb_open_shape, lcb_open_create, lcb_open_random,
+    lcb_open_linalg, lcb_open_codec, lcb_open_mask, lcb_open_norm,
+    lcb_open_conv, lcb_open_pooling, lcb_open_ctc, lcb_open_embedding,
+};
+
 int luaopen_lucid_core(lua_State *L) {
   pin_module();
   /* threads and BLAS buffers now, while memory is there (parallel.c); at
@@ -78,30 +89,7 @@ int luaopen_lucid_core(lua_State *L) {
   int module = lua_gettop(L);
   lua_newtable(L); /* tensor methods, shared by the metatable's __index */
   int methods = lua_gettop(L);
-  lcb_open_tensor(L, module, methods);
-  lcb_open_ops(L, module, methods);
-  lcb_open_autograd(L, module, methods);
-  lcb_open_serialize(L, module, methods);
-  lcb_open_optim(L, module, methods);
-  lcb_open_rnn(L, module, methods);
-  lcb_open_loss(L, module, methods);
-  lcb_open_sampling(L, module, methods);
-  lcb_open_minrnn(L, module, methods);
-  lcb_open_sort(L, module, methods);
-  lcb_open_scan(L, module, methods);
-  lcb_open_count(L, module, methods);
-  lcb_open_scatter(L, module, methods);
-  lcb_open_shape(L, module, methods);
-  lcb_open_create(L, module, methods);
-  lcb_open_random(L, module, methods);
-  lcb_open_linalg(L, module, methods);
-  lcb_open_codec(L, module, methods);
-  lcb_open_mask(L, module, methods);
-  lcb_open_norm(L, module, methods);
-  lcb_open_conv(L, module, methods);
-  lcb_open_pooling(L, module, methods);
-  lcb_open_ctc(L, module, methods);
-  lcb_open_embedding(L, module, methods);
+  for (size_t i = 0; i < sizeof openers / sizeof *openers; i++) openers[i](L, module, methods);
   lua_pushvalue(L, methods);
   lua_setfield(L, module, "Tensor");
   lua_settop(L, module);
