@@ -9,6 +9,7 @@
  * count, so results are bitwise the same on any number of threads. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lc_internal.h"
 
@@ -136,31 +137,51 @@ typedef struct {
  * as exact as a double one to float32 rounding. */
 enum { LANES = 32, BLOCK_F32 = 8 };
 
-static double fold(double *lane, double tail) {
+/* The lanes as GCC vectors of 32 bytes (4 of floats, 8 of doubles): written
+ * with plain arrays, GCC kept them on the stack and reloaded them across a
+ * store-to-load forwarding stall every block (half the speed on cached
+ * rows). Vector types keep them in registers on every clone; the lane
+ * arithmetic is the same, so the results are too. u: unaligned loads. */
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef float f32x8u __attribute__((vector_size(32), aligned(4)));
+typedef double f64x4 __attribute__((vector_size(32)));
+typedef double f64x4u __attribute__((vector_size(32), aligned(8)));
+#define LO4(v) __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), f64x4)
+#define HI4(v) __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), f64x4)
+
+static double fold(const f64x4 *vec, double tail) {
+  double lane[LANES];
+  memcpy(lane, vec, sizeof lane);
   for (int w = LANES / 2; w > 0; w /= 2) /* pairwise */
     for (int l = 0; l < w; l++) lane[l] += lane[l + w];
   return lane[0] + tail;
 }
 
 LC_CLONES static double sum_row_f32(const float *x, int64_t n) {
-  double lane[LANES] = {0}, tail = 0;
+  f64x4 lane[LANES / 4] = {0};
+  double tail = 0;
   int64_t k = 0;
   for (; k + LANES * BLOCK_F32 <= n; k += LANES * BLOCK_F32) {
-    float part[LANES];
-    for (int l = 0; l < LANES; l++) part[l] = x[k + l];
-    for (int b = 1; b < BLOCK_F32; b++)
-      for (int l = 0; l < LANES; l++) part[l] += x[k + b * LANES + l];
-    for (int l = 0; l < LANES; l++) lane[l] += part[l];
+    const f32x8u *v = (const f32x8u *)(x + k);
+    f32x8 p0 = v[0], p1 = v[1], p2 = v[2], p3 = v[3];
+    for (int b = 1; b < BLOCK_F32; b++) {
+      p0 += v[4 * b], p1 += v[4 * b + 1], p2 += v[4 * b + 2], p3 += v[4 * b + 3];
+    }
+    lane[0] += LO4(p0), lane[1] += HI4(p0), lane[2] += LO4(p1), lane[3] += HI4(p1);
+    lane[4] += LO4(p2), lane[5] += HI4(p2), lane[6] += LO4(p3), lane[7] += HI4(p3);
   }
   for (; k < n; k++) tail += x[k];
   return fold(lane, tail);
 }
 
 LC_CLONES static double sum_row_f64(const double *x, int64_t n) {
-  double lane[LANES] = {0}, tail = 0;
+  f64x4 lane[LANES / 4] = {0};
+  double tail = 0;
   int64_t k = 0;
-  for (; k + LANES <= n; k += LANES)
-    for (int l = 0; l < LANES; l++) lane[l] += x[k + l];
+  for (; k + LANES <= n; k += LANES) {
+    const f64x4u *v = (const f64x4u *)(x + k);
+    for (int j = 0; j < LANES / 4; j++) lane[j] += v[j];
+  }
   for (; k < n; k++) tail += x[k];
   return fold(lane, tail);
 }
