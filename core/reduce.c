@@ -90,12 +90,13 @@ static cell grid_cell(const grid *g, int64_t w) {
   return c;
 }
 
-/* Runs fn on every cell, on several threads when there is enough work. The
+/* Runs fn on every cell, on several threads above grain elements. The
  * type switch sits inside fn, per cell, because a #pragma cannot go inside
  * LC_DISPATCH's macro argument. */
-static void run_cells(const grid *g, void (*fn)(const void *ctx, cell c), const void *ctx) {
+static void run_cells(const grid *g, int64_t grain, void (*fn)(const void *ctx, cell c),
+                      const void *ctx) {
   int64_t cells = g->nr * g->nb * g->nc;
-  bool par = g->outer * g->n * g->inner >= LC_PARALLEL_GRAIN;
+  bool par = g->outer * g->n * g->inner >= grain;
 #pragma omp parallel for if (par) schedule(static)
   for (int64_t w = 0; w < cells; w++) fn(ctx, grid_cell(g, w));
 }
@@ -288,7 +289,8 @@ static int run_reduce(rplan *p) {
       return -1;
     }
   }
-  run_cells(g, reduce_cell, p);
+  /* sums and extrema read each element once: memory-bound */
+  run_cells(g, LC_PARALLEL_GRAIN_MEMORY, reduce_cell, p);
   if (g->nc > 1) {
 #pragma omp parallel for if (nout * g->nc >= LC_PARALLEL_GRAIN) schedule(static)
     for (int64_t e = 0; e < nout; e++) combine_output(p, e);
@@ -483,7 +485,7 @@ static int select_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
     split_at(SAVED_NDIM(n), SAVED_SIZES(n), (int)n->ints[0], &outer, &len, &inner);
     p.len = len;
     p.g = make_grid(outer, 1, inner, false);
-    run_cells(&p.g, scatter_cell, &p);
+    run_cells(&p.g, LC_PARALLEL_GRAIN_MEMORY, scatter_cell, &p);
   }
   lc_release(idx);
   lc_release(gy);
@@ -709,7 +711,7 @@ static int softmax_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **
     int64_t outer, len, inner;
     split_at(yc->ndim, yc->sizes, (int)n->ints[0], &outer, &len, &inner);
     p.g = make_grid(outer, len, inner, false);
-    run_cells(&p.g, softmax_backward_cell, &p);
+    run_cells(&p.g, LC_PARALLEL_GRAIN, softmax_backward_cell, &p);
   }
   lc_release(yc);
   lc_release(g);
@@ -729,7 +731,7 @@ static lc_tensor *softmax_op(const char *op, bool log, const lc_tensor *t, int d
     int64_t outer, n, inner;
     split_at(t->ndim, t->sizes, d, &outer, &n, &inner);
     p.g = make_grid(outer, n, inner, false);
-    run_cells(&p.g, softmax_cell, &p);
+    run_cells(&p.g, LC_PARALLEL_GRAIN, softmax_cell, &p);
   }
   lc_release(x);
   if (!y || !lc_should_record(1, &t)) return y;
