@@ -210,7 +210,8 @@ lc_tensor *lc_gather(const lc_tensor *t, int dim, const lc_tensor *index, int64_
   lc_tensor *out = lc_empty(t->dtype, index->ndim, index->sizes);
   if (!out) return NULL;
   int64_t rows = walk_rows(&w);
-  bool par = rows > 1 && lc_numel(index) >= LC_PARALLEL_GRAIN, bad = false;
+  /* a move, memory-bound like a copy */
+  bool par = rows > 1 && lc_numel(index) >= LC_PARALLEL_GRAIN_MEMORY, bad = false;
   size_t es = lc_dtype_size(t->dtype);
   bool (*row)(const walk *, const int64_t *, const void *, void *, const int64_t *) =
       es == 1 ? gather_row_uint8_t : es == 4 ? gather_row_uint32_t : gather_row_uint64_t;

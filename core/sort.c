@@ -207,7 +207,10 @@ static int run_rows(const lc_rows *rows, plan *p) {
   size_t es = lc_dtype_size(p->dtype);
   const char *x = lc_data(rows->x);
   int failed = 0;
-  bool par = lc_rows_parallel(rows);
+  /* a few of many (topk): select them instead of sorting the row; that is
+   * one linear pass, memory-bound like a sum */
+  bool few = p->pick == pick_first && p->nout * 16 < n;
+  bool par = lc_rows_parallel(rows, few ? LC_PARALLEL_GRAIN_MEMORY : LC_PARALLEL_GRAIN);
 #pragma omp parallel if (par)
   {
     pair *a = lc_malloc(2 * (size_t)(n ? n : 1) * sizeof *a, "sort buffer");
@@ -219,8 +222,6 @@ static int run_rows(const lc_rows *rows, plan *p) {
       for (int64_t r = 0; r < rows->rows; r++) {
         const char *row = x + r * n * es;
         make_keys(p->dtype, row, n, p->desc, a);
-        /* a few of many (topk): select them instead of sorting the row */
-        bool few = p->pick == pick_first && p->nout * 16 < n;
         p->pick(p, row, n, few ? select_first(a, n, p->nout)
                                 : sort_pairs(a, a + n, n, first_key_byte(p->dtype)), r);
       }
