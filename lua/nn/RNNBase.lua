@@ -238,7 +238,7 @@ local function mask_sequences(rows, mask, steps)
     return (rows:view(steps, N, F_) * mask):view(steps * N, F_)
   end
   local parts = {}
-  for t, bs in ipairs(steps) do parts[t] = mask:narrow(1, 1, bs) end
+  for t, bs in ipairs(steps:tolist()) do parts[t] = mask:narrow(1, 1, bs) end
   return rows * lucid.cat(parts, 1)
 end
 
@@ -260,8 +260,9 @@ function RNNBase:forward(input, hx)
     if data:size(2) ~= self.input_size then
       raise(fmt("%s: input has %d features, expected input_size %d", name, data:size(2), self.input_size))
     end
-    steps = input.batch_sizes:tolist()
-    L, N, batched = #steps, steps[1] or 0, true
+    steps = input.batch_sizes -- the kernel reads the tensor as it is
+    L, batched = steps:numel(), true
+    N = L > 0 and steps[1]:item() or 0
     if L == 0 or N == 0 then
       raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of %d steps", name, L))
     end
