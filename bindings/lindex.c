@@ -7,7 +7,8 @@
  *   idx           an int64 tensor of positions along dim 1: (idx..., rest...)
  * Views are written in place through fill_/copy_; mask and idx writes are an
  * index_put into a copy that is then copied back, so both the old values and
- * the written ones get gradients. */
+ * the written ones get gradients. Also index_select (core/index.c), whose
+ * 1-based positions the core reads as they are (base 1). */
 #include <string.h>
 
 #include "lbind.h"

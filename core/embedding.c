@@ -37,7 +37,8 @@ int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t in
     for (int64_t i = 0; i < n; i++) {
       int64_t r = ip[i] - index_base;
       if (r < 0 || r >= V) {
-        lc_fail(LC_ERR_INDEX, op, "index %lld is out of range for num_embeddings %lld", (long long)ip[i], (long long)V);
+        lc_fail(LC_ERR_INDEX, op, "index %lld is out of range for num_embeddings %lld%s", (long long)ip[i],
+                (long long)V, lc_base_note(ip[i], index_base));
         rc = -1;
         break;
       }

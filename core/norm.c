@@ -25,7 +25,7 @@ int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t) {
     return -1;
   }
   if (!lc_dtype_is_float(t->dtype)) {
-    lc_fail(LC_ERR_DTYPE, op, "%s must be float32 or float64, got %s", name, lc_dtype_name(t->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "%s must be a float32 or float64 tensor, got %s", name, lc_dtype_name(t->dtype));
     return -1;
   }
   return 0;

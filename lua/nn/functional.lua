@@ -33,6 +33,10 @@ local function opt_float(fname, name, t)
   if t ~= nil then check_float(fname, name, t) end
 end
 
+local function opt_tensor(fname, name, t)
+  if t ~= nil then check_tensor(fname, name, t) end
+end
+
 local function check_reduction(fname, r)
   if r == nil then return "mean" end
   if r ~= "mean" and r ~= "sum" and r ~= "none" then
@@ -312,12 +316,13 @@ function M.rms_norm(...)
   return M._layer_norm("rms_norm", a, true)
 end
 
+-- The kernel checks dtypes, shapes and eps (errors under fname).
 function M._layer_norm(fname, a, rms)
-  check_float(fname, "input", a.input)
-  opt_float(fname, "weight", a.weight)
-  opt_float(fname, "bias", a.bias)
+  check_tensor(fname, "input", a.input)
+  opt_tensor(fname, "weight", a.weight)
+  opt_tensor(fname, "bias", a.bias)
   local shape = size_list(fname, "normalized_shape", a.normalized_shape)
-  local eps = check_eps(fname, a.eps, rms and FINFO_EPS[a.input.dtype.name] or 1e-5)
+  local eps = check_eps(fname, a.eps, rms and (FINFO_EPS[a.input.dtype.name] or 0) or 1e-5)
   return args.call(lucid._layer_norm, fname, a.input, shape, a.weight, a.bias, eps, rms, false)
 end
 
@@ -565,8 +570,8 @@ end
 
 -- ---- pooling --------------------------------------------------------------
 
-local function pool(fname, x, is_max, adaptive, o)
-  check_float(fname, "input", x)
+local function pool(fname, x, is_max, adaptive, o) -- the kernel checks x's dtype and shape
+  check_tensor(fname, "input", x)
   local y, idx = args.call(lucid._pool1d, fname, x, is_max, adaptive, o.kernel, o.stride, o.padding,
     o.dilation, o.ceil_mode, o.count_include_pad, o.output_size)
   if o.return_indices then return y, idx end
