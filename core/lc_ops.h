@@ -33,6 +33,12 @@ int lc_mode(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor *
  * how often each occurs. Not differentiable. */
 int lc_unique(const lc_tensor *t, bool consecutive, int64_t base, lc_tensor **values,
               lc_tensor **inverse, lc_tensor **counts);
+/* The same over the slices of t along dim (torch.unique(dim=)): values keeps
+ * t's dims with dim cut to the distinct slices, sorted lexicographically
+ * (each slice read in row-major order), or each run of equal neighbouring
+ * slices once when consecutive; inverse (dim's length) and counts are 1-D. */
+int lc_unique_dim(const lc_tensor *t, int dim, bool consecutive, int64_t base,
+                  lc_tensor **values, lc_tensor **inverse, lc_tensor **counts);
 
 /* ---- scans (scan.c) ------------------------------------------------------- */
 /* Cumulative sum, product and log-sum-exp along dim, differentiable. Integer
