@@ -81,6 +81,12 @@ lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref);
  * float32 or float64, got ..." (or "must not be NULL") (norm.c). */
 int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t);
 
+/* LAPACK's inputs (lapack.c): float32/float64 matrices (at least 2-D),
+ * square when asked, sizes within int; 0, or -1 and an error naming op. */
+int lc_check_matrix(const char *op, const lc_tensor *a, bool square);
+/* The number of matrices in t: the product of all but its last two sizes. */
+int64_t lc_batch_of(const lc_tensor *t);
+
 /* The checks every in-place op makes on its target (elementwise.c). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
 /* 0, or -1 and PyTorch's error when src and dst share memory other than by

@@ -183,5 +183,11 @@ lc_tensor *lc_inv(const lc_tensor *a);
 lc_tensor *lc_det(const lc_tensor *a);
 lc_tensor *lc_cholesky(const lc_tensor *a);
 int lc_qr(const lc_tensor *a, lc_tensor **q, lc_tensor **r);
+/* The singular value decomposition A = U diag(S) Vh (svd.c): S descending;
+ * U (m, k) and Vh (k, n), k = min(m, n), or with full_matrices (m, m) and
+ * (n, n). Differentiable (PyTorch's svd_backward: singular values should be
+ * distinct; with full_matrices the extra vectors take no gradient). */
+int lc_svd(const lc_tensor *a, bool full_matrices, lc_tensor **u, lc_tensor **s, lc_tensor **vh);
+lc_tensor *lc_svdvals(const lc_tensor *a);
 
 #endif
