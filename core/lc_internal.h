@@ -87,6 +87,14 @@ int lc_check_matrix(const char *op, const lc_tensor *a, bool square);
 /* The number of matrices in t: the product of all but its last two sizes. */
 int64_t lc_batch_of(const lc_tensor *t);
 
+/* In-place ops (elementwise.c): 0, or -1 and "<name>: result type ... can't
+ * be cast to the desired output type ..." when a cannot hold the result
+ * (PyTorch's rule); and the general in-place path: the op computed out of
+ * place from a copy of a (so nodes that saved a see the version change),
+ * its result and history then written into a. */
+int lc_check_result_fits(const char *name, lc_dtype result, const lc_tensor *a);
+int lc_inplace_from(lc_tensor *a, lc_tensor *(*op_of)(const lc_tensor *copy, void *ctx), void *ctx);
+
 /* The checks every in-place op makes on its target (elementwise.c). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
 /* 0, or -1 and PyTorch's error when src and dst share memory other than by

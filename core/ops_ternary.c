@@ -159,9 +159,18 @@ lc_tensor *lc_ternary(lc_ternary_op op, const lc_tensor *a, const lc_tensor *b, 
   return out;
 }
 
+typedef struct {
+  lc_ternary_op op;
+  const lc_tensor *b, *c;
+} ternary_call;
+
+static lc_tensor *ternary_of_copy(const lc_tensor *copy, void *ctx) {
+  const ternary_call *t = ctx;
+  return lc_ternary(t->op, copy, t->b, t->c);
+}
+
 /* In place: a takes the result, which must have a's shape and fit its dtype
- * (PyTorch's rules); computed out of place from a copy of a, so nodes that
- * saved a see the version change, then written with its history. */
+ * (PyTorch's rules), through lc_inplace_from. */
 int lc_ternary_(lc_ternary_op op, lc_tensor *a, const lc_tensor *b, const lc_tensor *c) {
   char name[48];
   snprintf(name, sizeof name, "%s_", rows[op].name);
@@ -170,12 +179,7 @@ int lc_ternary_(lc_ternary_op op, lc_tensor *a, const lc_tensor *b, const lc_ten
   for (int k = 1; k < 3; k++)
     if (ops[k] && (lc_check_inplace(name, a, ops[k]) || lc_check_overlap(name, a, ops[k]))) return -1;
   if (!b && !c && lc_check_inplace(name, a, NULL)) return -1;
-  lc_dtype result = lc_ternary_dtype(op, a, b, c);
-  if (!lc_can_cast(result, a->dtype)) {
-    lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
-                 lc_dtype_name(result), lc_dtype_name(a->dtype));
-    return -1;
-  }
+  if (lc_check_result_fits(name, lc_ternary_dtype(op, a, b, c), a)) return -1;
   int64_t shape[LC_MAX_DIMS];
   int nd = common_shape(name, ops, shape);
   if (nd < 0) return -1;
@@ -185,10 +189,6 @@ int lc_ternary_(lc_ternary_op op, lc_tensor *a, const lc_tensor *b, const lc_ten
                  lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, nd, shape));
     return -1;
   }
-  lc_tensor *old = lc_clone(a);
-  lc_tensor *r = old ? lc_ternary(op, old, b, c) : NULL;
-  lc_release(old);
-  int rc = r ? lc_copy_(a, r) : -1;
-  lc_release(r);
-  return rc;
+  ternary_call call = {op, b, c};
+  return lc_inplace_from(a, ternary_of_copy, &call);
 }

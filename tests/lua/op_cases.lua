@@ -113,23 +113,21 @@ function M.run_grad(c)
   end
 end
 
--- One test per gradient case of the area.
-function M.each_grad(area, it)
+local function each_case(area, it, label, run)
   local picked = M.cases(area)
   assert(#picked > 0, "no fixture cases for area " .. area)
   for _, c in ipairs(picked) do
-    it(c.op .. " gradients equal PyTorch's (" .. c.name .. ")", function() M.run_grad(c) end)
+    it(label(c), function() run(c) end)
   end
 end
 
 -- One test per case of the area, made by the caller's `it` (busted's
 -- functions live in the spec file's environment, not in this module's).
-function M.each(area, it)
-  local picked = M.cases(area)
-  assert(#picked > 0, "no fixture cases for area " .. area)
-  for _, c in ipairs(picked) do
-    it(describe_case(c), function() M.run(c) end)
-  end
+function M.each(area, it) each_case(area, it, describe_case, M.run) end
+
+-- One test per gradient case of the area.
+function M.each_grad(area, it)
+  each_case(area, it, function(c) return c.op .. " gradients equal PyTorch's (" .. c.name .. ")" end, M.run_grad)
 end
 
 return M
