@@ -138,8 +138,9 @@ typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void 
  * vectorises, built for AVX-512, AVX2 and plain x86-64. */
 #define LC_KERNEL_(fname, PTRS, LOADS, expr)                                                 \
   LC_CLONES static void fname(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
-    const double *p = c->p;                                                                  \
-    (void)p;                                                                                 \
+    double p[LC_OP_MAX_PARAMS]; /* a local copy: stores to out cannot alias it (the build */ \
+    for (int k_ = 0; k_ < LC_OP_MAX_PARAMS; k_++) p[k_] = c->p[k_]; /* has no strict     */ \
+    (void)p;                                /* aliasing), so the loops still vectorise   */ \
     LC_DISPATCH(c->dt, T, {                                                                  \
       T *o = out;                                                                            \
       PTRS for (int64_t i = 0; i < n; i++) {                                                 \
