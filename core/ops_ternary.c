@@ -106,12 +106,12 @@ static int common_shape(const char *name, const lc_tensor *const *ops, int64_t *
 
 static int check_operands(const ternary_row *r, const lc_tensor *const *ops) {
   if (!ops[0] || (!r->optional && (!ops[1] || !ops[2]))) {
-    lc_set_error("%s: the tensor operands must not be NULL", r->name);
+    lc_fail(LC_ERR_ARG, r->name, "the tensor operands must not be NULL");
     return -1;
   }
   for (int k = 0; k < 3; k++)
     if (ops[k] && ops[k]->dtype == LC_BOOL) { /* as PyTorch: no kernel for bools */
-      lc_set_error("%s: bool tensors are not supported, got a bool operand %d", r->name, k + 1);
+      lc_fail(LC_ERR_DTYPE, r->name, "bool tensors are not supported, got a bool operand %d", k + 1);
       return -1;
     }
   return 0;
@@ -190,7 +190,7 @@ int lc_ternary_(lc_ternary_op op, lc_tensor *a, const lc_tensor *b, const lc_ten
   if (nd < 0) return -1;
   if (nd != a->ndim || memcmp(shape, a->sizes, nd * sizeof *shape)) {
     char x[128], y[128];
-    lc_set_error("%s: output with shape %s doesn't match the broadcast shape %s", name,
+    lc_fail(LC_ERR_SHAPE, name, "output with shape %s doesn't match the broadcast shape %s",
                  lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, nd, shape));
     return -1;
   }

@@ -4,8 +4,8 @@
 
 int lc_rows_no_bool(const char *op, const lc_tensor *t) {
   if (t->dtype != LC_BOOL) return 0;
-  lc_set_error("%s: bool tensors are not supported (PyTorch has no %s for bool either); convert "
-               "with x:long() first", op, op);
+  lc_fail(LC_ERR_DTYPE, op, "bool tensors are not supported (PyTorch has no %s for bool either); "
+          "convert with x:long() first", op);
   return -1;
 }
 

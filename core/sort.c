@@ -239,7 +239,7 @@ static int check_k(const char *op, const lc_tensor *t, int dim, int64_t k, int64
   if (d < 0) return -1;
   int64_t n = dim_size(t, dim);
   if (k >= lo && k <= n) return 0;
-  lc_set_error("%s: k must be in %lld..%lld (the size of dim %d), got %lld", op, (long long)lo,
+  lc_fail(LC_ERR_SHAPE, op, "k must be in %lld..%lld (the size of dim %d), got %lld", (long long)lo,
                (long long)n, d + 1, (long long)k);
   return -1;
 }
@@ -269,7 +269,7 @@ static int need_elements(const char *op, const lc_tensor *t, int dim) {
   int d = lc_check_dim(op, t, dim, false);
   if (d < 0) return -1;
   if (t->ndim && t->sizes[d] == 0) {
-    lc_set_error("%s: dim %d is empty: the reduction has no value", op, d + 1);
+    lc_fail(LC_ERR_SHAPE, op, "dim %d is empty: the reduction has no value", d + 1);
     return -1;
   }
   return 0;
@@ -390,12 +390,12 @@ int lc_unique_dim(const lc_tensor *t, int dim, bool consecutive, int64_t base,
   int d = lc_check_dim(op, t, dim, false);
   if (d < 0) return -1;
   if (t->ndim == 0) {
-    lc_set_error("%s: dim must be nil for a 0-dim tensor, got dim %d", op, dim + 1);
+    lc_fail(LC_ERR_INDEX, op, "dim must be nil for a 0-dim tensor, got dim %d", dim + 1);
     return -1;
   }
   int64_t n = t->sizes[d], L = n ? lc_numel(t) / n : 0;
   if (n > 0 && L == 0) { /* as PyTorch: empty slices cannot be told apart */
-    lc_set_error("%s: there are 0-sized dims other than dim %d, so unique cannot be applied", op, d + 1);
+    lc_fail(LC_ERR_SHAPE, op, "there are 0-sized dims other than dim %d, so unique cannot be applied", d + 1);
     return -1;
   }
   bool was = lc_set_grad_enabled(false);

@@ -167,8 +167,8 @@ static int finite_check(const char *op, const lc_tensor *c) {
     for (int64_t i = 0; i < n && !bad; i++) bad = !isfinite((double)x[i]);
   });
   if (!bad) return 0;
-  lc_set_error("%s: the input contains non-finite values (inf or NaN): the decomposition "
-               "cannot converge", op);
+  lc_fail(LC_ERR_ARG, op, "the input contains non-finite values (inf or NaN): the decomposition "
+          "cannot converge");
   return -1;
 }
 
@@ -221,7 +221,7 @@ static int decompose(const char *op, const lc_tensor *a, bool uv, bool full, lc_
       void *lvt = uv ? (char *)lc_data(u) + b * (int64_t)m * ucols * es : NULL;
       fn(jobz, &lm, &ln, (char *)lc_data(x) + b * (int64_t)m * n * es, &lda,
          (char *)lc_data(s) + b * k * es, lu, &ldu, lvt, &ldvt, work, &lwork, iwork, &info);
-      if (info) rc = -1, lc_set_error("%s: LAPACK gesdd did not converge (info %d)", op, info);
+      if (info) rc = -1, lc_fail(LC_ERR_ARG, op, "LAPACK gesdd did not converge (info %d)", info);
     }
     free(work);
     free(iwork);
