@@ -124,6 +124,26 @@ static int l_qr(lua_State *L) {
   return 2;
 }
 
+static const char *const svd_opts[] = {"A", "full_matrices"};
+
+/* svd(A [, full_matrices = true]): U, S, Vh, as torch.linalg.svd. */
+static int l_svd(lua_State *L) {
+  lcb_args(L, 1, 2, svd_opts, "svd");
+  lc_tensor *t = lcb_check(L, 1, "svd"), *u, *s, *vh;
+  bool full = lcb_optbool(L, 2, true, "svd", "full_matrices");
+  lcb_ok(L, lc_svd(t, full, &u, &s, &vh));
+  lcb_push(L, u);
+  lcb_push(L, s);
+  lcb_push(L, vh);
+  return 3;
+}
+
+static int l_svdvals(lua_State *L) {
+  lcb_args(L, 1, 1, svd_opts, "svdvals");
+  lcb_push(L, lc_svdvals(lcb_check(L, 1, "svdvals")));
+  return 1;
+}
+
 static const luaL_Reg fns[] = {
   {"mm", t_mm}, {"bmm", t_bmm}, {"mv", t_mv}, {"dot", t_dot}, {"vdot", t_vdot}, {"outer", t_outer},
   {"addmm", t_addmm}, {"addmv", t_addmv}, {"baddbmm", t_baddbmm}, {"addbmm", t_addbmm},
@@ -132,7 +152,7 @@ static const luaL_Reg fns[] = {
 
 static const luaL_Reg linalg[] = {
   {"solve", l_solve}, {"inv", l_inv}, {"det", l_det}, {"cholesky", l_cholesky}, {"qr", l_qr},
-  {"cross", t_cross}, {"matrix_power", t_matrix_power}, {NULL, NULL}};
+  {"svd", l_svd}, {"svdvals", l_svdvals}, {"cross", t_cross}, {"matrix_power", t_matrix_power}, {NULL, NULL}};
 
 void lcb_open_linalg(lua_State *L, int module, int methods) {
   lcb_register(L, module, methods, fns);

@@ -198,34 +198,97 @@ static void scale_by_alpha(lua_State *L, const char *fname) {
   lua_settop(L, 2);
 }
 
+/* Binary ops whose parameter may also be a tensor, which makes them the
+ * ternary table's op: x:lerp(y, w) with a tensor weight. */
+static const struct {
+  lc_binary_op binary;
+  lc_ternary_op ternary;
+} tensor_params[] = {{LC_LERP, LC_TER_LERP}};
+
+static int ternary_of(lc_binary_op op) {
+  for (size_t k = 0; k < sizeof tensor_params / sizeof *tensor_params; k++)
+    if (tensor_params[k].binary == op) return (int)tensor_params[k].ternary;
+  return -1;
+}
+
+/* The operand at idx as a tensor: itself, or a number as a 0-dim tensor
+ * beside `like`'s dtype (lcb_scalar), put in its place so the GC owns it.
+ * NULL for nil when the operand is optional. */
+static lc_tensor *operand(lua_State *L, int idx, const lc_tensor *like, bool optional,
+                          const char *fname, const char *name) {
+  lc_tensor *t = lcb_test(L, idx);
+  if (t || (optional && lua_isnil(L, idx))) return t;
+  if (lua_type(L, idx) != LUA_TNUMBER) {
+    if (luaL_testudata(L, idx, LCB_TENSOR)) lcb_check(L, idx, fname); /* closed: says so */
+    luaL_error(L, "%s: %s must be a tensor or a number, got %s", fname, name, luaL_typename(L, idx));
+  }
+  t = lcb_scalar(L, idx, like->dtype);
+  lcb_push(L, t);
+  lua_replace(L, idx);
+  return t;
+}
+
+/* A ternary op over the values at 1..3 (names: their argument names), out of
+ * place or into the tensor at 1. */
+static int ternary(lua_State *L, lc_ternary_op op, bool in_place, const char *const *names) {
+  char fname[48];
+  snprintf(fname, sizeof fname, "%s%s", lc_ternary_name(op), in_place ? "_" : "");
+  lc_tensor *a = lcb_check(L, 1, fname);
+  bool optional = op == LC_TER_CLAMP; /* either bound may be absent */
+  lc_tensor *b = operand(L, 2, a, optional, fname, names[1]);
+  lc_tensor *c = operand(L, 3, a, optional, fname, names[2]);
+  if (!in_place) {
+    lcb_push(L, lc_ternary(op, a, b, c));
+    return 1;
+  }
+  lcb_ok(L, lc_ternary_(op, a, b, c));
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* Leaves the two operands at 1 and 2 and the op's scalar parameters (by
- * position after them, or by name: x:lerp(y, {weight = 0.3})) in p. */
-static void binary_args(lua_State *L, lc_binary_op op, const char *fname, double *p) {
+ * position after them, or by name: x:lerp(y, {weight = 0.3})) in p.
+ * Returns true, with the three values left at 1..3, when the parameter is a
+ * tensor of an op in tensor_params. */
+static bool binary_args(lua_State *L, lc_binary_op op, const char *fname, double *p) {
   const lc_op_info *info = lc_binary_info(op);
   for (int k = 0; k < LC_OP_MAX_PARAMS; k++) p[k] = k < info->n_params ? info->defaults[k] : 0;
-  if (op == LC_ADD || op == LC_SUB) return scale_by_alpha(L, fname);
+  if (op == LC_ADD || op == LC_SUB) {
+    scale_by_alpha(L, fname);
+    return false;
+  }
   if (info->n_params == 0) {
     if (lua_gettop(L) > 2) luaL_error(L, "%s: expected 2 arguments, got %d", fname, lua_gettop(L));
-    return;
+    return false;
   }
   const char *names[2 + LC_OP_MAX_PARAMS] = {"input", "other"};
   for (int k = 0; k < info->n_params; k++) names[2 + k] = info->params[k];
   lcb_args(L, 1, 2 + info->n_params, names, fname);
+  if (info->n_params == 1 && ternary_of(op) >= 0 && lcb_test(L, 3)) {
+    lua_settop(L, 3);
+    return true;
+  }
   for (int k = 0; k < info->n_params; k++) {
     if (lua_isnil(L, 3 + k)) continue;
     if (lua_type(L, 3 + k) != LUA_TNUMBER)
-      luaL_error(L, "%s: %s must be a number, got %s", fname, info->params[k], luaL_typename(L, 3 + k));
+      luaL_error(L, "%s: %s must be a number%s, got %s", fname, info->params[k],
+                 ternary_of(op) >= 0 ? " or a tensor" : "", luaL_typename(L, 3 + k));
     p[k] = lua_tonumber(L, 3 + k);
   }
   lua_settop(L, 2);
+  return false;
+}
+
+/* lerp's argument names, for the ternary form's errors */
+static const char *const *tensor_param_names(lc_binary_op op) {
+  static const char *const lerp_names[] = {"input", "end", "weight"};
+  return op == LC_LERP ? lerp_names : NULL;
 }
 
 static int inplace(lua_State *L, lc_binary_op op, const char *fname);
 
-static lc_tensor *binary(lua_State *L, lc_binary_op op) {
-  const char *fname = lc_binary_name(op);
-  double p[LC_OP_MAX_PARAMS];
-  binary_args(L, op, fname, p);
+/* a op b after binary_args: the operands at 1 and 2, the parameters in p */
+static lc_tensor *binary(lua_State *L, lc_binary_op op, const char *fname, const double *p) {
   lc_tensor *a = lcb_test(L, 1), *b = lcb_test(L, 2);
   if (a && b) return lc_binary_p(op, a, b, p);
   for (int k = 1; k <= 2 && (a || b); k++) { /* a Lua boolean is a bool scalar: b + true */
@@ -254,7 +317,10 @@ static int l_binary(lua_State *L) {
     snprintf(fname, sizeof fname, "%s_", lc_binary_name(op));
     return inplace(L, op, fname);
   }
-  lcb_push(L, binary(L, op));
+  double p[LC_OP_MAX_PARAMS];
+  if (binary_args(L, op, lc_binary_name(op), p))
+    return ternary(L, (lc_ternary_op)ternary_of(op), false, tensor_param_names(op));
+  lcb_push(L, binary(L, op, lc_binary_name(op), p));
   return 1;
 }
 
@@ -312,12 +378,17 @@ static int l_unary(lua_State *L) {
 
 static const char *const clamp_opts[] = {"input", "min", "max"};
 
-/* clamp(min, max) and clamp_: one bound may be absent, not both. */
-static int clamp(lua_State *L, bool in_place) {
-  const char *fname = in_place ? "clamp_" : "clamp";
+/* clamp(min, max) and clamp_ (also named clip): one bound may be absent, not
+ * both. Number bounds are the unary table's parameters; a tensor bound
+ * makes it the ternary table's clamp, a number beside it a 0-dim tensor. */
+static int clamp(lua_State *L, bool in_place, const char *fname) {
   lcb_args(L, 1, 3, clamp_opts, fname);
   lc_tensor *t = lcb_check(L, 1, fname);
   if (lua_isnil(L, 2) && lua_isnil(L, 3)) luaL_error(L, "%s: at least one of min and max must be given", fname);
+  if (lcb_test(L, 2) || lcb_test(L, 3)) return ternary(L, LC_TER_CLAMP, in_place, clamp_opts);
+  for (int k = 2; k <= 3; k++)
+    if (!lua_isnil(L, k) && lua_type(L, k) != LUA_TNUMBER)
+      luaL_error(L, "%s: %s must be a number or a tensor, got %s", fname, clamp_opts[k - 1], luaL_typename(L, k));
   double lo = lua_isnil(L, 2) ? -INFINITY : luaL_checknumber(L, 2);
   double hi = lua_isnil(L, 3) ? INFINITY : luaL_checknumber(L, 3);
   if (!in_place) {
@@ -330,8 +401,10 @@ static int clamp(lua_State *L, bool in_place) {
   return 1;
 }
 
-static int t_clamp(lua_State *L) { return clamp(L, false); }
-static int t_clamp_(lua_State *L) { return clamp(L, true); }
+static int t_clamp(lua_State *L) { return clamp(L, false, "clamp"); }
+static int t_clamp_(lua_State *L) { return clamp(L, true, "clamp_"); }
+static int t_clip(lua_State *L) { return clamp(L, false, "clip"); }
+static int t_clip_(lua_State *L) { return clamp(L, true, "clip_"); }
 
 static const char *const addc_opts[] = {"input", "tensor1", "tensor2", "value"};
 
@@ -367,7 +440,7 @@ static int t_matmul(lua_State *L) {
 
 static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
   double p[LC_OP_MAX_PARAMS];
-  binary_args(L, op, fname, p);
+  if (binary_args(L, op, fname, p)) return ternary(L, (lc_ternary_op)ternary_of(op), true, tensor_param_names(op));
   lc_tensor *a = lcb_check(L, 1, fname), *b = lcb_test(L, 2);
   if (b) lcb_ok(L, lc_binary_p_(op, a, b, p));
   else if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -599,7 +672,7 @@ static const luaL_Reg methods[] = {
   {"expand_as", t_expand_as}, {"transpose", t_transpose}, {"t", t_t}, {"permute", t_permute},
   {"narrow", t_narrow}, {"select", t_select}, {"squeeze", t_squeeze}, {"unsqueeze", t_unsqueeze},
   {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach},
-  {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"matmul", t_matmul}, {"fill_", t_fill_},
+  {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"clip", t_clip}, {"clip_", t_clip_}, {"matmul", t_matmul}, {"fill_", t_fill_},
   {"addcmul", t_addcmul}, {"addcdiv", t_addcdiv}, {"addcmul_", t_addcmul_}, {"addcdiv_", t_addcdiv_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
   {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},

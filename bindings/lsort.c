@@ -1,4 +1,4 @@
-/* lsort.c: sort, argsort, topk, kthvalue, median, nanmedian, mode, unique,
+/* lsort.c: sort, msort, argsort, topk, kthvalue, median, nanmedian, mode, unique,
  * unique_consecutive (core/sort.c) for Lua. Dims and returned indices are
  * 1-based; ops with values and indices return both. Also the argument
  * readers and the registration helper the other new binding files share. */
@@ -75,6 +75,15 @@ static int t_sort(lua_State *L) {
   return push_pair(L, lc_sort(t, dim, desc, 1, &v, &i), &v, &i);
 }
 
+/* msort(x): the values of sort along dim 1, ascending. */
+static int t_msort(lua_State *L) {
+  lcb_args(L, 1, 1, sort_opts, "msort");
+  lc_tensor *t = lcb_check(L, 1, "msort"), *v;
+  lcb_ok(L, lc_sort(t, 0, false, 1, &v, NULL));
+  lcb_push(L, v);
+  return 1;
+}
+
 static int t_argsort(lua_State *L) {
   int dim;
   bool desc;
@@ -139,23 +148,22 @@ static int t_mode(lua_State *L) {
 
 /* ---- unique, unique_consecutive -------------------------------------------- */
 
-/* Returns the values, then inverse and counts when asked for, in that order. */
+/* Returns the values, then inverse and counts when asked for, in that order.
+ * dim: the Lua value at that index, nil (over all elements) or a dim (over
+ * the slices along it). */
 static int push_unique(lua_State *L, const lc_tensor *t, bool consecutive, bool inverse,
-                       bool counts) {
+                       bool counts, int dim_idx, const char *fname) {
   lc_tensor *v, *inv, *cnt;
-  lcb_ok(L, lc_unique(t, consecutive, 1, &v, &inv, &cnt));
+  if (lua_isnil(L, dim_idx))
+    lcb_ok(L, lc_unique(t, consecutive, 1, &v, &inv, &cnt));
+  else
+    lcb_ok(L, lc_unique_dim(t, lcb_dim(L, dim_idx, t->ndim, false, fname), consecutive, 1, &v, &inv, &cnt));
   lcb_push(L, v);
   if (inverse) lcb_push(L, inv);
   else lc_release(inv);
   if (counts) lcb_push(L, cnt);
   else lc_release(cnt);
   return 1 + inverse + counts;
-}
-
-static void no_dim(lua_State *L, int idx, const char *fname) {
-  if (!lua_isnil(L, idx))
-    luaL_error(L, "%s: dim must be nil (unique over all elements; dim is not supported), got %s",
-               fname, luaL_typename(L, idx));
 }
 
 static const char *const unique_opts[] = {"input", "sorted", "return_inverse", "return_counts", "dim"};
@@ -168,8 +176,7 @@ static int t_unique(lua_State *L) {
   lcb_optbool(L, 2, true, "unique", "sorted");
   bool inv = lcb_optbool(L, 3, false, "unique", "return_inverse");
   bool cnt = lcb_optbool(L, 4, false, "unique", "return_counts");
-  no_dim(L, 5, "unique");
-  return push_unique(L, t, false, inv, cnt);
+  return push_unique(L, t, false, inv, cnt, 5, "unique");
 }
 
 static const char *const consecutive_opts[] = {"input", "return_inverse", "return_counts", "dim"};
@@ -180,12 +187,11 @@ static int t_unique_consecutive(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, fname);
   bool inv = lcb_optbool(L, 2, false, fname, "return_inverse");
   bool cnt = lcb_optbool(L, 3, false, fname, "return_counts");
-  no_dim(L, 4, fname);
-  return push_unique(L, t, true, inv, cnt);
+  return push_unique(L, t, true, inv, cnt, 4, fname);
 }
 
 static const luaL_Reg fns[] = {
-  {"sort", t_sort}, {"argsort", t_argsort}, {"topk", t_topk}, {"kthvalue", t_kthvalue},
+  {"sort", t_sort}, {"msort", t_msort}, {"argsort", t_argsort}, {"topk", t_topk}, {"kthvalue", t_kthvalue},
   {"median", t_median}, {"nanmedian", t_nanmedian}, {"mode", t_mode}, {"unique", t_unique},
   {"unique_consecutive", t_unique_consecutive}, {NULL, NULL}};
 

@@ -272,6 +272,35 @@ int lc_copy_(lc_tensor *dst, const lc_tensor *src) {
   return adopt_history(dst, src);
 }
 
+int lc_check_result_fits(const char *name, lc_dtype result, const lc_tensor *a) {
+  if (lc_can_cast(result, a->dtype)) return 0;
+  /* as PyTorch: an int64 tensor cannot hold the fractional result (a
+   * division, a float operand), and truncating it silently is wrong */
+  lc_fail(LC_ERR_DTYPE, name, "result type %s can't be cast to the desired output type %s",
+          lc_dtype_name(result), lc_dtype_name(a->dtype));
+  return -1;
+}
+
+int lc_inplace_from(lc_tensor *a, lc_tensor *(*op_of)(const lc_tensor *copy, void *ctx), void *ctx) {
+  lc_tensor *old = lc_clone(a);
+  lc_tensor *r = old ? op_of(old, ctx) : NULL;
+  lc_release(old);
+  int rc = r ? lc_copy_(a, r) : -1;
+  lc_release(r);
+  return rc;
+}
+
+typedef struct {
+  lc_binary_op op;
+  const lc_tensor *b;
+  const double *params;
+} binary_call;
+
+static lc_tensor *binary_of_copy(const lc_tensor *copy, void *ctx) {
+  const binary_call *c = ctx;
+  return lc_binary_p(c->op, copy, c->b, c->params);
+}
+
 int lc_binary_(lc_binary_op op, lc_tensor *a, const lc_tensor *b) {
   return lc_binary_p_(op, a, b, NULL);
 }
@@ -281,24 +310,12 @@ int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double
   snprintf(name, sizeof name, "%s_", lc_binary_name(op));
   if (lc_check_inplace(name, a, b) || lc_check_overlap(name, a, b)) return -1;
   lc_dtype result = lc_binary_result_dtype(op, a, b);
-  if (!lc_can_cast(result, a->dtype)) {
-    /* as PyTorch: an int64 tensor cannot hold the fractional result (a
-     * division, a float operand), and truncating it silently is wrong */
-    lc_fail(LC_ERR_DTYPE, name, "result type %s can't be cast to the desired output type %s",
-                 lc_dtype_name(result), lc_dtype_name(a->dtype));
-    return -1;
-  }
+  if (lc_check_result_fits(name, result, a)) return -1;
   const lc_tensor *ins[2] = {a, b};
   if (lc_should_record(2, ins) || result != lc_binary_compute_dtype(op, a, b) ||
       a->dtype == LC_BOOL) {
-    /* Compute out of place from a copy of a (so nodes that saved a still see
-     * the version change), then write the result and its history into a. */
-    lc_tensor *old = lc_clone(a);
-    lc_tensor *r = old ? lc_binary_p(op, old, b, params) : NULL;
-    lc_release(old);
-    int rc = r ? lc_copy_(a, r) : -1;
-    lc_release(r);
-    return rc;
+    binary_call call = {op, b, params};
+    return lc_inplace_from(a, binary_of_copy, &call);
   }
   lc_tensor *cb = lc_to(b, a->dtype);
   if (!cb || lc_check_divisor(name, op, cb, a->dtype)) {

@@ -46,7 +46,7 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
   }
   /* Drop size-1 dims and merge neighbours that are one run in every operand,
    * so a contiguous tensor of any shape is a single long 1-D loop. */
-  int64_t st[4][LC_MAX_DIMS];
+  int64_t st[LC_ITER_MAX][LC_MAX_DIMS];
   memcpy(st, it->strides, sizeof st);
   int nd = 0;
   for (int o = 0; o < ndim; o++) {
@@ -73,8 +73,8 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
 static void run_range(const lc_iter *it, int64_t start, int64_t end, lc_loop_fn fn, void *ctx) {
   const size_t *elsize = it->elsize;
   int nd = it->ndim, last = nd - 1;
-  int64_t idx[LC_MAX_DIMS], inner[4];
-  char *ptr[4];
+  int64_t idx[LC_MAX_DIMS], inner[LC_ITER_MAX];
+  char *ptr[LC_ITER_MAX];
   int64_t rem = start;
   for (int i = last; i >= 0; i--) {
     idx[i] = rem % it->sizes[i];
@@ -107,7 +107,7 @@ void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx) {
   if (it->ndim < 0) return;
   if (it->ndim == 0) {
     /* one element: unit strides take the loops' contiguous fast paths */
-    int64_t unit[4] = {1, 1, 1, 1};
+    int64_t unit[LC_ITER_MAX] = {1, 1, 1, 1, 1};
     fn(ctx, 1, it->data, unit);
     return;
   }

@@ -39,8 +39,7 @@ static orgqr_t *const orgqr[] = {sorgqr_, dorgqr_};
 
 /* ---- shapes and layouts ------------------------------------------------------------ */
 
-/* Float matrices (at least 2-D), square when asked, sizes within int. */
-static int check_matrix(const char *op, const lc_tensor *a, bool square) {
+int lc_check_matrix(const char *op, const lc_tensor *a, bool square) {
   char b[128];
   if (a->dtype != LC_FLOAT32 && a->dtype != LC_FLOAT64) {
     lc_fail(LC_ERR_DTYPE, op, "expected a float32 or float64 tensor, got %s", lc_dtype_name(a->dtype));
@@ -83,7 +82,7 @@ static lc_tensor *rowmajor(lc_tensor *c) {
   return out;
 }
 
-static int64_t batch_of(const lc_tensor *t) {
+int64_t lc_batch_of(const lc_tensor *t) {
   int64_t b = 1;
   for (int i = 0; i < t->ndim - 2; i++) b *= t->sizes[i];
   return b;
@@ -126,7 +125,7 @@ static int singular(const char *op, int64_t batch, int info) {
  * (batch x n). Returns the first singular U index (1-based) or 0, or -1. */
 static int lu_factor(const char *op, lc_tensor *lu, int *ipiv, bool allow_singular) {
   int n = (int)lu->sizes[lu->ndim - 1];
-  int64_t batch = batch_of(lu);
+  int64_t batch = lc_batch_of(lu);
   size_t es = lc_dtype_size(lu->dtype);
   for (int64_t b = 0; b < batch; b++) {
     int info = 0, lda = n > 1 ? n : 1;
@@ -166,7 +165,7 @@ static int solve_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b) {
   const char *op = "solve";
   char x[128], y[128];
-  if (check_matrix(op, a, true)) return NULL;
+  if (lc_check_matrix(op, a, true)) return NULL;
   if (b->dtype != a->dtype) {
     lc_fail(LC_ERR_DTYPE, op, "B must have A's dtype %s, got %s", lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
     return NULL;
@@ -185,7 +184,7 @@ lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b) {
   lc_tensor *bm = vec ? lc_unsqueeze(b, -1) : lc_retain((lc_tensor *)b);
   lc_tensor *lu = colmajor(a), *rhs = bm ? colmajor(bm) : NULL;
   lc_release(bm);
-  int64_t batch = batch_of(a);
+  int64_t batch = lc_batch_of(a);
   int *ipiv = lu && rhs ? lc_malloc((size_t)(batch * n + 1) * sizeof *ipiv, op) : NULL;
   int rc = ipiv ? lu_factor(op, lu, ipiv, false) : -1;
   if (!rc) {
@@ -224,10 +223,10 @@ static int inv_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_inv(const lc_tensor *a) {
   const char *op = "inv";
-  if (check_matrix(op, a, true)) return NULL;
+  if (lc_check_matrix(op, a, true)) return NULL;
   lc_tensor *lu = colmajor(a);
   int n = (int)a->sizes[a->ndim - 1], lda = n > 1 ? n : 1;
-  int64_t batch = batch_of(a);
+  int64_t batch = lc_batch_of(a);
   size_t es = lc_dtype_size(a->dtype);
   int lwork = 64 * (n > 1 ? n : 1);
   int *ipiv = lu ? lc_malloc((size_t)(batch * n + 1) * sizeof *ipiv, op) : NULL;
@@ -260,10 +259,10 @@ static int det_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_det(const lc_tensor *a) {
   const char *op = "det";
-  if (check_matrix(op, a, true)) return NULL;
+  if (lc_check_matrix(op, a, true)) return NULL;
   lc_tensor *lu = colmajor(a);
   int n = (int)a->sizes[a->ndim - 1];
-  int64_t batch = batch_of(a);
+  int64_t batch = lc_batch_of(a);
   int *ipiv = lu ? lc_malloc((size_t)(batch * n + 1) * sizeof *ipiv, op) : NULL;
   lc_tensor *out = ipiv && !lu_factor(op, lu, ipiv, true) ? lc_empty(a->dtype, a->ndim - 2, a->sizes) : NULL;
   if (out)
@@ -305,10 +304,10 @@ static int cholesky_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_cholesky(const lc_tensor *a) {
   const char *op = "cholesky";
-  if (check_matrix(op, a, true)) return NULL;
+  if (lc_check_matrix(op, a, true)) return NULL;
   lc_tensor *c = colmajor(a); /* only the lower triangle is read */
   int n = (int)a->sizes[a->ndim - 1], lda = n > 1 ? n : 1;
-  int64_t batch = batch_of(a);
+  int64_t batch = lc_batch_of(a);
   size_t es = lc_dtype_size(a->dtype);
   int rc = c ? 0 : -1;
   for (int64_t b = 0; b < batch && !rc && n > 0; b++) {
@@ -329,14 +328,39 @@ lc_tensor *lc_cholesky(const lc_tensor *a) {
 
 /* ---- qr (reduced) ------------------------------------------------------------------------- */
 
+/* m < n (PyTorch's wide case): Q (m, m), R = [R1 | R2] with R1 (m, m).
+ * X = Q^T gQ - gR R^T;  gA = [Q tril(X - X^T) R1^{-T} | 0] + Q gR. */
+static lc_tensor *qr_backward_wide(lc_tensor *q, lc_tensor *r, lc_tensor *gq, lc_tensor *gr) {
+  int64_t m = q->sizes[q->ndim - 2];
+  lc_tensor *a = mm_rel(mT(q), lc_retain(gq)), *b = mm_rel(lc_retain(gr), mT(r));
+  lc_tensor *x = a && b ? lc_binary(LC_SUB, a, b) : NULL, *xt = x ? mT(x) : NULL;
+  lc_tensor *skew = xt ? lc_binary(LC_SUB, x, xt) : NULL, *lo = skew ? lc_tril(skew, 0) : NULL;
+  lc_tensor *ql = lo ? lc_matmul(q, lo) : NULL;
+  /* ql R1^{-T}: solve R1 Y^T = ql^T */
+  lc_tensor *r1 = ql ? lc_narrow(r, r->ndim - 1, 0, m) : NULL, *qlt = r1 ? mT(ql) : NULL;
+  lc_tensor *yt = qlt ? lc_solve(r1, qlt) : NULL, *y = yt ? mT(yt) : NULL;
+  lc_tensor *qg = y ? lc_matmul(q, gr) : NULL;
+  lc_tensor *left = qg ? lc_narrow(qg, qg->ndim - 1, 0, m) : NULL;
+  lc_tensor *sum = left ? lc_binary(LC_ADD, left, y) : NULL; /* the first m columns */
+  lc_tensor *out = sum ? lc_contiguous(qg) : NULL;
+  lc_tensor *part = out ? lc_narrow(out, out->ndim - 1, 0, m) : NULL;
+  if (!part || lc_copy_(part, sum)) {
+    lc_release(out);
+    out = NULL;
+  }
+  lc_tensor *tmp[] = {a, b, x, xt, skew, lo, ql, r1, qlt, yt, y, qg, left, sum, part};
+  for (int i = 0; i < 15; i++) lc_release(tmp[i]);
+  return out;
+}
+
 /* m >= n: M = R gR^T - gQ^T Q;  gA = (gQ + Q copyltu(M)) R^{-T}, where
  * copyltu(M) mirrors M's lower triangle onto its upper one. */
 static int qr_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *q = lc_node_saved(n, 0), *r = q ? lc_node_saved(n, 1) : NULL;
   if (!r) return -1;
   if (q->sizes[q->ndim - 2] < r->sizes[r->ndim - 1]) {
-    lc_fail(LC_ERR_SHAPE, "qr", "the backward of a matrix with fewer rows than columns is not implemented");
-    return -1;
+    gin[0] = qr_backward_wide(q, r, g[0], g[1]);
+    return gin[0] ? 0 : -1;
   }
   lc_tensor *a = mm_rel(lc_retain(r), mT(g[1])), *b = mm_rel(mT(g[0]), lc_retain(q));
   lc_tensor *m = a && b ? lc_binary(LC_SUB, a, b) : NULL;
@@ -355,10 +379,10 @@ static int qr_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 int lc_qr(const lc_tensor *a, lc_tensor **q_out, lc_tensor **r_out) {
   const char *op = "qr";
   *q_out = *r_out = NULL;
-  if (check_matrix(op, a, false)) return -1;
+  if (lc_check_matrix(op, a, false)) return -1;
   int m = (int)a->sizes[a->ndim - 2], n = (int)a->sizes[a->ndim - 1], k = m < n ? m : n;
   int lda = m > 1 ? m : 1;
-  int64_t batch = batch_of(a);
+  int64_t batch = lc_batch_of(a);
   size_t es = lc_dtype_size(a->dtype);
   lc_tensor *c = colmajor(a); /* (..., n, m): column-major A */
   int lwork = 64 * (n > m ? n : m) + 64;

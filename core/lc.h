@@ -264,6 +264,17 @@ lc_tensor *lc_binary(lc_binary_op op, const lc_tensor *a, const lc_tensor *b);
  * that a non-integral s with an int64 tensor gives float32. */
 lc_tensor *lc_binary_scalar(lc_binary_op op, const lc_tensor *a, double s, bool scalar_first);
 lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi);   /* +-INFINITY for none */
+/* Elementwise ops of three tensors, broadcast together (ops_ternary.c):
+ * lerp(a, b, weight) = a + weight (b - a); clamp(x, min, max) with tensor
+ * bounds, either (not both) NULL for none. Dtypes promote over the three as
+ * lc_binary's (lerp: int64 computes in float32); differentiable in every
+ * float operand. The in-place form writes into a (0 or -1). */
+typedef enum { LC_TER_LERP, LC_TER_CLAMP, LC_TERNARY_COUNT } lc_ternary_op;
+lc_tensor *lc_ternary(lc_ternary_op op, const lc_tensor *a, const lc_tensor *b, const lc_tensor *c);
+int lc_ternary_(lc_ternary_op op, lc_tensor *a, const lc_tensor *b, const lc_tensor *c);
+lc_dtype lc_ternary_dtype(lc_ternary_op op, const lc_tensor *a, const lc_tensor *b,
+                          const lc_tensor *c);
+const char *lc_ternary_name(lc_ternary_op op);
 /* addcmul (a + value * t1 * t2) or, with div, addcdiv (a + value * t1 / t2),
  * broadcasting; and in place into a (ops_binary.c). */
 lc_tensor *lc_addc(bool div, const lc_tensor *a, const lc_tensor *t1, const lc_tensor *t2,

@@ -97,6 +97,20 @@ lc_tensor *lc_empty_like_layout(lc_dtype dt, const lc_tensor *ref);
  * float32 or float64, got ..." (or "must not be NULL") (norm.c). */
 int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t);
 
+/* LAPACK's inputs (lapack.c): float32/float64 matrices (at least 2-D),
+ * square when asked, sizes within int; 0, or -1 and an error naming op. */
+int lc_check_matrix(const char *op, const lc_tensor *a, bool square);
+/* The number of matrices in t: the product of all but its last two sizes. */
+int64_t lc_batch_of(const lc_tensor *t);
+
+/* In-place ops (elementwise.c): 0, or -1 and "<name>: result type ... can't
+ * be cast to the desired output type ..." when a cannot hold the result
+ * (PyTorch's rule); and the general in-place path: the op computed out of
+ * place from a copy of a (so nodes that saved a see the version change),
+ * its result and history then written into a. */
+int lc_check_result_fits(const char *name, lc_dtype result, const lc_tensor *a);
+int lc_inplace_from(lc_tensor *a, lc_tensor *(*op_of)(const lc_tensor *copy, void *ctx), void *ctx);
+
 /* The checks every in-place op makes on its target (elementwise.c). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
 /* 0, or -1 and PyTorch's error when src and dst share memory other than by
@@ -106,16 +120,17 @@ int lc_check_overlap(const char *op, const lc_tensor *dst, const lc_tensor *src)
 /* Marks a storage as written in place (invalidates saved copies of it). */
 static inline void lc_bump_version(lc_tensor *t) { t->storage->version++; }
 
-/* Elementwise iteration over up to 4 operands of one shape (the first is
- * usually the output). Strides are in elements and may be 0 (broadcast).
- * The loop function gets a 1-D run of n elements. */
+/* Elementwise iteration over up to LC_ITER_MAX operands of one shape (the
+ * first is usually the output). Strides are in elements and may be 0
+ * (broadcast). The loop function gets a 1-D run of n elements. */
+#define LC_ITER_MAX 5
 typedef struct {
   int ndim;
   int ntensors;
   int64_t sizes[LC_MAX_DIMS];
-  int64_t strides[4][LC_MAX_DIMS];
-  char *data[4];
-  size_t elsize[4];
+  int64_t strides[LC_ITER_MAX][LC_MAX_DIMS];
+  char *data[LC_ITER_MAX];
+  size_t elsize[LC_ITER_MAX];
   int64_t grain; /* threads above this many elements; LC_PARALLEL_GRAIN unless raised */
 } lc_iter;
 typedef void (*lc_loop_fn)(void *ctx, int64_t n, char **data, const int64_t *strides);
@@ -141,8 +156,9 @@ typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void 
  * vectorises, built for AVX-512, AVX2 and plain x86-64. */
 #define LC_KERNEL_(fname, PTRS, LOADS, expr)                                                 \
   LC_CLONES static void fname(const lc_kctx *c, int64_t n, void *out, const void *const *in) { \
-    const double *p = c->p;                                                                  \
-    (void)p;                                                                                 \
+    double p[LC_OP_MAX_PARAMS]; /* a local copy: stores to out cannot alias it (the build */ \
+    for (int k_ = 0; k_ < LC_OP_MAX_PARAMS; k_++) p[k_] = c->p[k_]; /* has no strict     */ \
+    (void)p;                                /* aliasing), so the loops still vectorise   */ \
     LC_DISPATCH(c->dt, T, {                                                                  \
       T *o = out;                                                                            \
       PTRS for (int64_t i = 0; i < n; i++) {                                                 \
@@ -158,8 +174,11 @@ typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void 
 #define LC_KERNEL3(fname, A, B, C, expr)                                 \
   LC_KERNEL_(fname, LC_KPTR_(0) LC_KPTR_(1) LC_KPTR_(2),                 \
              LC_KLOAD_(0, A) LC_KLOAD_(1, B) LC_KLOAD_(2, C), expr)
+#define LC_KERNEL4(fname, A, B, C, D, expr)                                          \
+  LC_KERNEL_(fname, LC_KPTR_(0) LC_KPTR_(1) LC_KPTR_(2) LC_KPTR_(3),                 \
+             LC_KLOAD_(0, A) LC_KLOAD_(1, B) LC_KLOAD_(2, C) LC_KLOAD_(3, D), expr)
 
-/* Runs k over out and n_in (1..3) inputs that broadcast to out's shape: unit-
+/* Runs k over out and n_in (1..LC_ITER_MAX - 1) inputs that broadcast to out's shape: unit-
  * stride runs go to the kernel as they are, strided or broadcast ones are
  * gathered into blocks first, so every kernel is a plain vectorisable loop. */
 void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tensor *const *in);
@@ -167,6 +186,9 @@ void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tenso
 /* The dtype two operands compute in, PyTorch's rule: a 0-dim tensor only
  * decides when it is of a higher kind (float over int) than the other. */
 lc_dtype lc_result_type(const lc_tensor *a, const lc_tensor *b);
+/* The same over n operands (NULL entries skipped): those with dims decide,
+ * 0-dim ones only when of a higher kind than all of those. */
+lc_dtype lc_result_type_n(int n, const lc_tensor *const *ts);
 
 /* "leaky_relu" + "Backward" -> "LeakyReluBackward" (autograd node names). */
 void lc_camel_name(char *buf, size_t size, const char *name, const char *suffix);

@@ -33,6 +33,12 @@ int lc_mode(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor *
  * how often each occurs. Not differentiable. */
 int lc_unique(const lc_tensor *t, bool consecutive, int64_t base, lc_tensor **values,
               lc_tensor **inverse, lc_tensor **counts);
+/* The same over the slices of t along dim (torch.unique(dim=)): values keeps
+ * t's dims with dim cut to the distinct slices, sorted lexicographically
+ * (each slice read in row-major order), or each run of equal neighbouring
+ * slices once when consecutive; inverse (dim's length) and counts are 1-D. */
+int lc_unique_dim(const lc_tensor *t, int dim, bool consecutive, int64_t base,
+                  lc_tensor **values, lc_tensor **inverse, lc_tensor **counts);
 
 /* ---- scans (scan.c) ------------------------------------------------------- */
 /* Cumulative sum, product and log-sum-exp along dim, differentiable. Integer
@@ -177,5 +183,11 @@ lc_tensor *lc_inv(const lc_tensor *a);
 lc_tensor *lc_det(const lc_tensor *a);
 lc_tensor *lc_cholesky(const lc_tensor *a);
 int lc_qr(const lc_tensor *a, lc_tensor **q, lc_tensor **r);
+/* The singular value decomposition A = U diag(S) Vh (svd.c): S descending;
+ * U (m, k) and Vh (k, n), k = min(m, n), or with full_matrices (m, m) and
+ * (n, n). Differentiable (PyTorch's svd_backward: singular values should be
+ * distinct; with full_matrices the extra vectors take no gradient). */
+int lc_svd(const lc_tensor *a, bool full_matrices, lc_tensor **u, lc_tensor **s, lc_tensor **vh);
+lc_tensor *lc_svdvals(const lc_tensor *a);
 
 #endif

@@ -13,9 +13,12 @@ typedef struct {
   int64_t rows, n;
 } lc_rows;
 
-/* Checks dim (LC_ALL_DIMS: t flattened) and fills r; -1 with an error. */
+/* Checks dim (LC_ALL_DIMS: t flattened) and fills r; -1 with an error. Any
+ * dtype: the ops that cannot take bool refuse it (lc_rows_no_bool). */
 int lc_rows_open(lc_rows *r, const char *op, const lc_tensor *t, int dim);
 void lc_rows_free(lc_rows *r);
+/* 0, or -1 and "<op>: bool tensors are not supported (as in PyTorch) ..." */
+int lc_rows_no_bool(const char *op, const lc_tensor *t);
 /* An uninitialised rows x n result laid out as r->x with its last size n. */
 lc_tensor *lc_rows_new(const lc_rows *r, lc_dtype dt, int64_t n);
 /* A rows result back in the input's dim order, contiguous (takes out). With

@@ -38,7 +38,7 @@ typedef struct {
 static void map_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
   const map_ctx *m = ctx;
   size_t ei = lc_dtype_size(m->c->dt), eo = lc_dtype_size(m->c->out_dt);
-  const void *in[3];
+  const void *in[LC_ITER_MAX - 1];
   bool unit = s[0] == 1;
   for (int k = 0; k < m->n_in; k++) unit = unit && s[k + 1] == 1;
   if (unit) {
@@ -46,8 +46,8 @@ static void map_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
     m->k(m->c, n, d[0], in);
     return;
   }
-  _Alignas(64) uint64_t bo[BLOCK], bi[3][BLOCK];
-  bool spread[3] = {false, false, false};
+  _Alignas(64) uint64_t bo[BLOCK], bi[LC_ITER_MAX - 1][BLOCK];
+  bool spread[LC_ITER_MAX - 1] = {false};
   for (int64_t base = 0; base < n; base += BLOCK) {
     int64_t len = n - base < BLOCK ? n - base : BLOCK;
     for (int k = 0; k < m->n_in; k++) {
@@ -70,8 +70,8 @@ static void map_loop(void *ctx, int64_t n, char **d, const int64_t *s) {
 }
 
 void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tensor *const *in) {
-  lc_tensor *ops[4] = {out, n_in > 0 ? in[0] : NULL, n_in > 1 ? in[1] : NULL,
-                       n_in > 2 ? in[2] : NULL};
+  lc_tensor *ops[LC_ITER_MAX] = {out};
+  for (int k = 0; k < n_in && k < LC_ITER_MAX - 1; k++) ops[1 + k] = in[k];
   lc_iter it;
   lc_iter_init(&it, out->ndim, out->sizes, 1 + n_in, ops);
   if (c->grain) it.grain = c->grain;
@@ -82,12 +82,20 @@ void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tenso
 /* PyTorch's kinds: bool < integer < floating point. */
 static int kind(lc_dtype dt) { return lc_dtype_is_float(dt) ? 2 : dt == LC_INT64 ? 1 : 0; }
 
-lc_dtype lc_result_type(const lc_tensor *a, const lc_tensor *b) {
-  if ((a->ndim == 0) != (b->ndim == 0)) {
-    const lc_tensor *dimmed = a->ndim ? a : b, *zero = a->ndim ? b : a;
-    return kind(zero->dtype) > kind(dimmed->dtype) ? zero->dtype : dimmed->dtype;
+lc_dtype lc_result_type_n(int n, const lc_tensor *const *ts) {
+  int dimmed = 0, zero = 0;
+  lc_dtype d = LC_BOOL, z = LC_BOOL;
+  for (int k = 0; k < n; k++) {
+    if (!ts[k]) continue;
+    if (ts[k]->ndim) d = dimmed++ ? lc_promote(d, ts[k]->dtype) : ts[k]->dtype;
+    else z = zero++ ? lc_promote(z, ts[k]->dtype) : ts[k]->dtype;
   }
-  return lc_promote(a->dtype, b->dtype);
+  if (!dimmed) return z;
+  return zero && kind(z) > kind(d) ? z : d;
+}
+
+lc_dtype lc_result_type(const lc_tensor *a, const lc_tensor *b) {
+  return lc_result_type_n(2, (const lc_tensor *[]){a, b});
 }
 
 void lc_camel_name(char *buf, size_t size, const char *name, const char *suffix) {

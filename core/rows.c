@@ -2,12 +2,15 @@
  * scan.c and count.c, and the backward of the ops that pick values. */
 #include "lc_rows.h"
 
+int lc_rows_no_bool(const char *op, const lc_tensor *t) {
+  if (t->dtype != LC_BOOL) return 0;
+  lc_fail(LC_ERR_DTYPE, op, "bool tensors are not supported (PyTorch has no %s for bool either); "
+          "convert with x:long() first", op);
+  return -1;
+}
+
 int lc_rows_open(lc_rows *r, const char *op, const lc_tensor *t, int dim) {
   r->x = NULL;
-  if (t->dtype == LC_BOOL) { /* the row kernels order and sum numbers */
-    lc_fail(LC_ERR_DTYPE, op, "bool tensors are not supported; convert with x:long() first");
-    return -1;
-  }
   bool was = lc_set_grad_enabled(false);
   lc_tensor *v;
   if (dim == LC_ALL_DIMS) {

@@ -85,7 +85,7 @@ static void scan_row(const scan_plan *p, int64_t r) {
 static lc_tensor *scan(const char *op, scan_kind kind, const lc_tensor *t, int dim, lc_dtype dt,
                        int64_t base, lc_tensor **indices) {
   lc_rows rows;
-  if (lc_rows_open(&rows, op, t, dim)) return NULL;
+  if (lc_rows_no_bool(op, t) || lc_rows_open(&rows, op, t, dim)) return NULL;
   lc_tensor *x = dt == t->dtype ? lc_retain(rows.x) : lc_to(rows.x, dt);
   lc_tensor *y = x ? lc_rows_new(&rows, dt, rows.n) : NULL;
   lc_tensor *ix = indices ? lc_rows_new(&rows, LC_INT64, rows.n) : NULL;

@@ -1,4 +1,5 @@
-/* sort.c: sort, topk, kthvalue, median, mode and unique.
+/* sort.c: sort, topk, kthvalue, median, mode and unique (sort, mode and
+ * unique take bool tensors too, as PyTorch's: false before true).
  *
  * Every op sorts rows (lc_rows: the dim made last and contiguous). Values
  * become order-preserving unsigned keys (floats by their bits, NaN above
@@ -49,10 +50,12 @@ static void make_keys(lc_dtype dt, const void *row, int64_t n, bool desc, pair *
     for (int64_t i = 0; i < n; i++) a[i] = (pair){float32_key(x[i]) ^ flip, i};
     return;
   }
-  LC_DISPATCH(dt, T, {
+  LC_DISPATCH_ALL(dt, T, {
     const T *x = row;
     for (int64_t i = 0; i < n; i++) {
-      uint64_t k = dt == LC_INT64 ? (uint64_t)(int64_t)x[i] ^ (1ULL << 63) : float_key((double)x[i]);
+      uint64_t k = dt == LC_BOOL    ? (uint64_t)(x[i] != 0)
+                 : dt == LC_INT64   ? (uint64_t)(int64_t)x[i] ^ (1ULL << 63)
+                                    : float_key((double)x[i]);
       a[i].key = k ^ flip;
       a[i].pos = i;
     }
@@ -168,8 +171,11 @@ static void put(const plan *p, const void *x, int64_t r, int64_t j, int64_t pos)
 static void pick_first(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
   int64_t *ix = p->indices + r * p->nout;
   for (int64_t j = 0; j < p->nout; j++) ix[j] = s[j].pos + p->base;
-  if (lc_dtype_size(p->dtype) == 4) PICK_WORDS(uint32_t);
-  else PICK_WORDS(uint64_t);
+  switch (lc_dtype_size(p->dtype)) {
+  case 1: PICK_WORDS(uint8_t); break; /* bool */
+  case 4: PICK_WORDS(uint32_t); break;
+  default: PICK_WORDS(uint64_t);
+  }
 }
 
 static void pick_kth(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
@@ -287,14 +293,14 @@ int lc_sort(const lc_tensor *t, int dim, bool descending, int64_t base, lc_tenso
 
 int lc_topk(const lc_tensor *t, int64_t k, int dim, bool largest, int64_t base,
             lc_tensor **values, lc_tensor **indices) {
-  if (check_k("topk", t, dim, k, 0)) return -1;
+  if (lc_rows_no_bool("topk", t) || check_k("topk", t, dim, k, 0)) return -1;
   plan p = {.desc = largest, .base = base, .nout = k, .pick = pick_first};
   return sorted_op("topk", "TopkBackward", t, dim, true, &p, values, indices);
 }
 
 int lc_kthvalue(const lc_tensor *t, int64_t k, int dim, bool keepdim, int64_t base,
                 lc_tensor **values, lc_tensor **indices) {
-  if (check_k("kthvalue", t, dim, k, 1)) return -1;
+  if (lc_rows_no_bool("kthvalue", t) || check_k("kthvalue", t, dim, k, 1)) return -1;
   plan p = {.k = k, .base = base, .nout = 1, .pick = pick_kth};
   return sorted_op("kthvalue", "KthvalueBackward", t, dim, keepdim, &p, values, indices);
 }
@@ -313,6 +319,7 @@ static int need_elements(const char *op, const lc_tensor *t, int dim) {
 int lc_median(const lc_tensor *t, int dim, bool keepdim, bool ignore_nan, int64_t base,
               lc_tensor **values, lc_tensor **indices) {
   const char *op = ignore_nan ? "nanmedian" : "median";
+  if (lc_rows_no_bool(op, t)) return -1;
   if (dim == LC_ALL_DIMS) {
     /* over the flattened tensor, whose reshape carries the gradient back */
     if (lc_numel(t) == 0) {
@@ -386,4 +393,104 @@ int lc_unique(const lc_tensor *t, bool consecutive, int64_t base, lc_tensor **va
     lc_release(outs[k]);
   }
   return rc;
+}
+
+/* ---- unique over slices ----------------------------------------------------- */
+
+/* Slices as rows of L keys (the dim moved first); rows compare key by key. */
+typedef struct {
+  const uint64_t *keys;
+  int64_t L;
+} slice_keys;
+
+static int compare_rows(const slice_keys *k, int64_t a, int64_t b) {
+  const uint64_t *x = k->keys + a * k->L, *y = k->keys + b * k->L;
+  for (int64_t j = 0; j < k->L; j++)
+    if (x[j] != y[j]) return x[j] < y[j] ? -1 : 1;
+  return 0;
+}
+
+/* Stable merge sort of the row numbers in idx[0..n) (tmp: room for n). */
+static void sort_rows(const slice_keys *k, int64_t *idx, int64_t *tmp, int64_t n) {
+  for (int64_t width = 1; width < n; width *= 2) {
+    for (int64_t lo = 0; lo < n; lo += 2 * width) {
+      int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      int64_t i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) tmp[o++] = compare_rows(k, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+      while (i < mid) tmp[o++] = idx[i++];
+      while (j < hi) tmp[o++] = idx[j++];
+    }
+    memcpy(idx, tmp, (size_t)n * sizeof *idx);
+  }
+}
+
+int lc_unique_dim(const lc_tensor *t, int dim, bool consecutive, int64_t base,
+                  lc_tensor **values, lc_tensor **inverse, lc_tensor **counts) {
+  const char *op = consecutive ? "unique_consecutive" : "unique";
+  *values = *inverse = *counts = NULL;
+  int d = lc_check_dim(op, t, dim, false);
+  if (d < 0) return -1;
+  if (t->ndim == 0) {
+    lc_fail(LC_ERR_INDEX, op, "dim must be nil for a 0-dim tensor, got dim %d", dim + 1);
+    return -1;
+  }
+  int64_t n = t->sizes[d], L = n ? lc_numel(t) / n : 0;
+  if (n > 0 && L == 0) { /* as PyTorch: empty slices cannot be told apart */
+    lc_fail(LC_ERR_SHAPE, op, "there are 0-sized dims other than dim %d, so unique cannot be applied", d + 1);
+    return -1;
+  }
+  bool was = lc_set_grad_enabled(false);
+  int perm[LC_MAX_DIMS]; /* dim first, then the others in order: slices are rows */
+  perm[0] = d;
+  for (int i = 0, k = 1; i < t->ndim; i++)
+    if (i != d) perm[k++] = i;
+  lc_tensor *moved = lc_permute(t, perm), *rows = moved ? lc_contiguous(moved) : NULL;
+  uint64_t *keys = rows ? lc_malloc((size_t)(n * L + 1) * sizeof *keys, op) : NULL;
+  int64_t *idx = keys ? lc_malloc((size_t)(2 * n + 1) * sizeof *idx, op) : NULL;
+  lc_tensor *inv = idx ? lc_empty(LC_INT64, 1, &n) : NULL, *cnt = inv ? lc_empty(LC_INT64, 1, &n) : NULL;
+  int64_t vs[LC_MAX_DIMS];
+  memcpy(vs, rows ? rows->sizes : t->sizes, t->ndim * sizeof *vs);
+  lc_tensor *val = cnt ? lc_empty(t->dtype, t->ndim, vs) : NULL;
+  int rc = val ? 0 : -1;
+  int64_t u = 0;
+  if (!rc && n) {
+    pair *scratch = lc_malloc((size_t)L * sizeof *scratch, op);
+    if (!scratch) rc = -1;
+    size_t es = lc_dtype_size(t->dtype);
+    const char *x = lc_data(rows);
+    for (int64_t r = 0; r < n && !rc; r++) { /* each slice's keys: the order sort uses */
+      make_keys(t->dtype, x + r * L * es, L, false, scratch);
+      for (int64_t j = 0; j < L; j++) keys[r * L + j] = scratch[j].key;
+    }
+    free(scratch);
+    slice_keys k = {keys, L};
+    for (int64_t r = 0; r < n; r++) idx[r] = r;
+    if (!rc && !consecutive) sort_rows(&k, idx, idx + n, n);
+    int64_t *iv = lc_data(inv), *c = lc_data(cnt);
+    for (int64_t i = 0; i < n && !rc; i++) {
+      if (i == 0 || compare_rows(&k, idx[i], idx[i - 1])) {
+        memcpy((char *)lc_data(val) + u * L * es, x + idx[i] * L * es, (size_t)L * es);
+        c[u++] = 0;
+      }
+      c[u - 1]++;
+      iv[idx[i]] = u - 1 + base;
+    }
+  }
+  free(keys);
+  free(idx);
+  lc_tensor *cut = rc ? NULL : lc_narrow(val, 0, 0, u);
+  int inv_perm[LC_MAX_DIMS]; /* back to t's dim order */
+  for (int i = 0; i < t->ndim; i++) inv_perm[perm[i]] = i;
+  lc_tensor *back = cut ? lc_permute(cut, inv_perm) : NULL;
+  *values = back ? lc_contiguous(back) : NULL;
+  lc_tensor *cc = *values ? lc_narrow(cnt, 0, 0, u) : NULL;
+  *counts = cc ? lc_contiguous(cc) : NULL;
+  *inverse = *counts ? lc_retain(inv) : NULL;
+  lc_tensor *tmp[] = {moved, rows, inv, cnt, val, cut, back, cc};
+  for (int i = 0; i < 8; i++) lc_release(tmp[i]);
+  lc_set_grad_enabled(was);
+  if (*inverse) return 0;
+  lc_release(*values), lc_release(*counts);
+  *values = *counts = NULL;
+  return -1;
 }

@@ -1,5 +1,5 @@
--- lucid.linalg: LAPACK functions from C (solve, inv, det, cholesky, qr, cross,
--- matrix_power; bindings/llinalg.c) and the norms, composed of tensor ops so
+-- lucid.linalg: LAPACK functions from C (solve, inv, det, cholesky, qr, svd,
+-- svdvals, cross, matrix_power; bindings/llinalg.c) and the norms, composed of tensor ops so
 -- that autograd comes with them.
 local core = require("lucid.core")
 local args = require("lucid.args")
@@ -63,7 +63,8 @@ function M.vector_norm(...)
 end
 
 -- matrix_norm(A [, ord="fro", dim={-2, -1}, keepdim=false]): "fro", 1, -1,
--- inf, -inf. ("nuc", 2 and -2 need singular values: not built.)
+-- inf, -inf, and from the singular values "nuc" (their sum), 2 and -2 (the
+-- largest and smallest).
 function M.matrix_norm(...)
   local a = args.parse("matrix_norm", { "input", "ord", "dim", "keepdim" }, 2, ...)
   local x, ord, keep = a.input, a.ord or "fro", a.keepdim or false
@@ -86,7 +87,15 @@ function M.matrix_norm(...)
   if ord == -1 then return reduce2(r, c, min) end
   if ord == INF then return reduce2(c, r, max) end
   if ord == -INF then return reduce2(c, r, min) end
-  args.raise(string.format("matrix_norm: ord must be 'fro', 1, -1, inf or -inf, got %s ('nuc' and 2 need singular values, not built)", tostring(ord)))
+  local of_singular = { nuc = "sum", [2] = "amax", [-2] = "amin" }
+  if of_singular[ord] then
+    -- the matrices' dims last (rows, then columns), then their singular values
+    local s = M.svdvals(x:movedim({ r, c }, { -2, -1 }))
+    local m = s[of_singular[ord]](s, -1)
+    if keep then m = m:unsqueeze(math.min(r, c)):unsqueeze(math.max(r, c)) end
+    return m
+  end
+  args.raise(string.format("matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got %s", tostring(ord)))
 end
 
 -- norm(A [, ord, dim, keepdim]): without ord and dim the 2-norm of all

@@ -498,6 +498,33 @@ static void test_gradcheck_clamp(void) {
     }
 }
 
+/* The ternary table (lerp with a tensor weight, clamp with tensor bounds):
+ * three float64 operands that broadcast, (4, 5), (5) and (4, 1), the first
+ * in each layout, so the backward runs lc_map over four inputs of different
+ * strides. ctx->op: the lc_ternary_op; clamp's bounds sit apart from x's
+ * values, away from the kinks. */
+static lc_tensor *ternary_loss(lc_tensor *const *in, void *ctx) {
+  op_ctx *c = ctx;
+  lc_tensor *a = see(c->lay[0], in[0]);
+  lc_tensor *y = a ? lc_ternary((lc_ternary_op)c->op, a, in[1], in[2]) : NULL;
+  lc_tensor *l = gc_weighted_sum(y);
+  lc_release(y), lc_release(a);
+  return l;
+}
+
+static void test_gradcheck_ternary(void) {
+  for (int op = 0; op < LC_TERNARY_COUNT; op++)
+    for (int k = 0; k < 3; k++) {
+      op_ctx c = {{layouts[k], AS_IS}, op, 0, false};
+      bool lerp = op == LC_TER_LERP;
+      lc_tensor *in[3] = {make_leaf(layouts[k], 2, S(4, 5), -1.5, 1.5),
+                          make_leaf(AS_IS, 1, S(5), lerp ? -1.5 : -1.2, lerp ? 1.5 : -0.6),
+                          make_leaf(AS_IS, 2, S(4, 1), lerp ? -1 : 0.5, lerp ? 2 : 1.2)};
+      run_check(lc_ternary_name((lc_ternary_op)op), ternary_loss, in, 3, &c);
+      for (int i = 0; i < 3; i++) lc_release(in[i]);
+    }
+}
+
 /* view ops: each maps a (3, 4, 5) input to some view */
 typedef lc_tensor *(*view_fn)(const lc_tensor *);
 static lc_tensor *v_narrow(const lc_tensor *x) { return lc_narrow(x, 2, 1, 3); }
@@ -617,6 +644,7 @@ int main(void) {
   test_gradcheck_unary();
   test_gradcheck_binary();
   test_gradcheck_clamp();
+  test_gradcheck_ternary();
   test_gradcheck_views();
   test_gradcheck_inplace();
   return test_summary();

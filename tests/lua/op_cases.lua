@@ -39,6 +39,21 @@ local function resolve(v, xs)
   return v
 end
 
+-- A call pattern's arguments; an options table's values are resolved too.
+local function resolve_call(call, xs)
+  local args = {}
+  for i, v in ipairs(call) do
+    if type(v) == "table" and not v.input and not v[1] and not H.is_fixture(v) then
+      local o = {}
+      for k, e in pairs(v) do o[k] = resolve(e, xs) end
+      args[i] = o
+    else
+      args[i] = resolve(v, xs)
+    end
+  end
+  return args
+end
+
 function M.run(c)
   local xs, args = {}, {}
   for i, spec in ipairs(c.inputs) do
@@ -47,7 +62,7 @@ function M.run(c)
     xs[i] = x
   end
   if c.call then
-    for i, v in ipairs(c.call) do args[i] = resolve(v, xs) end
+    args = resolve_call(c.call, xs)
   else
     for i, x in ipairs(xs) do args[i] = x end
     for _, a in ipairs(c.args) do args[#args + 1] = a end
@@ -72,14 +87,47 @@ function M.run(c)
   end
 end
 
--- One test per case of the area, made by the caller's `it` (busted's
--- functions live in the spec file's environment, not in this module's).
-function M.each(area, it)
+-- A gradient case (area "..._grad", made by gen_ops.py's add_grad): the
+-- float inputs require grad, the result times the cotangent is summed and
+-- backpropagated, and each float input's gradient is compared with PyTorch's.
+function M.run_grad(c)
+  local xs, leaves = {}, {}
+  for i, spec in ipairs(c.inputs) do
+    xs[i] = H.tensor_from_fixture(spec)
+    if xs[i]:is_floating_point() then
+      xs[i]:requires_grad_()
+      leaves[#leaves + 1] = xs[i]
+    end
+  end
+  local fn = lucid
+  for part in c.op:gmatch("[^.]+") do fn = fn[part] end
+  local out = fn(table.unpack(resolve_call(c.call, xs)))
+  local loss = (out * H.tensor_from_fixture(c.cotangent)):sum()
+  loss:backward()
+  if #c.expected ~= #leaves then
+    error(string.format("%s: %d gradients expected, %d inputs require grad", c.name, #c.expected, #leaves))
+  end
+  for i, e in ipairs(c.expected) do
+    local got = leaves[i].grad or lucid.zeros_like(leaves[i])
+    H.assert_close(got, e, nil, nil, c.op .. " gradient " .. i)
+  end
+end
+
+local function each_case(area, it, label, run)
   local picked = M.cases(area)
   assert(#picked > 0, "no fixture cases for area " .. area)
   for _, c in ipairs(picked) do
-    it(describe_case(c), function() M.run(c) end)
+    it(label(c), function() run(c) end)
   end
+end
+
+-- One test per case of the area, made by the caller's `it` (busted's
+-- functions live in the spec file's environment, not in this module's).
+function M.each(area, it) each_case(area, it, describe_case, M.run) end
+
+-- One test per gradient case of the area.
+function M.each_grad(area, it)
+  each_case(area, it, function(c) return c.op .. " gradients equal PyTorch's (" .. c.name .. ")" end, M.run_grad)
 end
 
 return M

@@ -12,6 +12,74 @@ describe("linear algebra against PyTorch", function()
   cases.each("linalg", it)
 end)
 
+-- Singular vectors are defined up to the sign of each pair (u_i, v_i): each
+-- of lucid's pairs is turned to point the way PyTorch's does, then both are
+-- compared; of full_matrices' extra vectors (any basis of the complement)
+-- only the orthonormality is checked.
+describe("svd against PyTorch", function()
+  for _, c in ipairs(cases.cases("svd")) do
+    it(c.name, function()
+      local a = H.tensor_from_fixture(c.inputs[1])
+      if c.transpose and a:dim() >= 2 then a = a:transpose(-1, -2) end
+      local u, s, vh = lucid.linalg.svd(a, c.opts or c.args[1])
+      H.assert_close(s, c.expected[2], nil, nil, "S")
+      local k = s:size(-1)
+      local U, Vh = H.tensor_from_fixture(c.expected[1]), H.tensor_from_fixture(c.expected[3])
+      assert.are.same(U.shape, u.shape)
+      assert.are.same(Vh.shape, vh.shape)
+      if k > 0 then
+        local uk, vk = u:narrow(-1, 1, k), vh:narrow(-2, 1, k)
+        local sign = (uk * U:narrow(-1, 1, k)):sum(-2, true):sign()       -- (..., 1, k): +-1
+        H.assert_close(uk * sign, U:narrow(-1, 1, k), nil, 1e-5, "U")
+        H.assert_close(vk * sign:transpose(-1, -2), Vh:narrow(-2, 1, k), nil, 1e-5, "Vh")
+      end
+      local tol = a.dtype == lucid.float64 and 1e-12 or 1e-5
+      local m, n = u:size(-1), vh:size(-2)
+      H.assert_close(u:transpose(-1, -2):matmul(u), lucid.eye(m, { dtype = a.dtype }):expand(u:transpose(-1, -2):matmul(u).shape), 0, tol, "U^T U")
+      H.assert_close(vh:matmul(vh:transpose(-1, -2)), lucid.eye(n, { dtype = a.dtype }):expand(vh:matmul(vh:transpose(-1, -2)).shape), 0, tol, "Vh Vh^T")
+    end)
+  end
+end)
+
+describe("linear algebra: gradients against PyTorch", function()
+  cases.each_grad("linalg_grad", it)
+end)
+
+describe("svd, svdvals, the singular norms and wide qr: float64 gradcheck", function()
+  lucid.manual_seed(5)
+  local function leaf(...) return lucid.randn({ ... }, F64):requires_grad_() end
+  for _, shape in ipairs({ { 4, 3 }, { 3, 5 }, { 3, 3 }, { 2, 3, 4 } }) do
+    local label = table.concat(shape, "x")
+    it("svd " .. label .. ": U diag(w) Vh, U U^T, Vh^T Vh and S (sign-invariant functions)", function()
+      local k = math.min(shape[#shape], shape[#shape - 1])
+      local w = lucid.randn(k, F64)
+      for _, full in ipairs({ false, true }) do
+        local function parts(x)
+          local u, s, vh = lucid.linalg.svd(x, full)
+          return u:narrow(-1, 1, k), s, vh:narrow(-2, 1, k)
+        end
+        assert.is_true(gradcheck(function(x) local u, _, vh = parts(x); return (u * w):matmul(vh) end, { leaf(table.unpack(shape)) }))
+        assert.is_true(gradcheck(function(x) local u = parts(x); return u:matmul(u:transpose(-1, -2)) end, { leaf(table.unpack(shape)) }))
+        assert.is_true(gradcheck(function(x) local _, s, vh = parts(x); return vh:transpose(-1, -2):matmul(vh) * s:sum() end, { leaf(table.unpack(shape)) }))
+      end
+      assert.is_true(gradcheck(function(x) return lucid.linalg.svdvals(x) end, { leaf(table.unpack(shape)) }))
+    end)
+    it("matrix_norm 'nuc', 2, -2 and norm " .. label, function()
+      for _, ord in ipairs({ "nuc", 2, -2 }) do
+        assert.is_true(gradcheck(function(x) return lucid.linalg.matrix_norm(x, ord) end, { leaf(table.unpack(shape)) }))
+      end
+      assert.is_true(gradcheck(function(x) return lucid.linalg.norm(x, "nuc", { 1, -1 }, true) end, { leaf(table.unpack(shape)) }))
+    end)
+  end
+  it("qr of wide matrices (fewer rows than columns), batched too", function()
+    for _, shape in ipairs({ { 3, 5 }, { 2, 3, 4 }, { 1, 3 } }) do
+      assert.is_true(gradcheck(function(x) return (lucid.linalg.qr(x)) end, { leaf(table.unpack(shape)) }))
+      assert.is_true(gradcheck(function(x) local _, r = lucid.linalg.qr(x); return r end, { leaf(table.unpack(shape)) }))
+      assert.is_true(gradcheck(function(x) local q, r = lucid.linalg.qr(x); return q:matmul(r:narrow(-1, 1, 1)) + r:sum() end, { leaf(table.unpack(shape)) }))
+    end
+  end)
+end)
+
 describe("linear algebra: gradients (float64 gradcheck)", function()
   local function leaf(...) return (lucid.rand({ ... }, F64) - 0.5):requires_grad_() end
   local function spd(x) return x:matmul(x:t()) + lucid.eye(x:size(1), F64) * 3 end
@@ -70,7 +138,14 @@ describe("linear algebra: errors", function()
     H.raises(function() lucid.linalg.solve(lucid.eye(3), lucid.zeros(2)) end, "solve: B of shape (2) does not fit A of shape (3, 3)")
     H.raises(function() lucid.linalg.det(lucid.zeros(2, 3)) end, "det: expected square matrices")
     H.raises(function() lucid.linalg.inv(lucid.eye(2):long()) end, "inv: expected a float32 or float64 tensor, got int64")
-    H.raises(function() lucid.linalg.matrix_norm(lucid.eye(2), "nuc") end, "matrix_norm: ord must be 'fro', 1, -1, inf or -inf")
+    H.raises(function() lucid.linalg.matrix_norm(lucid.eye(2), 3) end,
+      "matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got 3")
+    H.raises(function() lucid.linalg.svd(lucid.zeros(3)) end, "svd: expected matrices (a tensor of at least 2 dims), got shape (3)")
+    H.raises(function() lucid.linalg.svdvals(lucid.eye(2):long()) end, "svdvals: expected a float32 or float64 tensor, got int64")
+    H.raises(function() lucid.linalg.svd(lucid.eye(2), { full_matrices = "no" }) end,
+      "svd: full_matrices must be a boolean, got string")
+    H.raises(function() lucid.linalg.svd(lucid.tensor({ { 0 / 0, 1 }, { 1, 1 } })) end,
+      "svd: the input contains non-finite values (inf or NaN)")
     H.raises(function() lucid.linalg.vector_norm(lucid.eye(2), 2, 3) end, "vector_norm: dim 3 out of range for a 2-D tensor")
     H.raises(function() lucid.cross(lucid.zeros(2, 2), lucid.zeros(2, 2)) end, "cross: no dim of size 3")
   end)

@@ -657,7 +657,7 @@ describe("floor division, remainder and type promotion", function()
     assert.matches("gelu: approximate must be one of 'none|tanh', got 'fast'", H.err_of(function() return x:gelu{ approximate = "fast" } end))
     assert.matches("elu: unknown option 'beta'", H.err_of(function() return x:elu{ beta = 1 } end))
     assert.matches("exp: expected at most 1 arguments, got 2", H.err_of(function() return x:exp(2) end))
-    assert.matches("lerp: weight must be a number, got table", H.err_of(function() return x:lerp(x, { weight = {} }) end))
+    assert.matches("lerp: weight must be a number or a tensor, got table", H.err_of(function() return x:lerp(x, { weight = {} }) end))
     assert.matches("exp_: result type float32 can't be cast to the desired output type int64",
       H.err_of(function() lucid.tensor({ 1 }):exp_() end))
     assert.matches("sigmoid: argument 1 must be a tensor, got number", H.err_of(lucid.sigmoid, 3))

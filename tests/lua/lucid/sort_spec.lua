@@ -11,13 +11,15 @@ describe("sorting ops against PyTorch", function()
 end)
 
 describe("sorting ops: behaviour", function()
-  it("refuses bool tensors with an error (they crashed before)", function()
+  it("refuses bool tensors where PyTorch does, saying so (sort, mode and unique take them)", function()
     local b = lucid.tensor({ true, false, true })
-    for _, name in ipairs({ "sort", "argsort", "median", "nanmedian", "mode", "unique", "unique_consecutive" }) do
-      local ok, err = pcall(b[name], b)
-      assert.is_false(ok, name)
-      assert.truthy(err:find("bool tensors are not supported", 1, true), err)
+    for _, call in ipairs({ { "topk", 1 }, { "kthvalue", 1 }, { "median" }, { "nanmedian" }, { "cumsum", 1 } }) do
+      local ok, err = pcall(b[call[1]], b, call[2])
+      assert.is_false(ok, call[1])
+      assert.truthy(err:find(call[1] .. ": bool tensors are not supported", 1, true), err)
     end
+    assert.truthy(select(2, pcall(b.topk, b, 1)):find("PyTorch has no topk for bool either", 1, true))
+    assert.are.same({ false, true, true }, b:sort():tolist())
   end)
 
   it("sort is stable: equal values keep their order, ascending and descending", function()
@@ -85,7 +87,11 @@ describe("sorting ops: errors name the function, the argument and what was wrong
   it("options", function()
     H.raises(function() x:sort({ descending = 1 }) end, "sort: descending must be a boolean, got number")
     H.raises(function() x:sort({ bogus = 1 }) end, "sort: unknown option 'bogus'")
-    H.raises(function() lucid.unique(x, { dim = 1 }) end, "unique: dim must be nil")
+    H.raises(function() lucid.unique(x, { dim = 3 }) end, "unique: dim 3 out of range")
+    H.raises(function() lucid.unique_consecutive(lucid.tensor(1), { dim = 1 }) end,
+      "unique_consecutive: dim must be nil for a 0-dim tensor, got dim 1")
+    H.raises(function() lucid.unique(lucid.zeros(3, 0), { dim = 1 }) end,
+      "unique: there are 0-sized dims other than dim 1, so unique cannot be applied")
   end)
   it("empty reductions and non-tensors", function()
     H.raises(function() lucid.zeros(0, 3):mode(1) end, "mode: dim 1 is empty")
