@@ -136,8 +136,8 @@ void lcb_open_loss(lua_State *L, int module, int methods) {
   luaL_setfuncs(L, (luaL_Reg[]){{"index_select", t_index_select}, {NULL, NULL}}, 0);
   lua_pop(L, 1);
   lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"index_select", t_index_select}, {"_embedding", l_embedding},
-                                {"_class_loss", l_class_loss},
-                                {NULL, NULL}}, 0);
+  luaL_setfuncs(L, (luaL_Reg[]){{"index_select", t_index_select}, {NULL, NULL}}, 0);
   lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"embedding", l_embedding}, {"class_loss", l_class_loss},
+                                                {NULL, NULL}});
 }

@@ -49,7 +49,7 @@ static int t_expand_as(lua_State *L) {
  * names (x:narrow{dim = 2, start = 1, length = 3}). Without an options table
  * the arguments stay as given, so a missing one reads "got no value". */
 static void view_args(lua_State *L, int n, const char *const *names, const char *fname) {
-  if (lcb_is_options(L, lua_gettop(L))) lcb_args(L, 1, n, names, fname);
+  if (lcb_is_options(L, lua_gettop(L), LCB_PLAIN)) lcb_args(L, 1, n, names, fname);
 }
 
 static const char *const transpose_opts[] = {"input", "dim0", "dim1"};
@@ -630,7 +630,7 @@ static int t_unm(lua_State *L) {
 
 static const char *const rule_names[] = {"same", "float", "compare"};
 
-/* lucid._optable[i]: one op's row as Lua sees it, for the specs and the
+/* lucid._C.optable[i]: one op's row as Lua sees it, for the specs and the
  * fixture generator to iterate: {name, arity, rule, inplace, differentiable,
  * params = {...}, defaults, choices, sample, lo, hi, own_binding}. */
 static void push_info(lua_State *L, const lc_op_info *info) {
@@ -689,8 +689,11 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
     push_info(L, info);
     lua_rawseti(L, -2, ++n);
   }
-  lua_setfield(L, module, "_optable");
-  /* lucid._reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
+  lcb_push_private(L, module);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "optable");
+  lua_pop(L, 1);
+  /* lucid._C.reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
   lua_createtable(L, LC_REDUCE_COUNT, 0);
   for (int op = 0; op < LC_REDUCE_COUNT; op++) {
     const lc_reduce_info *info = lc_reduce_info_of((lc_reduce_op)op);
@@ -707,7 +710,10 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
     lua_setfield(L, -2, "args");
     lua_rawseti(L, -2, op + 1);
   }
-  lua_setfield(L, module, "_reducetable");
+  lcb_push_private(L, module);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "reducetable");
+  lua_pop(L, 1);
 }
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {

@@ -113,7 +113,7 @@ static const char *const flip_opts[] = {"input", "dims"};
 
 /* flip(x, dims): a table of dims or one dim; flip(x, 1, 2) too. */
 static int t_flip(lua_State *L) {
-  if (lcb_is_options(L, lua_gettop(L))) lcb_args(L, 1, 2, flip_opts, "flip");
+  if (lcb_is_options(L, lua_gettop(L), LCB_PLAIN)) lcb_args(L, 1, 2, flip_opts, "flip");
   lc_tensor *t = lcb_check(L, 1, "flip");
   int dims[LC_MAX_DIMS], n = 0;
   if (lua_istable(L, 2)) n = lcb_dims(L, 2, t->ndim, dims, "flip");
