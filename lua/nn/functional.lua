@@ -1286,12 +1286,17 @@ end
 local function lengths(fname, name, v)
   if lucid.is_tensor(v) then return v:dim() == 0 and v:view(1) or v end
   if math.type(v) == "integer" then return lucid.tensor({ v }, { dtype = lucid.int64 }) end
-  local ok = type(v) == "table"
-  for i = 1, ok and #v or 0 do ok = ok and math.type(v[i]) == "integer" end
-  if not ok then
-    raise(string.format("%s: %s must be an int64 tensor or a list of integers, got %s", fname, name, type(v)))
+  -- the list is read by lucid.tensor, which bounds its length (a Lua loop
+  -- over #v would run as long as a lying __len says) and infers int64 only
+  -- when every entry is an integer
+  local ok, t = false, nil
+  if type(v) == "table" then ok, t = pcall(lucid.tensor, v) end
+  if ok and t:numel() == 0 then t = t:long() end
+  if not ok or t.dtype ~= lucid.int64 or t:dim() ~= 1 then
+    raise(string.format("%s: %s must be an int64 tensor or a list of integers, got %s", fname, name,
+      not ok and type(v) or t:dim() ~= 1 and "a nested list" or "a list with non-integers"))
   end
-  return lucid.tensor(v, { dtype = lucid.int64 })
+  return t
 end
 
 -- log_probs (T, N, C) (or unbatched (T, C)), 1-based targets, blank
