@@ -6,6 +6,19 @@ local core = require("lucid.core")
 local M = core
 M._VERSION = "lucid 0.1"
 
+-- lucid._C holds the private entry points (bindings/lcore.c); its field
+-- distributed is the MPI side of lucid.distributed, a C module of its own
+-- (lucid/_distributed.so, built when MPI is found, so that lucid itself never
+-- loads MPI), required on first use.
+setmetatable(M._C, {
+  __index = function(t, k)
+    if k ~= "distributed" then return nil end
+    local mod = require("lucid._distributed")
+    rawset(t, k, mod)
+    return mod
+  end,
+})
+
 local format = require("lucid.format")
 local Tensor = debug.getregistry()["lucid.Tensor"]
 Tensor.__tostring = format.tensor
