@@ -358,4 +358,17 @@ describe("what counts as an options table: lucid.args and lcb_args agree", funct
     assert.is_nil(m.weight.grad)
     assert.matches("SGD: zero_grad: unknown option 'none'", H.err_of(function() opt:zero_grad({ none = true }) end))
   end)
+
+  it("so do gradcheck and utils.progress, whose options are keyword-only", function()
+    local x = lucid.randn(3, { dtype = lucid.float64, requires_grad = true })
+    assert.is_true(lucid.autograd.gradcheck(function(t) return t:exp() end, { x }, { eps = 1e-6 }))
+    assert.is_true(lucid.autograd.gradcheck{ fn = function(t) return t:exp() end, inputs = x })
+    assert.matches("gradcheck: unknown option 'tol'",
+      H.err_of(lucid.autograd.gradcheck, function(t) return t end, x, { tol = 1 }))
+    assert.matches("gradcheck: expected at most 2 positional arguments, got 3",
+      H.err_of(lucid.autograd.gradcheck, function(t) return t end, x, 1e-6))
+    local utils = require("lucid.utils")
+    assert.matches("utils.progress: unknown option 'widht'", H.err_of(utils.progress, 10, { widht = 5 }))
+    assert.are.equal(5, utils.progress(10, { width = 5, out = io.stderr, tty = false }).width)
+  end)
 end)
