@@ -68,7 +68,9 @@ void lcb_index_set(lua_State *L, lc_tensor *t, int key, int val);
 
 /* Registration of each file's functions. */
 void lcb_open_tensor(lua_State *L, int module, int methods);
+void lcb_open_view(lua_State *L, int module, int methods);
 void lcb_open_ops(lua_State *L, int module, int methods);
+void lcb_open_join(lua_State *L, int module, int methods);
 void lcb_open_autograd(lua_State *L, int module, int methods);
 void lcb_open_serialize(lua_State *L, int module, int methods);
 void lcb_open_optim(lua_State *L, int module, int methods);
@@ -90,7 +92,7 @@ void lcb_open_lapack(lua_State *L, int module, int methods);
 void lcb_push_linalg(lua_State *L, int module);
 
 /* Pushes an array table of parts[0..n) (taking the references) and frees
- * parts; raises the core's error when parts is NULL (lops.c). */
+ * parts; raises the core's error when parts is NULL (ljoin.c). */
 int lcb_push_list(lua_State *L, lc_tensor **parts, int n);
 /* lucid._C, the one table of private entry points (the kernels that
  * lua/ wraps, the tables the specs iterate): pushes it (creating it on first

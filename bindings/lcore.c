@@ -83,13 +83,14 @@ void lcb_register_private(lua_State *L, int module, const luaL_Reg *fns) {
 /* Each binding file registers its functions (in this order: later files may
  * rely on what earlier ones put in the tables). */
 static void (*const openers[])(lua_State *L, int module, int methods) = {
-    lcb_open_tensor, lcb_open_ops, lcb_open_autograd, lcb_open_serialize,
-    lcb_open_optim, lcb_open_rnn, lcb_open_loss, lcb_open_sampling,
-    lcb_open_minrnn, lcb_open_sort, lcb_open_scan, lcb_open_count,
-    lcb_open_scatter, lcb_open_shape, lcb_open_create, lcb_open_random,
-    lcb_open_products, lcb_open_einsum, lcb_open_lapack, lcb_open_codec,
-    lcb_open_mask, lcb_open_logical, lcb_open_norm, lcb_open_conv,
-    lcb_open_pooling, lcb_open_ctc, lcb_open_embedding,
+    lcb_open_tensor, lcb_open_view, lcb_open_ops, lcb_open_join,
+    lcb_open_autograd, lcb_open_serialize, lcb_open_optim, lcb_open_rnn,
+    lcb_open_loss, lcb_open_sampling, lcb_open_minrnn, lcb_open_sort,
+    lcb_open_scan, lcb_open_count, lcb_open_scatter, lcb_open_shape,
+    lcb_open_create, lcb_open_random, lcb_open_products, lcb_open_einsum,
+    lcb_open_lapack, lcb_open_codec, lcb_open_mask, lcb_open_logical,
+    lcb_open_norm, lcb_open_conv, lcb_open_pooling, lcb_open_ctc,
+    lcb_open_embedding,
 };
 
 int luaopen_lucid_core(lua_State *L) {
