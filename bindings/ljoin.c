@@ -39,31 +39,25 @@ int lcb_push_list(lua_State *L, lc_tensor **parts, int n) {
 }
 
 static const char *const split_opts[] = {"tensor", "split_size", "dim"};
-
-static int t_split(lua_State *L) {
-  lcb_args(L, 1, 3, split_opts, "split");
-  lc_tensor *t = lcb_check(L, 1, "split");
-  lua_Integer size = luaL_checkinteger(L, 2);
-  if (size <= 0) luaL_error(L, "split: split_size must be positive, got %I", (lua_Integer)size);
-  int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "split");
-  int n = 0;
-  lc_tensor **parts = lc_split(t, size, dim, &n);
-  return lcb_push_list(L, parts, n);
-}
-
 static const char *const chunk_opts[] = {"tensor", "chunks", "dim"};
 
-static int t_chunk(lua_State *L) {
-  lcb_args(L, 1, 3, chunk_opts, "chunk");
-  lc_tensor *t = lcb_check(L, 1, "chunk");
-  lua_Integer chunks = luaL_checkinteger(L, 2);
-  if (chunks <= 0) luaL_error(L, "chunk: chunks must be positive, got %I", (lua_Integer)chunks);
-  int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "chunk");
+/* split(x, split_size [, dim]) and chunk(x, chunks [, dim]): an array table. */
+static int divide(lua_State *L, bool chunk) {
+  const char *const *names = chunk ? chunk_opts : split_opts;
+  const char *fname = chunk ? "chunk" : "split";
+  lcb_args(L, 1, 3, names, fname);
+  lc_tensor *t = lcb_check(L, 1, fname);
+  lua_Integer v = luaL_checkinteger(L, 2);
+  if (v <= 0) luaL_error(L, "%s: %s must be positive, got %I", fname, names[1], v);
+  int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, fname);
   int n = 0;
   /* more chunks than elements give one element each, as in PyTorch */
-  lc_tensor **parts = lc_chunk(t, chunks > INT_MAX ? INT_MAX : (int)chunks, dim, &n);
+  lc_tensor **parts = chunk ? lc_chunk(t, v > INT_MAX ? INT_MAX : (int)v, dim, &n) : lc_split(t, v, dim, &n);
   return lcb_push_list(L, parts, n);
 }
+
+static int t_split(lua_State *L) { return divide(L, false); }
+static int t_chunk(lua_State *L) { return divide(L, true); }
 
 void lcb_open_join(lua_State *L, int module, int methods) {
   lcb_register(L, module, methods, (luaL_Reg[]){{"split", t_split}, {"chunk", t_chunk}, {NULL, NULL}});

@@ -1,41 +1,31 @@
-/* lview.c: the views (core/view.c) for Lua: view, reshape, expand,
- * transpose, permute, narrow, select, squeeze, unsqueeze; and contiguous,
+/* lview.c: the views (core/view.c) for Lua: view, reshape, expand and their
+ * _as forms, transpose, permute, narrow, select, squeeze, unsqueeze; and contiguous,
  * clone, detach. */
 #include "lbind.h"
 
-static int t_view(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "view");
+/* view, reshape and expand take sizes (varargs or one table); their _as
+ * forms take another tensor's. One row each; the closure's upvalue is the row. */
+static const struct {
+  const char *name;
+  lc_tensor *(*fn)(const lc_tensor *t, int ndim, const int64_t *sizes);
+  bool as;
+} sized_ops[] = {
+  {"view", lc_view, false}, {"reshape", lc_reshape, false}, {"expand", lc_expand, false},
+  {"view_as", lc_view, true}, {"reshape_as", lc_reshape, true}, {"expand_as", lc_expand, true},
+};
+
+static int t_sized(lua_State *L) {
+  int k = (int)lua_tointeger(L, lua_upvalueindex(1));
+  const char *fname = sized_ops[k].name;
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (sized_ops[k].as) {
+    lc_tensor *o = lcb_check(L, 2, fname);
+    lcb_push(L, sized_ops[k].fn(t, o->ndim, o->sizes));
+    return 1;
+  }
   int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 2, sizes, "view");
-  lcb_push(L, lc_view(t, nd, sizes));
-  return 1;
-}
-
-static int t_reshape(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "reshape");
-  int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 2, sizes, "reshape");
-  lcb_push(L, lc_reshape(t, nd, sizes));
-  return 1;
-}
-
-static int t_view_as(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "view_as"), *o = lcb_check(L, 2, "view_as");
-  lcb_push(L, lc_view(t, o->ndim, o->sizes));
-  return 1;
-}
-
-static int t_expand(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "expand");
-  int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 2, sizes, "expand");
-  lcb_push(L, lc_expand(t, nd, sizes));
-  return 1;
-}
-
-static int t_expand_as(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "expand_as"), *o = lcb_check(L, 2, "expand_as");
-  lcb_push(L, lc_expand(t, o->ndim, o->sizes));
+  int nd = lcb_sizes(L, 2, sizes, fname);
+  lcb_push(L, sized_ops[k].fn(t, nd, sizes));
   return 1;
 }
 
@@ -158,9 +148,17 @@ static int t_detach(lua_State *L) {
 }
 
 static const luaL_Reg fns[] = {
-  {"view", t_view}, {"reshape", t_reshape}, {"view_as", t_view_as}, {"expand", t_expand},
-  {"expand_as", t_expand_as}, {"transpose", t_transpose}, {"t", t_t}, {"permute", t_permute},
+  {"transpose", t_transpose}, {"t", t_t}, {"permute", t_permute},
   {"narrow", t_narrow}, {"select", t_select}, {"squeeze", t_squeeze}, {"unsqueeze", t_unsqueeze},
   {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach}, {NULL, NULL}};
 
-void lcb_open_view(lua_State *L, int module, int methods) { lcb_register(L, module, methods, fns); }
+void lcb_open_view(lua_State *L, int module, int methods) {
+  lcb_register(L, module, methods, fns);
+  for (int k = 0; k < (int)(sizeof sized_ops / sizeof *sized_ops); k++) {
+    lua_pushinteger(L, k);
+    lua_pushcclosure(L, t_sized, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, methods, sized_ops[k].name);
+    lua_setfield(L, module, sized_ops[k].name);
+  }
+}
