@@ -70,7 +70,7 @@ local function kernel_step(mode, G, path, L)
   local b = lucid.zeros(G * Hs):requires_grad_()
   return function()
     w.grad, b.grad = nil, nil
-    local y = lucid._minrnn_layer(mode, x, L, nil, w, b, path)
+    local y = lucid._C.minrnn_layer({ mode = mode, input = x, batch_sizes = L, weight = w, bias = b, path = path })
     y:sum():backward()
   end
 end

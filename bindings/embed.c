@@ -25,7 +25,6 @@
 #include <lualib.h>
 
 #include "lbind.h"
-#include "lc_internal.h" /* lc_checked_numel, lc_checked_extent */
 #include "lucid.h"
 #include "modpath.h"
 

@@ -437,8 +437,8 @@ void lcb_open_autograd(lua_State *L, int module, int methods) {
                                 {"is_grad_enabled", l_is_grad_enabled}, {NULL, NULL}}, 0);
   lua_newtable(L);
   luaL_setfuncs(L, (luaL_Reg[]){{"grad", l_grad}, {"backward", t_backward},
-                                {"register_backward_hooks", l_register_backward_hooks},
-                                {"_function_node", l_function_node}, {NULL, NULL}}, 0);
+                                {"register_backward_hooks", l_register_backward_hooks}, {NULL, NULL}}, 0);
   lua_setfield(L, -2, "autograd");
   lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"function_node", l_function_node}, {NULL, NULL}});
 }

@@ -45,15 +45,23 @@ int lcb_len(lua_State *L, int idx, lua_Integer max, const char *fname, const cha
 lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname);
 void lcb_push_dtype(lua_State *L, lc_dtype dt);
 
-/* Keyword arguments: when the last argument is an options table (a table
- * with string keys), its fields are moved to their positions among
- * names[0..n), counted from `first`. Unknown names are errors. After the call
- * the stack holds exactly first + n - 1 values. */
+/* Keyword arguments, the C half of lucid.args (lua/lucid/args.lua), with its
+ * rule for what is an options table (docs/conventions.md): the value at idx
+ * is one when it is a table without a metatable that has a string key, or
+ * that is empty and stands at position `plain` or later, the first position
+ * after every parameter that can take a table. LCB_PLAIN is that position
+ * for lcb_args: a C function takes a table (sizes, data) first at most, or
+ * checks lcb_is_options with its own plain before calling lcb_args. */
+#define LCB_PLAIN 2
+bool lcb_is_options(lua_State *L, int idx, int plain);
+/* When the last argument is an options table, its fields are moved to their
+ * positions among names[0..n), counted from `first`. Unknown names, a name
+ * given both ways and too many arguments are errors. After the call the
+ * stack holds exactly first + n - 1 values. */
 void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname);
-bool lcb_is_options(lua_State *L, int idx);
 bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
 
-/* The steps argument of the recurrent layer kernels (lnn.c): a table of
+/* The steps argument of the recurrent layer kernels (lrnn.c): a table of
  * batch sizes (returned, in a scratch userdata pushed on the stack) or a
  * number of padded steps (returns NULL). */
 const int64_t *lcb_batch_sizes(lua_State *L, int idx, int64_t *steps, const char *fname);
@@ -63,7 +71,9 @@ void lcb_index_set(lua_State *L, lc_tensor *t, int key, int val);
 
 /* Registration of each file's functions. */
 void lcb_open_tensor(lua_State *L, int module, int methods);
+void lcb_open_view(lua_State *L, int module, int methods);
 void lcb_open_ops(lua_State *L, int module, int methods);
+void lcb_open_join(lua_State *L, int module, int methods);
 void lcb_open_autograd(lua_State *L, int module, int methods);
 void lcb_open_serialize(lua_State *L, int module, int methods);
 void lcb_open_optim(lua_State *L, int module, int methods);
@@ -78,11 +88,21 @@ void lcb_open_scatter(lua_State *L, int module, int methods);
 void lcb_open_shape(lua_State *L, int module, int methods);
 void lcb_open_create(lua_State *L, int module, int methods);
 void lcb_open_random(lua_State *L, int module, int methods);
-void lcb_open_linalg(lua_State *L, int module, int methods);
+void lcb_open_products(lua_State *L, int module, int methods);
+void lcb_open_einsum(lua_State *L, int module, int methods);
+void lcb_open_lapack(lua_State *L, int module, int methods);
+void lcb_open_svd(lua_State *L, int module, int methods);
+/* Pushes lucid.core.linalg, creating it on first use (llapack.c). */
+void lcb_push_linalg(lua_State *L, int module);
 
 /* Pushes an array table of parts[0..n) (taking the references) and frees
- * parts; raises the core's error when parts is NULL (lops.c). */
+ * parts; raises the core's error when parts is NULL (ljoin.c). */
 int lcb_push_list(lua_State *L, lc_tensor **parts, int n);
+/* lucid._C, the one table of private entry points (the kernels that
+ * lua/ wraps, the tables the specs iterate): pushes it (creating it on first
+ * use), or registers fns in it (lcore.c). Nothing in it is API. */
+void lcb_push_private(lua_State *L, int module);
+void lcb_register_private(lua_State *L, int module, const luaL_Reg *fns);
 /* Registers fns both as tensor methods and as module functions (lsort.c). */
 void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);
 /* Optional arguments, with errors naming fname and the argument (lsort.c):
@@ -96,6 +116,11 @@ int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *
 int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
 void lcb_open_codec(lua_State *L, int module, int methods);
 void lcb_open_mask(lua_State *L, int module, int methods);
+void lcb_open_logical(lua_State *L, int module, int methods);
+/* The tensor at idx, or a number (or boolean) there as a 0-dim tensor of the
+ * dtype it takes beside `other` (PyTorch's scalar rules; NULL other: int64,
+ * float32 or bool by the value's own type), pushed (lmask.c). */
+lc_tensor *lcb_operand(lua_State *L, int idx, const lc_tensor *other, const char *fname, const char *arg);
 void lcb_open_norm(lua_State *L, int module, int methods);
 void lcb_open_conv(lua_State *L, int module, int methods);
 void lcb_open_pooling(lua_State *L, int module, int methods);

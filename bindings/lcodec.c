@@ -103,15 +103,8 @@ static int l_crc32(lua_State *L) {
 
 void lcb_open_codec(lua_State *L, int module, int methods) {
   (void)methods;
-  if (lua_getfield(L, module, "_C") != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, module, "_C");
-  }
-  luaL_setfuncs(L, (luaL_Reg[]){{"from_raw", l_from_raw}, {"to_raw", l_to_raw},
-                                {"strided_view", l_strided_view}, {"storage_of", l_storage_of},
-                                {"storage_tensor", l_storage_tensor}, {"inflate", l_inflate},
-                                {"crc32", l_crc32}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"from_raw", l_from_raw}, {"to_raw", l_to_raw},
+                                                {"strided_view", l_strided_view}, {"storage_of", l_storage_of},
+                                                {"storage_tensor", l_storage_tensor}, {"inflate", l_inflate},
+                                                {"crc32", l_crc32}, {NULL, NULL}});
 }

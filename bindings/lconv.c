@@ -1,11 +1,14 @@
 /* lconv.c: the convolution kernel (core/conv.c) for nn.functional. */
 #include "lbind.h"
 
-/* _conv1d(name, x, weight, bias, stride, pad_left, pad_right, dilation,
- * groups, output_padding, transposed): name is the public function or
- * module the errors carry. */
+/* lucid._C.conv1d{name =, input =, weight =, bias =, stride =, pad_left =,
+ * pad_right =, dilation =, groups =, output_padding =, transposed =} (or in
+ * that order): name is the public function or module the errors carry. */
+static const char *const conv1d_names[] = {"name", "input", "weight", "bias", "stride", "pad_left",
+                                          "pad_right", "dilation", "groups", "output_padding", "transposed"};
+
 static int l_conv1d(lua_State *L) {
-  lua_settop(L, 11);
+  lcb_args(L, 1, 11, conv1d_names, "conv1d");
   const char *name = luaL_checkstring(L, 1);
   lc_conv1d_args a = {.op = name, .x = lcb_check(L, 2, name), .weight = lcb_check(L, 3, name),
                       .bias = lcb_opt(L, 4, name)};
@@ -22,7 +25,5 @@ static int l_conv1d(lua_State *L) {
 
 void lcb_open_conv(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_conv1d", l_conv1d}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"conv1d", l_conv1d}, {NULL, NULL}});
 }

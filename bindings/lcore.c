@@ -66,16 +66,31 @@ static void pin_module(void) {
 
 static const lcb_capi capi = {lcb_check, lcb_test, lcb_push};
 
+void lcb_push_private(lua_State *L, int module) {
+  if (lua_getfield(L, module, "_C") == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, module, "_C");
+}
+
+void lcb_register_private(lua_State *L, int module, const luaL_Reg *fns) {
+  lcb_push_private(L, module);
+  luaL_setfuncs(L, fns, 0);
+  lua_pop(L, 1);
+}
+
 /* Each binding file registers its functions (in this order: later files may
  * rely on what earlier ones put in the tables). */
 static void (*const openers[])(lua_State *L, int module, int methods) = {
-    lcb_open_tensor, lcb_open_ops, lcb_open_autograd, lcb_open_serialize,
-    lcb_open_optim, lcb_open_rnn, lcb_open_loss, lcb_open_sampling,
-    lcb_open_minrnn, lcb_open_sort, lcb_open_scan, lcb_open_count,
-    lcb_open_scatter, lcb_open_shape, lcb_open_create, lcb_open_random,
-    lcb_open_linalg, lcb_open_codec, lcb_open_mask, lcb_open_norm,
-    lcb_open_conv, lcb_open_pooling, lcb_open_ctc, lcb_open_embedding,
-    lcb_open_index,
+    lcb_open_tensor, lcb_open_view, lcb_open_ops, lcb_open_join,
+    lcb_open_autograd, lcb_open_serialize, lcb_open_optim, lcb_open_rnn,
+    lcb_open_loss, lcb_open_sampling, lcb_open_minrnn, lcb_open_sort,
+    lcb_open_scan, lcb_open_count, lcb_open_scatter, lcb_open_shape,
+    lcb_open_create, lcb_open_random, lcb_open_products, lcb_open_einsum,
+    lcb_open_lapack, lcb_open_codec, lcb_open_mask, lcb_open_logical,
+    lcb_open_norm, lcb_open_conv, lcb_open_pooling, lcb_open_ctc,
+    lcb_open_embedding, lcb_open_index, lcb_open_svd,
 };
 
 int luaopen_lucid_core(lua_State *L) {

@@ -76,23 +76,17 @@ static int t_randint_like(lua_State *L) {
 
 /* ---- new_* ------------------------------------------------------------------------ */
 
-/* x:new_zeros(size [, {dtype}]) and friends: x's dtype unless given. */
+static const char *const new_opts[] = {"dtype"};
+
+/* x:new_zeros(size [, {dtype}]) and friends: x's dtype unless given. The
+ * size (position 2) may be a table: x:new_zeros({}) is 0-dim. */
 static int new_filled(lua_State *L, const char *fname, int kind) {
   lc_tensor *t = lcb_check(L, 1, fname);
-  lc_dtype dt = t->dtype;
   int top = lua_gettop(L);
-  if (top >= 3 && lcb_is_options(L, top)) {
-    lua_getfield(L, top, "dtype");
-    dt = lcb_dtype(L, -1, t->dtype, fname);
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    while (lua_next(L, top)) {
-      lua_pop(L, 1);
-      if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "dtype"))
-        luaL_error(L, "%s: unknown option '%s'", fname, lua_tostring(L, -1));
-    }
-    lua_settop(L, --top);
-  }
+  if (lcb_is_options(L, top, 3)) top--;
+  lcb_args(L, top + 1, 1, new_opts, fname);
+  lc_dtype dt = lcb_dtype(L, top + 1, t->dtype, fname);
+  lua_settop(L, top);
   double v = kind == 1 ? 1 : 0;
   if (kind == 2) { /* new_full(size, fill_value) */
     v = lcb_optnum(L, top, NAN, fname, "fill_value");
@@ -235,20 +229,19 @@ static int t_diag_embed(lua_State *L) {
 
 /* ---- meshgrid -------------------------------------------------------------------------- */
 
+static const char *const meshgrid_opts[] = {"indexing"};
+
 /* meshgrid(a, b, ... [, {indexing = "ij" | "xy"}]) or meshgrid({a, b, ...} [, opts]):
  * an array table. */
 static int l_meshgrid(lua_State *L) {
-  bool xy = false;
   int top = lua_gettop(L);
-  if (top >= 1 && lcb_is_options(L, top)) {
-    lua_getfield(L, top, "indexing");
-    const char *ix = lua_tostring(L, -1);
-    if (ix && !strcmp(ix, "xy")) xy = true;
-    else if (!ix || strcmp(ix, "ij"))
-      luaL_error(L, "meshgrid: indexing must be 'ij' or 'xy', got %s", ix ? ix : luaL_typename(L, -1));
-    lua_pop(L, 1);
-    lua_settop(L, --top);
-  }
+  if (lcb_is_options(L, top, LCB_PLAIN)) top--;
+  lcb_args(L, top + 1, 1, meshgrid_opts, "meshgrid");
+  const char *ix = lua_tostring(L, top + 1);
+  bool xy = ix && !strcmp(ix, "xy");
+  if (!lua_isnil(L, top + 1) && !xy && (!ix || strcmp(ix, "ij")))
+    luaL_error(L, "meshgrid: indexing must be 'ij' or 'xy', got %s", ix ? ix : luaL_typename(L, top + 1));
+  lua_settop(L, top);
   int base = 1, n = top;
   if (n == 1 && lua_istable(L, 1) && !lcb_test(L, 1)) {
     n = (int)luaL_len(L, 1);

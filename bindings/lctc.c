@@ -3,10 +3,13 @@
 
 static const char *const reductions[] = {"none", "mean", "sum", NULL};
 
-/* _ctc_loss(name, log_probs, targets, input_lengths, target_lengths, blank,
+/* lucid._C.ctc_loss(name, log_probs, targets, input_lengths, target_lengths, blank,
  * reduction, zero_infinity): targets and blank 1-based. */
+static const char *const ctc_names[] = {"name", "log_probs", "targets", "input_lengths", "target_lengths",
+                                       "blank", "reduction", "zero_infinity"};
+
 static int l_ctc_loss(lua_State *L) {
-  lua_settop(L, 8);
+  lcb_args(L, 1, 8, ctc_names, "ctc_loss");
   const char *name = luaL_checkstring(L, 1);
   lc_ctc_args a = {.op = name, .log_probs = lcb_check(L, 2, name), .targets = lcb_check(L, 3, name),
                    .input_lengths = lcb_check(L, 4, name), .target_lengths = lcb_check(L, 5, name),
@@ -21,7 +24,5 @@ static int l_ctc_loss(lua_State *L) {
 
 void lcb_open_ctc(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_ctc_loss", l_ctc_loss}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"ctc_loss", l_ctc_loss}, {NULL, NULL}});
 }

@@ -10,7 +10,5 @@ static int l_embedding_renorm_(lua_State *L) {
 
 void lcb_open_embedding(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_embedding_renorm_", l_embedding_renorm_}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"embedding_renorm_", l_embedding_renorm_}, {NULL, NULL}});
 }

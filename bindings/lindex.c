@@ -7,8 +7,8 @@
  *   idx           an int64 tensor of positions along dim 1: (idx..., rest...)
  * Views are written in place through fill_/copy_; mask and idx writes are an
  * index_put into a copy that is then copied back, so both the old values and
- * the written ones get gradients. Also index_select (core/index.c), whose
- * 1-based positions the core reads as they are (base 1). */
+ * the written ones get gradients. Also index_select and the embedding lookup
+ * (core/index.c), whose 1-based positions the core reads as they are (base 1). */
 #include <string.h>
 
 #include "lbind.h"
@@ -226,6 +226,19 @@ static int t_index_select(lua_State *L) {
   return 1;
 }
 
+/* lucid._C.embedding(weight, indices, padding_idx or nil [, name]):
+ * indices and padding_idx 1-based (the core takes the base). */
+static int l_embedding(lua_State *L) {
+  const char *fname = luaL_optstring(L, 4, "embedding");
+  lc_tensor *w = lcb_check(L, 1, fname), *idx = lcb_check(L, 2, fname);
+  int64_t pad = lua_isnoneornil(L, 3) ? 0 : luaL_checkinteger(L, 3); /* 0: none */
+  lc_tensor *out = lc_embedding(w, idx, pad, 1);
+  if (!out) lcb_fail_as(L, fname);
+  lcb_push(L, out);
+  return 1;
+}
+
 void lcb_open_index(lua_State *L, int module, int methods) {
   lcb_register(L, module, methods, (luaL_Reg[]){{"index_select", t_index_select}, {NULL, NULL}});
+  lcb_register_private(L, module, (luaL_Reg[]){{"embedding", l_embedding}, {NULL, NULL}});
 }

@@ -1,24 +1,12 @@
-/* lloss.c: the class losses and the embedding lookup for nn. Targets,
- * indices, ignore_index and padding_idx stay 1-based: the core takes the
- * base, so it checks them itself and no shifted copy is made; its errors are
- * raised under the name the user called (the module or the function). */
+/* lloss.c: the class losses (core/loss.c) for nn. Targets and ignore_index
+ * stay 1-based: the core takes the base, so it checks them itself and no
+ * shifted copy is made; its errors are raised under the name the user called
+ * (the module or the function). */
 #include <string.h>
 
 #include "lbind.h"
 
-/* _embedding(weight, indices, padding_idx or nil [, name]): padding_idx
- * 1-based. */
-static int l_embedding(lua_State *L) {
-  const char *fname = luaL_optstring(L, 4, "embedding");
-  lc_tensor *w = lcb_check(L, 1, fname), *idx = lcb_check(L, 2, fname);
-  int64_t pad = lua_isnoneornil(L, 3) ? 0 : luaL_checkinteger(L, 3); /* 0: none */
-  lc_tensor *out = lc_embedding(w, idx, pad, 1);
-  if (!out) lcb_fail_as(L, fname);
-  lcb_push(L, out);
-  return 1;
-}
-
-/* _class_loss(kind, input, target, weight, ignore_index, reduction,
+/* lucid._C.class_loss(kind, input, target, weight, ignore_index, reduction,
  * label_smoothing, name): kind "cross_entropy" or "nll_loss"; targets and
  * ignore_index 1-based; errors are raised under `name` (the module or
  * function the user called). */
@@ -47,9 +35,5 @@ static int l_class_loss(lua_State *L) {
 
 void lcb_open_loss(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_embedding", l_embedding},
-                                {"_class_loss", l_class_loss},
-                                {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"class_loss", l_class_loss}, {NULL, NULL}});
 }

@@ -1,16 +1,11 @@
-/* lmask.c: where, the masked ops, nonzero/argwhere, and the ops with bool
- * results (isnan, logical_and, isclose, ...) for Lua. Positions come back
- * 1-based. */
+/* lmask.c: where, the masked ops and nonzero/argwhere (core/mask.c) for
+ * Lua. Positions come back 1-based. */
 #include <math.h>
 
 #include "lbind.h"
-#include "lc_internal.h" /* lc_check_inplace */
 
-/* The tensor at idx, or a number (or boolean) there as a 0-dim tensor of the
- * dtype it takes beside `other` (PyTorch's scalar rules; NULL other: int64,
- * float32 or bool by the value's own type). Pushes what it makes. */
-static lc_tensor *operand(lua_State *L, int idx, const lc_tensor *other, const char *fname,
-                          const char *arg) {
+lc_tensor *lcb_operand(lua_State *L, int idx, const lc_tensor *other, const char *fname,
+                       const char *arg) {
   lc_tensor *t = lcb_test(L, idx);
   if (t) return t;
   int type = lua_type(L, idx);
@@ -54,8 +49,8 @@ static int l_where(lua_State *L) {
   if (lua_isnil(L, 2) || lua_isnil(L, 3))
     luaL_error(L, "where: give both input and other, or neither");
   lc_tensor *x = lcb_test(L, 2), *y = lcb_test(L, 3);
-  x = operand(L, 2, y, "where", "input");
-  y = operand(L, 3, x, "where", "other");
+  x = lcb_operand(L, 2, y, "where", "input");
+  y = lcb_operand(L, 3, x, "where", "other");
   lcb_push(L, lc_where(cond, x, y));
   return 1;
 }
@@ -83,7 +78,7 @@ static int masked(lua_State *L, masked_fn fn, const char *fname, const char *thi
   const char *const names[] = {"input", "mask", third};
   lcb_args(L, 1, 3, names, fname);
   lc_tensor *x = lcb_check(L, 1, fname), *mask = lcb_check(L, 2, fname);
-  lc_tensor *v = fn == lc_masked_fill ? operand(L, 3, x, fname, third) : lcb_check(L, 3, fname);
+  lc_tensor *v = fn == lc_masked_fill ? lcb_operand(L, 3, x, fname, third) : lcb_check(L, 3, fname);
   if (inplace && lc_check_inplace(fname, x, v)) lcb_fail(L);
   lcb_push(L, fn(x, mask, v));
   if (!inplace) return 1;
@@ -126,51 +121,11 @@ static int t_argwhere(lua_State *L) {
   return 1;
 }
 
-/* ---- bool results -------------------------------------------------------- */
-
-static int predicate(lua_State *L, lc_predicate_op op, const char *fname) {
-  if (lua_gettop(L) > 1) luaL_error(L, "%s: expected 1 argument, got %d", fname, lua_gettop(L));
-  lcb_push(L, lc_predicate(op, lcb_check(L, 1, fname)));
-  return 1;
-}
-
-static int t_isnan(lua_State *L) { return predicate(L, LC_ISNAN, "isnan"); }
-static int t_isinf(lua_State *L) { return predicate(L, LC_ISINF, "isinf"); }
-static int t_isfinite(lua_State *L) { return predicate(L, LC_ISFINITE, "isfinite"); }
-static int t_logical_not(lua_State *L) { return predicate(L, LC_LOGICAL_NOT, "logical_not"); }
-
-static const char *const logical_opts[] = {"input", "other"};
-
-static int logical(lua_State *L, lc_logical_op op, const char *fname) {
-  lcb_args(L, 1, 2, logical_opts, fname);
-  lc_tensor *a = lcb_check(L, 1, fname);
-  lcb_push(L, lc_logical(op, a, operand(L, 2, a, fname, "other")));
-  return 1;
-}
-
-static int t_logical_and(lua_State *L) { return logical(L, LC_LOGICAL_AND, "logical_and"); }
-static int t_logical_or(lua_State *L) { return logical(L, LC_LOGICAL_OR, "logical_or"); }
-static int t_logical_xor(lua_State *L) { return logical(L, LC_LOGICAL_XOR, "logical_xor"); }
-
-static const char *const isclose_opts[] = {"input", "other", "rtol", "atol", "equal_nan"};
-
-static int t_isclose(lua_State *L) {
-  lcb_args(L, 1, 5, isclose_opts, "isclose");
-  lc_tensor *a = lcb_check(L, 1, "isclose");
-  lc_tensor *b = operand(L, 2, a, "isclose", "other");
-  double rtol = luaL_optnumber(L, 3, 1e-5), atol = luaL_optnumber(L, 4, 1e-8);
-  bool equal_nan = lcb_optbool(L, 5, false, "isclose", "equal_nan");
-  lcb_push(L, lc_isclose(a, b, rtol, atol, equal_nan));
-  return 1;
-}
-
 static const luaL_Reg methods[] = {
   {"masked_fill", t_masked_fill}, {"masked_fill_", t_masked_fill_},
   {"masked_scatter", t_masked_scatter}, {"masked_scatter_", t_masked_scatter_},
   {"masked_select", t_masked_select}, {"nonzero", t_nonzero}, {"argwhere", t_argwhere},
-  {"isnan", t_isnan}, {"isinf", t_isinf}, {"isfinite", t_isfinite},
-  {"logical_not", t_logical_not}, {"logical_and", t_logical_and}, {"logical_or", t_logical_or},
-  {"logical_xor", t_logical_xor}, {"isclose", t_isclose}, {NULL, NULL}};
+  {NULL, NULL}};
 
 void lcb_open_mask(lua_State *L, int module, int methods_idx) {
   lua_pushvalue(L, methods_idx);

@@ -4,14 +4,16 @@
 static const char *const modes[] = {"mingru", "minlstm", NULL};
 static const char *const paths[] = {"scan", "sequential", NULL};
 
-/* _minrnn_layer(mode, x, batch_sizes, h0, w, b [, path]) -> y, h_n.
+/* lucid._C.minrnn_layer(mode, x, batch_sizes, h0, w, b [, path]), or by name -> y, h_n.
  * x (T, I); batch_sizes a table of L step sizes, or a number L (padded);
  * h0 (N, H) or nil for the zero state; path "scan" (default) or
  * "sequential". The module checks shapes with friendly messages first; the
  * core checks them again. */
+static const char *const minrnn_names[] = {"mode", "input", "batch_sizes", "h0", "weight", "bias", "path"};
+
 static int l_minrnn_layer(lua_State *L) {
-  const char *fname = "_minrnn_layer";
-  lua_settop(L, 7);
+  const char *fname = "minrnn_layer";
+  lcb_args(L, 1, 7, minrnn_names, fname);
   lc_minrnn_args a = {.mode = (lc_minrnn_mode)luaL_checkoption(L, 1, NULL, modes)};
   a.x = lcb_check(L, 2, fname);
   a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
@@ -28,7 +30,5 @@ static int l_minrnn_layer(lua_State *L) {
 
 void lcb_open_minrnn(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_minrnn_layer", l_minrnn_layer}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"minrnn_layer", l_minrnn_layer}, {NULL, NULL}});
 }

@@ -1,12 +1,15 @@
 /* lnorm.c: the normalisation kernel (core/norm.c) for nn.functional. */
 #include "lbind.h"
 
-/* _layer_norm(name, x, normalized_shape, weight, bias, eps, rms, stats)
- * -> y [, mean, var]: name is the public function or module the errors
- * carry; normalized_shape a list of sizes; with stats, also each row's mean
+/* lucid._C.layer_norm{name =, input =, normalized_shape =, weight =, bias =,
+ * eps =, rms =, stats =} (or in that order) -> y [, mean, var]: name is the
+ * public function or module the errors carry; normalized_shape a list of sizes; with stats, also each row's mean
  * and biased variance (float64, not differentiable). */
+static const char *const layer_norm_names[] = {"name", "input", "normalized_shape", "weight", "bias",
+                                              "eps", "rms", "stats"};
+
 static int l_layer_norm(lua_State *L) {
-  lua_settop(L, 8);
+  lcb_args(L, 1, 8, layer_norm_names, "layer_norm");
   const char *name = luaL_checkstring(L, 1);
   int64_t sizes[LC_MAX_DIMS];
   lc_norm_args a = {.op = name, .x = lcb_check(L, 2, name), .norm_sizes = sizes};
@@ -27,7 +30,5 @@ static int l_layer_norm(lua_State *L) {
 
 void lcb_open_norm(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_layer_norm", l_layer_norm}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"layer_norm", l_layer_norm}, {NULL, NULL}});
 }

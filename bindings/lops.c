@@ -1,4 +1,8 @@
-/* lops.c: tensor operations for Lua: views, math, reductions, joining. */
+/* lops.c: the op tables for Lua (core/ops_unary.c, ops_binary.c,
+ * elementwise.c; reduce.c, reduce_ops.c): each row bound as a method, a
+ * lucid. function and an in-place form, the operators, and the ops with
+ * rules of their own (clamp, addcmul, max/min, softmax). Views are in
+ * lview.c, cat/stack/split/chunk in ljoin.c. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -6,162 +10,6 @@
 #include <string.h>
 
 #include "lbind.h"
-
-/* ---- views --------------------------------------------------------------- */
-
-static int t_view(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "view");
-  int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 2, sizes, "view");
-  lcb_push(L, lc_view(t, nd, sizes));
-  return 1;
-}
-
-static int t_reshape(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "reshape");
-  int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 2, sizes, "reshape");
-  lcb_push(L, lc_reshape(t, nd, sizes));
-  return 1;
-}
-
-static int t_view_as(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "view_as"), *o = lcb_check(L, 2, "view_as");
-  lcb_push(L, lc_view(t, o->ndim, o->sizes));
-  return 1;
-}
-
-static int t_expand(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "expand");
-  int64_t sizes[LC_MAX_DIMS];
-  int nd = lcb_sizes(L, 2, sizes, "expand");
-  lcb_push(L, lc_expand(t, nd, sizes));
-  return 1;
-}
-
-static int t_expand_as(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "expand_as"), *o = lcb_check(L, 2, "expand_as");
-  lcb_push(L, lc_expand(t, o->ndim, o->sizes));
-  return 1;
-}
-
-/* The dim arguments of the view functions may also be given by PyTorch's
- * names (x:narrow{dim = 2, start = 1, length = 3}). Without an options table
- * the arguments stay as given, so a missing one reads "got no value". */
-static void view_args(lua_State *L, int n, const char *const *names, const char *fname) {
-  if (lcb_is_options(L, lua_gettop(L))) lcb_args(L, 1, n, names, fname);
-}
-
-static const char *const transpose_opts[] = {"input", "dim0", "dim1"};
-
-static int t_transpose(lua_State *L) {
-  view_args(L, 3, transpose_opts, "transpose");
-  lc_tensor *t = lcb_check(L, 1, "transpose");
-  int a = lcb_dim(L, 2, t->ndim, false, "transpose"), b = lcb_dim(L, 3, t->ndim, false, "transpose");
-  lcb_push(L, lc_transpose(t, a, b));
-  return 1;
-}
-
-/* t(): the matrix transpose, for tensors of at most 2 dims (as torch.t). */
-static int t_t(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "t");
-  if (t->ndim > 2) luaL_error(L, "t: expects a tensor with at most 2 dims, got %d; use transpose", t->ndim);
-  lcb_push(L, t->ndim < 2 ? lc_alias(t) : lc_transpose(t, 0, 1));
-  return 1;
-}
-
-static int t_permute(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "permute");
-  int64_t d[LC_MAX_DIMS];
-  int n = lcb_sizes(L, 2, d, "permute");
-  if (n != t->ndim) luaL_error(L, "permute: expected %d dims for a %d-D tensor, got %d", t->ndim, t->ndim, n);
-  int dims[LC_MAX_DIMS];
-  for (int i = 0; i < n; i++) {
-    if (d[i] == 0 || d[i] > n || d[i] < -n)
-      luaL_error(L, "permute: dim %I out of range for a %d-D tensor", (lua_Integer)d[i], n);
-    dims[i] = (int)(d[i] > 0 ? d[i] - 1 : d[i] + n);
-  }
-  lcb_push(L, lc_permute(t, dims));
-  return 1;
-}
-
-static const char *const narrow_opts[] = {"input", "dim", "start", "length"};
-
-/* narrow(dim, start, length): start is 1-based like every Lua index. */
-static int t_narrow(lua_State *L) {
-  view_args(L, 4, narrow_opts, "narrow");
-  lc_tensor *t = lcb_check(L, 1, "narrow");
-  int d = lcb_dim(L, 2, t->ndim, false, "narrow");
-  lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
-  if (start == 0 || start > t->sizes[d] + 1 || start < -t->sizes[d])
-    luaL_error(L, "narrow: start %I out of range for dim %d of size %I", start, d + 1, (lua_Integer)t->sizes[d]);
-  lua_Integer first = start > 0 ? start - 1 : start + t->sizes[d];
-  /* checked here so the message gives the 1-based start the user wrote */
-  if (len < 0 || len > t->sizes[d] - first)
-    luaL_error(L, "narrow: start %I and length %I exceed the size %I of dim %d", start, len,
-               (lua_Integer)t->sizes[d], d + 1);
-  lcb_push(L, lc_narrow(t, d, first, len));
-  return 1;
-}
-
-static const char *const select_opts[] = {"input", "dim", "index"};
-
-static int t_select(lua_State *L) {
-  view_args(L, 3, select_opts, "select");
-  lc_tensor *t = lcb_check(L, 1, "select");
-  int d = lcb_dim(L, 2, t->ndim, false, "select");
-  lua_Integer i = luaL_checkinteger(L, 3);
-  if (i == 0 || i > t->sizes[d] || i < -t->sizes[d])
-    luaL_error(L, "select: index %I out of range for dim %d of size %I", i, d + 1, (lua_Integer)t->sizes[d]);
-  lcb_push(L, lc_select(t, d, i > 0 ? i - 1 : i));
-  return 1;
-}
-
-static const char *const dim_opts[] = {"input", "dim"};
-
-static int t_squeeze(lua_State *L) {
-  view_args(L, 2, dim_opts, "squeeze");
-  lc_tensor *t = lcb_check(L, 1, "squeeze");
-  if (lua_istable(L, 2)) { /* a table of dims: those of size 1 go, last first */
-    int dims[LC_MAX_DIMS], n = lcb_dims(L, 2, t->ndim, dims, "squeeze");
-    lc_tensor *cur = lc_expand(t, t->ndim, t->sizes); /* a view, with history */
-    for (int d = t->ndim - 1; d >= 0 && cur; d--) {
-      bool listed = false;
-      for (int i = 0; i < n; i++) listed = listed || dims[i] == d;
-      if (!listed || t->sizes[d] != 1) continue;
-      lc_tensor *next = lc_squeeze(cur, d);
-      lc_release(cur);
-      cur = next;
-    }
-    lcb_push(L, cur);
-    return 1;
-  }
-  int d = lua_isnoneornil(L, 2) ? LC_ALL_DIMS : lcb_dim(L, 2, t->ndim, false, "squeeze");
-  lcb_push(L, lc_squeeze(t, d));
-  return 1;
-}
-
-static int t_unsqueeze(lua_State *L) {
-  view_args(L, 2, dim_opts, "unsqueeze");
-  lc_tensor *t = lcb_check(L, 1, "unsqueeze");
-  lcb_push(L, lc_unsqueeze(t, lcb_dim(L, 2, t->ndim, true, "unsqueeze")));
-  return 1;
-}
-
-static int t_contiguous(lua_State *L) {
-  lcb_push(L, lc_contiguous(lcb_check(L, 1, "contiguous")));
-  return 1;
-}
-
-static int t_clone(lua_State *L) {
-  lcb_push(L, lc_clone(lcb_check(L, 1, "clone")));
-  return 1;
-}
-
-static int t_detach(lua_State *L) {
-  lcb_push(L, lc_detach(lcb_check(L, 1, "detach")));
-  return 1;
-}
 
 /* ---- elementwise --------------------------------------------------------- */
 
@@ -603,81 +451,15 @@ static int l_reduce(lua_State *L) {
   return info->n_out;
 }
 
-/* ---- joining and splitting ----------------------------------------------- */
-
-static const char *const join_opts[] = {"tensors", "dim"};
-
-static int join(lua_State *L, bool stack, const char *fname) {
-  lcb_args(L, 1, 2, join_opts, fname);
-  luaL_argexpected(L, lua_istable(L, 1), 1, "table of tensors");
-  int n = lcb_len(L, 1, INT_MAX / (int)sizeof(lc_tensor *), fname, "the list of tensors");
-  if (n == 0) luaL_error(L, "%s: expected a non-empty list of tensors", fname);
-  lc_tensor **ts = lua_newuserdatauv(L, n * sizeof *ts, 0); /* freed by the GC on error */
-  for (int i = 0; i < n; i++) {
-    lua_geti(L, 1, i + 1);
-    ts[i] = lcb_test(L, -1);
-    if (!ts[i]) luaL_error(L, "%s: element %d of the list must be a tensor, got %s", fname, i + 1, luaL_typename(L, -1));
-    lua_pop(L, 1);
-  }
-  int dim = lua_isnil(L, 2) ? 0 : lcb_dim(L, 2, ts[0]->ndim, stack, fname);
-  lcb_push(L, stack ? lc_stack(ts, n, dim) : lc_cat(ts, n, dim));
-  return 1;
-}
-
-static int l_cat(lua_State *L) { return join(L, false, "cat"); }
-static int l_stack(lua_State *L) { return join(L, true, "stack"); }
-
-int lcb_push_list(lua_State *L, lc_tensor **parts, int n) {
-  if (!parts) lcb_fail(L);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    lcb_push(L, parts[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  free(parts);
-  return 1;
-}
-
-static const char *const split_opts[] = {"tensor", "split_size", "dim"};
-
-static int t_split(lua_State *L) {
-  lcb_args(L, 1, 3, split_opts, "split");
-  lc_tensor *t = lcb_check(L, 1, "split");
-  lua_Integer size = luaL_checkinteger(L, 2);
-  if (size <= 0) luaL_error(L, "split: split_size must be positive, got %I", (lua_Integer)size);
-  int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "split");
-  int n = 0;
-  lc_tensor **parts = lc_split(t, size, dim, &n);
-  return lcb_push_list(L, parts, n);
-}
-
-static const char *const chunk_opts[] = {"tensor", "chunks", "dim"};
-
-static int t_chunk(lua_State *L) {
-  lcb_args(L, 1, 3, chunk_opts, "chunk");
-  lc_tensor *t = lcb_check(L, 1, "chunk");
-  lua_Integer chunks = luaL_checkinteger(L, 2);
-  if (chunks <= 0) luaL_error(L, "chunk: chunks must be positive, got %I", (lua_Integer)chunks);
-  int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, "chunk");
-  int n = 0;
-  /* more chunks than elements give one element each, as in PyTorch */
-  lc_tensor **parts = lc_chunk(t, chunks > INT_MAX ? INT_MAX : (int)chunks, dim, &n);
-  return lcb_push_list(L, parts, n);
-}
-
 /* ---- registration -------------------------------------------------------- */
 
 static const luaL_Reg methods[] = {
-  {"view", t_view}, {"reshape", t_reshape}, {"view_as", t_view_as}, {"expand", t_expand},
-  {"expand_as", t_expand_as}, {"transpose", t_transpose}, {"t", t_t}, {"permute", t_permute},
-  {"narrow", t_narrow}, {"select", t_select}, {"squeeze", t_squeeze}, {"unsqueeze", t_unsqueeze},
-  {"contiguous", t_contiguous}, {"clone", t_clone}, {"detach", t_detach},
-  {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"clip", t_clip}, {"clip_", t_clip_}, {"matmul", t_matmul}, {"fill_", t_fill_},
+  {"clamp", t_clamp}, {"clamp_", t_clamp_}, {"clip", t_clip}, {"clip_", t_clip_}, {"matmul", t_matmul},
+  {"fill_", t_fill_},
   {"addcmul", t_addcmul}, {"addcdiv", t_addcdiv}, {"addcmul_", t_addcmul_}, {"addcdiv_", t_addcdiv_},
   {"zero_", t_zero_}, {"copy_", t_copy_}, {"uniform_", t_uniform_}, {"normal_", t_normal_},
   {"max", t_max}, {"min", t_min}, {"argmax", t_argmax},
-  {"softmax", t_softmax}, {"log_softmax", t_log_softmax}, {"split", t_split}, {"chunk", t_chunk},
-  {NULL, NULL}};
+  {"softmax", t_softmax}, {"log_softmax", t_log_softmax}, {NULL, NULL}};
 
 /* Operators: the table's functions under their metamethod names. */
 static const char *const operators[][2] = {{"__add", "add"}, {"__sub", "sub"}, {"__mul", "mul"},
@@ -693,7 +475,7 @@ static int t_unm(lua_State *L) {
 
 static const char *const rule_names[] = {"same", "float", "compare"};
 
-/* lucid._optable[i]: one op's row as Lua sees it, for the specs and the
+/* lucid._C.optable[i]: one op's row as Lua sees it, for the specs and the
  * fixture generator to iterate: {name, arity, rule, inplace, differentiable,
  * params = {...}, defaults, choices, sample, lo, hi, own_binding}. */
 static void push_info(lua_State *L, const lc_op_info *info) {
@@ -752,8 +534,11 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
     push_info(L, info);
     lua_rawseti(L, -2, ++n);
   }
-  lua_setfield(L, module, "_optable");
-  /* lucid._reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
+  lcb_push_private(L, module);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "optable");
+  lua_pop(L, 1);
+  /* lucid._C.reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
   lua_createtable(L, LC_REDUCE_COUNT, 0);
   for (int op = 0; op < LC_REDUCE_COUNT; op++) {
     const lc_reduce_info *info = lc_reduce_info_of((lc_reduce_op)op);
@@ -770,7 +555,10 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
     lua_setfield(L, -2, "args");
     lua_rawseti(L, -2, op + 1);
   }
-  lua_setfield(L, module, "_reducetable");
+  lcb_push_private(L, module);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "reducetable");
+  lua_pop(L, 1);
 }
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {
@@ -781,7 +569,6 @@ void lcb_open_ops(lua_State *L, int module, int methods_idx) {
   /* every method is also a function of the module: lucid.exp(x), lucid.matmul(a, b) */
   lua_pushvalue(L, module);
   luaL_setfuncs(L, methods, 0);
-  luaL_setfuncs(L, (luaL_Reg[]){{"cat", l_cat}, {"stack", l_stack}, {NULL, NULL}}, 0);
   lua_pop(L, 1);
   luaL_getmetatable(L, LCB_TENSOR);
   for (size_t k = 0; k < sizeof operators / sizeof *operators; k++) {

@@ -1,11 +1,15 @@
 /* lpooling.c: the pooling kernel (core/pooling.c) for nn.functional. */
 #include "lbind.h"
 
-/* _pool1d(name, x, is_max, adaptive, kernel, stride, padding, dilation,
+/* lucid._C.pool1d(name, x, is_max, adaptive, kernel, stride, padding, dilation,
  * ceil_mode, count_include_pad, output_size) -> y, indices (max: 1-based
  * positions along L, int64) */
+static const char *const pool1d_names[] = {"name", "input", "is_max", "adaptive", "kernel_size", "stride",
+                                          "padding", "dilation", "ceil_mode", "count_include_pad",
+                                          "output_size"};
+
 static int l_pool1d(lua_State *L) {
-  lua_settop(L, 11);
+  lcb_args(L, 1, 11, pool1d_names, "pool1d");
   const char *name = luaL_checkstring(L, 1);
   lc_pool1d_args a = {.op = name, .x = lcb_check(L, 2, name), .is_max = lua_toboolean(L, 3),
                       .adaptive = lua_toboolean(L, 4), .index_base = 1};
@@ -26,7 +30,5 @@ static int l_pool1d(lua_State *L) {
 
 void lcb_open_pooling(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_pool1d", l_pool1d}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"pool1d", l_pool1d}, {NULL, NULL}});
 }

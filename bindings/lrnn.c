@@ -32,13 +32,18 @@ const int64_t *lcb_batch_sizes(lua_State *L, int idx, int64_t *steps, const char
   return sizes;
 }
 
-/* _rnn_layer(cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
- *            zoneout_h, zoneout_c, extra) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (_rnn_cell lists its facts); x is
+/* lucid._C.rnn_layer{cell, input, batch_sizes, ...} or positionally (cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
+ *            zoneout_h, zoneout_c, extra) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (rnn_cell lists its facts); x is
  * (T, I); batch_sizes is an int64 tensor or a table of L step sizes, or a
  * number L (padded: every step has all N rows). The core checks the shapes. */
+static const char *const rnn_layer_names[] = {
+    "cell", "input", "batch_sizes", "reverse", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh",
+    "w_hr", "h_mask", "zoneout_h", "zoneout_c", "extra"};
+
 static int l_rnn_layer(lua_State *L) {
   const char *fname = "rnn_layer";
-  lua_settop(L, 15); /* scratch pushed later must not land on an argument slot */
+  /* exactly 15 slots after: scratch pushed later must not land on an argument */
+  lcb_args(L, 1, 15, rnn_layer_names, fname);
   lc_rnn_args a = {.cell = luaL_checkstring(L, 1)};
   a.x = lcb_check(L, 2, fname);
   a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
@@ -63,7 +68,7 @@ static int l_rnn_layer(lua_State *L) {
   return 3;
 }
 
-/* _rnn_cell(name) -> {gates =, has_cell =, projectable =, extra =}: what a module
+/* lucid._C.rnn_cell(name) -> {gates =, has_cell =, projectable =, extra =}: what a module
  * needs to know of a cell kind to shape its parameters and state. */
 static int l_rnn_cell(lua_State *L) {
   const lc_rnn_cell *cell = lc_rnn_cell_find(luaL_checkstring(L, 1));
@@ -82,7 +87,5 @@ static int l_rnn_cell(lua_State *L) {
 
 void lcb_open_rnn(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_rnn_layer", l_rnn_layer}, {"_rnn_cell", l_rnn_cell}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"rnn_layer", l_rnn_layer}, {"rnn_cell", l_rnn_cell}, {NULL, NULL}});
 }

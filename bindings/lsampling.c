@@ -23,23 +23,23 @@ static int push_result(lua_State *L, lc_tensor *t, const lc_stream *s) {
   return 2;
 }
 
-/* lucid._randperm(n [, seed, offset]) */
+/* lucid._C.randperm(n [, seed, offset]) */
 static int l_randperm(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   lc_stream s = stream_at(L, 2);
   return push_result(L, lc_randperm((int64_t)n, 1, &s), &s);
 }
 
-/* lucid._randindex(n, count [, seed, offset]) */
+/* lucid._C.randindex(n, count [, seed, offset]) */
 static int l_randindex(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1), count = luaL_checkinteger(L, 2);
   lc_stream s = stream_at(L, 3);
   return push_result(L, lc_randindex((int64_t)n, (int64_t)count, 1, &s), &s);
 }
 
-/* lucid._multinomial(weights, count, replacement [, seed, offset]) */
+/* lucid._C.multinomial(weights, count, replacement [, seed, offset]) */
 static int l_multinomial(lua_State *L) {
-  lc_tensor *w = lcb_check(L, 1, "_multinomial");
+  lc_tensor *w = lcb_check(L, 1, "multinomial");
   lua_Integer count = luaL_checkinteger(L, 2);
   bool replacement = lua_toboolean(L, 3);
   lc_stream s = stream_at(L, 4);
@@ -48,8 +48,6 @@ static int l_multinomial(lua_State *L) {
 
 void lcb_open_sampling(lua_State *L, int module, int methods) {
   (void)methods;
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){{"_randperm", l_randperm}, {"_randindex", l_randindex},
-                                {"_multinomial", l_multinomial}, {NULL, NULL}}, 0);
-  lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"randperm", l_randperm}, {"randindex", l_randindex},
+                                                    {"multinomial", l_multinomial}, {NULL, NULL}});
 }

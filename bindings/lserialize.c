@@ -1,5 +1,5 @@
-/* lserialize.c: lucid.save / lucid.load, and lucid._serialize /
- * lucid._deserialize (the same format in a Lua string). The core writes and
+/* lserialize.c: lucid.save / lucid.load, and lucid._C.serialize /
+ * lucid._C.deserialize (the same format in a Lua string). The core writes and
  * reads the records (core/serialize.c, docs/save_load.md); this file walks
  * Lua values: table keys in a fixed order, cycle detection, and error
  * messages that name the path to the offending value. */
@@ -274,13 +274,13 @@ static int l_save(lua_State *L) {
   return 0; /* returning closes the box, freeing the finished writer */
 }
 
-/* lucid._serialize(obj) -> string */
+/* lucid._C.serialize(obj) -> string */
 static int l_serialize(lua_State *L) {
   lua_settop(L, 1);
   writer_box *b = new_writer_box(L);
   b->w = lc_writer_open_buffer();
-  if (!b->w) lcb_fail_as(L, "lucid._serialize");
-  save_into(L, "lucid._serialize", b->w);
+  if (!b->w) lcb_fail_as(L, "lucid._C.serialize");
+  save_into(L, "lucid._C.serialize", b->w);
   size_t len;
   const char *data = lc_writer_buffer(b->w, &len);
   lua_pushlstring(L, data, len);
@@ -343,16 +343,16 @@ static int l_load(lua_State *L) {
   return load_from(L, b, "lucid.load", where);
 }
 
-/* lucid._deserialize(str) */
+/* lucid._C.deserialize(str) */
 static int l_deserialize(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING)
-    luaL_error(L, "lucid._deserialize: argument 1 must be a string, got %s", luaL_typename(L, 1));
+    luaL_error(L, "lucid._C.deserialize: argument 1 must be a string, got %s", luaL_typename(L, 1));
   size_t len;
   const char *s = lua_tolstring(L, 1, &len);
   lua_settop(L, 1);
   reader_box *b = new_reader_box(L);
   b->r = lc_reader_open_buffer(s, len);
-  return load_from(L, b, "lucid._deserialize", "lucid._deserialize");
+  return load_from(L, b, "lucid._C.deserialize", "lucid._C.deserialize");
 }
 
 void lcb_open_serialize(lua_State *L, int module, int methods) {
@@ -369,9 +369,8 @@ void lcb_open_serialize(lua_State *L, int module, int methods) {
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 2);
   lua_pushvalue(L, module);
-  luaL_setfuncs(L, (luaL_Reg[]){
-    {"save", l_save}, {"load", l_load},
-    {"_serialize", l_serialize}, {"_deserialize", l_deserialize},
-    {NULL, NULL}}, 0);
+  luaL_setfuncs(L, (luaL_Reg[]){{"save", l_save}, {"load", l_load}, {NULL, NULL}}, 0);
   lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"serialize", l_serialize}, {"deserialize", l_deserialize},
+                                                {NULL, NULL}});
 }

@@ -2,7 +2,7 @@
  * flatten, unflatten, unbind, tile, repeat_interleave, flip, fliplr, flipud,
  * roll, rot90, movedim, swapaxes, swapdims, tensor_split, hsplit, vsplit,
  * hstack, vstack, dstack, column_stack, broadcast_to, broadcast_tensors,
- * reshape_as, narrow_copy. Dims and split positions are 1-based; functions
+ * narrow_copy (reshape_as is with the views, lview.c). Dims and split positions are 1-based; functions
  * returning a variable number of tensors return an array table. */
 #include <stdlib.h>
 
@@ -113,7 +113,7 @@ static const char *const flip_opts[] = {"input", "dims"};
 
 /* flip(x, dims): a table of dims or one dim; flip(x, 1, 2) too. */
 static int t_flip(lua_State *L) {
-  if (lcb_is_options(L, lua_gettop(L))) lcb_args(L, 1, 2, flip_opts, "flip");
+  if (lcb_is_options(L, lua_gettop(L), LCB_PLAIN)) lcb_args(L, 1, 2, flip_opts, "flip");
   lc_tensor *t = lcb_check(L, 1, "flip");
   int dims[LC_MAX_DIMS], n = 0;
   if (lua_istable(L, 2)) n = lcb_dims(L, 2, t->ndim, dims, "flip");
@@ -354,12 +354,6 @@ static int l_broadcast_tensors(lua_State *L) {
   return 1;
 }
 
-static int t_reshape_as(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "reshape_as"), *o = lcb_check(L, 2, "reshape_as");
-  lcb_push(L, lc_reshape(t, o->ndim, o->sizes));
-  return 1;
-}
-
 /* narrow_copy: narrow (its checks and 1-based start) and a copy. */
 static int t_narrow_copy(lua_State *L) {
   lcb_check(L, 1, "narrow_copy");
@@ -377,7 +371,7 @@ static const luaL_Reg fns[] = {
   {"flipud", t_flipud}, {"roll", t_roll}, {"rot90", t_rot90}, {"tile", t_tile},
   {"repeat_interleave", t_repeat_interleave}, {"tensor_split", t_tensor_split},
   {"hsplit", t_hsplit}, {"vsplit", t_vsplit}, {"broadcast_to", t_broadcast_to},
-  {"reshape_as", t_reshape_as}, {"narrow_copy", t_narrow_copy}, {NULL, NULL}};
+  {"narrow_copy", t_narrow_copy}, {NULL, NULL}};
 
 static const luaL_Reg module_fns[] = {
   {"hstack", l_hstack}, {"vstack", l_vstack}, {"dstack", l_dstack},

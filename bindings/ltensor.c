@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "lbind.h"
-#include "lc_internal.h" /* lc_checked_numel */
 
 /* ---- userdata ------------------------------------------------------------ */
 
@@ -184,17 +183,18 @@ lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname) {
   return dflt;
 }
 
-bool lcb_is_options(lua_State *L, int idx) {
+/* The rule of docs/conventions.md, as lucid.args.is_options has it. */
+bool lcb_is_options(lua_State *L, int idx, int plain) {
   if (!lua_istable(L, idx)) return false;
   if (lua_getmetatable(L, idx)) { /* shape tables and objects are not options */
     lua_pop(L, 1);
     return false;
   }
-  /* an empty table after other arguments is an empty options table
-   * (zeros(3, {}) as zeros(3)); first, it is data or sizes (zeros({})) */
+  /* an empty table where no parameter takes a table is an empty options
+   * table (zeros(3, {}) as zeros(3)); before, it is data or sizes (zeros({})) */
   idx = lua_absindex(L, idx);
   lua_pushnil(L);
-  if (!lua_next(L, idx)) return idx > 1;
+  if (!lua_next(L, idx)) return idx >= plain;
   lua_pop(L, 2);
   bool named = false;
   lua_pushnil(L);
@@ -207,7 +207,7 @@ bool lcb_is_options(lua_State *L, int idx) {
 
 void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname) {
   int top = lua_gettop(L);
-  if (top < first || !lcb_is_options(L, top)) {
+  if (top < first || !lcb_is_options(L, top, LCB_PLAIN)) {
     if (top > first + n - 1)
       luaL_error(L, "%s: expected at most %d arguments, got %d", fname, first + n - 1, top);
     lua_settop(L, first + n - 1);
@@ -570,34 +570,22 @@ static int l_tensor(lua_State *L) {
  * size option) then {dtype, requires_grad, device}. */
 typedef enum { K_ZEROS, K_ONES, K_EMPTY, K_RAND, K_RANDN } fill_kind;
 
+static const char *const filled_opts[] = {"dtype", "requires_grad", "device", "size"};
+
 static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
-  lc_dtype dt = LC_FLOAT32;
-  bool rg = false;
-  int top = lua_gettop(L);
-  if (top >= 1 && lcb_is_options(L, top)) {
-    lua_getfield(L, top, "dtype");
-    dt = lcb_dtype(L, -1, LC_FLOAT32, fname);
-    lua_getfield(L, top, "requires_grad");
-    rg = lcb_optbool(L, -1, false, fname, "requires_grad");
-    lua_getfield(L, top, "device");
-    check_device(L, -1, fname);
-    lua_pop(L, 3);
-    lua_pushnil(L);
-    while (lua_next(L, top)) {
-      lua_pop(L, 1);
-      const char *k = lua_tostring(L, -1);
-      if (lua_type(L, -1) == LUA_TSTRING && strcmp(k, "dtype") && strcmp(k, "requires_grad") &&
-          strcmp(k, "size") && strcmp(k, "device"))
-        luaL_error(L, "%s: unknown option '%s'", fname, k);
-    }
-    lua_getfield(L, top, "size");
-    if (!lua_isnil(L, -1)) {
-      lua_replace(L, top);
-    } else {
-      lua_pop(L, 1);
-      lua_settop(L, top - 1);
-    }
+  /* sizes 1..k (varargs or one table), then the options, by name only */
+  int k = lua_gettop(L);
+  if (k >= 1 && lcb_is_options(L, k, LCB_PLAIN)) k--;
+  lcb_args(L, k + 1, 4, filled_opts, fname);
+  lc_dtype dt = lcb_dtype(L, k + 1, LC_FLOAT32, fname);
+  bool rg = lcb_optbool(L, k + 2, false, fname, "requires_grad");
+  check_device(L, k + 3, fname);
+  if (!lua_isnil(L, k + 4)) { /* zeros{size = {2, 3}} */
+    if (k > 0) luaL_error(L, "%s: argument 'size' given both by position and by name", fname);
+    lua_copy(L, k + 4, 1);
+    k = 1;
   }
+  lua_settop(L, k);
   int64_t sizes[LC_MAX_DIMS];
   int nd = new_sizes(L, 1, sizes, fname);
   if ((kind == K_RAND || kind == K_RANDN) && !lc_dtype_is_float(dt))
@@ -703,7 +691,7 @@ static const char *const randint_opts[] = {"low", "high", "size", "dtype", "devi
 /* randint(high, size), randint(low, high, size) or by name
  * (randint{high = 5, size = {3}}), as torch.randint. */
 static int l_randint(lua_State *L) {
-  if (lua_istable(L, 2) && !lcb_is_options(L, 2)) {
+  if (lua_istable(L, 2) && !lcb_is_options(L, 2, LCB_PLAIN)) {
     lua_pushinteger(L, 0);
     lua_insert(L, 1);
   }
@@ -808,13 +796,21 @@ static int t_pairs(lua_State *L) {
   return 3;
 }
 
-/* t:_set_data(src): t now views src's memory with src's dtype and shape,
+/* lucid._C.set_data(t, src): t now views src's memory with src's dtype and shape,
  * keeping its identity (what m:to(dtype) needs for parameters that
  * optimizers already hold). Its gradient is dropped when the dtype changes. */
 static int t_set_data(lua_State *L) {
-  lc_tensor *t = lcb_check(L, 1, "_set_data"), *src = lcb_check(L, 2, "_set_data");
+  lc_tensor *t = lcb_check(L, 1, "set_data"), *src = lcb_check(L, 2, "set_data");
   lcb_ok(L, lc_set_data(t, src));
   lua_settop(L, 1);
+  return 1;
+}
+
+/* lucid._C.is_options(plain, ...): whether lcb_args takes the last of ... as
+ * the options table, for the spec that holds it to lucid.args's rule. */
+static int l_is_options(lua_State *L) {
+  int plain = (int)luaL_checkinteger(L, 1), top = lua_gettop(L);
+  lua_pushboolean(L, top >= 2 && lcb_is_options(L, top, plain + 1));
   return 1;
 }
 
@@ -908,9 +904,11 @@ void lcb_open_tensor(lua_State *L, int module, int methods) {
     {"is_contiguous", t_is_contiguous}, {"is_same_storage", t_is_same_storage},
     {"item", t_item}, {"tolist", t_tolist}, {"float", t_float}, {"double", t_double},
     {"long", t_long}, {"bool", t_bool}, {"to", t_to}, {"type", t_type}, {"type_as", t_type_as},
-    {"is_floating_point", t_is_floating_point}, {"element_size", t_element_size}, {"_set_data", t_set_data}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
+    {"is_floating_point", t_is_floating_point}, {"element_size", t_element_size}, {"requires_grad_", t_requires_grad_}, {"close", t_gc},
     {NULL, NULL}}, 0);
   lua_pop(L, 1);
+  lcb_register_private(L, module, (luaL_Reg[]){{"set_data", t_set_data}, {"is_options", l_is_options},
+                                                {NULL, NULL}});
 
   lua_pushvalue(L, module);
   luaL_setfuncs(L, (luaL_Reg[]){

@@ -15,27 +15,27 @@ typedef enum {
   LC_RAW_COUNT
 } lc_raw_kind;
 
-size_t lc_raw_size(lc_raw_kind k);
+LC_API size_t lc_raw_size(lc_raw_kind k);
 /* "float16", ...: the kind's name, and the lucid dtype it is read into
  * (float16 and bfloat16 as float32, narrower integers as int64). */
-const char *lc_raw_name(lc_raw_kind k);
-lc_dtype lc_raw_dtype(lc_raw_kind k);
+LC_API const char *lc_raw_name(lc_raw_kind k);
+LC_API lc_dtype lc_raw_dtype(lc_raw_kind k);
 
 /* A 1-D tensor of count elements read from bytes[0..nbytes), converted to
  * lc_raw_dtype(kind); swap: the bytes are in the other byte order. */
-lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool swap,
+LC_API lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool swap,
                        int64_t count);
 /* t's elements, in row-major order, as little-endian bytes of t's dtype
  * (written into out, which holds lc_numel(t) * dtype size bytes). */
-void lc_to_raw(const lc_tensor *t, void *out);
+LC_API void lc_to_raw(const lc_tensor *t, void *out);
 
 /* A view of base's storage with the given geometry, every element of which
  * must lie inside the storage; no autograd history (for loading files). */
-lc_tensor *lc_strided_view(const lc_tensor *base, int ndim, const int64_t *sizes,
+LC_API lc_tensor *lc_strided_view(const lc_tensor *base, int ndim, const int64_t *sizes,
                            const int64_t *strides, int64_t offset);
 
 /* Raw deflate (zip's method 8) of src into exactly dst_n bytes. */
-int lc_inflate(const void *src, size_t n, void *dst, size_t dst_n);
-uint32_t lc_crc32(uint32_t crc, const void *p, size_t n);
+LC_API int lc_inflate(const void *src, size_t n, void *dst, size_t dst_n);
+LC_API uint32_t lc_crc32(uint32_t crc, const void *p, size_t n);
 
 #endif

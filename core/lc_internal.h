@@ -69,15 +69,6 @@ void *lc_calloc(size_t count, size_t size, const char *what);
  * first is 1)"; otherwise "". */
 const char *lc_base_note(int64_t index, int64_t base);
 
-/* Product of sizes with an overflow check; -1 and an error on overflow or a
- * negative size. */
-int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);
-/* Checks sizes (lc_checked_numel), strides (non-negative) and offset, and
- * returns the elements a storage must hold for them (0 when empty), or -1
- * and an error when a size product or stride sum overflows. */
-int64_t lc_checked_extent(const char *op, int ndim, const int64_t *sizes, const int64_t *strides,
-                          int64_t offset);
-
 /* Conversions to int64 of values it cannot hold (NaN, inf, beyond +-2^63)
  * are errors rather than undefined behaviour. */
 bool lc_fits_int64(double v);
@@ -110,9 +101,6 @@ int64_t lc_batch_of(const lc_tensor *t);
  * its result and history then written into a. */
 int lc_check_result_fits(const char *name, lc_dtype result, const lc_tensor *a);
 int lc_inplace_from(lc_tensor *a, lc_tensor *(*op_of)(const lc_tensor *copy, void *ctx), void *ctx);
-
-/* The checks every in-place op makes on its target (elementwise.c). */
-int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src);
 /* 0, or -1 and PyTorch's error when src and dst share memory other than by
  * exact aliasing (overlap.c). */
 int lc_check_overlap(const char *op, const lc_tensor *dst, const lc_tensor *src);
@@ -214,5 +202,10 @@ void lc_vsigmoid_f32(int64_t n, const float *x, float *y);
 void lc_vexp_f64(int64_t n, const double *x, double *y);
 void lc_vtanh_f64(int64_t n, const double *x, double *y);
 void lc_vsigmoid_f64(int64_t n, const double *x, double *y);
+
+/* random.c's generator, for sampling.c: reserve nblocks counters of the
+ * global stream (returns the first, sets *seed), and one Philox block. */
+uint64_t lc_random_reserve(uint64_t nblocks, uint64_t *seed);
+void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]);
 
 #endif

@@ -32,6 +32,6 @@ typedef struct {
 
 /* Outputs y (T, H) and h_n (N, H), each sequence's state at its own last
  * step, recorded as one autograd node (inputs x, h0, w, b). */
-int lc_minrnn_layer(const lc_minrnn_args *args, lc_tensor **y, lc_tensor **h_n);
+LC_API int lc_minrnn_layer(const lc_minrnn_args *args, lc_tensor **y, lc_tensor **h_n);
 
 #endif

@@ -52,10 +52,10 @@ typedef struct {
 } lc_rnn_cell;
 
 /* The cell kinds, in table order: i in [0, lc_rnn_cell_count()). */
-int lc_rnn_cell_count(void);
-const lc_rnn_cell *lc_rnn_cell_at(int i);
+LC_API int lc_rnn_cell_count(void);
+LC_API const lc_rnn_cell *lc_rnn_cell_at(int i);
 /* The kind called name, or NULL with an error naming the known kinds. */
-const lc_rnn_cell *lc_rnn_cell_find(const char *name);
+LC_API const lc_rnn_cell *lc_rnn_cell_find(const char *name);
 
 /* One layer in one direction over a whole sequence. x is (T, I): the rows of
  * step t are batch_sizes[t] consecutive rows (a packed sequence; a padded
@@ -83,7 +83,7 @@ typedef struct {
 /* Outputs y (T, Hout), h_n (N, Hout) and, for a cell with a cell state,
  * c_n (N, H), recorded as one autograd node with a hand-written backward
  * through time. */
-int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
+LC_API int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
 /* ---- index ops (index.c) ------------------------------------------------- */
 /* Indices count from the caller's base (0 for C, 1 for the Lua API), as in
@@ -91,11 +91,11 @@ int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_ten
 /* Rows of x along dim picked by a 0- or 1-D int64 index (each in [base,
  * base + x->sizes[dim])); the result has x's shape with sizes[dim] = numel.
  * Differentiable in x: the backward scatter-adds into zeros. */
-lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t base);
+LC_API lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t base);
 /* weight (V, D) rows picked by int64 indices of any shape (in [base, base +
  * V)) -> (indices..., D). Row padding_idx (counted from base; none when
  * below base) gets no gradient. */
-lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx,
+LC_API lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx,
                         int64_t base);
 
 /* ---- losses (loss.c) ---------------------------------------------------- */
@@ -107,11 +107,11 @@ typedef enum { LC_REDUCTION_NONE, LC_REDUCTION_MEAN, LC_REDUCTION_SUM } lc_reduc
  * NULL (differentiated when it requires grad). label_smoothing in [0, 1]. 'none' gives the
  * per-sample losses, 'mean' the sum over the total weight of the samples
  * counted. Differentiable in input; float32 or float64. */
-lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
+LC_API lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
                             const lc_tensor *weight, int64_t ignore_index,
                             lc_reduction reduction, double label_smoothing, int64_t base);
 /* The same on log-probabilities (no log-softmax, no smoothing). */
-lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
+LC_API lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
                        int64_t ignore_index, lc_reduction reduction, int64_t base);
 
 /* ---- normalisation (norm.c) ---------------------------------------------- */
@@ -130,7 +130,7 @@ typedef struct {
   double eps;
   bool rms;
 } lc_norm_args;
-lc_tensor *lc_layer_norm(const lc_norm_args *args, lc_tensor **mean_out, lc_tensor **var_out);
+LC_API lc_tensor *lc_layer_norm(const lc_norm_args *args, lc_tensor **mean_out, lc_tensor **var_out);
 
 /* ---- convolution (conv.c) ------------------------------------------------- */
 /* 1-D convolution of x (N, Cin, L) with weight (Cout, Cin/groups, K) and an
@@ -145,7 +145,7 @@ typedef struct {
   int64_t stride, pad_left, pad_right, dilation, groups, output_padding;
   bool transposed;
 } lc_conv1d_args;
-lc_tensor *lc_conv1d(const lc_conv1d_args *args);
+LC_API lc_tensor *lc_conv1d(const lc_conv1d_args *args);
 
 /* ---- pooling (pooling.c) --------------------------------------------------- */
 /* Max or average pooling over the last dim of x (N, C, L) or (C, L). Plain:
@@ -162,7 +162,7 @@ typedef struct {
   bool is_max, adaptive, ceil_mode, count_include_pad;
   int64_t kernel, stride, padding, dilation, output_size, index_base;
 } lc_pool1d_args;
-lc_tensor *lc_pool1d(const lc_pool1d_args *args, lc_tensor **indices);
+LC_API lc_tensor *lc_pool1d(const lc_pool1d_args *args, lc_tensor **indices);
 
 /* ---- CTC loss (ctc.c) -------------------------------------------------------- */
 /* Connectionist temporal classification: log_probs (T, N, C) float;
@@ -180,13 +180,13 @@ typedef struct {
   lc_reduction reduction;
   bool zero_infinity;
 } lc_ctc_args;
-lc_tensor *lc_ctc_loss(const lc_ctc_args *args);
+LC_API lc_tensor *lc_ctc_loss(const lc_ctc_args *args);
 
 /* ---- embedding max_norm (embedding.c) --------------------------------------- */
 /* Scales in place, without recording, each row of weight (V, D) named by the
  * int64 indices (counted from index_base) whose norm_type-norm exceeds
  * max_norm, to max_norm / (norm + 1e-7) of itself. 0 or -1. */
-int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t index_base, double max_norm,
+LC_API int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t index_base, double max_norm,
                          double norm_type);
 
 /* ---- minimal RNNs (minrnn.c) ------------------------------------------- */

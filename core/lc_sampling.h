@@ -16,20 +16,15 @@ typedef struct {
 } lc_stream;
 
 /* A random permutation of base .. base + n - 1 (int64, shape (n)). */
-lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s);
+LC_API lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s);
 
 /* count indices drawn uniformly with replacement from base .. base + n - 1. */
-lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s);
+LC_API lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s);
 
 /* count indices base .. base + numel(weights) - 1 drawn with probability
  * proportional to weights (1-D, float, non-negative, finite, positive sum),
  * with or without replacement (then count <= the number of positive weights). */
-lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacement,
+LC_API lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacement,
                           int64_t base, lc_stream *s);
-
-/* random.c's generator, for the functions above: reserve nblocks counters of
- * the global stream (returns the first, sets *seed), and one Philox block. */
-uint64_t lc_random_reserve(uint64_t nblocks, uint64_t *seed);
-void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]);
 
 #endif

@@ -53,33 +53,33 @@ typedef struct lc_reader lc_reader;
 /* ---- writing ------------------------------------------------------------- */
 /* Writes to a temporary file next to path; path is replaced only by a
  * successful lc_writer_finish. */
-lc_writer *lc_writer_open_file(const char *path);
+LC_API lc_writer *lc_writer_open_file(const char *path);
 /* Writes to memory; lc_writer_buffer gives the bytes after finish. */
-lc_writer *lc_writer_open_buffer(void);
+LC_API lc_writer *lc_writer_open_buffer(void);
 
-int lc_write_bool(lc_writer *w, bool v);
-int lc_write_int(lc_writer *w, int64_t v);
-int lc_write_float(lc_writer *w, double v);
-int lc_write_string(lc_writer *w, const char *s, size_t len);
+LC_API int lc_write_bool(lc_writer *w, bool v);
+LC_API int lc_write_int(lc_writer *w, int64_t v);
+LC_API int lc_write_float(lc_writer *w, double v);
+LC_API int lc_write_string(lc_writer *w, const char *s, size_t len);
 /* Only the elements the view covers, in row-major order (a narrow of a big
  * tensor writes just its elements; an expanded one its full logical size).
  * requires_grad is kept as a flag; the gradient and history are not saved. */
-int lc_write_tensor(lc_writer *w, const lc_tensor *t);
-int lc_write_table(lc_writer *w, uint64_t count);
+LC_API int lc_write_tensor(lc_writer *w, const lc_tensor *t);
+LC_API int lc_write_table(lc_writer *w, uint64_t count);
 
 /* Completes the file: header with size and checksum; for file writers also
  * fsync, rename into place and fsync of the directory. Fails unless exactly
  * one complete root value was written. */
-int lc_writer_finish(lc_writer *w);
+LC_API int lc_writer_finish(lc_writer *w);
 /* The finished bytes of a buffer writer (owned by w), or NULL. */
-const void *lc_writer_buffer(const lc_writer *w, size_t *len);
+LC_API const void *lc_writer_buffer(const lc_writer *w, size_t *len);
 /* Frees w; an unfinished file writer removes its temporary file. NULL is fine. */
-void lc_writer_close(lc_writer *w);
+LC_API void lc_writer_close(lc_writer *w);
 
 /* ---- reading ------------------------------------------------------------- */
-lc_reader *lc_reader_open_file(const char *path);
+LC_API lc_reader *lc_reader_open_file(const char *path);
 /* Reads from data[0..len), which must outlive the reader. */
-lc_reader *lc_reader_open_buffer(const void *data, size_t len);
+LC_API lc_reader *lc_reader_open_buffer(const void *data, size_t len);
 
 typedef struct {
   lc_record_type type;
@@ -94,21 +94,21 @@ typedef struct {
 
 /* The next record. Returns 0, or -1 on malformed data or when the root
  * value has been read completely. */
-int lc_read(lc_reader *r, lc_item *item);
+LC_API int lc_read(lc_reader *r, lc_item *item);
 /* Current table nesting (0 at the root level) and whether the next record is
  * a table key. */
-int lc_reader_depth(const lc_reader *r);
-bool lc_reader_expects_key(const lc_reader *r);
+LC_API int lc_reader_depth(const lc_reader *r);
+LC_API bool lc_reader_expects_key(const lc_reader *r);
 /* Checks the root value was read completely and nothing follows it. */
-int lc_reader_finish(lc_reader *r);
-void lc_reader_close(lc_reader *r);
+LC_API int lc_reader_finish(lc_reader *r);
+LC_API void lc_reader_close(lc_reader *r);
 
 /* ---- one tensor, for C hosts ---------------------------------------------- */
-int lc_save_tensor_file(const lc_tensor *t, const char *path);
-lc_tensor *lc_load_tensor_file(const char *path);
+LC_API int lc_save_tensor_file(const lc_tensor *t, const char *path);
+LC_API lc_tensor *lc_load_tensor_file(const char *path);
 
 /* FNV-1a 64 over n bytes, continuing from h (start with LC_FNV_OFFSET). */
 #define LC_FNV_OFFSET 0xcbf29ce484222325ULL
-uint64_t lc_fnv1a64(uint64_t h, const void *data, size_t n);
+LC_API uint64_t lc_fnv1a64(uint64_t h, const void *data, size_t n);
 
 #endif

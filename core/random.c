@@ -6,6 +6,7 @@
  * always comes from block offset + i / per_block, so the numbers depend only
  * on the seed and the sequence of calls, never on the thread count. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@
  * with a draw and hand out counters from the wrong stream. */
 static uint64_t rng_seed = DEFAULT_SEED;
 static uint64_t rng_offset; /* next unused block */
+/* Guards both: a mutex, not a named OpenMP critical section, whose lock
+ * would be a symbol liblucidcore exports. */
+static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as
  * 1, 2, 3", SC 2011; constants from Random123) ----------------------------- */
@@ -53,29 +57,28 @@ static inline void philox(uint64_t block, uint64_t seed, uint32_t out[4]) {
 }
 
 void lc_manual_seed(uint64_t seed) {
-#pragma omp critical(lc_random)
-  {
-    rng_seed = seed;
-    rng_offset = 0;
-  }
+  pthread_mutex_lock(&rng_lock);
+  rng_seed = seed;
+  rng_offset = 0;
+  pthread_mutex_unlock(&rng_lock);
 }
 
 uint64_t lc_initial_seed(void) {
   uint64_t s;
-#pragma omp critical(lc_random)
+  pthread_mutex_lock(&rng_lock);
   s = rng_seed;
+  pthread_mutex_unlock(&rng_lock);
   return s;
 }
 
 /* Takes nblocks counters for one call; returns the first. */
 static uint64_t reserve(uint64_t nblocks, uint64_t *seed) {
   uint64_t base;
-#pragma omp critical(lc_random)
-  {
-    *seed = rng_seed;
-    base = rng_offset;
-    rng_offset += nblocks;
-  }
+  pthread_mutex_lock(&rng_lock);
+  *seed = rng_seed;
+  base = rng_offset;
+  rng_offset += nblocks;
+  pthread_mutex_unlock(&rng_lock);
   return base;
 }
 
@@ -299,19 +302,17 @@ int lc_exponential_(lc_tensor *t, double lambd) {
 /* ---- the generator's state, and a fresh seed --------------------------------------- */
 
 void lc_get_rng_state(uint64_t *seed, uint64_t *offset) {
-#pragma omp critical(lc_random)
-  {
-    *seed = rng_seed;
-    *offset = rng_offset;
-  }
+  pthread_mutex_lock(&rng_lock);
+  *seed = rng_seed;
+  *offset = rng_offset;
+  pthread_mutex_unlock(&rng_lock);
 }
 
 void lc_set_rng_state(uint64_t seed, uint64_t offset) {
-#pragma omp critical(lc_random)
-  {
-    rng_seed = seed;
-    rng_offset = offset;
-  }
+  pthread_mutex_lock(&rng_lock);
+  rng_seed = seed;
+  rng_offset = offset;
+  pthread_mutex_unlock(&rng_lock);
 }
 
 /* A seed from the system's entropy (the clock if that fails), set and returned. */

@@ -73,17 +73,24 @@ static inline float sigmoid_f32(float x) {
   return (float)(x >= 0 ? s : e * s);
 }
 
-CLONES void lc_vexp_f32(int64_t n, const float *x, float *y) {
+/* The cloned loops are static: GCC exports the resolver of an external
+ * target_clones function whatever its visibility, and liblucidcore exports
+ * only its public surface (lc.h). */
+CLONES static void vexp_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = exp_f32(x[i]);
 }
 
-CLONES void lc_vtanh_f32(int64_t n, const float *x, float *y) {
+CLONES static void vtanh_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = tanh_f32(x[i]);
 }
 
-CLONES void lc_vsigmoid_f32(int64_t n, const float *x, float *y) {
+CLONES static void vsigmoid_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = sigmoid_f32(x[i]);
 }
+
+void lc_vexp_f32(int64_t n, const float *x, float *y) { vexp_f32(n, x, y); }
+void lc_vtanh_f32(int64_t n, const float *x, float *y) { vtanh_f32(n, x, y); }
+void lc_vsigmoid_f32(int64_t n, const float *x, float *y) { vsigmoid_f32(n, x, y); }
 
 void lc_vexp_f64(int64_t n, const double *x, double *y) {
   for (int64_t i = 0; i < n; i++) y[i] = exp(x[i]);

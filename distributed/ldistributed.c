@@ -1,4 +1,4 @@
-/* ldistributed.c: lucid._distributed, the C side of lucid.distributed
+/* ldistributed.c: lucid._distributed (reached as lucid._C.distributed), the C side of lucid.distributed
  * (lua/lucid/distributed.lua parses the options and handles layouts). Built
  * only when CMake finds MPI, so lucid itself never loads MPI. */
 #define _GNU_SOURCE

@@ -44,29 +44,34 @@ function M.is_callable(v)
   return type(mt) == "table" and rawget(mt, "__call") ~= nil
 end
 
--- A plain table (no metatable) with a string key.
-function M.is_options(t)
-  if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
-  for k in pairs(t) do
+-- What counts as an options table, the one rule of docs/conventions.md
+-- (lcb_is_options in bindings/ltensor.c is the same rule for C): v, the last
+-- argument, standing at position pos, is the options table when it is a
+-- table without a metatable and either has a string key, or is empty and pos
+-- is `plain` or later: the first position after every parameter that can
+-- take a table (so `f(x, {})` is f(x), while zeros({}) is a 0-dim size).
+-- A tensor, a shape, a module, an array such as {2, 3}: never.
+function M.is_options(v, pos, plain)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return false end
+  if next(v) == nil then return pos >= plain end
+  for k in pairs(v) do
     if type(k) == "string" then return true end
   end
   return false
 end
 
 -- Reduces `...` to a table keyed by `names` (names[i] is position i; names
--- after an entry "*" are keyword-only, as after Python's bare *). A
--- trailing plain table is the options table when it has a string key, or
--- when it is empty and stands at a position from `plain` on (positions that
--- never take a Lua table, so `f(x, {})` works). Unknown names, too many
+-- after an entry "*" are keyword-only, as after Python's bare *). The last
+-- argument is the options table by the rule of is_options, `plain` being
+-- the function's first position after every parameter that can take a Lua
+-- table (1 when none can: nn.ReLU{} has no options). Unknown names, too many
 -- positional values and a name given twice are errors naming `fname`.
 function M.parse(fname, names, plain, ...)
   local n = select("#", ...)
   local pos = table.pack(...)
   local named = {}
-  local last = pos[n]
-  if n > 0 and (M.is_options(last) or (n >= plain and type(last) == "table"
-      and getmetatable(last) == nil and next(last) == nil)) then
-    named = last
+  if n > 0 and M.is_options(pos[n], n, plain) then
+    named = pos[n]
     n = n - 1
   end
   -- names after a "*" are keyword-only, as after Python's bare *

@@ -6,7 +6,7 @@
 local lucid = require("lucid")
 local args = require("lucid.args")
 
-local ok, C = pcall(require, "lucid._distributed")
+local ok, C = pcall(function() return lucid._C.distributed end)
 
 local M = {}
 

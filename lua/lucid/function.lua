@@ -38,7 +38,7 @@ local function Function(def)
         outs[#outs + 1] = results[i]
       end
     end
-    core.autograd._function_node(name, function(...)
+    core._C.function_node(name, function(...)
       return def.backward(ctx, ...)
     end, inputs, inputs.n, outs)
     return table.unpack(results, 1, results.n)

@@ -29,21 +29,19 @@ local function check_args(fn, inputs, opts)
   if type(inputs) ~= "table" then
     raise(string.format("gradcheck: inputs must be a tensor or a list of tensors, got %s", type(inputs)))
   end
-  if type(opts) ~= "table" then
-    raise(string.format("gradcheck: opts must be a table, got %s", type(opts)))
-  end
-  for k, v in pairs(opts) do
-    if k ~= "eps" and k ~= "atol" and k ~= "rtol" then
-      raise(string.format("gradcheck: unknown option '%s'", tostring(k)))
-    end
-    if type(v) ~= "number" or not (v >= 0) then
+  for _, k in ipairs({ "eps", "atol", "rtol" }) do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or not (v >= 0)) then
       raise(string.format("gradcheck: %s must be a non-negative number, got %s", k, tostring(v)))
     end
   end
 end
 
-return function(fn, inputs, opts)
-  opts = opts or {}
+-- gradcheck(fn, inputs [, {eps =, atol =, rtol =}]): the options are
+-- keyword-only, as in PyTorch; inputs (position 2) may be a list.
+return function(...)
+  local opts = args.parse("gradcheck", { "fn", "inputs", "*", "eps", "atol", "rtol" }, 3, ...)
+  local fn, inputs = opts.fn, opts.inputs
   if core.is_tensor(inputs) then inputs = { inputs } end
   check_args(fn, inputs, opts)
   local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3

@@ -6,6 +6,19 @@ local core = require("lucid.core")
 local M = core
 M._VERSION = "lucid 0.1"
 
+-- lucid._C holds the private entry points (bindings/lcore.c); its field
+-- distributed is the MPI side of lucid.distributed, a C module of its own
+-- (lucid/_distributed.so, built when MPI is found, so that lucid itself never
+-- loads MPI), required on first use.
+setmetatable(M._C, {
+  __index = function(t, k)
+    if k ~= "distributed" then return nil end
+    local mod = require("lucid._distributed")
+    rawset(t, k, mod)
+    return mod
+  end,
+})
+
 local format = require("lucid.format")
 local Tensor = debug.getregistry()["lucid.Tensor"]
 Tensor.__tostring = format.tensor
@@ -38,15 +51,10 @@ function M.load(path, ...)
 end
 
 function M.save(...)
-  local obj, path, opts = ...
-  if opts == nil then return args.call(core_save, ...) end -- the core names what is missing
-  if not args.is_options(opts) then
-    args.raise("save: argument 3 must be an options table, got " .. type(opts))
-  end
-  local format = opts and opts.format or "lucid"
-  for k in pairs(opts or {}) do
-    if k ~= "format" then args.raise("save: unknown option '" .. tostring(k) .. "'") end
-  end
+  -- obj may be a table with string keys: the options come only third
+  if select(3, ...) == nil then return args.call(core_save, ...) end -- the core names what is missing
+  local a = args.parse("save", { "obj", "f", "*", "format" }, 3, ...)
+  local obj, path, format = a.obj, a.f, a.format or "lucid"
   if format == "torch" then
     local bytes = args.call(require("lucid.formats.torch").dump, obj, "save")
     return args.call(require("lucid.formats.file").write, path, bytes, "save")

@@ -1,5 +1,5 @@
 -- lucid.linalg: LAPACK functions from C (solve, inv, det, cholesky, qr, svd,
--- svdvals, cross, matrix_power; bindings/llinalg.c) and the norms, composed of tensor ops so
+-- svdvals, cross, matrix_power; bindings/llapack.c, lsvd.c, lproducts.c) and the norms, composed of tensor ops so
 -- that autograd comes with them.
 local core = require("lucid.core")
 local args = require("lucid.args")

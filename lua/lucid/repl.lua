@@ -230,6 +230,8 @@ end
 -- Completions of `text`, the word before the cursor: `a.b.c:pre` walks a, b,
 -- c from the globals and offers the names of the last value that start with
 -- `pre` (after ':' only methods); a bare word offers globals and keywords.
+-- Private names (a leading '_', such as lucid._C) are not offered, nor what
+-- is inside them.
 function M.complete(text)
   local out = {}
   local path, sep, prefix = text:match("^(.*)([.:])([%w_]*)$")
@@ -242,6 +244,7 @@ function M.complete(text)
     value = _G
     for seg, s in (path .. "."):gmatch("([^.:]*)([.:])") do
       if not is_identifier(seg) or s == ":" then return out end -- a:b.c is no path
+      if seg:sub(1, 1) == "_" and seg ~= "_G" then return out end
       value = field(value, seg)
       if value == nil then return out end
     end

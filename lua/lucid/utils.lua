@@ -7,6 +7,7 @@
 --   for step = 1, opts.steps do ... bar:update(step, { loss = l }) end
 --   bar:done()
 local lucid = require("lucid")
+local args = require("lucid.args")
 
 local M = {}
 
@@ -71,8 +72,9 @@ Progress.__index = Progress
 -- A progress bar over `total` steps: `[#####.....] 50/100 12.3 steps/s
 -- loss 1.234 ETA 0:04`. On a terminal it redraws one line; otherwise (a log,
 -- a test) it prints a line every `every` steps (default total / 10).
-function M.progress(total, opts)
-  opts = opts or {}
+function M.progress(...)
+  local opts = args.parse("utils.progress", { "total", "*", "out", "tty", "width", "every", "first" }, 2, ...)
+  local total = opts.total
   local out = opts.out or io.stdout
   local tty = opts.tty
   if tty == nil then tty = os.getenv("TERM") ~= nil and os.execute("test -t 1") == true end

@@ -1,6 +1,6 @@
 -- nn.MinRNNBase: what nn.MinGRU and nn.MinLSTM share (Feng et al. 2024, "Were
 -- RNNs All We Needed?"). Each layer is one call of the kernel
--- lucid._minrnn_layer (core/minrnn.c), one autograd node: the input
+-- lucid._C.minrnn_layer (core/minrnn.c), one autograd node: the input
 -- projection of the whole sequence as one GEMM, then the linear recurrence
 -- h_t = a_t h_{t-1} + b_t as a log-space scan over time. A one-step input
 -- (streaming inference) takes the kernel's step-by-step path instead.
@@ -114,8 +114,8 @@ function MinRNNBase:forward(input, hx)
   local path = L == 1 and "sequential" or "scan"
   local hn, y = {}, x2
   for l = 0, self.num_layers - 1 do
-    y, hn[l + 1] = lucid._minrnn_layer(self._kernel, y, steps, h0s[l + 1], self["weight_ih_l" .. l],
-      self["bias_ih_l" .. l], path)
+    y, hn[l + 1] = lucid._C.minrnn_layer({ mode = self._kernel, input = y, batch_sizes = steps,
+      h0 = h0s[l + 1], weight = self["weight_ih_l" .. l], bias = self["bias_ih_l" .. l], path = path })
   end
   local h_n = lucid.stack(hn, 1)
   if packed then

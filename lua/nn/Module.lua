@@ -401,8 +401,10 @@ function Module:state_dict()
   return sd
 end
 
-function Module:load_state_dict(sd, strict)
-  if type(strict) == "table" then strict = strict.strict end -- {strict = false}
+-- m:load_state_dict(sd [, strict]) or (sd, {strict = false}): sd, a table
+-- with string keys, is outside the options (it would read as one).
+function Module:load_state_dict(sd, ...)
+  local strict = args.parse(self.__name .. ": load_state_dict", { "strict" }, 1, ...).strict
   if strict == nil then strict = true end
   if type(sd) ~= "table" then
     raise(string.format("%s: load_state_dict: expected a table, got %s", self.__name, type(sd)))
@@ -453,9 +455,9 @@ function Module:to(dtype)
       self.__name, describe(dtype)))
   end
   lucid.no_grad(function()
-    for _, t in ipairs(self:parameters()) do t:_set_data(t:to(dtype)) end
+    for _, t in ipairs(self:parameters()) do lucid._C.set_data(t, t:to(dtype)) end
     for _, t in ipairs(self:buffers()) do
-      if t.dtype.is_floating_point then t:_set_data(t:to(dtype)) end
+      if t.dtype.is_floating_point then lucid._C.set_data(t, t:to(dtype)) end
     end
   end)
   return self

@@ -1,7 +1,7 @@
 -- nn.RNNBase: what nn.RNN, nn.GRU and nn.LSTM share - the per-layer
 -- parameters, argument and state checks, and the forward over layers and
 -- directions. Each layer in each direction is one call of the fused kernel
--- lucid._rnn_layer (core/rnn.c), one autograd node; no Lua runs per time step.
+-- lucid._C.rnn_layer (core/rnn.c), one autograd node; no Lua runs per time step.
 --
 -- Shapes follow PyTorch: input (L, N, I), or (N, L, I) with batch_first, or
 -- unbatched (L, I), or a PackedSequence; hx (num_layers * D, N, Hout), D = 2
@@ -71,7 +71,7 @@ end
 -- gives.
 function RNNBase:setup(mode, a)
   local name = self.__name
-  local cell = lucid._rnn_cell(options.cell_kind(mode:lower(), a))
+  local cell = lucid._C.rnn_cell(options.cell_kind(mode:lower(), a))
   if not cell.projectable and a.proj_size ~= nil then
     raise(fmt("%s: proj_size is only supported by LSTM, not RNN or GRU", name))
   end
@@ -339,9 +339,11 @@ function RNNBase:forward(input, hx)
         if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
       end
       local extra = options.extra_vector(self._extra, function(e) return self[e .. "_l" .. l .. sfx] end)
-      local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
-        self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
-        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc, extra)
+      local y, h, c = lucid._C.rnn_layer({ cell = self._cell, input = layer_in, batch_sizes = steps,
+        reverse = d == 1, h0 = h0s[i], c0 = c0s and c0s[i], w_ih = self["weight_ih_l" .. l .. sfx],
+        w_hh = w_hh, b_ih = self["bias_ih_l" .. l .. sfx], b_hh = self["bias_hh_l" .. l .. sfx],
+        w_hr = self["weight_hr_l" .. l .. sfx], h_mask = h_mask, zoneout_h = zh, zoneout_c = zc,
+        extra = extra })
       outs[d + 1], hn[i], cn[i] = y, h, c
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]

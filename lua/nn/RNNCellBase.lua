@@ -1,7 +1,7 @@
 -- nn.RNNCellBase: what RNNCell, GRUCell and LSTMCell share - the parameters
 -- weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H), PyTorch's
 -- init U(-1/sqrt(H), 1/sqrt(H)), the checks of input and state, and the
--- printing. A step is one call of the fused kernel lucid._rnn_layer with a
+-- printing. A step is one call of the fused kernel lucid._C.rnn_layer with a
 -- single time step, so it is one autograd node.
 --
 -- Cells are called in tight Lua loops, so forward does the few checks it
@@ -41,7 +41,7 @@ function RNNCellBase:init_cell(a, cell)
   end
   local I, H = a.input_size, a.hidden_size
   cell = options.cell_kind(cell, a)
-  local gates = lucid._rnn_cell(cell).gates
+  local gates = lucid._C.rnn_cell(cell).gates
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
   self._cell = cell
   self._extra = options.extra_params(a, gates)
@@ -148,8 +148,9 @@ function RNNCellBase:step(x2, h0, c0)
     if c0 then zc = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype) end
   end
   local extra = options.extra_vector(self._extra, function(e) return self[e] end)
-  local _, h, c = lucid._rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh,
-    self.bias_ih, self.bias_hh, nil, nil, zh, zc, extra)
+  local _, h, c = lucid._C.rnn_layer({ cell = self._cell, input = x2, batch_sizes = 1, reverse = false,
+    h0 = h0, c0 = c0, w_ih = self.weight_ih, w_hh = w_hh, b_ih = self.bias_ih, b_hh = self.bias_hh,
+    zoneout_h = zh, zoneout_c = zc, extra = extra })
   return h, c
 end
 

@@ -191,10 +191,10 @@ function M._embedding(fname, a)
     local max_norm = number_opt(fname, "max_norm", a.max_norm, nil, 0)
     local norm_type = number_opt(fname, "norm_type", a.norm_type, 2, 0)
     if a.input.dtype == lucid.int64 then
-      args.call(lucid._embedding_renorm_, a.weight, a.input, max_norm, norm_type)
+      args.call(lucid._C.embedding_renorm_, a.weight, a.input, max_norm, norm_type)
     end
   end
-  return args.call(lucid._embedding, a.weight, a.input, pad, fname)
+  return args.call(lucid._C.embedding, a.weight, a.input, pad, fname)
 end
 
 -- The most negative finite value of each float dtype.
@@ -323,7 +323,8 @@ function M._layer_norm(fname, a, rms)
   opt_tensor(fname, "bias", a.bias)
   local shape = size_list(fname, "normalized_shape", a.normalized_shape)
   local eps = check_eps(fname, a.eps, rms and (FINFO_EPS[a.input.dtype.name] or 0) or 1e-5)
-  return args.call(lucid._layer_norm, fname, a.input, shape, a.weight, a.bias, eps, rms, false)
+  return args.call(lucid._C.layer_norm, { name = fname, input = a.input, normalized_shape = shape,
+    weight = a.weight, bias = a.bias, eps = eps, rms = rms })
 end
 
 -- Per-channel affine of (N, C, ...) input: x * weight[c] + bias[c].
@@ -364,7 +365,8 @@ function M._group_norm(fname, a)
   check_channels(fname, "bias", a.bias, c)
   local eps = check_eps(fname, a.eps, 1e-5)
   local n, rest = x:size(1), x:numel() // math.max(x:size(1) * g, 1)
-  local y = args.call(lucid._layer_norm, fname, x:reshape(n, g, rest), { rest }, nil, nil, eps, false, false)
+  local y = args.call(lucid._C.layer_norm, { name = fname, input = x:reshape(n, g, rest),
+    normalized_shape = { rest }, eps = eps })
   return channel_affine(y:view(x.shape), a.weight, a.bias)
 end
 
@@ -410,7 +412,8 @@ function M._batch_norm(fname, a)
   local xt = x:transpose(1, 2):contiguous()
   local rest = {}
   for d = 2, xt:dim() do rest[#rest + 1] = xt:size(d) end
-  local yt, mean, var = args.call(lucid._layer_norm, fname, xt, rest, nil, nil, eps, false, true)
+  local yt, mean, var = args.call(lucid._C.layer_norm, { name = fname, input = xt, normalized_shape = rest,
+    eps = eps, stats = true })
   if a.running_mean ~= nil then
     lucid.no_grad(function()
       a.running_mean:mul_(1 - momentum):add_(mean:to(a.running_mean.dtype) * momentum)
@@ -547,7 +550,8 @@ function M._conv1d(fname, a)
     pr = pl
   end
   return batched(fname, a.input, function(x)
-    return args.call(lucid._conv1d, fname, x, a.weight, a.bias, stride, pl, pr, dilation, groups, 0, false)
+    return args.call(lucid._C.conv1d, { name = fname, input = x, weight = a.weight, bias = a.bias,
+      stride = stride, pad_left = pl, pad_right = pr, dilation = dilation, groups = groups })
   end)
 end
 
@@ -564,7 +568,9 @@ function M._conv_transpose1d(fname, a)
   local groups = int1(fname, "groups", a.groups, 1, 1)
   local dilation = int1(fname, "dilation", a.dilation, 1, 1)
   return batched(fname, a.input, function(x)
-    return args.call(lucid._conv1d, fname, x, a.weight, a.bias, stride, pad, pad, dilation, groups, opad, true)
+    return args.call(lucid._C.conv1d, { name = fname, input = x, weight = a.weight, bias = a.bias,
+      stride = stride, pad_left = pad, pad_right = pad, dilation = dilation, groups = groups,
+      output_padding = opad, transposed = true })
   end)
 end
 
@@ -572,8 +578,9 @@ end
 
 local function pool(fname, x, is_max, adaptive, o) -- the kernel checks x's dtype and shape
   check_tensor(fname, "input", x)
-  local y, idx = args.call(lucid._pool1d, fname, x, is_max, adaptive, o.kernel, o.stride, o.padding,
-    o.dilation, o.ceil_mode, o.count_include_pad, o.output_size)
+  local y, idx = args.call(lucid._C.pool1d, { name = fname, input = x, is_max = is_max, adaptive = adaptive,
+    kernel_size = o.kernel, stride = o.stride, padding = o.padding, dilation = o.dilation,
+    ceil_mode = o.ceil_mode, count_include_pad = o.count_include_pad, output_size = o.output_size })
   if o.return_indices then return y, idx end
   return y
 end
@@ -1012,7 +1019,7 @@ local function class_loss(kind, fname, a)
   if kind == "cross_entropy" and t.dtype.is_floating_point then
     return M._cross_entropy_probs(fname, x, t, a.weight, r, ls)
   end
-  return args.call(lucid._class_loss, kind, x, t, a.weight, ii, r, ls, fname)
+  return args.call(lucid._C.class_loss, kind, x, t, a.weight, ii, r, ls, fname)
 end
 M._class_loss = class_loss
 
@@ -1308,7 +1315,8 @@ function M._ctc_loss(fname, a)
     lp = lp:unsqueeze(2)
     tg = tg:dim() == 1 and tg:view(1, -1) or tg
   end
-  local y = args.call(lucid._ctc_loss, fname, lp, tg, il, tl, blank, r, a.zero_infinity == true)
+  local y = args.call(lucid._C.ctc_loss, { name = fname, log_probs = lp, targets = tg, input_lengths = il,
+    target_lengths = tl, blank = blank, reduction = r, zero_infinity = a.zero_infinity == true })
   if unbatched and r == "none" then y = y:squeeze(1) end
   return y
 end

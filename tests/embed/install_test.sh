@@ -4,6 +4,7 @@
 #  - examples/embed/host.c (lucid.h) and tests/embed/installed_core.c
 #    (<lucid/lc.h>) built with nothing but `pkg-config lucid`, and run with
 #    no Lua path in the environment: the installed library finds its modules;
+#  - liblucidcore exports exactly what the installed headers declare LC_API;
 #  - the installed launcher runs lucid and finds the installed docs for help;
 #  - plain lua5.4 requires lucid from the installed module folders;
 #  - `make uninstall` removes every installed file and lucid's folders.
@@ -25,6 +26,9 @@ cc -Wall -Wextra -Werror "$src/examples/embed/host.c" $(pkg-config --cflags --li
 cat "$work/out"
 grep -q '^output (2, 3):$' "$work/out"
 grep -q '^input released 1 time(s)$' "$work/out"
+
+# the installed core exports what the installed headers declare LC_API, no more
+sh "$src/tests/packaging/symbols_test.sh" "$prefix/lib/liblucidcore.so" "$prefix"/include/lucid/*.h
 
 # the C core through <lucid/lc.h>: every header lc.h includes is installed
 cc -Wall -Wextra -Werror "$src/tests/embed/installed_core.c" $(pkg-config --cflags --libs lucid) -o "$work/core"

@@ -69,7 +69,7 @@ end
 
 local function load(s, what)
   log:write(what, "\n")
-  local ok, v = pcall(lucid._deserialize, s)
+  local ok, v = pcall(lucid._C.deserialize, s)
   if ok then pcall(touch, v, 0) end -- reading may refuse too (tolist of 2^40 empty rows)
 end
 
@@ -79,7 +79,7 @@ local HUGE = { string.pack("<i8", -1), string.pack("<i8", math.mininteger), stri
 local loads = 0
 for round = 1, rounds do
   local obj = { random_value(0), random_tensor() }
-  local s = lucid._serialize(obj)
+  local s = lucid._C.serialize(obj)
   log:write("round ", round, ": ", #s, " bytes\n")
   for n = 0, #s - 1 do -- truncations, as written and resealed
     load(s:sub(1, n), "truncated to " .. n)

@@ -49,6 +49,11 @@ describe("tools/gen_annotations.lua", function()
     end
     assert.is_true(count > 100)
     assert.falsy(files.lucid:find("function lucid._", 1, true))
+    -- nothing of lucid._C, the private entry points (kernels, spec tables)
+    assert.is_function(lucid._C.adam_step)
+    for _, private in ipairs({ "_C", "adam_step", "rnn_layer", "optable", "set_data" }) do
+      assert.falsy(files.lucid:find(private, 1, true), private)
+    end
     for _, field in ipairs({ "shape integer[]", "dtype lucid.dtype", "grad lucid.Tensor?", "requires_grad boolean" }) do
       assert.truthy(has(files.lucid, "---@field " .. field), field)
     end

@@ -14,8 +14,9 @@ local function update(self, group)
   for p, g in self:_with_grads(group) do
     local st = self:_state_of(p, { "square_avg", "acc_delta" })
     st.step = st.step + 1
-    Optimizer._on_contiguous(p, lucid._adadelta_step, g, st.square_avg, st.acc_delta, group.lr, group.rho,
-      group.eps, group.weight_decay, group.maximize)
+    Optimizer._on_contiguous(lucid._C.adadelta_step, { param = p, grad = g, square_avg = st.square_avg,
+      acc_delta = st.acc_delta, lr = group.lr, rho = group.rho, eps = group.eps,
+      weight_decay = group.weight_decay, maximize = group.maximize })
   end
 end
 

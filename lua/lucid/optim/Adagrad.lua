@@ -14,8 +14,9 @@ local function update(self, group)
   for p, g in self:_with_grads(group) do
     local st = self:_state_of(p, { "sum" }, { sum = group.initial_accumulator_value })
     st.step = st.step + 1
-    Optimizer._on_contiguous(p, lucid._adagrad_step, g, st.sum, st.step, group.lr, group.lr_decay,
-      group.weight_decay, group.eps, group.maximize)
+    Optimizer._on_contiguous(lucid._C.adagrad_step, { param = p, grad = g, sum = st.sum, step = st.step,
+      lr = group.lr, lr_decay = group.lr_decay, weight_decay = group.weight_decay, eps = group.eps,
+      maximize = group.maximize })
   end
 end
 

@@ -42,9 +42,10 @@ function M.update(self, group, decoupled)
     local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
     if amsgrad and st.max_exp_avg_sq == nil then st.max_exp_avg_sq = Optimizer._zeros_like(p) end
     st.step = st.step + 1
-    Optimizer._on_contiguous(p, lucid._adam_step, g, st.exp_avg, st.exp_avg_sq,
-      amsgrad and st.max_exp_avg_sq or nil, st.step, lr, beta1, beta2, eps, weight_decay,
-      decoupled, amsgrad, maximize)
+    Optimizer._on_contiguous(lucid._C.adam_step, { param = p, grad = g, exp_avg = st.exp_avg,
+      exp_avg_sq = st.exp_avg_sq, max_exp_avg_sq = amsgrad and st.max_exp_avg_sq or nil, step = st.step,
+      lr = lr, beta1 = beta1, beta2 = beta2, eps = eps, weight_decay = weight_decay,
+      decoupled = decoupled, amsgrad = amsgrad, maximize = maximize })
   end
 end
 

@@ -15,8 +15,9 @@ local function update(self, group)
   for p, g in self:_with_grads(group) do
     local st = self:_state_of(p, { "exp_avg", "exp_inf" })
     st.step = st.step + 1
-    Optimizer._on_contiguous(p, lucid._adamax_step, g, st.exp_avg, st.exp_inf, st.step, group.lr,
-      group.betas[1], group.betas[2], group.eps, group.weight_decay, group.maximize)
+    Optimizer._on_contiguous(lucid._C.adamax_step, { param = p, grad = g, exp_avg = st.exp_avg,
+      exp_inf = st.exp_inf, step = st.step, lr = group.lr, beta1 = group.betas[1], beta2 = group.betas[2],
+      eps = group.eps, weight_decay = group.weight_decay, maximize = group.maximize })
   end
 end
 

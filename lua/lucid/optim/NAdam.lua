@@ -20,9 +20,10 @@ local function update(self, group)
     local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
     if st.mu_product == nil then st.mu_product = 1.0 end
     st.step = st.step + 1
-    st.mu_product = Optimizer._on_contiguous(p, lucid._nadam_step, g, st.exp_avg, st.exp_avg_sq, st.step,
-      st.mu_product, group.lr, group.betas[1], group.betas[2], group.weight_decay, group.momentum_decay,
-      group.eps)
+    st.mu_product = Optimizer._on_contiguous(lucid._C.nadam_step, { param = p, grad = g,
+      exp_avg = st.exp_avg, exp_avg_sq = st.exp_avg_sq, step = st.step, mu_product = st.mu_product,
+      lr = group.lr, beta1 = group.betas[1], beta2 = group.betas[2], weight_decay = group.weight_decay,
+      momentum_decay = group.momentum_decay, eps = group.eps })
   end
 end
 

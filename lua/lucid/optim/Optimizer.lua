@@ -200,7 +200,7 @@ function Optimizer:add_param_group(group)
       self:_error("can only optimize float32 or float64 tensors, but parameter %d of group %d is %s",
         i, index, p.dtype.name)
     end
-    local key = lucid._tensor_key(p)
+    local key = lucid._C.tensor_key(p)
     if seen[key] then
       self:_error("parameter %d of group %d appears more than once in the group", i, index)
     end
@@ -261,15 +261,15 @@ function Optimizer:_grad_of(p)
   return g
 end
 
--- Runs kernel(q, ...) with q a contiguous tensor holding p's values, written
--- back to p afterwards when p itself is not contiguous. (The arguments are
--- passed through rather than captured, so a step makes no closure per
--- parameter.)
-function Optimizer._on_contiguous(p, kernel, ...)
-  if p:is_contiguous() then return kernel(p, ...) end
-  local q = p:contiguous()
-  local r = kernel(q, ...)
-  lucid.no_grad(function() p:copy_(q) end)
+-- Runs kernel(a), a lucid._C update kernel and its named arguments, with
+-- a.param replaced by a contiguous tensor holding its values, written back to
+-- the parameter afterwards, when the parameter itself is not contiguous.
+function Optimizer._on_contiguous(kernel, a)
+  local p = a.param
+  if p:is_contiguous() then return kernel(a) end
+  a.param = p:contiguous()
+  local r = kernel(a)
+  lucid.no_grad(function() p:copy_(a.param) end)
   return r
 end
 
@@ -323,13 +323,8 @@ function Optimizer._zeros_like(p) return lucid.zeros(p.shape, { dtype = p.dtype 
 
 -- opt:zero_grad([set_to_none]) or opt:zero_grad{set_to_none = }: zeroes the
 -- gradients in place, PyTorch 1.13's default; set_to_none drops them instead.
-function Optimizer:zero_grad(set_to_none)
-  if type(set_to_none) == "table" then
-    for k in pairs(set_to_none) do
-      if k ~= "set_to_none" then self:_error("zero_grad: unknown option '%s'", tostring(k)) end
-    end
-    set_to_none = set_to_none.set_to_none
-  end
+function Optimizer:zero_grad(...)
+  local set_to_none = args.parse(self.__name .. ": zero_grad", { "set_to_none" }, 1, ...).set_to_none
   if set_to_none ~= nil and type(set_to_none) ~= "boolean" then
     self:_error("zero_grad: set_to_none must be a boolean, got %s", typename(set_to_none))
   end

@@ -18,8 +18,9 @@ local function update(self, group)
   for p, g in self:_with_grads(group) do
     local st = self:_state_of(p, { "exp_avg", "exp_avg_sq" })
     st.step = st.step + 1
-    Optimizer._on_contiguous(p, lucid._radam_step, g, st.exp_avg, st.exp_avg_sq, st.step, group.lr,
-      group.betas[1], group.betas[2], group.weight_decay, group.eps)
+    Optimizer._on_contiguous(lucid._C.radam_step, { param = p, grad = g, exp_avg = st.exp_avg,
+      exp_avg_sq = st.exp_avg_sq, step = st.step, lr = group.lr, beta1 = group.betas[1],
+      beta2 = group.betas[2], weight_decay = group.weight_decay, eps = group.eps })
   end
 end
 

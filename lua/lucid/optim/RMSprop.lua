@@ -17,10 +17,11 @@ local function update(self, group)
     if group.momentum > 0 and st.momentum_buffer == nil then st.momentum_buffer = Optimizer._zeros_like(p) end
     if group.centered and st.grad_avg == nil then st.grad_avg = Optimizer._zeros_like(p) end
     st.step = st.step + 1
-    Optimizer._on_contiguous(p, lucid._rmsprop_step, g, st.square_avg,
-      group.centered and st.grad_avg or nil, group.momentum > 0 and st.momentum_buffer or nil,
-      group.lr, group.alpha, group.eps, group.weight_decay, group.momentum, group.centered,
-      group.maximize)
+    Optimizer._on_contiguous(lucid._C.rmsprop_step, { param = p, grad = g, square_avg = st.square_avg,
+      grad_avg = group.centered and st.grad_avg or nil,
+      momentum_buffer = group.momentum > 0 and st.momentum_buffer or nil, lr = group.lr,
+      alpha = group.alpha, eps = group.eps, weight_decay = group.weight_decay, momentum = group.momentum,
+      centered = group.centered, maximize = group.maximize })
   end
 end
 

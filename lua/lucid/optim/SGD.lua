@@ -47,8 +47,9 @@ local function update(self, group)
       end
       buf = st.momentum_buffer
     end
-    Optimizer._on_contiguous(p, lucid._sgd_step, g, buf, lr, momentum, dampening, weight_decay,
-      nesterov, maximize, first)
+    Optimizer._on_contiguous(lucid._C.sgd_step, { param = p, grad = g, momentum_buffer = buf, lr = lr,
+      momentum = momentum, dampening = dampening, weight_decay = weight_decay, nesterov = nesterov,
+      maximize = maximize, first_step = first })
   end
 end
 

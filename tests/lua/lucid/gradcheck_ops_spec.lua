@@ -86,10 +86,10 @@ local function add(name, shapes, f, extra)
 end
 
 -- unary ---------------------------------------------------------------------
--- every differentiable row of the op table (lucid._optable), on its test
+-- every differentiable row of the op table (lucid._C.optable), on its test
 -- domain, with its default and its sample parameters: a new op is checked
 -- here without new test code
-for _, op in ipairs(lucid._optable) do
+for _, op in ipairs(lucid._C.optable) do
   if op.differentiable and not op.own_binding then
     local sets = { {} }
     if #op.params > 0 then
@@ -120,7 +120,7 @@ add("addcdiv", { { 3, 4 }, { 3, 4 }, { 4 } }, function(x, a, b) return lucid.add
 add("addcmul_ on a non-leaf", { { 3, 4 }, { 4 }, { 3, 4 } }, function(x, a, b) return (x * 1):addcmul_(a, b) end)
 -- every differentiable row of the reduction table, over all elements, a dim
 -- and (where allowed) a list of dims
-for _, r in ipairs(lucid._reducetable) do
+for _, r in ipairs(lucid._C.reducetable) do
   if r.differentiable then
     local extra = { lo = r.lo, hi = r.hi }
     local calls = { {}, { dim = 2 }, { dim = -1, keepdim = true } }

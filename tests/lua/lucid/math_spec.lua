@@ -530,12 +530,12 @@ describe("sizes and counts at the extremes", function()
   end)
 end)
 
--- The op table (lucid._optable): every row is bound as a method, a lucid.
+-- The op table (lucid._C.optable): every row is bound as a method, a lucid.
 -- function and (when flagged) an in-place form, matches PyTorch on the cases
 -- tests/fixtures/gen/gen_tensor.py made for it (tests/fixtures/optable.lua),
 -- and is listed in docs/tensors.md. A new row is tested here without new code.
 describe("the op table", function()
-  local rows, by_name = lucid._optable, {}
+  local rows, by_name = lucid._C.optable, {}
   for _, op in ipairs(rows) do by_name[op.name] = op end
 
   it("binds every row as a method, a function and its in-place form", function()
@@ -664,11 +664,11 @@ describe("floor division, remainder and type promotion", function()
   end)
 end)
 
--- The reduction table (lucid._reducetable): every row against PyTorch over all
+-- The reduction table (lucid._C.reducetable): every row against PyTorch over all
 -- elements, a dim, a list of dims and with its own arguments
 -- (tests/fixtures/reductions.lua, generated from the same table).
 describe("the reduction table", function()
-  local rows = lucid._reducetable
+  local rows = lucid._C.reducetable
 
   it("every row has PyTorch cases and is listed in docs/tensors.md", function()
     local seen = {}

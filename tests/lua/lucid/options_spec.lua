@@ -272,3 +272,103 @@ describe("more keyword forms", function()
     end))
   end)
 end)
+
+-- The one rule for what counts as an options table (docs/conventions.md),
+-- held by both parsers: lucid.args.is_options (Lua) and lcb_is_options (C,
+-- asked through lucid._C.is_options(plain, ...)). Each case: the arguments
+-- (the last is judged), plain (the first position after every parameter
+-- that can take a table) and the rule's answer.
+describe("what counts as an options table: lucid.args and lcb_args agree", function()
+  local args = require("lucid.args")
+  local x = lucid.zeros(2)
+  local cases = {
+    { "a table with a string key", { 3, { dtype = "float64" } }, 2, true },
+    { "a table with a string key, first", { { size = { 2 } } }, 2, true },
+    { "an array with a string key too", { 3, { 2, dtype = "float64" } }, 2, true },
+    { "an empty table after an argument", { 3, {} }, 2, true },
+    { "an empty table first (sizes, data)", { {} }, 2, false },
+    { "an empty table first where no parameter takes a table", { {} }, 1, true },
+    { "an empty table where a parameter takes a table", { 3, {} }, 3, false },
+    { "an array (sizes, betas)", { 3, { 2, 3 } }, 2, false },
+    { "a table with only non-string keys", { 3, { [true] = 1, [2.5] = 2 } }, 2, false },
+    { "a table with a metatable", { 3, setmetatable({ dtype = "float64" }, {}) }, 2, false },
+    { "an empty table with a metatable", { 3, setmetatable({}, {}) }, 2, false },
+    { "a tensor", { 3, x }, 2, false },
+    { "a shape", { 3, x.shape }, 2, false },
+    { "a module", { 3, require("nn").Linear(2, 2) }, 2, false },
+    { "a number", { 3, 4 }, 2, false },
+    { "a string", { 3, "float64" }, 2, false },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1] .. (c[4] and ": options" or ": a value"), function()
+      local list, plain, want = c[2], c[3], c[4]
+      local n = #list
+      assert.are.equal(want, args.is_options(list[n], n, plain))
+      assert.are.equal(want, lucid._C.is_options(plain, table.unpack(list, 1, n)))
+    end)
+  end
+
+  it("so a C function and a Lua function read the same calls alike", function()
+    local nn = require("nn")
+    -- {} after the arguments: no options, in C (lucid.zeros) and Lua (nn.Linear)
+    assert.are.same({ 2 }, H.shape_of(lucid.zeros(2, {})))
+    assert.are.equal(3, nn.Linear(2, 3, {}).out_features)
+    -- {} first is a value where the first parameter takes a table
+    assert.are.same({}, H.shape_of(lucid.zeros({})))
+    assert.are.equal(0, #nn.ModuleList({}))
+    assert.are.same({}, H.shape_of(x:new_zeros({}))) -- the size of a method, position 2
+    -- alone where no parameter takes a table, {} is the empty options table
+    assert.is_false(nn.ReLU({}).inplace)
+    -- a table with a metatable is a positional value, never options
+    assert.matches("zeros: size 2 must be", H.err_of(lucid.zeros, 2, setmetatable({ dtype = "float64" }, {})))
+    assert.matches("Linear: bias must be a boolean, got table",
+      H.err_of(nn.Linear, 2, 3, setmetatable({ bias = false }, {})))
+    -- a tensor last is a positional value
+    assert.matches("zeros: size 2 must be", H.err_of(lucid.zeros, 2, x))
+    assert.matches("Linear: bias must be a boolean", H.err_of(nn.Linear, 2, 3, x))
+  end)
+
+  it("zeros, ones, empty, rand, randn, new_zeros and meshgrid take their options through lcb_args", function()
+    local z = lucid.zeros({ size = { 2, 3 }, dtype = lucid.float64, requires_grad = true })
+    assert.are.same({ 2, 3 }, H.shape_of(z))
+    assert.is_true(z.requires_grad and z.dtype == lucid.float64)
+    assert.are.same({ 2, 3 }, H.shape_of(lucid.ones(2, 3, { dtype = "float64" })))
+    assert.matches("zeros: argument 'size' given both by position and by name",
+      H.err_of(lucid.zeros, 2, { size = { 3 } }))
+    assert.matches("ones: unknown option 'dtpye'", H.err_of(lucid.ones, 2, { dtpye = lucid.float64 }))
+    assert.matches("randn: dtype must be a floating point type", H.err_of(lucid.randn, 2, { dtype = lucid.int64 }))
+    assert.are.equal(lucid.int64, x:new_ones({ 2 }, { dtype = lucid.int64 }).dtype)
+    assert.matches("new_full: unknown option 'value'", H.err_of(function() return x:new_full({ 2 }, 1, { value = 1 }) end))
+    local a, b = lucid.arange(2), lucid.arange(3)
+    assert.are.same({ 3, 2 }, H.shape_of(lucid.meshgrid(a, b, { indexing = "xy" })[1]))
+    assert.are.same({ 2, 3 }, H.shape_of(lucid.meshgrid(a, b, {})[1]))
+    assert.matches("meshgrid: unknown option 'index'", H.err_of(lucid.meshgrid, a, b, { index = "xy" }))
+  end)
+
+  it("load_state_dict and zero_grad read their options through lucid.args", function()
+    local nn = require("nn")
+    local m = nn.Linear(2, 2)
+    assert.matches("Linear: load_state_dict: unknown option 'strcit'",
+      H.err_of(function() m:load_state_dict(m:state_dict(), { strcit = false }) end))
+    m:load_state_dict({ weight = lucid.ones(2, 2) }, false)
+    assert.are.equal(4, m.weight:sum():item())
+    local opt = lucid.optim.SGD(m:parameters(), 0.1)
+    m(lucid.ones(1, 2)):sum():backward()
+    opt:zero_grad({ set_to_none = true })
+    assert.is_nil(m.weight.grad)
+    assert.matches("SGD: zero_grad: unknown option 'none'", H.err_of(function() opt:zero_grad({ none = true }) end))
+  end)
+
+  it("so do gradcheck and utils.progress, whose options are keyword-only", function()
+    local x = lucid.randn(3, { dtype = lucid.float64, requires_grad = true })
+    assert.is_true(lucid.autograd.gradcheck(function(t) return t:exp() end, { x }, { eps = 1e-6 }))
+    assert.is_true(lucid.autograd.gradcheck{ fn = function(t) return t:exp() end, inputs = x })
+    assert.matches("gradcheck: unknown option 'tol'",
+      H.err_of(lucid.autograd.gradcheck, function(t) return t end, x, { tol = 1 }))
+    assert.matches("gradcheck: expected at most 2 positional arguments, got 3",
+      H.err_of(lucid.autograd.gradcheck, function(t) return t end, x, 1e-6))
+    local utils = require("lucid.utils")
+    assert.matches("utils.progress: unknown option 'widht'", H.err_of(utils.progress, 10, { widht = 5 }))
+    assert.are.equal(5, utils.progress(10, { width = 5, out = io.stderr, tty = false }).width)
+  end)
+end)

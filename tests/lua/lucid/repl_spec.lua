@@ -95,6 +95,13 @@ describe("lucid.repl", function()
         end
       end
     end)
+
+    it("offers nothing inside lucid._C, the private entry points", function()
+      assert.is_function(lucid._C.rnn_layer)
+      assert.are.same({}, repl.complete("lucid._C."))
+      assert.are.same({}, repl.complete("lucid._C.rnn"))
+      assert.is_true(#repl.complete("_G.string.") > 0) -- _G is no private name
+    end)
   end)
 
   describe("doc", function()

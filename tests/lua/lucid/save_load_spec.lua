@@ -142,12 +142,12 @@ describe("lucid.save / lucid.load", function()
       local big = lucid.zeros({ 1000, 100 }, { dtype = lucid.float64 })
       local n = big:narrow(1, 500, 3) -- 300 of 100000 elements
       -- header 32 + tensor record (5 + 2 sizes x 8) + 300 doubles
-      assert.are.equal(32 + 5 + 16 + 300 * 8, #lucid._serialize(n))
+      assert.are.equal(32 + 5 + 16 + 300 * 8, #lucid._C.serialize(n))
       lucid.save(n, path)
       assert.are.equal(32 + 5 + 16 + 300 * 8, #read_file(path))
       -- an expanded view saves its full logical size
       local e = lucid.tensor({ 1.0 }):expand(10)
-      assert.are.equal(32 + 5 + 8 + 10 * 4, #lucid._serialize(e))
+      assert.are.equal(32 + 5 + 8 + 10 * 4, #lucid._C.serialize(e))
     end)
 
     it("saves tensors sharing storage as independent copies", function()
@@ -243,12 +243,12 @@ describe("lucid.save / lucid.load", function()
       local a, b = {}, {}
       for i = 1, 50 do a["k" .. i] = i; a[i] = -i end
       for i = 50, 1, -1 do b[i] = -i; b["k" .. i] = i end
-      assert.are.equal(lucid._serialize(a), lucid._serialize(b))
+      assert.are.equal(lucid._C.serialize(a), lucid._C.serialize(b))
     end)
 
     it("round trips through _serialize / _deserialize", function()
       local obj = { w = lucid.randn(3), step = 10, name = "m" }
-      local y = lucid._deserialize(lucid._serialize(obj))
+      local y = lucid._C.deserialize(lucid._C.serialize(obj))
       assert_same_tensor(y.w, obj.w)
       assert.are.equal(10, y.step)
       assert.are.equal("m", y.name)
@@ -395,8 +395,8 @@ describe("lucid.save / lucid.load", function()
         H.err_str(lucid.save, {}, ""), 1, true)
       assert.matches("lucid.load: argument 1 (path) must be a string, got number",
         H.err_str(lucid.load, 42), 1, true)
-      assert.matches("lucid._deserialize: argument 1 must be a string",
-        H.err_str(lucid._deserialize, {}), 1, true)
+      assert.matches("lucid._C.deserialize: argument 1 must be a string",
+        H.err_str(lucid._C.deserialize, {}), 1, true)
     end)
   end)
 
@@ -500,7 +500,7 @@ describe("lucid.save / lucid.load", function()
       for _, c in ipairs(cases) do
         local err = load_error(seal(c[1]))
         assert.matches(c[2], err, 1, true)
-        assert.matches("lucid._deserialize: ", H.err_str(lucid._deserialize, seal(c[1])), 1, true)
+        assert.matches("lucid._C.deserialize: ", H.err_str(lucid._C.deserialize, seal(c[1])), 1, true)
       end
     end)
   end)

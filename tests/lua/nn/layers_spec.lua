@@ -233,8 +233,9 @@ describe("indices at the int64 extremes", function()
       H.err_of(e, lucid.tensor({ 4294967297 })))
     assert.matches("Embedding: index %-9223372036854775808 is out of range",
       H.err_of(e, lucid.tensor({ math.mininteger })))
-    assert.matches("RNN: 2305843009213693952 steps for 2 rows of input", H.err_of(lucid._rnn_layer,
-      "rnn_tanh", lucid.zeros(2, 3), 1 << 61, false, lucid.zeros(1, 4), nil, lucid.zeros(4, 3), lucid.zeros(4, 4)))
+    assert.matches("RNN: 2305843009213693952 steps for 2 rows of input", H.err_of(lucid._C.rnn_layer,
+      { cell = "rnn_tanh", input = lucid.zeros(2, 3), batch_sizes = 1 << 61, h0 = lucid.zeros(1, 4),
+        w_ih = lucid.zeros(4, 3), w_hh = lucid.zeros(4, 4) }))
   end)
 end)
 

@@ -117,7 +117,8 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
         local h0 = (lucid.rand({ 3, 16 }, { dtype = dtype }) + 0.1):requires_grad_()
         local function run(path)
           x.grad, w.grad, b.grad, h0.grad = nil, nil, nil, nil
-          local y, hn = lucid._minrnn_layer(kind:lower(), x, 40, h0, w, b, path)
+          local y, hn = lucid._C.minrnn_layer({ mode = kind:lower(), input = x, batch_sizes = 40, h0 = h0,
+            weight = w, bias = b, path = path })
           local loss = (y * y):sum() + hn:sum()
           loss:backward()
           return { y:detach(), hn:detach(), x.grad, w.grad, b.grad, h0.grad }

@@ -77,14 +77,14 @@ local function draw(self, fn, ...)
 end
 
 -- A random permutation of 1..n (int64 tensor).
-function Generator:randperm(n) return draw(self, lucid._randperm, n) end
+function Generator:randperm(n) return draw(self, lucid._C.randperm, n) end
 
 -- count indices drawn uniformly from 1..n with replacement.
-function Generator:randindex(n, count) return draw(self, lucid._randindex, n, count) end
+function Generator:randindex(n, count) return draw(self, lucid._C.randindex, n, count) end
 
 -- count indices 1..#weights drawn in proportion to weights.
 function Generator:multinomial(weights, count, replacement)
-  return draw(self, lucid._multinomial, weights, count, replacement and true or false)
+  return draw(self, lucid._C.multinomial, weights, count, replacement and true or false)
 end
 
 function Generator:__tostring()

@@ -41,7 +41,7 @@ function WeightedRandomSampler:init(...)
   self.weights, self.num_samples, self.replacement = w, k, replacement
   self.generator = Generator.from_options(fname, a)
   -- the weights are checked once, here (a draw of none checks them)
-  args.call(lucid._multinomial, w, 0, replacement)
+  args.call(lucid._C.multinomial, w, 0, replacement)
   local positive = w:gt(0):sum():item()
   if not replacement and k > positive then
     raise(string.format("%s: cannot draw %d samples without replacement from %d positive weights",
