@@ -7,6 +7,7 @@
  * faster; above 64^3 multiply-adds libxsmm itself calls OpenBLAS. */
 #include <cblas.h>
 #include <libxsmm.h>
+#include <stdlib.h>
 
 #include "lc_blas.h"
 
@@ -27,6 +28,20 @@ static void small_gemm(lc_dtype dt, bool col_major, bool ta, bool tb, libxsmm_bl
     ti = lda; lda = ldb, ldb = ti;
     bool tt = ta; ta = tb, tb = tt;
   }
+  /* libxsmm JITs no kernel for a transposed A: it hands such a product to
+   * BLAS, whose packing and set-up then cost more than the product (the
+   * X W^T of every recurrent step). A transposed copy of A (libxsmm's JIT
+   * transpose, at most 64^3 elements) and the plain kernel cost less
+   * (callgrind on rnncell_loop, docs/performance.md). */
+  void *at = NULL;
+  if (ta) {
+    size_t es = dt == LC_FLOAT32 ? sizeof(float) : sizeof(double);
+    at = malloc((size_t)m * (size_t)k * es);
+    if (at) {
+      libxsmm_otrans(at, a, (unsigned)es, k, m, lda, m); /* (k x m, lda) -> (m x k, m) */
+      a = at, lda = m, ta = false;
+    }
+  }
   const char tra = ta ? 'T' : 'N', trb = tb ? 'T' : 'N';
   if (dt == LC_FLOAT32) {
     float fa = (float)alpha, fb = (float)beta;
@@ -34,6 +49,7 @@ static void small_gemm(lc_dtype dt, bool col_major, bool ta, bool tb, libxsmm_bl
   } else {
     libxsmm_dgemm(&tra, &trb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
   }
+  free(at);
 }
 
 void lc_blas_gemm(lc_dtype dt, bool col_major, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
