@@ -1,7 +1,8 @@
 -- nn.RNNBase: what nn.RNN, nn.GRU and nn.LSTM share - the per-layer
 -- parameters, argument and state checks, and the forward over layers and
--- directions. Each layer in each direction is one call of the fused kernel
--- lucid._rnn_layer (core/rnn.c), one autograd node; no Lua runs per time step.
+-- directions. Each layer is one call of the fused kernel (core/rnn.c), one
+-- autograd node: lucid._rnn_layer, or lucid._rnn_bilayer for both directions
+-- of a bidirectional layer at once; no Lua runs per time step.
 --
 -- Shapes follow PyTorch: input (L, N, I), or (N, L, I) with batch_first, or
 -- unbatched (L, I), or a PackedSequence; hx (num_layers * D, N, Hout), D = 2
@@ -319,7 +320,7 @@ function RNNBase:forward(input, hx)
   local hn, cn = {}, {}
   local layer_in = x2
   for l = 0, self.num_layers - 1 do
-    local outs = {}
+    local outs, dirs = {}, {} -- dirs: each direction's arguments of the kernel
     for d = 0, D - 1 do
       local sfx = d == 1 and "_reverse" or ""
       local i = l * D + d + 1
@@ -338,10 +339,16 @@ function RNNBase:forward(input, hx)
         if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
       end
       local extra = options.extra_vector(self._extra, function(e) return self[e .. "_l" .. l .. sfx] end)
-      local y, h, c = lucid._rnn_layer(self._cell, layer_in, steps, d == 1, h0s[i], c0s and c0s[i],
-        self["weight_ih_l" .. l .. sfx], w_hh, self["bias_ih_l" .. l .. sfx],
-        self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx], h_mask, zh, zc, extra)
-      outs[d + 1], hn[i], cn[i] = y, h, c
+      dirs[d + 1] = { h0s[i], c0s and c0s[i], self["weight_ih_l" .. l .. sfx], w_hh,
+        self["bias_ih_l" .. l .. sfx], self["bias_hh_l" .. l .. sfx], self["weight_hr_l" .. l .. sfx],
+        h_mask, zh, zc, extra }
+    end
+    local i = l * D + 1
+    if D == 1 then
+      outs[1], hn[i], cn[i] = lucid._rnn_layer(self._cell, layer_in, steps, false, table.unpack(dirs[1], 1, 11))
+    else -- both directions as one kernel call: one input projection, the time loops side by side
+      outs[1], hn[i], cn[i], outs[2], hn[i + 1], cn[i + 1] =
+        lucid._rnn_bilayer(self._cell, layer_in, steps, dirs[1], dirs[2])
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]
     if self.training and self.dropout > 0 and l < self.num_layers - 1 then
