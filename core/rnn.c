@@ -160,69 +160,108 @@ static void *at(void *base, int64_t r, int64_t width, size_t es) {
   return base ? (char *)base + r * width * (int64_t)es : NULL;
 }
 
+/* fn(s, r) for every r < rows: on the threads when rows * width reaches
+ * the grain, else with no parallel region at all (even an inactive one
+ * costs libgomp a team start, at every step of a cell loop or a batch-1
+ * sequence). */
+static void each_row(int64_t rows, int64_t width, void (*fn)(const void *s, int64_t r), const void *s) {
+  if (rows * width < LC_PARALLEL_GRAIN || omp_in_parallel()) {
+    for (int64_t r = 0; r < rows; r++) fn(s, r);
+    return;
+  }
+#pragma omp parallel for
+  for (int64_t r = 0; r < rows; r++) fn(s, r);
+}
+
+/* The buffers of one step's rows, for forward_row and backward_row (the
+ * names of rows_forward and rows_backward). */
+typedef struct {
+  const rnn_ctx *c;
+  lc_dtype dt;
+  const void *xw, *hw, *b_ih, *b_hh, *p, *h;
+  void *cs, *ws, *out, *dout, *dc, *dgi, *dgh, *dprev, *gp;
+} step_rows;
+
+static void forward_row(const void *s_, int64_t r) {
+  const step_rows *s = s_;
+  const rnn_ctx *c = s->c;
+  int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
+  size_t es = lc_dtype_size(s->dt);
+  lc_rnn_row row = {.H = H, .xw = at((void *)s->xw, r, c->ld, es), .hw = at((void *)s->hw, r, G, es),
+                    .b_ih = s->b_ih, .b_hh = s->b_hh, .p = s->p, .hprev = at((void *)s->h, r, Ho, es),
+                    .c = at(s->cs, r, H, es), .ws = at(s->ws, r, W, es), .out = at(s->out, r, H, es)};
+  c->cell->forward(s->dt, &row);
+}
+
+static void backward_row(const void *s_, int64_t r) {
+  const step_rows *s = s_;
+  const rnn_ctx *c = s->c;
+  int64_t H = c->hidden, Ho = c->out, W = c->cell->work * H, X = c->cell->extra * H;
+  size_t es = lc_dtype_size(s->dt);
+  lc_rnn_row row = {.H = H, .hprev = at((void *)s->h, r, Ho, es), .ws = at(s->ws, r, W, es),
+                    .out = at(s->out, r, H, es), .dout = at(s->dout, r, H, es),
+                    .dc = at(s->dc, r, H, es), .gi = at(s->dgi, r, c->ld, es),
+                    .gh = at(s->dgh, r, c->ld, es), .dprev = at(s->dprev, r, Ho, es), .p = s->p,
+                    .gp = at(s->gp, r, X, es)};
+  c->cell->backward(s->dt, &row);
+}
+
 /* One step's rows through the cell, forward: xw (rows, G*H at row stride
- * ld) the input projections, hw (rows, G*H) the recurrent ones, h (rows, Hout) the state
- * the step starts from, cs (rows, H) the cell state (in place), ws (rows,
- * work*H) the workspace, out (rows, H) the cell's outputs. */
+ * ld) the input projections, hw (rows, G*H) the recurrent ones, h (rows,
+ * Hout) the state the step starts from, cs (rows, H) the cell state (in
+ * place), ws (rows, work*H) the workspace, out (rows, H) the cell's outputs. */
 static void rows_forward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void *xw,
                          const void *hw, const void *b_ih, const void *b_hh, const void *p,
                          const void *h, void *cs, void *ws, void *out) {
-  int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
-  size_t es = lc_dtype_size(dt);
-  lc_rnn_row_fn fwd = c->cell->forward;
-#pragma omp parallel for if (rows * G >= LC_PARALLEL_GRAIN)
-  for (int64_t r = 0; r < rows; r++) {
-    lc_rnn_row row = {.H = H, .xw = at((void *)xw, r, c->ld, es), .hw = at((void *)hw, r, G, es),
-                      .b_ih = b_ih, .b_hh = b_hh, .p = p, .hprev = at((void *)h, r, Ho, es),
-                      .c = at(cs, r, H, es), .ws = at(ws, r, W, es), .out = at(out, r, H, es)};
-    fwd(dt, &row);
-  }
+  step_rows s = {.c = c, .dt = dt, .xw = xw, .hw = hw, .b_ih = b_ih, .b_hh = b_hh, .p = p, .h = h,
+                 .cs = cs, .ws = ws, .out = out};
+  each_row(rows, c->gates * c->hidden, forward_row, &s);
 }
 
 /* The same rows backward: dout (rows, H) the gradient of the cell's outputs,
  * dc (rows, H) of the new cell state (in place: that of the old one), dgi and
- * dgh (rows, G*H at row stride ld; dgh only for split_recurrent cells) the pre-activation
- * gradients, dprev (rows, Hout; direct_state cells) the direct part of the
- * previous state's gradient. */
+ * dgh (rows, G*H at row stride ld; dgh only for split_recurrent cells) the
+ * pre-activation gradients, dprev (rows, Hout; direct_state cells) the
+ * direct part of the previous state's gradient. */
 static void rows_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void *p, void *dout,
                           void *dc, void *ws, void *h, void *out, void *dgi, void *dgh,
                           void *dprev, void *gp) {
-  int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
-  int64_t X = c->cell->extra * H;
-  size_t es = lc_dtype_size(dt);
-  lc_rnn_row_fn bwd = c->cell->backward;
-#pragma omp parallel for if (rows * G >= LC_PARALLEL_GRAIN)
-  for (int64_t r = 0; r < rows; r++) {
-    lc_rnn_row row = {.H = H, .hprev = at(h, r, Ho, es), .ws = at(ws, r, W, es),
-                      .out = at(out, r, H, es), .dout = at(dout, r, H, es), .dc = at(dc, r, H, es),
-                      .gi = at(dgi, r, c->ld, es), .gh = at(dgh, r, c->ld, es),
-                      .dprev = at(dprev, r, Ho, es), .p = p, .gp = at(gp, r, X, es)};
-    bwd(dt, &row);
-  }
+  step_rows s = {.c = c, .dt = dt, .p = p, .dout = dout, .dc = dc, .ws = ws, .h = h, .out = out,
+                 .dgi = dgi, .dgh = dgh, .dprev = dprev, .gp = gp};
+  each_row(rows, c->gates * c->hidden, backward_row, &s);
 }
 
 /* Column sums of a (rows, cols) buffer: the bias gradients. Accumulated in
  * double because long sequences add up many rows; each thread takes a band
  * of columns and walks the rows, so memory is read in order. */
+enum { BAND = 256 };
+typedef struct {
+  const void *buf;
+  lc_dtype dt;
+  int64_t rows, cols, ld;
+  double *out;
+} band_sums;
+
+static void band_sum(const void *s_, int64_t band) {
+  const band_sums *s = s_;
+  int64_t j0 = band * BAND, w = s->cols - j0 < BAND ? s->cols - j0 : BAND;
+  double acc[BAND] = {0};
+  for (int64_t r = 0; r < s->rows; r++) {
+    if (s->dt == LC_FLOAT32) {
+      const float *row = (const float *)s->buf + r * s->ld + j0;
+      for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+    } else {
+      const double *row = (const double *)s->buf + r * s->ld + j0;
+      for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+    }
+  }
+  for (int64_t j = 0; j < w; j++) s->out[j0 + j] = acc[j];
+}
+
 static void column_sums_f64(const void *buf, lc_dtype dt, int64_t rows, int64_t cols, int64_t ld,
                             double *out) {
-  enum { BAND = 256 };
-  int64_t bands = (cols + BAND - 1) / BAND;
-#pragma omp parallel for if (rows * cols >= LC_PARALLEL_GRAIN)
-  for (int64_t band = 0; band < bands; band++) {
-    int64_t j0 = band * BAND, w = cols - j0 < BAND ? cols - j0 : BAND;
-    double acc[BAND] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-      if (dt == LC_FLOAT32) {
-        const float *row = (const float *)buf + r * ld + j0;
-        for (int64_t j = 0; j < w; j++) acc[j] += row[j];
-      } else {
-        const double *row = (const double *)buf + r * ld + j0;
-        for (int64_t j = 0; j < w; j++) acc[j] += row[j];
-      }
-    }
-    for (int64_t j = 0; j < w; j++) out[j0 + j] = acc[j];
-  }
+  band_sums s = {buf, dt, rows, cols, ld, out};
+  each_row((cols + BAND - 1) / BAND, rows * BAND, band_sum, &s);
 }
 
 /* (cols) sums of the rows of a (rows, cols) block at row stride ld. */

@@ -491,6 +491,18 @@ static void test_small_transposed(lc_dtype dt) {
   CHECK(matmul_matches(ta, b, tol));
   CHECK(matmul_matches(a, tb, tol));
   CHECK(matmul_matches(ta, tb, tol));
+  /* one row or one column: the transposed vector is read in place */
+  lc_tensor *r = make(dt, 2, DIMS(1, 24), NULL), *rt_ = make(dt, 2, DIMS(24, 1), NULL);
+  lc_tensor *tr = lc_transpose(rt_, 0, 1), *col = lc_transpose(r, 0, 1);
+  CHECK(matmul_matches(r, b, tol));
+  CHECK(matmul_matches(tr, b, tol));
+  CHECK(matmul_matches(r, tb, tol));
+  CHECK(matmul_matches(tr, tb, tol));
+  CHECK(matmul_matches(a, rt_, tol));
+  CHECK(matmul_matches(ta, rt_, tol));
+  CHECK(matmul_matches(ta, col, tol));
+  CHECK(matmul_matches(a, col, tol));
+  lc_release(r), lc_release(rt_), lc_release(tr), lc_release(col);
   lc_release(a), lc_release(b), lc_release(at_), lc_release(ta), lc_release(bt_), lc_release(tb);
 }
 
