@@ -68,6 +68,57 @@ static int l_rnn_layer(lua_State *L) {
   return 3;
 }
 
+/* The arguments of one direction from the table at idx: {h0 =, c0 =, w_ih =,
+ * w_hh =, b_ih =, b_hh =, w_hr =, h_mask =, zoneout_h =, zoneout_c =, extra =}
+ * (nil for absent ones), named as rnn_layer's. The tensors stay referenced
+ * by the table. */
+static void direction_args(lua_State *L, int idx, lc_rnn_args *a, const char *fname) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  static const char *const names[11] = {"h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh",
+                                        "w_hr", "h_mask", "zoneout_h", "zoneout_c", "extra"};
+  const lc_tensor **slots[11] = {&a->h0, &a->c0, &a->w_ih, &a->w_hh, &a->b_ih, &a->b_hh,
+                                 &a->w_hr, &a->h_mask, &a->zoneout_h, &a->zoneout_c, &a->extra};
+  for (int i = 0; i < 11; i++) {
+    lua_getfield(L, idx, names[i]);
+    bool absent = lua_isnil(L, -1);
+    lc_tensor *t = absent ? NULL : lcb_test(L, -1);
+    bool required = i == 0 || i == 2 || i == 3;
+    if (!t && (!absent || required))
+      luaL_error(L, "%s: the %s direction's %s must be a tensor%s, got %s", fname,
+                 a->reverse ? "reverse" : "forward", names[i], required ? "" : " or nil",
+                 luaL_typename(L, -1));
+    *slots[i] = t;
+    lua_pop(L, 1);
+  }
+}
+
+/* lucid._C.rnn_bilayer{cell =, input =, batch_sizes =, forward =, backward =}
+ * -> y_f, h_f, c_f, y_b, h_b, c_b: both directions of a bidirectional layer as
+ * one node (lc_rnn_layers); the direction tables as direction_args reads
+ * them; c_f, c_b nil without a cell state. */
+static const char *const rnn_bilayer_names[] = {"cell", "input", "batch_sizes", "forward", "backward"};
+
+static int l_rnn_bilayer(lua_State *L) {
+  const char *fname = "rnn_bilayer";
+  lcb_args(L, 1, 5, rnn_bilayer_names, fname);
+  lc_rnn_args a[2] = {{.cell = luaL_checkstring(L, 1)}};
+  a[0].x = lcb_check(L, 2, fname);
+  a[0].batch_sizes = lcb_batch_sizes(L, 3, &a[0].steps, fname);
+  direction_args(L, 4, &a[0], fname);
+  a[1] = (lc_rnn_args){.cell = a[0].cell, .reverse = true, .steps = a[0].steps,
+                       .batch_sizes = a[0].batch_sizes, .x = a[0].x};
+  direction_args(L, 5, &a[1], fname);
+  lc_tensor *y[2], *h[2], *c[2];
+  lcb_ok(L, lc_rnn_layers(a, 2, y, h, c));
+  for (int d = 0; d < 2; d++) {
+    lcb_push(L, y[d]);
+    lcb_push(L, h[d]);
+    if (c[d]) lcb_push(L, c[d]);
+    else lua_pushnil(L);
+  }
+  return 6;
+}
+
 /* lucid._C.rnn_cell(name) -> {gates =, has_cell =, projectable =, extra =}: what a module
  * needs to know of a cell kind to shape its parameters and state. */
 static int l_rnn_cell(lua_State *L) {
@@ -87,5 +138,6 @@ static int l_rnn_cell(lua_State *L) {
 
 void lcb_open_rnn(lua_State *L, int module, int methods) {
   (void)methods;
-  lcb_register_private(L, module, (luaL_Reg[]){{"rnn_layer", l_rnn_layer}, {"rnn_cell", l_rnn_cell}, {NULL, NULL}});
+  lcb_register_private(L, module, (luaL_Reg[]){{"rnn_layer", l_rnn_layer}, {"rnn_bilayer", l_rnn_bilayer},
+                                                {"rnn_cell", l_rnn_cell}, {NULL, NULL}});
 }

@@ -84,6 +84,12 @@ typedef struct {
  * c_n (N, H), recorded as one autograd node with a hand-written backward
  * through time. */
 LC_API int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
+/* D (1 or 2) directions of one layer at once, args[d] each (the same x,
+ * cell, steps and sizes; reverse set on one), as one autograd node: one GEMM
+ * projects the input for both directions (their W_ih stacked), and with two
+ * threads the directions' time loops run at the same time, one thread each.
+ * Fills y[d], h_n[d], c_n[d] (NULL without a cell state). */
+LC_API int lc_rnn_layers(const lc_rnn_args *args, int D, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
 /* ---- index ops (index.c) ------------------------------------------------- */
 /* Indices count from the caller's base (0 for C, 1 for the Lua API), as in

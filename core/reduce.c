@@ -96,8 +96,11 @@ static cell grid_cell(const grid *g, int64_t w) {
 static void run_cells(const grid *g, int64_t grain, void (*fn)(const void *ctx, cell c),
                       const void *ctx) {
   int64_t cells = g->nr * g->nb * g->nc;
-  bool par = g->outer * g->n * g->inner >= grain;
-#pragma omp parallel for if (par) schedule(static)
+  if (g->outer * g->n * g->inner < grain) { /* no region: even an inactive one */
+    for (int64_t w = 0; w < cells; w++) fn(ctx, grid_cell(g, w)); /* starts a libgomp team */
+    return;
+  }
+#pragma omp parallel for schedule(static)
   for (int64_t w = 0; w < cells; w++) fn(ctx, grid_cell(g, w));
 }
 

@@ -18,6 +18,7 @@
  * this loop knows a cell only by its gate count, workspace width, flags and
  * row functions. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
@@ -47,10 +48,19 @@ typedef struct {
   lc_tensor *mask;  /* recurrent dropout: (N, Hout) multiplier of the state fed to W_hh */
   lc_tensor *hin;   /* with mask: the state each row fed to W_hh, hprev * mask (T, Hout) */
   lc_tensor *zh, *zc; /* zoneout: each row's keep weights of h (T, Hout) and c (T, H) */
+  /* row stride of the projections xw and the pre-activation gradients dgi,
+   * dgh: D*G, the directions of a layer side by side in one buffer */
+  int64_t ld;
 } rnn_ctx;
 
-static void free_rnn_ctx(lc_node *n) {
-  rnn_ctx *c = n->ctx;
+/* The node's context: the directions of one layer call (1 or 2). */
+typedef struct {
+  int D;
+  rnn_ctx *dir[2];
+} layer_ctx;
+
+static void free_rnn_ctx(rnn_ctx *c) {
+  if (!c) return;
   free(c->batch_sizes);
   free(c->offsets);
   lc_release(c->ws);
@@ -63,10 +73,44 @@ static void free_rnn_ctx(lc_node *n) {
   free(c);
 }
 
-/* Saved inputs, in this order. */
-enum { S_X, S_W_IH, S_W_HH, S_W_HR, S_Y, S_P };
-/* Node inputs, in this order. */
+static void free_layer_ctx(lc_node *n) {
+  layer_ctx *l = n->ctx;
+  for (int d = 0; d < l->D; d++) free_rnn_ctx(l->dir[d]);
+  free(l);
+}
+
+/* Saved tensors: x, then per direction these five. */
+enum { S_W_IH, S_W_HH, S_W_HR, S_Y, S_P, N_SAVED };
+static int saved_at(int d, int k) { return 1 + d * N_SAVED + k; }
+/* Node inputs: x, then per direction these eight. */
 enum { I_X, I_H0, I_C0, I_W_IH, I_W_HH, I_B_IH, I_B_HH, I_W_HR, I_P, N_INPUTS };
+enum { N_DIR_INPUTS = N_INPUTS - 1 };
+static int input_at(int d, int k) { return k == I_X ? I_X : d * N_DIR_INPUTS + k; }
+
+/* Multiply-adds of a layer's recurrent products (T G Hout) from which its
+ * two directions run on two threads: waking a second thread costs tens of
+ * microseconds (far more on a loaded machine), a million multiply-adds
+ * about a hundred. */
+#define DIRECTION_GRAIN ((int64_t)1 << 20)
+
+/* Runs fn(arg, d) for each direction d < D. Two directions run at once,
+ * one thread each, when there are two threads and work enough: inside the
+ * parallel region OpenBLAS runs single-threaded and the gate loops
+ * serially, so the threads meet once per layer instead of at every GEMM
+ * and gate pass of every step. The sums are the same either way (each
+ * product is one single-threaded GEMM in deterministic mode, the gate math
+ * is per row). */
+static int each_direction(int D, const rnn_ctx *c, int (*fn)(void *arg, int d), void *arg) {
+  int rc[2] = {0, 0};
+  bool big = c->total * c->gates * c->hidden * c->out >= DIRECTION_GRAIN;
+  if (D == 2 && big && omp_get_max_threads() >= 2 && !omp_in_parallel()) {
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+    for (int d = 0; d < 2; d++) rc[d] = fn(arg, d);
+  } else {
+    for (int d = 0; d < D; d++) rc[d] = fn(arg, d);
+  }
+  return rc[0] || rc[1] ? -1 : 0;
+}
 
 /* The step processed k-th (forward or reverse). */
 static int64_t step_at(const rnn_ctx *c, int64_t k) { return c->reverse ? c->steps - 1 - k : k; }
@@ -116,74 +160,115 @@ static void *at(void *base, int64_t r, int64_t width, size_t es) {
   return base ? (char *)base + r * width * (int64_t)es : NULL;
 }
 
-/* One step's rows through the cell, forward: xw (rows, G*H) the input
- * projections, hw (rows, G*H) the recurrent ones, h (rows, Hout) the state
- * the step starts from, cs (rows, H) the cell state (in place), ws (rows,
- * work*H) the workspace, out (rows, H) the cell's outputs. */
+/* fn(s, r) for every r < rows: on the threads when rows * width reaches
+ * the grain, else with no parallel region at all (even an inactive one
+ * costs libgomp a team start, at every step of a cell loop or a batch-1
+ * sequence). */
+static void each_row(int64_t rows, int64_t width, void (*fn)(const void *s, int64_t r), const void *s) {
+  if (rows * width < LC_PARALLEL_GRAIN || omp_in_parallel()) {
+    for (int64_t r = 0; r < rows; r++) fn(s, r);
+    return;
+  }
+#pragma omp parallel for
+  for (int64_t r = 0; r < rows; r++) fn(s, r);
+}
+
+/* The buffers of one step's rows, for forward_row and backward_row (the
+ * names of rows_forward and rows_backward). */
+typedef struct {
+  const rnn_ctx *c;
+  lc_dtype dt;
+  const void *xw, *hw, *b_ih, *b_hh, *p, *h;
+  void *cs, *ws, *out, *dout, *dc, *dgi, *dgh, *dprev, *gp;
+} step_rows;
+
+static void forward_row(const void *s_, int64_t r) {
+  const step_rows *s = s_;
+  const rnn_ctx *c = s->c;
+  int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
+  size_t es = lc_dtype_size(s->dt);
+  lc_rnn_row row = {.H = H, .xw = at((void *)s->xw, r, c->ld, es), .hw = at((void *)s->hw, r, G, es),
+                    .b_ih = s->b_ih, .b_hh = s->b_hh, .p = s->p, .hprev = at((void *)s->h, r, Ho, es),
+                    .c = at(s->cs, r, H, es), .ws = at(s->ws, r, W, es), .out = at(s->out, r, H, es)};
+  c->cell->forward(s->dt, &row);
+}
+
+static void backward_row(const void *s_, int64_t r) {
+  const step_rows *s = s_;
+  const rnn_ctx *c = s->c;
+  int64_t H = c->hidden, Ho = c->out, W = c->cell->work * H, X = c->cell->extra * H;
+  size_t es = lc_dtype_size(s->dt);
+  lc_rnn_row row = {.H = H, .hprev = at((void *)s->h, r, Ho, es), .ws = at(s->ws, r, W, es),
+                    .out = at(s->out, r, H, es), .dout = at(s->dout, r, H, es),
+                    .dc = at(s->dc, r, H, es), .gi = at(s->dgi, r, c->ld, es),
+                    .gh = at(s->dgh, r, c->ld, es), .dprev = at(s->dprev, r, Ho, es), .p = s->p,
+                    .gp = at(s->gp, r, X, es)};
+  c->cell->backward(s->dt, &row);
+}
+
+/* One step's rows through the cell, forward: xw (rows, G*H at row stride
+ * ld) the input projections, hw (rows, G*H) the recurrent ones, h (rows,
+ * Hout) the state the step starts from, cs (rows, H) the cell state (in
+ * place), ws (rows, work*H) the workspace, out (rows, H) the cell's outputs. */
 static void rows_forward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void *xw,
                          const void *hw, const void *b_ih, const void *b_hh, const void *p,
                          const void *h, void *cs, void *ws, void *out) {
-  int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
-  size_t es = lc_dtype_size(dt);
-  lc_rnn_row_fn fwd = c->cell->forward;
-#pragma omp parallel for if (rows * G >= LC_PARALLEL_GRAIN)
-  for (int64_t r = 0; r < rows; r++) {
-    lc_rnn_row row = {.H = H, .xw = at((void *)xw, r, G, es), .hw = at((void *)hw, r, G, es),
-                      .b_ih = b_ih, .b_hh = b_hh, .p = p, .hprev = at((void *)h, r, Ho, es),
-                      .c = at(cs, r, H, es), .ws = at(ws, r, W, es), .out = at(out, r, H, es)};
-    fwd(dt, &row);
-  }
+  step_rows s = {.c = c, .dt = dt, .xw = xw, .hw = hw, .b_ih = b_ih, .b_hh = b_hh, .p = p, .h = h,
+                 .cs = cs, .ws = ws, .out = out};
+  each_row(rows, c->gates * c->hidden, forward_row, &s);
 }
 
 /* The same rows backward: dout (rows, H) the gradient of the cell's outputs,
  * dc (rows, H) of the new cell state (in place: that of the old one), dgi and
- * dgh (rows, G*H; dgh only for split_recurrent cells) the pre-activation
- * gradients, dprev (rows, Hout; direct_state cells) the direct part of the
- * previous state's gradient. */
+ * dgh (rows, G*H at row stride ld; dgh only for split_recurrent cells) the
+ * pre-activation gradients, dprev (rows, Hout; direct_state cells) the
+ * direct part of the previous state's gradient. */
 static void rows_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const void *p, void *dout,
                           void *dc, void *ws, void *h, void *out, void *dgi, void *dgh,
                           void *dprev, void *gp) {
-  int64_t H = c->hidden, G = c->gates * H, Ho = c->out, W = c->cell->work * H;
-  int64_t X = c->cell->extra * H;
-  size_t es = lc_dtype_size(dt);
-  lc_rnn_row_fn bwd = c->cell->backward;
-#pragma omp parallel for if (rows * G >= LC_PARALLEL_GRAIN)
-  for (int64_t r = 0; r < rows; r++) {
-    lc_rnn_row row = {.H = H, .hprev = at(h, r, Ho, es), .ws = at(ws, r, W, es),
-                      .out = at(out, r, H, es), .dout = at(dout, r, H, es), .dc = at(dc, r, H, es),
-                      .gi = at(dgi, r, G, es), .gh = at(dgh, r, G, es),
-                      .dprev = at(dprev, r, Ho, es), .p = p, .gp = at(gp, r, X, es)};
-    bwd(dt, &row);
-  }
+  step_rows s = {.c = c, .dt = dt, .p = p, .dout = dout, .dc = dc, .ws = ws, .h = h, .out = out,
+                 .dgi = dgi, .dgh = dgh, .dprev = dprev, .gp = gp};
+  each_row(rows, c->gates * c->hidden, backward_row, &s);
 }
 
 /* Column sums of a (rows, cols) buffer: the bias gradients. Accumulated in
  * double because long sequences add up many rows; each thread takes a band
  * of columns and walks the rows, so memory is read in order. */
-static void column_sums_f64(const void *buf, lc_dtype dt, int64_t rows, int64_t cols, double *out) {
-  enum { BAND = 256 };
-  int64_t bands = (cols + BAND - 1) / BAND;
-#pragma omp parallel for if (rows * cols >= LC_PARALLEL_GRAIN)
-  for (int64_t band = 0; band < bands; band++) {
-    int64_t j0 = band * BAND, w = cols - j0 < BAND ? cols - j0 : BAND;
-    double acc[BAND] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-      if (dt == LC_FLOAT32) {
-        const float *row = (const float *)buf + r * cols + j0;
-        for (int64_t j = 0; j < w; j++) acc[j] += row[j];
-      } else {
-        const double *row = (const double *)buf + r * cols + j0;
-        for (int64_t j = 0; j < w; j++) acc[j] += row[j];
-      }
+enum { BAND = 256 };
+typedef struct {
+  const void *buf;
+  lc_dtype dt;
+  int64_t rows, cols, ld;
+  double *out;
+} band_sums;
+
+static void band_sum(const void *s_, int64_t band) {
+  const band_sums *s = s_;
+  int64_t j0 = band * BAND, w = s->cols - j0 < BAND ? s->cols - j0 : BAND;
+  double acc[BAND] = {0};
+  for (int64_t r = 0; r < s->rows; r++) {
+    if (s->dt == LC_FLOAT32) {
+      const float *row = (const float *)s->buf + r * s->ld + j0;
+      for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+    } else {
+      const double *row = (const double *)s->buf + r * s->ld + j0;
+      for (int64_t j = 0; j < w; j++) acc[j] += row[j];
     }
-    for (int64_t j = 0; j < w; j++) out[j0 + j] = acc[j];
   }
+  for (int64_t j = 0; j < w; j++) s->out[j0 + j] = acc[j];
 }
 
-static lc_tensor *column_sums(lc_dtype dt, const void *buf, int64_t rows, int64_t cols) {
+static void column_sums_f64(const void *buf, lc_dtype dt, int64_t rows, int64_t cols, int64_t ld,
+                            double *out) {
+  band_sums s = {buf, dt, rows, cols, ld, out};
+  each_row((cols + BAND - 1) / BAND, rows * BAND, band_sum, &s);
+}
+
+/* (cols) sums of the rows of a (rows, cols) block at row stride ld. */
+static lc_tensor *column_sums(lc_dtype dt, const void *buf, int64_t rows, int64_t cols, int64_t ld) {
   lc_tensor *sums = lc_empty(LC_FLOAT64, 1, &cols);
   if (!sums) return NULL;
-  column_sums_f64(buf, dt, rows, cols, lc_data(sums));
+  column_sums_f64(buf, dt, rows, cols, ld, lc_data(sums));
   lc_tensor *out = lc_to(sums, dt);
   lc_release(sums);
   return out;
@@ -195,121 +280,203 @@ static void *row_ptr(const lc_tensor *t, int64_t row) {
 
 /* ---- backward ------------------------------------------------------------ */
 
-static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
-  rnn_ctx *c = n->ctx;
-  lc_tensor *x = lc_node_saved(n, S_X), *w_ih = lc_node_saved(n, S_W_IH);
-  lc_tensor *w_hh = lc_node_saved(n, S_W_HH), *y = lc_node_saved(n, S_Y);
-  lc_tensor *w_hr = c->has_proj ? lc_node_saved(n, S_W_HR) : NULL;
-  lc_tensor *p = c->cell->extra ? lc_node_saved(n, S_P) : NULL;
-  if (!x || !w_ih || !w_hh || !y || (c->has_proj && !w_hr) || (c->cell->extra && !p)) return -1;
-  lc_dtype dt = x->dtype;
-  int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out, G = c->gates * H;
-  int64_t ni = x->sizes[1];
-  size_t es = lc_dtype_size(dt);
+/* One direction's backward through time: its saved tensors, the gradients
+ * of its outputs, and the scratch of its loop. */
+typedef struct {
+  rnn_ctx *c;
+  lc_tensor *w_ih, *w_hh, *w_hr, *y, *p;
+  lc_tensor *gy, *dh, *dc;  /* dh (N, Ho), dc (N, H): the running state gradients */
+  lc_tensor *dm, *dh_all;   /* projected: d(cell output) of a step, dh of every row for W_hr */
+  lc_tensor *dhin;          /* recurrent dropout: d(state fed to W_hh) of a step */
+  lc_tensor *zdh, *zdc;     /* zoneout: the parts of dh and dc that skip the step */
+  lc_tensor *gp;            /* each row's part of dL/dp */
+  char *dgi, *dgh;          /* this direction's columns of the shared (T, ld) gradients */
+} dir_back;
 
-  lc_tensor *gy = lc_contiguous(g[0]);
-  lc_tensor *dh = lc_clone(g[1]); /* (N, Ho): the running state gradient */
+static void release_dir_back(dir_back *b) {
+  lc_release(b->gy), lc_release(b->dh), lc_release(b->dc), lc_release(b->dm);
+  lc_release(b->dh_all), lc_release(b->dhin), lc_release(b->zdh), lc_release(b->zdc);
+  lc_release(b->gp);
+}
+
+/* Gradients of the outputs and scratch; -1 when memory ran out. */
+static int dir_back_init(dir_back *b, rnn_ctx *c, lc_dtype dt, lc_tensor *const *g) {
   const lc_rnn_cell *cell = c->cell;
-  lc_tensor *dc = cell->has_cell ? lc_clone(g[2]) : NULL;
-  int64_t gsz[2] = {T, G}, msz[2] = {N, H}, hsz[2] = {T, Ho};
-  lc_tensor *dgi = lc_empty(dt, 2, gsz);
-  lc_tensor *dgh = cell->split_recurrent ? lc_empty(dt, 2, gsz) : lc_retain(dgi);
-  lc_tensor *dm = c->has_proj ? lc_empty(dt, 2, msz) : NULL;   /* d(cell output) of a step */
-  lc_tensor *dh_all = c->has_proj ? lc_empty(dt, 2, hsz) : NULL; /* dh of every row, for W_hr */
-  int64_t nsz[2] = {N, Ho};
-  lc_tensor *dhin = c->mask ? lc_empty(dt, 2, nsz) : NULL; /* d(state fed to W_hh) of a step */
-  /* zoneout: the parts of dh and dc that skip the step */
-  lc_tensor *zdh = c->zh ? lc_empty(dt, 2, nsz) : NULL, *zdc = c->zc ? lc_empty(dt, 2, msz) : NULL;
-  int64_t psz[2] = {T, c->cell->extra * H};
-  lc_tensor *gp = p ? lc_empty(dt, 2, psz) : NULL; /* each row's part of dL/dp */
-  int rc = 0;
-  if ((c->zh && !zdh) || (c->zc && !zdc) || (p && !gp)) rc = -1;
-  if (!gy || !dh || !dgi || !dgh || (cell->has_cell && !dc) || (c->has_proj && (!dm || !dh_all)) ||
-      (c->mask && !dhin))
-    rc = -1;
+  int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out;
+  int64_t msz[2] = {N, H}, hsz[2] = {T, Ho}, nsz[2] = {N, Ho}, psz[2] = {T, cell->extra * H};
+  b->c = c;
+  b->gy = lc_contiguous(g[0]);
+  b->dh = lc_clone(g[1]);
+  if (cell->has_cell) b->dc = lc_clone(g[2]);
+  if (c->has_proj) b->dm = lc_empty(dt, 2, msz), b->dh_all = lc_empty(dt, 2, hsz);
+  if (c->mask) b->dhin = lc_empty(dt, 2, nsz);
+  if (c->zh) b->zdh = lc_empty(dt, 2, nsz);
+  if (c->zc) b->zdc = lc_empty(dt, 2, msz);
+  if (b->p) b->gp = lc_empty(dt, 2, psz);
+  return !b->gy || !b->dh || (cell->has_cell && !b->dc) || (c->has_proj && (!b->dm || !b->dh_all)) ||
+                 (c->mask && !b->dhin) || (c->zh && !b->zdh) || (c->zc && !b->zdc) || (b->p && !b->gp)
+             ? -1
+             : 0;
+}
 
-  for (int64_t k = c->steps - 1; k >= 0 && !rc; k--) {
+/* The time loop of one direction, last step first: fills its columns of
+ * dgi and dgh, leaves dL/dh0 in dh and dL/dc0 in dc. Allocates nothing,
+ * so the two directions may run on their own threads. */
+static int backward_loop(void *arg, int d) {
+  dir_back *b = (dir_back *)arg + d;
+  rnn_ctx *c = b->c;
+  const lc_rnn_cell *cell = c->cell;
+  lc_dtype dt = b->y->dtype;
+  int64_t H = c->hidden, Ho = c->out, G = c->gates * H, ld = c->ld;
+  size_t es = lc_dtype_size(dt);
+  for (int64_t k = c->steps - 1; k >= 0; k--) {
     int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
+    char *dgi = b->dgi + off * ld * es, *dgh = b->dgh + off * ld * es;
     /* the step's outputs feed the state gradient of their rows */
-    LC_DISPATCH(dt, E, {
-      E *d = lc_data(dh);
-      const E *gr = row_ptr(gy, off);
-      for (int64_t i = 0; i < bs * Ho; i++) d[i] += gr[i];
-    });
-    if (c->zh) zone_split(dt, bs * Ho, row_ptr(c->zh, off), lc_data(dh), lc_data(zdh));
-    if (c->zc) zone_split(dt, bs * H, row_ptr(c->zc, off), lc_data(dc), lc_data(zdc));
-    void *dout = lc_data(dh), *out = c->m ? row_ptr(c->m, off) : row_ptr(y, off);
+    add_rows(dt, bs * Ho, row_ptr(b->gy, off), lc_data(b->dh));
+    if (c->zh) zone_split(dt, bs * Ho, row_ptr(c->zh, off), lc_data(b->dh), lc_data(b->zdh));
+    if (c->zc) zone_split(dt, bs * H, row_ptr(c->zc, off), lc_data(b->dc), lc_data(b->zdc));
+    void *dout = lc_data(b->dh), *out = c->m ? row_ptr(c->m, off) : row_ptr(b->y, off);
     if (c->has_proj) { /* h' = m W_hr^T: dm = dh W_hr, and keep dh for dW_hr */
-      memcpy(row_ptr(dh_all, off), lc_data(dh), bs * Ho * es);
-      gemm(dt, false, false, bs, H, Ho, 1, lc_data(dh), Ho, lc_data(w_hr), H, 0, lc_data(dm), H);
-      dout = lc_data(dm);
+      memcpy(row_ptr(b->dh_all, off), lc_data(b->dh), bs * Ho * es);
+      gemm(dt, false, false, bs, H, Ho, 1, lc_data(b->dh), Ho, lc_data(b->w_hr), H, 0,
+           lc_data(b->dm), H);
+      dout = lc_data(b->dm);
     }
-    rows_backward(c, dt, bs, p ? lc_data(p) : NULL, dout, dc ? lc_data(dc) : NULL,
-                  c->ws ? row_ptr(c->ws, off) : NULL, row_ptr(c->hprev, off), out,
-                  row_ptr(dgi, off), cell->split_recurrent ? row_ptr(dgh, off) : NULL,
-                  cell->direct_state ? lc_data(dh) : NULL, gp ? row_ptr(gp, off) : NULL);
+    rows_backward(c, dt, bs, b->p ? lc_data(b->p) : NULL, dout, b->dc ? lc_data(b->dc) : NULL,
+                  c->ws ? row_ptr(c->ws, off) : NULL, row_ptr(c->hprev, off), out, dgi,
+                  cell->split_recurrent ? dgh : NULL, cell->direct_state ? lc_data(b->dh) : NULL,
+                  b->gp ? row_ptr(b->gp, off) : NULL);
     /* the previous state's gradient: its direct part (left in dh by the
      * cell) plus dgh W_hh; rows that were not active this step keep theirs */
     if (!c->mask) {
-      gemm(dt, false, false, bs, Ho, G, 1, row_ptr(dgh, off), G, lc_data(w_hh), Ho,
-           cell->direct_state ? 1 : 0, lc_data(dh), Ho);
+      gemm(dt, false, false, bs, Ho, G, 1, dgh, ld, lc_data(b->w_hh), Ho,
+           cell->direct_state ? 1 : 0, lc_data(b->dh), Ho);
     } else { /* the state reached W_hh through the mask: dh = direct + (dgh W_hh) * mask */
-      gemm(dt, false, false, bs, Ho, G, 1, row_ptr(dgh, off), G, lc_data(w_hh), Ho, 0,
-           lc_data(dhin), Ho);
-      mul_rows(dt, bs * Ho, lc_data(dhin), lc_data(c->mask), lc_data(dhin));
+      gemm(dt, false, false, bs, Ho, G, 1, dgh, ld, lc_data(b->w_hh), Ho, 0, lc_data(b->dhin), Ho);
+      mul_rows(dt, bs * Ho, lc_data(b->dhin), lc_data(c->mask), lc_data(b->dhin));
       LC_DISPATCH(dt, E, {
-        E *d = lc_data(dh);
-        const E *r = lc_data(dhin);
-        for (int64_t i = 0; i < bs * Ho; i++) d[i] = (cell->direct_state ? d[i] : 0) + r[i];
+        E *dh = lc_data(b->dh);
+        const E *r = lc_data(b->dhin);
+        for (int64_t i = 0; i < bs * Ho; i++) dh[i] = (cell->direct_state ? dh[i] : 0) + r[i];
       });
     }
-    if (c->zh) add_rows(dt, bs * Ho, lc_data(zdh), lc_data(dh));
-    if (c->zc) add_rows(dt, bs * H, lc_data(zdc), lc_data(dc));
+    if (c->zh) add_rows(dt, bs * Ho, lc_data(b->zdh), lc_data(b->dh));
+    if (c->zc) add_rows(dt, bs * H, lc_data(b->zdc), lc_data(b->dc));
   }
+  return 0;
+}
 
-  /* whole-sequence GEMMs for the weights and the input */
-  if (!rc && lc_node_needs_grad(n, I_X)) {
-    int64_t s[2] = {T, ni};
-    gin[I_X] = lc_empty(dt, 2, s);
-    if (!gin[I_X]) rc = -1;
-    else gemm(dt, false, false, T, ni, G, 1, lc_data(dgi), G, lc_data(w_ih), ni, 0, lc_data(gin[I_X]), ni);
-  }
-  if (!rc && lc_node_needs_grad(n, I_W_IH)) {
-    int64_t s[2] = {G, ni};
-    gin[I_W_IH] = lc_empty(dt, 2, s);
-    if (!gin[I_W_IH]) rc = -1;
-    else gemm(dt, true, false, G, ni, T, 1, lc_data(dgi), G, lc_data(x), ni, 0, lc_data(gin[I_W_IH]), ni);
-  }
-  if (!rc && lc_node_needs_grad(n, I_W_HH)) {
-    int64_t s[2] = {G, Ho};
-    gin[I_W_HH] = lc_empty(dt, 2, s);
-    if (!gin[I_W_HH]) rc = -1;
-    else gemm(dt, true, false, G, Ho, T, 1, lc_data(dgh), G, lc_data(c->hin ? c->hin : c->hprev), Ho, 0,
-              lc_data(gin[I_W_HH]), Ho);
-  }
-  if (!rc && c->has_proj && lc_node_needs_grad(n, I_W_HR)) {
-    int64_t s[2] = {Ho, H};
-    gin[I_W_HR] = lc_empty(dt, 2, s);
-    if (!gin[I_W_HR]) rc = -1;
-    else gemm(dt, true, false, Ho, H, T, 1, lc_data(dh_all), Ho, lc_data(c->m), H, 0, lc_data(gin[I_W_HR]), H);
-  }
-  if (!rc && lc_node_needs_grad(n, I_B_IH) && !(gin[I_B_IH] = column_sums(dt, lc_data(dgi), T, G))) rc = -1;
-  if (!rc && lc_node_needs_grad(n, I_B_HH) && !(gin[I_B_HH] = column_sums(dt, lc_data(dgh), T, G))) rc = -1;
-  if (!rc && p && lc_node_needs_grad(n, I_P) && !(gin[I_P] = column_sums(dt, lc_data(gp), T, psz[1]))) rc = -1;
-  if (!rc && lc_node_needs_grad(n, I_H0)) gin[I_H0] = lc_retain(dh);
-  if (!rc && dc && lc_node_needs_grad(n, I_C0)) gin[I_C0] = lc_retain(dc);
+/* A new (rows, cols) tensor in *out, or -1. */
+static int new_grad(lc_dtype dt, int64_t rows, int64_t cols, lc_tensor **out) {
+  int64_t s[2] = {rows, cols};
+  *out = lc_empty(dt, 2, s);
+  return *out ? 0 : -1;
+}
 
-  lc_release(gy);
-  lc_release(dh);
-  lc_release(dc);
+/* The weight matrices of the directions stacked by rows: (D*G, ni), the
+ * right operand of the one GEMM that projects (forward) or back-projects
+ * (backward) the input for all directions. One direction: w itself. */
+static lc_tensor *stack_weights(int D, lc_tensor *const *w) {
+  if (D == 1) return lc_retain(w[0]);
+  int64_t s[2] = {D * w[0]->sizes[0], w[0]->sizes[1]};
+  lc_tensor *out = lc_empty(w[0]->dtype, 2, s);
+  if (!out) return NULL;
+  size_t part = (size_t)lc_numel(w[0]) * lc_dtype_size(w[0]->dtype);
+  for (int d = 0; d < D; d++) memcpy((char *)lc_data(out) + d * part, lc_data(w[d]), part);
+  return out;
+}
+
+/* Whole-sequence products after the loops: the input's gradient (one GEMM
+ * over the directions' stacked columns), then each direction's weights and
+ * biases. */
+static int weight_grads(lc_node *n, int D, dir_back *b, lc_tensor *x, lc_tensor *dgi_all,
+                        lc_tensor *dgh_all, lc_tensor **gin) {
+  rnn_ctx *c0 = b[0].c;
+  lc_dtype dt = x->dtype;
+  int64_t T = c0->total, ni = x->sizes[1], G = c0->gates * c0->hidden, ld = c0->ld;
+  size_t es = lc_dtype_size(dt);
+  if (lc_node_needs_grad(n, I_X)) {
+    lc_tensor *w[2] = {b[0].w_ih, D == 2 ? b[1].w_ih : NULL};
+    lc_tensor *ws = stack_weights(D, w);
+    if (!ws || new_grad(dt, T, ni, &gin[I_X])) {
+      lc_release(ws);
+      return -1;
+    }
+    gemm(dt, false, false, T, ni, ld, 1, lc_data(dgi_all), ld, lc_data(ws), ni, 0,
+         lc_data(gin[I_X]), ni);
+    lc_release(ws);
+  }
+  for (int d = 0; d < D; d++) {
+    rnn_ctx *c = b[d].c;
+    int64_t H = c->hidden, Ho = c->out;
+    char *dgi = (char *)lc_data(dgi_all) + d * G * es, *dgh = (char *)lc_data(dgh_all) + d * G * es;
+    lc_tensor **g = gin + d * N_DIR_INPUTS; /* g[I_H0] is this direction's */
+    if (lc_node_needs_grad(n, input_at(d, I_W_IH))) {
+      if (new_grad(dt, G, ni, &g[I_W_IH])) return -1;
+      gemm(dt, true, false, G, ni, T, 1, dgi, ld, lc_data(x), ni, 0, lc_data(g[I_W_IH]), ni);
+    }
+    if (lc_node_needs_grad(n, input_at(d, I_W_HH))) {
+      if (new_grad(dt, G, Ho, &g[I_W_HH])) return -1;
+      gemm(dt, true, false, G, Ho, T, 1, dgh, ld, lc_data(c->hin ? c->hin : c->hprev), Ho, 0,
+           lc_data(g[I_W_HH]), Ho);
+    }
+    if (c->has_proj && lc_node_needs_grad(n, input_at(d, I_W_HR))) {
+      if (new_grad(dt, Ho, H, &g[I_W_HR])) return -1;
+      gemm(dt, true, false, Ho, H, T, 1, lc_data(b[d].dh_all), Ho, lc_data(c->m), H, 0,
+           lc_data(g[I_W_HR]), H);
+    }
+    if (lc_node_needs_grad(n, input_at(d, I_B_IH)) && !(g[I_B_IH] = column_sums(dt, dgi, T, G, ld)))
+      return -1;
+    if (lc_node_needs_grad(n, input_at(d, I_B_HH)) && !(g[I_B_HH] = column_sums(dt, dgh, T, G, ld)))
+      return -1;
+    int64_t X = c->cell->extra * H;
+    if (b[d].p && lc_node_needs_grad(n, input_at(d, I_P)) &&
+        !(g[I_P] = column_sums(dt, lc_data(b[d].gp), T, X, X)))
+      return -1;
+    if (lc_node_needs_grad(n, input_at(d, I_H0))) g[I_H0] = lc_retain(b[d].dh);
+    if (b[d].dc && lc_node_needs_grad(n, input_at(d, I_C0))) g[I_C0] = lc_retain(b[d].dc);
+  }
+  return 0;
+}
+
+static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
+  layer_ctx *l = n->ctx;
+  int D = l->D;
+  rnn_ctx *c0 = l->dir[0];
+  const lc_rnn_cell *cell = c0->cell;
+  int n_outs = cell->has_cell ? 3 : 2;
+  lc_tensor *x = lc_node_saved(n, 0);
+  if (!x) return -1;
+  lc_dtype dt = x->dtype;
+  dir_back b[2] = {{0}};
+  int rc = 0;
+  for (int d = 0; d < D && !rc; d++) {
+    rnn_ctx *c = l->dir[d];
+    b[d].w_ih = lc_node_saved(n, saved_at(d, S_W_IH));
+    b[d].w_hh = lc_node_saved(n, saved_at(d, S_W_HH));
+    b[d].y = lc_node_saved(n, saved_at(d, S_Y));
+    b[d].w_hr = c->has_proj ? lc_node_saved(n, saved_at(d, S_W_HR)) : NULL;
+    b[d].p = cell->extra ? lc_node_saved(n, saved_at(d, S_P)) : NULL;
+    if (!b[d].w_ih || !b[d].w_hh || !b[d].y || (c->has_proj && !b[d].w_hr) || (cell->extra && !b[d].p))
+      return -1;
+    if (dir_back_init(&b[d], c, dt, g + d * n_outs)) rc = -1;
+  }
+  /* the pre-activation gradients of every row, directions side by side */
+  int64_t gsz[2] = {c0->total, c0->ld};
+  lc_tensor *dgi = rc ? NULL : lc_empty(dt, 2, gsz);
+  lc_tensor *dgh = !dgi ? NULL : cell->split_recurrent ? lc_empty(dt, 2, gsz) : lc_retain(dgi);
+  if (!dgh) rc = -1;
+  size_t es = lc_dtype_size(dt);
+  for (int d = 0; d < D && !rc; d++) {
+    b[d].dgi = (char *)lc_data(dgi) + d * c0->gates * c0->hidden * es;
+    b[d].dgh = (char *)lc_data(dgh) + d * c0->gates * c0->hidden * es;
+  }
+  if (!rc) rc = each_direction(D, c0, backward_loop, b);
+  if (!rc) rc = weight_grads(n, D, b, x, dgi, dgh, gin);
+  for (int d = 0; d < D; d++) release_dir_back(&b[d]);
   lc_release(dgi);
   lc_release(dgh);
-  lc_release(dm);
-  lc_release(dh_all);
-  lc_release(dhin);
-  lc_release(zdh);
-  lc_release(zdc);
-  lc_release(gp);
   return rc;
 }
 
@@ -421,124 +588,215 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
   return 0;
 }
 
-int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_tensor **c_out) {
-  *y_out = *h_out = NULL;
-  if (c_out) *c_out = NULL;
-  const lc_rnn_cell *cell = lc_rnn_cell_find(a->cell);
-  if (!cell) return -1;
-  rnn_ctx *c = lc_calloc(1, sizeof *c, cell->op);
-  if (!c) return -1;
-  lc_tensor *x = NULL, *w_ih = NULL, *w_hh = NULL, *w_hr = NULL, *b_ih = NULL, *b_hh = NULL;
-  lc_tensor *xw = NULL, *hw = NULL, *y = NULL, *h = NULL, *cs = NULL;
-  lc_tensor *hb = NULL, *cb = NULL; /* zoneout: the state before a step */
-  lc_tensor *pe = NULL;             /* the cell's own parameter */
-  int rc = setup(c, cell, a);
-  lc_dtype dt = a->x->dtype;
-  int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out, G = c->gates * H, ni = a->x->sizes[1];
-  const lc_tensor *ins[N_INPUTS] = {a->x, a->h0, a->c0, a->w_ih, a->w_hh, a->b_ih, a->b_hh, a->w_hr,
-                                    a->extra};
-  bool record = !rc && lc_should_record(N_INPUTS, ins);
+/* One direction's forward: its context (kept by the node for backward) and
+ * its buffers. */
+typedef struct {
+  rnn_ctx *c;
+  lc_tensor *w_ih, *w_hh, *w_hr, *b_ih, *b_hh, *pe; /* contiguous */
+  lc_tensor *hw, *y, *h, *cs; /* hw (N, G) a step's recurrent projections; the outputs */
+  lc_tensor *hb, *cb;         /* zoneout: the state before a step */
+  char *xw;                   /* this direction's columns of the shared (T, ld) projections */
+} dir_fwd;
 
-  if (!rc) {
-    x = lc_contiguous(a->x), w_ih = lc_contiguous(a->w_ih), w_hh = lc_contiguous(a->w_hh);
-    w_hr = a->w_hr ? lc_contiguous(a->w_hr) : NULL;
-    b_ih = a->b_ih ? lc_contiguous(a->b_ih) : NULL, b_hh = a->b_hh ? lc_contiguous(a->b_hh) : NULL;
-    pe = a->extra ? lc_contiguous(a->extra) : NULL;
-    int64_t xs[2] = {T, G}, hs[2] = {N, G}, ys[2] = {T, Ho};
-    xw = lc_empty(dt, 2, xs);
-    hw = lc_empty(dt, 2, hs);
-    y = lc_empty(dt, 2, ys);
-    h = lc_clone(a->h0);
-    cs = cell->has_cell ? lc_clone(a->c0) : NULL;
-    /* workspaces: every row when backward will need them, one step's rows otherwise */
-    int64_t rows = record ? T : N;
-    int64_t ws[2] = {rows, cell->work * H}, ps[2] = {rows, Ho}, ms[2] = {rows, H};
-    if (cell->work) c->ws = lc_empty(dt, 2, ws);
-    if (record) c->hprev = lc_empty(dt, 2, ps);
-    if (a->h_mask) { /* the masked state: one step's rows, or every row for dW_hh */
-      int64_t ms2[2] = {record ? T : N, Ho};
-      c->mask = lc_contiguous(a->h_mask);
-      c->hin = lc_empty(dt, 2, ms2);
+/* Contiguous operands, outputs and workspaces of one direction; -1 when
+ * memory ran out. record: backward will run, so keep every row. */
+static int dir_fwd_init(dir_fwd *f, rnn_ctx *c, const lc_rnn_args *a, bool record) {
+  const lc_rnn_cell *cell = c->cell;
+  lc_dtype dt = a->x->dtype;
+  int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out, G = c->gates * H;
+  f->c = c;
+  f->w_ih = lc_contiguous(a->w_ih), f->w_hh = lc_contiguous(a->w_hh);
+  f->w_hr = a->w_hr ? lc_contiguous(a->w_hr) : NULL;
+  f->b_ih = a->b_ih ? lc_contiguous(a->b_ih) : NULL, f->b_hh = a->b_hh ? lc_contiguous(a->b_hh) : NULL;
+  f->pe = a->extra ? lc_contiguous(a->extra) : NULL;
+  int64_t hs[2] = {N, G}, ys[2] = {T, Ho};
+  f->hw = lc_empty(dt, 2, hs);
+  f->y = lc_empty(dt, 2, ys);
+  f->h = lc_clone(a->h0);
+  f->cs = cell->has_cell ? lc_clone(a->c0) : NULL;
+  /* workspaces: every row when backward will need them, one step's rows otherwise */
+  int64_t rows = record ? T : N;
+  int64_t ws[2] = {rows, cell->work * H}, ps[2] = {rows, Ho}, ms[2] = {rows, H};
+  if (cell->work) c->ws = lc_empty(dt, 2, ws);
+  if (record) c->hprev = lc_empty(dt, 2, ps);
+  if (a->h_mask) { /* the masked state: one step's rows, or every row for dW_hh */
+    c->mask = lc_contiguous(a->h_mask);
+    c->hin = lc_empty(dt, 2, ps);
+  }
+  /* zoneout keeps the cell's output apart from the mixed state */
+  if (c->has_proj || a->zoneout_h) c->m = lc_empty(dt, 2, ms);
+  if (a->zoneout_h) c->zh = lc_contiguous(a->zoneout_h);
+  if (a->zoneout_c) c->zc = lc_contiguous(a->zoneout_c);
+  int64_t bh[2] = {N, Ho}, bc[2] = {N, H};
+  if (a->zoneout_h) f->hb = lc_empty(dt, 2, bh);
+  if (a->zoneout_c) f->cb = lc_empty(dt, 2, bc);
+  return !f->w_ih || !f->w_hh || (a->w_hr && !f->w_hr) || (a->b_ih && (!f->b_ih || !f->b_hh)) ||
+                 !f->hw || !f->y || !f->h || (a->extra && !f->pe) || (cell->has_cell && !f->cs) ||
+                 (cell->work && !c->ws) || (record && !c->hprev) ||
+                 ((c->has_proj || a->zoneout_h) && !c->m) || (a->h_mask && (!c->mask || !c->hin)) ||
+                 (a->zoneout_h && (!c->zh || !f->hb)) || (a->zoneout_c && (!c->zc || !f->cb))
+             ? -1
+             : 0;
+}
+
+/* Releases what forward used; the outputs too unless keep. */
+static void dir_fwd_release(dir_fwd *f, bool keep) {
+  lc_release(f->w_ih), lc_release(f->w_hh), lc_release(f->w_hr), lc_release(f->b_ih);
+  lc_release(f->b_hh), lc_release(f->pe), lc_release(f->hw), lc_release(f->hb), lc_release(f->cb);
+  if (!keep) lc_release(f->y), lc_release(f->h), lc_release(f->cs);
+}
+
+/* The time loop of one direction: per step one recurrent GEMM and one pass
+ * of gate math. Allocates nothing, so two directions may run on their own
+ * threads. */
+static int forward_loop(void *arg, int d) {
+  dir_fwd *f = (dir_fwd *)arg + d;
+  rnn_ctx *c = f->c;
+  lc_dtype dt = f->y->dtype;
+  int64_t H = c->hidden, Ho = c->out, G = c->gates * H;
+  bool record = c->hprev != NULL;
+  size_t es = lc_dtype_size(dt);
+  void *h = lc_data(f->h), *cs = f->cs ? lc_data(f->cs) : NULL;
+  for (int64_t k = 0; k < c->steps; k++) {
+    int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
+    int64_t wr = record ? off : 0; /* workspace row */
+    if (record) memcpy(row_ptr(c->hprev, off), h, bs * Ho * es);
+    if (f->hb) memcpy(lc_data(f->hb), h, bs * Ho * es); /* the states zoneout keeps */
+    if (f->cb) memcpy(lc_data(f->cb), cs, bs * H * es);
+    const void *hin = h;
+    if (c->mask) { /* recurrent dropout: W_hh sees h * mask */
+      hin = row_ptr(c->hin, wr);
+      mul_rows(dt, bs * Ho, h, lc_data(c->mask), (void *)hin);
     }
-    /* zoneout keeps the cell's output apart from the mixed state */
-    if (c->has_proj || a->zoneout_h) c->m = lc_empty(dt, 2, ms);
-    if (a->zoneout_h) c->zh = lc_contiguous(a->zoneout_h);
-    if (a->zoneout_c) c->zc = lc_contiguous(a->zoneout_c);
-    int64_t bh[2] = {N, Ho}, bc[2] = {N, H};
-    if (a->zoneout_h) hb = lc_empty(dt, 2, bh);
-    if (a->zoneout_c) cb = lc_empty(dt, 2, bc);
-    if (!x || !w_ih || !w_hh || (a->w_hr && !w_hr) || (a->b_ih && (!b_ih || !b_hh)) || !xw || !hw ||
-        !y || !h || (a->extra && !pe) || (cell->has_cell && !cs) || (cell->work && !c->ws) || (record && !c->hprev) ||
-        ((c->has_proj || a->zoneout_h) && !c->m) || (a->h_mask && (!c->mask || !c->hin)) ||
-        (a->zoneout_h && (!c->zh || !hb)) || (a->zoneout_c && (!c->zc || !cb)))
-      rc = -1;
+    gemm(dt, false, true, bs, G, Ho, 1, hin, Ho, lc_data(f->w_hh), Ho, 0, lc_data(f->hw), G);
+    /* the cell's outputs go to y, or to m when W_hr projects them or
+     * zoneout mixes them */
+    void *out = c->m ? row_ptr(c->m, wr) : row_ptr(f->y, off);
+    rows_forward(c, dt, bs, f->xw + off * c->ld * es, lc_data(f->hw),
+                 f->b_ih ? lc_data(f->b_ih) : NULL, f->b_hh ? lc_data(f->b_hh) : NULL,
+                 f->pe ? lc_data(f->pe) : NULL, h, cs, c->ws ? row_ptr(c->ws, wr) : NULL, out);
+    if (c->has_proj) /* h' = m W_hr^T, into the state */
+      gemm(dt, false, true, bs, Ho, H, 1, out, H, lc_data(f->w_hr), H, 0, h, Ho);
+    else
+      memcpy(h, out, bs * Ho * es);
+    if (f->hb) zone_mix(dt, bs * Ho, row_ptr(c->zh, off), lc_data(f->hb), h);
+    if (f->cb) zone_mix(dt, bs * H, row_ptr(c->zc, off), lc_data(f->cb), cs);
+    if (out != row_ptr(f->y, off)) memcpy(row_ptr(f->y, off), h, bs * Ho * es);
+  }
+  return 0;
+}
+
+/* The directions of one layer call share x, the cell kind and the steps,
+ * and have the same sizes. */
+static int check_directions(const lc_rnn_args *a, const rnn_ctx *c0, const rnn_ctx *c1) {
+  bool same_steps = a[0].steps == a[1].steps && !a[0].batch_sizes == !a[1].batch_sizes &&
+                    (!a[0].batch_sizes ||
+                     !memcmp(a[0].batch_sizes, a[1].batch_sizes, a[0].steps * sizeof(int64_t)));
+  if (a[0].x != a[1].x || strcmp(a[0].cell, a[1].cell) || !same_steps || c0->hidden != c1->hidden ||
+      c0->out != c1->out || c0->batch != c1->batch || !a[0].w_hr != !a[1].w_hr ||
+      !a[0].b_ih != !a[1].b_ih) {
+    lc_set_error("%s: the two directions of a layer must share the input, cell kind and steps and "
+                 "have the same sizes and options", c0->cell->op);
+    return -1;
+  }
+  return 0;
+}
+
+int lc_rnn_layers(const lc_rnn_args *a, int D, lc_tensor **y_out, lc_tensor **h_out,
+                  lc_tensor **c_out) {
+  for (int d = 0; d < D && d < 2; d++) y_out[d] = h_out[d] = c_out[d] = NULL;
+  if (D < 1 || D > 2) {
+    lc_set_error("rnn_layers: 1 or 2 directions, got %d", D);
+    return -1;
+  }
+  const lc_rnn_cell *cell = lc_rnn_cell_find(a[0].cell);
+  if (!cell) return -1;
+  layer_ctx *l = lc_calloc(1, sizeof *l, cell->op);
+  if (!l) return -1;
+  l->D = D;
+  int rc = 0;
+  for (int d = 0; d < D && !rc; d++) {
+    l->dir[d] = lc_calloc(1, sizeof(rnn_ctx), cell->op);
+    rc = l->dir[d] ? setup(l->dir[d], cell, &a[d]) : -1;
+  }
+  if (!rc && D == 2) rc = check_directions(a, l->dir[0], l->dir[1]);
+  const lc_tensor *ins[1 + 2 * N_DIR_INPUTS] = {a[0].x};
+  int n_ins = 1 + D * N_DIR_INPUTS;
+  for (int d = 0; d < D; d++) {
+    const lc_tensor *di[N_INPUTS] = {NULL, a[d].h0, a[d].c0, a[d].w_ih, a[d].w_hh,
+                                     a[d].b_ih, a[d].b_hh, a[d].w_hr, a[d].extra};
+    for (int k = I_H0; k < N_INPUTS; k++) ins[input_at(d, k)] = di[k];
+  }
+  bool record = !rc && lc_should_record(n_ins, ins);
+  dir_fwd f[2] = {{0}};
+  lc_tensor *x = NULL, *xw = NULL, *w_stack = NULL;
+  lc_dtype dt = a[0].x->dtype;
+  size_t es = lc_dtype_size(dt);
+  if (!rc) {
+    rnn_ctx *c0 = l->dir[0];
+    int64_t G = c0->gates * c0->hidden, ld = D * G, xs[2] = {c0->total, ld};
+    for (int d = 0; d < D; d++) {
+      l->dir[d]->ld = ld;
+      if (dir_fwd_init(&f[d], l->dir[d], &a[d], record)) rc = -1;
+    }
+    x = lc_contiguous(a[0].x);
+    xw = lc_empty(dt, 2, xs);
+    lc_tensor *w[2] = {f[0].w_ih, f[D - 1].w_ih};
+    w_stack = rc ? NULL : stack_weights(D, w);
+    if (!x || !xw || !w_stack) rc = -1;
   }
   if (!rc) {
-    /* The input projection of all steps at once. With grad mode off the
-     * graph is not built, but the kernel is the same. */
+    /* The input projection of all steps and directions at once. With grad
+     * mode off the graph is not built, but the kernel is the same. */
+    rnn_ctx *c0 = l->dir[0];
+    int64_t ni = x->sizes[1];
     bool was = lc_set_grad_enabled(false);
-    gemm(dt, false, true, T, G, ni, 1, lc_data(x), ni, lc_data(w_ih), ni, 0, lc_data(xw), G);
-    size_t es = lc_dtype_size(dt);
-    for (int64_t k = 0; k < c->steps; k++) {
-      int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
-      int64_t wr = record ? off : 0; /* workspace row */
-      if (record) memcpy(row_ptr(c->hprev, off), lc_data(h), bs * Ho * es);
-      if (hb) memcpy(lc_data(hb), lc_data(h), bs * Ho * es); /* the states zoneout keeps */
-      if (cb) memcpy(lc_data(cb), lc_data(cs), bs * H * es);
-      const void *hin = lc_data(h);
-      if (c->mask) { /* recurrent dropout: W_hh sees h * mask */
-        hin = row_ptr(c->hin, wr);
-        mul_rows(dt, bs * Ho, lc_data(h), lc_data(c->mask), (void *)hin);
-      }
-      gemm(dt, false, true, bs, G, Ho, 1, hin, Ho, lc_data(w_hh), Ho, 0, lc_data(hw), G);
-      /* the cell's outputs go to y, or to m when W_hr projects them or
-       * zoneout mixes them */
-      void *out = c->m ? row_ptr(c->m, wr) : row_ptr(y, off);
-      rows_forward(c, dt, bs, row_ptr(xw, off), lc_data(hw), b_ih ? lc_data(b_ih) : NULL,
-                   b_hh ? lc_data(b_hh) : NULL, pe ? lc_data(pe) : NULL, lc_data(h),
-                   cs ? lc_data(cs) : NULL,
-                   c->ws ? row_ptr(c->ws, wr) : NULL, out);
-      if (c->has_proj) /* h' = m W_hr^T, into the state */
-        gemm(dt, false, true, bs, Ho, H, 1, out, H, lc_data(w_hr), H, 0, lc_data(h), Ho);
-      else
-        memcpy(lc_data(h), out, bs * Ho * es);
-      if (hb) zone_mix(dt, bs * Ho, row_ptr(c->zh, off), lc_data(hb), lc_data(h));
-      if (cb) zone_mix(dt, bs * H, row_ptr(c->zc, off), lc_data(cb), lc_data(cs));
-      if (out != row_ptr(y, off)) memcpy(row_ptr(y, off), lc_data(h), bs * Ho * es);
-    }
+    gemm(dt, false, true, c0->total, c0->ld, ni, 1, lc_data(x), ni, lc_data(w_stack), ni, 0,
+         lc_data(xw), c0->ld);
+    for (int d = 0; d < D; d++) f[d].xw = (char *)lc_data(xw) + d * c0->gates * c0->hidden * es;
+    rc = each_direction(D, c0, forward_loop, f);
     lc_set_grad_enabled(was);
   }
+  int n_outs = cell->has_cell ? 3 : 2;
   if (!rc && record) {
-    int n_outs = cell->has_cell ? 3 : 2;
-    lc_node *node = lc_node_new(cell->node, rnn_backward, N_INPUTS, ins, n_outs);
-    if (!node || lc_node_save(node, x) || lc_node_save(node, w_ih) || lc_node_save(node, w_hh) ||
-        lc_node_save(node, w_hr ? w_hr : w_hh) || lc_node_save(node, y) ||
-        lc_node_save(node, pe ? pe : w_hh)) {
+    lc_node *node = lc_node_new(cell->node, rnn_backward, n_ins, ins, D * n_outs);
+    bool ok = node && !lc_node_save(node, x);
+    for (int d = 0; d < D && ok; d++) /* absent ones saved as w_hh, to keep the positions */
+      ok = !lc_node_save(node, f[d].w_ih) && !lc_node_save(node, f[d].w_hh) &&
+           !lc_node_save(node, f[d].w_hr ? f[d].w_hr : f[d].w_hh) && !lc_node_save(node, f[d].y) &&
+           !lc_node_save(node, f[d].pe ? f[d].pe : f[d].w_hh);
+    if (!ok) {
       lc_node_release(node);
       rc = -1;
     } else {
-      node->ctx = c;
-      node->free_ctx = free_rnn_ctx;
-      c = NULL; /* owned by the node now */
-      lc_tensor *outs[3] = {y, h, cs};
-      lc_node_attach(node, outs, n_outs);
+      node->ctx = l;
+      node->free_ctx = free_layer_ctx;
+      l = NULL; /* owned by the node now */
+      lc_tensor *outs[6];
+      for (int d = 0; d < D; d++) {
+        outs[d * n_outs] = f[d].y, outs[d * n_outs + 1] = f[d].h;
+        if (cell->has_cell) outs[d * n_outs + 2] = f[d].cs;
+      }
+      lc_node_attach(node, outs, D * n_outs);
       lc_node_release(node);
     }
   }
-  if (c) {
-    lc_node tmp = {.ctx = c};
-    free_rnn_ctx(&tmp);
+  if (l) {
+    lc_node tmp = {.ctx = l};
+    free_layer_ctx(&tmp);
   }
-  lc_release(x), lc_release(w_ih), lc_release(w_hh), lc_release(w_hr);
-  lc_release(b_ih), lc_release(b_hh), lc_release(xw), lc_release(hw);
-  lc_release(hb), lc_release(cb), lc_release(pe);
-  if (rc) {
-    lc_release(y), lc_release(h), lc_release(cs);
-    return -1;
+  lc_release(x), lc_release(xw), lc_release(w_stack);
+  for (int d = 0; d < D; d++) {
+    dir_fwd_release(&f[d], !rc);
+    if (!rc) y_out[d] = f[d].y, h_out[d] = f[d].h, c_out[d] = f[d].cs;
   }
-  *y_out = y;
-  *h_out = h;
+  return rc;
+}
+
+int lc_rnn_layer(const lc_rnn_args *a, lc_tensor **y_out, lc_tensor **h_out, lc_tensor **c_out) {
+  lc_tensor *cs = NULL;
+  int rc = lc_rnn_layers(a, 1, y_out, h_out, &cs);
   if (c_out) *c_out = cs;
   else lc_release(cs);
-  return 0;
+  return rc;
 }

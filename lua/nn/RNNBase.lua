@@ -1,7 +1,8 @@
 -- nn.RNNBase: what nn.RNN, nn.GRU and nn.LSTM share - the per-layer
 -- parameters, argument and state checks, and the forward over layers and
--- directions. Each layer in each direction is one call of the fused kernel
--- lucid._C.rnn_layer (core/rnn.c), one autograd node; no Lua runs per time step.
+-- directions. Each layer is one call of the fused kernel (core/rnn.c), one
+-- autograd node: lucid._C.rnn_layer, or lucid._C.rnn_bilayer for both directions
+-- of a bidirectional layer at once; no Lua runs per time step.
 --
 -- Shapes follow PyTorch: input (L, N, I), or (N, L, I) with batch_first, or
 -- unbatched (L, I), or a PackedSequence; hx (num_layers * D, N, Hout), D = 2
@@ -320,7 +321,7 @@ function RNNBase:forward(input, hx)
   local hn, cn = {}, {}
   local layer_in = x2
   for l = 0, self.num_layers - 1 do
-    local outs = {}
+    local outs, dirs = {}, {} -- dirs: each direction's arguments of the kernel
     for d = 0, D - 1 do
       local sfx = d == 1 and "_reverse" or ""
       local i = l * D + d + 1
@@ -339,12 +340,18 @@ function RNNBase:forward(input, hx)
         if is_lstm then zc = options.zoneout_weights(self.zoneout, self.training, T, H, dtype) end
       end
       local extra = options.extra_vector(self._extra, function(e) return self[e .. "_l" .. l .. sfx] end)
-      local y, h, c = lucid._C.rnn_layer({ cell = self._cell, input = layer_in, batch_sizes = steps,
-        reverse = d == 1, h0 = h0s[i], c0 = c0s and c0s[i], w_ih = self["weight_ih_l" .. l .. sfx],
-        w_hh = w_hh, b_ih = self["bias_ih_l" .. l .. sfx], b_hh = self["bias_hh_l" .. l .. sfx],
-        w_hr = self["weight_hr_l" .. l .. sfx], h_mask = h_mask, zoneout_h = zh, zoneout_c = zc,
-        extra = extra })
-      outs[d + 1], hn[i], cn[i] = y, h, c
+      dirs[d + 1] = { h0 = h0s[i], c0 = c0s and c0s[i], w_ih = self["weight_ih_l" .. l .. sfx], w_hh = w_hh,
+        b_ih = self["bias_ih_l" .. l .. sfx], b_hh = self["bias_hh_l" .. l .. sfx],
+        w_hr = self["weight_hr_l" .. l .. sfx], h_mask = h_mask, zoneout_h = zh, zoneout_c = zc, extra = extra }
+    end
+    local i = l * D + 1
+    if D == 1 then
+      local a = dirs[1]
+      a.cell, a.input, a.batch_sizes, a.reverse = self._cell, layer_in, steps, false
+      outs[1], hn[i], cn[i] = lucid._C.rnn_layer(a)
+    else -- both directions as one kernel call: one input projection, the time loops side by side
+      outs[1], hn[i], cn[i], outs[2], hn[i + 1], cn[i + 1] = lucid._C.rnn_bilayer({ cell = self._cell,
+        input = layer_in, batch_sizes = steps, forward = dirs[1], backward = dirs[2] })
     end
     local y = D == 2 and lucid.cat(outs, 2) or outs[1]
     if self.training and self.dropout > 0 and l < self.num_layers - 1 then

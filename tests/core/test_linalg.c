@@ -120,16 +120,22 @@ static void test_hand_values(void) {
   }
 }
 
+/* a b with a or b or both replaced by their transposed-view twins ta, tb
+ * (the same values, column-major). */
+static bool every_transpose(const lc_tensor *a, const lc_tensor *b, const lc_tensor *ta,
+                            const lc_tensor *tb, double tol) {
+  bool ab = matmul_matches(a, b, tol), tab = matmul_matches(ta, b, tol);
+  bool atb = matmul_matches(a, tb, tol), tatb = matmul_matches(ta, tb, tol);
+  return ab && tab && atb && tatb;
+}
+
 /* Transposed, strided, expanded and sliced operands, in every dtype. */
 static void test_layouts(lc_dtype dt) {
   double tol = dt == LC_FLOAT32 ? 1e-4 : 0;
   lc_tensor *a = make(dt, 2, DIMS(4, 5), NULL), *b = make(dt, 2, DIMS(5, 3), NULL);
   lc_tensor *at = make(dt, 2, DIMS(5, 4), NULL), *bt = make(dt, 2, DIMS(3, 5), NULL);
   lc_tensor *ta = lc_transpose(at, 0, 1), *tb = lc_transpose(bt, 0, 1);
-  CHECK(matmul_matches(a, b, tol));
-  CHECK(matmul_matches(ta, b, tol));
-  CHECK(matmul_matches(a, tb, tol));
-  CHECK(matmul_matches(ta, tb, tol));
+  CHECK(every_transpose(a, b, ta, tb, tol));
 
   /* rows of a wider matrix: lda > cols */
   lc_tensor *wide = make(dt, 2, DIMS(4, 9), NULL);
@@ -479,6 +485,24 @@ static void test_larger(void) {
   lc_release(a), lc_release(b), lc_release(bt), lc_release(tb);
 }
 
+/* The small products libxsmm runs (m n k <= 64^3), with every operand
+ * transposed or not: a transposed left operand is copied transposed first
+ * (libxsmm has no kernel for it), which must not change the values. */
+static void test_small_transposed(lc_dtype dt) {
+  double tol = dt == LC_FLOAT32 ? 1e-4 : 1e-12;
+  lc_tensor *a = make(dt, 2, DIMS(16, 24), NULL), *b = make(dt, 2, DIMS(24, 32), NULL);
+  lc_tensor *at_ = make(dt, 2, DIMS(24, 16), NULL), *ta = lc_transpose(at_, 0, 1);
+  lc_tensor *bt_ = make(dt, 2, DIMS(32, 24), NULL), *tb = lc_transpose(bt_, 0, 1);
+  CHECK(every_transpose(a, b, ta, tb, tol));
+  /* one row or one column: the transposed vector is read in place */
+  lc_tensor *r = make(dt, 2, DIMS(1, 24), NULL), *rt_ = make(dt, 2, DIMS(24, 1), NULL);
+  lc_tensor *tr = lc_transpose(rt_, 0, 1), *col = lc_transpose(r, 0, 1);
+  CHECK(every_transpose(r, b, tr, tb, tol));
+  CHECK(every_transpose(a, rt_, ta, col, tol));
+  lc_release(r), lc_release(rt_), lc_release(tr), lc_release(col);
+  lc_release(a), lc_release(b), lc_release(at_), lc_release(ta), lc_release(bt_), lc_release(tb);
+}
+
 int main(void) {
   test_hand_values();
   test_layouts(LC_FLOAT32);
@@ -494,5 +518,7 @@ int main(void) {
   test_gemm(LC_INT64);
   test_gradients();
   test_larger();
+  test_small_transposed(LC_FLOAT32);
+  test_small_transposed(LC_FLOAT64);
   return test_summary();
 }

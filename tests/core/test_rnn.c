@@ -230,11 +230,165 @@ static void test_errors(void) {
   release_inputs(gin);
 }
 
+/* ---- both directions of a layer at once (lc_rnn_layers) ----------------- */
+
+/* Inputs: x, then each direction's H0..PE (the N_IN - 1 after X). */
+enum { N_BI = 1 + 2 * (N_IN - 1) };
+
+static void bi_args(const layer_cfg *cfg, lc_tensor *const *in, lc_rnn_args *a) {
+  for (int d = 0; d < 2; d++) {
+    lc_tensor *const *p = in + d * (N_IN - 1); /* p[H0] is direction d's h0 */
+    a[d] = (lc_rnn_args){.cell = cfg->cell, .reverse = d == 1, .steps = cfg->steps,
+                         .batch_sizes = cfg->batch_sizes, .x = in[X], .h0 = p[H0], .c0 = p[C0],
+                         .w_ih = p[W_IH], .w_hh = p[W_HH], .b_ih = p[B_IH], .b_hh = p[B_HH],
+                         .w_hr = p[W_HR], .extra = p[PE], .h_mask = cfg->h_mask,
+                         .zoneout_h = cfg->zh, .zoneout_c = cfg->zc};
+  }
+}
+
+static lc_tensor *bi_loss(lc_tensor *const *in, void *ctx) {
+  lc_rnn_args a[2];
+  bi_args(ctx, in, a);
+  lc_tensor *y[2], *h[2], *c[2];
+  if (lc_rnn_layers(a, 2, y, h, c)) return NULL;
+  lc_tensor *loss = gc_weighted_sum(y[0]);
+  for (int d = 0; d < 2; d++) {
+    if (d) loss = add_into(loss, gc_weighted_sum(y[d]));
+    loss = add_into(loss, gc_weighted_sum(h[d]));
+    if (c[d]) loss = add_into(loss, gc_weighted_sum(c[d]));
+    lc_release(y[d]), lc_release(h[d]), lc_release(c[d]);
+  }
+  return loss;
+}
+
+/* max |a - b| over two contiguous float64 tensors of the same shape. */
+static double max_diff(const lc_tensor *a, const lc_tensor *b) {
+  const double *p = lc_data(a), *q = lc_data(b);
+  double m = 0;
+  for (int64_t i = 0; i < lc_numel(a); i++) m = fmax(m, fabs(p[i] - q[i]));
+  return m;
+}
+
+/* Every cell kind, padded and packed, plain, projected and with dropout and
+ * zoneout: the float64 gradients of both directions through the one node,
+ * and outputs equal to two one-direction calls. */
+static void test_bidirectional(void) {
+  static const int64_t packed[] = {3, 3, 2, 1};
+  for (int i = 0; i < lc_rnn_cell_count(); i++) {
+    const lc_rnn_cell *cell = lc_rnn_cell_at(i);
+    for (int variant = 0; variant < 6; variant++) {
+      bool is_packed = variant & 1, proj = variant / 2 == 1, extras = variant / 2 == 2;
+      if (proj && !cell->projectable) continue;
+      int64_t T = is_packed ? 9 : 4 * N, Ho = proj ? P : H;
+      lc_tensor *mask = extras ? make_mask(Ho) : NULL;
+      lc_tensor *zh = extras ? make_zoneout(T, Ho, 1) : NULL;
+      lc_tensor *zc = extras && cell->has_cell ? make_zoneout(T, H, 3) : NULL;
+      layer_cfg cfg = {cell->name, false, 4, is_packed ? packed : NULL, mask, zh, zc};
+      lc_tensor *in[N_BI], *dir[2][N_IN];
+      for (int d = 0; d < 2; d++) {
+        make_inputs(cell, T, cell->biased, proj, dir[d]);
+        for (int k = H0; k < N_IN; k++) in[d * (N_IN - 1) + k] = dir[d][k];
+      }
+      in[X] = dir[0][X];
+      char name[128];
+      snprintf(name, sizeof name, "%s bidirectional %s%s%s", cell->name,
+               is_packed ? "packed" : "padded", proj ? " projected" : "",
+               extras ? " recurrent dropout zoneout" : "");
+      double rtol = strstr(cell->name, "_ln") ? 1e-6 : GC_RTOL;
+      int bad = gradcheck_tol(name, bi_loss, in, N_BI, &cfg, GC_EPS, rtol, GC_ATOL);
+      CHECK(bad == 0);
+      if (bad) fprintf(stderr, "  in: %s\n", name);
+      /* the same outputs as one direction at a time */
+      lc_rnn_args a[2];
+      bi_args(&cfg, in, a);
+      lc_tensor *y[2], *h[2], *c[2];
+      CHECK(lc_rnn_layers(a, 2, y, h, c) == 0);
+      for (int d = 0; d < 2; d++) {
+        lc_tensor *y1, *h1, *c1;
+        CHECK(lc_rnn_layer(&a[d], &y1, &h1, &c1) == 0);
+        CHECK(max_diff(y[d], y1) < 1e-12 && max_diff(h[d], h1) < 1e-12);
+        CHECK(!c1 == !c[d] && (!c1 || max_diff(c[d], c1) < 1e-12));
+        lc_release(y1), lc_release(h1), lc_release(c1);
+        lc_release(y[d]), lc_release(h[d]), lc_release(c[d]);
+      }
+      lc_release(dir[1][X]);
+      release_inputs(dir[0]);
+      for (int k = H0; k < N_IN; k++) lc_release(dir[1][k]);
+      lc_release(mask), lc_release(zh), lc_release(zc);
+    }
+  }
+  /* a layer big enough for the directions to run on their own threads:
+   * outputs and every gradient as one direction at a time gives them */
+  for (int i = 0; i < lc_rnn_cell_count(); i++) {
+    const lc_rnn_cell *cell = lc_rnn_cell_at(i);
+    enum { BI = 8, BH = 64, BN = 4, BL = 80 }; /* T G Hout >= 2^20 for every cell */
+    int64_t G = cell->gates * BH;
+    lc_tensor *in[N_BI] = {gc_leaf(2, DIMS(BL * BN, BI), -1, 1)};
+    for (int d = 0; d < 2; d++) {
+      lc_tensor **p = in + d * (N_IN - 1);
+      p[H0] = gc_leaf(2, DIMS(BN, BH), -0.5, 0.5);
+      p[C0] = cell->has_cell ? gc_leaf(2, DIMS(BN, BH), -0.5, 0.5) : NULL;
+      p[W_IH] = gc_leaf(2, DIMS(G, BI), -0.2, 0.2);
+      p[W_HH] = gc_leaf(2, DIMS(G, BH), -0.2, 0.2);
+      p[B_IH] = cell->biased ? gc_leaf(1, DIMS(G), -0.1, 0.1) : NULL;
+      p[B_HH] = cell->biased ? gc_leaf(1, DIMS(G), -0.1, 0.1) : NULL;
+      p[W_HR] = NULL;
+      p[PE] = cell->extra ? gc_leaf(1, DIMS(cell->extra * BH), -0.8, 0.8) : NULL;
+    }
+    layer_cfg cfg = {cell->name, false, BL, NULL, NULL, NULL, NULL};
+    lc_tensor *loss = bi_loss(in, &cfg);
+    CHECK(loss && lc_backward(&loss, NULL, 1, false) == 0);
+    lc_release(loss);
+    lc_tensor *want[N_BI] = {NULL}, *got[N_BI];
+    for (int k = 0; k < N_BI; k++) {
+      got[k] = in[k] ? in[k]->grad : NULL;
+      if (in[k]) in[k]->grad = NULL;
+    }
+    lc_rnn_args a[2];
+    bi_args(&cfg, in, a);
+    for (int d = 0; d < 2; d++) { /* the same loss, one direction at a time */
+      lc_tensor *y, *h, *c;
+      CHECK(lc_rnn_layer(&a[d], &y, &h, &c) == 0);
+      lc_tensor *l1 = add_into(gc_weighted_sum(y), gc_weighted_sum(h));
+      if (c) l1 = add_into(l1, gc_weighted_sum(c));
+      CHECK(l1 && lc_backward(&l1, NULL, 1, false) == 0);
+      lc_release(l1), lc_release(y), lc_release(h), lc_release(c);
+    }
+    for (int k = 0; k < N_BI; k++) {
+      if (!in[k]) continue;
+      want[k] = in[k]->grad;
+      CHECK(got[k] && want[k] && max_diff(got[k], want[k]) < 1e-12 * (1 + lc_numel(want[k])));
+      if (!got[k] || !want[k]) fprintf(stderr, "  %s large bidirectional: input %d\n", cell->name, k);
+      lc_release(got[k]);
+      lc_release(in[k]);
+    }
+  }
+
+  /* directions that do not match */
+  lc_tensor *d0[N_IN], *d1[N_IN];
+  make_inputs(lc_rnn_cell_find("gru"), 4 * N, true, false, d0);
+  make_inputs(lc_rnn_cell_find("gru"), 4 * N, true, false, d1);
+  lc_rnn_args a[2] = {
+    {.cell = "gru", .steps = 4, .x = d0[X], .h0 = d0[H0], .w_ih = d0[W_IH], .w_hh = d0[W_HH],
+     .b_ih = d0[B_IH], .b_hh = d0[B_HH]},
+    {.cell = "gru", .reverse = true, .steps = 4, .x = d1[X], .h0 = d1[H0], .w_ih = d1[W_IH],
+     .w_hh = d1[W_HH], .b_ih = d1[B_IH], .b_hh = d1[B_HH]}};
+  lc_tensor *y[2], *h[2], *c[2];
+  CHECK(lc_rnn_layers(a, 2, y, h, c) == -1);
+  CHECK_CONTAINS(lc_error(), "GRU: the two directions of a layer must share the input");
+  CHECK(y[0] == NULL && h[1] == NULL);
+  CHECK(lc_rnn_layers(a, 3, y, h, c) == -1);
+  CHECK_CONTAINS(lc_error(), "1 or 2 directions, got 3");
+  release_inputs(d0);
+  release_inputs(d1);
+}
+
 int main(void) {
   test_table();
   test_tanh_step_value();
   test_packed_state_and_no_grad();
   test_errors();
   test_gradcheck_every_cell();
+  test_bidirectional();
   return test_summary();
 }

@@ -43,10 +43,12 @@ describe("deterministic algorithms", function()
     end)
   end)
 
-  for _, name in ipairs({ "RNN", "GRU", "LSTM" }) do
+  for _, name in ipairs({ "RNN", "GRU", "LSTM", "bidirectional GRU" }) do
     it(name .. " training steps", function()
       same_at_every_count(function()
-        local m = nn[name](64, 128, { num_layers = 2, batch_first = true })
+        -- bidirectional: the directions' loops on their own threads at 2
+        local bi = name:match("^bidirectional (.*)")
+        local m = nn[bi or name](64, 128, { num_layers = 2, batch_first = true, bidirectional = bi ~= nil })
         local opt = lucid.optim.Adam(m:parameters(), { lr = 0.01 })
         local x = lucid.randn(32, 20, 64)
         for _ = 1, 2 do

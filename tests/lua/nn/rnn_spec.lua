@@ -383,20 +383,23 @@ describe("nn.RNN/GRU/LSTM dropout", function()
   end)
 end)
 
-describe("one fused kernel call per layer and direction", function()
-  it("whatever the sequence length: no per-step work in Lua", function()
-    local kernel, calls = lucid._C.rnn_layer, 0
-    lucid._C.rnn_layer = function(...) calls = calls + 1; return kernel(...) end
+describe("one fused kernel call per layer", function()
+  it("whatever the sequence length: no per-step work in Lua; both directions in one call", function()
+    local one, both, calls = lucid._C.rnn_layer, lucid._C.rnn_bilayer, { one = 0, both = 0 }
+    lucid._C.rnn_layer = function(...) calls.one = calls.one + 1; return one(...) end
+    lucid._C.rnn_bilayer = function(...) calls.both = calls.both + 1; return both(...) end
     local ok, err = pcall(function()
       for _, L in ipairs({ 1, 7, 40 }) do
-        calls = 0
-        local gru = nn.GRU(3, 4, { num_layers = 2, bidirectional = true })
-        local out = gru(lucid.randn(L, 2, 3))
-        out:sum():backward()
-        assert.are.equal(4, calls)
+        for _, bidirectional in ipairs({ false, true }) do
+          calls.one, calls.both = 0, 0
+          local gru = nn.GRU(3, 4, { num_layers = 2, bidirectional = bidirectional })
+          local out = gru(lucid.randn(L, 2, 3))
+          out:sum():backward()
+          assert.are.same(bidirectional and { one = 0, both = 2 } or { one = 2, both = 0 }, calls)
+        end
       end
     end)
-    lucid._C.rnn_layer = kernel
+    lucid._C.rnn_layer, lucid._C.rnn_bilayer = one, both
     assert(ok, err)
   end)
 end)
