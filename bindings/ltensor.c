@@ -24,6 +24,7 @@ typedef struct {
 static size_t reported_bytes, full_collect_at = FULL_COLLECT_FLOOR;
 
 void lcb_account(lua_State *L) {
+  lcb_flush_hooks(L);
   size_t live = lc_live_bytes();
   if (live > full_collect_at) {
     lua_gc(L, LUA_GCCOLLECT);
@@ -45,7 +46,7 @@ static const char tensor_mt_key = 0;
 
 void lcb_push(lua_State *L, lc_tensor *t) {
   if (!t) lcb_fail(L);
-  box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  box *b = lua_newuserdatauv(L, sizeof *b, 1); /* the uservalue: gradient hooks */
   b->t = t;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
   lua_setmetatable(L, -2);
@@ -86,6 +87,7 @@ void lcb_ok(lua_State *L, int rc) {
 
 static int t_gc(lua_State *L) {
   box *b = luaL_checkudata(L, 1, LCB_TENSOR);
+  if (b->t) lcb_hooks_orphaned(L, 1, b->t);
   lc_release(b->t);
   b->t = NULL;
   return 0;
