@@ -7,26 +7,36 @@
 
 /* A 0-based copy of a 1-based int64 index tensor, every element in
  * [1, limit] except those equal to `ignore` (when has_ignore), which become
- * ignore - 1. Raises "<fname>: <what> 7 is out of range <range>" otherwise. */
+ * ignore - 1. Raises "<fname>: <what> 7 is out of range <range>" otherwise,
+ * range being range_fmt (lua_pushfstring's %I) with a and b: it is formatted
+ * only then, as this runs for every batch a DataLoader gathers. */
 static lc_tensor *zero_based(lua_State *L, const lc_tensor *t, int64_t limit, bool has_ignore,
                              int64_t ignore, const char *fname, const char *what,
-                             const char *range) {
+                             const char *range_fmt, int64_t a, int64_t b) {
   if (t->dtype != LC_INT64)
     luaL_error(L, "%s: %s must be an int64 tensor of 1-based indices, got %s", fname, what,
                lc_dtype_name(t->dtype));
-  lc_tensor *z = lc_binary_scalar(LC_SUB, t, 1, false);
-  if (!z) lcb_fail(L);
-  const int64_t *p = lc_data(z); /* a fresh, dense result */
-  int64_t n = lc_numel(z);
+  lc_tensor *src = lc_contiguous(t);
+  lc_tensor *z = src ? lc_empty(LC_INT64, t->ndim, t->sizes) : NULL;
+  if (!z) {
+    lc_release(src);
+    lcb_fail(L);
+  }
+  const int64_t *p = lc_data(src);
+  int64_t *q = lc_data(z), n = lc_numel(z);
   for (int64_t i = 0; i < n; i++) {
-    int64_t v = p[i];
     /* unsigned arithmetic: the shift by one wraps for the extreme int64s */
+    int64_t v = (int64_t)((uint64_t)p[i] - 1);
+    q[i] = v;
     if ((v < 0 || v >= limit) && !(has_ignore && v == (int64_t)((uint64_t)ignore - 1))) {
+      lc_release(src);
       lc_release(z);
+      const char *range = lua_pushfstring(L, range_fmt, (lua_Integer)a, (lua_Integer)b);
       luaL_error(L, "%s: %s %I is out of range %s%s", fname, what, (lua_Integer)((uint64_t)v + 1),
                  range, v == -1 ? " (indices are 1-based: the first is 1)" : "");
     }
   }
+  lc_release(src);
   return z;
 }
 
@@ -43,9 +53,8 @@ static int t_index_select(lua_State *L) {
   lc_tensor *index = lcb_check(L, 3, fname);
   if (index->ndim > 1)
     luaL_error(L, "%s: index must be 0- or 1-dimensional, got %d dimensions", fname, index->ndim);
-  char range[96];
-  snprintf(range, sizeof range, "for dim %d of size %lld", dim + 1, (long long)x->sizes[dim]);
-  lc_tensor *z = zero_based(L, index, x->sizes[dim], false, 0, fname, "index", range);
+  lc_tensor *z = zero_based(L, index, x->sizes[dim], false, 0, fname, "index",
+                            "for dim %I of size %I", dim + 1, x->sizes[dim]);
   lc_tensor *out = lc_index_select(x, dim, z);
   lc_release(z);
   lcb_push(L, out);
@@ -62,9 +71,8 @@ static int l_embedding(lua_State *L) {
   if (idx->dtype != LC_INT64)
     luaL_error(L, "%s: input must be an int64 tensor of 1-based indices, got %s", fname,
                lc_dtype_name(idx->dtype));
-  char range[96];
-  snprintf(range, sizeof range, "for num_embeddings %lld", (long long)w->sizes[0]);
-  lc_tensor *z = zero_based(L, idx, w->sizes[0], false, 0, fname, "index", range);
+  lc_tensor *z = zero_based(L, idx, w->sizes[0], false, 0, fname, "index",
+                            "for num_embeddings %I", w->sizes[0], 0);
   lc_tensor *out = lc_embedding(w, z, pad - 1);
   lc_release(z);
   lcb_push(L, out);
@@ -102,15 +110,13 @@ static int l_class_loss(lua_State *L) {
   const char *op = loss_kinds[kind];
   lc_tensor *z = NULL;
   {
-    char range[64];
-    snprintf(range, sizeof range, "for %lld classes", (long long)classes);
     if (x->ndim > 0 && lc_numel(target) > 0) {
       bool shape_ok = true;
       int cdim = x->ndim == 1 ? 0 : 1, nd = 0;
       if (target->ndim != x->ndim - 1) shape_ok = false;
       for (int d = 0; shape_ok && d < x->ndim; d++)
         if (d != cdim) shape_ok = target->sizes[nd++] == x->sizes[d];
-      if (shape_ok) z = zero_based(L, target, classes, true, ignore, name, "target", range);
+      if (shape_ok) z = zero_based(L, target, classes, true, ignore, name, "target", "for %I classes", classes, 0);
     }
   }
   if (z) {
