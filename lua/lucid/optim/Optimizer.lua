@@ -81,7 +81,7 @@ function Optimizer:extend(name, spec)
     __call = function(c, ...) return c.new(c, ...) end,
     __tostring = function() return "lucid.optim." .. name end,
   })
-  return cls
+  return args.check_methods(cls)
 end
 
 function Optimizer:_error(fmtstr, ...)
@@ -486,5 +486,7 @@ function Optimizer:__tostring()
   lines[#lines + 1] = ")"
   return table.concat(lines, "\n")
 end
+
+args.check_methods(Optimizer)
 
 return Optimizer

@@ -41,7 +41,7 @@ function LRScheduler:extend(name, names, defaults)
     { __index = self, __call = construct, __tostring = function() return "lucid.optim.lr_scheduler." .. name end })
   cls.__index = cls
   cls.__tostring = LRScheduler.__tostring
-  return cls
+  return args.check_methods(cls, true)
 end
 
 function LRScheduler:_error(fmt, ...)
@@ -158,9 +158,14 @@ function LRScheduler:state_dict()
   return sd
 end
 
-function LRScheduler:load_state_dict(sd)
+-- The state_dict argument of load_state_dict, checked: one owner of that check.
+function LRScheduler:_check_state_dict(sd)
   if type(sd) ~= "table" then self:_error("load_state_dict: expected a table, got %s", type(sd)) end
-  for k, v in pairs(sd) do self[k] = copy(v) end
+  return sd
+end
+
+function LRScheduler:load_state_dict(sd)
+  for k, v in pairs(self:_check_state_dict(sd)) do self[k] = copy(v) end
 end
 
 -- The lrs of the groups as they are, for the "no change" branches.
@@ -174,5 +179,7 @@ function LRScheduler:__tostring()
   return string.format("%s(last_epoch=%d, lr=%s)", self.__name, self.last_epoch,
     table.concat(self:_group_lrs(), ", "))
 end
+
+args.check_methods(LRScheduler)
 
 return LRScheduler
