@@ -377,7 +377,8 @@ static int add_hook(lua_State *L, int list, int fn) {
 static int t_register_post_accumulate_grad_hook(lua_State *L) {
   const char *fname = "register_post_accumulate_grad_hook";
   lc_tensor *t = lcb_check(L, 1, fname);
-  luaL_argexpected(L, lua_isfunction(L, 2), 2, "function");
+  if (!lcb_is_callable(L, 2))
+    luaL_error(L, "%s: argument 2 (hook) must be a function, got %s", fname, luaL_typename(L, 2));
   if (!t->requires_grad || t->grad_fn)
     luaL_error(L, "%s: only a leaf tensor that requires grad has an accumulated gradient", fname);
   push_hooks(L, "tensor");
@@ -527,7 +528,9 @@ static const char *const engine_hook_opts[] = {"on_start", "on_leaf", "on_finish
  * fn(leaf), on_finish = fn(ok)}: hooks around every backward pass. */
 static int l_register_backward_hooks(lua_State *L) {
   const char *fname = "register_backward_hooks";
-  luaL_argexpected(L, lua_istable(L, 1), 1, "table of hook functions");
+  if (!lua_istable(L, 1))
+    luaL_error(L, "%s: argument 1 must be a table of hook functions {on_start =, on_leaf =, on_finish =}, got %s",
+               fname, luaL_typename(L, 1));
   lua_settop(L, 1);
   lua_pushnil(L);
   while (lua_next(L, 1)) {

@@ -85,8 +85,10 @@ void lcb_ok(lua_State *L, int rc) {
   if (rc) lcb_fail(L);
 }
 
+/* __gc, and t:close() (freeing the memory now; closing twice is fine). */
 static int t_gc(lua_State *L) {
-  box *b = luaL_checkudata(L, 1, LCB_TENSOR);
+  box *b = test_box(L, 1);
+  if (!b) luaL_error(L, "close: argument 1 must be a tensor, got %s", luaL_typename(L, 1));
   if (b->t) lcb_hooks_orphaned(L, 1, b->t);
   lc_release(b->t);
   b->t = NULL;
@@ -96,7 +98,7 @@ static int t_gc(lua_State *L) {
 /* ---- argument helpers ---------------------------------------------------- */
 
 int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname) {
-  lua_Integer d = luaL_checkinteger(L, idx);
+  lua_Integer d = lcb_checkint(L, idx, fname, "dim");
   int n = ndim + (extra ? 1 : 0);
   if (n == 0) n = 1;
   if (d == 0 || d < -n || d > n)

@@ -121,4 +121,22 @@ describe("argument checks found by calling every method with bad arguments", fun
     assert.matches("RNNCell: init_cell%(args, cell%) takes the parsed arguments and a cell kind name, got table and nil",
       message(cell.init_cell, cell, {}))
   end)
+
+  it("optimizer classes", function()
+    assert.matches("Optimizer.new%(cls, ...%): cls must be an optimizer class", message(lucid.optim.SGD.new, 5))
+    assert.matches("Optimizer:extend%(name, spec%) takes a class name and a spec table, got nil and nil",
+      message(lucid.optim.SGD.extend, lucid.optim.SGD))
+  end)
+
+  it("C bindings name the function and the argument", function()
+    local x = lucid.zeros(2, { requires_grad = true })
+    assert.matches("size: dim must be an integer, got boolean", message(x.size, x, true))
+    assert.matches("stride: dim must be an integer, got table", message(x.stride, x, {}))
+    assert.matches("close: argument 1 must be a tensor, got no value", message(x.close))
+    assert.matches("cat: argument 1 %(tensors%) must be a list of tensors, got number", message(lucid.cat, 5))
+    assert.matches("register_post_accumulate_grad_hook: argument 2 %(hook%) must be a function, got number",
+      message(x.register_post_accumulate_grad_hook, x, 5))
+    assert.matches("register_backward_hooks: argument 1 must be a table of hook functions",
+      message(lucid.autograd.register_backward_hooks, x))
+  end)
 end)

@@ -50,6 +50,9 @@ end
 
 -- The optimizer argument, checked: one owner of that check.
 function LRScheduler.check_optimizer(name, opt)
+  if type(name) ~= "string" then
+    raise(string.format("LRScheduler.check_optimizer(name, opt): name must be a string, got %s", type(name)))
+  end
   if type(opt) ~= "table" or type(opt.param_groups) ~= "table" or type(opt.step) ~= "function" then
     raise(string.format("%s: optimizer must be a lucid.optim optimizer, got %s", name,
       type(opt) == "table" and "a table without param_groups" or type(opt)))
@@ -176,7 +179,7 @@ function LRScheduler:_group_lrs(f)
 end
 
 function LRScheduler:__tostring()
-  return string.format("%s(last_epoch=%d, lr=%s)", self.__name, self.last_epoch,
+  return string.format("%s(last_epoch=%s, lr=%s)", self.__name, tostring(self.last_epoch),
     table.concat(self:_group_lrs(), ", "))
 end
 
