@@ -438,6 +438,7 @@ static int push_grad_hooks(lua_State *L, uint64_t id) {
   return type;
 }
 
+
 /* Runs the hooks of id in order, each on the previous one's result. */
 static int apply_grad_hooks(void *ud, uint64_t id, lc_tensor **g) {
   (void)ud;
@@ -497,14 +498,8 @@ void lcb_hooks_orphaned(lua_State *L, int idx, lc_tensor *t) {
 
 /* t:register_hook(fn): fn(grad) runs when the gradient with respect to t is
  * computed; a tensor it returns replaces that gradient. */
-static int t_register_hook(lua_State *L) {
-  const char *fname = "register_hook";
-  lc_tensor *t = lcb_check(L, 1, fname);
-  if (!lcb_is_callable(L, 2))
-    luaL_error(L, "%s: argument 2 (hook) must be a function, got %s", fname, luaL_typename(L, 2));
-  if (!t->requires_grad)
-    luaL_error(L, "%s: cannot register a hook on a tensor that does not require grad", fname);
-  lua_settop(L, 2);
+/* Pushes the hook list of the tensor value at idx (1), made if new. */
+static void push_tensor_hooks(lua_State *L, lc_tensor *t) {
   lcb_flush_hooks(L);
   uint64_t id = lc_hook_id(t);
   if (push_grad_hooks(L, id) != LUA_TTABLE) {
@@ -517,10 +512,62 @@ static int t_register_hook(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)id);
     lua_pop(L, 1);
   }
-  lua_pushvalue(L, 3);
+  lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, 1); /* this value keeps the list alive */
+}
+
+static int t_register_hook(lua_State *L) {
+  const char *fname = "register_hook";
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (!lcb_is_callable(L, 2))
+    luaL_error(L, "%s: argument 2 (hook) must be a function, got %s", fname, luaL_typename(L, 2));
+  if (!t->requires_grad)
+    luaL_error(L, "%s: cannot register a hook on a tensor that does not require grad", fname);
+  lua_settop(L, 2);
+  push_tensor_hooks(L, t);
   return add_hook(L, 3, 2);
 }
+
+/* The hook retain_grad registers: upvalue 1 holds the tensor value weakly
+ * (a value that is gone has no .grad to fill). */
+static int retain_hook(lua_State *L) {
+  lua_rawgeti(L, lua_upvalueindex(1), 1);
+  lc_tensor *t = lcb_test(L, -1), *g = lcb_check(L, 1, "retain_grad");
+  if (t && !t->grad) {
+    if (!(t->grad = lc_clone(g))) lcb_fail(L);
+  } else if (t) {
+    lcb_ok(L, lc_binary_(LC_ADD, t->grad, g));
+  }
+  return 0;
+}
+
+/* t:retain_grad(): a non-leaf keeps its gradient in .grad, accumulating
+ * over backwards as a leaf's does. It is a hook, run in registration order
+ * among t's others (PyTorch 1.13's order; PyTorch 2 runs it last). A leaf
+ * keeps its .grad anyway; a second call changes nothing. */
+static int t_retain_grad(lua_State *L) {
+  const char *fname = "retain_grad";
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (!t->requires_grad)
+    luaL_error(L, "%s: cannot retain the gradient of a tensor that does not require grad", fname);
+  lua_settop(L, 1);
+  if (!t->grad_fn) return 0;
+  push_tensor_hooks(L, t);
+  if (lua_getfield(L, 2, "retains") == LUA_TBOOLEAN) return 0;
+  lua_pushboolean(L, 1);
+  lua_setfield(L, 2, "retains");
+  lua_createtable(L, 1, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_pushcclosure(L, retain_hook, 1);
+  lua_seti(L, 2, luaL_len(L, 2) + 1);
+  return 0;
+}
+
 
 static const char *const engine_hook_opts[] = {"on_start", "on_leaf", "on_finish"};
 
@@ -573,6 +620,7 @@ void lcb_open_autograd(lua_State *L, int module, int methods) {
   luaL_setfuncs(L, (luaL_Reg[]){{"backward", t_backward},
                                 {"register_post_accumulate_grad_hook", t_register_post_accumulate_grad_hook},
                                 {"register_hook", t_register_hook},
+                                {"retain_grad", t_retain_grad},
                                 {NULL, NULL}}, 0);
   lua_pop(L, 1);
   lua_pushvalue(L, module);

@@ -98,6 +98,14 @@ end)
 describe("Tensor:register_hook", function()
   local f64 = { dtype = lucid.float64, requires_grad = true }
   local function values(t) return t:tolist() end
+  -- x doubles its gradient, y = 3x adds 1 to its own
+  local function hooked_pair()
+    local x = lucid.tensor({ 1, 2 }, f64)
+    x:register_hook(function(g) return g * 2 end)
+    local y = x * 3
+    y:register_hook(function(g) return g + 1 end)
+    return x, y
+  end
 
   it("doubles a leaf's gradient (the example of PyTorch's documentation)", function()
     local v = lucid.tensor({ 0, 0, 0 }, f64)
@@ -111,10 +119,7 @@ describe("Tensor:register_hook", function()
   end)
 
   it("replaces a non-leaf's gradient before it flows on to the inputs", function()
-    local x = lucid.tensor({ 1, 2 }, f64)
-    x:register_hook(function(g) return g * 2 end)
-    local y = x * 3
-    y:register_hook(function(g) return g + 1 end)
+    local x, y = hooked_pair()
     -- dz/dy = 2y = (6, 12), +1 = (7, 13); dy/dx = 3 -> (21, 39); doubled at x
     ;(y * y):sum():backward()
     assert.are.same({ 42, 78 }, values(x.grad))
@@ -166,10 +171,7 @@ describe("Tensor:register_hook", function()
   end)
 
   it("leaves an input's own hooks out of what autograd.grad returns for it (PyTorch 1.13)", function()
-    local x = lucid.tensor({ 1, 2 }, f64)
-    x:register_hook(function(g) return g * 2 end)
-    local y = x * 3
-    y:register_hook(function(g) return g + 1 end)
+    local x, y = hooked_pair()
     assert.are.same({ 21, 39 }, values(lucid.autograd.grad((y * y):sum(), x)))
     local y2 = x * 3
     y2:register_hook(function(g) return g * 10 end)
@@ -188,6 +190,27 @@ describe("Tensor:register_hook", function()
     h:remove()
     y:backward()
     assert.are.same({ 2, 4 }, values(x.grad))
+  end)
+
+  it("retain_grad keeps a non-leaf's gradient, accumulating, in registration order among hooks", function()
+    local x = lucid.tensor({ 1, 2 }, f64)
+    local y = x * 3
+    y:retain_grad()
+    y:retain_grad() -- a second call changes nothing
+    y:register_hook(function(g) return g * 5 end) -- after retain_grad: not in y.grad (PyTorch 1.13)
+    local z = (y * y):sum()
+    z:backward(nil, { retain_graph = true })
+    assert.are.same({ 6, 12 }, values(y.grad))
+    assert.are.same({ 90, 180 }, values(x.grad))
+    z:backward()
+    assert.are.same({ 12, 24 }, values(y.grad))
+    assert.are.same({ 180, 360 }, values(x.grad))
+    local leaf = lucid.tensor({ 1 }, f64)
+    leaf:retain_grad() -- a leaf keeps its .grad anyway
+    ;(leaf * 2):sum():backward()
+    assert.are.equal(2, leaf.grad:item())
+    assert.has_error(function() lucid.ones(2):retain_grad() end,
+      "retain_grad: cannot retain the gradient of a tensor that does not require grad")
   end)
 
   it("checks what a hook returns", function()
@@ -216,6 +239,7 @@ describe("Tensor:register_hook", function()
       x:register_hook(function(g) return g + x:detach() end)
       local y = x * 2
       y:register_hook(function(g) local _ = y; return g * 2 end)
+      y:retain_grad()
       ;(y * y):sum():backward()
       local w = lucid.randn(100, { requires_grad = true })
       local v = w * 3
