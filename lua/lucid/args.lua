@@ -135,20 +135,25 @@ end
 -- fn as a method named name of the classes under root, checking its self
 -- first. Any object under root passes, as subclasses borrow each other's
 -- methods (MultiplicativeLR uses LambdaLR.lambdas). With init_args, init
--- also checks that it gets the constructor's parsed arguments (a table).
+-- also checks that it gets the constructor's parsed arguments (a table); a
+-- function init_args(cls, a) may check them further and return them checked.
 local function checked(cls, root, name, fn, init_args)
   if wrapped[fn] or type(name) ~= "string" or LUA_METAMETHODS[name] or debug.getlocal(fn, 1) ~= "self" then
     return fn
   end
-  init_args = init_args and name == "init"
+  if name ~= "init" then init_args = nil end
   local w = function(self, ...)
     if not M.is_instance(self, root) then
       raise(string.format("%s:%s: self must be an object of class %s (call it as obj:%s(...)), got %s",
         cls.__name, name, root.__name, name, describe(self)))
     end
-    if init_args and type((...)) ~= "table" then
-      raise(string.format("%s:init: argument 1 must be the table of the constructor's parsed arguments "
-        .. "(construct with %s(...)), got %s", cls.__name, cls.__name, describe((...))))
+    if init_args then
+      local a = ...
+      if type(a) ~= "table" then
+        raise(string.format("%s:init: argument 1 must be the table of the constructor's parsed arguments "
+          .. "(construct with %s(...)), got %s", cls.__name, cls.__name, describe(a)))
+      end
+      if type(init_args) == "function" then return fn(self, init_args(self, a), select(2, ...)) end
     end
     return fn(self, ...)
   end
@@ -172,7 +177,8 @@ end
 -- parameter is self, other than Lua's metamethods) check that its self is an
 -- object of cls's class family: those defined so far, and, through cls's
 -- metatable, those defined later. init_args: cls's init takes the table of
--- its constructor's parsed arguments.
+-- its constructor's parsed arguments (true), or a function init_args(obj, a)
+-- returns them checked.
 function M.check_methods(cls, init_args)
   local root = root_of(cls)
   local names = {}

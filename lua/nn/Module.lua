@@ -161,6 +161,17 @@ local function member_newindex(self, k, v)
   end
 end
 
+-- The arguments of an init called directly (Foo.init(self, a), as a
+-- subclass's init calls its parent's): checked again as the constructor
+-- checks them, since construct's own call passes checked ones anyway.
+local function recheck_args(self, a)
+  local cls = getmetatable(self)
+  local checked = {}
+  for k, v in pairs(a) do checked[k] = v end
+  for _, spec in ipairs(rawget(cls, "__args") or {}) do checked[spec[1]] = check_arg(cls, spec, a[spec[1]]) end
+  return checked
+end
+
 -- Module:extend(name, args): a subclass with declared constructor arguments
 -- (init(self, args) gets them checked, by name); without `args`, init(self,
 -- ...) gets the constructor's arguments as they were passed, as in Python.
@@ -175,7 +186,7 @@ function Module:extend(name, args)
   }
   cls.__index = member_index(cls)
   setmetatable(cls, { __index = self, __call = construct, __tostring = function() return name end })
-  return check_methods(cls, args ~= nil)
+  return check_methods(cls, args ~= nil and recheck_args)
 end
 
 function Module:init() end

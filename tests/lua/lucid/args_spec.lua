@@ -69,6 +69,9 @@ describe("lucid.args.check_methods", function()
     assert.matches("Foo:init: argument 1 must be the table of the constructor's parsed arguments %(construct with Foo%(...%)%), got nil",
       message(Foo.init, Foo(1)))
     assert.matches("StepLR:init: argument 1 must be the table", message(sched.StepLR.init, sched.StepLR(sgd(), 2)))
+    -- a table that is not the constructor's arguments is checked as the constructor checks them
+    assert.matches("Linear: missing argument 'in_features'", message(nn.Linear.init, nn.Linear(2, 3), {}))
+    assert.matches("Conv1d: missing argument 'in_channels'", message(nn.Conv1d.init, nn.Conv1d(2, 2, 2), {}))
   end)
 
   it("is_instance follows the class chains", function()
