@@ -65,8 +65,9 @@ elseif case.kind == "elementwise" then
     masked_select = function() return x[mask] end,
   }
   -- the row ops work on rows of 1000 (gather with random positions, einsum
-  -- as a product with a 1000 x 8 matrix)
-  local rows = n >= 1000 and x:reshape(-1, 1000) or nil
+  -- as a product with a 1000 x 8 matrix); a transposed square of n elements
+  -- is not a whole number of rows, and no row case is transposed
+  local rows = x:numel() % 1000 == 0 and x:reshape(-1, 1000) or nil
   local idx = rows and lucid.randint(1, 1001, rows.shape) or nil
   local w = lucid.randn(1000, 8)
   ops.sort = function() return rows:sort(2) end

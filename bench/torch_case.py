@@ -133,7 +133,7 @@ def main():
         x, y = make(), make()
         mask = x > 0
         reps = case.get("reps", 1)
-        rows = x.reshape(-1, 1000) if n >= 1000 else None
+        rows = x.reshape(-1, 1000) if x.numel() % 1000 == 0 else None
         idx = torch.randint(0, 1000, rows.shape) if rows is not None else None
         w = torch.randn(1000, 8)
         op = {"add": lambda: x + y, "tanh": lambda: x.tanh(), "sum": lambda: x.sum(),
