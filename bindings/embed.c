@@ -317,13 +317,6 @@ static void push_path(lua_State *L, const char *name, size_t len) {
   }
 }
 
-static int callable(lua_State *L, int idx) {
-  if (lua_isfunction(L, idx)) return 1;
-  if (luaL_getmetafield(L, idx, "__call") == LUA_TNIL) return 0;
-  lua_pop(L, 1);
-  return 1;
-}
-
 static int p_call(lua_State *L) {
   const call_args *a = job_arg(L)->in;
   const char *colon = strchr(a->name, ':');
@@ -338,7 +331,7 @@ static int p_call(lua_State *L) {
     lua_gettable(L, -2);
     lua_insert(L, -2); /* method, object */
   }
-  if (!callable(L, -1 - self))
+  if (!lcb_is_callable(L, -1 - self))
     return fail(L, LUCID_ERR_TYPE, "lucid_call: '%s' is a %s, expected a function", a->name,
                 luaL_typename(L, -1 - self));
   int base = lua_gettop(L) - self; /* the function's index */

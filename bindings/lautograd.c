@@ -112,17 +112,19 @@ static int l_grad(lua_State *L) {
 
 /* ---- grad mode ----------------------------------------------------------- */
 
+bool lcb_is_callable(lua_State *L, int idx) {
+  if (lua_isfunction(L, idx)) return true;
+  if (luaL_getmetafield(L, idx, "__call") == LUA_TNIL) return false;
+  lua_pop(L, 1);
+  return true;
+}
+
 /* mode(fn, ...) runs fn with grad mode set and returns its results. There is
  * no form without a function: a guard object that nobody closes would leave
  * the whole process in the changed mode. */
 static int with_grad_mode(lua_State *L, bool on) {
   /* a function, or anything callable (a module: no_grad(model, x)) */
-  bool callable = lua_type(L, 1) == LUA_TFUNCTION;
-  if (!callable && luaL_getmetafield(L, 1, "__call") != LUA_TNIL) {
-    lua_pop(L, 1);
-    callable = true;
-  }
-  if (!callable)
+  if (!lcb_is_callable(L, 1))
     return luaL_error(L, "%s: argument 1 must be a function or a callable value (%s(fn, ...)), "
                       "got %s", on ? "enable_grad" : "no_grad", on ? "enable_grad" : "no_grad",
                       luaL_typename(L, 1));
@@ -375,7 +377,8 @@ static int add_hook(lua_State *L, int list, int fn) {
 static int t_register_post_accumulate_grad_hook(lua_State *L) {
   const char *fname = "register_post_accumulate_grad_hook";
   lc_tensor *t = lcb_check(L, 1, fname);
-  luaL_argexpected(L, lua_isfunction(L, 2), 2, "function");
+  if (!lcb_is_callable(L, 2))
+    luaL_error(L, "%s: argument 2 (hook) must be a function, got %s", fname, luaL_typename(L, 2));
   if (!t->requires_grad || t->grad_fn)
     luaL_error(L, "%s: only a leaf tensor that requires grad has an accumulated gradient", fname);
   push_hooks(L, "tensor");
@@ -392,13 +395,189 @@ static int t_register_post_accumulate_grad_hook(lua_State *L) {
   return add_hook(L, lua_gettop(L), 2);
 }
 
+/* ---- gradient hooks ------------------------------------------------------
+ * t:register_hook(fn). The core keys a tensor's hooks by an id (lc_hook_id);
+ * HOOKS.grad maps the id to the list of functions, weakly: the list is held
+ * by the uservalue of the tensor value the hooks were registered on, so that
+ * a hook that refers to its own tensor makes a cycle the collector can see.
+ * When that value is collected while the core still holds the id (a non-leaf
+ * whose graph lives on, another value of the same tensor), lcb_hooks_orphaned
+ * moves the list to HOOKS.keep, which the core's drop empties once the
+ * tensor (leaf) or node (non-leaf) that holds the id is freed. drop runs
+ * inside lc_release, maybe inside a finalizer, so it only queues the id. */
+static uint64_t *dropped;
+static size_t n_dropped, cap_dropped;
+
+static void drop_grad_hooks(void *ud, uint64_t id) {
+  (void)ud;
+  if (n_dropped == cap_dropped) {
+    size_t cap = cap_dropped ? 2 * cap_dropped : 64;
+    uint64_t *grown = realloc(dropped, cap * sizeof *grown);
+    if (!grown) return; /* the list stays in HOOKS.keep: a leak, not a fault */
+    dropped = grown;
+    cap_dropped = cap;
+  }
+  dropped[n_dropped++] = id;
+}
+
+void lcb_flush_hooks(lua_State *L) {
+  if (!n_dropped) return;
+  push_hooks(L, "keep");
+  while (n_dropped) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)dropped[--n_dropped]);
+  }
+  lua_pop(L, 1);
+}
+
+/* Pushes the hook list of id, or nil. */
+static int push_grad_hooks(lua_State *L, uint64_t id) {
+  push_hooks(L, "grad");
+  int type = lua_rawgeti(L, -1, (lua_Integer)id);
+  lua_remove(L, -2);
+  return type;
+}
+
+
+/* Runs the hooks of id in order, each on the previous one's result. */
+static int apply_grad_hooks(void *ud, uint64_t id, lc_tensor **g) {
+  (void)ud;
+  lua_State *L = hook_state();
+  if (!lua_checkstack(L, 8)) return lc_set_error("backward hook: Lua stack overflow"), -1;
+  int top = lua_gettop(L), rc = 0;
+  if (push_grad_hooks(L, id) != LUA_TTABLE) return lua_settop(L, top), 0;
+  for (lua_Integer i = 1; !rc && lua_geti(L, top + 1, i) != LUA_TNIL; i++) {
+    lcb_push(L, lc_retain(*g));
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lc_set_error("%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "register_hook: a hook raised a non-string error");
+      rc = -1;
+    } else if (!lua_isnil(L, -1)) {
+      lc_tensor *r = lcb_test(L, -1);
+      char a[128], b[128];
+      if (!r) {
+        lc_set_error("register_hook: a hook must return a tensor or nil, got %s", luaL_typename(L, -1));
+        rc = -1;
+      } else if (!lc_same_shape(r, *g) || r->dtype != (*g)->dtype) {
+        lc_set_error("register_hook: a hook returned a gradient of shape %s and dtype %s, expected "
+                     "shape %s and dtype %s like the gradient it was given",
+                     lc_shape_str(a, r->ndim, r->sizes), lc_dtype_name(r->dtype),
+                     lc_shape_str(b, (*g)->ndim, (*g)->sizes), lc_dtype_name((*g)->dtype));
+        rc = -1;
+      } else {
+        lc_release(*g);
+        *g = lc_retain(r);
+      }
+    }
+    lua_settop(L, top + 1);
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+/* The tensor value at idx is being collected or closed (ltensor.c): if it
+ * holds hooks that its tensor's id outlives, HOOKS.keep takes them over. */
+void lcb_hooks_orphaned(lua_State *L, int idx, lc_tensor *t) {
+  if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "id");
+  lua_Integer id = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  /* an id that is no longer t's is an old node's (t was written in place) */
+  bool outlived = (uint64_t)id != t->hook_id || t->refcount > 1 ||
+                  (t->grad_fn && t->grad_fn->refcount > 1);
+  for (int i = 0; outlived && i < 2; i++) { /* the collector took it out of grad already */
+    push_hooks(L, i ? "grad" : "keep");
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, id);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* t:register_hook(fn): fn(grad) runs when the gradient with respect to t is
+ * computed; a tensor it returns replaces that gradient. */
+/* Pushes the hook list of the tensor value at idx (1), made if new. */
+static void push_tensor_hooks(lua_State *L, lc_tensor *t) {
+  lcb_flush_hooks(L);
+  uint64_t id = lc_hook_id(t);
+  if (push_grad_hooks(L, id) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushinteger(L, (lua_Integer)id);
+    lua_setfield(L, -2, "id");
+    push_hooks(L, "grad");
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)id);
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 1); /* this value keeps the list alive */
+}
+
+static int t_register_hook(lua_State *L) {
+  const char *fname = "register_hook";
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (!lcb_is_callable(L, 2))
+    luaL_error(L, "%s: argument 2 (hook) must be a function, got %s", fname, luaL_typename(L, 2));
+  if (!t->requires_grad)
+    luaL_error(L, "%s: cannot register a hook on a tensor that does not require grad", fname);
+  lua_settop(L, 2);
+  push_tensor_hooks(L, t);
+  return add_hook(L, 3, 2);
+}
+
+/* The hook retain_grad registers: upvalue 1 holds the tensor value weakly
+ * (a value that is gone has no .grad to fill). */
+static int retain_hook(lua_State *L) {
+  lua_rawgeti(L, lua_upvalueindex(1), 1);
+  lc_tensor *t = lcb_test(L, -1), *g = lcb_check(L, 1, "retain_grad");
+  if (t && !t->grad) {
+    if (!(t->grad = lc_clone(g))) lcb_fail(L);
+  } else if (t) {
+    lcb_ok(L, lc_binary_(LC_ADD, t->grad, g));
+  }
+  return 0;
+}
+
+/* t:retain_grad(): a non-leaf keeps its gradient in .grad, accumulating
+ * over backwards as a leaf's does. It is a hook, run in registration order
+ * among t's others (PyTorch 1.13's order; PyTorch 2 runs it last). A leaf
+ * keeps its .grad anyway; a second call changes nothing. */
+static int t_retain_grad(lua_State *L) {
+  const char *fname = "retain_grad";
+  lc_tensor *t = lcb_check(L, 1, fname);
+  if (!t->requires_grad)
+    luaL_error(L, "%s: cannot retain the gradient of a tensor that does not require grad", fname);
+  lua_settop(L, 1);
+  if (!t->grad_fn) return 0;
+  push_tensor_hooks(L, t);
+  if (lua_getfield(L, 2, "retains") == LUA_TBOOLEAN) return 0;
+  lua_pushboolean(L, 1);
+  lua_setfield(L, 2, "retains");
+  lua_createtable(L, 1, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_pushcclosure(L, retain_hook, 1);
+  lua_seti(L, 2, luaL_len(L, 2) + 1);
+  return 0;
+}
+
+
 static const char *const engine_hook_opts[] = {"on_start", "on_leaf", "on_finish"};
 
 /* lucid.autograd.register_backward_hooks{on_start = fn(leaves), on_leaf =
  * fn(leaf), on_finish = fn(ok)}: hooks around every backward pass. */
 static int l_register_backward_hooks(lua_State *L) {
   const char *fname = "register_backward_hooks";
-  luaL_argexpected(L, lua_istable(L, 1), 1, "table of hook functions");
+  if (!lua_istable(L, 1))
+    luaL_error(L, "%s: argument 1 must be a table of hook functions {on_start =, on_leaf =, on_finish =}, got %s",
+               fname, luaL_typename(L, 1));
   lua_settop(L, 1);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
@@ -417,12 +596,22 @@ static void open_hooks(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   hooks_main = lua_tothread(L, -1);
   lua_pop(L, 1);
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 4);
   lua_newtable(L);
   lua_setfield(L, -2, "engine");
   lua_newtable(L);
   lua_setfield(L, -2, "tensor");
+  lua_newtable(L);
+  lua_setfield(L, -2, "keep");
+  lua_newtable(L); /* grad: id -> hook list, weak values */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, "grad");
   lua_setfield(L, LUA_REGISTRYINDEX, HOOKS);
+  static const lc_grad_hooks g = {apply_grad_hooks, drop_grad_hooks, NULL};
+  lc_set_grad_hooks(&g);
 }
 
 void lcb_open_autograd(lua_State *L, int module, int methods) {
@@ -430,6 +619,8 @@ void lcb_open_autograd(lua_State *L, int module, int methods) {
   lua_pushvalue(L, methods);
   luaL_setfuncs(L, (luaL_Reg[]){{"backward", t_backward},
                                 {"register_post_accumulate_grad_hook", t_register_post_accumulate_grad_hook},
+                                {"register_hook", t_register_hook},
+                                {"retain_grad", t_retain_grad},
                                 {NULL, NULL}}, 0);
   lua_pop(L, 1);
   lua_pushvalue(L, module);

@@ -128,6 +128,14 @@ void lcb_open_ctc(lua_State *L, int module, int methods);
 void lcb_open_embedding(lua_State *L, int module, int methods);
 void lcb_open_index(lua_State *L, int module, int methods);
 
+/* A function, or a value with a __call metamethod (lautograd.c). */
+bool lcb_is_callable(lua_State *L, int idx);
+/* Gradient hooks (lautograd.c): forgets the hooks of freed tensors and
+ * nodes; and, as the tensor value at idx is collected or closed, hands its
+ * hooks to whatever still holds them. */
+void lcb_flush_hooks(lua_State *L);
+void lcb_hooks_orphaned(lua_State *L, int idx, lc_tensor *t);
+
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */
 lua_State *lcb_current_state(lua_State *set);

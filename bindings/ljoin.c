@@ -9,7 +9,9 @@ static const char *const join_opts[] = {"tensors", "dim"};
 
 static int join(lua_State *L, bool stack, const char *fname) {
   lcb_args(L, 1, 2, join_opts, fname);
-  luaL_argexpected(L, lua_istable(L, 1), 1, "table of tensors");
+  if (!lua_istable(L, 1))
+    luaL_error(L, "%s: argument 1 (tensors) must be a list of tensors, got %s", fname,
+               lcb_test(L, 1) ? "a tensor" : luaL_typename(L, 1));
   int n = lcb_len(L, 1, INT_MAX / (int)sizeof(lc_tensor *), fname, "the list of tensors");
   if (n == 0) luaL_error(L, "%s: expected a non-empty list of tensors", fname);
   lc_tensor **ts = lua_newuserdatauv(L, n * sizeof *ts, 0); /* freed by the GC on error */

@@ -23,6 +23,7 @@ typedef struct {
 static size_t reported_bytes, full_collect_at = FULL_COLLECT_FLOOR;
 
 void lcb_account(lua_State *L) {
+  lcb_flush_hooks(L);
   size_t live = lc_live_bytes();
   if (live > full_collect_at) {
     lua_gc(L, LUA_GCCOLLECT);
@@ -44,7 +45,7 @@ static const char tensor_mt_key = 0;
 
 void lcb_push(lua_State *L, lc_tensor *t) {
   if (!t) lcb_fail(L);
-  box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  box *b = lua_newuserdatauv(L, sizeof *b, 1); /* the uservalue: gradient hooks */
   b->t = t;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
   lua_setmetatable(L, -2);
@@ -87,8 +88,11 @@ void lcb_ok(lua_State *L, int rc) {
   if (rc) lcb_fail(L);
 }
 
+/* __gc, and t:close() (freeing the memory now; closing twice is fine). */
 static int t_gc(lua_State *L) {
-  box *b = luaL_checkudata(L, 1, LCB_TENSOR);
+  box *b = test_box(L, 1);
+  if (!b) luaL_error(L, "close: argument 1 must be a tensor, got %s", luaL_typename(L, 1));
+  if (b->t) lcb_hooks_orphaned(L, 1, b->t);
   lc_release(b->t);
   b->t = NULL;
   return 0;
@@ -97,7 +101,7 @@ static int t_gc(lua_State *L) {
 /* ---- argument helpers ---------------------------------------------------- */
 
 int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname) {
-  lua_Integer d = luaL_checkinteger(L, idx);
+  lua_Integer d = lcb_checkint(L, idx, fname, "dim");
   int n = ndim + (extra ? 1 : 0);
   if (n == 0) n = 1;
   if (d == 0 || d < -n || d > n)

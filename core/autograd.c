@@ -26,6 +26,37 @@ bool lc_should_record(int n, const lc_tensor *const *inputs) {
   return false;
 }
 
+/* ---- gradient hooks (the ids; the engine applies them below) ------------- */
+
+static lc_grad_hooks grad_hooks;
+static uint64_t last_hook_id;
+
+void lc_set_grad_hooks(const lc_grad_hooks *h) { grad_hooks = *h; }
+
+static void drop_hooks(uint64_t id) {
+  if (grad_hooks.drop) grad_hooks.drop(grad_hooks.ud, id);
+}
+
+/* A leaf holds its id itself; a non-leaf's id is held by its grad_fn's
+ * output (lc_node_attach keeps it that way when an in-place op moves the
+ * tensor to a new node). */
+uint64_t lc_hook_id(lc_tensor *t) {
+  if (!t->hook_id) {
+    t->hook_id = ++last_hook_id;
+    if (t->grad_fn) t->grad_fn->outputs[t->output_nr].hook_id = t->hook_id;
+  }
+  return t->hook_id;
+}
+
+void lc_tensor_hooks_freed(const lc_tensor *t) {
+  if (!t->grad_fn) drop_hooks(t->hook_id);
+}
+
+/* Runs the hooks of id on *g (a reference the caller owns). */
+static int apply_hooks(uint64_t id, lc_tensor **g) {
+  return id && grad_hooks.apply ? grad_hooks.apply(grad_hooks.ud, id, g) : 0;
+}
+
 /* ---- nodes --------------------------------------------------------------- */
 
 lc_node *lc_node_new(const char *name, lc_backward_fn backward, int n_inputs,
@@ -98,6 +129,10 @@ void lc_node_attach(lc_node *n, lc_tensor *const *outputs, int count) {
   for (int k = 0; k < count; k++) {
     lc_tensor *t = outputs[k];
     if (!t) continue;
+    if (t->hook_id) { /* hooks registered before stay with the old node, as PyTorch's */
+      if (!t->grad_fn) drop_hooks(t->hook_id);
+      t->hook_id = 0;
+    }
     lc_node_release(t->grad_fn);
     t->grad_fn = n;
     n->refcount++;
@@ -148,6 +183,8 @@ void lc_node_release(lc_node *n) {
       }
     }
     free_saved(n);
+    for (int k = 0; k < n->n_outputs; k++)
+      if (n->outputs[k].hook_id) drop_hooks(n->outputs[k].hook_id);
     if (n->free_ctx) n->free_ctx(n);
     if (n->grad_acc) {
       for (int k = 0; k < n->n_outputs; k++) lc_release(n->grad_acc[k]);
@@ -216,27 +253,12 @@ static int accumulate_leaf(lc_tensor *leaf, lc_tensor *g) {
   return lc_binary_(LC_ADD, leaf->grad, g);
 }
 
-static int deliver(lc_edge *e, lc_tensor *g, const capture *cap) {
-  if (cap) {
-    for (int j = 0; j < cap->n; j++) {
-      lc_tensor *in = cap->inputs[j];
-      bool hit = e->leaf ? e->leaf == in : (in->grad_fn == e->fn && in->output_nr == e->nr);
-      if (hit && add_into(&cap->grads[j], g)) return -1;
-    }
-    if (e->leaf) return 0;
-  } else if (e->leaf) {
-    return accumulate_leaf(e->leaf, g);
-  }
-  if (!e->fn->grad_acc) {
-    e->fn->grad_acc = lc_calloc(e->fn->n_outputs, sizeof(lc_tensor *), "backward");
-    if (!e->fn->grad_acc) return -1;
-  }
-  return add_into(&e->fn->grad_acc[e->nr], g);
-}
-
-/* ---- backward hooks -------------------------------------------------------
- * A hooked pass tracks, for each leaf it reaches, how many edges have yet to
- * deliver to it: at zero the leaf's gradient is final and leaf_ready fires. */
+/* ---- leaves tracked through a pass -----------------------------------------
+ * A pass with hooks tracks, for each leaf it reaches, how many edges have yet
+ * to deliver to it: at zero the leaf's gradient is final. A leaf with
+ * gradient hooks sums its gradient until then (PyTorch's hooks see the
+ * whole), gives the sum to its hooks and accumulates what they return; then
+ * the engine hooks' leaf_ready fires. */
 static lc_backward_hooks hooks;
 static bool hooked;
 
@@ -247,7 +269,8 @@ void lc_set_backward_hooks(const lc_backward_hooks *h) {
 
 typedef struct {
   lc_tensor **leaves;
-  int *pending; /* edges still to deliver, per leaf */
+  int *pending;     /* edges still to deliver, per leaf */
+  lc_tensor **sum;  /* the gradient so far of a leaf with hooks */
   int n, cap;
 } leaf_set;
 
@@ -260,7 +283,9 @@ static int leaf_slot(leaf_set *s, lc_tensor *leaf) {
     int cap = s->cap ? 2 * s->cap : 32;
     lc_tensor **l = realloc(s->leaves, cap * sizeof *l);
     if (l) s->leaves = l;
-    int *p = l ? realloc(s->pending, cap * sizeof *p) : NULL;
+    lc_tensor **g = l ? realloc(s->sum, cap * sizeof *g) : NULL;
+    if (g) s->sum = g;
+    int *p = g ? realloc(s->pending, cap * sizeof *p) : NULL;
     if (!p) {
       lc_fail(LC_ERR_MEMORY, "backward", "out of memory");
       return -1;
@@ -270,8 +295,16 @@ static int leaf_slot(leaf_set *s, lc_tensor *leaf) {
   }
   s->leaves[s->n] = leaf;
   s->pending[s->n] = 0;
+  s->sum[s->n] = NULL;
   leaf->pass_slot = ++s->n;
   return s->n - 1;
+}
+
+static void free_leaf_set(leaf_set *s) {
+  for (int k = 0; k < s->n; k++) lc_release(s->sum[k]);
+  free(s->leaves);
+  free(s->pending);
+  free(s->sum);
 }
 
 static int expect_edge(leaf_set *s, lc_tensor *leaf) {
@@ -281,12 +314,46 @@ static int expect_edge(leaf_set *s, lc_tensor *leaf) {
   return 0;
 }
 
+/* A gradient for a leaf in a plain backward: summed for its hooks, or
+ * accumulated into .grad at once. */
+static int to_leaf(leaf_set *s, lc_tensor *leaf, lc_tensor *g) {
+  if (!s || !leaf->hook_id) return accumulate_leaf(leaf, g);
+  int k = leaf_slot(s, leaf);
+  return k < 0 ? -1 : add_into(&s->sum[k], g);
+}
+
 /* One edge into leaf has delivered (or had nothing to deliver). */
 static int edge_done(leaf_set *s, lc_tensor *leaf) {
   if (!s) return 0;
   int k = leaf_slot(s, leaf);
   if (k < 0) return -1;
-  return --s->pending[k] == 0 ? hooks.leaf_ready(hooks.ud, leaf) : 0;
+  if (--s->pending[k] > 0) return 0;
+  int rc = 0;
+  if (s->sum[k]) {
+    rc = apply_hooks(leaf->hook_id, &s->sum[k]);
+    if (!rc) rc = accumulate_leaf(leaf, s->sum[k]);
+    lc_release(s->sum[k]);
+    s->sum[k] = NULL;
+  }
+  return !rc && hooked ? hooks.leaf_ready(hooks.ud, leaf) : rc;
+}
+
+static int deliver(lc_edge *e, lc_tensor *g, const capture *cap, leaf_set *leaves) {
+  if (cap) {
+    for (int j = 0; j < cap->n; j++) {
+      lc_tensor *in = cap->inputs[j];
+      bool hit = e->leaf ? e->leaf == in : (in->grad_fn == e->fn && in->output_nr == e->nr);
+      if (hit && add_into(&cap->grads[j], g)) return -1;
+    }
+    if (e->leaf) return 0;
+  } else if (e->leaf) {
+    return to_leaf(leaves, e->leaf, g);
+  }
+  if (!e->fn->grad_acc) {
+    e->fn->grad_acc = lc_calloc(e->fn->n_outputs, sizeof(lc_tensor *), "backward");
+    if (!e->fn->grad_acc) return -1;
+  }
+  return add_into(&e->fn->grad_acc[e->nr], g);
 }
 
 /* Counts, for every node reachable from the roots, how many edges lead to it:
@@ -332,6 +399,7 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set
                               : lc_zeros(nd->outputs[k].dtype, nd->outputs[k].ndim,
                                          nd->outputs[k].sizes);
     if (!gout[k]) rc = -1;
+    else if (nd->grad_acc[k]) rc = apply_hooks(nd->outputs[k].hook_id, &gout[k]); /* a tensor's hooks */
   }
   if (!rc) rc = nd->backward(nd, gout, gin);
   for (int i = 0; i < ni && !rc; i++) {
@@ -351,7 +419,7 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set
                    lc_shape_str(exp, ndim, sizes));
       rc = -1;
     } else {
-      rc = deliver(e, gin[i], cap);
+      rc = deliver(e, gin[i], cap, leaves);
       if (!rc && e->leaf) rc = edge_done(leaves, e->leaf);
     }
   }
@@ -368,7 +436,7 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
                   bool retain_graph) {
   bool was = lc_set_grad_enabled(false);
   node_list all = {0}, ready = {0};
-  leaf_set tracked = {0}, *leaves = hooked && !cap ? &tracked : NULL;
+  leaf_set tracked = {0}, *leaves = (hooked || last_hook_id) && !cap ? &tracked : NULL;
   bool begun = false;
   lc_tensor **seeds = lc_calloc(n, sizeof *seeds, "backward");
   int rc = seeds ? 0 : -1;
@@ -400,13 +468,13 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
     }
   }
   if (!rc) rc = collect(&all, roots, n, leaves);
-  if (!rc && leaves) {
+  if (!rc && leaves && hooked) {
     begun = true;
     rc = hooks.begin(hooks.ud, tracked.leaves, tracked.n);
   }
   for (int i = 0; i < n && !rc; i++) {
     lc_edge e = {roots[i]->grad_fn, roots[i]->output_nr, roots[i]->grad_fn ? NULL : roots[i]};
-    rc = deliver(&e, seeds[i], cap);
+    rc = deliver(&e, seeds[i], cap, leaves);
     if (!rc && e.leaf) rc = edge_done(leaves, e.leaf);
   }
   for (int i = 0; i < n && !rc; i++) {
@@ -444,8 +512,7 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
     int end_rc = hooks.end(hooks.ud, rc);
     rc = rc ? rc : end_rc;
   }
-  free(tracked.leaves);
-  free(tracked.pending);
+  free_leaf_set(&tracked);
   for (int i = 0; seeds && i < n; i++) lc_release(seeds[i]);
   free(seeds);
   free(all.items);

@@ -74,6 +74,7 @@ typedef struct lc_tensor {
   lc_node *grad_fn;              /* NULL for leaves */
   int output_nr;                 /* which output of grad_fn this is */
   int pass_slot;                 /* engine scratch: a leaf's place in a hooked backward */
+  uint64_t hook_id;              /* gradient hooks (lc_hook_id), 0: none */
 } lc_tensor;
 
 /* ---- the public surface ------------------------------------------------- */
@@ -416,7 +417,7 @@ struct lc_node {
   int n_inputs;
   lc_edge *inputs;
   int n_outputs;
-  struct { lc_dtype dtype; int ndim; int64_t sizes[LC_MAX_DIMS]; } *outputs;
+  struct { lc_dtype dtype; int ndim; int64_t sizes[LC_MAX_DIMS]; uint64_t hook_id; } *outputs;
   int n_saved;
   lc_tensor **saved;                /* history-free aliases */
   uint64_t *saved_version;
@@ -465,6 +466,27 @@ typedef struct {
   void *ud;
 } lc_backward_hooks;
 LC_API void lc_set_backward_hooks(const lc_backward_hooks *hooks); /* NULL: none; copied */
+/* Gradient hooks, as PyTorch's Tensor.register_hook: the embedder keeps the
+ * hook functions under an id that the core attaches to a tensor. For a leaf
+ * the id lives on the tensor: in a backward the leaf's gradient is summed over
+ * the pass, given to apply, and what apply leaves in *grad accumulates into
+ * .grad. For a non-leaf it lives on its grad_fn's output, so the hooks outlive
+ * the tensor as long as the graph does: apply gets the gradient of that output
+ * before the node runs, and the node runs on what apply leaves. apply replaces
+ * *grad with a new reference (or leaves it) and returns 0, or -1 with
+ * lc_set_error. drop(id) says that the last holder of id was freed; it runs
+ * inside lc_release and must not call back into the core. Hooks never run in
+ * lc_autograd_grad for the inputs' own gradients (PyTorch 1.13's behaviour:
+ * what is captured is the gradient before the input's hooks). */
+typedef struct {
+  int (*apply)(void *ud, uint64_t id, lc_tensor **grad);
+  void (*drop)(void *ud, uint64_t id);
+  void *ud;
+} lc_grad_hooks;
+LC_API void lc_set_grad_hooks(const lc_grad_hooks *hooks); /* copied */
+/* t's hook id, made on first use (also after an in-place op gave t a new
+ * grad_fn: the hooks registered before stay with the old node, as in PyTorch). */
+LC_API uint64_t lc_hook_id(lc_tensor *t);
 /* Gradients of roots with respect to inputs, returned in grads_out (new
  * references, NULL for inputs that received none) without touching .grad. */
 LC_API int lc_autograd_grad(lc_tensor *const *roots, lc_tensor *const *grads, int n_roots,

@@ -62,6 +62,9 @@ void *lc_pool_alloc(size_t n);
 void lc_pool_free(void *p, size_t n);
 /* Adds or removes n bytes from lc_live_bytes(). */
 void lc_track_bytes(size_t n, bool add);
+/* Called as t is freed: tells the embedder when t was the last holder of its
+ * gradient hooks (autograd.c). */
+void lc_tensor_hooks_freed(const lc_tensor *t);
 void *lc_calloc(size_t count, size_t size, const char *what);
 
 /* What an out-of-range index message adds when the index is one below the

@@ -272,6 +272,7 @@ lc_tensor *lc_retain(lc_tensor *t) {
 
 void lc_release(lc_tensor *t) {
   if (!t || --t->refcount > 0) return;
+  if (t->hook_id) lc_tensor_hooks_freed(t);
   lc_storage_release(t->storage);
   lc_release(t->base);
   lc_release(t->grad);

@@ -103,4 +103,104 @@ function M.parse(fname, names, plain, ...)
   return args
 end
 
+-- ---- methods that check their self -----------------------------------------
+-- A method called with '.' instead of ':' (opt.step()) or on something else
+-- than an object of its class gets nil or a stranger as self, and would fail
+-- deep inside with "attempt to index a nil value". check_methods gives every
+-- method of a class that one check, in one place.
+
+-- Whether v is cls, an object of cls, or of (or is) a subclass of it: the
+-- classes of lucid's class systems chain through their metatables' __index.
+function M.is_instance(v, cls)
+  local c = v
+  for _ = 1, 32 do
+    if c == cls then return true end
+    local mt = getmetatable(c)
+    if type(mt) ~= "table" then return false end
+    if mt == cls then return true end
+    local up = rawget(mt, "__index")
+    if type(up) == "table" and up ~= c then c = up elseif mt ~= c then c = mt else return false end
+  end
+  return false
+end
+
+local LUA_METAMETHODS = {}
+for name in ("index newindex call tostring len pairs close gc mode name eq lt le concat unm add sub mul div mod pow idiv band bor bxor shl shr bnot metatable"):gmatch("%a+") do
+  LUA_METAMETHODS["__" .. name] = true
+end
+local wrapped = setmetatable({}, { __mode = "k" })
+
+local function describe(v)
+  if type(v) == "table" and type(rawget(getmetatable(v) or {}, "__name")) == "string" then
+    return "a " .. getmetatable(v).__name
+  end
+  return math.type(v) or type(v)
+end
+
+-- fn as a method named name of the classes under root, checking its self
+-- first. Any object under root passes, as subclasses borrow each other's
+-- methods (MultiplicativeLR uses LambdaLR.lambdas). With init_args, init
+-- also checks that it gets the constructor's parsed arguments (a table); a
+-- function init_args(cls, a) may check them further and return them checked.
+local function checked(cls, root, name, fn, init_args)
+  if wrapped[fn] or type(name) ~= "string" or LUA_METAMETHODS[name] or debug.getlocal(fn, 1) ~= "self" then
+    return fn
+  end
+  if name ~= "init" then init_args = nil end
+  local w = function(self, ...)
+    if not M.is_instance(self, root) then
+      raise(string.format("%s:%s: self must be an object of class %s (call it as obj:%s(...)), got %s",
+        cls.__name, name, root.__name, name, describe(self)))
+    end
+    if init_args then
+      local a = ...
+      if type(a) ~= "table" then
+        raise(string.format("%s:init: argument 1 must be the table of the constructor's parsed arguments "
+          .. "(construct with %s(...)), got %s", cls.__name, cls.__name, describe(a)))
+      end
+      if type(init_args) == "function" then return fn(self, init_args(self, a), select(2, ...)) end
+    end
+    return fn(self, ...)
+  end
+  wrapped[w] = true
+  return w
+end
+
+-- The topmost ancestor of cls.
+local function root_of(cls)
+  local c = cls
+  for _ = 1, 32 do
+    local mt = getmetatable(c)
+    local up = type(mt) == "table" and rawget(mt, "__index")
+    if type(up) ~= "table" or up == c then return c end
+    c = up
+  end
+  return c
+end
+
+-- Makes every method of the class table cls (a function whose first
+-- parameter is self, other than Lua's metamethods) check that its self is an
+-- object of cls's class family: those defined so far, and, through cls's
+-- metatable, those defined later. init_args: cls's init takes the table of
+-- its constructor's parsed arguments (true), or a function init_args(obj, a)
+-- returns them checked.
+function M.check_methods(cls, init_args)
+  local root = root_of(cls)
+  local names = {}
+  for k, v in pairs(cls) do
+    if type(v) == "function" then names[#names + 1] = k end
+  end
+  for _, k in ipairs(names) do rawset(cls, k, checked(cls, root, k, rawget(cls, k), init_args)) end
+  local mt = getmetatable(cls)
+  if mt == nil then
+    mt = {}
+    setmetatable(cls, mt)
+  end
+  mt.__newindex = function(t, k, v)
+    if type(v) == "function" then v = checked(t, root, k, v, init_args) end
+    rawset(t, k, v)
+  end
+  return cls
+end
+
 return M

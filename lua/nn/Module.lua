@@ -15,6 +15,7 @@
 local lucid = require("lucid")
 local args = require("lucid.args")
 local raise = require("lucid.args").raise
+local check_methods = args.check_methods
 
 local Module = {}
 Module.__name = "Module"
@@ -160,6 +161,17 @@ local function member_newindex(self, k, v)
   end
 end
 
+-- The arguments of an init called directly (Foo.init(self, a), as a
+-- subclass's init calls its parent's): checked again as the constructor
+-- checks them, since construct's own call passes checked ones anyway.
+local function recheck_args(self, a)
+  local cls = getmetatable(self)
+  local checked = {}
+  for k, v in pairs(a) do checked[k] = v end
+  for _, spec in ipairs(rawget(cls, "__args") or {}) do checked[spec[1]] = check_arg(cls, spec, a[spec[1]]) end
+  return checked
+end
+
 -- Module:extend(name, args): a subclass with declared constructor arguments
 -- (init(self, args) gets them checked, by name); without `args`, init(self,
 -- ...) gets the constructor's arguments as they were passed, as in Python.
@@ -173,7 +185,8 @@ function Module:extend(name, args)
     __newindex = member_newindex,
   }
   cls.__index = member_index(cls)
-  return setmetatable(cls, { __index = self, __call = construct, __tostring = function() return name end })
+  setmetatable(cls, { __index = self, __call = construct, __tostring = function() return name end })
+  return check_methods(cls, args ~= nil and recheck_args)
 end
 
 function Module:init() end
@@ -666,18 +679,34 @@ Module.dtype_args = {
   { "dtype", "dtype", optional = true },
 }
 
+-- A list of argument specs given to fname (nil: none), checked.
+function Module.arg_specs(fname, list)
+  if list ~= nil and type(list) ~= "table" then
+    raise(string.format("%s: the extra arguments must be a list of argument specs, got %s", fname, type(list)))
+  end
+  return list or {}
+end
+
 -- Appends the shared device/dtype arguments to an argument list.
 function Module.with_dtype(args)
+  if type(args) ~= "table" then
+    raise(string.format("Module.with_dtype: argument 1 must be a list of argument specs, got %s", type(args)))
+  end
   for _, spec in ipairs(Module.dtype_args) do args[#args + 1] = spec end
   return args
 end
 
 -- A new parameter tensor drawn from U(-bound, bound).
 function Module.uniform_parameter(sizes, bound, dtype)
+  if type(bound) ~= "number" then
+    raise(string.format("Module.uniform_parameter: argument 2 (bound) must be a number, got %s", type(bound)))
+  end
   local t = lucid.empty(sizes, { dtype = dtype or lucid.float32 })
   t:uniform_(-bound, bound)
   t.requires_grad = true
   return t
 end
+
+args.check_methods(Module)
 
 return Module

@@ -58,7 +58,7 @@ function RNNBase.arguments(with_nonlinearity, extra)
     { "proj_size", "integer", optional = true },
   }
   for _, a in ipairs(rest) do args[#args + 1] = a end
-  for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+  for _, a in ipairs(Module.arg_specs("RNNBase.arguments", extra)) do args[#args + 1] = a end
   return Module.with_dtype(args)
 end
 
@@ -72,6 +72,10 @@ end
 -- gives.
 function RNNBase:setup(mode, a)
   local name = self.__name
+  if type(mode) ~= "string" or type(a) ~= "table" then
+    raise(fmt("%s: setup(mode, args) takes a mode name and the parsed arguments, got %s and %s", name,
+      type(mode), type(a)))
+  end
   local cell = lucid._C.rnn_cell(options.cell_kind(mode:lower(), a))
   if not cell.projectable and a.proj_size ~= nil then
     raise(fmt("%s: proj_size is only supported by LSTM, not RNN or GRU", name))

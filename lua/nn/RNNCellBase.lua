@@ -28,14 +28,15 @@ function RNNCellBase.cell_args(extra)
     { "hidden_size", "integer", min = 1 },
     { "bias", "boolean", default = true },
   }
-  for _, spec in ipairs(extra or {}) do args[#args + 1] = spec end
+  for _, spec in ipairs(Module.arg_specs("RNNCellBase.cell_args", extra)) do args[#args + 1] = spec end
   return Module.with_dtype(args)
 end
 
 -- Registers the four parameters (in PyTorch's order) for the kernel's cell
 -- kind `cell` ("rnn_tanh", "rnn_relu", "gru", "lstm"), which a step runs.
 function RNNCellBase:init_cell(a, cell)
-  if type(a) ~= "table" or (cell ~= nil and type(cell) ~= "string") then
+  if type(a) ~= "table" or (cell ~= nil and type(cell) ~= "string")
+      or math.type(a.input_size) ~= "integer" or math.type(a.hidden_size) ~= "integer" then
     raise(fmt("%s: init_cell(args, cell) takes the parsed arguments and a cell kind name, got %s and %s",
       self.__name, type(a), type(cell)))
   end

@@ -65,6 +65,10 @@ end
 --   check    function(self, group) raising PyTorch's other errors for bad values
 --   update   function(self, group) doing one step for the group
 function Optimizer:extend(name, spec)
+  if type(name) ~= "string" or type(spec) ~= "table" then
+    raise(string.format("Optimizer:extend(name, spec) takes a class name and a spec table, got %s and %s",
+      type(name), type(spec)))
+  end
   local cls = {
     __name = name,
     _order = spec.order,
@@ -81,7 +85,7 @@ function Optimizer:extend(name, spec)
     __call = function(c, ...) return c.new(c, ...) end,
     __tostring = function() return "lucid.optim." .. name end,
   })
-  return cls
+  return args.check_methods(cls)
 end
 
 function Optimizer:_error(fmtstr, ...)
@@ -117,6 +121,9 @@ local function parse_args(cls, ...)
 end
 
 function Optimizer.new(cls, ...)
+  if type(cls) ~= "table" or rawget(cls, "_defaults") == nil or not args.is_instance(cls, Optimizer) then
+    raise("Optimizer.new(cls, ...): cls must be an optimizer class such as lucid.optim.SGD (or call SGD(...))")
+  end
   local params, opts = parse_args(cls, ...)
   local self = setmetatable({}, cls)
   local defaults = {}
@@ -481,5 +488,7 @@ function Optimizer:__tostring()
   lines[#lines + 1] = ")"
   return table.concat(lines, "\n")
 end
+
+args.check_methods(Optimizer)
 
 return Optimizer

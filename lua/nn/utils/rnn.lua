@@ -491,4 +491,6 @@ function M.pack_sequence(...)
   return pack(F, pad(F, seqs, false, 0), lengths, false, enforce_sorted)
 end
 
+args.check_methods(PackedSequence)
+
 return M

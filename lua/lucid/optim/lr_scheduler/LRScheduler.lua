@@ -41,7 +41,7 @@ function LRScheduler:extend(name, names, defaults)
     { __index = self, __call = construct, __tostring = function() return "lucid.optim.lr_scheduler." .. name end })
   cls.__index = cls
   cls.__tostring = LRScheduler.__tostring
-  return cls
+  return args.check_methods(cls, true)
 end
 
 function LRScheduler:_error(fmt, ...)
@@ -50,6 +50,9 @@ end
 
 -- The optimizer argument, checked: one owner of that check.
 function LRScheduler.check_optimizer(name, opt)
+  if type(name) ~= "string" then
+    raise(string.format("LRScheduler.check_optimizer(name, opt): name must be a string, got %s", type(name)))
+  end
   if type(opt) ~= "table" or type(opt.param_groups) ~= "table" or type(opt.step) ~= "function" then
     raise(string.format("%s: optimizer must be a lucid.optim optimizer, got %s", name,
       type(opt) == "table" and "a table without param_groups" or type(opt)))
@@ -158,9 +161,14 @@ function LRScheduler:state_dict()
   return sd
 end
 
-function LRScheduler:load_state_dict(sd)
+-- The state_dict argument of load_state_dict, checked: one owner of that check.
+function LRScheduler:_check_state_dict(sd)
   if type(sd) ~= "table" then self:_error("load_state_dict: expected a table, got %s", type(sd)) end
-  for k, v in pairs(sd) do self[k] = copy(v) end
+  return sd
+end
+
+function LRScheduler:load_state_dict(sd)
+  for k, v in pairs(self:_check_state_dict(sd)) do self[k] = copy(v) end
 end
 
 -- The lrs of the groups as they are, for the "no change" branches.
@@ -171,8 +179,10 @@ function LRScheduler:_group_lrs(f)
 end
 
 function LRScheduler:__tostring()
-  return string.format("%s(last_epoch=%d, lr=%s)", self.__name, self.last_epoch,
+  return string.format("%s(last_epoch=%s, lr=%s)", self.__name, tostring(self.last_epoch),
     table.concat(self:_group_lrs(), ", "))
 end
+
+args.check_methods(LRScheduler)
 
 return LRScheduler

@@ -38,6 +38,9 @@ function ReduceLROnPlateau:_reset()
 end
 
 function ReduceLROnPlateau:is_better(a, best)
+  if type(a) ~= "number" or type(best) ~= "number" then
+    self:_error("is_better(a, best) takes two numbers, got %s and %s", type(a), type(best))
+  end
   if self.mode == "min" and self.threshold_mode == "rel" then return a < best * (1. - self.threshold) end
   if self.mode == "min" then return a < best - self.threshold end
   if self.threshold_mode == "rel" then return a > best * (self.threshold + 1.) end

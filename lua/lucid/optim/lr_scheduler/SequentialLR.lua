@@ -58,7 +58,7 @@ function SequentialLR:state_dict()
 end
 
 function SequentialLR:load_state_dict(sd)
-  local inner = sd._schedulers
+  local inner = self:_check_state_dict(sd)._schedulers
   for k, v in pairs(sd) do
     if k ~= "_schedulers" then self[k] = LRScheduler._copy(v) end
   end

@@ -9,7 +9,8 @@
 --   g:randperm(5)              -- an int64 tensor, a permutation of 1..5
 --   g:get_state(), g:set_state(s)   -- replay from a saved position
 local lucid = require("lucid")
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local Generator = {}
 Generator.__index = Generator
@@ -33,6 +34,10 @@ function Generator.is_generator(v) return getmetatable(v) == Generator end
 -- The generator named by a sampler's options: opts.generator, or a new one
 -- from opts.seed (nil: the global stream).
 function Generator.from_options(fname, opts)
+  if type(fname) ~= "string" or type(opts) ~= "table" then
+    raise(string.format("Generator.from_options(fname, opts) takes a name and an options table, got %s and %s",
+      type(fname), type(opts)))
+  end
   if opts.generator ~= nil then
     if opts.seed ~= nil then raise(fname .. ": give generator or seed, not both") end
     if not Generator.is_generator(opts.generator) then
@@ -76,19 +81,34 @@ local function draw(self, fn, ...)
   return t
 end
 
+-- A count argument of a draw, checked.
+local function count_arg(fname, name, v)
+  if math.type(v) ~= "integer" or v < 0 then
+    raise(string.format("Generator:%s: %s must be a non-negative integer, got %s", fname, name, tostring(v)))
+  end
+  return v
+end
+
 -- A random permutation of 1..n (int64 tensor).
-function Generator:randperm(n) return draw(self, lucid._C.randperm, n) end
+function Generator:randperm(n) return draw(self, lucid._C.randperm, count_arg("randperm", "n", n)) end
 
 -- count indices drawn uniformly from 1..n with replacement.
-function Generator:randindex(n, count) return draw(self, lucid._C.randindex, n, count) end
+function Generator:randindex(n, count)
+  return draw(self, lucid._C.randindex, count_arg("randindex", "n", n), count_arg("randindex", "count", count))
+end
 
 -- count indices 1..#weights drawn in proportion to weights.
 function Generator:multinomial(weights, count, replacement)
-  return draw(self, lucid._C.multinomial, weights, count, replacement and true or false)
+  if not lucid.is_tensor(weights) then
+    raise(string.format("Generator:multinomial: weights must be a tensor, got %s", type(weights)))
+  end
+  return draw(self, lucid._C.multinomial, weights, count_arg("multinomial", "count", count), replacement and true or false)
 end
 
 function Generator:__tostring()
   return string.format("Generator(seed=%s, offset=%d)", tostring(self.seed), self.offset)
 end
+
+args.check_methods(Generator)
 
 return Generator

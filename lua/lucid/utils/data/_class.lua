@@ -7,7 +7,8 @@
 --
 -- Lua looks metamethods up without inheritance, so extend() copies them to
 -- every subclass; integer keys read items through __getitem__.
-local raise = require("lucid.args").raise
+local args = require("lucid.args")
+local raise = args.raise
 
 local M = {}
 
@@ -41,11 +42,12 @@ function M.extend(parent, name)
   end
   cls.__index = index_of(cls)
   cls.extend = M.extend
-  return setmetatable(cls, {
+  setmetatable(cls, {
     __index = parent,
     __call = construct,
     __tostring = function() return name end,
   })
+  return args.check_methods(cls)
 end
 
 return M
