@@ -407,11 +407,11 @@ lucid_tensor *lucid_wrap(lucid_state *S, void *data, lucid_dtype dtype, int ndim
   if (!data && extent > 0) return set_error(S, "lucid_wrap: data is NULL"), NULL;
 
   lc_storage *s = lc_storage_wrap(data, (size_t)extent * elsize, release, ud);
-  if (!s) return set_error(S, "lucid_wrap: %s", lc_error()), NULL;
+  if (!s) return set_error(S, "lucid_wrap: %s", lc_error_body()), NULL;
   lc_tensor *t = lc_tensor_from_storage(s, to_lc[dtype], ndim, sizes, st, 0);
   if (!t) s->free_fn = keep; /* the host keeps its memory when wrapping fails */
   lc_storage_release(s);     /* t holds the storage now */
-  if (!t) return set_error(S, "lucid_wrap: %s", lc_error()), NULL;
+  if (!t) return set_error(S, "lucid_wrap: %s", lc_error_body()), NULL;
   return (lucid_tensor *)t;
 }
 

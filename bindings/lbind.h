@@ -19,8 +19,11 @@ lc_tensor *lcb_test(lua_State *L, int idx); /* NULL if not a live tensor */
 lc_tensor *lcb_opt(lua_State *L, int idx, const char *fname);
 /* Raises lc_error() unless rc == 0. */
 void lcb_ok(lua_State *L, int rc);
-/* Raises the core's last error. */
+/* Raises the core's last error ("op: body"). */
 int lcb_fail(lua_State *L);
+/* Raises it under fname, the public name the caller used: "fname: body"
+ * (the core's op name and its error code stay out of the text). */
+int lcb_fail_as(lua_State *L, const char *fname);
 
 /* A 1-based Lua dim (negative from the end) to a 0-based one, with an error
  * naming fname when out of range. `extra` allows one past the end. */
@@ -98,6 +101,7 @@ void lcb_open_conv(lua_State *L, int module, int methods);
 void lcb_open_pooling(lua_State *L, int module, int methods);
 void lcb_open_ctc(lua_State *L, int module, int methods);
 void lcb_open_embedding(lua_State *L, int module, int methods);
+void lcb_open_index(lua_State *L, int module, int methods);
 
 /* The state the running binding call was made on: custom Lua backward
  * functions run on it. */

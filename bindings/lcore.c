@@ -75,6 +75,7 @@ static void (*const openers[])(lua_State *L, int module, int methods) = {
     lcb_open_scatter, lcb_open_shape, lcb_open_create, lcb_open_random,
     lcb_open_linalg, lcb_open_codec, lcb_open_mask, lcb_open_norm,
     lcb_open_conv, lcb_open_pooling, lcb_open_ctc, lcb_open_embedding,
+    lcb_open_index,
 };
 
 int luaopen_lucid_core(lua_State *L) {

@@ -7,7 +7,8 @@
  *   idx           an int64 tensor of positions along dim 1: (idx..., rest...)
  * Views are written in place through fill_/copy_; mask and idx writes are an
  * index_put into a copy that is then copied back, so both the old values and
- * the written ones get gradients. */
+ * the written ones get gradients. Also index_select (core/index.c), whose
+ * 1-based positions the core reads as they are (base 1). */
 #include <string.h>
 
 #include "lbind.h"
@@ -159,12 +160,12 @@ int lcb_index_get(lua_State *L, lc_tensor *t, int key) {
     view_of(L, t, key);
   } else if (k->dtype == LC_BOOL) {
     mask_rows(L, t, k, &rows, &pos);
-    own(L, lc_index_select(rows, 0, pos));
+    own(L, lc_index_select(rows, 0, pos, 0));
   } else {
     int64_t sizes[LC_MAX_DIMS];
     int nd = gathered_shape(t, k, sizes);
     pos = positions(L, t, k);
-    own(L, lc_view(own(L, lc_index_select(t, 0, pos)), nd, sizes));
+    own(L, lc_view(own(L, lc_index_select(t, 0, pos, 0)), nd, sizes));
   }
   return 1;
 }
@@ -209,4 +210,22 @@ void lcb_index_set(lua_State *L, lc_tensor *t, int key, int val) {
     next = own(L, lc_index_put(t, pos, own(L, lc_reshape(e, t->ndim, shape))));
   }
   lcb_ok(L, lc_copy_(t, own(L, lc_view(next, t->ndim, t->sizes))));
+}
+
+/* index_select(input, dim, index): input's slices along dim (1-based) at
+ * the 1-based positions in the 0- or 1-D int64 tensor index; the core
+ * checks them (base 1) and reads them in place. */
+static const char *const index_select_opts[] = {"input", "dim", "index"};
+
+static int t_index_select(lua_State *L) {
+  const char *fname = "index_select";
+  lcb_args(L, 1, 3, index_select_opts, fname);
+  lc_tensor *x = lcb_check(L, 1, fname);
+  int dim = lcb_dim(L, 2, x->ndim, false, fname);
+  lcb_push(L, lc_index_select(x, dim, lcb_check(L, 3, fname), 1));
+  return 1;
+}
+
+void lcb_open_index(lua_State *L, int module, int methods) {
+  lcb_register(L, module, methods, (luaL_Reg[]){{"index_select", t_index_select}, {NULL, NULL}});
 }

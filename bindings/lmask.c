@@ -28,26 +28,18 @@ static lc_tensor *operand(lua_State *L, int idx, const lc_tensor *other, const c
   return s;
 }
 
-/* Pushes positions + 1 (a new reference taken over). */
-static void push_one_based(lua_State *L, lc_tensor *pos) {
-  lcb_push(L, pos);
-  lcb_push(L, lc_binary_scalar(LC_ADD, pos, 1, false));
-}
-
 /* A table of ndim 1-D tensors, the columns of nonzero (as_tuple). A 0-dim
  * input counts as 1-D, as in PyTorch. */
 static int push_columns(lua_State *L, lc_tensor *t) {
   int64_t one = 1;
   lc_tensor *flat = t->ndim ? lc_retain(t) : lc_view(t, 1, &one);
   lcb_push(L, flat);
-  lc_tensor *nz = lc_nonzero(flat);
+  lc_tensor *nz = lc_nonzero(flat, 1);
   lcb_push(L, nz);
   lua_createtable(L, flat->ndim, 0);
   for (int d = 0; d < flat->ndim; d++) {
-    lc_tensor *col = lc_select(nz, 1, d);
-    push_one_based(L, col);
-    lua_rawseti(L, -3, d + 1);
-    lua_pop(L, 1);
+    lcb_push(L, lc_select(nz, 1, d));
+    lua_rawseti(L, -2, d + 1);
   }
   return 1;
 }
@@ -124,13 +116,13 @@ static int t_nonzero(lua_State *L) {
   lcb_args(L, 1, 2, nonzero_opts, "nonzero");
   lc_tensor *t = lcb_check(L, 1, "nonzero");
   if (lcb_optbool(L, 2, false, "nonzero", "as_tuple")) return push_columns(L, t);
-  push_one_based(L, lc_nonzero(t));
+  lcb_push(L, lc_nonzero(t, 1));
   return 1;
 }
 
 static int t_argwhere(lua_State *L) {
   lcb_args(L, 1, 1, nonzero_opts, "argwhere");
-  push_one_based(L, lc_nonzero(lcb_check(L, 1, "argwhere")));
+  lcb_push(L, lc_nonzero(lcb_check(L, 1, "argwhere"), 1));
   return 1;
 }
 

@@ -439,14 +439,6 @@ static lc_tensor *reduce_args(lua_State *L, const char *fname, int *dim, bool *k
   return t;
 }
 
-/* Indices come back 1-based, like every index in Lua; out of place, since
- * max's backward saved the 0-based ones. */
-static void push_indices(lua_State *L, lc_tensor *idx) {
-  lc_tensor *one_based = idx ? lc_binary_scalar(LC_ADD, idx, 1, false) : NULL;
-  lc_release(idx);
-  lcb_push(L, one_based);
-}
-
 /* max(): the largest value; max(dim [, keepdim]): values and indices. */
 static int extreme(lua_State *L, bool is_max) {
   const char *fname = is_max ? "max" : "min";
@@ -454,11 +446,12 @@ static int extreme(lua_State *L, bool is_max) {
   bool keep;
   lc_tensor *t = reduce_args(L, fname, &dim, &keep);
   lc_tensor *idx = NULL;
-  lc_tensor *v = is_max ? lc_max(t, dim, keep, dim == LC_ALL_DIMS ? NULL : &idx)
-                        : lc_min(t, dim, keep, dim == LC_ALL_DIMS ? NULL : &idx);
+  /* indices come back 1-based, like every index in Lua (base 1) */
+  lc_tensor *v = is_max ? lc_max(t, dim, keep, 1, dim == LC_ALL_DIMS ? NULL : &idx)
+                        : lc_min(t, dim, keep, 1, dim == LC_ALL_DIMS ? NULL : &idx);
   lcb_push(L, v);
   if (dim == LC_ALL_DIMS) return 1;
-  push_indices(L, idx);
+  lcb_push(L, idx);
   return 2;
 }
 
@@ -469,7 +462,7 @@ static int t_argmax(lua_State *L) {
   int dim;
   bool keep;
   lc_tensor *t = reduce_args(L, "argmax", &dim, &keep);
-  push_indices(L, lc_argmax(t, dim, keep));
+  lcb_push(L, lc_argmax(t, dim, keep, 1));
   return 1;
 }
 
@@ -532,11 +525,8 @@ static int l_reduce(lua_State *L) {
     }
   }
   lc_tensor *outs[2] = {NULL, NULL};
-  lcb_ok(L, lc_reduce_op_run(op, t, nd, dims, keepdim, a, outs));
-  for (int i = 0; i < info->n_out; i++) {
-    if (op == LC_RED_ARGMIN) push_indices(L, outs[i]);
-    else lcb_push(L, outs[i]);
-  }
+  lcb_ok(L, lc_reduce_op_run(op, t, nd, dims, keepdim, a, 1, outs)); /* positions 1-based */
+  for (int i = 0; i < info->n_out; i++) lcb_push(L, outs[i]);
   return info->n_out;
 }
 

@@ -8,7 +8,7 @@ static int l_pool1d(lua_State *L) {
   lua_settop(L, 11);
   const char *name = luaL_checkstring(L, 1);
   lc_pool1d_args a = {.op = name, .x = lcb_check(L, 2, name), .is_max = lua_toboolean(L, 3),
-                      .adaptive = lua_toboolean(L, 4)};
+                      .adaptive = lua_toboolean(L, 4), .index_base = 1};
   a.kernel = luaL_optinteger(L, 5, 1);
   a.stride = luaL_optinteger(L, 6, 1);
   a.padding = luaL_optinteger(L, 7, 0);
@@ -20,9 +20,7 @@ static int l_pool1d(lua_State *L) {
   lc_tensor *y = lc_pool1d(&a, a.is_max ? &idx : NULL);
   lcb_push(L, y);
   if (!idx) return 1;
-  lc_tensor *one_based = lc_binary_scalar(LC_ADD, idx, 1, false);
-  lc_release(idx);
-  lcb_push(L, one_based);
+  lcb_push(L, idx);
   return 2;
 }
 

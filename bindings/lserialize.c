@@ -30,15 +30,6 @@ static int reader_box_close(lua_State *L) {
   return 0;
 }
 
-/* Raises the core's message under fname, dropping the core's "save: " /
- * "load: " and "(buffer): " prefixes. */
-static int raise_core(lua_State *L, const char *fname) {
-  const char *m = lc_error();
-  if (!strncmp(m, "save: ", 6) || !strncmp(m, "load: ", 6)) m += 6;
-  if (!strncmp(m, "(buffer): ", 10)) m += 10;
-  return luaL_error(L, "%s: %s", fname, m);
-}
-
 /* ---- saving --------------------------------------------------------------- */
 
 typedef struct {
@@ -106,7 +97,7 @@ static const char *ONLY =
     "only tensors, tables, numbers, strings and booleans can be saved";
 
 static void wcheck(lua_State *L, const walk *st, int rc) {
-  if (rc) raise_core(L, st->fname);
+  if (rc) lcb_fail_as(L, st->fname);
 }
 
 /* Integer keys first, ascending, then strings in byte order: the same value
@@ -278,7 +269,7 @@ static int l_save(lua_State *L) {
   lua_settop(L, 2);
   writer_box *b = new_writer_box(L);
   b->w = lc_writer_open_file(path);
-  if (!b->w) raise_core(L, "lucid.save");
+  if (!b->w) lcb_fail_as(L, "lucid.save");
   save_into(L, "lucid.save", b->w);
   return 0; /* returning closes the box, freeing the finished writer */
 }
@@ -288,7 +279,7 @@ static int l_serialize(lua_State *L) {
   lua_settop(L, 1);
   writer_box *b = new_writer_box(L);
   b->w = lc_writer_open_buffer();
-  if (!b->w) raise_core(L, "lucid._serialize");
+  if (!b->w) lcb_fail_as(L, "lucid._serialize");
   save_into(L, "lucid._serialize", b->w);
   size_t len;
   const char *data = lc_writer_buffer(b->w, &len);
@@ -303,7 +294,7 @@ static int l_serialize(lua_State *L) {
 static void load_value(lua_State *L, lc_reader *r, const char *fname, const char *where) {
   luaL_checkstack(L, 6, "lucid.load: nesting");
   lc_item it;
-  if (lc_read(r, &it)) raise_core(L, fname);
+  if (lc_read(r, &it)) lcb_fail_as(L, fname);
   switch (it.type) {
   case LC_REC_FALSE: case LC_REC_TRUE: lua_pushboolean(L, it.b); break;
   case LC_REC_INT: lua_pushinteger(L, (lua_Integer)it.i); break;
@@ -336,9 +327,9 @@ static reader_box *new_reader_box(lua_State *L) {
 }
 
 static int load_from(lua_State *L, reader_box *b, const char *fname, const char *where) {
-  if (!b->r) raise_core(L, fname);
+  if (!b->r) lcb_fail_as(L, fname);
   load_value(L, b->r, fname, where);
-  if (lc_reader_finish(b->r)) raise_core(L, fname);
+  if (lc_reader_finish(b->r)) lcb_fail_as(L, fname);
   return 1;
 }
 

@@ -80,6 +80,10 @@ lc_tensor *lcb_opt(lua_State *L, int idx, const char *fname) {
 
 int lcb_fail(lua_State *L) { return luaL_error(L, "%s", lc_error()); }
 
+int lcb_fail_as(lua_State *L, const char *fname) {
+  return luaL_error(L, "%s: %s", fname, lc_error_body());
+}
+
 void lcb_ok(lua_State *L, int rc) {
   if (rc) lcb_fail(L);
 }
@@ -503,17 +507,8 @@ static int new_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname) {
   return nd;
 }
 
-/* Raises the core's last error as fname's when the message names no op
- * (the allocator's "out of memory allocating a tensor of N bytes"). */
-static int fail_as(lua_State *L, const char *fname) {
-  const char *msg = lc_error();
-  size_t k = strspn(msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
-  if (k > 0 && !strncmp(msg + k, ": ", 2)) return lcb_fail(L);
-  return luaL_error(L, "%s: %s", fname, msg);
-}
-
 static void push_new(lua_State *L, lc_tensor *t, const char *fname) {
-  if (!t) fail_as(L, fname);
+  if (!t) lcb_fail_as(L, fname);
   lcb_push(L, t);
 }
 
@@ -557,7 +552,7 @@ static int l_tensor(lua_State *L) {
     return luaL_error(L, "tensor: data must be a number, a (nested) table or a tensor, got %s",
                       luaL_typename(L, 1));
   }
-  if (!t) fail_as(L, "tensor");
+  if (!t) lcb_fail_as(L, "tensor");
   if (rg) {
     lc_dtype dt = t->dtype;
     if (!lc_dtype_is_float(dt)) {
@@ -617,7 +612,7 @@ static int make_filled(lua_State *L, fill_kind kind, const char *fname) {
   case K_RAND: t = lc_rand(dt, nd, sizes); break;
   case K_RANDN: t = lc_randn(dt, nd, sizes); break;
   }
-  if (!t) fail_as(L, fname);
+  if (!t) lcb_fail_as(L, fname);
   t->requires_grad = rg;
   lcb_push(L, t);
   return 1;
@@ -643,9 +638,9 @@ static int l_full(lua_State *L) {
   lc_dtype dt = lcb_dtype(L, 3, dflt, "full");
   /* numbers go through lcb_fill: Lua integers stay exact in int64 */
   lc_tensor *t = is_bool ? lc_full(dt, nd, sizes, lua_toboolean(L, 2)) : lc_empty(dt, nd, sizes);
-  if (!t) fail_as(L, "full");
+  if (!t) lcb_fail_as(L, "full");
   lcb_push(L, t);
-  if (!is_bool && lcb_fill(L, t, 2)) fail_as(L, "full");
+  if (!is_bool && lcb_fill(L, t, 2)) lcb_fail_as(L, "full");
   set_requires_grad(L, t, lcb_optbool(L, 4, false, "full", "requires_grad"), "full");
   return 1;
 }
@@ -720,7 +715,7 @@ static int l_randint(lua_State *L) {
   int nd = lcb_sizes(L, 3, sizes, "randint");
   lc_dtype dt = lcb_dtype(L, 4, LC_INT64, "randint");
   lc_tensor *t = lc_randint(lo, hi, nd, sizes);
-  if (!t) fail_as(L, "randint");
+  if (!t) lcb_fail_as(L, "randint");
   lcb_push(L, t); /* owned by Lua before the conversion can fail */
   if (dt != LC_INT64) push_new(L, lc_to(t, dt), "randint");
   return 1;

@@ -64,7 +64,7 @@ int lc_node_save(lc_node *n, const lc_tensor *t) {
   if (ver) n->saved_version = ver;
   lc_tensor *alias = saved && ver ? lc_detach(t) : NULL; /* no cycle through t's base */
   if (!alias) {
-    lc_set_error("%s: out of memory saving a tensor for backward", n->name);
+    lc_fail(LC_ERR_MEMORY, n->name, "out of memory saving a tensor for backward");
     return -1;
   }
   n->saved[n->n_saved] = alias;
@@ -75,13 +75,13 @@ int lc_node_save(lc_node *n, const lc_tensor *t) {
 
 lc_tensor *lc_node_saved(lc_node *n, int i) {
   if (n->released) {
-    lc_set_error("backward: trying to backward through the graph a second time (%s has freed "
+    lc_fail(LC_ERR_STATE, "backward", "trying to backward through the graph a second time (%s has freed "
                  "its saved tensors); pass retain_graph = true the first time",
                  n->name);
     return NULL;
   }
   if (n->saved[i]->storage->version != n->saved_version[i]) {
-    lc_set_error("backward: a tensor saved by %s for the gradient was modified by an in-place "
+    lc_fail(LC_ERR_STATE, "backward", "a tensor saved by %s for the gradient was modified by an in-place "
                  "operation (version %llu, expected %llu)",
                  n->name, (unsigned long long)n->saved[i]->storage->version,
                  (unsigned long long)n->saved_version[i]);
@@ -174,7 +174,7 @@ static int push(node_list *l, lc_node *n) {
     size_t cap = l->cap ? 2 * l->cap : 64;
     lc_node **grown = realloc(l->items, cap * sizeof *grown);
     if (!grown) {
-      lc_set_error("backward: out of memory");
+      lc_fail(LC_ERR_MEMORY, "backward", "out of memory");
       return -1;
     }
     l->items = grown;
@@ -262,7 +262,7 @@ static int leaf_slot(leaf_set *s, lc_tensor *leaf) {
     if (l) s->leaves = l;
     int *p = l ? realloc(s->pending, cap * sizeof *p) : NULL;
     if (!p) {
-      lc_set_error("backward: out of memory");
+      lc_fail(LC_ERR_MEMORY, "backward", "out of memory");
       return -1;
     }
     s->pending = p;
@@ -346,7 +346,7 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set
     const int64_t *sizes = want ? want->sizes : e->fn->outputs[e->nr].sizes;
     if (gin[i]->ndim != ndim || memcmp(gin[i]->sizes, sizes, ndim * sizeof *sizes)) {
       char got[128], exp[128];
-      lc_set_error("backward: %s returned a gradient of shape %s for input %d, expected %s",
+      lc_fail(LC_ERR_SHAPE, "backward", "%s returned a gradient of shape %s for input %d, expected %s",
                    nd->name, lc_shape_str(got, gin[i]->ndim, gin[i]->sizes), i + 1,
                    lc_shape_str(exp, ndim, sizes));
       rc = -1;
@@ -376,12 +376,12 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
   for (int i = 0; i < n && !rc; i++) {
     lc_tensor *r = roots[i];
     if (!r->requires_grad) {
-      lc_set_error("backward: tensor %d does not require grad and has no grad_fn", i + 1);
+      lc_fail(LC_ERR_ARG, "backward", "tensor %d does not require grad and has no grad_fn", i + 1);
       rc = -1;
     } else if (grads && grads[i]) {
       if (!lc_same_shape(grads[i], r)) {
         char a[128], b[128];
-        lc_set_error("backward: grad has shape %s, expected %s like the tensor",
+        lc_fail(LC_ERR_SHAPE, "backward", "grad has shape %s, expected %s like the tensor",
                      lc_shape_str(a, grads[i]->ndim, grads[i]->sizes),
                      lc_shape_str(b, r->ndim, r->sizes));
         rc = -1;
@@ -391,7 +391,7 @@ static int engine(lc_tensor *const *roots, lc_tensor *const *grads, int n, const
       }
     } else if (lc_numel(r) != 1) {
       char a[128];
-      lc_set_error("backward: grad can be implicitly created only for scalar outputs, "
+      lc_fail(LC_ERR_SHAPE, "backward", "grad can be implicitly created only for scalar outputs, "
                    "got shape %s", lc_shape_str(a, r->ndim, r->sizes));
       rc = -1;
     } else {
@@ -464,7 +464,7 @@ int lc_autograd_grad(lc_tensor *const *roots, lc_tensor *const *grads, int n_roo
   for (int j = 0; j < n_inputs; j++) {
     grads_out[j] = NULL;
     if (!inputs[j]->requires_grad) {
-      lc_set_error("grad: input %d does not require grad", j + 1);
+      lc_fail(LC_ERR_ARG, "grad", "input %d does not require grad", j + 1);
       return -1;
     }
   }

@@ -48,7 +48,7 @@ lc_tensor *lc_from_raw(const void *bytes, size_t nbytes, lc_raw_kind kind, bool 
                        int64_t count) {
   size_t es = kinds[kind].size;
   if (count < 0 || (uint64_t)count > nbytes / es) {
-    lc_set_error("from_raw: %lld elements of %s need %llu bytes, got %zu", (long long)count,
+    lc_fail(LC_ERR_IO, "from_raw", "%lld elements of %s need %llu bytes, got %zu", (long long)count,
                  kinds[kind].name, (unsigned long long)count * es, nbytes);
     return NULL;
   }
@@ -94,26 +94,26 @@ lc_tensor *lc_strided_view(const lc_tensor *base, int ndim, const int64_t *sizes
                            const int64_t *strides, int64_t offset) {
   int64_t elems = (int64_t)(base->storage->nbytes / lc_dtype_size(base->dtype));
   if (ndim < 0 || ndim > LC_MAX_DIMS) {
-    lc_set_error("strided_view: at most %d dims, got %d", LC_MAX_DIMS, ndim);
+    lc_fail(LC_ERR_SHAPE, "strided_view", "at most %d dims, got %d", LC_MAX_DIMS, ndim);
     return NULL;
   }
   int64_t last = offset; /* the farthest element, which must be in the storage */
   bool empty = false;
   for (int i = 0; i < ndim; i++) {
     if (sizes[i] < 0 || strides[i] < 0) {
-      lc_set_error("strided_view: negative size or stride in dim %d", i + 1);
+      lc_fail(LC_ERR_SHAPE, "strided_view", "negative size or stride in dim %d", i + 1);
       return NULL;
     }
     empty = empty || sizes[i] == 0;
     int64_t reach;
     if (sizes[i] > 0 && (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
                          __builtin_add_overflow(last, reach, &last))) {
-      lc_set_error("strided_view: the extent of dim %d overflows", i + 1);
+      lc_fail(LC_ERR_MEMORY, "strided_view", "the extent of dim %d overflows", i + 1);
       return NULL;
     }
   }
   if (offset < 0 || (!empty && last >= elems) || offset > elems) {
-    lc_set_error("strided_view: elements up to %lld past a storage of %lld elements",
+    lc_fail(LC_ERR_ARG, "strided_view", "elements up to %lld past a storage of %lld elements",
                  (long long)last, (long long)elems);
     return NULL;
   }
@@ -124,7 +124,7 @@ lc_tensor *lc_strided_view(const lc_tensor *base, int ndim, const int64_t *sizes
 int lc_inflate(const void *src, size_t n, void *dst, size_t dst_n) {
   z_stream z = {0};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
-    lc_set_error("inflate: cannot start zlib");
+    lc_fail(LC_ERR_MEMORY, "inflate", "cannot start zlib");
     return -1;
   }
   int rc = Z_OK;
@@ -145,7 +145,7 @@ int lc_inflate(const void *src, size_t n, void *dst, size_t dst_n) {
   }
   inflateEnd(&z);
   if (rc != Z_STREAM_END || done_out != dst_n) {
-    lc_set_error("inflate: corrupt compressed data (%s)", rc == Z_STREAM_END
+    lc_fail(LC_ERR_IO, "inflate", "corrupt compressed data (%s)", rc == Z_STREAM_END
                  ? "wrong length" : z.msg ? z.msg : "truncated");
     return -1;
   }

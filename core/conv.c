@@ -213,28 +213,28 @@ lc_tensor *lc_conv1d(const lc_conv1d_args *a) {
   const lc_tensor *x = a->x, *w = a->weight, *bias = a->bias;
   char b1[128], b2[128];
   if (!x || !w) {
-    lc_set_error("%s: input and weight must not be NULL", op);
+    lc_fail(LC_ERR_ARG, op, "input and weight must not be NULL");
     return NULL;
   }
   if (!lc_dtype_is_float(x->dtype) || w->dtype != x->dtype || (bias && bias->dtype != x->dtype)) {
-    lc_set_error("%s: input, weight and bias must share one float dtype, got %s, %s and %s", op,
+    lc_fail(LC_ERR_DTYPE, op, "input, weight and bias must share one float dtype, got %s, %s and %s",
                  lc_dtype_name(x->dtype), lc_dtype_name(w->dtype),
                  bias ? lc_dtype_name(bias->dtype) : "none");
     return NULL;
   }
   if (x->ndim != 3) {
-    lc_set_error("%s: input must be (N, C, L), got shape %s", op, lc_shape_str(b1, x->ndim, x->sizes));
+    lc_fail(LC_ERR_SHAPE, op, "input must be (N, C, L), got shape %s", lc_shape_str(b1, x->ndim, x->sizes));
     return NULL;
   }
   if (w->ndim != 3) {
-    lc_set_error("%s: weight must be 3-dimensional, got shape %s", op, lc_shape_str(b1, w->ndim, w->sizes));
+    lc_fail(LC_ERR_SHAPE, op, "weight must be 3-dimensional, got shape %s", lc_shape_str(b1, w->ndim, w->sizes));
     return NULL;
   }
   int64_t groups = a->groups;
   if (a->stride < 1 || a->dilation < 1 || groups < 1 || a->pad_left < 0 || a->pad_right < 0 ||
       a->output_padding < 0) {
-    lc_set_error("%s: stride, dilation and groups must be at least 1 and padding at least 0 "
-                 "(got stride %lld, dilation %lld, groups %lld, padding %lld, %lld)", op,
+    lc_fail(LC_ERR_ARG, op, "stride, dilation and groups must be at least 1 and padding at least 0 "
+                 "(got stride %lld, dilation %lld, groups %lld, padding %lld, %lld)",
                  (long long)a->stride, (long long)a->dilation, (long long)groups,
                  (long long)a->pad_left, (long long)a->pad_right);
     return NULL;
@@ -243,19 +243,19 @@ lc_tensor *lc_conv1d(const lc_conv1d_args *a) {
   /* the weight's channel counts: (Cout, Cin/G) for conv, (Cin, Cout/G) transposed */
   int64_t wc_in = a->transposed ? w->sizes[0] : w->sizes[1] * groups;
   if (cx != wc_in || w->sizes[0] % groups != 0 || (a->transposed && cx % groups != 0)) {
-    lc_set_error("%s: input has %lld channels, which does not fit weight %s with groups = %lld", op,
+    lc_fail(LC_ERR_ARG, op, "input has %lld channels, which does not fit weight %s with groups = %lld",
                  (long long)cx, lc_shape_str(b1, w->ndim, w->sizes), (long long)groups);
     return NULL;
   }
   if (!a->transposed && cx % groups != 0) {
-    lc_set_error("%s: in_channels %lld is not divisible by groups %lld", op, (long long)cx, (long long)groups);
+    lc_fail(LC_ERR_ARG, op, "in_channels %lld is not divisible by groups %lld", (long long)cx, (long long)groups);
     return NULL;
   }
   geom G = {.n = n, .k = k, .stride = a->stride, .pad = a->pad_left, .dil = a->dilation, .groups = groups};
   int64_t span = a->dilation * (k - 1) + 1, lout;
   if (a->transposed) {
     if (a->output_padding >= a->stride && a->output_padding >= a->dilation) {
-      lc_set_error("%s: output_padding %lld must be smaller than stride or dilation", op,
+      lc_fail(LC_ERR_ARG, op, "output_padding %lld must be smaller than stride or dilation",
                    (long long)a->output_padding);
       return NULL;
     }
@@ -266,21 +266,20 @@ lc_tensor *lc_conv1d(const lc_conv1d_args *a) {
     G.cin = cx, G.lin = lx, G.cout = w->sizes[0], G.lout = lout;
   }
   if (lout < 1) {
-    lc_set_error("%s: input length %lld is too short for kernel_size %lld (dilation %lld, padding %lld, %lld)",
-                 op, (long long)lx, (long long)k, (long long)a->dilation, (long long)a->pad_left,
+    lc_fail(LC_ERR_SHAPE, op, "input length %lld is too short for kernel_size %lld (dilation %lld, padding %lld, %lld)", (long long)lx, (long long)k, (long long)a->dilation, (long long)a->pad_left,
                  (long long)a->pad_right);
     return NULL;
   }
   int64_t cy = a->transposed ? G.cin : G.cout;
   if (bias && (bias->ndim != 1 || bias->sizes[0] != cy)) {
-    lc_set_error("%s: bias has shape %s, expected (%lld)", op, lc_shape_str(b2, bias->ndim, bias->sizes),
+    lc_fail(LC_ERR_SHAPE, op, "bias has shape %s, expected (%lld)", lc_shape_str(b2, bias->ndim, bias->sizes),
                  (long long)cy);
     return NULL;
   }
   int64_t work[2] = {G.cin * G.k + G.cout, G.n * G.lout}; /* the scratch buffer */
   if (lc_checked_numel(op, 2, work) < 0) return NULL;
   if (!fits_int(work[0]) || !fits_int(work[1])) {
-    lc_set_error("%s: sizes too large for one matrix product", op);
+    lc_fail(LC_ERR_SHAPE, op, "sizes too large for one matrix product");
     return NULL;
   }
   int64_t ysizes[3] = {n, cy, lout};

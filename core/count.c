@@ -8,16 +8,16 @@ lc_tensor *lc_bincount(const lc_tensor *t, const lc_tensor *weights, int64_t min
                        int64_t base) {
   char buf[128];
   if (t->dtype != LC_INT64 || t->ndim != 1) {
-    lc_set_error("bincount: input must be a 1-D int64 tensor, got a %d-D %s tensor", t->ndim,
+    lc_fail(LC_ERR_DTYPE, "bincount", "input must be a 1-D int64 tensor, got a %d-D %s tensor", t->ndim,
                  lc_dtype_name(t->dtype));
     return NULL;
   }
   if (minlength < 0) {
-    lc_set_error("bincount: minlength must be at least 0, got %lld", (long long)minlength);
+    lc_fail(LC_ERR_ARG, "bincount", "minlength must be at least 0, got %lld", (long long)minlength);
     return NULL;
   }
   if (weights && (weights->ndim != 1 || weights->sizes[0] != t->sizes[0])) {
-    lc_set_error("bincount: weights must have the input's shape (%lld), got %s",
+    lc_fail(LC_ERR_SHAPE, "bincount", "weights must have the input's shape (%lld), got %s",
                  (long long)t->sizes[0], lc_shape_str(buf, weights->ndim, weights->sizes));
     return NULL;
   }
@@ -26,7 +26,7 @@ lc_tensor *lc_bincount(const lc_tensor *t, const lc_tensor *weights, int64_t min
   for (int64_t i = 0; i < n; i++) {
     int64_t v = x[i * step];
     if (v < base) {
-      lc_set_error("bincount: values must be at least %lld, got %lld", (long long)base,
+      lc_fail(LC_ERR_ARG, "bincount", "values must be at least %lld, got %lld", (long long)base,
                    (long long)v);
       return NULL;
     }
@@ -45,15 +45,15 @@ lc_tensor *lc_bincount(const lc_tensor *t, const lc_tensor *weights, int64_t min
 
 lc_tensor *lc_histc(const lc_tensor *t, int64_t bins, double lo, double hi) {
   if (!lc_dtype_is_float(t->dtype)) {
-    lc_set_error("histc: expected a floating point tensor, got %s", lc_dtype_name(t->dtype));
+    lc_fail(LC_ERR_DTYPE, "histc", "expected a floating point tensor, got %s", lc_dtype_name(t->dtype));
     return NULL;
   }
   if (bins <= 0) {
-    lc_set_error("histc: bins must be positive, got %lld", (long long)bins);
+    lc_fail(LC_ERR_ARG, "histc", "bins must be positive, got %lld", (long long)bins);
     return NULL;
   }
   if (lo > hi || isnan(lo) || isnan(hi)) {
-    lc_set_error("histc: max must be larger than min, got min %g and max %g", lo, hi);
+    lc_fail(LC_ERR_ARG, "histc", "max must be larger than min, got min %g and max %g", lo, hi);
     return NULL;
   }
   lc_tensor *c = lc_contiguous(t);
@@ -70,7 +70,7 @@ lc_tensor *lc_histc(const lc_tensor *t, int64_t bins, double lo, double hi) {
     }
     if (lo == hi) lo -= 1, hi += 1;
     if (!isfinite(lo) || !isfinite(hi)) {
-      lc_set_error("histc: range [%g, %g] is not finite", lo, hi);
+      lc_fail(LC_ERR_ARG, "histc", "range [%g, %g] is not finite", lo, hi);
       break;
     }
     if (!(out = lc_zeros(t->dtype, 1, &bins))) break;

@@ -15,7 +15,7 @@
 static lc_tensor *spaced(const char *op, double start, double end, int64_t steps, lc_dtype dt,
                          double base, bool log) {
   if (steps < 0) {
-    lc_set_error("%s: steps must be at least 0, got %lld", op, (long long)steps);
+    lc_fail(LC_ERR_ARG, op, "steps must be at least 0, got %lld", (long long)steps);
     return NULL;
   }
   lc_tensor *t = lc_empty(dt, 1, &steps);
@@ -54,7 +54,7 @@ static int triangle_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 static lc_tensor *triangle(const lc_tensor *t, int64_t k, bool upper) {
   const char *op = upper ? "triu" : "tril";
   if (t->ndim < 2) {
-    lc_set_error("%s: expected a tensor of at least 2 dims, got %d", op, t->ndim);
+    lc_fail(LC_ERR_SHAPE, op, "expected a tensor of at least 2 dims, got %d", t->ndim);
     return NULL;
   }
   bool was = lc_set_grad_enabled(false);
@@ -127,8 +127,8 @@ static int diag_dims(const char *op, const lc_tensor *t, int *d1, int *d2) {
   if ((*d1 = lc_check_dim(op, t, *d1, false)) < 0 || (*d2 = lc_check_dim(op, t, *d2, false)) < 0)
     return -1;
   if (t->ndim < 2 || *d1 == *d2) {
-    lc_set_error("%s: expected two different dims of a tensor of at least 2 dims, got dims %d and "
-                 "%d of a %d-D tensor", op, *d1 + 1, *d2 + 1, t->ndim);
+    lc_fail(LC_ERR_SHAPE, op, "expected two different dims of a tensor of at least 2 dims, got dims %d and "
+                 "%d of a %d-D tensor", *d1 + 1, *d2 + 1, t->ndim);
     return -1;
   }
   return 0;
@@ -150,7 +150,7 @@ lc_tensor *lc_diagonal(const lc_tensor *t, int64_t offset, int d1, int d2) {
 static lc_tensor *embed(const lc_tensor *t, int64_t offset, int d1, int d2) {
   int nd = t->ndim + 1;
   if (nd > LC_MAX_DIMS) {
-    lc_set_error("diag_embed: at most %d dims are supported", LC_MAX_DIMS);
+    lc_fail(LC_ERR_SHAPE, "diag_embed", "at most %d dims are supported", LC_MAX_DIMS);
     return NULL;
   }
   lc_tensor probe = {.ndim = nd}; /* for the dim check only */
@@ -215,17 +215,17 @@ static int diag_embed_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin)
 
 lc_tensor **lc_meshgrid(lc_tensor *const *ts, int n, bool xy) {
   if (n < 1 || n > LC_MAX_DIMS) {
-    lc_set_error("meshgrid: expected 1 to %d tensors, got %d", LC_MAX_DIMS, n);
+    lc_fail(LC_ERR_ARG, "meshgrid", "expected 1 to %d tensors, got %d", LC_MAX_DIMS, n);
     return NULL;
   }
   int64_t sizes[LC_MAX_DIMS];
   for (int i = 0; i < n; i++) {
     if (ts[i]->ndim > 1) {
-      lc_set_error("meshgrid: tensor %d must be 0- or 1-D, got %d dims", i + 1, ts[i]->ndim);
+      lc_fail(LC_ERR_SHAPE, "meshgrid", "tensor %d must be 0- or 1-D, got %d dims", i + 1, ts[i]->ndim);
       return NULL;
     }
     if (ts[i]->dtype != ts[0]->dtype) {
-      lc_set_error("meshgrid: all tensors must have one dtype, got %s and %s",
+      lc_fail(LC_ERR_DTYPE, "meshgrid", "all tensors must have one dtype, got %s and %s",
                    lc_dtype_name(ts[0]->dtype), lc_dtype_name(ts[i]->dtype));
       return NULL;
     }

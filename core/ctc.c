@@ -146,7 +146,7 @@ static int ctc_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **g
   lc_release(go);
   if (failed) {
     lc_release(gx);
-    lc_set_error("ctc_loss: out of memory in the backward");
+    lc_fail(LC_ERR_MEMORY, "ctc_loss", "out of memory in the backward");
     return -1;
   }
   grad_in[0] = gx;
@@ -155,7 +155,7 @@ static int ctc_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **g
 
 static lc_tensor *as_int64(const char *op, const char *name, const lc_tensor *t) {
   if (t->dtype != LC_INT64) {
-    lc_set_error("%s: %s must be an int64 tensor, got %s", op, name, lc_dtype_name(t->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "%s must be an int64 tensor, got %s", name, lc_dtype_name(t->dtype));
     return NULL;
   }
   return lc_contiguous(t);
@@ -166,29 +166,29 @@ lc_tensor *lc_ctc_loss(const lc_ctc_args *a) {
   char b1[128];
   const lc_tensor *x = a->log_probs;
   if (!x || !a->targets || !a->input_lengths || !a->target_lengths) {
-    lc_set_error("%s: log_probs, targets and both lengths must not be NULL", op);
+    lc_fail(LC_ERR_SHAPE, op, "log_probs, targets and both lengths must not be NULL");
     return NULL;
   }
   if (!lc_dtype_is_float(x->dtype) || x->ndim != 3) {
-    lc_set_error("%s: log_probs must be a float (T, N, C) tensor, got %s %s", op, lc_dtype_name(x->dtype),
+    lc_fail(LC_ERR_ARG, op, "log_probs must be a float (T, N, C) tensor, got %s %s", lc_dtype_name(x->dtype),
                  lc_shape_str(b1, x->ndim, x->sizes));
     return NULL;
   }
   int64_t T = x->sizes[0], N = x->sizes[1], C = x->sizes[2];
   if (a->blank < a->index_base || a->blank >= C + a->index_base) {
-    lc_set_error("%s: blank %lld is out of range for %lld classes", op, (long long)a->blank, (long long)C);
+    lc_fail(LC_ERR_INDEX, op, "blank %lld is out of range for %lld classes", (long long)a->blank, (long long)C);
     return NULL;
   }
   const lc_tensor *lens[2] = {a->input_lengths, a->target_lengths};
   static const char *const lname[2] = {"input_lengths", "target_lengths"};
   for (int i = 0; i < 2; i++)
     if (lens[i]->ndim != 1 || lens[i]->sizes[0] != N) {
-      lc_set_error("%s: %s must have one length per sample (%lld), got shape %s", op, lname[i], (long long)N,
+      lc_fail(LC_ERR_SHAPE, op, "%s must have one length per sample (%lld), got shape %s", lname[i], (long long)N,
                    lc_shape_str(b1, lens[i]->ndim, lens[i]->sizes));
       return NULL;
     }
   if (a->targets->ndim != 1 && !(a->targets->ndim == 2 && a->targets->sizes[0] == N)) {
-    lc_set_error("%s: targets must be (N, S) padded or 1-D concatenated, got shape %s", op,
+    lc_fail(LC_ERR_SHAPE, op, "targets must be (N, S) padded or 1-D concatenated, got shape %s",
                  lc_shape_str(b1, a->targets->ndim, a->targets->sizes));
     return NULL;
   }
@@ -203,13 +203,13 @@ lc_tensor *lc_ctc_loss(const lc_ctc_args *a) {
   const int64_t *ilp = lc_data(il), *tlp = lc_data(tl), *tp = lc_data(tg);
   for (int64_t b = 0; b < N; b++) {
     if (ilp[b] < 0 || ilp[b] > T) {
-      lc_set_error("%s: input_lengths[%lld] = %lld must be in [0, %lld]", op, (long long)b + 1, (long long)ilp[b],
+      lc_fail(LC_ERR_SHAPE, op, "input_lengths[%lld] = %lld must be in [0, %lld]", (long long)b + 1, (long long)ilp[b],
                    (long long)T);
       goto done;
     }
     bool fits = tlp[b] >= 0 && (S ? tlp[b] <= S : total + tlp[b] <= ntg);
     if (!fits) {
-      lc_set_error("%s: target_lengths[%lld] = %lld does not fit the targets %s", op, (long long)b + 1,
+      lc_fail(LC_ERR_SHAPE, op, "target_lengths[%lld] = %lld does not fit the targets %s", (long long)b + 1,
                    (long long)tlp[b], lc_shape_str(b1, tg->ndim, tg->sizes));
       goto done;
     }
@@ -218,8 +218,7 @@ lc_tensor *lc_ctc_loss(const lc_ctc_args *a) {
     for (int64_t j = 0; j < tlp[b]; j++) {
       int64_t v = tp[offp[b] + j];
       if (v < a->index_base || v >= C + a->index_base || v == a->blank) {
-        lc_set_error("%s: target %lld of sample %lld is %lld, expected a class in [%lld, %lld] other than blank %lld",
-                     op, (long long)j + 1, (long long)b + 1, (long long)v, (long long)a->index_base,
+        lc_fail(LC_ERR_INDEX, op, "target %lld of sample %lld is %lld, expected a class in [%lld, %lld] other than blank %lld", (long long)j + 1, (long long)b + 1, (long long)v, (long long)a->index_base,
                      (long long)(C - 1 + a->index_base), (long long)a->blank);
         goto done;
       }
@@ -245,7 +244,7 @@ lc_tensor *lc_ctc_loss(const lc_ctc_args *a) {
     }
   });
   if (failed) {
-    lc_set_error("%s: out of memory", op);
+    lc_fail(LC_ERR_MEMORY, op, "out of memory");
     goto done;
   }
   /* the per-sample losses as returned (zero_infinity: inf -> 0) and reduced */

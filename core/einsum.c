@@ -31,17 +31,17 @@ static int parse_subscripts(const char *s, size_t len, int ndim, int erank, int 
     if (isalpha((unsigned char)s[i])) letters++;
     else if (s[i] == '.' && i + 2 < len + 0 + 1 && !strncmp(s + i, "...", 3) && !ellipsis) ellipsis = true, i += 2;
     else {
-      lc_set_error("einsum: unexpected '%c' in the subscripts '%.*s'", s[i], (int)len, s);
+      lc_fail(LC_ERR_ARG, "einsum", "unexpected '%c' in the subscripts '%.*s'", s[i], (int)len, s);
       return -1;
     }
   }
   int edims = is_output ? erank : ndim - letters;
   if (!is_output && (ellipsis ? edims < 0 : letters != ndim)) {
-    lc_set_error("einsum: subscripts '%.*s' name %d dims for an operand of %d", (int)len, s, letters, ndim);
+    lc_fail(LC_ERR_SHAPE, "einsum", "subscripts '%.*s' name %d dims for an operand of %d", (int)len, s, letters, ndim);
     return -1;
   }
   if (letters + (ellipsis ? edims : 0) > LC_MAX_DIMS) {
-    lc_set_error("einsum: at most %d dims per operand", LC_MAX_DIMS);
+    lc_fail(LC_ERR_SHAPE, "einsum", "at most %d dims per operand", LC_MAX_DIMS);
     return -1;
   }
   for (size_t i = 0; i < len; i++) {
@@ -75,7 +75,7 @@ static bool diagonals(term *x) {
     for (int j = i + 1; j < x->n; j++) {
       if (x->label[i] != x->label[j]) continue;
       if (x->t->sizes[i] != x->t->sizes[j]) {
-        lc_set_error("einsum: a repeated subscript spans dims of sizes %lld and %lld",
+        lc_fail(LC_ERR_SHAPE, "einsum", "a repeated subscript spans dims of sizes %lld and %lld",
                      (long long)x->t->sizes[i], (long long)x->t->sizes[j]);
         return false;
       }
@@ -130,7 +130,7 @@ static bool contract(term *a, term *b, const bool *needed) {
   for (int i = 0; i < b->n; i++)
     if (find(a, b->label[i]) < 0) cols[nc++] = b->label[i];
   if (nb + nr + nc > LC_MAX_DIMS) {
-    lc_set_error("einsum: an intermediate result would have more than %d dims", LC_MAX_DIMS);
+    lc_fail(LC_ERR_SHAPE, "einsum", "an intermediate result would have more than %d dims", LC_MAX_DIMS);
     return false;
   }
   /* sizes per label, shared ones broadcast */
@@ -140,7 +140,7 @@ static bool contract(term *a, term *b, const bool *needed) {
     int l = b->label[i], j = find(a, l);
     int64_t s = b->t->sizes[i];
     if (j >= 0 && size[l] != s && size[l] != 1 && s != 1) {
-      lc_set_error("einsum: subscript '%c' has sizes %lld and %lld", l < 26 ? 'a' + l : l < 52 ? 'A' + l - 26 : '.',
+      lc_fail(LC_ERR_SHAPE, "einsum", "subscript '%c' has sizes %lld and %lld", l < 26 ? 'a' + l : l < 52 ? 'A' + l - 26 : '.',
                    (long long)size[l], (long long)s);
       return false;
     }
@@ -192,7 +192,7 @@ lc_tensor *lc_einsum(const char *equation, lc_tensor *const *ops, int n) {
       starts[count] = eq + s, lens[count++] = i - s, s = i + 1;
     }
   if (count != n) {
-    lc_set_error("einsum: the equation has subscripts for %d operands, got %d", count, n);
+    lc_fail(LC_ERR_ARG, "einsum", "the equation has subscripts for %d operands, got %d", count, n);
     return NULL;
   }
   int erank = 0;
@@ -221,11 +221,11 @@ lc_tensor *lc_einsum(const char *equation, lc_tensor *const *ops, int n) {
     for (int i = 0; ok && i < nout; i++) {
       for (int j = 0; j < i; j++)
         if (out[j] == out[i]) {
-          lc_set_error("einsum: output subscript '%c' appears twice", arrow[2 + i]);
+          lc_fail(LC_ERR_ARG, "einsum", "output subscript '%c' appears twice", arrow[2 + i]);
           ok = false;
         }
       if (ok && !counts[out[i]]) {
-        lc_set_error("einsum: output subscript %d does not appear in any operand", i + 1);
+        lc_fail(LC_ERR_ARG, "einsum", "output subscript %d does not appear in any operand", i + 1);
         ok = false;
       }
     }

@@ -29,7 +29,7 @@ int lc_broadcast_shape(const char *op, const lc_tensor *a, const lc_tensor *b, i
     int64_t sa = ia >= 0 ? a->sizes[ia] : 1, sb = ib >= 0 ? b->sizes[ib] : 1;
     if (sa != sb && sa != 1 && sb != 1) {
       char x[128], y[128];
-      lc_set_error("%s: shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)", op,
+      lc_fail(LC_ERR_SHAPE, op, "shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)",
                    lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, b->ndim, b->sizes), i + 1,
                    (long long)sa, (long long)sb);
       return -1;
@@ -68,26 +68,25 @@ lc_tensor *lc_sum_to(const lc_tensor *t, int ndim, const int64_t *sizes) {
  *    write_through_view). */
 int lc_check_inplace(const char *op, const lc_tensor *a, const lc_tensor *src) {
   if (lc_grad_enabled() && a->requires_grad && !a->grad_fn) {
-    lc_set_error("%s: a leaf tensor that requires grad is used in an in-place operation", op);
+    lc_fail(LC_ERR_STATE, op, "a leaf tensor that requires grad is used in an in-place operation");
     return -1;
   }
   for (int k = 0; k < a->ndim; k++) {
     if (a->sizes[k] > 1 && a->strides[k] == 0) {
-      lc_set_error("%s: cannot write into an expanded tensor (dim %d has stride 0: its elements "
-                   "share memory); clone() it first", op, k + 1);
+      lc_fail(LC_ERR_SHAPE, op, "cannot write into an expanded tensor (dim %d has stride 0: its elements "
+                   "share memory); clone() it first", k + 1);
       return -1;
     }
   }
   const lc_tensor *root = a->base;
   if (lc_grad_enabled() && root && root->requires_grad && !root->grad_fn) {
-    lc_set_error("%s: a view of a leaf tensor that requires grad is used in an in-place operation",
-                 op);
+    lc_fail(LC_ERR_STATE, op, "a view of a leaf tensor that requires grad is used in an in-place operation");
     return -1;
   }
   if (lc_grad_enabled() && root && (root->requires_grad || (src && src->requires_grad)) &&
       !lc_is_dense(root)) {
-    lc_set_error("%s: under autograd, writing into a view of a tensor whose elements are not "
-                 "dense in memory is not supported; clone() it first", op);
+    lc_fail(LC_ERR_ARG, op, "under autograd, writing into a view of a tensor whose elements are not "
+                 "dense in memory is not supported; clone() it first");
     return -1;
   }
   return 0;
@@ -115,7 +114,7 @@ static int copy_values(lc_tensor *dst, const lc_tensor *src) {
   if (nd < 0) return -1;
   if (nd != dst->ndim || memcmp(shape, dst->sizes, nd * sizeof *shape)) {
     char x[128], y[128];
-    lc_set_error("copy_: source of shape %s cannot be broadcast to destination shape %s",
+    lc_fail(LC_ERR_SHAPE, "copy_", "source of shape %s cannot be broadcast to destination shape %s",
                  lc_shape_str(x, src->ndim, src->sizes), lc_shape_str(y, dst->ndim, dst->sizes));
     return -1;
   }
@@ -284,7 +283,7 @@ int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double
   if (!lc_can_cast(result, a->dtype)) {
     /* as PyTorch: an int64 tensor cannot hold the fractional result (a
      * division, a float operand), and truncating it silently is wrong */
-    lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
+    lc_fail(LC_ERR_DTYPE, name, "result type %s can't be cast to the desired output type %s",
                  lc_dtype_name(result), lc_dtype_name(a->dtype));
     return -1;
   }
@@ -310,7 +309,7 @@ int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double
   int rc = nd < 0 ? -1 : 0;
   if (!rc && (nd != a->ndim || memcmp(shape, a->sizes, nd * sizeof *shape))) {
     char x[128], y[128];
-    lc_set_error("%s: in-place operand of shape %s cannot be broadcast to shape %s", name,
+    lc_fail(LC_ERR_SHAPE, name, "in-place operand of shape %s cannot be broadcast to shape %s",
                  lc_shape_str(x, b->ndim, b->sizes), lc_shape_str(y, a->ndim, a->sizes));
     rc = -1;
   }

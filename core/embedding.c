@@ -13,11 +13,11 @@ int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t in
                          double norm_type) {
   const char *op = "embedding";
   if (!weight || !indices || weight->ndim != 2 || !lc_dtype_is_float(weight->dtype) || indices->dtype != LC_INT64) {
-    lc_set_error("%s: max_norm needs a 2-D float weight and int64 indices", op);
+    lc_fail(LC_ERR_DTYPE, op, "max_norm needs a 2-D float weight and int64 indices");
     return -1;
   }
   if (!(max_norm >= 0) || !(norm_type > 0)) {
-    lc_set_error("%s: max_norm must be >= 0 and norm_type > 0, got %g and %g", op, max_norm, norm_type);
+    lc_fail(LC_ERR_ARG, op, "max_norm must be >= 0 and norm_type > 0, got %g and %g", max_norm, norm_type);
     return -1;
   }
   int64_t V = weight->sizes[0], D = weight->sizes[1];
@@ -37,7 +37,8 @@ int lc_embedding_renorm_(lc_tensor *weight, const lc_tensor *indices, int64_t in
     for (int64_t i = 0; i < n; i++) {
       int64_t r = ip[i] - index_base;
       if (r < 0 || r >= V) {
-        lc_set_error("%s: index %lld is out of range for num_embeddings %lld", op, (long long)ip[i], (long long)V);
+        lc_fail(LC_ERR_INDEX, op, "index %lld is out of range for num_embeddings %lld%s", (long long)ip[i],
+                (long long)V, lc_base_note(ip[i], index_base));
         rc = -1;
         break;
       }

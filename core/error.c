@@ -5,16 +5,46 @@
 
 #include "lc_internal.h"
 
-/* Thread-local so OpenMP workers and embedding hosts never see each other's. */
-static _Thread_local char last_error[512];
+/* The last error, thread-local so OpenMP workers and embedding hosts never
+ * see each other's: its code, the op that raised it and the message body,
+ * kept apart so a binding can raise it under the name its caller used; and
+ * the two joined ("op: body"), which lc_error() returns. */
+static _Thread_local struct {
+  lc_errcode code;
+  char op[64];
+  char body[512];
+  char full[64 + 2 + 512];
+} last;
 
-const char *lc_error(void) { return last_error[0] ? last_error : "unknown error"; }
+const char *lc_error(void) { return last.full[0] ? last.full : "unknown error"; }
+lc_errcode lc_error_code(void) { return last.code; }
+const char *lc_error_op(void) { return last.op; }
+const char *lc_error_body(void) { return last.body[0] ? last.body : "unknown error"; }
+
+static void store(lc_errcode code, const char *op, const char *fmt, va_list ap) {
+  last.code = code;
+  snprintf(last.op, sizeof last.op, "%s", op ? op : "");
+  vsnprintf(last.body, sizeof last.body, fmt, ap);
+  snprintf(last.full, sizeof last.full, "%s%s%s", last.op, last.op[0] ? ": " : "", last.body);
+}
+
+void lc_fail(lc_errcode code, const char *op, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  store(code, op, fmt, ap);
+  va_end(ap);
+}
 
 void lc_set_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  store(LC_ERR_OTHER, NULL, fmt, ap);
   va_end(ap);
+}
+
+void lc_error_rename(const char *op) {
+  snprintf(last.op, sizeof last.op, "%s", op ? op : "");
+  snprintf(last.full, sizeof last.full, "%s%s%s", last.op, last.op[0] ? ": " : "", last.body);
 }
 
 const char *lc_shape_str(char *buf, int ndim, const int64_t *sizes) {
@@ -59,19 +89,19 @@ bool lc_can_cast(lc_dtype from, lc_dtype to) {
 
 void *lc_malloc(size_t n, const char *what) {
   void *p = malloc(n ? n : 1);
-  if (!p) lc_set_error("%s: out of memory allocating %zu bytes", what, n);
+  if (!p) lc_fail(LC_ERR_MEMORY, what, "out of memory allocating %zu bytes", n);
   return p;
 }
 
 void *lc_calloc(size_t count, size_t size, const char *what) {
   void *p = calloc(count ? count : 1, size ? size : 1);
-  if (!p) lc_set_error("%s: out of memory allocating %zu bytes", what, count * size);
+  if (!p) lc_fail(LC_ERR_MEMORY, what, "out of memory allocating %zu bytes", count * size);
   return p;
 }
 
 int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes) {
   if (ndim < 0 || ndim > LC_MAX_DIMS) {
-    lc_set_error("%s: at most %d dimensions are supported, got %d", op, LC_MAX_DIMS, ndim);
+    lc_fail(LC_ERR_SHAPE, op, "at most %d dimensions are supported, got %d", LC_MAX_DIMS, ndim);
     return -1;
   }
   /* The product of the nonzero sizes is bounded too: contiguous strides
@@ -79,15 +109,23 @@ int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes) {
   int64_t n = 1, nonzero = 1;
   for (int i = 0; i < ndim; i++) {
     if (sizes[i] < 0) {
-      lc_set_error("%s: size %lld of dimension %d is negative", op, (long long)sizes[i], i + 1);
+      lc_fail(LC_ERR_ARG, op, "size %lld of dimension %d is negative", (long long)sizes[i], i + 1);
       return -1;
     }
     if (sizes[i] && nonzero > INT64_MAX / 8 / sizes[i]) {
-      lc_set_error("%s: too many elements (size overflows)", op);
+      lc_fail(LC_ERR_MEMORY, op, "too many elements (size overflows)");
       return -1;
     }
     n *= sizes[i];
     nonzero *= sizes[i] ? sizes[i] : 1;
   }
   return n;
+}
+
+const char *lc_base_note(int64_t index, int64_t base) {
+  static _Thread_local char note[80];
+  if (base == 0 || index != (int64_t)((uint64_t)base - 1)) return "";
+  snprintf(note, sizeof note, " (indices are %lld-based: the first is %lld)", (long long)base,
+           (long long)base);
+  return note;
 }

@@ -1,6 +1,7 @@
 /* index.c: index_select, the gather behind nn.Embedding and the packed
  * sequence helpers. Its backward is a scatter-add (index_add) into zeros,
  * so rows picked more than once receive the sum of their gradients. */
+#include <stdio.h>
 #include <string.h>
 
 #include "lc_internal.h"
@@ -13,16 +14,16 @@ static void split_dims(const int64_t *sizes, int ndim, int dim, int64_t *outer, 
   for (int d = dim + 1; d < ndim; d++) *inner *= sizes[d];
 }
 
-/* grad_x[o, index[j], :] += grad_out[o, j, :], except for rows equal to
- * the skipped one (an embedding's padding_idx, which never learns). The
- * input's shape lives in node->ints: [dim, ndim, sizes..., skip]; the index
- * is saved tensor 0. */
+/* grad_x[o, index[j] - base, :] += grad_out[o, j, :], except for rows
+ * equal to the skipped one (an embedding's padding_idx, which never learns).
+ * node->ints: [dim, ndim, sizes..., skip, base]; the index is saved tensor 0. */
 static int index_select_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
   if (!lc_node_needs_grad(node, 0)) return 0;
   lc_tensor *index = lc_node_saved(node, 0); /* borrowed */
   if (!index) return -1;
   int dim = (int)node->ints[0], ndim = (int)node->ints[1];
   const int64_t *sizes = &node->ints[2], skip = node->ints[2 + LC_MAX_DIMS];
+  int64_t base = node->ints[3 + LC_MAX_DIMS];
   lc_tensor *g = lc_contiguous(grad_out[0]);
   lc_tensor *gx = g ? lc_zeros(g->dtype, ndim, sizes) : NULL;
   if (!gx) {
@@ -39,7 +40,7 @@ static int index_select_backward(lc_node *node, lc_tensor *const *grad_out, lc_t
       for (int64_t j = 0; j < n; j++) {
         if (idx[j] == skip) continue;
         const T *s = src + (o * n + j) * inner;
-        T *d = dst + (o * size + idx[j]) * inner;
+        T *d = dst + (o * size + idx[j] - base) * inner;
         for (int64_t k = 0; k < inner; k++) d[k] += s[k];
       }
   });
@@ -48,35 +49,45 @@ static int index_select_backward(lc_node *node, lc_tensor *const *grad_out, lc_t
   return 0;
 }
 
-static lc_tensor *index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t skip) {
+/* The gather behind both: op and arg (the index's name) name the errors,
+ * range says what an index must fit (NULL: the dim); positions count from
+ * base, and rows equal to skip (counted the same way) get no gradient. */
+static lc_tensor *index_select(const char *op, const char *arg, const lc_tensor *x, int dim,
+                               const lc_tensor *index, int64_t base, int64_t skip,
+                               const char *range) {
   char buf[128];
   if (!x || !index) {
-    lc_set_error("index_select: input and index must not be NULL");
+    lc_fail(LC_ERR_ARG, op, "input and %s must not be NULL", arg);
     return NULL;
   }
   if (x->ndim == 0) {
-    lc_set_error("index_select: input must have at least 1 dimension, got a 0-dim tensor");
+    lc_fail(LC_ERR_SHAPE, op, "input must have at least 1 dimension, got a 0-dim tensor");
     return NULL;
   }
   if (index->dtype != LC_INT64) {
-    lc_set_error("index_select: index must be an int64 tensor, got %s", lc_dtype_name(index->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "%s must be an int64 tensor of %lld-based indices, got %s", arg,
+            (long long)base, lc_dtype_name(index->dtype));
     return NULL;
   }
   if (index->ndim > 1) {
-    lc_set_error("index_select: index must be 0- or 1-dimensional, got shape %s",
+    lc_fail(LC_ERR_SHAPE, op, "index must be 0- or 1-dimensional, got shape %s",
                  lc_shape_str(buf, index->ndim, index->sizes));
     return NULL;
   }
-  int d = lc_check_dim("index_select", x, dim, false);
+  int d = lc_check_dim(op, x, dim, false);
   if (d < 0) return NULL;
   lc_tensor *idx = lc_contiguous(index);
   if (!idx) return NULL;
   int64_t n = lc_numel(idx), size = x->sizes[d];
   const int64_t *ip = lc_data(idx);
   for (int64_t j = 0; j < n; j++) {
-    if (ip[j] < 0 || ip[j] >= size) {
-      lc_set_error("index_select: index %lld is out of range for dim %d of size %lld",
-                   (long long)ip[j], d + 1, (long long)size);
+    /* unsigned: base - 1 and the extreme int64s do not overflow */
+    if ((uint64_t)ip[j] - (uint64_t)base >= (uint64_t)size) {
+      char where[96];
+      if (range) snprintf(where, sizeof where, "%s", range);
+      else snprintf(where, sizeof where, "dim %d of size %lld", d + 1, (long long)size);
+      lc_fail(LC_ERR_INDEX, op, "index %lld is out of range for %s%s", (long long)ip[j], where,
+              lc_base_note(ip[j], base));
       lc_release(idx);
       return NULL;
     }
@@ -99,11 +110,11 @@ static lc_tensor *index_select(const lc_tensor *x, int dim, const lc_tensor *ind
   /* Rows picked at random from a large tensor each miss the cache: asking
    * for all of them first lets the misses overlap (a DataLoader's batch). */
   if (row > 0 && outer == 1)
-    for (int64_t j = 0; j < n; j++) __builtin_prefetch(src + ip[j] * row);
+    for (int64_t j = 0; j < n; j++) __builtin_prefetch(src + (ip[j] - base) * row);
   if (row > 0)
     for (int64_t o = 0; o < outer; o++)
       for (int64_t j = 0; j < n; j++)
-        memcpy(dst + (o * n + j) * row, src + (o * size + ip[j]) * row, row);
+        memcpy(dst + (o * n + j) * row, src + (o * size + ip[j] - base) * row, row);
   lc_release(xc);
   if (lc_should_record(1, (const lc_tensor *const *)&x)) {
     lc_node *node = lc_record("IndexSelectBackward", index_select_backward, out, 1,
@@ -117,35 +128,40 @@ static lc_tensor *index_select(const lc_tensor *x, int dim, const lc_tensor *ind
     node->ints[1] = x->ndim;
     memcpy(&node->ints[2], x->sizes, x->ndim * sizeof x->sizes[0]);
     node->ints[2 + LC_MAX_DIMS] = skip;
+    node->ints[3 + LC_MAX_DIMS] = base;
   }
   lc_release(idx);
   return out;
 }
 
-lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index) {
-  return index_select(x, dim, index, -1);
+lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t base) {
+  return index_select("index_select", "index", x, dim, index, base, INT64_MIN, NULL);
 }
 
-lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx) {
+lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx,
+                        int64_t base) {
   char buf[128];
   if (!weight || !indices) {
-    lc_set_error("embedding: weight and indices must not be NULL");
+    lc_fail(LC_ERR_ARG, "embedding", "weight and indices must not be NULL");
     return NULL;
   }
   if (weight->ndim != 2) {
-    lc_set_error("embedding: weight must be 2-dimensional, got shape %s",
+    lc_fail(LC_ERR_SHAPE, "embedding", "weight must be 2-dimensional, got shape %s",
                  lc_shape_str(buf, weight->ndim, weight->sizes));
     return NULL;
   }
   if (indices->ndim >= LC_MAX_DIMS) {
-    lc_set_error("embedding: indices have %d dims, at most %d are supported", indices->ndim,
+    lc_fail(LC_ERR_SHAPE, "embedding", "indices have %d dims, at most %d are supported", indices->ndim,
                  LC_MAX_DIMS - 1);
     return NULL;
   }
   int64_t flat_size = -1;
   lc_tensor *flat = indices->ndim == 1 ? lc_retain((lc_tensor *)indices)
                                       : lc_reshape(indices, 1, &flat_size);
-  lc_tensor *rows = flat ? index_select(weight, 0, flat, padding_idx) : NULL;
+  char range[64];
+  snprintf(range, sizeof range, "num_embeddings %lld", (long long)weight->sizes[0]);
+  int64_t skip = padding_idx >= base ? padding_idx : INT64_MIN; /* INT64_MIN: no row */
+  lc_tensor *rows = flat ? index_select("embedding", "input", weight, 0, flat, base, skip, range) : NULL;
   lc_release(flat);
   if (!rows) return NULL;
   int64_t sizes[LC_MAX_DIMS];

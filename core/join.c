@@ -41,16 +41,16 @@ static int cat_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **g
  * normalised dim or -1. */
 static int cat_check(lc_tensor *const *ts, int n, int dim, int64_t *sizes, lc_dtype *dt) {
   if (!ts || n <= 0) {
-    lc_set_error("cat: expected a non-empty list of tensors");
+    lc_fail(LC_ERR_SHAPE, "cat", "expected a non-empty list of tensors");
     return -1;
   }
   for (int i = 0; i < n; i++) {
     if (!ts[i]) {
-      lc_set_error("cat: tensor %d is missing (NULL)", i + 1);
+      lc_fail(LC_ERR_ARG, "cat", "tensor %d is missing (NULL)", i + 1);
       return -1;
     }
     if (ts[i]->ndim == 0) {
-      lc_set_error("cat: zero-dimensional tensor %d cannot be concatenated", i + 1);
+      lc_fail(LC_ERR_SHAPE, "cat", "zero-dimensional tensor %d cannot be concatenated", i + 1);
       return -1;
     }
   }
@@ -62,13 +62,13 @@ static int cat_check(lc_tensor *const *ts, int n, int dim, int64_t *sizes, lc_dt
   for (int i = 1; i < n; i++) {
     const lc_tensor *t = ts[i];
     if (t->ndim != first->ndim) {
-      lc_set_error("cat: tensors must have the same number of dimensions: tensor %d has %d, "
+      lc_fail(LC_ERR_SHAPE, "cat", "tensors must have the same number of dimensions: tensor %d has %d, "
                    "expected %d", i + 1, t->ndim, first->ndim);
       return -1;
     }
     for (int k = 0; k < t->ndim; k++) {
       if (k != d && t->sizes[k] != first->sizes[k]) {
-        lc_set_error("cat: sizes of tensors must match except in dim %d: tensor %d has size "
+        lc_fail(LC_ERR_SHAPE, "cat", "sizes of tensors must match except in dim %d: tensor %d has size "
                      "%lld in dim %d, expected %lld", d + 1, i + 1, (long long)t->sizes[k], k + 1,
                      (long long)first->sizes[k]);
         return -1;
@@ -136,17 +136,17 @@ lc_tensor *lc_cat(lc_tensor *const *ts, int n, int dim) {
 
 lc_tensor *lc_stack(lc_tensor *const *ts, int n, int dim) {
   if (!ts || n <= 0) {
-    lc_set_error("stack: expected a non-empty list of tensors");
+    lc_fail(LC_ERR_SHAPE, "stack", "expected a non-empty list of tensors");
     return NULL;
   }
   for (int i = 0; i < n; i++) {
     if (!ts[i]) {
-      lc_set_error("stack: tensor %d is missing (NULL)", i + 1);
+      lc_fail(LC_ERR_ARG, "stack", "tensor %d is missing (NULL)", i + 1);
       return NULL;
     }
     if (!lc_same_shape(ts[i], ts[0])) {
       char a[128], b[128];
-      lc_set_error("stack: expected each tensor to be equal size, but got %s at entry 1 and %s "
+      lc_fail(LC_ERR_SHAPE, "stack", "expected each tensor to be equal size, but got %s at entry 1 and %s "
                    "at entry %d", lc_shape_str(a, ts[0]->ndim, ts[0]->sizes),
                    lc_shape_str(b, ts[i]->ndim, ts[i]->sizes), i + 1);
       return NULL;
@@ -155,7 +155,7 @@ lc_tensor *lc_stack(lc_tensor *const *ts, int n, int dim) {
   int d = lc_check_dim("stack", ts[0], dim, true);
   if (d < 0) return NULL;
   if (ts[0]->ndim + 1 > LC_MAX_DIMS) {
-    lc_set_error("stack: the result would have more than %d dimensions", LC_MAX_DIMS);
+    lc_fail(LC_ERR_SHAPE, "stack", "the result would have more than %d dimensions", LC_MAX_DIMS);
     return NULL;
   }
   lc_tensor **parts = lc_calloc(n, sizeof *parts, "stack");
@@ -195,7 +195,7 @@ static lc_tensor **cut(const lc_tensor *t, int dim, int count, int64_t size, int
 
 static int split_dim(const char *op, const lc_tensor *t, int dim) {
   if (t->ndim == 0) {
-    lc_set_error("%s: cannot split a 0-dim tensor", op);
+    lc_fail(LC_ERR_SHAPE, op, "cannot split a 0-dim tensor");
     return -1;
   }
   return lc_check_dim(op, t, dim, false);
@@ -207,7 +207,7 @@ lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n) {
   if (d < 0) return NULL;
   int64_t total = t->sizes[d];
   if (size < 0 || (size == 0 && total != 0)) {
-    lc_set_error("split: split size must be positive (0 only for an empty dim), got %lld",
+    lc_fail(LC_ERR_ARG, "split", "split size must be positive (0 only for an empty dim), got %lld",
                  (long long)size);
     return NULL;
   }
@@ -215,7 +215,7 @@ lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n) {
   int64_t count = size == 0 ? 1 : total / size + (total % size != 0); /* no total + size */
   if (count < 1) count = 1;
   if (count > INT32_MAX) {
-    lc_set_error("split: %lld pieces are too many", (long long)count);
+    lc_fail(LC_ERR_ARG, "split", "%lld pieces are too many", (long long)count);
     return NULL;
   }
   return cut(t, d, (int)count, size, n);
@@ -224,7 +224,7 @@ lc_tensor **lc_split(const lc_tensor *t, int64_t size, int dim, int *n) {
 lc_tensor **lc_chunk(const lc_tensor *t, int chunks, int dim, int *n) {
   *n = 0;
   if (chunks <= 0) {
-    lc_set_error("chunk: number of chunks must be greater than 0, got %d", chunks);
+    lc_fail(LC_ERR_ARG, "chunk", "number of chunks must be greater than 0, got %d", chunks);
     return NULL;
   }
   int d = split_dim("chunk", t, dim);

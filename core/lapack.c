@@ -43,16 +43,16 @@ static orgqr_t *const orgqr[] = {sorgqr_, dorgqr_};
 static int check_matrix(const char *op, const lc_tensor *a, bool square) {
   char b[128];
   if (a->dtype != LC_FLOAT32 && a->dtype != LC_FLOAT64) {
-    lc_set_error("%s: expected a float32 or float64 tensor, got %s", op, lc_dtype_name(a->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "expected a float32 or float64 tensor, got %s", lc_dtype_name(a->dtype));
     return -1;
   }
   if (a->ndim < 2 || (square && a->sizes[a->ndim - 1] != a->sizes[a->ndim - 2])) {
-    lc_set_error("%s: expected %s (a tensor of at least 2 dims), got shape %s", op,
+    lc_fail(LC_ERR_SHAPE, op, "expected %s (a tensor of at least 2 dims), got shape %s",
                  square ? "square matrices" : "matrices", lc_shape_str(b, a->ndim, a->sizes));
     return -1;
   }
   if (a->sizes[a->ndim - 1] > 1 << 30 || a->sizes[a->ndim - 2] > 1 << 30) {
-    lc_set_error("%s: matrices larger than 2^30 rows or columns are not supported", op);
+    lc_fail(LC_ERR_SHAPE, op, "matrices larger than 2^30 rows or columns are not supported");
     return -1;
   }
   return 0;
@@ -115,7 +115,7 @@ static lc_tensor *recorded(lc_tensor *out, const char *name, lc_backward_fn fn, 
 }
 
 static int singular(const char *op, int64_t batch, int info) {
-  lc_set_error("%s: the matrix%s is singular (U[%d, %d] is 0)", op, batch > 1 ? " (one of the batch)" : "",
+  lc_fail(LC_ERR_ARG, op, "the matrix%s is singular (U[%d, %d] is 0)", batch > 1 ? " (one of the batch)" : "",
                info, info);
   return -1;
 }
@@ -132,7 +132,7 @@ static int lu_factor(const char *op, lc_tensor *lu, int *ipiv, bool allow_singul
     int info = 0, lda = n > 1 ? n : 1;
     getrf[prec(lu)](&n, &n, (char *)lc_data(lu) + b * n * n * es, &lda, ipiv + b * n, &info);
     if (info < 0) {
-      lc_set_error("%s: LAPACK getrf rejected argument %d", op, -info);
+      lc_fail(LC_ERR_ARG, op, "LAPACK getrf rejected argument %d", -info);
       return -1;
     }
     if (info > 0 && !allow_singular) return singular(op, batch, info);
@@ -168,7 +168,7 @@ lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b) {
   char x[128], y[128];
   if (check_matrix(op, a, true)) return NULL;
   if (b->dtype != a->dtype) {
-    lc_set_error("%s: B must have A's dtype %s, got %s", op, lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "B must have A's dtype %s, got %s", lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
     return NULL;
   }
   int64_t n = a->sizes[a->ndim - 1];
@@ -177,8 +177,8 @@ lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b) {
   for (int i = 0; ok && i < a->ndim - 2; i++) ok = b->sizes[i] == a->sizes[i];
   ok = ok && b->ndim >= 1 && b->sizes[vec ? b->ndim - 1 : b->ndim - 2] == n;
   if (!ok) {
-    lc_set_error("%s: B of shape %s does not fit A of shape %s (expected A's batch dims, then %lld "
-                 "rows)", op, lc_shape_str(x, b->ndim, b->sizes), lc_shape_str(y, a->ndim, a->sizes), (long long)n);
+    lc_fail(LC_ERR_SHAPE, op, "B of shape %s does not fit A of shape %s (expected A's batch dims, then %lld "
+                 "rows)", lc_shape_str(x, b->ndim, b->sizes), lc_shape_str(y, a->ndim, a->sizes), (long long)n);
     return NULL;
   }
   bool was = lc_set_grad_enabled(false);
@@ -194,7 +194,7 @@ lc_tensor *lc_solve(const lc_tensor *a, const lc_tensor *b) {
     for (int64_t i = 0; i < batch && !rc; i++) {
       getrs[prec(a)]("N", &nn, &k, (char *)lc_data(lu) + i * n * n * es, &lda, ipiv + i * n,
                      (char *)lc_data(rhs) + i * n * k * es, &lda, &info);
-      if (info) rc = -1, lc_set_error("%s: LAPACK getrs failed (%d)", op, info);
+      if (info) rc = -1, lc_fail(LC_ERR_ARG, op, "LAPACK getrs failed (%d)", info);
     }
   }
   free(ipiv);
@@ -236,7 +236,7 @@ lc_tensor *lc_inv(const lc_tensor *a) {
   for (int64_t b = 0; b < batch && !rc && n > 0; b++) {
     int info = 0;
     getri[prec(a)](&n, (char *)lc_data(lu) + b * n * n * es, &lda, ipiv + b * n, work, &lwork, &info);
-    if (info) rc = info > 0 ? singular(op, batch, info) : (lc_set_error("%s: LAPACK getri failed", op), -1);
+    if (info) rc = info > 0 ? singular(op, batch, info) : (lc_fail(LC_ERR_ARG, op, "LAPACK getri failed"), -1);
   }
   free(ipiv);
   free(work);
@@ -315,8 +315,7 @@ lc_tensor *lc_cholesky(const lc_tensor *a) {
     int info = 0;
     potrf[prec(a)]("L", &n, (char *)lc_data(c) + b * n * n * es, &lda, &info);
     if (info > 0) {
-      lc_set_error("%s: the matrix%s is not positive-definite (the leading minor of order %d is not)",
-                   op, batch > 1 ? " (one of the batch)" : "", info);
+      lc_fail(LC_ERR_ARG, op, "the matrix%s is not positive-definite (the leading minor of order %d is not)", batch > 1 ? " (one of the batch)" : "", info);
       rc = -1;
     }
   }
@@ -336,7 +335,7 @@ static int qr_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *q = lc_node_saved(n, 0), *r = q ? lc_node_saved(n, 1) : NULL;
   if (!r) return -1;
   if (q->sizes[q->ndim - 2] < r->sizes[r->ndim - 1]) {
-    lc_set_error("qr: the backward of a matrix with fewer rows than columns is not implemented");
+    lc_fail(LC_ERR_SHAPE, "qr", "the backward of a matrix with fewer rows than columns is not implemented");
     return -1;
   }
   lc_tensor *a = mm_rel(lc_retain(r), mT(g[1])), *b = mm_rel(mT(g[0]), lc_retain(q));
@@ -370,7 +369,7 @@ int lc_qr(const lc_tensor *a, lc_tensor **q_out, lc_tensor **r_out) {
     int info = 0;
     geqrf[prec(a)](&m, &n, (char *)lc_data(c) + b * (int64_t)m * n * es, &lda,
                    (char *)tau + b * k * es, work, &lwork, &info);
-    if (info) rc = -1, lc_set_error("%s: LAPACK geqrf failed (%d)", op, info);
+    if (info) rc = -1, lc_fail(LC_ERR_ARG, op, "LAPACK geqrf failed (%d)", info);
   }
   /* R: the upper triangle of the first k rows; Q: orgqr on the first k columns */
   lc_tensor *full = rc ? NULL : rowmajor(lc_retain(c)); /* (..., m, n) row-major, R in its upper part */
@@ -388,7 +387,7 @@ int lc_qr(const lc_tensor *a, lc_tensor **q_out, lc_tensor **r_out) {
     if (k > 0)
       orgqr[prec(a)](&m, &k, &k, (char *)lc_data(qc) + b * (int64_t)m * k * es, &lda,
                      (char *)tau + b * k * es, work, &lwork, &info);
-    if (info) rc = -1, lc_set_error("%s: LAPACK orgqr failed (%d)", op, info);
+    if (info) rc = -1, lc_fail(LC_ERR_ARG, op, "LAPACK orgqr failed (%d)", info);
   }
   lc_tensor *q = qc && !rc ? rowmajor(qc) : (lc_release(qc), NULL);
   lc_tensor *rr = r ? lc_contiguous(r) : NULL;

@@ -2,9 +2,14 @@
  * lc.h: the lucid core, a C tensor engine with reverse-mode autograd.
  *
  * Knows nothing of Lua. Conventions:
- *  - Functions that can fail return NULL (or -1) and leave a message in
- *    lc_error(); they never abort on user input. Messages start with the
- *    operation's name: "matmul: shapes (2, 3) and (4, 5) do not match".
+ *  - Functions that can fail return NULL (or -1) and leave an error behind;
+ *    they never abort on user input. An error is a code (lc_errcode: a bad
+ *    argument, shape, dtype, index, memory, I/O or state), the operation's
+ *    name and a message body; lc_error() joins the last two:
+ *    "matmul: shapes (2, 3) and (4, 5) cannot be multiplied (3 != 4)".
+ *    A core function reports one with lc_fail(LC_ERR_SHAPE, "matmul", ...).
+ *    The core checks every argument it is given (values, shapes, dtypes,
+ *    ranges): callers, the Lua bindings too, need not check them again.
  *  - Tensors are reference counted. Every function returning lc_tensor *
  *    returns a new reference the caller must lc_release(). Arguments are
  *    borrowed.
@@ -72,8 +77,34 @@ typedef struct lc_tensor {
 } lc_tensor;
 
 /* ---- errors (error.c) ---------------------------------------------------- */
-const char *lc_error(void);                  /* last message, thread-local */
+/* What kind of error the last failure was: a caller can act on it (the Lua
+ * bindings raise out of memory and I/O errors as such) without reading text. */
+typedef enum {
+  LC_ERR_NONE,    /* no error yet on this thread */
+  LC_ERR_ARG,     /* a bad argument value: a negative count, an unknown mode, NULL */
+  LC_ERR_SHAPE,   /* shapes, sizes or numbers of dims that do not fit */
+  LC_ERR_DTYPE,   /* a dtype the op does not take */
+  LC_ERR_INDEX,   /* an index, position or dim out of range */
+  LC_ERR_MEMORY,  /* out of memory, or sizes too large to allocate */
+  LC_ERR_IO,      /* reading or writing failed, or a file is malformed */
+  LC_ERR_STATE,   /* the op does not fit an object's state: a saved tensor modified
+                   * in place, a graph already freed, a writer that failed before */
+  LC_ERR_OTHER,   /* set by lc_set_error (a custom backward's own message) */
+  LC_ERR_COUNT
+} lc_errcode;
+/* The last error of this thread: "op: body" (just the body when no op). */
+const char *lc_error(void);
+lc_errcode lc_error_code(void);
+const char *lc_error_op(void);               /* "index_select", or "" */
+const char *lc_error_body(void);             /* "index 7 is out of range ..." */
+/* Records an error of op (NULL: none) with a printf-formatted body. */
+void lc_fail(lc_errcode code, const char *op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An error without op or code (LC_ERR_OTHER): the whole message is fmt's. */
 void lc_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Gives the last error to op (an op that called another reports under its
+ * own name); code and body stay. */
+void lc_error_rename(const char *op);
 /* Formats sizes as "(5, 3, 8)" into buf (at least 128 bytes); returns buf. */
 const char *lc_shape_str(char *buf, int ndim, const int64_t *sizes);
 
@@ -251,12 +282,13 @@ int lc_broadcast_shape(const char *op, const lc_tensor *a, const lc_tensor *b, i
 /* ---- reductions (reduce.c) ----------------------------------------------- */
 lc_tensor *lc_sum(const lc_tensor *t, int dim, bool keepdim);
 lc_tensor *lc_mean(const lc_tensor *t, int dim, bool keepdim);
-/* max/min over dim; *indices (if not NULL) gets int64 0-based positions.
- * With LC_ALL_DIMS the result is 0-dim and indices is the flat position. */
-lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
-lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices);
-lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim);
-lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim);
+/* max/min over dim; *indices (if not NULL) gets int64 positions counted from
+ * base (0 for C, 1 for the Lua API: no shifted copy is made). With
+ * LC_ALL_DIMS the result is 0-dim and indices is the flat position. */
+lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor **indices);
+lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor **indices);
+lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim, int64_t base);
+lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim, int64_t base);
 
 /* The reduction table (reduce_ops.c): reductions over one dim, a set of
  * dims or all of them, bound to Lua by one loop like the elementwise ops. */
@@ -282,10 +314,11 @@ typedef struct {
 } lc_reduce_info;
 const lc_reduce_info *lc_reduce_info_of(lc_reduce_op op);
 /* dims: nd 0-based dims (nd 0: all); args: the row's args except dim and
- * keepdim, in its order (booleans as 0 or 1; NULL: the defaults). Writes
- * n_out new references into outs; returns 0 or -1. */
+ * keepdim, in its order (booleans as 0 or 1; NULL: the defaults); positions
+ * returned (argmin) count from base. Writes n_out new references into outs;
+ * returns 0 or -1. */
 int lc_reduce_op_run(lc_reduce_op op, const lc_tensor *t, int nd, const int *dims, bool keepdim,
-                     const double *args, lc_tensor **outs);
+                     const double *args, int64_t base, lc_tensor **outs);
 lc_tensor *lc_softmax(const lc_tensor *t, int dim);
 lc_tensor *lc_log_softmax(const lc_tensor *t, int dim);
 

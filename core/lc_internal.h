@@ -53,6 +53,11 @@ void lc_pool_free(void *p, size_t n);
 void lc_track_bytes(size_t n, bool add);
 void *lc_calloc(size_t count, size_t size, const char *what);
 
+/* What an out-of-range index message adds when the index is one below the
+ * caller's base (a 0 among 1-based indices): " (indices are 1-based: the
+ * first is 1)"; otherwise "". */
+const char *lc_base_note(int64_t index, int64_t base);
+
 /* Product of sizes with an overflow check; -1 and an error on overflow or a
  * negative size. */
 int64_t lc_checked_numel(const char *op, int ndim, const int64_t *sizes);

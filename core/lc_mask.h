@@ -1,6 +1,6 @@
 /* lc_mask.h: ops with bool results (logical.c), bool masks and index
  * writes (mask.c); included by lc.h.
- * Positions are 0-based here; the Lua bindings make them 1-based. */
+ * Positions are 0-based here, except where a base is taken (as lc_ops.h). */
 #ifndef LC_MASK_H
 #define LC_MASK_H
 
@@ -20,9 +20,9 @@ lc_tensor *lc_isclose(const lc_tensor *a, const lc_tensor *b, double rtol, doubl
 /* cond ? a : b elementwise; cond is bool, the three broadcast, the result
  * has a's and b's promoted dtype. Differentiable in a and b. */
 lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_tensor *b);
-/* Coordinates of t's nonzero (true) elements in row-major order: an int64
- * (n, ndim) tensor. */
-lc_tensor *lc_nonzero(const lc_tensor *t);
+/* Coordinates of t's nonzero (true) elements in row-major order, counted
+ * from base: an int64 (n, ndim) tensor. */
+lc_tensor *lc_nonzero(const lc_tensor *t, int64_t base);
 /* Flat row-major positions of mask's true elements: int64 (n). */
 lc_tensor *lc_mask_positions(const lc_tensor *mask);
 /* A copy of x whose rows index[k] along dim 0 are values[k]: index is a 1-D

@@ -86,30 +86,33 @@ typedef struct {
 int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
 /* ---- index ops (index.c) ------------------------------------------------- */
-/* Rows of x along dim picked by a 0- or 1-D int64 index (0-based, each in
- * [0, x->sizes[dim])); the result has x's shape with sizes[dim] = numel.
+/* Indices count from the caller's base (0 for C, 1 for the Lua API), as in
+ * lc_ops.h: no shifted copies are made. */
+/* Rows of x along dim picked by a 0- or 1-D int64 index (each in [base,
+ * base + x->sizes[dim])); the result has x's shape with sizes[dim] = numel.
  * Differentiable in x: the backward scatter-adds into zeros. */
-lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index);
-/* weight (V, D) rows picked by int64 indices of any shape (0-based, in
- * [0, V)) -> (indices..., D). Row padding_idx (or none when negative) gets
- * no gradient. */
-lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx);
+lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t base);
+/* weight (V, D) rows picked by int64 indices of any shape (in [base, base +
+ * V)) -> (indices..., D). Row padding_idx (counted from base; none when
+ * below base) gets no gradient. */
+lc_tensor *lc_embedding(const lc_tensor *weight, const lc_tensor *indices, int64_t padding_idx,
+                        int64_t base);
 
 /* ---- losses (loss.c) ---------------------------------------------------- */
 typedef enum { LC_REDUCTION_NONE, LC_REDUCTION_MEAN, LC_REDUCTION_SUM } lc_reduction;
 
 /* Cross entropy of logits input (N, C), (C) or (N, C, d1..dk) against int64
- * class targets (N), () or (N, d1..dk), 0-based; targets equal to
- * ignore_index contribute nothing. weight: per-class (C) float weights or
+ * class targets (N), () or (N, d1..dk) counted from base (class c is
+ * base + c); targets equal to ignore_index (as given) contribute nothing. weight: per-class (C) float weights or
  * NULL (differentiated when it requires grad). label_smoothing in [0, 1]. 'none' gives the
  * per-sample losses, 'mean' the sum over the total weight of the samples
  * counted. Differentiable in input; float32 or float64. */
 lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
                             const lc_tensor *weight, int64_t ignore_index,
-                            lc_reduction reduction, double label_smoothing);
+                            lc_reduction reduction, double label_smoothing, int64_t base);
 /* The same on log-probabilities (no log-softmax, no smoothing). */
 lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
-                       int64_t ignore_index, lc_reduction reduction);
+                       int64_t ignore_index, lc_reduction reduction, int64_t base);
 
 /* ---- normalisation (norm.c) ---------------------------------------------- */
 /* Layer norm over the last norm_ndim dims of x, whose sizes must equal
@@ -151,13 +154,13 @@ lc_tensor *lc_conv1d(const lc_conv1d_args *args);
  * window), PyTorch's ceil_mode; average divides by the window's size within
  * the padded input (count_include_pad) or within the input. Adaptive:
  * output_size windows [floor(t L / O), ceil((t+1) L / O)). *indices (max,
- * if not NULL) gets each maximum's 0-based position along L. One autograd
- * node, differentiable in x; `op` names the errors. */
+ * if not NULL) gets each maximum's position along L, counted from
+ * index_base. One autograd node, differentiable in x; `op` names the errors. */
 typedef struct {
   const char *op;
   const lc_tensor *x;
   bool is_max, adaptive, ceil_mode, count_include_pad;
-  int64_t kernel, stride, padding, dilation, output_size;
+  int64_t kernel, stride, padding, dilation, output_size, index_base;
 } lc_pool1d_args;
 lc_tensor *lc_pool1d(const lc_pool1d_args *args, lc_tensor **indices);
 

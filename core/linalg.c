@@ -128,29 +128,29 @@ static bool has_overlap(const lc_tensor *t) {
 static int gemm_check(const lc_tensor *a, const lc_tensor *b, const lc_tensor *c) {
   char x[128], y[128], z[128];
   if (a->ndim != 2 || b->ndim != 2 || c->ndim != 2) {
-    lc_set_error("gemm: expected 2-D tensors, got %d-D, %d-D and %d-D", a->ndim, b->ndim,
+    lc_fail(LC_ERR_SHAPE, "gemm", "expected 2-D tensors, got %d-D, %d-D and %d-D", a->ndim, b->ndim,
                  c->ndim);
     return -1;
   }
   if (a->dtype != b->dtype || a->dtype != c->dtype) {
-    lc_set_error("gemm: dtypes must match, got %s, %s and %s", lc_dtype_name(a->dtype),
+    lc_fail(LC_ERR_DTYPE, "gemm", "dtypes must match, got %s, %s and %s", lc_dtype_name(a->dtype),
                  lc_dtype_name(b->dtype), lc_dtype_name(c->dtype));
     return -1;
   }
   if (a->sizes[1] != b->sizes[0] || c->sizes[0] != a->sizes[0] || c->sizes[1] != b->sizes[1]) {
-    lc_set_error("gemm: shapes %s and %s cannot be multiplied into %s",
+    lc_fail(LC_ERR_SHAPE, "gemm", "shapes %s and %s cannot be multiplied into %s",
                  lc_shape_str(x, 2, a->sizes), lc_shape_str(y, 2, b->sizes),
                  lc_shape_str(z, 2, c->sizes));
     return -1;
   }
   if (c->dtype != LC_INT64 && !(fits_blas(a->sizes[0]) && fits_blas(a->sizes[1]) &&
                                 fits_blas(b->sizes[1]))) {
-    lc_set_error("gemm: sizes %s and %s are too large for BLAS", lc_shape_str(x, 2, a->sizes),
+    lc_fail(LC_ERR_SHAPE, "gemm", "sizes %s and %s are too large for BLAS", lc_shape_str(x, 2, a->sizes),
                  lc_shape_str(y, 2, b->sizes));
     return -1;
   }
   if (has_overlap(c)) {
-    lc_set_error("gemm: the output %s has overlapping elements (an expanded view) and cannot "
+    lc_fail(LC_ERR_ARG, "gemm", "the output %s has overlapping elements (an expanded view) and cannot "
                  "be written", lc_shape_str(z, 2, c->sizes));
     return -1;
   }
@@ -247,7 +247,7 @@ static int batch_shape(const lc_tensor *a, const lc_tensor *b, int64_t *out) {
     int64_t sa = ia >= 0 ? a->sizes[ia] : 1, sb = ib >= 0 ? b->sizes[ib] : 1;
     if (sa != sb && sa != 1 && sb != 1) {
       char x[128], y[128];
-      lc_set_error("matmul: batch dimensions of shapes %s and %s cannot be broadcast "
+      lc_fail(LC_ERR_SHAPE, "matmul", "batch dimensions of shapes %s and %s cannot be broadcast "
                    "(%lld vs %lld)", lc_shape_str(x, a->ndim, a->sizes),
                    lc_shape_str(y, b->ndim, b->sizes), (long long)sa, (long long)sb);
       return -1;
@@ -337,14 +337,14 @@ static lc_tensor *matmul_nograd(const lc_tensor *a, const lc_tensor *b) {
 
 static int matmul_check(const lc_tensor *a, const lc_tensor *b) {
   if (a->ndim == 0 || b->ndim == 0) {
-    lc_set_error("matmul: both arguments need at least 1 dimension, got %d-D and %d-D",
+    lc_fail(LC_ERR_SHAPE, "matmul", "both arguments need at least 1 dimension, got %d-D and %d-D",
                  a->ndim, b->ndim);
     return -1;
   }
   int64_t ka = a->sizes[a->ndim - 1], kb = b->sizes[b->ndim > 1 ? b->ndim - 2 : 0];
   if (ka != kb) {
     char x[128], y[128];
-    lc_set_error("matmul: shapes %s and %s cannot be multiplied (%lld != %lld)",
+    lc_fail(LC_ERR_SHAPE, "matmul", "shapes %s and %s cannot be multiplied (%lld != %lld)",
                  lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, b->ndim, b->sizes),
                  (long long)ka, (long long)kb);
     return -1;
@@ -352,7 +352,7 @@ static int matmul_check(const lc_tensor *a, const lc_tensor *b) {
   int64_t m = a->ndim > 1 ? a->sizes[a->ndim - 2] : 1, n = b->ndim > 1 ? b->sizes[b->ndim - 1] : 1;
   if (a->dtype != LC_INT64 && !(fits_blas(m) && fits_blas(n) && fits_blas(ka))) {
     char x[128], y[128];
-    lc_set_error("matmul: shapes %s and %s are too large for BLAS",
+    lc_fail(LC_ERR_SHAPE, "matmul", "shapes %s and %s are too large for BLAS",
                  lc_shape_str(x, a->ndim, a->sizes), lc_shape_str(y, b->ndim, b->sizes));
     return -1;
   }
@@ -459,7 +459,7 @@ static lc_tensor *matmul_same_dtype(const lc_tensor *a, const lc_tensor *b) {
 
 lc_tensor *lc_matmul(const lc_tensor *a, const lc_tensor *b) {
   if (a->dtype == LC_BOOL || b->dtype == LC_BOOL) { /* as PyTorch */
-    lc_set_error("matmul: not implemented for bool tensors");
+    lc_fail(LC_ERR_DTYPE, "matmul", "not implemented for bool tensors");
     return NULL;
   }
   if (a->dtype == b->dtype) return matmul_same_dtype(a, b);

@@ -104,11 +104,11 @@ lc_tensor *lc_logical(lc_logical_op op, const lc_tensor *a, const lc_tensor *b) 
 lc_tensor *lc_isclose(const lc_tensor *a, const lc_tensor *b, double rtol, double atol,
                       bool equal_nan) {
   if (!(rtol >= 0) || !(atol >= 0)) {
-    lc_set_error("isclose: rtol and atol must be non-negative, got %g and %g", rtol, atol);
+    lc_fail(LC_ERR_ARG, "isclose", "rtol and atol must be non-negative, got %g and %g", rtol, atol);
     return NULL;
   }
   if (a->dtype != b->dtype) { /* as PyTorch */
-    lc_set_error("isclose: input (%s) and other (%s) must have the same dtype",
+    lc_fail(LC_ERR_DTYPE, "isclose", "input (%s) and other (%s) must have the same dtype",
                  lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
     return NULL;
   }

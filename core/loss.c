@@ -37,23 +37,23 @@ typedef struct {
 /* Checks shapes and dtypes; fills dims and the output (reduction 'none')
  * shape. Returns the output ndim or -1. */
 static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *target,
-                      const lc_tensor *weight, loss_dims *dm, int64_t *out_sizes) {
+                      const lc_tensor *weight, int64_t base, loss_dims *dm, int64_t *out_sizes) {
   char a[128], b[128], c[128];
   if (!input || !target) {
-    lc_set_error("%s: input and target must not be NULL", op);
+    lc_fail(LC_ERR_ARG, op, "input and target must not be NULL");
     return -1;
   }
   if (!lc_dtype_is_float(input->dtype)) {
-    lc_set_error("%s: input must be float32 or float64, got %s", op, lc_dtype_name(input->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "input must be a float32 or float64 tensor, got %s", lc_dtype_name(input->dtype));
     return -1;
   }
   if (target->dtype != LC_INT64) {
-    lc_set_error("%s: target must be an int64 tensor of class indices, got %s", op,
-                 lc_dtype_name(target->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "target must be an int64 tensor of %lld-based class indices, got %s",
+            (long long)base, lc_dtype_name(target->dtype));
     return -1;
   }
   if (input->ndim == 0) {
-    lc_set_error("%s: input must have a class dimension, got a 0-dim tensor", op);
+    lc_fail(LC_ERR_SHAPE, op, "input must have a class dimension, got a 0-dim tensor");
     return -1;
   }
   int cdim = input->ndim == 1 ? 0 : 1, ndim = 0;
@@ -69,19 +69,19 @@ static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *t
   bool ok = target->ndim == ndim;
   for (int d = 0; ok && d < ndim; d++) ok = target->sizes[d] == expect[d];
   if (!ok) {
-    lc_set_error("%s: target has shape %s, expected %s for input %s", op,
+    lc_fail(LC_ERR_SHAPE, op, "target has shape %s, expected %s for input %s",
                  lc_shape_str(a, target->ndim, target->sizes), lc_shape_str(b, ndim, expect),
                  lc_shape_str(c, input->ndim, input->sizes));
     return -1;
   }
   if (weight && (weight->ndim != 1 || weight->sizes[0] != dm->classes)) {
-    lc_set_error("%s: weight has shape %s, expected (%lld) for %lld classes", op,
+    lc_fail(LC_ERR_SHAPE, op, "weight has shape %s, expected (%lld) for %lld classes",
                  lc_shape_str(a, weight->ndim, weight->sizes), (long long)dm->classes,
                  (long long)dm->classes);
     return -1;
   }
   if (weight && !lc_dtype_is_float(weight->dtype)) {
-    lc_set_error("%s: weight must be float32 or float64, got %s", op, lc_dtype_name(weight->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "weight must be a float32 or float64 tensor, got %s", lc_dtype_name(weight->dtype));
     return -1;
   }
   memcpy(out_sizes, expect, ndim * sizeof *expect);
@@ -90,7 +90,7 @@ static int loss_check(const char *op, const lc_tensor *input, const lc_tensor *t
 
 /* Saved: 0 input (contiguous), 1 target (contiguous), 2 weight (float64, or
  * absent). ints: reduction, ignore_index, log_probs, outer, classes, inner,
- * then the 'mean' output's bits. scalar: label smoothing, the 'mean'
+ * the 'mean' output's bits, the targets' index base. scalar: label smoothing, the 'mean'
  * denominator.
  *
  * One pass over the samples gives both gradients. The weight's, for the
@@ -103,6 +103,7 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
   if (!x || !tg || (node->n_saved > 2 && !wt)) return -1;
   lc_reduction red = (lc_reduction)node->ints[0];
   int64_t ignore = node->ints[1], outer = node->ints[3], C = node->ints[4], inner = node->ints[5];
+  int64_t base = node->ints[7];
   bool log_probs = node->ints[2] != 0;
   double eps = node->scalar[0], denom = node->scalar[1], mean_out = 0;
   if (red == LC_REDUCTION_MEAN) memcpy(&mean_out, &node->ints[6], sizeof mean_out);
@@ -129,8 +130,8 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
     const T *go = red == LC_REDUCTION_NONE ? lc_data(g) : NULL;
     for (int64_t n = 0; n < outer; n++)
       for (int64_t k = 0; k < inner; k++) {
-        int64_t s = n * inner + k, ti = t[s];
-        if (ti == ignore) continue;
+        int64_t s = n * inner + k, ti = t[s] - base;
+        if (t[s] == ignore) continue;
         double scale = go ? (double)go[s] : gs;
         const T *xr = xp + n * C * inner + k;
         double wt_t = w ? w[ti] : 1, lse = log_probs ? 0 : ROW_LSE(xr, C, inner);
@@ -169,18 +170,18 @@ static int loss_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
 
 static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_tensor *target,
                              const lc_tensor *weight, int64_t ignore_index,
-                             lc_reduction reduction, double eps, bool log_probs) {
+                             lc_reduction reduction, double eps, bool log_probs, int64_t base) {
   loss_dims dm;
   int64_t osizes[LC_MAX_DIMS];
-  int ondim = loss_check(op, input, target, weight, &dm, osizes);
+  int ondim = loss_check(op, input, target, weight, base, &dm, osizes);
   if (ondim < 0) return NULL;
   if (!(eps >= 0 && eps <= 1)) {
-    lc_set_error("%s: label_smoothing must be in [0, 1], got %g", op, eps);
+    lc_fail(LC_ERR_ARG, op, "label_smoothing must be a number in [0, 1], got %g", eps);
     return NULL;
   }
   if (reduction != LC_REDUCTION_NONE && reduction != LC_REDUCTION_MEAN &&
       reduction != LC_REDUCTION_SUM) {
-    lc_set_error("%s: unknown reduction %d", op, (int)reduction);
+    lc_fail(LC_ERR_ARG, op, "unknown reduction %d", (int)reduction);
     return NULL;
   }
   lc_tensor *x = lc_contiguous(input), *tg = x ? lc_contiguous(target) : NULL;
@@ -195,9 +196,10 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
   double *lp = lc_data(per), total = 0, denom = 0;
   int64_t C = dm.classes, inner = dm.inner, samples = dm.outer * dm.inner;
   for (int64_t s = 0; s < samples; s++) {
-    if (t[s] != ignore_index && (t[s] < 0 || t[s] >= C)) {
-      lc_set_error("%s: target %lld is out of range for %lld classes", op, (long long)t[s],
-                   (long long)C);
+    /* unsigned: base - 1 and the extreme int64s do not overflow */
+    if (t[s] != ignore_index && (uint64_t)t[s] - (uint64_t)base >= (uint64_t)C) {
+      lc_fail(LC_ERR_INDEX, op, "target %lld is out of range for %lld classes%s", (long long)t[s],
+              (long long)C, lc_base_note(t[s], base));
       goto done;
     }
   }
@@ -205,8 +207,8 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
     const T *xp = lc_data(x);
     for (int64_t n = 0; n < dm.outer; n++)
       for (int64_t k = 0; k < inner; k++) {
-        int64_t s = n * inner + k, ti = t[s];
-        if (ti == ignore_index) {
+        int64_t s = n * inner + k, ti = t[s] - base;
+        if (t[s] == ignore_index) {
           lp[s] = 0;
           continue;
         }
@@ -241,6 +243,7 @@ static lc_tensor *class_loss(const char *op, const lc_tensor *input, const lc_te
     node->ints[3] = dm.outer;
     node->ints[4] = dm.classes;
     node->ints[5] = dm.inner;
+    node->ints[7] = base;
     node->scalar[0] = eps;
     node->scalar[1] = denom;
     double mean_out = reduction == LC_REDUCTION_MEAN ? total / denom : 0; /* for the weight's gradient */
@@ -256,12 +259,12 @@ done:
 
 lc_tensor *lc_cross_entropy(const lc_tensor *input, const lc_tensor *target,
                             const lc_tensor *weight, int64_t ignore_index,
-                            lc_reduction reduction, double label_smoothing) {
+                            lc_reduction reduction, double label_smoothing, int64_t base) {
   return class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
-                    label_smoothing, false);
+                    label_smoothing, false, base);
 }
 
 lc_tensor *lc_nll_loss(const lc_tensor *input, const lc_tensor *target, const lc_tensor *weight,
-                       int64_t ignore_index, lc_reduction reduction) {
-  return class_loss("nll_loss", input, target, weight, ignore_index, reduction, 0, true);
+                       int64_t ignore_index, lc_reduction reduction, int64_t base) {
+  return class_loss("nll_loss", input, target, weight, ignore_index, reduction, 0, true, base);
 }

@@ -17,7 +17,7 @@ static lc_tensor *untracked_contiguous(const lc_tensor *t) {
 
 static int require_bool(const char *op, const char *arg, const lc_tensor *t) {
   if (t->dtype == LC_BOOL) return 0;
-  lc_set_error("%s: %s must be a bool tensor, got %s", op, arg, lc_dtype_name(t->dtype));
+  lc_fail(LC_ERR_DTYPE, op, "%s must be a bool tensor, got %s", arg, lc_dtype_name(t->dtype));
   return -1;
 }
 
@@ -87,7 +87,7 @@ static int where_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_tensor *b) {
   if (!cond || !a || !b) {
-    lc_set_error("where: condition, input and other must not be NULL");
+    lc_fail(LC_ERR_ARG, "where", "condition, input and other must not be NULL");
     return NULL;
   }
   if (require_bool("where", "condition", cond)) return NULL;
@@ -150,7 +150,7 @@ lc_tensor *lc_mask_positions(const lc_tensor *mask) {
   return pos;
 }
 
-lc_tensor *lc_nonzero(const lc_tensor *t) {
+lc_tensor *lc_nonzero(const lc_tensor *t, int64_t base) {
   lc_tensor *flat = lc_mask_positions(t);
   if (!flat) return NULL;
   int64_t n = lc_numel(flat), sizes[2] = {n, t->ndim};
@@ -161,7 +161,7 @@ lc_tensor *lc_nonzero(const lc_tensor *t) {
     for (int64_t k = 0; k < n; k++) {
       int64_t rest = f[k];
       for (int d = t->ndim - 1; d >= 0; d--) {
-        o[k * t->ndim + d] = rest % t->sizes[d];
+        o[k * t->ndim + d] = rest % t->sizes[d] + base;
         rest /= t->sizes[d];
       }
     }
@@ -185,7 +185,7 @@ static int index_put_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) 
   lc_tensor *index = lc_node_saved(n, 0);
   if (!index) return -1;
   if (lc_node_needs_grad(n, 1)) {
-    lc_tensor *rows = lc_index_select(g[0], 0, index);
+    lc_tensor *rows = lc_index_select(g[0], 0, index, 0);
     gin[1] = fit(rows, g[0]->dtype, (int)n->ints[0], n->ints + 1);
     if (!gin[1]) return -1;
   }
@@ -203,15 +203,15 @@ static int index_put_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) 
 lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_tensor *values) {
   char buf[128], buf2[128];
   if (!x || !index || !values) {
-    lc_set_error("index_put: input, index and values must not be NULL");
+    lc_fail(LC_ERR_ARG, "index_put", "input, index and values must not be NULL");
     return NULL;
   }
   if (x->ndim == 0) {
-    lc_set_error("index_put: input must have at least 1 dimension, got a 0-dim tensor");
+    lc_fail(LC_ERR_SHAPE, "index_put", "input must have at least 1 dimension, got a 0-dim tensor");
     return NULL;
   }
   if (index->dtype != LC_INT64 || index->ndim != 1) {
-    lc_set_error("index_put: index must be a 1-D int64 tensor, got %s of shape %s",
+    lc_fail(LC_ERR_SHAPE, "index_put", "index must be a 1-D int64 tensor, got %s of shape %s",
                  lc_dtype_name(index->dtype), lc_shape_str(buf, index->ndim, index->sizes));
     return NULL;
   }
@@ -221,7 +221,7 @@ lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_ten
   const int64_t *ip = lc_data(idx);
   for (int64_t j = 0; j < k; j++) {
     if (ip[j] < 0 || ip[j] >= x->sizes[0]) {
-      lc_set_error("index_put: index %lld is out of range for dim 1 of size %lld",
+      lc_fail(LC_ERR_INDEX, "index_put", "index %lld is out of range for dim 1 of size %lld",
                    (long long)ip[j], (long long)x->sizes[0]);
       lc_release(idx);
       return NULL;
@@ -239,7 +239,7 @@ lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_ten
   lc_set_grad_enabled(was);
   lc_release(ev);
   if (cv && !ev) { /* say it in index_put's words */
-    lc_set_error("index_put: values of shape %s cannot be broadcast to %s",
+    lc_fail(LC_ERR_SHAPE, "index_put", "values of shape %s cannot be broadcast to %s",
                  lc_shape_str(buf, values->ndim, values->sizes), lc_shape_str(buf2, x->ndim, rows));
   }
   if (out) {
@@ -266,7 +266,7 @@ static int mask_fits(const char *op, const lc_tensor *x, const lc_tensor *mask) 
   if (nd < 0) return -1;
   if (nd != x->ndim || memcmp(shape, x->sizes, nd * sizeof *shape)) {
     char a[128], b[128];
-    lc_set_error("%s: mask of shape %s cannot be broadcast to the input's shape %s", op,
+    lc_fail(LC_ERR_SHAPE, op, "mask of shape %s cannot be broadcast to the input's shape %s",
                  lc_shape_str(a, mask->ndim, mask->sizes), lc_shape_str(b, x->ndim, x->sizes));
     return -1;
   }
@@ -277,7 +277,7 @@ lc_tensor *lc_masked_fill(const lc_tensor *x, const lc_tensor *mask, const lc_te
   if (mask_fits("masked_fill", x, mask)) return NULL;
   if (value->ndim != 0) {
     char a[128];
-    lc_set_error("masked_fill: value must be a number or a 0-dim tensor, got shape %s",
+    lc_fail(LC_ERR_SHAPE, "masked_fill", "value must be a number or a 0-dim tensor, got shape %s",
                  lc_shape_str(a, value->ndim, value->sizes));
     return NULL;
   }
@@ -307,7 +307,7 @@ lc_tensor *lc_masked_select(const lc_tensor *x, const lc_tensor *mask) {
   int64_t all = -1;
   lc_tensor *flat = lc_reshape(xb, 1, &all);
   lc_tensor *pos = flat ? lc_mask_positions(mb) : NULL;
-  lc_tensor *out = pos ? lc_index_select(flat, 0, pos) : NULL;
+  lc_tensor *out = pos ? lc_index_select(flat, 0, pos, 0) : NULL;
   lc_release(pos);
   lc_release(flat);
   lc_release(xb);
@@ -318,7 +318,7 @@ lc_tensor *lc_masked_select(const lc_tensor *x, const lc_tensor *mask) {
 lc_tensor *lc_masked_scatter(const lc_tensor *x, const lc_tensor *mask, const lc_tensor *source) {
   if (mask_fits("masked_scatter", x, mask)) return NULL;
   if (source->dtype != x->dtype) {
-    lc_set_error("masked_scatter: source must have the input's dtype %s, got %s",
+    lc_fail(LC_ERR_DTYPE, "masked_scatter", "source must have the input's dtype %s, got %s",
                  lc_dtype_name(x->dtype), lc_dtype_name(source->dtype));
     return NULL;
   }
@@ -328,7 +328,7 @@ lc_tensor *lc_masked_scatter(const lc_tensor *x, const lc_tensor *mask, const lc
   if (!pos) return NULL;
   int64_t all = -1, k = lc_numel(pos);
   if (lc_numel(source) < k) {
-    lc_set_error("masked_scatter: source has %lld elements, the mask selects %lld",
+    lc_fail(LC_ERR_ARG, "masked_scatter", "source has %lld elements, the mask selects %lld",
                  (long long)lc_numel(source), (long long)k);
     lc_release(pos);
     return NULL;

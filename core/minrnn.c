@@ -368,7 +368,7 @@ static bool check_shape(const char *op, const char *what, const lc_tensor *t, in
   for (int d = 0; ok && d < nd; d++) ok = t->sizes[d] == sizes[d];
   if (!ok) {
     char got[128], want[128];
-    lc_set_error("%s: %s must have shape %s and dtype %s, got %s and %s", op, what,
+    lc_fail(LC_ERR_SHAPE, op, "%s must have shape %s and dtype %s, got %s and %s", what,
                  lc_shape_str(want, nd, sizes), lc_dtype_name(dt), lc_shape_str(got, t->ndim, t->sizes),
                  lc_dtype_name(t->dtype));
   }
@@ -382,8 +382,8 @@ static int check_positive(const char *op, const lc_tensor *h) {
   for (int64_t i = 0; i < n; i++) {
     double v = lc_get(h, i);
     if (!(v > 0)) {
-      lc_set_error("%s: h0 must be positive (the log-space scan takes its log), got %g at "
-                   "[%lld, %lld]", op, v, (long long)(i / H + 1), (long long)(i % H + 1));
+      lc_fail(LC_ERR_ARG, op, "h0 must be positive (the log-space scan takes its log), got %g at "
+                   "[%lld, %lld]", v, (long long)(i / H + 1), (long long)(i % H + 1));
       return -1;
     }
   }
@@ -394,12 +394,12 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
   const char *op = modes[a->mode].name;
   const lc_tensor *x = a->x, *w = a->w;
   if (x->ndim != 2 || !lc_dtype_is_float(x->dtype)) {
-    lc_set_error("%s: the layer input must be a 2-D (rows, features) float tensor", op);
+    lc_fail(LC_ERR_SHAPE, op, "the layer input must be a 2-D (rows, features) float tensor");
     return -1;
   }
   if (w->ndim != 2 || w->sizes[0] % modes[a->mode].gates || w->sizes[0] == 0) {
     char got[128];
-    lc_set_error("%s: weight_ih must be (%d * hidden_size, input_size), got %s", op,
+    lc_fail(LC_ERR_SHAPE, op, "weight_ih must be (%d * hidden_size, input_size), got %s",
                  modes[a->mode].gates, lc_shape_str(got, w->ndim, w->sizes));
     return -1;
   }
@@ -410,12 +410,12 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
   c->steps = a->steps;
   c->total = x->sizes[0];
   if (c->steps < 1 || c->steps > c->total) {
-    lc_set_error("%s: %lld steps for %lld rows of input", op, (long long)c->steps, (long long)c->total);
+    lc_fail(LC_ERR_SHAPE, op, "%lld steps for %lld rows of input", (long long)c->steps, (long long)c->total);
     return -1;
   }
   c->batch = a->batch_sizes ? a->batch_sizes[0] : c->total / c->steps;
   if (!a->batch_sizes && c->batch * c->steps != c->total) {
-    lc_set_error("%s: %lld rows of input do not split into %lld steps", op, (long long)c->total,
+    lc_fail(LC_ERR_SHAPE, op, "%lld rows of input do not split into %lld steps", (long long)c->total,
                  (long long)c->steps);
     return -1;
   }
@@ -432,7 +432,7 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
   for (int64_t t = 0; t < c->steps; t++) {
     int64_t bs = a->batch_sizes ? a->batch_sizes[t] : c->batch;
     if (bs < 1 || bs > c->batch || (t > 0 && bs > c->batch_sizes[t - 1])) {
-      lc_set_error("%s: batch_sizes must be positive and non-increasing; step %lld has %lld", op,
+      lc_fail(LC_ERR_SHAPE, op, "batch_sizes must be positive and non-increasing; step %lld has %lld",
                    (long long)t + 1, (long long)bs);
       return -1;
     }
@@ -442,7 +442,7 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
     for (int64_t n = 0; n < bs; n++) c->lengths[n]++;
   }
   if (sum != c->total) {
-    lc_set_error("%s: the input has %lld rows but the batch sizes add up to %lld", op,
+    lc_fail(LC_ERR_SHAPE, op, "the input has %lld rows but the batch sizes add up to %lld",
                  (long long)c->total, (long long)sum);
     return -1;
   }
@@ -454,7 +454,7 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
 int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_out) {
   *y_out = *h_out = NULL;
   if ((unsigned)a->mode > LC_MINLSTM || !a->x || !a->w) {
-    lc_set_error("minrnn_layer: unknown mode or missing input");
+    lc_fail(LC_ERR_ARG, "minrnn_layer", "unknown mode or missing input");
     return -1;
   }
   const char *op = modes[a->mode].name;

@@ -21,11 +21,11 @@
 
 int lc_check_float_arg(const char *op, const char *name, const lc_tensor *t) {
   if (!t) {
-    lc_set_error("%s: %s must not be NULL", op, name);
+    lc_fail(LC_ERR_ARG, op, "%s must not be NULL", name);
     return -1;
   }
   if (!lc_dtype_is_float(t->dtype)) {
-    lc_set_error("%s: %s must be float32 or float64, got %s", op, name, lc_dtype_name(t->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "%s must be a float32 or float64 tensor, got %s", name, lc_dtype_name(t->dtype));
     return -1;
   }
   return 0;
@@ -130,12 +130,12 @@ lc_tensor *lc_layer_norm(const lc_norm_args *a, lc_tensor **mean_out, lc_tensor 
   bool fits = k >= 1 && k <= x->ndim;
   for (int d = 0; fits && d < k; d++) fits = a->norm_sizes[d] == x->sizes[x->ndim - k + d];
   if (!fits) {
-    lc_set_error("%s: normalized_shape %s does not match the input's last dims (input %s)", op,
+    lc_fail(LC_ERR_SHAPE, op, "normalized_shape %s does not match the input's last dims (input %s)",
                  lc_shape_str(b1, k < 0 ? 0 : k, a->norm_sizes), lc_shape_str(b2, x->ndim, x->sizes));
     return NULL;
   }
   if (!(a->eps >= 0)) {
-    lc_set_error("%s: eps must be a number >= 0, got %g", op, a->eps);
+    lc_fail(LC_ERR_ARG, op, "eps must be a number >= 0, got %g", a->eps);
     return NULL;
   }
   int64_t n = 1, rows = 1;
@@ -144,7 +144,7 @@ lc_tensor *lc_layer_norm(const lc_norm_args *a, lc_tensor **mean_out, lc_tensor 
     else rows *= x->sizes[d];
   }
   if (n == 0) {
-    lc_set_error("%s: normalized_shape %s has no elements", op, lc_shape_str(b1, k, a->norm_sizes));
+    lc_fail(LC_ERR_SHAPE, op, "normalized_shape %s has no elements", lc_shape_str(b1, k, a->norm_sizes));
     return NULL;
   }
   const lc_tensor *params[2] = {a->weight, a->bias};
@@ -155,12 +155,12 @@ lc_tensor *lc_layer_norm(const lc_norm_args *a, lc_tensor **mean_out, lc_tensor 
     bool ok = p->ndim == k;
     for (int d = 0; ok && d < k; d++) ok = p->sizes[d] == a->norm_sizes[d];
     if (!ok) {
-      lc_set_error("%s: %s has shape %s, expected normalized_shape %s", op, pname[i],
+      lc_fail(LC_ERR_SHAPE, op, "%s has shape %s, expected normalized_shape %s", pname[i],
                    lc_shape_str(b1, p->ndim, p->sizes), lc_shape_str(b2, k, a->norm_sizes));
       return NULL;
     }
     if (p->dtype != x->dtype) {
-      lc_set_error("%s: %s has dtype %s, expected the input's %s", op, pname[i],
+      lc_fail(LC_ERR_DTYPE, op, "%s has dtype %s, expected the input's %s", pname[i],
                    lc_dtype_name(p->dtype), lc_dtype_name(x->dtype));
       return NULL;
     }

@@ -238,7 +238,7 @@ int lc_check_divisor(const char *name, lc_binary_op op, const lc_tensor *b, lc_d
   int64_t n = lc_numel(b);
   for (int64_t i = 0; i < n; i++)
     if (lc_get(b, i) == 0) {
-      lc_set_error("%s: integer division by zero", name);
+      lc_fail(LC_ERR_ARG, name, "integer division by zero");
       return -1;
     }
   return 0;
@@ -271,12 +271,12 @@ lc_dtype lc_binary_result_dtype(lc_binary_op op, const lc_tensor *a, const lc_te
  * what is meant. */
 static int check_bool_operands(lc_binary_op op, const lc_tensor *a, const lc_tensor *b) {
   if (op == LC_SUB && (a->dtype == LC_BOOL || b->dtype == LC_BOOL)) {
-    lc_set_error("sub: subtraction with a bool tensor is not supported; use logical_xor or "
+    lc_fail(LC_ERR_DTYPE, "sub", "subtraction with a bool tensor is not supported; use logical_xor or "
                  "logical_not");
     return -1;
   }
   if (op == LC_POW && a->dtype == LC_BOOL && b->dtype == LC_BOOL) {
-    lc_set_error("pow: not supported for two bool tensors");
+    lc_fail(LC_ERR_DTYPE, "pow", "not supported for two bool tensors");
     return -1;
   }
   return 0;
@@ -291,7 +291,7 @@ lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, 
   if (nd < 0) return NULL;
   if (check_bool_operands(op, a, b)) return NULL;
   if (op == LC_POW && negative_int_power(a, b)) {
-    lc_set_error("pow: integers to negative integer powers are not allowed");
+    lc_fail(LC_ERR_ARG, "pow", "integers to negative integer powers are not allowed");
     return NULL;
   }
   lc_dtype dt = lc_binary_compute_dtype(op, a, b);
@@ -353,7 +353,7 @@ lc_tensor *lc_binary_scalar_p(lc_binary_op op, const lc_tensor *a, double s, boo
 static lc_tensor *scaled(lc_binary_op op, const lc_tensor *t1, const lc_tensor *t2, double value) {
   if (op == LC_DIV && !lc_dtype_is_float(t1->dtype) && !lc_dtype_is_float(t2->dtype)) {
     /* as PyTorch: integer division here would be ambiguous */
-    lc_set_error("addcdiv: integer division of tensors is not supported; make tensor1 or tensor2 float");
+    lc_fail(LC_ERR_ARG, "addcdiv", "integer division of tensors is not supported; make tensor1 or tensor2 float");
     return NULL;
   }
   lc_tensor *m = lc_binary(op, t1, t2);

@@ -381,7 +381,7 @@ lc_tensor *lc_unary_p(lc_unary_op op, const lc_tensor *a, const double *params) 
   lc_dtype dt = lc_rule_dtype(r->info.rule, a->dtype);
   if (dt == LC_BOOL) { /* as PyTorch; clamp computes as int64 */
     if (op != LC_CLAMP) {
-      lc_set_error("%s: not supported for bool tensors%s", r->info.name,
+      lc_fail(LC_ERR_DTYPE, r->info.name, "not supported for bool tensors%s",
                    op == LC_NEG ? "; use logical_not" : "");
       return NULL;
     }
@@ -414,13 +414,13 @@ int lc_unary_(lc_unary_op op, lc_tensor *a, const double *params) {
   const unary_row *r = &rows[op];
   const char *name = inplace_names[op];
   if (!(r->info.flags & INPLACE)) {
-    lc_set_error("%s: %s has no in-place form", name, r->info.name);
+    lc_fail(LC_ERR_ARG, name, "%s has no in-place form", r->info.name);
     return -1;
   }
   if (lc_check_inplace(name, a, NULL)) return -1;
   lc_dtype dt = lc_rule_dtype(r->info.rule, a->dtype);
   if (dt != a->dtype) { /* as PyTorch: exp_ of an int64 tensor cannot keep its dtype */
-    lc_set_error("%s: result type %s can't be cast to the desired output type %s", name,
+    lc_fail(LC_ERR_DTYPE, name, "result type %s can't be cast to the desired output type %s",
                  lc_dtype_name(dt), lc_dtype_name(a->dtype));
     return -1;
   }
@@ -446,7 +446,7 @@ int lc_unary_(lc_unary_op op, lc_tensor *a, const double *params) {
  * PyTorch's result type of an integer tensor and a float scalar. */
 lc_tensor *lc_clamp(const lc_tensor *a, double lo, double hi) {
   if (isnan(lo) || isnan(hi)) {
-    lc_set_error("clamp: bounds must not be NaN");
+    lc_fail(LC_ERR_ARG, "clamp", "bounds must not be NaN");
     return NULL;
   }
   bool frac = (isfinite(lo) && lo != floor(lo)) || (isfinite(hi) && hi != floor(hi));

@@ -17,28 +17,28 @@ static int check_operand(const char *op, const char *what, const lc_tensor *t,
                          const lc_tensor *param) {
   char x[128], y[128];
   if (!t) {
-    lc_set_error("%s: %s is missing", op, what);
+    lc_fail(LC_ERR_ARG, op, "%s is missing", what);
     return -1;
   }
   if (t == param) {
     if (!lc_dtype_is_float(t->dtype)) {
-      lc_set_error("%s: param must be float32 or float64, got %s", op, lc_dtype_name(t->dtype));
+      lc_fail(LC_ERR_DTYPE, op, "param must be float32 or float64, got %s", lc_dtype_name(t->dtype));
       return -1;
     }
   } else {
     if (t->dtype != param->dtype) {
-      lc_set_error("%s: %s has dtype %s but param has dtype %s", op, what,
+      lc_fail(LC_ERR_DTYPE, op, "%s has dtype %s but param has dtype %s", what,
                    lc_dtype_name(t->dtype), lc_dtype_name(param->dtype));
       return -1;
     }
     if (!lc_same_shape(t, param)) {
-      lc_set_error("%s: %s has shape %s but param has shape %s", op, what,
+      lc_fail(LC_ERR_SHAPE, op, "%s has shape %s but param has shape %s", what,
                    lc_shape_str(x, t->ndim, t->sizes), lc_shape_str(y, param->ndim, param->sizes));
       return -1;
     }
   }
   if (!lc_is_contiguous(t)) {
-    lc_set_error("%s: %s must be contiguous", op, what);
+    lc_fail(LC_ERR_ARG, op, "%s must be contiguous", what);
     return -1;
   }
   return 0;
@@ -59,7 +59,7 @@ static int check_distinct(const char *op, int n, const lc_tensor *const *ts,
   for (int i = 0; i < n; i++)
     for (int j = i + 1; j < n; j++)
       if (overlaps(ts[i], ts[j])) {
-        lc_set_error("%s: %s and %s share memory", op, names[i], names[j]);
+        lc_fail(LC_ERR_ARG, op, "%s and %s share memory", names[i], names[j]);
         return -1;
       }
   return 0;
@@ -70,7 +70,7 @@ int lc_sgd_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *momentum_buf
                 bool nesterov, bool maximize, bool first_step) {
   const char *op = "sgd_step";
   if (!param || !grad) {
-    lc_set_error("%s: param and grad are required", op);
+    lc_fail(LC_ERR_ARG, op, "param and grad are required");
     return -1;
   }
   if (check_operand(op, "param", param, param) || check_operand(op, "grad", grad, param))
@@ -112,7 +112,7 @@ int lc_adam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
                  bool decoupled, bool amsgrad, bool maximize) {
   const char *op = decoupled ? "adamw_step" : "adam_step";
   if (!param || !grad) {
-    lc_set_error("%s: param and grad are required", op);
+    lc_fail(LC_ERR_ARG, op, "param and grad are required");
     return -1;
   }
   if (check_operand(op, "param", param, param) || check_operand(op, "grad", grad, param) ||
@@ -121,7 +121,7 @@ int lc_adam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
       (amsgrad && check_operand(op, "max_exp_avg_sq", max_exp_avg_sq, param)))
     return -1;
   if (step < 1) {
-    lc_set_error("%s: step must be at least 1, got %lld", op, (long long)step);
+    lc_fail(LC_ERR_ARG, op, "step must be at least 1, got %lld", (long long)step);
     return -1;
   }
   const lc_tensor *ts[5] = {param, grad, exp_avg, exp_avg_sq, amsgrad ? max_exp_avg_sq : NULL};
@@ -177,7 +177,7 @@ int lc_adam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
 static int check_step(const char *op, int n, const lc_tensor *const *ts, const char *const *names,
                       const bool *need) {
   if (!ts[0] || !ts[1]) {
-    lc_set_error("%s: param and grad are required", op);
+    lc_fail(LC_ERR_ARG, op, "param and grad are required");
     return -1;
   }
   for (int i = 0; i < n; i++) {
@@ -195,7 +195,7 @@ static void bump_written(int n, const lc_tensor *const *ts) {
 
 static int check_count(const char *op, int64_t step) {
   if (step < 1) {
-    lc_set_error("%s: step must be at least 1, got %lld", op, (long long)step);
+    lc_fail(LC_ERR_ARG, op, "step must be at least 1, got %lld", (long long)step);
     return -1;
   }
   return 0;
@@ -402,7 +402,7 @@ int lc_nadam_step(lc_tensor *param, const lc_tensor *grad, lc_tensor *exp_avg,
                   double beta1, double beta2, double weight_decay, double momentum_decay,
                   double eps) {
   if (!mu_product) {
-    lc_set_error("nadam_step: mu_product is required");
+    lc_fail(LC_ERR_ARG, "nadam_step", "mu_product is required");
     return -1;
   }
   double mu = beta1 * (1. - 0.5 * pow(0.96, (double)step * momentum_decay));

@@ -33,9 +33,9 @@ int lc_check_overlap(const char *op, const lc_tensor *dst, const lc_tensor *src)
   byte_range(dst, &a0, &a1);
   byte_range(src, &b0, &b1);
   if (a0 < b1 && b0 < a1) {
-    lc_set_error("%s: unsupported operation: some elements of the input tensor and the "
+    lc_fail(LC_ERR_ARG, op, "unsupported operation: some elements of the input tensor and the "
                  "written-to tensor refer to a single memory location. Please clone() the "
-                 "tensor before performing the operation.", op);
+                 "tensor before performing the operation.");
     return -1;
   }
   return 0;

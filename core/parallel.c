@@ -33,7 +33,7 @@ static int fits(int n) {
   void *probe = malloc((size_t)n * BLAS_BUFFER_BYTES);
   free(probe);
   if (!probe)
-    lc_set_error("set_num_threads: out of memory: %d threads need about %zu MB of address space "
+    lc_fail(LC_ERR_MEMORY, "set_num_threads", "out of memory: %d threads need about %zu MB of address space "
                  "for their BLAS buffers", n, (size_t)n * (BLAS_BUFFER_BYTES >> 20));
   return probe ? 0 : -1;
 }
@@ -49,7 +49,7 @@ static void start_threads(void) {
 
 int lc_set_num_threads(int n) {
   if (n < 1 || n > LC_MAX_THREADS) {
-    lc_set_error("set_num_threads: n must be between 1 and %d, got %d", LC_MAX_THREADS, n);
+    lc_fail(LC_ERR_ARG, "set_num_threads", "n must be between 1 and %d, got %d", LC_MAX_THREADS, n);
     return -1;
   }
   if (fits(deterministic ? 1 : n)) return -1;

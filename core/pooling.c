@@ -55,11 +55,12 @@ static void windows(const int64_t *in, window *w) {
   }
 }
 
-/* Saved: 0 indices (max) when present. ints as windows(), then rows. */
+/* Saved: 0 indices (max) when present. ints as windows(), then rows and the
+ * indices' base. */
 static int pool_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **grad_in) {
   const int64_t *in = node->ints;
   bool is_max = in[0] != 0;
-  int64_t d = in[5], L = in[8], lout = in[9], rows = in[10];
+  int64_t d = in[5], L = in[8], lout = in[9], rows = in[10], base = in[11];
   lc_tensor *idx = is_max ? lc_node_saved(node, 0) : NULL;
   if (is_max && !idx) return -1;
   lc_tensor *g = lc_contiguous(grad_out[0]);
@@ -83,7 +84,8 @@ static int pool_backward(lc_node *node, lc_tensor *const *grad_out, lc_tensor **
       for (int64_t t = 0; t < lout; t++) {
         T gv = gp[r * lout + t];
         if (ip) {
-          if (ip[r * lout + t] >= 0) dp[r * L + ip[r * lout + t]] += gv;
+          int64_t k = ip[r * lout + t] - base; /* an empty window's is below 0 */
+          if (k >= 0 && k < L) dp[r * L + k] += gv;
         } else {
           T share = w[t].divisor ? gv / (T)w[t].divisor : (T)0;
           for (int64_t j = 0; j < w[t].count; j++) dp[r * L + w[t].first + j * d] += share;
@@ -102,7 +104,7 @@ lc_tensor *lc_pool1d(const lc_pool1d_args *a, lc_tensor **indices) {
   char b1[128];
   if (lc_check_float_arg(op, "input", x) < 0) return NULL;
   if (x->ndim != 2 && x->ndim != 3) {
-    lc_set_error("%s: input must be (N, C, L) or (C, L), got shape %s", op, lc_shape_str(b1, x->ndim, x->sizes));
+    lc_fail(LC_ERR_SHAPE, op, "input must be (N, C, L) or (C, L), got shape %s", lc_shape_str(b1, x->ndim, x->sizes));
     return NULL;
   }
   int64_t L = x->sizes[x->ndim - 1], rows = lc_numel(x) / (L ? L : 1), lout;
@@ -110,36 +112,36 @@ lc_tensor *lc_pool1d(const lc_pool1d_args *a, lc_tensor **indices) {
   bool dilated = a->dilation != 1 && !a->is_max;
   if (a->adaptive) {
     if (a->output_size < 1) {
-      lc_set_error("%s: output_size must be at least 1, got %lld", op, (long long)a->output_size);
+      lc_fail(LC_ERR_ARG, op, "output_size must be at least 1, got %lld", (long long)a->output_size);
       return NULL;
     }
     if (L < 1) {
-      lc_set_error("%s: input length must be at least 1", op);
+      lc_fail(LC_ERR_SHAPE, op, "input length must be at least 1");
       return NULL;
     }
     lout = a->output_size;
   } else {
     if (a->kernel < 1 || a->stride < 1 || a->dilation < 1 || a->padding < 0 || dilated) {
-      lc_set_error("%s: kernel_size, stride and dilation must be at least 1 and padding at least 0 "
-                   "(got %lld, %lld, %lld, %lld)", op, (long long)a->kernel, (long long)a->stride,
+      lc_fail(LC_ERR_ARG, op, "kernel_size, stride and dilation must be at least 1 and padding at least 0 "
+                   "(got %lld, %lld, %lld, %lld)", (long long)a->kernel, (long long)a->stride,
                    (long long)a->dilation, (long long)a->padding);
       return NULL;
     }
     int64_t span = a->dilation * (a->kernel - 1) + 1;
     if (2 * a->padding > span) {
-      lc_set_error("%s: padding %lld must be at most half the kernel size %lld", op, (long long)a->padding,
+      lc_fail(LC_ERR_ARG, op, "padding %lld must be at most half the kernel size %lld", (long long)a->padding,
                    (long long)span);
       return NULL;
     }
     lout = plain_length(L, a->kernel, a->stride, a->padding, a->dilation, a->ceil_mode);
     if (lout < 1) {
-      lc_set_error("%s: input length %lld is too short for kernel_size %lld (dilation %lld, padding %lld)", op,
+      lc_fail(LC_ERR_SHAPE, op, "input length %lld is too short for kernel_size %lld (dilation %lld, padding %lld)",
                    (long long)L, (long long)a->kernel, (long long)a->dilation, (long long)a->padding);
       return NULL;
     }
   }
-  int64_t in[11] = {a->is_max, a->adaptive, a->kernel, a->stride, a->padding, a->dilation,
-                    a->ceil_mode, a->count_include_pad, L, lout, rows};
+  int64_t in[12] = {a->is_max, a->adaptive, a->kernel, a->stride, a->padding, a->dilation,
+                    a->ceil_mode, a->count_include_pad, L, lout, rows, a->index_base};
   int64_t osz[3];
   memcpy(osz, x->sizes, sizeof(int64_t) * (size_t)x->ndim);
   osz[x->ndim - 1] = lout;
@@ -169,7 +171,7 @@ lc_tensor *lc_pool1d(const lc_pool1d_args *a, lc_tensor **indices) {
             }
           }
           yp[r * lout + t] = m;
-          ip[r * lout + t] = best;
+          ip[r * lout + t] = best < 0 ? best : best + a->index_base;
         } else {
           double s = 0;
           for (int64_t j = 0; j < w[t].count; j++) s += (double)xr[j];

@@ -9,13 +9,13 @@
 static int need_dims(const char *op, const char *arg, const lc_tensor *t, int nd) {
   if (t->ndim == nd) return 0;
   char b[128];
-  lc_set_error("%s: %s must be %d-D, got shape %s", op, arg, nd, lc_shape_str(b, t->ndim, t->sizes));
+  lc_fail(LC_ERR_SHAPE, op, "%s must be %d-D, got shape %s", arg, nd, lc_shape_str(b, t->ndim, t->sizes));
   return -1;
 }
 
 static int same_dtype(const char *op, const lc_tensor *a, const lc_tensor *b) {
   if (a->dtype == b->dtype) return 0;
-  lc_set_error("%s: expected both operands of one dtype, got %s and %s", op,
+  lc_fail(LC_ERR_DTYPE, op, "expected both operands of one dtype, got %s and %s",
                lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
   return -1;
 }
@@ -28,7 +28,7 @@ static lc_tensor *product(const char *op, lc_product_kind kind, const lc_tensor 
       need_dims(op, "the second operand", b, dims[kind][1]) || same_dtype(op, a, b))
     return NULL;
   if ((kind == LC_BMM || kind == LC_BATCH_SUM) && a->sizes[0] != b->sizes[0]) {
-    lc_set_error("%s: batch sizes differ: %lld and %lld", op, (long long)a->sizes[0],
+    lc_fail(LC_ERR_SHAPE, op, "batch sizes differ: %lld and %lld", (long long)a->sizes[0],
                  (long long)b->sizes[0]);
     return NULL;
   }
@@ -64,7 +64,7 @@ lc_tensor *lc_addproduct(const char *op, lc_product_kind kind, const lc_tensor *
   int64_t shape[LC_MAX_DIMS];
   int nd = lc_broadcast_shape(op, input, scaled, shape);
   if (nd < 0 || nd != scaled->ndim || memcmp(shape, scaled->sizes, nd * sizeof *shape)) {
-    lc_set_error("%s: input of shape %s does not broadcast to the product's shape %s", op,
+    lc_fail(LC_ERR_SHAPE, op, "input of shape %s does not broadcast to the product's shape %s",
                  lc_shape_str(x, input->ndim, input->sizes), lc_shape_str(y, scaled->ndim, scaled->sizes));
     lc_release(scaled);
     return NULL;
@@ -98,14 +98,14 @@ lc_tensor *lc_cross(const lc_tensor *a, const lc_tensor *b, int dim) {
   if (dim == LC_ALL_DIMS) { /* torch.cross: the first dim of size 3 */
     for (dim = 0; dim < nd && shape[dim] != 3; dim++) {}
     if (dim == nd) {
-      lc_set_error("cross: no dim of size 3");
+      lc_fail(LC_ERR_SHAPE, "cross", "no dim of size 3");
       return NULL;
     }
   } else {
     lc_tensor probe = {.ndim = nd};
     if ((dim = lc_check_dim("cross", &probe, dim, false)) < 0) return NULL;
     if (shape[dim] != 3) {
-      lc_set_error("cross: dim %d must have size 3, got %lld", dim + 1, (long long)shape[dim]);
+      lc_fail(LC_ERR_SHAPE, "cross", "dim %d must have size 3, got %lld", dim + 1, (long long)shape[dim]);
       return NULL;
     }
   }
@@ -124,7 +124,7 @@ lc_tensor *lc_cross(const lc_tensor *a, const lc_tensor *b, int dim) {
 lc_tensor *lc_matrix_power(const lc_tensor *t, int64_t n) {
   char b[128];
   if (t->ndim < 2 || t->sizes[t->ndim - 1] != t->sizes[t->ndim - 2]) {
-    lc_set_error("matrix_power: expected square matrices, got shape %s", lc_shape_str(b, t->ndim, t->sizes));
+    lc_fail(LC_ERR_SHAPE, "matrix_power", "expected square matrices, got shape %s", lc_shape_str(b, t->ndim, t->sizes));
     return NULL;
   }
   if (n == 0) {

@@ -210,7 +210,7 @@ static void generate(lc_tensor *t, const dist *d) {
 static lc_tensor *fresh(const char *op, lc_dtype dt, int ndim, const int64_t *sizes,
                         const dist *d) {
   if (d->kind != DIST_INT && !lc_dtype_is_float(dt)) {
-    lc_set_error("%s: expected a floating point dtype, got %s", op, lc_dtype_name(dt));
+    lc_fail(LC_ERR_DTYPE, op, "expected a floating point dtype, got %s", lc_dtype_name(dt));
     return NULL;
   }
   if (lc_checked_numel(op, ndim, sizes) < 0) return NULL;
@@ -231,7 +231,7 @@ lc_tensor *lc_randn(lc_dtype dt, int ndim, const int64_t *sizes) {
 
 lc_tensor *lc_randint(int64_t low, int64_t high, int ndim, const int64_t *sizes) {
   if (high <= low) {
-    lc_set_error("randint: high (%lld) must be greater than low (%lld)", (long long)high,
+    lc_fail(LC_ERR_ARG, "randint", "high (%lld) must be greater than low (%lld)", (long long)high,
                  (long long)low);
     return NULL;
   }
@@ -244,7 +244,7 @@ lc_tensor *lc_randint(int64_t low, int64_t high, int ndim, const int64_t *sizes)
  * elementwise.c's in-place ops. */
 static int check_fill(const char *op, const lc_tensor *t) {
   if (!lc_dtype_is_float(t->dtype)) {
-    lc_set_error("%s: expected a floating point tensor, got %s", op, lc_dtype_name(t->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "expected a floating point tensor, got %s", lc_dtype_name(t->dtype));
     return -1;
   }
   return lc_check_inplace(op, t, NULL);
@@ -265,11 +265,11 @@ static int fill(lc_tensor *t, const dist *d) {
 int lc_uniform_(lc_tensor *t, double a, double b) {
   if (check_fill("uniform_", t)) return -1;
   if (!(a <= b)) {
-    lc_set_error("uniform_: expected from <= to, got from=%g and to=%g", a, b);
+    lc_fail(LC_ERR_ARG, "uniform_", "expected from <= to, got from=%g and to=%g", a, b);
     return -1;
   }
   if (!isfinite(b - a)) {
-    lc_set_error("uniform_: the range [%g, %g) is not finite", a, b);
+    lc_fail(LC_ERR_ARG, "uniform_", "the range [%g, %g) is not finite", a, b);
     return -1;
   }
   dist d = {DIST_UNIFORM, a, b, 0, 0};
@@ -279,7 +279,7 @@ int lc_uniform_(lc_tensor *t, double a, double b) {
 int lc_normal_(lc_tensor *t, double mean, double std) {
   if (check_fill("normal_", t)) return -1;
   if (!(std >= 0)) {
-    lc_set_error("normal_: expected std >= 0, got %g", std);
+    lc_fail(LC_ERR_ARG, "normal_", "expected std >= 0, got %g", std);
     return -1;
   }
   dist d = {DIST_NORMAL, mean, std, 0, 0};
@@ -289,7 +289,7 @@ int lc_normal_(lc_tensor *t, double mean, double std) {
 int lc_exponential_(lc_tensor *t, double lambd) {
   if (check_fill("exponential_", t)) return -1;
   if (!(lambd > 0) || !isfinite(lambd)) {
-    lc_set_error("exponential_: expected a positive, finite lambd, got %g", lambd);
+    lc_fail(LC_ERR_ARG, "exponential_", "expected a positive, finite lambd, got %g", lambd);
     return -1;
   }
   dist d = {DIST_EXP, lambd, 0, 0, 0};
@@ -354,7 +354,7 @@ static stream stream_at(uint64_t block, uint64_t seed) {
 /* The order that sorts n uniform keys: a uniformly random permutation. */
 lc_tensor *lc_random_permutation(int64_t n, int64_t base) {
   if (n < 0) {
-    lc_set_error("randperm: n must be at least 0, got %lld", (long long)n);
+    lc_fail(LC_ERR_ARG, "randperm", "n must be at least 0, got %lld", (long long)n);
     return NULL;
   }
   lc_tensor *keys = lc_rand(LC_FLOAT64, 1, &n), *perm = NULL;
@@ -370,13 +370,12 @@ lc_tensor *lc_random_permutation(int64_t n, int64_t base) {
 lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replacement, int64_t base) {
   const char *op = "multinomial";
   if (!lc_dtype_is_float(probs->dtype) || probs->ndim < 1 || probs->ndim > 2) {
-    lc_set_error("%s: probabilities must be a 1- or 2-D floating point tensor, got a %d-D %s tensor",
-                 op, probs->ndim, lc_dtype_name(probs->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "probabilities must be a 1- or 2-D floating point tensor, got a %d-D %s tensor", probs->ndim, lc_dtype_name(probs->dtype));
     return NULL;
   }
   int64_t rows = probs->ndim == 2 ? probs->sizes[0] : 1, n = probs->sizes[probs->ndim - 1];
   if (k < 1 || (!replacement && k > n)) {
-    lc_set_error("%s: num_samples must be in 1..%lld%s, got %lld", op, (long long)n,
+    lc_fail(LC_ERR_ARG, op, "num_samples must be in 1..%lld%s, got %lld", (long long)n,
                  replacement ? " or more with replacement" : "", (long long)k);
     return NULL;
   }
@@ -390,7 +389,7 @@ lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replaceme
     for (int64_t i = 0; i < n; i++) {
       double v = w[r * n + i];
       if (!(v >= 0) || !isfinite(v)) {
-        lc_set_error("%s: probabilities must be finite and non-negative, got %g", op, v);
+        lc_fail(LC_ERR_ARG, op, "probabilities must be finite and non-negative, got %g", v);
         lc_release(pc);
         return NULL;
       }
@@ -398,8 +397,8 @@ lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replaceme
       nonzero += v > 0;
     }
     if (total <= 0 || (!replacement && k > nonzero)) {
-      lc_set_error("%s: row %lld has %lld non-zero probabilities, fewer than the %lld samples "
-                   "drawn without replacement (or none at all)", op, (long long)r + 1,
+      lc_fail(LC_ERR_ARG, op, "row %lld has %lld non-zero probabilities, fewer than the %lld samples "
+                   "drawn without replacement (or none at all)", (long long)r + 1,
                    (long long)nonzero, (long long)k);
       lc_release(pc);
       return NULL;
@@ -455,11 +454,11 @@ lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replaceme
 lc_tensor *lc_bernoulli(const lc_tensor *like, const lc_tensor *p_t, double p) {
   const lc_tensor *shape = p_t ? p_t : like;
   if (!lc_dtype_is_float(shape->dtype)) {
-    lc_set_error("bernoulli: expected a floating point tensor, got %s", lc_dtype_name(shape->dtype));
+    lc_fail(LC_ERR_DTYPE, "bernoulli", "expected a floating point tensor, got %s", lc_dtype_name(shape->dtype));
     return NULL;
   }
   if (!p_t && !(p >= 0 && p <= 1)) {
-    lc_set_error("bernoulli: p must be in [0, 1], got %g", p);
+    lc_fail(LC_ERR_ARG, "bernoulli", "p must be in [0, 1], got %g", p);
     return NULL;
   }
   lc_tensor *u = lc_rand(LC_FLOAT64, shape->ndim, shape->sizes);
@@ -471,7 +470,7 @@ lc_tensor *lc_bernoulli(const lc_tensor *like, const lc_tensor *p_t, double p) {
     int64_t n = lc_numel(out);
     for (int64_t i = 0; i < n && pp; i++)
       if (!(pp[i] >= 0 && pp[i] <= 1)) {
-        lc_set_error("bernoulli: probabilities must be in [0, 1], got %g", pp[i]);
+        lc_fail(LC_ERR_ARG, "bernoulli", "probabilities must be in [0, 1], got %g", pp[i]);
         lc_release(out);
         out = NULL;
         break;
@@ -512,7 +511,7 @@ static double poisson_draw(stream *s, double lam) {
 
 lc_tensor *lc_poisson(const lc_tensor *rates) {
   if (!lc_dtype_is_float(rates->dtype)) {
-    lc_set_error("poisson: expected a floating point tensor of rates, got %s", lc_dtype_name(rates->dtype));
+    lc_fail(LC_ERR_DTYPE, "poisson", "expected a floating point tensor of rates, got %s", lc_dtype_name(rates->dtype));
     return NULL;
   }
   lc_tensor *rc = lc_to(rates, LC_FLOAT64), *r = rc ? lc_contiguous(rc) : NULL;
@@ -522,7 +521,7 @@ lc_tensor *lc_poisson(const lc_tensor *rates) {
   const double *lam = lc_data(r);
   for (int64_t i = 0; i < n; i++)
     if (!(lam[i] >= 0) || !isfinite(lam[i])) {
-      lc_set_error("poisson: rates must be finite and non-negative, got %g", lam[i]);
+      lc_fail(LC_ERR_ARG, "poisson", "rates must be finite and non-negative, got %g", lam[i]);
       lc_release(r);
       return NULL;
     }
@@ -559,15 +558,15 @@ lc_tensor *lc_normal(const lc_tensor *mean, double m, const lc_tensor *std, doub
   }
   if (mean || std) dt = mean ? mean->dtype : std->dtype;
   if (!std && !(s >= 0)) {
-    lc_set_error("normal: std must be at least 0, got %g", s);
+    lc_fail(LC_ERR_ARG, "normal", "std must be at least 0, got %g", s);
     return NULL;
   }
   if (std) {
-    lc_tensor *lo = lc_min(std, LC_ALL_DIMS, false, NULL);
+    lc_tensor *lo = lc_min(std, LC_ALL_DIMS, false, 0, NULL);
     double least = lo && lc_numel(std) ? lc_get(lo, 0) : 0;
     lc_release(lo);
     if (!(least >= 0)) {
-      lc_set_error("normal: std must be at least 0, got %g", least);
+      lc_fail(LC_ERR_ARG, "normal", "std must be at least 0, got %g", least);
       return NULL;
     }
   }

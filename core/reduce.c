@@ -110,7 +110,7 @@ static lc_tensor *contiguous_untracked(const lc_tensor *t) {
 
 static int require_float(const char *op, const lc_tensor *t) {
   if (lc_dtype_is_float(t->dtype)) return 0;
-  lc_set_error("%s: expected a floating point tensor, got %s", op, lc_dtype_name(t->dtype));
+  lc_fail(LC_ERR_DTYPE, op, "expected a floating point tensor, got %s", lc_dtype_name(t->dtype));
   return -1;
 }
 
@@ -124,7 +124,8 @@ typedef struct {
   grid g;
   const void *x;
   void *out;      /* outer * inner results of type T */
-  int64_t *idx;   /* their positions (max/min only; may be NULL) */
+  int64_t *idx;   /* their positions (max/min only; may be NULL) ... */
+  int64_t base;   /* ... counted from base */
   void *part;     /* when g.nc > 1: per-chunk partials, A or T, chunk fastest */
   int64_t *part_idx;
 } rplan;
@@ -223,7 +224,7 @@ static void reduce_cell(const void *ctx, cell c) {
         for (int64_t j = 0; j < c.cols; j++) {
           int64_t e = split ? (e0 + j) * g->nc + c.kc : e0 + j;
           vals[e] = best[j];
-          if (pos) pos[e] = at[j];
+          if (pos) pos[e] = at[j] + p->base;
         }
       }
     }
@@ -286,7 +287,7 @@ typedef struct {
 /* Reduces t over dim (or LC_ALL_DIMS). Values come back in the input's
  * dtype; *indices (max/min, when not NULL) gets int64 positions. */
 static lc_tensor *reduce(const char *op, rkind kind, const lc_tensor *t, int dim, bool keepdim,
-                         lc_tensor **indices, rinfo *info) {
+                         int64_t base, lc_tensor **indices, rinfo *info) {
   if (indices) *indices = NULL;
   int d = -1, out_ndim = 0;
   int64_t out_sizes[LC_MAX_DIMS];
@@ -299,16 +300,16 @@ static lc_tensor *reduce(const char *op, rkind kind, const lc_tensor *t, int dim
     for (int i = 0; i < t->ndim; i++)
       if (i != d || keepdim) out_sizes[out_ndim++] = i == d ? 1 : t->sizes[i];
   }
-  rplan p = {.kind = kind, .dtype = t->dtype};
+  rplan p = {.kind = kind, .dtype = t->dtype, .base = base};
   int64_t outer, n, inner;
   split_at(t->ndim, t->sizes, d, &outer, &n, &inner);
   if ((kind == R_MAX || kind == R_MIN) && n == 0) {
     char s[128];
     if (d < 0)
-      lc_set_error("%s: cannot reduce an empty tensor (shape %s); give a dim", op,
+      lc_fail(LC_ERR_SHAPE, op, "cannot reduce an empty tensor (shape %s); give a dim",
                    lc_shape_str(s, t->ndim, t->sizes));
     else
-      lc_set_error("%s: cannot reduce over dim %d of size 0 (shape %s)", op, d + 1,
+      lc_fail(LC_ERR_SHAPE, op, "cannot reduce over dim %d of size 0 (shape %s)", d + 1,
                    lc_shape_str(s, t->ndim, t->sizes));
     return NULL;
   }
@@ -352,6 +353,7 @@ static lc_node *record(const char *name, lc_backward_fn fn, lc_tensor *out, cons
 
 #define SAVED_NDIM(n) ((int)(n)->ints[2])
 #define SAVED_SIZES(n) ((n)->ints + 3)
+#define SAVED_BASE(n) ((n)->ints[3 + LC_MAX_DIMS]) /* max/min: the indices' base */
 
 /* The output gradient g as a view with the input's shape: the reduced dim
  * put back (size 1) and broadcast. */
@@ -387,7 +389,7 @@ lc_tensor *lc_sum(const lc_tensor *t, int dim, bool keepdim) {
     return r;
   }
   rinfo info;
-  lc_tensor *out = reduce("sum", R_SUM, t, dim, keepdim, NULL, &info);
+  lc_tensor *out = reduce("sum", R_SUM, t, dim, keepdim, 0, NULL, &info);
   if (!out || !lc_should_record(1, &t)) return out;
   if (!record("SumBackward", sum_backward, out, t, &info, keepdim)) {
     lc_release(out);
@@ -410,7 +412,7 @@ static int mean_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **gra
 lc_tensor *lc_mean(const lc_tensor *t, int dim, bool keepdim) {
   if (require_float("mean", t)) return NULL;
   rinfo info;
-  lc_tensor *out = reduce("mean", R_MEAN, t, dim, keepdim, NULL, &info);
+  lc_tensor *out = reduce("mean", R_MEAN, t, dim, keepdim, 0, NULL, &info);
   if (!out || !lc_should_record(1, &t)) return out;
   lc_node *n = record("MeanBackward", mean_backward, out, t, &info, keepdim);
   if (!n) {
@@ -428,6 +430,7 @@ typedef struct {
   lc_dtype dtype;
   int64_t len;    /* the reduced dim's size (the grid's n is 1: one write per output) */
   const int64_t *idx;
+  int64_t base;   /* idx counts from it */
   const void *gy; /* outer * inner output gradients */
   void *gx;       /* zeros of the input's shape */
 } scatter_plan;
@@ -440,7 +443,7 @@ static void scatter_cell(const void *ctx, cell c) {
     T *gx = p->gx;
     for (int64_t o = c.o0; o < c.o1; o++)
       for (int64_t j = 0; j < c.cols; j++) {
-        int64_t e = o * g->inner + c.i0 + j, k = p->idx[e];
+        int64_t e = o * g->inner + c.i0 + j, k = p->idx[e] - p->base;
         /* The version check catches indices changed through the API; this
          * guards memory against a raw write into them. */
         if (k >= 0 && k < p->len) gx[(o * p->len + k) * g->inner + c.i0 + j] = gy[e];
@@ -456,8 +459,8 @@ static int select_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
   lc_tensor *idx = lc_contiguous(saved), *gy = lc_contiguous(grad_out[0]);
   lc_tensor *gx = idx && gy ? lc_zeros(gy->dtype, SAVED_NDIM(n), SAVED_SIZES(n)) : NULL;
   if (gx) {
-    scatter_plan p = {.dtype = gx->dtype, .idx = lc_data(idx), .gy = lc_data(gy),
-                      .gx = lc_data(gx)};
+    scatter_plan p = {.dtype = gx->dtype, .idx = lc_data(idx), .base = SAVED_BASE(n),
+                      .gy = lc_data(gy), .gx = lc_data(gx)};
     int64_t outer, len, inner;
     split_at(SAVED_NDIM(n), SAVED_SIZES(n), (int)n->ints[0], &outer, &len, &inner);
     p.len = len;
@@ -489,9 +492,9 @@ static int spread_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
 }
 
 static lc_tensor *extremum(const char *op, rkind kind, const lc_tensor *t, int dim, bool keepdim,
-                           lc_tensor **indices) {
+                           int64_t base, lc_tensor **indices) {
   if (t->dtype == LC_BOOL) {
-    lc_tensor *i = as_int64(t), *r = i ? extremum(op, kind, i, dim, keepdim, indices) : NULL;
+    lc_tensor *i = as_int64(t), *r = i ? extremum(op, kind, i, dim, keepdim, base, indices) : NULL;
     lc_tensor *b = r ? lc_to(r, LC_BOOL) : NULL;
     lc_release(i);
     lc_release(r);
@@ -506,12 +509,13 @@ static lc_tensor *extremum(const char *op, rkind kind, const lc_tensor *t, int d
   if (indices) *indices = NULL;
   bool record_grad = lc_should_record(1, &t);
   bool need_idx = indices || (record_grad && dim != LC_ALL_DIMS);
-  lc_tensor *out = reduce(op, kind, t, dim, keepdim, need_idx ? &idx : NULL, &info);
+  lc_tensor *out = reduce(op, kind, t, dim, keepdim, base, need_idx ? &idx : NULL, &info);
   if (out && record_grad) {
     const char *name = kind == R_MAX ? "MaxBackward" : "MinBackward";
     bool all = dim == LC_ALL_DIMS;
     lc_node *n = record(name, all ? spread_backward : select_backward, out, t, &info, keepdim);
     if (n && all) n->scalar[0] = lc_get(out, 0);
+    if (n) SAVED_BASE(n) = base;
     if (!n || lc_node_save(n, all ? t : idx)) {
       lc_release(out);
       out = NULL;
@@ -522,35 +526,36 @@ static lc_tensor *extremum(const char *op, rkind kind, const lc_tensor *t, int d
   return out;
 }
 
-lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices) {
-  return extremum("max", R_MAX, t, dim, keepdim, indices);
+lc_tensor *lc_max(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor **indices) {
+  return extremum("max", R_MAX, t, dim, keepdim, base, indices);
 }
 
-lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, lc_tensor **indices) {
-  return extremum("min", R_MIN, t, dim, keepdim, indices);
+lc_tensor *lc_min(const lc_tensor *t, int dim, bool keepdim, int64_t base, lc_tensor **indices) {
+  return extremum("min", R_MIN, t, dim, keepdim, base, indices);
 }
 
 /* ---- argmax -------------------------------------------------------------- */
 
 /* No gradient: indices are not differentiable. */
-static lc_tensor *arg_extremum(const char *op, rkind kind, const lc_tensor *t, int dim, bool keepdim) {
+static lc_tensor *arg_extremum(const char *op, rkind kind, const lc_tensor *t, int dim, bool keepdim,
+                               int64_t base) {
   if (t->dtype == LC_BOOL) { /* as PyTorch */
-    lc_set_error("%s: not implemented for bool tensors", op);
+    lc_fail(LC_ERR_DTYPE, op, "not implemented for bool tensors");
     return NULL;
   }
   rinfo info;
   lc_tensor *idx = NULL;
-  lc_tensor *vals = reduce(op, kind, t, dim, keepdim, &idx, &info);
+  lc_tensor *vals = reduce(op, kind, t, dim, keepdim, base, &idx, &info);
   lc_release(vals);
   return idx;
 }
 
-lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim) {
-  return arg_extremum("argmax", R_MAX, t, dim, keepdim);
+lc_tensor *lc_argmax(const lc_tensor *t, int dim, bool keepdim, int64_t base) {
+  return arg_extremum("argmax", R_MAX, t, dim, keepdim, base);
 }
 
-lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim) {
-  return arg_extremum("argmin", R_MIN, t, dim, keepdim);
+lc_tensor *lc_argmin(const lc_tensor *t, int dim, bool keepdim, int64_t base) {
+  return arg_extremum("argmin", R_MIN, t, dim, keepdim, base);
 }
 
 /* ---- softmax / log_softmax ----------------------------------------------- */

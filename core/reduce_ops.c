@@ -14,8 +14,8 @@
 /* a reduction over one dim (or LC_ALL_DIMS), as lc_sum */
 typedef lc_tensor *(*one_dim_fn)(const lc_tensor *t, int dim, bool keepdim);
 
-static lc_tensor *amax1(const lc_tensor *t, int d, bool k) { return lc_max(t, d, k, NULL); }
-static lc_tensor *amin1(const lc_tensor *t, int d, bool k) { return lc_min(t, d, k, NULL); }
+static lc_tensor *amax1(const lc_tensor *t, int d, bool k) { return lc_max(t, d, k, 0, NULL); }
+static lc_tensor *amin1(const lc_tensor *t, int d, bool k) { return lc_min(t, d, k, 0, NULL); }
 
 /* helpers that take over their tensor argument (NULL passes through) */
 static lc_tensor *take_u(lc_unary_op op, lc_tensor *a) {
@@ -35,10 +35,11 @@ static lc_tensor *take_s(lc_binary_op op, lc_tensor *a, double s) {
   return r;
 }
 
-/* dims as given (nd 0: all) */
+/* dims as given (nd 0: all), and the base positions count from (argmin) */
 typedef struct {
   int nd;
   int d[LC_MAX_DIMS]; /* distinct, descending */
+  int64_t base;
 } dimset;
 
 /* fn over every dim of ds, highest first so that, without keepdim, the
@@ -107,9 +108,8 @@ static int r_amin(const lc_tensor *t, const dimset *ds, bool k, const double *a,
   return (o[0] = over_k(amin1, R(t), ds, k)) ? 0 : -1;
 }
 
-/* 0-based positions (the bindings make them 1-based) */
 static int r_argmin(const lc_tensor *t, const dimset *ds, bool k, const double *a, lc_tensor **o) {
-  return (o[0] = lc_argmin(t, ds->nd ? ds->d[0] : LC_ALL_DIMS, k)) ? 0 : -1;
+  return (o[0] = lc_argmin(t, ds->nd ? ds->d[0] : LC_ALL_DIMS, k, ds->base)) ? 0 : -1;
 }
 
 static int r_aminmax(const lc_tensor *t, const dimset *ds, bool k, const double *a, lc_tensor **o) {
@@ -331,26 +331,26 @@ const lc_reduce_info *lc_reduce_info_of(lc_reduce_op op) {
 }
 
 int lc_reduce_op_run(lc_reduce_op op, const lc_tensor *t, int nd, const int *dims, bool keepdim,
-                     const double *args, lc_tensor **outs) {
+                     const double *args, int64_t base, lc_tensor **outs) {
   const reduce_row *r = &rows[op];
   const char *name = r->info.name;
   for (int i = 0; i < r->info.n_out; i++) outs[i] = NULL;
   if (r->ints == INT_ERROR && !lc_dtype_is_float(t->dtype)) {
-    lc_set_error("%s: expected a floating point tensor, got %s", name, lc_dtype_name(t->dtype));
+    lc_fail(LC_ERR_DTYPE, name, "expected a floating point tensor, got %s", lc_dtype_name(t->dtype));
     return -1;
   }
   if (nd > 1 && r->info.one_dim) {
-    lc_set_error("%s: dim must be a single dim, got %d dims", name, nd);
+    lc_fail(LC_ERR_SHAPE, name, "dim must be a single dim, got %d dims", nd);
     return -1;
   }
-  dimset ds = {0};
+  dimset ds = {.base = base};
   for (int i = 0; i < nd; i++) {
     int d = lc_check_dim(name, t, dims[i], false);
     if (d < 0) return -1;
     if (t->ndim == 0) continue; /* dim 0 (or -1) of a scalar: the element itself */
     for (int j = 0; j < ds.nd; j++)
       if (ds.d[j] == d) {
-        lc_set_error("%s: dim %d appears more than once in the list of dims", name, d + 1);
+        lc_fail(LC_ERR_SHAPE, name, "dim %d appears more than once in the list of dims", d + 1);
         return -1;
       }
     int j = ds.nd++;

@@ -319,7 +319,7 @@ static bool check_2d(const char *op, const char *what, const lc_tensor *t, int64
                      lc_dtype dt) {
   if (t->ndim != 2 || t->sizes[0] != r || t->sizes[1] != c || t->dtype != dt) {
     char got[128];
-    lc_set_error("%s: %s has shape %s and dtype %s, expected (%lld, %lld) and %s", op, what,
+    lc_fail(LC_ERR_SHAPE, op, "%s has shape %s and dtype %s, expected (%lld, %lld) and %s", what,
                  lc_shape_str(got, t->ndim, t->sizes), lc_dtype_name(t->dtype), (long long)r,
                  (long long)c, lc_dtype_name(dt));
     return false;
@@ -330,7 +330,7 @@ static bool check_2d(const char *op, const char *what, const lc_tensor *t, int64
 static bool check_1d(const char *op, const char *what, const lc_tensor *t, int64_t n, lc_dtype dt) {
   if (t->ndim != 1 || t->sizes[0] != n || t->dtype != dt) {
     char got[128];
-    lc_set_error("%s: %s has shape %s and dtype %s, expected (%lld) and %s", op, what,
+    lc_fail(LC_ERR_SHAPE, op, "%s has shape %s and dtype %s, expected (%lld) and %s", what,
                  lc_shape_str(got, t->ndim, t->sizes), lc_dtype_name(t->dtype), (long long)n,
                  lc_dtype_name(dt));
     return false;
@@ -343,7 +343,7 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
   const char *op = cell->op;
   const lc_tensor *x = a->x;
   if (!lc_dtype_is_float(x->dtype) || x->ndim != 2) {
-    lc_set_error("%s: the layer input must be a 2-D (rows, features) float tensor", op);
+    lc_fail(LC_ERR_SHAPE, op, "the layer input must be a 2-D (rows, features) float tensor");
     return -1;
   }
   lc_dtype dt = x->dtype;
@@ -358,20 +358,20 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
   c->batch = a->h0->ndim == 2 ? a->h0->sizes[0] : -1;
   int64_t ni = x->sizes[1], G = c->gates * c->hidden;
   if (c->has_proj && !cell->projectable) {
-    lc_set_error("%s: proj_size is not supported by this cell (%s)", op, cell->name);
+    lc_fail(LC_ERR_ARG, op, "proj_size is not supported by this cell (%s)", cell->name);
     return -1;
   }
   if (a->zoneout_c && !cell->has_cell) {
-    lc_set_error("%s: zoneout of c given, but this cell (%s) has no cell state", op, cell->name);
+    lc_fail(LC_ERR_ARG, op, "zoneout of c given, but this cell (%s) has no cell state", cell->name);
     return -1;
   }
   if (!cell->extra != !a->extra) {
-    lc_set_error("%s: the cell %s %s", op, cell->name,
+    lc_fail(LC_ERR_ARG, op, "the cell %s %s", cell->name,
                  cell->extra ? "needs its own parameter (extra)" : "takes no parameter of its own");
     return -1;
   }
   if (cell->has_cell && !a->c0) {
-    lc_set_error("%s: c0 is required (this cell carries a cell state)", op);
+    lc_fail(LC_ERR_ARG, op, "c0 is required (this cell carries a cell state)");
     return -1;
   }
   if (!check_2d(op, "weight_ih", a->w_ih, G, ni, dt) || !check_2d(op, "weight_hh", a->w_hh, G, c->out, dt) ||
@@ -386,15 +386,15 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
       (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
     return -1;
   if (a->b_ih && !cell->biased) {
-    lc_set_error("%s: the cell %s takes no biases (its layer norms have their own)", op, cell->name);
+    lc_fail(LC_ERR_ARG, op, "the cell %s takes no biases (its layer norms have their own)", cell->name);
     return -1;
   }
   if (!a->b_ih != !a->b_hh) {
-    lc_set_error("%s: give both biases or neither", op);
+    lc_fail(LC_ERR_ARG, op, "give both biases or neither");
     return -1;
   }
   if (c->steps < 1 || c->steps > c->total) { /* every step has at least one row */
-    lc_set_error("%s: %lld steps for %lld rows of input", op, (long long)c->steps,
+    lc_fail(LC_ERR_SHAPE, op, "%lld steps for %lld rows of input", (long long)c->steps,
                  (long long)c->total);
     return -1;
   }
@@ -405,8 +405,8 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
   for (int64_t t = 0; t < c->steps; t++) {
     int64_t bs = a->batch_sizes ? a->batch_sizes[t] : c->batch;
     if (bs < 1 || bs > c->batch || (t > 0 && bs > c->batch_sizes[t - 1])) {
-      lc_set_error("%s: batch_sizes must be positive, at most the batch (%lld) and non-increasing; "
-                   "step %lld has %lld", op, (long long)c->batch, (long long)t + 1, (long long)bs);
+      lc_fail(LC_ERR_SHAPE, op, "batch_sizes must be positive, at most the batch (%lld) and non-increasing; "
+                   "step %lld has %lld", (long long)c->batch, (long long)t + 1, (long long)bs);
       return -1;
     }
     c->batch_sizes[t] = bs;
@@ -414,7 +414,7 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
     sum += bs;
   }
   if (sum != c->total) {
-    lc_set_error("%s: the input has %lld rows but the batch sizes add up to %lld", op,
+    lc_fail(LC_ERR_SHAPE, op, "the input has %lld rows but the batch sizes add up to %lld",
                  (long long)c->total, (long long)sum);
     return -1;
   }

@@ -5,7 +5,7 @@
 int lc_rows_open(lc_rows *r, const char *op, const lc_tensor *t, int dim) {
   r->x = NULL;
   if (t->dtype == LC_BOOL) { /* the row kernels order and sum numbers */
-    lc_set_error("%s: bool tensors are not supported; convert with x:long() first", op);
+    lc_fail(LC_ERR_DTYPE, op, "bool tensors are not supported; convert with x:long() first");
     return -1;
   }
   bool was = lc_set_grad_enabled(false);

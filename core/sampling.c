@@ -33,7 +33,7 @@ static inline double unit_open(uint64_t r) { return ((double)(r >> 11) + 0.5) * 
 
 static lc_tensor *index_tensor(const char *op, int64_t n) {
   if (n < 0) {
-    lc_set_error("%s: the number of indices must be non-negative, got %lld", op, (long long)n);
+    lc_fail(LC_ERR_ARG, op, "the number of indices must be non-negative, got %lld", (long long)n);
     return NULL;
   }
   return lc_empty(LC_INT64, 1, &n);
@@ -106,7 +106,7 @@ lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s) {
 
 lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s) {
   if (n < 1 && count > 0) {
-    lc_set_error("randindex: cannot draw from an empty range (n = %lld)", (long long)n);
+    lc_fail(LC_ERR_ARG, "randindex", "cannot draw from an empty range (n = %lld)", (long long)n);
     return NULL;
   }
   lc_tensor *t = index_tensor("randindex", count);
@@ -134,11 +134,11 @@ static int by_key(const void *a, const void *b) {
 static double *read_weights(const lc_tensor *w, int64_t *n, int64_t *positive) {
   const char *op = "multinomial";
   if (!w) {
-    lc_set_error("%s: weights are required", op);
+    lc_fail(LC_ERR_ARG, op, "weights are required");
     return NULL;
   }
   if (w->ndim != 1 || !lc_dtype_is_float(w->dtype)) {
-    lc_set_error("%s: weights must be a 1-D float tensor, got %d-D %s", op, w->ndim,
+    lc_fail(LC_ERR_SHAPE, op, "weights must be a 1-D float tensor, got %d-D %s", w->ndim,
                  lc_dtype_name(w->dtype));
     return NULL;
   }
@@ -152,7 +152,7 @@ static double *read_weights(const lc_tensor *w, int64_t *n, int64_t *positive) {
     double v = w->dtype == LC_FLOAT32 ? ((const float *)w->storage->data)[at]
                                       : ((const double *)w->storage->data)[at];
     if (!(v >= 0) || !isfinite(v)) {
-      lc_set_error("%s: weights must be finite and non-negative, got %g at index %lld", op, v,
+      lc_fail(LC_ERR_ARG, op, "weights must be finite and non-negative, got %g at index %lld", v,
                    (long long)(i + 1));
       free(out);
       return NULL;
@@ -162,7 +162,7 @@ static double *read_weights(const lc_tensor *w, int64_t *n, int64_t *positive) {
     *positive += v > 0;
   }
   if (!(total > 0)) {
-    lc_set_error("%s: the weights sum to zero", op);
+    lc_fail(LC_ERR_ARG, op, "the weights sum to zero");
     free(out);
     return NULL;
   }
@@ -175,7 +175,7 @@ lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacem
   double *w = read_weights(weights, &n, &positive);
   if (!w) return NULL;
   if (!replacement && count > positive) {
-    lc_set_error("multinomial: cannot draw %lld samples without replacement from %lld "
+    lc_fail(LC_ERR_ARG, "multinomial", "cannot draw %lld samples without replacement from %lld "
                  "categories of positive weight", (long long)count, (long long)positive);
     free(w);
     return NULL;

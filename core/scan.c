@@ -119,7 +119,7 @@ static lc_dtype scan_dtype(const lc_tensor *t) {
 
 static int require_float(const char *op, const lc_tensor *t) {
   if (lc_dtype_is_float(t->dtype)) return 0;
-  lc_set_error("%s: expected a floating point tensor, got %s", op, lc_dtype_name(t->dtype));
+  lc_fail(LC_ERR_DTYPE, op, "expected a floating point tensor, got %s", lc_dtype_name(t->dtype));
   return -1;
 }
 

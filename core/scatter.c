@@ -77,8 +77,9 @@ static int check_index(const char *op, const walk *w, const int64_t *idx, int di
     for (int64_t j = 0; j < w->m; j++) {
       int64_t v = idx[off[1] + j * w->step[1]] - w->base;
       if (v < 0 || v >= w->dim_size) {
-        lc_set_error("%s: index %lld is out of range for dim %d of size %lld", op,
-                     (long long)(v + w->base), dim + 1, (long long)w->dim_size);
+        lc_fail(LC_ERR_INDEX, op, "index %lld is out of range for dim %d of size %lld%s",
+                (long long)(v + w->base), dim + 1, (long long)w->dim_size,
+                lc_base_note(v + w->base, w->base));
         return -1;
       }
     }
@@ -94,18 +95,18 @@ static int check_args(const char *op, const lc_tensor *t, int dim, const lc_tens
   char a[128], b[128];
   if ((dim = lc_check_dim(op, t, dim, false)) < 0) return -1;
   if (index->dtype != LC_INT64) {
-    lc_set_error("%s: index must be an int64 tensor, got %s", op, lc_dtype_name(index->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "index must be an int64 tensor, got %s", lc_dtype_name(index->dtype));
     return -1;
   }
   if (src && src->dtype != t->dtype) {
-    lc_set_error("%s: src must have the input's dtype %s, got %s", op, lc_dtype_name(t->dtype),
+    lc_fail(LC_ERR_DTYPE, op, "src must have the input's dtype %s, got %s", lc_dtype_name(t->dtype),
                  lc_dtype_name(src->dtype));
     return -1;
   }
   bool flat = t->ndim <= 1 && index->ndim <= 1 && (!src || src->ndim <= 1);
   if (lc_numel(index) == 0 || flat) return dim;
   if (index->ndim != t->ndim || (src && src->ndim != t->ndim)) {
-    lc_set_error("%s: index%s must have as many dims as the input (%d), got %d", op,
+    lc_fail(LC_ERR_SHAPE, op, "index%s must have as many dims as the input (%d), got %d",
                  src ? " and src" : "", t->ndim, index->ndim != t->ndim ? index->ndim : src->ndim);
     return -1;
   }
@@ -113,7 +114,7 @@ static int check_args(const char *op, const lc_tensor *t, int dim, const lc_tens
     bool over_t = i != dim && index->sizes[i] > t->sizes[i];
     if (over_t || (src && index->sizes[i] > src->sizes[i])) {
       const lc_tensor *o = over_t ? t : src;
-      lc_set_error("%s: index of shape %s is larger than %s of shape %s in dim %d", op,
+      lc_fail(LC_ERR_SHAPE, op, "index of shape %s is larger than %s of shape %s in dim %d",
                    lc_shape_str(a, index->ndim, index->sizes), over_t ? "the input" : "src",
                    lc_shape_str(b, o->ndim, o->sizes), i + 1);
       return -1;
@@ -135,7 +136,7 @@ static int scatter_into(const char *op, lc_tensor *t, int dim, const lc_tensor *
                         const lc_tensor *src, double value, lc_scatter_mode mode, int64_t base) {
   if ((dim = check_args(op, t, dim, index, src)) < 0) return -1;
   if (mode == LC_SCATTER_MEAN) {
-    lc_set_error("scatter: the mean is not an in-place mode");
+    lc_fail(LC_ERR_ARG, "scatter", "the mean is not an in-place mode");
     return -1;
   }
   if (lc_numel(index) == 0) return 0;
@@ -409,7 +410,7 @@ static lc_tensor *scatter_op(const char *op, const lc_tensor *t, int dim, const 
   const lc_tensor *ins[2] = {t, src};
   if (!rc && lc_should_record(2, ins)) {
     if (!lc_dtype_is_float(t->dtype)) {
-      lc_set_error("%s: only floating point tensors can require grad, got %s", op,
+      lc_fail(LC_ERR_DTYPE, op, "only floating point tensors can require grad, got %s",
                    lc_dtype_name(t->dtype));
       rc = -1;
     }
@@ -453,7 +454,7 @@ static lc_tensor *spread_index(const char *op, const lc_tensor *index, int dim, 
                                const lc_tensor *src) {
   char a[128], b[128];
   if (index->dtype != LC_INT64 || index->ndim > 1) {
-    lc_set_error("%s: index must be a 0- or 1-D int64 tensor, got a %d-D %s tensor", op,
+    lc_fail(LC_ERR_DTYPE, op, "index must be a 0- or 1-D int64 tensor, got a %d-D %s tensor",
                  index->ndim, lc_dtype_name(index->dtype));
     return NULL;
   }
@@ -467,8 +468,8 @@ static lc_tensor *spread_index(const char *op, const lc_tensor *index, int dim, 
     bool ok = src->ndim == like->ndim || (like->ndim == 0 && src->ndim == 1);
     for (int i = 0; ok && i < src->ndim && like->ndim; i++) ok = src->sizes[i] == sizes[i];
     if (!ok || (src->ndim && !like->ndim && src->sizes[0] != n)) {
-      lc_set_error("%s: source must have shape %s (the input's, with the index's length along dim "
-                   "%d), got %s", op, lc_shape_str(a, like->ndim, sizes), dim + 1,
+      lc_fail(LC_ERR_SHAPE, op, "source must have shape %s (the input's, with the index's length along dim "
+                   "%d), got %s", lc_shape_str(a, like->ndim, sizes), dim + 1,
                    lc_shape_str(b, src->ndim, src->sizes));
       return NULL;
     }
@@ -488,7 +489,7 @@ static lc_tensor *index_op(const char *op, const lc_tensor *t, int dim, const lc
 lc_tensor *lc_index_add(const lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
                         double alpha, int64_t base) {
   if (!src) {
-    lc_set_error("index_add: source must be a tensor");
+    lc_fail(LC_ERR_ARG, "index_add", "source must be a tensor");
     return NULL;
   }
   lc_tensor *scaled = alpha == 1 ? lc_retain((lc_tensor *)src) : lc_binary_scalar(LC_MUL, src, alpha, false);
@@ -500,7 +501,7 @@ lc_tensor *lc_index_add(const lc_tensor *t, int dim, const lc_tensor *index, con
 lc_tensor *lc_index_copy(const lc_tensor *t, int dim, const lc_tensor *index, const lc_tensor *src,
                          int64_t base) {
   if (!src) {
-    lc_set_error("index_copy: source must be a tensor");
+    lc_fail(LC_ERR_ARG, "index_copy", "source must be a tensor");
     return NULL;
   }
   return index_op("index_copy", t, dim, index, src, 0, LC_SCATTER_SET, base);
@@ -520,7 +521,7 @@ static lc_tensor *linear_index(const lc_tensor *t, int k, lc_tensor *const *indi
   int nd = 0;
   for (int i = 0; i < k; i++) {
     if (indices[i]->dtype != LC_INT64) {
-      lc_set_error("index_put: indices must be int64 tensors, got %s for dim %d",
+      lc_fail(LC_ERR_DTYPE, "index_put", "indices must be int64 tensors, got %s for dim %d",
                    lc_dtype_name(indices[i]->dtype), i + 1);
       return NULL;
     }
@@ -553,7 +554,7 @@ static lc_tensor *linear_index(const lc_tensor *t, int k, lc_tensor *const *indi
       /* negative positions count from the end, as in PyTorch */
       int64_t p = v[j] < 0 ? v[j] + size : v[j] - base;
       if (p < 0 || p >= size) {
-        lc_set_error("index_put: index %lld is out of range for dim %d of size %lld",
+        lc_fail(LC_ERR_INDEX, "index_put", "index %lld is out of range for dim %d of size %lld",
                      (long long)v[j], i + 1, (long long)size);
         lc_release(c);
         lc_release(lin);
@@ -570,7 +571,7 @@ static lc_tensor *linear_index(const lc_tensor *t, int k, lc_tensor *const *indi
 lc_tensor *lc_index_put_nd(const lc_tensor *t, int k, lc_tensor *const *indices,
                         const lc_tensor *values, bool accumulate, int64_t base) {
   if (k < 1 || k > t->ndim) {
-    lc_set_error("index_put: expected 1 to %d index tensors for a %d-D input, got %d", t->ndim,
+    lc_fail(LC_ERR_ARG, "index_put", "expected 1 to %d index tensors for a %d-D input, got %d", t->ndim,
                  t->ndim, k);
     return NULL;
   }
@@ -588,11 +589,11 @@ lc_tensor *lc_index_put_nd(const lc_tensor *t, int k, lc_tensor *const *indices,
   fs[0] = nlin;
   for (int i = 0; i < rest; i++) fs[1 + i] = t->sizes[k + i];
   if (bd + rest > LC_MAX_DIMS) {
-    lc_set_error("index_put: at most %d dims are supported", LC_MAX_DIMS);
+    lc_fail(LC_ERR_SHAPE, "index_put", "at most %d dims are supported", LC_MAX_DIMS);
   } else if ((flat_lin = lc_reshape(lin, 1, &nlin)) && (tv = lc_reshape(t, 1 + rest, ts))) {
     if (!(ve = lc_expand(values, bd + rest, vs))) {
       char a[128], b[128];
-      lc_set_error("index_put: values of shape %s cannot be broadcast to the indexed shape %s",
+      lc_fail(LC_ERR_SHAPE, "index_put", "values of shape %s cannot be broadcast to the indexed shape %s",
                    lc_shape_str(a, values->ndim, values->sizes), lc_shape_str(b, bd + rest, vs));
     } else if ((vf = lc_reshape(ve, 1 + rest, fs))) {
       r = accumulate ? lc_index_add(tv, 0, flat_lin, vf, 1, 0) : lc_index_copy(tv, 0, flat_lin, vf, 0);
@@ -632,7 +633,7 @@ lc_tensor *lc_take_along_dim(const lc_tensor *t, const lc_tensor *index, int dim
   }
   if ((dim = lc_check_dim("take_along_dim", t, dim, false)) < 0) return NULL;
   if (index->ndim != t->ndim) {
-    lc_set_error("take_along_dim: indices must have as many dims as the input (%d), got %d",
+    lc_fail(LC_ERR_SHAPE, "take_along_dim", "indices must have as many dims as the input (%d), got %d",
                  t->ndim, index->ndim);
     return NULL;
   }
@@ -641,7 +642,7 @@ lc_tensor *lc_take_along_dim(const lc_tensor *t, const lc_tensor *index, int dim
   for (int i = 0; i < t->ndim; i++) {
     int64_t x = t->sizes[i], y = index->sizes[i];
     if (i != dim && x != y && x != 1 && y != 1) {
-      lc_set_error("take_along_dim: input of shape %s and indices of shape %s do not broadcast "
+      lc_fail(LC_ERR_SHAPE, "take_along_dim", "input of shape %s and indices of shape %s do not broadcast "
                    "outside dim %d", lc_shape_str(a, t->ndim, t->sizes),
                    lc_shape_str(b, index->ndim, index->sizes), dim + 1);
       return NULL;

@@ -91,7 +91,7 @@ static char *label_for(const char *path) {
 /* ==== writer ============================================================== */
 
 struct lc_writer {
-  char *label;                  /* "'path'" or "(buffer)", for messages */
+  char *label;                  /* "'path'", or "" for a buffer: leads messages */
   /* file sink */
   FILE *f;
   char *path, *tmp;
@@ -107,6 +107,9 @@ struct lc_writer {
   bool root_begun, failed, finished;
 };
 
+/* What follows a label in a message: buffers have none (an empty label). */
+static const char *sep(const char *label) { return *label ? ": " : ""; }
+
 static int wfail(lc_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int wfail(lc_writer *w, const char *fmt, ...) {
   char msg[400];
@@ -114,7 +117,7 @@ static int wfail(lc_writer *w, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  lc_set_error("save: %s: %s", w->label, msg);
+  lc_fail(LC_ERR_IO, "save", "%s%s%s", w->label, sep(w->label), msg);
   w->failed = true;
   return -1;
 }
@@ -159,7 +162,7 @@ static void header(unsigned char *h, uint64_t payload, uint64_t hash) {
 
 static lc_writer *writer_new(void) {
   lc_writer *w = calloc(1, sizeof *w);
-  if (!w) lc_set_error("save: out of memory");
+  if (!w) lc_fail(LC_ERR_MEMORY, "save", "out of memory");
   else w->hash = LC_FNV_OFFSET;
   return w;
 }
@@ -167,11 +170,11 @@ static lc_writer *writer_new(void) {
 lc_writer *lc_writer_open_buffer(void) {
   lc_writer *w = writer_new();
   if (!w) return NULL;
-  w->label = strdup("(buffer)");
+  w->label = strdup("");
   unsigned char h[LC_SAVE_HEADER_SIZE];
   header(h, 0, 0);
   if (!w->label || raw_out(w, h, sizeof h)) {
-    if (!w->label) lc_set_error("save: out of memory");
+    if (!w->label) lc_fail(LC_ERR_MEMORY, "save", "out of memory");
     lc_writer_close(w);
     return NULL;
   }
@@ -180,14 +183,14 @@ lc_writer *lc_writer_open_buffer(void) {
 
 lc_writer *lc_writer_open_file(const char *path) {
   if (!path || !*path) {
-    lc_set_error("save: the path is empty");
+    lc_fail(LC_ERR_ARG, "save", "the path is empty");
     return NULL;
   }
   /* The save renames a temporary over path: over a device (/dev/null, run
    * as root) that would replace the device with a file. */
   struct stat target;
   if (stat(path, &target) == 0 && !S_ISREG(target.st_mode)) {
-    lc_set_error("save: '%s' is not a regular file (a directory, a device or a pipe); saves "
+    lc_fail(LC_ERR_IO, "save", "'%s' is not a regular file (a directory, a device or a pipe); saves "
                  "replace a file atomically", path);
     return NULL;
   }
@@ -198,7 +201,7 @@ lc_writer *lc_writer_open_file(const char *path) {
   w->path = strdup(path);
   w->tmp = malloc(n);
   if (!w->label || !w->path || !w->tmp) {
-    lc_set_error("save: out of memory");
+    lc_fail(LC_ERR_MEMORY, "save", "out of memory");
     lc_writer_close(w);
     return NULL;
   }
@@ -239,11 +242,11 @@ lc_writer *lc_writer_open_file(const char *path) {
 /* Accounts for one record in the structure before its bytes are written. */
 static int begin(lc_writer *w, int type) {
   if (!w) {
-    lc_set_error("save: writer is NULL");
+    lc_fail(LC_ERR_ARG, "save", "writer is NULL");
     return -1;
   }
   if (w->failed) {
-    lc_set_error("save: %s: the writer failed earlier and accepts nothing more", w->label);
+    lc_fail(LC_ERR_STATE, "save", "%s%sthe writer failed earlier and accepts nothing more", w->label, sep(w->label));
     return -1;
   }
   if (w->finished) return wfail(w, "the writer is already finished");
@@ -312,7 +315,7 @@ int lc_write_table(lc_writer *w, uint64_t count) {
 int lc_write_tensor(lc_writer *w, const lc_tensor *t) {
   if (!t) {
     if (w) return wfail(w, "the tensor is NULL");
-    lc_set_error("save: writer is NULL");
+    lc_fail(LC_ERR_ARG, "save", "writer is NULL");
     return -1;
   }
   size_t es = lc_dtype_size(t->dtype);
@@ -374,11 +377,11 @@ static void sync_dir(const char *path) {
 
 int lc_writer_finish(lc_writer *w) {
   if (!w) {
-    lc_set_error("save: writer is NULL");
+    lc_fail(LC_ERR_ARG, "save", "writer is NULL");
     return -1;
   }
   if (w->failed) {
-    lc_set_error("save: %s: the writer failed earlier", w->label);
+    lc_fail(LC_ERR_STATE, "save", "%s%sthe writer failed earlier", w->label, sep(w->label));
     return -1;
   }
   if (w->finished) return wfail(w, "the writer is already finished");
@@ -452,7 +455,7 @@ static int rfail(lc_reader *r, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  lc_set_error("load: %s: %s", r->label, msg);
+  lc_fail(LC_ERR_IO, "load", "%s%s%s", r->label, sep(r->label), msg);
   r->failed = true;
   return -1;
 }
@@ -491,16 +494,16 @@ static int check_sum(lc_reader *r, uint64_t stored, uint64_t computed) {
 
 lc_reader *lc_reader_open_buffer(const void *data, size_t len) {
   lc_reader *r = calloc(1, sizeof *r);
-  if (r) r->label = strdup("(buffer)");
+  if (r) r->label = strdup("");
   if (!r || !r->label) {
     free(r);
-    lc_set_error("load: out of memory");
+    lc_fail(LC_ERR_MEMORY, "load", "out of memory");
     return NULL;
   }
   const unsigned char *p = data;
   if ((len && !p) || check_header(r, p, len < LC_SAVE_HEADER_SIZE ? len : LC_SAVE_HEADER_SIZE, len)
       || check_sum(r, get_u64(p + 24), lc_fnv1a64(LC_FNV_OFFSET, p + LC_SAVE_HEADER_SIZE, r->size))) {
-    if (len && !p) lc_set_error("load: (buffer): data is NULL");
+    if (len && !p) lc_fail(LC_ERR_ARG, "load", "data is NULL");
     lc_reader_close(r);
     return NULL;
   }
@@ -513,7 +516,7 @@ lc_reader *lc_reader_open_file(const char *path) {
   if (r) r->label = label_for(path ? path : "");
   if (!r || !r->label) {
     free(r);
-    lc_set_error("load: out of memory");
+    lc_fail(LC_ERR_MEMORY, "load", "out of memory");
     return NULL;
   }
   r->f = fopen(path, "rb");
@@ -648,12 +651,12 @@ static int read_tensor(lc_reader *r, lc_item *it) {
 
 int lc_read(lc_reader *r, lc_item *it) {
   if (!r || !it) {
-    lc_set_error("load: reader or item is NULL");
+    lc_fail(LC_ERR_ARG, "load", "reader or item is NULL");
     return -1;
   }
   memset(it, 0, sizeof *it);
   if (r->failed) {
-    lc_set_error("load: %s: the reader failed earlier", r->label);
+    lc_fail(LC_ERR_STATE, "load", "%s%sthe reader failed earlier", r->label, sep(r->label));
     return -1;
   }
   if (r->depth == 0 && r->root_begun) return rfail(r, "the value has been read completely");
@@ -730,11 +733,11 @@ bool lc_reader_expects_key(const lc_reader *r) {
 
 int lc_reader_finish(lc_reader *r) {
   if (!r) {
-    lc_set_error("load: reader is NULL");
+    lc_fail(LC_ERR_ARG, "load", "reader is NULL");
     return -1;
   }
   if (r->failed) {
-    lc_set_error("load: %s: the reader failed earlier", r->label);
+    lc_fail(LC_ERR_STATE, "load", "%s%sthe reader failed earlier", r->label, sep(r->label));
     return -1;
   }
   if (!r->root_begun || r->depth > 0) return rfail(r, "the value was not read completely");

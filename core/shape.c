@@ -27,7 +27,7 @@ lc_tensor *lc_flip(const lc_tensor *t, int n, const int *dims) {
     int d = lc_check_dim("flip", t, dims[i], false);
     if (d < 0) return NULL;
     if (mask & (1 << d)) {
-      lc_set_error("flip: dim %d appears more than once", d + 1);
+      lc_fail(LC_ERR_SHAPE, "flip", "dim %d appears more than once", d + 1);
       return NULL;
     }
     mask |= 1 << d;
@@ -94,17 +94,17 @@ lc_tensor *lc_roll(const lc_tensor *t, int n, const int64_t *shifts, const int *
  * gains leading dims of size 1); each dim is repeated by a cat of copies. */
 lc_tensor *lc_tile(const lc_tensor *t, int n, const int64_t *reps) {
   if (n < t->ndim) {
-    lc_set_error("tile: expected at least %d repetitions (one per dim), got %d", t->ndim, n);
+    lc_fail(LC_ERR_SHAPE, "tile", "expected at least %d repetitions (one per dim), got %d", t->ndim, n);
     return NULL;
   }
   if (n > LC_MAX_DIMS) {
-    lc_set_error("tile: at most %d repetitions are supported, got %d", LC_MAX_DIMS, n);
+    lc_fail(LC_ERR_ARG, "tile", "at most %d repetitions are supported, got %d", LC_MAX_DIMS, n);
     return NULL;
   }
   int64_t sizes[LC_MAX_DIMS] = {0};
   for (int i = 0; i < n; i++) {
     if (reps[i] < 0) {
-      lc_set_error("tile: repetitions must be at least 0, got %lld for dim %d", (long long)reps[i], i + 1);
+      lc_fail(LC_ERR_ARG, "tile", "repetitions must be at least 0, got %lld for dim %d", (long long)reps[i], i + 1);
       return NULL;
     }
     sizes[i] = i < n - t->ndim ? 1 : t->sizes[i - (n - t->ndim)];
@@ -117,7 +117,7 @@ lc_tensor *lc_tile(const lc_tensor *t, int n, const int64_t *reps) {
       next = lc_narrow(cur, i, 0, 0);
     } else {
       if (reps[i] > INT32_MAX) {
-        lc_set_error("tile: %lld repetitions are too many", (long long)reps[i]);
+        lc_fail(LC_ERR_ARG, "tile", "%lld repetitions are too many", (long long)reps[i]);
         next = NULL;
       } else {
         lc_tensor **copies = lc_malloc(reps[i] * sizeof *copies, "tile");
@@ -151,7 +151,7 @@ lc_tensor *lc_repeat_interleave(const lc_tensor *t, const lc_tensor *repeats, in
   if ((dim = lc_check_dim("repeat_interleave", t, dim, false)) < 0) return NULL;
   int64_t size = t->ndim ? t->sizes[dim] : 1, nr = lc_numel(repeats);
   if (repeats->dtype != LC_INT64 || repeats->ndim > 1 || (nr != 1 && nr != size)) {
-    lc_set_error("repeat_interleave: repeats must be an integer or a 1-D int64 tensor of %lld "
+    lc_fail(LC_ERR_DTYPE, "repeat_interleave", "repeats must be an integer or a 1-D int64 tensor of %lld "
                  "entries (one per slice), got a %d-D %s tensor of %lld", (long long)size,
                  repeats->ndim, lc_dtype_name(repeats->dtype), (long long)nr);
     return NULL;
@@ -160,7 +160,7 @@ lc_tensor *lc_repeat_interleave(const lc_tensor *t, const lc_tensor *repeats, in
   for (int64_t i = 0; i < size; i++) {
     int64_t r = lc_get_int(repeats, nr == 1 ? 0 : i);
     if (r < 0) {
-      lc_set_error("repeat_interleave: repeats must be at least 0, got %lld", (long long)r);
+      lc_fail(LC_ERR_ARG, "repeat_interleave", "repeats must be at least 0, got %lld", (long long)r);
       return NULL;
     }
     total += r;
@@ -171,7 +171,7 @@ lc_tensor *lc_repeat_interleave(const lc_tensor *t, const lc_tensor *repeats, in
   for (int64_t i = 0; i < size; i++)
     for (int64_t r = lc_get_int(repeats, nr == 1 ? 0 : i); r > 0; r--) ix[k++] = i;
   lc_tensor *src = t->ndim ? lc_retain((lc_tensor *)t) : lc_reshape(t, 1, &size);
-  lc_tensor *out = src ? lc_index_select(src, dim, index) : NULL;
+  lc_tensor *out = src ? lc_index_select(src, dim, index, 0) : NULL;
   lc_release(src);
   lc_release(index);
   return out;
@@ -183,13 +183,13 @@ lc_tensor *lc_repeat_interleave(const lc_tensor *t, const lc_tensor *repeats, in
  * transpose (copied, since PyTorch returns a new tensor). */
 lc_tensor *lc_rot90(const lc_tensor *t, int64_t k, int d0, int d1) {
   if (t->ndim < 2) {
-    lc_set_error("rot90: expected a tensor of at least 2 dims, got %d", t->ndim);
+    lc_fail(LC_ERR_SHAPE, "rot90", "expected a tensor of at least 2 dims, got %d", t->ndim);
     return NULL;
   }
   if ((d0 = lc_check_dim("rot90", t, d0, false)) < 0 || (d1 = lc_check_dim("rot90", t, d1, false)) < 0)
     return NULL;
   if (d0 == d1) {
-    lc_set_error("rot90: the two dims must differ, got %d twice", d0 + 1);
+    lc_fail(LC_ERR_SHAPE, "rot90", "the two dims must differ, got %d twice", d0 + 1);
     return NULL;
   }
   k = ((k % 4) + 4) % 4;
@@ -214,7 +214,7 @@ lc_tensor *lc_flatten(const lc_tensor *t, int start, int end) {
       (end = lc_check_dim("flatten", t, end, false)) < 0)
     return NULL;
   if (start > end) {
-    lc_set_error("flatten: start_dim %d comes after end_dim %d", start + 1, end + 1);
+    lc_fail(LC_ERR_ARG, "flatten", "start_dim %d comes after end_dim %d", start + 1, end + 1);
     return NULL;
   }
   int64_t sizes[LC_MAX_DIMS];
@@ -229,7 +229,7 @@ lc_tensor *lc_flatten(const lc_tensor *t, int start, int end) {
 lc_tensor *lc_unflatten(const lc_tensor *t, int dim, int n, const int64_t *sizes) {
   if ((dim = lc_check_dim("unflatten", t, dim, false)) < 0) return NULL;
   if (t->ndim - 1 + n > LC_MAX_DIMS || n < 1) {
-    lc_set_error("unflatten: expected 1 to %d sizes, got %d", LC_MAX_DIMS - t->ndim + 1, n);
+    lc_fail(LC_ERR_SHAPE, "unflatten", "expected 1 to %d sizes, got %d", LC_MAX_DIMS - t->ndim + 1, n);
     return NULL;
   }
   int64_t out[LC_MAX_DIMS], known = 1;
@@ -243,7 +243,7 @@ lc_tensor *lc_unflatten(const lc_tensor *t, int dim, int n, const int64_t *sizes
   for (int i = dim + 1; i < t->ndim; i++) out[nd++] = t->sizes[i];
   if ((unknown < 0 && known != t->sizes[dim]) || (unknown >= 0 && (known == 0 || t->sizes[dim] % known))) {
     char a[128];
-    lc_set_error("unflatten: sizes %s do not multiply to the size %lld of dim %d",
+    lc_fail(LC_ERR_SHAPE, "unflatten", "sizes %s do not multiply to the size %lld of dim %d",
                  lc_shape_str(a, n, sizes), (long long)t->sizes[dim], dim + 1);
     return NULL;
   }
@@ -259,7 +259,7 @@ lc_tensor *lc_movedim(const lc_tensor *t, int n, const int *src, const int *dst)
         (d[i] = lc_check_dim("movedim", t, dst[i], false)) < 0)
       return NULL;
     if (used_s[s[i]] || used_d[d[i]]) {
-      lc_set_error("movedim: dim %d is repeated in %s", (used_s[s[i]] ? s[i] : d[i]) + 1,
+      lc_fail(LC_ERR_SHAPE, "movedim", "dim %d is repeated in %s", (used_s[s[i]] ? s[i] : d[i]) + 1,
                    used_s[s[i]] ? "source" : "destination");
       return NULL;
     }
@@ -281,7 +281,7 @@ lc_tensor *lc_movedim(const lc_tensor *t, int n, const int *src, const int *dst)
 lc_tensor **lc_tensor_split(const lc_tensor *t, int n, const int64_t *starts, int dim, int *count) {
   if ((dim = lc_check_dim("tensor_split", t, dim, false)) < 0) return NULL;
   if (!t->ndim) {
-    lc_set_error("tensor_split: expected a tensor with at least 1 dim, got a 0-dim tensor");
+    lc_fail(LC_ERR_SHAPE, "tensor_split", "expected a tensor with at least 1 dim, got a 0-dim tensor");
     return NULL;
   }
   lc_tensor **parts = lc_calloc(n + 1, sizeof *parts, "tensor_split");

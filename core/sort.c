@@ -236,7 +236,7 @@ static int check_k(const char *op, const lc_tensor *t, int dim, int64_t k, int64
   if (d < 0) return -1;
   int64_t n = dim_size(t, dim);
   if (k >= lo && k <= n) return 0;
-  lc_set_error("%s: k must be in %lld..%lld (the size of dim %d), got %lld", op, (long long)lo,
+  lc_fail(LC_ERR_SHAPE, op, "k must be in %lld..%lld (the size of dim %d), got %lld", (long long)lo,
                (long long)n, d + 1, (long long)k);
   return -1;
 }
@@ -266,7 +266,7 @@ static int need_elements(const char *op, const lc_tensor *t, int dim) {
   int d = lc_check_dim(op, t, dim, false);
   if (d < 0) return -1;
   if (t->ndim && t->sizes[d] == 0) {
-    lc_set_error("%s: dim %d is empty: the reduction has no value", op, d + 1);
+    lc_fail(LC_ERR_SHAPE, op, "dim %d is empty: the reduction has no value", d + 1);
     return -1;
   }
   return 0;

@@ -25,7 +25,7 @@ lc_storage *lc_storage_new(size_t nbytes) {
   if (!s || (nbytes && !data)) {
     lc_pool_free(s, sizeof *s);
     lc_pool_free(data, nbytes);
-    lc_set_error("out of memory allocating a tensor of %zu bytes", nbytes);
+    lc_fail(LC_ERR_MEMORY, NULL, "out of memory allocating a tensor of %zu bytes", nbytes);
     return NULL;
   }
   *s = (lc_storage){.refcount = 1, .nbytes = nbytes, .data = data};
@@ -39,7 +39,7 @@ static void keep_caller_memory(void *data, void *ud) { (void)data; (void)ud; }
 lc_storage *lc_storage_wrap(void *data, size_t nbytes, void (*free_fn)(void *, void *), void *ud) {
   lc_storage *s = lc_pool_alloc(sizeof *s);
   if (!s) {
-    lc_set_error("out of memory wrapping %zu bytes", nbytes);
+    lc_fail(LC_ERR_MEMORY, NULL, "out of memory wrapping %zu bytes", nbytes);
     return NULL;
   }
   *s = (lc_storage){.refcount = 1, .nbytes = nbytes, .data = data,

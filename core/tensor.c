@@ -16,7 +16,7 @@ void lc_contiguous_strides(int ndim, const int64_t *sizes, int64_t *strides) {
 static lc_tensor *tensor_struct(lc_dtype dt, int ndim, const int64_t *sizes) {
   lc_tensor *t = lc_pool_alloc(sizeof *t);
   if (!t) {
-    lc_set_error("tensor: out of memory");
+    lc_fail(LC_ERR_MEMORY, "tensor", "out of memory");
     return NULL;
   }
   memset(t, 0, sizeof *t);
@@ -32,7 +32,7 @@ lc_tensor *lc_empty(lc_dtype dt, int ndim, const int64_t *sizes) {
   int64_t n = lc_checked_numel("tensor", ndim, sizes);
   if (n < 0) return NULL;
   if ((uint64_t)n > SIZE_MAX / lc_dtype_size(dt)) {
-    lc_set_error("tensor: too many elements (%lld)", (long long)n);
+    lc_fail(LC_ERR_MEMORY, "tensor", "too many elements (%lld)", (long long)n);
     return NULL;
   }
   lc_tensor *t = tensor_struct(dt, ndim, sizes);
@@ -92,7 +92,7 @@ static int64_t extent_of(const char *op, int ndim, const int64_t *sizes, const i
   int64_t numel = lc_checked_numel(op, ndim, sizes);
   if (numel < 0) return -1;
   if (offset < 0) {
-    lc_set_error("%s: storage offset %lld is negative", op, (long long)offset);
+    lc_fail(LC_ERR_ARG, op, "storage offset %lld is negative", (long long)offset);
     return -1;
   }
   if (numel == 0) return 0;
@@ -100,19 +100,19 @@ static int64_t extent_of(const char *op, int ndim, const int64_t *sizes, const i
   for (int i = 0; i < ndim; i++) {
     int64_t reach;
     if (strides[i] < 0 && !negative_ok) {
-      lc_set_error("%s: stride %lld of dimension %d is negative", op, (long long)strides[i], i + 1);
+      lc_fail(LC_ERR_SHAPE, op, "stride %lld of dimension %d is negative", (long long)strides[i], i + 1);
       return -1;
     }
     if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
         (reach >= 0 ? __builtin_add_overflow(last, reach, &last)
                     : __builtin_add_overflow(first, reach, &first)) ||
         last > INT64_MAX / 8 - 1) {
-      lc_set_error("%s: strides reach past the address space", op);
+      lc_fail(LC_ERR_ARG, op, "strides reach past the address space");
       return -1;
     }
   }
   if (first < 0) {
-    lc_set_error("%s: the view reaches before the start of its storage", op);
+    lc_fail(LC_ERR_ARG, op, "the view reaches before the start of its storage");
     return -1;
   }
   return last + 1;
@@ -130,7 +130,7 @@ static bool fits_storage(const char *op, const lc_storage *s, lc_dtype dt, int n
   int64_t extent = extent_of(op, ndim, sizes, strides, offset, negative_ok);
   if (extent < 0) return false;
   if ((uint64_t)extent * lc_dtype_size(dt) > s->nbytes) {
-    lc_set_error("%s: the view reaches element %lld of a storage of %zu bytes", op,
+    lc_fail(LC_ERR_ARG, op, "the view reaches element %lld of a storage of %zu bytes",
                  (long long)extent - 1, s->nbytes);
     return false;
   }
@@ -195,8 +195,8 @@ int lc_check_castable(const char *op, lc_dtype dt, const lc_tensor *src) {
   lc_iter_init(&it, src->ndim, src->sizes, 1, (lc_tensor *const *)&src);
   lc_iter_run(&it, range_loop, &c);
   if (c.bad) {
-    lc_set_error("%s: a value of the %s tensor (NaN, infinite or beyond +-2^63) cannot be "
-                 "converted to int64", op, lc_dtype_name(src->dtype));
+    lc_fail(LC_ERR_DTYPE, op, "a value of the %s tensor (NaN, infinite or beyond +-2^63) cannot be "
+                 "converted to int64", lc_dtype_name(src->dtype));
     return -1;
   }
   return 0;
@@ -204,7 +204,7 @@ int lc_check_castable(const char *op, lc_dtype dt, const lc_tensor *src) {
 
 lc_tensor *lc_full(lc_dtype dt, int ndim, const int64_t *sizes, double value) {
   if (dt == LC_INT64 && !lc_fits_int64(value)) {
-    lc_set_error("full: %g cannot be converted to int64", value);
+    lc_fail(LC_ERR_DTYPE, "full", "%g cannot be converted to int64", value);
     return NULL;
   }
   lc_tensor *t = lc_empty(dt, ndim, sizes);
@@ -231,16 +231,16 @@ lc_tensor *lc_zeros_like(const lc_tensor *t) { return lc_zeros(t->dtype, t->ndim
 
 lc_tensor *lc_arange(lc_dtype dt, double start, double end, double step) {
   if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step)) {
-    lc_set_error("arange: step must be nonzero and bounds finite");
+    lc_fail(LC_ERR_ARG, "arange", "step must be nonzero and bounds finite");
     return NULL;
   }
   if ((end - start) / step < 0) {
-    lc_set_error("arange: upper bound and step sign are inconsistent");
+    lc_fail(LC_ERR_ARG, "arange", "upper bound and step sign are inconsistent");
     return NULL;
   }
   double count = ceil((end - start) / step);
   if (count >= 0x1p62 || (dt == LC_INT64 && (!lc_fits_int64(start) || !lc_fits_int64(end)))) {
-    lc_set_error("arange: the range [%g, %g) with step %g is too large", start, end, step);
+    lc_fail(LC_ERR_ARG, "arange", "the range [%g, %g) with step %g is too large", start, end, step);
     return NULL;
   }
   int64_t n = (int64_t)count;
@@ -335,8 +335,7 @@ int lc_check_dim(const char *op, const lc_tensor *t, int64_t dim, bool extra) {
   int n = t->ndim + (extra ? 1 : 0);
   if (n == 0) n = 1; /* a 0-dim tensor accepts dim 0 and -1, as PyTorch */
   if (dim < -n || dim >= n) {
-    lc_set_error("%s: dim %lld out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)",
-                 op, (long long)(dim < 0 ? dim : dim + 1), t->ndim, n, n);
+    lc_fail(LC_ERR_INDEX, op, "dim %lld out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)", (long long)(dim < 0 ? dim : dim + 1), t->ndim, n, n);
     return -1;
   }
   return (int)(dim < 0 ? dim + n : dim);

@@ -39,7 +39,7 @@ lc_tensor *lc_alias(const lc_tensor *t) {
  * becomes src's, and its gradient is dropped unless it still fits. */
 int lc_set_data(lc_tensor *t, const lc_tensor *src) {
   if (t->grad_fn) {
-    lc_set_error("_set_data: only leaf tensors can take new data");
+    lc_fail(LC_ERR_ARG, "_set_data", "only leaf tensors can take new data");
     return -1;
   }
   if (t->grad && (t->grad->dtype != src->dtype || t->grad->ndim != src->ndim ||
@@ -80,7 +80,7 @@ lc_tensor *lc_detach(const lc_tensor *t) {
 static int infer_sizes(const char *op, const lc_tensor *t, int ndim, const int64_t *sizes,
                        int64_t *out) {
   if (ndim > LC_MAX_DIMS) {
-    lc_set_error("%s: at most %d dimensions are supported, got %d", op, LC_MAX_DIMS, ndim);
+    lc_fail(LC_ERR_SHAPE, op, "at most %d dimensions are supported, got %d", LC_MAX_DIMS, ndim);
     return -1;
   }
   int infer = -1;
@@ -89,12 +89,12 @@ static int infer_sizes(const char *op, const lc_tensor *t, int ndim, const int64
     out[i] = sizes[i];
     if (sizes[i] == -1) {
       if (infer >= 0) {
-        lc_set_error("%s: only one dimension can be -1", op);
+        lc_fail(LC_ERR_SHAPE, op, "only one dimension can be -1");
         return -1;
       }
       infer = i;
     } else if (sizes[i] < 0) {
-      lc_set_error("%s: invalid size %lld", op, (long long)sizes[i]);
+      lc_fail(LC_ERR_SHAPE, op, "invalid size %lld", (long long)sizes[i]);
       return -1;
     } else if (known >= 0 && __builtin_mul_overflow(known, sizes[i], &known)) {
       known = -1; /* more elements than any tensor has: a mismatch below */
@@ -103,7 +103,7 @@ static int infer_sizes(const char *op, const lc_tensor *t, int ndim, const int64
   if (infer >= 0 && known > 0 && numel % known == 0) out[infer] = numel / known;
   if (known < 0 || lc_checked_numel(op, ndim, out) != numel || (infer >= 0 && known == 0)) {
     char a[128], b[128];
-    lc_set_error("%s: shape %s is invalid for a tensor of %lld elements (shape %s)", op,
+    lc_fail(LC_ERR_SHAPE, op, "shape %s is invalid for a tensor of %lld elements (shape %s)",
                  lc_shape_str(a, ndim, sizes), (long long)numel,
                  lc_shape_str(b, t->ndim, t->sizes));
     return -1;
@@ -160,7 +160,7 @@ static lc_tensor *view_as(const char *op, const lc_tensor *t, int ndim, const in
   if (infer_sizes(op, t, ndim, sizes, out)) return NULL;
   if (!view_strides(t, ndim, out, strides)) {
     if (!may_copy) {
-      lc_set_error("view: the tensor's strides are incompatible with shape %s; use reshape",
+      lc_fail(LC_ERR_SHAPE, "view", "the tensor's strides are incompatible with shape %s; use reshape",
                    lc_shape_str((char[128]){0}, ndim, sizes));
       return NULL;
     }
@@ -214,7 +214,7 @@ lc_tensor *lc_permute(const lc_tensor *t, const int *dims) {
   for (int i = 0; i < t->ndim; i++) {
     if ((d[i] = lc_check_dim("permute", t, dims[i], false)) < 0) return NULL;
     if (seen[d[i]]) {
-      lc_set_error("permute: dim %d appears twice", d[i] + 1);
+      lc_fail(LC_ERR_SHAPE, "permute", "dim %d appears twice", d[i] + 1);
       return NULL;
     }
     seen[d[i]] = true;
@@ -252,13 +252,13 @@ static int slice_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_narrow(const lc_tensor *t, int dim, int64_t start, int64_t length) {
   if (t->ndim == 0) {
-    lc_set_error("narrow: cannot narrow a 0-dim tensor");
+    lc_fail(LC_ERR_SHAPE, "narrow", "cannot narrow a 0-dim tensor");
     return NULL;
   }
   if ((dim = lc_check_dim("narrow", t, dim, false)) < 0) return NULL;
   if (start < 0) start += t->sizes[dim];
   if (start < 0 || length < 0 || start > t->sizes[dim] || length > t->sizes[dim] - start) {
-    lc_set_error("narrow: start %lld and length %lld exceed the size %lld of dim %d",
+    lc_fail(LC_ERR_SHAPE, "narrow", "start %lld and length %lld exceed the size %lld of dim %d",
                  (long long)start, (long long)length, (long long)t->sizes[dim], dim + 1);
     return NULL;
   }
@@ -273,13 +273,13 @@ lc_tensor *lc_narrow(const lc_tensor *t, int dim, int64_t start, int64_t length)
 
 lc_tensor *lc_select(const lc_tensor *t, int dim, int64_t index) {
   if (t->ndim == 0) {
-    lc_set_error("select: cannot index a 0-dim tensor");
+    lc_fail(LC_ERR_SHAPE, "select", "cannot index a 0-dim tensor");
     return NULL;
   }
   if ((dim = lc_check_dim("select", t, dim, false)) < 0) return NULL;
   int64_t size = t->sizes[dim];
   if (index < -size || index >= size) {
-    lc_set_error("select: index %lld out of range for dim %d of size %lld", (long long)index, dim + 1,
+    lc_fail(LC_ERR_INDEX, "select", "index %lld out of range for dim %d of size %lld", (long long)index, dim + 1,
                  (long long)size);
     return NULL;
   }
@@ -312,7 +312,7 @@ lc_tensor *lc_squeeze(const lc_tensor *t, int dim) {
 lc_tensor *lc_unsqueeze(const lc_tensor *t, int dim) {
   if ((dim = lc_check_dim("unsqueeze", t, dim, true)) < 0) return NULL;
   if (t->ndim + 1 > LC_MAX_DIMS) {
-    lc_set_error("unsqueeze: at most %d dimensions are supported", LC_MAX_DIMS);
+    lc_fail(LC_ERR_SHAPE, "unsqueeze", "at most %d dimensions are supported", LC_MAX_DIMS);
     return NULL;
   }
   int64_t sizes[LC_MAX_DIMS], strides[LC_MAX_DIMS];
@@ -337,7 +337,7 @@ static int expand_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 lc_tensor *lc_expand(const lc_tensor *t, int ndim, const int64_t *sizes) {
   if (ndim < t->ndim || ndim > LC_MAX_DIMS) {
-    lc_set_error("expand: the number of sizes (%d) must be at least the tensor's dims (%d)%s",
+    lc_fail(LC_ERR_SHAPE, "expand", "the number of sizes (%d) must be at least the tensor's dims (%d)%s",
                  ndim, t->ndim, ndim > LC_MAX_DIMS ? " and at most 8" : "");
     return NULL;
   }
@@ -349,7 +349,7 @@ lc_tensor *lc_expand(const lc_tensor *t, int ndim, const int64_t *sizes) {
     int64_t want = sizes[i] == -1 && j >= 0 ? have : sizes[i];
     if (want < 0 || (have != 1 && have != want)) {
       char a[128], b[128];
-      lc_set_error("expand: cannot expand shape %s to %s (dim %d: %lld to %lld)",
+      lc_fail(LC_ERR_SHAPE, "expand", "cannot expand shape %s to %s (dim %d: %lld to %lld)",
                    lc_shape_str(a, t->ndim, t->sizes), lc_shape_str(b, ndim, sizes), i + 1,
                    (long long)have, (long long)want);
       return NULL;

@@ -47,8 +47,9 @@ function MinRNNBase:setup(kernel, gates, a)
   end
 end
 
--- The input as kernel rows: x2 (T, I), steps (L or a packed batch_sizes
--- list), N, whether batched, and the packed input (or nil).
+-- The input as kernel rows: x2 (T, I), steps (L, or a packed input's
+-- batch_sizes tensor, handed to the kernel as it is), N, whether batched,
+-- and the packed input (or nil).
 function MinRNNBase:_rows(input)
   local name = self.__name
   if rnn_utils.is_packed(input) then
@@ -57,9 +58,9 @@ function MinRNNBase:_rows(input)
       raise(fmt("%s: a packed input's data must be a 2D tensor (T, %d), got %s", name, self.input_size,
         lucid.is_tensor(data) and tostring(data.shape) or type(data)))
     end
-    local steps = input.batch_sizes:tolist()
-    if #steps == 0 then raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of 0 steps", name)) end
-    return data, steps, steps[1], true, input
+    local steps = input.batch_sizes
+    if steps:numel() == 0 then raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of 0 steps", name)) end
+    return data, steps, steps[1]:item(), true, input
   end
   if not lucid.is_tensor(input) then
     raise(fmt("%s: input must be a tensor or a PackedSequence, got %s", name, type(input)))
@@ -109,7 +110,7 @@ function MinRNNBase:forward(input, hx)
   end
   local sorted = packed and packed.sorted_indices
   local h0s = self:_states(hx, batched, N, dtype, sorted)
-  local L = type(steps) == "table" and #steps or steps
+  local L = lucid.is_tensor(steps) and steps:numel() or steps
   local path = L == 1 and "sequential" or "scan"
   local hn, y = {}, x2
   for l = 0, self.num_layers - 1 do

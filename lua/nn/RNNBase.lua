@@ -231,15 +231,15 @@ end
 
 -- rows (T, F) of a layer's output times a per-sequence mask (N, F), the same
 -- at every step: padded rows are L blocks of N, packed step t holds the
--- first steps[t] sequences.
+-- first steps[t] sequences, so row r is sequence r - (rows before its step).
 local function mask_sequences(rows, mask, steps)
   if type(steps) == "number" then
     local N, F_ = mask:size(1), mask:size(2)
     return (rows:view(steps, N, F_) * mask):view(steps * N, F_)
   end
-  local parts = {}
-  for t, bs in ipairs(steps) do parts[t] = mask:narrow(1, 1, bs) end
-  return rows * lucid.cat(parts, 1)
+  local before = (steps:cumsum(1) - steps):repeat_interleave(steps)
+  local seq = lucid.arange(1, rows:size(1) + 1, { dtype = lucid.int64 }) - before
+  return rows * mask:index_select(1, seq)
 end
 
 -- rnn(x [, hx]) -> output, h_n; lstm(x [, {h0, c0}]) -> output, {h_n, c_n}.
@@ -260,8 +260,9 @@ function RNNBase:forward(input, hx)
     if data:size(2) ~= self.input_size then
       raise(fmt("%s: input has %d features, expected input_size %d", name, data:size(2), self.input_size))
     end
-    steps = input.batch_sizes:tolist()
-    L, N, batched = #steps, steps[1] or 0, true
+    steps = input.batch_sizes -- the kernel reads the tensor as it is
+    L, batched = steps:numel(), true
+    N = L > 0 and steps[1]:item() or 0
     if L == 0 or N == 0 then
       raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of %d steps", name, L))
     end

@@ -33,6 +33,10 @@ local function opt_float(fname, name, t)
   if t ~= nil then check_float(fname, name, t) end
 end
 
+local function opt_tensor(fname, name, t)
+  if t ~= nil then check_tensor(fname, name, t) end
+end
+
 local function check_reduction(fname, r)
   if r == nil then return "mean" end
   if r ~= "mean" and r ~= "sum" and r ~= "none" then
@@ -312,12 +316,13 @@ function M.rms_norm(...)
   return M._layer_norm("rms_norm", a, true)
 end
 
+-- The kernel checks dtypes, shapes and eps (errors under fname).
 function M._layer_norm(fname, a, rms)
-  check_float(fname, "input", a.input)
-  opt_float(fname, "weight", a.weight)
-  opt_float(fname, "bias", a.bias)
+  check_tensor(fname, "input", a.input)
+  opt_tensor(fname, "weight", a.weight)
+  opt_tensor(fname, "bias", a.bias)
   local shape = size_list(fname, "normalized_shape", a.normalized_shape)
-  local eps = check_eps(fname, a.eps, rms and FINFO_EPS[a.input.dtype.name] or 1e-5)
+  local eps = check_eps(fname, a.eps, rms and (FINFO_EPS[a.input.dtype.name] or 0) or 1e-5)
   return args.call(lucid._layer_norm, fname, a.input, shape, a.weight, a.bias, eps, rms, false)
 end
 
@@ -565,8 +570,8 @@ end
 
 -- ---- pooling --------------------------------------------------------------
 
-local function pool(fname, x, is_max, adaptive, o)
-  check_float(fname, "input", x)
+local function pool(fname, x, is_max, adaptive, o) -- the kernel checks x's dtype and shape
+  check_tensor(fname, "input", x)
   local y, idx = args.call(lucid._pool1d, fname, x, is_max, adaptive, o.kernel, o.stride, o.padding,
     o.dilation, o.ceil_mode, o.count_include_pad, o.output_size)
   if o.return_indices then return y, idx end
@@ -986,10 +991,13 @@ function M._mse_loss(fname, input, target, reduction)
   return reduce(d * d, reduction)
 end
 
+-- Class-index targets go to the C kernel, which owns the checks of shapes,
+-- dtypes and values (its errors come back under fname); only what a Lua
+-- value must be before it can be passed at all is checked here.
 local function class_loss(kind, fname, a)
-  check_float(fname, "input", a.input)
+  check_tensor(fname, "input", a.input)
   check_tensor(fname, "target", a.target)
-  if a.weight ~= nil then check_float(fname, "weight", a.weight) end
+  if a.weight ~= nil then check_tensor(fname, "weight", a.weight) end
   local ii = a.ignore_index
   if ii == nil then ii = -100 end
   if math.type(ii) ~= "integer" then
@@ -997,32 +1005,13 @@ local function class_loss(kind, fname, a)
   end
   local r = check_reduction(fname, a.reduction)
   local ls = a.label_smoothing or 0
-  if type(ls) ~= "number" or not (ls >= 0 and ls <= 1) then
+  if type(ls) ~= "number" then
     raise(string.format("%s: label_smoothing must be a number in [0, 1], got %s", fname, tostring(ls)))
   end
   local x, t = a.input, a.target
-  if x:dim() == 0 then
-    raise(string.format("%s: input must have a class dimension, got a 0-dim tensor", fname))
-  end
-  local cdim = x:dim() == 1 and 1 or 2
   if kind == "cross_entropy" and t.dtype.is_floating_point then
-    return M._cross_entropy_probs(fname, x, t, a.weight, r, ls, cdim)
+    return M._cross_entropy_probs(fname, x, t, a.weight, r, ls)
   end
-  local expect = {}
-  for d = 1, x:dim() do
-    if d ~= cdim then expect[#expect + 1] = x:size(d) end
-  end
-  local same = t:dim() == #expect
-  for d = 1, #expect do same = same and t:size(d) == expect[d] end
-  if not same then
-    raise(string.format("%s: target has shape %s, expected (%s) for input %s", fname,
-      tostring(t.shape), table.concat(expect, ", "), tostring(x.shape)))
-  end
-  if a.weight ~= nil and (a.weight:dim() ~= 1 or a.weight:size(1) ~= x:size(cdim)) then
-    raise(string.format("%s: weight has shape %s, expected (%d) for %d classes", fname,
-      tostring(a.weight.shape), x:size(cdim), x:size(cdim)))
-  end
-  -- the C checks targets against the class count
   return args.call(lucid._class_loss, kind, x, t, a.weight, ii, r, ls, fname)
 end
 M._class_loss = class_loss
@@ -1031,7 +1020,16 @@ M._class_loss = class_loss
 -- the input), as PyTorch 1.13: -sum_c w[c] t_c log_softmax(x)_c per sample;
 -- 'mean' divides by the number of samples. Composed of differentiable ops,
 -- so the target gets a gradient too; ignore_index does not apply.
-function M._cross_entropy_probs(fname, x, t, weight, reduction, ls, cdim)
+function M._cross_entropy_probs(fname, x, t, weight, reduction, ls)
+  check_float(fname, "input", x)
+  if weight ~= nil then check_float(fname, "weight", weight) end
+  if not (ls >= 0 and ls <= 1) then
+    raise(string.format("%s: label_smoothing must be a number in [0, 1], got %s", fname, tostring(ls)))
+  end
+  if x:dim() == 0 then
+    raise(string.format("%s: input must have a class dimension, got a 0-dim tensor", fname))
+  end
+  local cdim = x:dim() == 1 and 1 or 2
   if t.shape ~= x.shape then
     raise(string.format("%s: probability target has shape %s, expected the input's shape %s",
       fname, tostring(t.shape), tostring(x.shape)))
@@ -1279,12 +1277,17 @@ end
 local function lengths(fname, name, v)
   if lucid.is_tensor(v) then return v:dim() == 0 and v:view(1) or v end
   if math.type(v) == "integer" then return lucid.tensor({ v }, { dtype = lucid.int64 }) end
-  local ok = type(v) == "table"
-  for i = 1, ok and #v or 0 do ok = ok and math.type(v[i]) == "integer" end
-  if not ok then
-    raise(string.format("%s: %s must be an int64 tensor or a list of integers, got %s", fname, name, type(v)))
+  -- the list is read by lucid.tensor, which bounds its length (a Lua loop
+  -- over #v would run as long as a lying __len says) and infers int64 only
+  -- when every entry is an integer
+  local ok, t = false, nil
+  if type(v) == "table" then ok, t = pcall(lucid.tensor, v) end
+  if ok and t:numel() == 0 then t = t:long() end
+  if not ok or t.dtype ~= lucid.int64 or t:dim() ~= 1 then
+    raise(string.format("%s: %s must be an int64 tensor or a list of integers, got %s", fname, name,
+      not ok and type(v) or t:dim() ~= 1 and "a nested list" or "a list with non-integers"))
   end
-  return lucid.tensor(v, { dtype = lucid.int64 })
+  return t
 end
 
 -- log_probs (T, N, C) (or unbatched (T, C)), 1-based targets, blank

@@ -64,8 +64,11 @@ static void test_where_and_nonzero(void) {
   check_tensor(w, 2, DIMS(2, 2), VALS(1, -2, -1, 4), 0);
   CHECK(lc_where(a, a, b) == NULL);
   CHECK_CONTAINS(lc_error(), "where: condition must be a bool tensor, got float32");
-  lc_tensor *nz = lc_nonzero(c);
+  lc_tensor *nz = lc_nonzero(c, 0);
   check_tensor(nz, 2, DIMS(2, 2), VALS(0, 0, 1, 1), 0);
+  lc_tensor *nz1 = lc_nonzero(c, 1); /* counted from 1, as Lua's */
+  check_tensor(nz1, 2, DIMS(2, 2), VALS(1, 1, 2, 2), 0);
+  lc_release(nz1);
   lc_tensor *pos = lc_mask_positions(c);
   check_tensor(pos, 1, DIMS(2), VALS(0, 3), 0);
   lc_release(w), lc_release(nz), lc_release(pos), lc_release(c), lc_release(a), lc_release(b);

@@ -171,75 +171,75 @@ static void test_sum_large(void) {
 static void test_max_min(void) {
   lc_tensor *x = from(LC_FLOAT32, 2, S(2, 3), V(3, 7, 7, -1, -5, -1));
   lc_tensor *idx, *r;
-  r = lc_max(x, 1, false, &idx);
+  r = lc_max(x, 1, false, 0, &idx);
   check_tensor(r, 1, S(2), V(7, -1), 0), check_ints(idx, 1, S(2), I(1, 0)); /* ties: first */
   lc_release(r), lc_release(idx);
-  r = lc_min(x, 1, true, &idx);
+  r = lc_min(x, 1, true, 0, &idx);
   check_tensor(r, 2, S(2, 1), V(3, -5), 0), check_ints(idx, 2, S(2, 1), I(0, 1));
   lc_release(r), lc_release(idx);
-  r = lc_max(x, 0, false, &idx);
+  r = lc_max(x, 0, false, 0, &idx);
   check_tensor(r, 1, S(3), V(3, 7, 7), 0), check_ints(idx, 1, S(3), I(0, 0, 0));
   lc_release(r), lc_release(idx);
-  r = lc_min(x, -2, false, NULL);
+  r = lc_min(x, -2, false, 0, NULL);
   check_tensor(r, 1, S(3), V(-1, -5, -1), 0);
   lc_release(r);
-  r = lc_max(x, LC_ALL_DIMS, false, &idx);
+  r = lc_max(x, LC_ALL_DIMS, false, 0, &idx);
   check_tensor(r, 0, NULL, V(7), 0), check_ints(idx, 0, NULL, I(1));
   lc_release(r), lc_release(idx);
-  r = lc_min(x, LC_ALL_DIMS, false, &idx);
+  r = lc_min(x, LC_ALL_DIMS, false, 0, &idx);
   check_tensor(r, 0, NULL, V(-5), 0), check_ints(idx, 0, NULL, I(4));
   lc_release(r), lc_release(idx);
-  r = lc_argmax(x, 1, false), check_ints(r, 1, S(2), I(1, 0)), lc_release(r);
-  r = lc_argmax(x, 0, true), check_ints(r, 2, S(1, 3), I(0, 0, 0)), lc_release(r);
-  r = lc_argmax(x, LC_ALL_DIMS, false), check_ints(r, 0, NULL, I(1)), lc_release(r);
+  r = lc_argmax(x, 1, false, 0), check_ints(r, 1, S(2), I(1, 0)), lc_release(r);
+  r = lc_argmax(x, 0, true, 0), check_ints(r, 2, S(1, 3), I(0, 0, 0)), lc_release(r);
+  r = lc_argmax(x, LC_ALL_DIMS, false, 0), check_ints(r, 0, NULL, I(1)), lc_release(r);
 
   /* transposed: (3, 2) = [[3, -1], [7, -5], [7, -1]] */
   lc_tensor *xt = lc_transpose(x, 0, 1);
-  r = lc_max(xt, 0, false, &idx);
+  r = lc_max(xt, 0, false, 0, &idx);
   check_tensor(r, 1, S(2), V(7, -1), 0), check_ints(idx, 1, S(2), I(1, 0));
   lc_release(r), lc_release(idx);
-  r = lc_min(xt, 1, false, &idx);
+  r = lc_min(xt, 1, false, 0, &idx);
   check_tensor(r, 1, S(3), V(-1, -5, -1), 0), check_ints(idx, 1, S(3), I(1, 1, 1));
   lc_release(r), lc_release(idx);
   /* flat position 2 is (1, 0) of the view */
-  r = lc_argmax(xt, LC_ALL_DIMS, false), check_ints(r, 0, NULL, I(2)), lc_release(r);
+  r = lc_argmax(xt, LC_ALL_DIMS, false, 0), check_ints(r, 0, NULL, I(2)), lc_release(r);
   lc_release(xt);
 
   /* expanded: every row is the same, so the first row wins */
   lc_tensor *row = lc_narrow(x, 0, 0, 1);
   lc_tensor *ex = lc_expand(row, 2, S(3, 3));
-  r = lc_max(ex, 0, false, &idx);
+  r = lc_max(ex, 0, false, 0, &idx);
   check_tensor(r, 1, S(3), V(3, 7, 7), 0), check_ints(idx, 1, S(3), I(0, 0, 0));
   lc_release(r), lc_release(idx);
-  r = lc_argmax(ex, LC_ALL_DIMS, false), check_ints(r, 0, NULL, I(1)), lc_release(r);
+  r = lc_argmax(ex, LC_ALL_DIMS, false, 0), check_ints(r, 0, NULL, I(1)), lc_release(r);
   lc_release(ex), lc_release(row), lc_release(x);
 
   /* int64 */
   lc_tensor *xi = from(LC_INT64, 1, S(4), V(4, -9, 12, 12));
-  r = lc_max(xi, 0, false, &idx);
+  r = lc_max(xi, 0, false, 0, &idx);
   CHECK(r && r->dtype == LC_INT64);
   check_ints(r, 0, NULL, I(12)), check_ints(idx, 0, NULL, I(2));
   lc_release(r), lc_release(idx);
-  r = lc_min(xi, LC_ALL_DIMS, false, NULL), check_ints(r, 0, NULL, I(-9)), lc_release(r);
-  r = lc_argmax(xi, -1, false), check_ints(r, 0, NULL, I(2)), lc_release(r);
+  r = lc_min(xi, LC_ALL_DIMS, false, 0, NULL), check_ints(r, 0, NULL, I(-9)), lc_release(r);
+  r = lc_argmax(xi, -1, false, 0), check_ints(r, 0, NULL, I(2)), lc_release(r);
   lc_release(xi);
 
   /* NaN propagates, with its (first) position */
   lc_tensor *xn = from(LC_FLOAT64, 2, S(2, 3), V(1, NAN, 5, NAN, 2, NAN));
-  r = lc_max(xn, 1, false, &idx);
+  r = lc_max(xn, 1, false, 0, &idx);
   CHECK(r && isnan(lc_get(r, 0)) && isnan(lc_get(r, 1)));
   check_ints(idx, 1, S(2), I(1, 0));
   lc_release(r), lc_release(idx);
-  r = lc_min(xn, 0, false, &idx);
+  r = lc_min(xn, 0, false, 0, &idx);
   CHECK(r && isnan(lc_get(r, 0)) && isnan(lc_get(r, 1)) && isnan(lc_get(r, 2)));
   check_ints(idx, 1, S(3), I(1, 0, 1));
   lc_release(r), lc_release(idx);
-  r = lc_argmax(xn, LC_ALL_DIMS, false), check_ints(r, 0, NULL, I(1)), lc_release(r);
+  r = lc_argmax(xn, LC_ALL_DIMS, false, 0), check_ints(r, 0, NULL, I(1)), lc_release(r);
   lc_release(xn);
 
   /* 0-dim input */
   lc_tensor *s = lc_scalar(LC_FLOAT64, -3);
-  r = lc_max(s, 0, false, &idx);
+  r = lc_max(s, 0, false, 0, &idx);
   check_tensor(r, 0, NULL, V(-3), 0), check_ints(idx, 0, NULL, I(0));
   lc_release(r), lc_release(idx), lc_release(s);
 
@@ -248,25 +248,25 @@ static void test_max_min(void) {
   lc_tensor *big = lc_zeros(LC_FLOAT32, 1, &n);
   float *p = lc_data(big);
   p[70000] = 5, p[40000] = 5, p[99999] = -1;
-  r = lc_max(big, 0, false, &idx);
+  r = lc_max(big, 0, false, 0, &idx);
   check_tensor(r, 0, NULL, V(5), 0), check_ints(idx, 0, NULL, I(40000));
   lc_release(r), lc_release(idx);
-  r = lc_min(big, LC_ALL_DIMS, false, &idx);
+  r = lc_min(big, LC_ALL_DIMS, false, 0, &idx);
   check_tensor(r, 0, NULL, V(-1), 0), check_ints(idx, 0, NULL, I(99999));
   lc_release(r), lc_release(idx);
   p[80000] = NAN;
-  r = lc_argmax(big, 0, false), check_ints(r, 0, NULL, I(80000)), lc_release(r);
+  r = lc_argmax(big, 0, false, 0), check_ints(r, 0, NULL, I(80000)), lc_release(r);
   /* the same with columns: (50000, 2) over dim 0, chunked, inner 2 */
   lc_tensor *cols = lc_view(big, 2, S(50000, 2));
-  r = lc_max(cols, 0, false, &idx); /* column 0: 5 at rows 20000, 35000, NaN at 40000 */
+  r = lc_max(cols, 0, false, 0, &idx); /* column 0: 5 at rows 20000, 35000, NaN at 40000 */
   CHECK(r && isnan(lc_get(r, 0)) && lc_get(r, 1) == 0);
   check_ints(idx, 1, S(2), I(40000, 0));
   lc_release(r), lc_release(idx);
   p[80000] = 0, p[3] = -1;
-  r = lc_min(cols, 0, true, &idx);
+  r = lc_min(cols, 0, true, 0, &idx);
   check_tensor(r, 2, S(1, 2), V(0, -1), 0), check_ints(idx, 2, S(1, 2), I(0, 1));
   lc_release(r), lc_release(idx);
-  r = lc_argmax(cols, -2, false), check_ints(r, 1, S(2), I(20000, 0)), lc_release(r);
+  r = lc_argmax(cols, -2, false, 0), check_ints(r, 1, S(2), I(20000, 0)), lc_release(r);
   lc_release(cols);
   lc_release(big);
 }
@@ -334,9 +334,9 @@ static void test_errors(void) {
   CHECK_CONTAINS(lc_error(), "sum: dim 4 out of range for a 2-D tensor");
   CHECK(lc_mean(x, -3, false) == NULL);
   CHECK_CONTAINS(lc_error(), "mean: dim -3 out of range");
-  CHECK(lc_max(x, 2, false, &idx) == NULL && idx == NULL);
+  CHECK(lc_max(x, 2, false, 0, &idx) == NULL && idx == NULL);
   CHECK_CONTAINS(lc_error(), "max: dim 3 out of range");
-  CHECK(lc_argmax(x, 5, false) == NULL);
+  CHECK(lc_argmax(x, 5, false, 0) == NULL);
   CHECK_CONTAINS(lc_error(), "argmax: dim 6");
   CHECK(lc_softmax(x, 2) == NULL);
   CHECK_CONTAINS(lc_error(), "softmax: dim 3 out of range");
@@ -351,13 +351,13 @@ static void test_errors(void) {
   CHECK_CONTAINS(lc_error(), "log_softmax: expected a floating point tensor, got int64");
 
   lc_tensor *e = lc_zeros(LC_FLOAT64, 2, S(2, 0));
-  CHECK(lc_max(e, 1, false, NULL) == NULL);
+  CHECK(lc_max(e, 1, false, 0, NULL) == NULL);
   CHECK_CONTAINS(lc_error(), "max: cannot reduce over dim 2 of size 0");
-  CHECK(lc_min(e, LC_ALL_DIMS, false, NULL) == NULL);
+  CHECK(lc_min(e, LC_ALL_DIMS, false, 0, NULL) == NULL);
   CHECK_CONTAINS(lc_error(), "min: cannot reduce an empty tensor");
-  CHECK(lc_argmax(e, -1, false) == NULL);
+  CHECK(lc_argmax(e, -1, false, 0) == NULL);
   CHECK_CONTAINS(lc_error(), "argmax: cannot reduce over dim 2");
-  lc_tensor *r = lc_max(e, 0, false, NULL); /* the reduced dim is not empty */
+  lc_tensor *r = lc_max(e, 0, false, 0, NULL); /* the reduced dim is not empty */
   check_tensor(r, 1, S(0), V(0), 0);
   lc_release(r);
   lc_release(e), lc_release(x), lc_release(xi);
@@ -378,8 +378,8 @@ static lc_tensor *apply(const grad_case *c, const lc_tensor *x) {
   switch (c->op) {
   case SUM: return lc_sum(x, c->dim, c->keepdim);
   case MEAN: return lc_mean(x, c->dim, c->keepdim);
-  case MAX: return lc_max(x, c->dim, c->keepdim, NULL);
-  case MIN: return lc_min(x, c->dim, c->keepdim, NULL);
+  case MAX: return lc_max(x, c->dim, c->keepdim, 0, NULL);
+  case MIN: return lc_min(x, c->dim, c->keepdim, 0, NULL);
   case SOFTMAX: return lc_softmax(x, c->dim);
   case LOG_SOFTMAX: return lc_log_softmax(x, c->dim);
   }
@@ -465,7 +465,7 @@ static void test_tie_gradients(void) {
   /* max over all elements shares the gradient among the tied maxima (PyTorch 1.13) */
   lc_tensor *x = from(LC_FLOAT32, 2, S(2, 2), V(1, 3, 3, 2));
   x->requires_grad = true;
-  lc_tensor *m = lc_max(x, LC_ALL_DIMS, false, NULL);
+  lc_tensor *m = lc_max(x, LC_ALL_DIMS, false, 0, NULL);
   CHECK(m && m->grad_fn);
   CHECK(lc_backward(&m, NULL, 1, false) == 0);
   check_tensor(x->grad, 2, S(2, 2), V(0, 0.5, 0.5, 0), 0);
@@ -475,7 +475,7 @@ static void test_tie_gradients(void) {
   x = from(LC_FLOAT64, 2, S(2, 3), V(4, 4, 1, 0, 2, 2));
   x->requires_grad = true;
   lc_tensor *idx;
-  m = lc_max(x, 1, false, &idx);
+  m = lc_max(x, 1, false, 0, &idx);
   lc_tensor *l = lc_sum(m, LC_ALL_DIMS, false);
   CHECK(lc_backward(&l, NULL, 1, false) == 0);
   check_tensor(x->grad, 2, S(2, 3), V(1, 0, 0, 0, 1, 0), 0);
@@ -485,7 +485,7 @@ static void test_tie_gradients(void) {
   /* NaN maximum: the gradient goes to the NaNs */
   x = from(LC_FLOAT64, 1, S(4), V(1, NAN, 3, NAN));
   x->requires_grad = true;
-  m = lc_min(x, LC_ALL_DIMS, false, NULL);
+  m = lc_min(x, LC_ALL_DIMS, false, 0, NULL);
   CHECK(lc_backward(&m, NULL, 1, false) == 0);
   check_tensor(x->grad, 1, S(4), V(0, 0.5, 0, 0.5), 0);
   lc_release(m), lc_release(x);
@@ -493,7 +493,7 @@ static void test_tie_gradients(void) {
   /* argmax has no gradient */
   x = from(LC_FLOAT64, 1, S(3), V(1, 2, 3));
   x->requires_grad = true;
-  lc_tensor *a = lc_argmax(x, 0, false);
+  lc_tensor *a = lc_argmax(x, 0, false, 0);
   CHECK(a && !a->requires_grad && !a->grad_fn);
   lc_release(a);
   /* no graph when grad mode is off */
@@ -503,6 +503,27 @@ static void test_tie_gradients(void) {
   lc_release(s);
   lc_set_grad_enabled(was);
   lc_release(x);
+}
+
+/* Positions counted from base 1 are those from base 0 plus one, and max's
+ * backward reads them back: the gradient lands where it does from base 0. */
+static void test_index_base(void) {
+  lc_tensor *x = from(LC_FLOAT64, 2, S(2, 3), V(3, 7, 1, -1, -5, 4));
+  x->requires_grad = true;
+  lc_tensor *idx, *r = lc_max(x, 1, false, 1, &idx);
+  check_ints(idx, 1, S(2), I(2, 3));
+  lc_tensor *l = r ? lc_sum(r, LC_ALL_DIMS, false) : NULL;
+  CHECK(l && lc_backward(&l, NULL, 1, false) == 0);
+  check_tensor(x->grad, 2, S(2, 3), V(0, 1, 0, 0, 0, 1), 0);
+  lc_release(l), lc_release(r), lc_release(idx);
+  r = lc_min(x, 0, true, 1, &idx), check_ints(idx, 2, S(1, 3), I(2, 2, 1));
+  lc_release(r), lc_release(idx);
+  r = lc_argmax(x, LC_ALL_DIMS, false, 1), check_ints(r, 0, NULL, I(2)), lc_release(r);
+  r = lc_argmin(x, 1, false, 1), check_ints(r, 1, S(2), I(3, 2)), lc_release(r);
+  lc_tensor *o[1] = {NULL};
+  CHECK(lc_reduce_op_run(LC_RED_ARGMIN, x, 1, (const int[]){0}, false, NULL, 1, o) == 0);
+  check_ints(o[0], 1, S(3), I(2, 2, 1));
+  lc_release(o[0]), lc_release(x);
 }
 
 /* A saved tensor changed in place must make backward fail, not lie. */
@@ -520,7 +541,7 @@ static void test_saved_modified(void) {
   x = from(LC_FLOAT64, 2, S(2, 2), V(1, 2, 3, 4));
   x->requires_grad = true;
   lc_tensor *idx;
-  y = lc_max(x, 0, false, &idx);
+  y = lc_max(x, 0, false, 0, &idx);
   l = lc_sum(y, LC_ALL_DIMS, false);
   CHECK(lc_binary_scalar_(LC_MUL, idx, 0) == 0);
   CHECK(lc_backward(&l, NULL, 1, false) != 0);
@@ -541,15 +562,15 @@ static void test_reduce_table(void) {
   lc_tensor *x = from(LC_FLOAT64, 3, DIMS(2, 3, 2), VALS(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
   lc_tensor *o[2] = {NULL, NULL};
   /* sum over dims 0 and 2 (in any order), keepdim */
-  CHECK(lc_reduce_op_run(LC_RED_SUM, x, 2, (const int[]){2, 0}, true, NULL, o) == 0);
+  CHECK(lc_reduce_op_run(LC_RED_SUM, x, 2, (const int[]){2, 0}, true, NULL, 0, o) == 0);
   check_tensor(o[0], 3, DIMS(1, 3, 1), VALS(1 + 2 + 7 + 8, 3 + 4 + 9 + 10, 5 + 6 + 11 + 12), 0);
   lc_release(o[0]);
   /* var with correction 0 over dim 1, and var_mean's mean */
-  CHECK(lc_reduce_op_run(LC_RED_VAR_MEAN, x, 1, (const int[]){1}, false, VALS(1, 0), o) == 0);
+  CHECK(lc_reduce_op_run(LC_RED_VAR_MEAN, x, 1, (const int[]){1}, false, VALS(1, 0), 0, o) == 0);
   check_tensor(o[0], 2, DIMS(2, 2), VALS(8.0 / 3, 8.0 / 3, 8.0 / 3, 8.0 / 3), 1e-15);
   check_tensor(o[1], 2, DIMS(2, 2), VALS(3, 4, 9, 10), 0);
   lc_release(o[0]), lc_release(o[1]);
-  CHECK(lc_reduce_op_run(LC_RED_SUM, x, 2, (const int[]){1, -2}, false, NULL, o) == -1);
+  CHECK(lc_reduce_op_run(LC_RED_SUM, x, 2, (const int[]){1, -2}, false, NULL, 0, o) == -1);
   CHECK_CONTAINS(lc_error(), "sum: dim 2 appears more than once");
   lc_release(x);
 }
@@ -564,5 +585,6 @@ int main(void) {
   test_tie_gradients();
   test_saved_modified();
   test_reduce_table();
+  test_index_base();
   return test_summary();
 }

@@ -159,7 +159,7 @@ local function new_packed(...)
   local self = setmetatable({}, PackedSequence)
   self.data = a.data
   self.batch_sizes = lucid.is_tensor(a.batch_sizes) and a.batch_sizes.dtype == lucid.int64
-    and a.batch_sizes or long_tensor(bs)
+    and a.batch_sizes:contiguous() or long_tensor(bs) -- the kernels read it in place
   if sorted then
     self.sorted_indices = lucid.is_tensor(a.sorted_indices) and a.sorted_indices.dtype == lucid.int64
       and a.sorted_indices or long_tensor(sorted) -- given, or the inverse of unsorted_indices

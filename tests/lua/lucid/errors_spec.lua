@@ -416,3 +416,29 @@ describe("messages that named nothing (issue 12)", function()
     assert.is_nil(err:find("1-based", 1, true))
   end)
 end)
+
+describe("indices are checked by the kernels that read them (issue 11)", function()
+  local nn = require("nn")
+
+  it("an index 0 says that indices are 1-based, whichever op reads it", function()
+    local x = lucid.randn(3, 4)
+    raises(function() return x:index_select(1, lucid.tensor({ 0 })) end,
+      "^[^:]*:%d+: index_select: index 0 is out of range for dim 1 of size 3 %(indices are 1%-based: the first is 1%)")
+    raises(function() return x:gather(2, lucid.tensor({ { 0 } })) end,
+      "gather: index 0 is out of range for dim 2 of size 4 %(indices are 1%-based")
+    raises(function() return nn.functional.nll_loss(x, lucid.tensor({ 1, 0, 2 })) end,
+      "nll_loss: target 0 is out of range for 4 classes %(indices are 1%-based")
+  end)
+
+  it("max's indices are the ones its backward reads: changing them in place is refused, as in PyTorch", function()
+    local x = lucid.tensor({ { 1, 5, 2 }, { 7, 0, 3 } }, { dtype = lucid.float64, requires_grad = true })
+    local v, i = x:max(2)
+    assert.are.same({ 2, 1 }, i:tolist())
+    i:add_(1)
+    raises(function() v:sum():backward() end, "modified by an in%-place operation")
+    local v2, i2 = x:max(2)
+    v2:sum():backward()
+    assert.are.same({ { 0, 1, 0 }, { 1, 0, 0 } }, x.grad:tolist())
+    assert.are.same({ 2, 1 }, i2:tolist())
+  end)
+end)

@@ -281,6 +281,12 @@ describe("nn.CTCLoss", function()
       "CTCLoss: blank 5 is out of range for 4 classes")
     H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), "x", { 2, 2 }) end,
       "CTCLoss: input_lengths must be an int64 tensor or a list of integers, got string")
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), { 5, 4.5 }, { 2, 2 }) end,
+      "CTCLoss: input_lengths must be an int64 tensor or a list of integers, got a list with non-integers")
+    -- a lying __len is not looped over in Lua (the fuzzer's 10 s hang, seed 2454)
+    local huge = setmetatable({}, { __len = function() return math.maxinteger end })
+    H.raises(function() nn.CTCLoss()(lp, lucid.tensor({ { 2, 2 }, { 2, 3 } }), huge, { 2, 2 }) end,
+      "CTCLoss: input_lengths must be an int64 tensor or a list of integers, got table")
     H.raises(function() nn.CTCLoss({ blank = 0 }) end, "CTCLoss: blank must be at least 1, got 0")
   end)
 end)
