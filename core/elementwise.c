@@ -121,6 +121,7 @@ static int copy_values(lc_tensor *dst, const lc_tensor *src) {
   lc_tensor *ops[2] = {dst, (lc_tensor *)src};
   lc_iter it;
   lc_iter_init(&it, nd, shape, 2, ops);
+  it.grain = LC_PARALLEL_GRAIN_MEMORY;
   copy_ctx c = {dst->dtype, src->dtype};
   lc_iter_run(&it, copy_loop, &c);
   lc_bump_version(dst);
@@ -316,7 +317,7 @@ int lc_binary_p_(lc_binary_op op, lc_tensor *a, const lc_tensor *b, const double
   if (!rc) {
     double p[LC_OP_MAX_PARAMS];
     lc_binary_params(op, params, p);
-    lc_kctx c = {a->dtype, a->dtype, p};
+    lc_kctx c = {a->dtype, a->dtype, p, lc_op_grain(lc_binary_info(op)->flags)};
     lc_map(&c, lc_binary_kernel(op), a, 2, (lc_tensor *[]){a, cb});
     lc_bump_version(a);
   }

@@ -20,6 +20,7 @@ void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
                   lc_tensor *const *ts) {
   memset(it, 0, sizeof *it);
   it->ntensors = ntensors;
+  it->grain = LC_PARALLEL_GRAIN;
   for (int k = 0; k < ntensors; k++) {
     const lc_tensor *t = ts[k];
     it->data[k] = lc_data(t);
@@ -112,7 +113,7 @@ void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx) {
   }
   int64_t total = 1;
   for (int i = 0; i < it->ndim; i++) total *= it->sizes[i];
-  if (total < LC_PARALLEL_GRAIN || omp_get_max_threads() == 1 || omp_in_parallel()) {
+  if (total < it->grain || omp_get_max_threads() == 1 || omp_in_parallel()) {
     run_range(it, 0, total, fn, ctx);
     return;
   }

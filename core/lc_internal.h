@@ -34,6 +34,17 @@
 /* Elementwise loops run on several threads only above this many elements:
  * below it the fork/join costs more than it saves. */
 #define LC_PARALLEL_GRAIN 32768
+/* Memory-bound loops (add, compare, copy, where, sum: a few instructions
+ * per element, LC_OP_MEMORY_BOUND in the op tables) wait for a larger
+ * size: at 1e5 elements a second thread made them no faster, for PyTorch
+ * too (best of many runs, docs/performance.md), and on a shared machine
+ * it often made them much slower (the other thread descheduled). Their
+ * operands must outgrow one core's caches before two cores' bandwidth
+ * pays. */
+#define LC_PARALLEL_GRAIN_MEMORY 262144
+static inline int64_t lc_op_grain(unsigned flags) {
+  return flags & LC_OP_MEMORY_BOUND ? LC_PARALLEL_GRAIN_MEMORY : LC_PARALLEL_GRAIN;
+}
 
 /* Hot loops are built for AVX-512, AVX2 and plain x86-64, the best chosen at
  * run time: wider loads and stores matter even for memory-bound loops on
@@ -105,13 +116,14 @@ typedef struct {
   int64_t strides[4][LC_MAX_DIMS];
   char *data[4];
   size_t elsize[4];
+  int64_t grain; /* threads above this many elements; LC_PARALLEL_GRAIN unless raised */
 } lc_iter;
 typedef void (*lc_loop_fn)(void *ctx, int64_t n, char **data, const int64_t *strides);
 /* Sets up an iterator for tensors already broadcast to `sizes` (their own
  * ndim may be smaller: leading dims are broadcast). */
 void lc_iter_init(lc_iter *it, int ndim, const int64_t *sizes, int ntensors,
                   lc_tensor *const *ts);
-/* Runs fn over all elements, in parallel above LC_PARALLEL_GRAIN. */
+/* Runs fn over all elements, in parallel above it->grain. */
 void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx);
 
 /* Contiguous kernels for the op tables (ops_map.c). A kernel maps n
@@ -120,6 +132,7 @@ void lc_iter_run(lc_iter *it, lc_loop_fn fn, void *ctx);
 typedef struct {
   lc_dtype dt, out_dt;
   const double *p;
+  int64_t grain; /* the op's lc_op_grain; 0: LC_PARALLEL_GRAIN */
 } lc_kctx;
 typedef void (*lc_kernel_fn)(const lc_kctx *c, int64_t n, void *out, const void *const *in);
 /* A kernel from one expression, for the op tables: LC_KERNEL2(fwd_mul, a, b,

@@ -22,9 +22,10 @@ lc_tensor *lc_rows_new(const lc_rows *r, lc_dtype dt, int64_t n);
  * a last size of 1 (a reduction), keepdim false drops the dim. */
 lc_tensor *lc_rows_close(const lc_rows *r, lc_tensor *out, bool keepdim);
 
-/* Rows run on several threads when rows * n reaches LC_PARALLEL_GRAIN. */
-static inline bool lc_rows_parallel(const lc_rows *r) {
-  return r->rows > 1 && r->rows * r->n >= LC_PARALLEL_GRAIN;
+/* Rows run on several threads when rows * n reaches grain (LC_PARALLEL_GRAIN,
+ * or LC_PARALLEL_GRAIN_MEMORY for a linear pass over each row). */
+static inline bool lc_rows_parallel(const lc_rows *r, int64_t grain) {
+  return r->rows > 1 && r->rows * r->n >= grain;
 }
 
 /* Records the node of an op whose values were picked from t at indices along

@@ -108,6 +108,7 @@ lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_tensor *
     lc_tensor *ops[4] = {out, (lc_tensor *)cond, ca, cb};
     lc_iter it;
     lc_iter_init(&it, nd, shape, 4, ops);
+    it.grain = LC_PARALLEL_GRAIN_MEMORY;
     lc_iter_run(&it, where_loop, &dt);
     const lc_tensor *ins[2] = {ca, cb};
     if (lc_dtype_is_float(dt) && lc_should_record(2, ins))

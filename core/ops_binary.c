@@ -139,7 +139,7 @@ typedef struct {
 #define SAME LC_RULE_SAME
 #define FLOAT LC_RULE_FLOAT
 #define CMP LC_RULE_COMPARE
-enum { INPLACE = LC_OP_INPLACE, DIVIDES = LC_OP_INT_DIVISOR };
+enum { INPLACE = LC_OP_INPLACE, DIVIDES = LC_OP_INT_DIVISOR, MEM = LC_OP_MEMORY_BOUND };
 
 /* ROW(ENUM, name, rule, flags, test lo, test hi); CMP_ROW: not differentiable. */
 #define ROW(E, op, rule, flags, lo, hi) \
@@ -152,20 +152,20 @@ enum { INPLACE = LC_OP_INPLACE, DIVIDES = LC_OP_INT_DIVISOR };
   [LC_##E] = {{#op, 2, rule, flags, false, 0, {0}, {0}, {0}, {0}, lo, hi}, fwd_##op, NULL, NULL}
 #define L(...) {__VA_ARGS__}
 #define CMP_ROW(E, op) \
-  [LC_##E] = {{#op, 2, CMP, INPLACE, false, 0, {0}, {0}, {0}, {0}, -1.5, 1.5}, fwd_##op, NULL, NULL}
+  [LC_##E] = {{#op, 2, CMP, INPLACE | MEM, false, 0, {0}, {0}, {0}, {0}, -1.5, 1.5}, fwd_##op, NULL, NULL}
 
 static const binary_row rows[] = {
-  ROW(ADD, add, SAME, INPLACE, -1.5, 2),
-  ROW(SUB, sub, SAME, INPLACE, -1.5, 2),
-  ROW(MUL, mul, SAME, INPLACE, -1.5, 2),
-  ROW(DIV, div, FLOAT, INPLACE, 0.5, 2),
+  ROW(ADD, add, SAME, INPLACE | MEM, -1.5, 2),
+  ROW(SUB, sub, SAME, INPLACE | MEM, -1.5, 2),
+  ROW(MUL, mul, SAME, INPLACE | MEM, -1.5, 2),
+  ROW(DIV, div, FLOAT, INPLACE | MEM, 0.5, 2),
   ROW(POW, pow, SAME, INPLACE, 0.5, 2),
   CMP_ROW(EQ, eq), CMP_ROW(NE, ne), CMP_ROW(LT, lt),
   CMP_ROW(LE, le), CMP_ROW(GT, gt), CMP_ROW(GE, ge),
-  ROW(MAXIMUM, maximum, SAME, 0, -1.5, 1.5),
-  ROW(MINIMUM, minimum, SAME, 0, -1.5, 1.5),
-  ROW(FMAX, fmax, SAME, 0, -1.5, 1.5),
-  ROW(FMIN, fmin, SAME, 0, -1.5, 1.5),
+  ROW(MAXIMUM, maximum, SAME, MEM, -1.5, 1.5),
+  ROW(MINIMUM, minimum, SAME, MEM, -1.5, 1.5),
+  ROW(FMAX, fmax, SAME, MEM, -1.5, 1.5),
+  ROW(FMIN, fmin, SAME, MEM, -1.5, 1.5),
   ROW(ATAN2, atan2, FLOAT, INPLACE, -1.5, 1.5),
   ROW(FMOD, fmod, SAME, INPLACE | DIVIDES, 0.5, 3),
   ROW(REMAINDER, remainder, SAME, INPLACE | DIVIDES, 0.5, 3),
@@ -205,7 +205,7 @@ static lc_tensor *grad_of(lc_kernel_fn k, const double *p, lc_tensor *g, lc_tens
   } else {
     full = lc_empty_like_layout(g->dtype, g);
     if (!full) return NULL;
-    lc_kctx c = {g->dtype, g->dtype, p};
+    lc_kctx c = {g->dtype, g->dtype, p, 0};
     lc_map(&c, k, full, 3, (lc_tensor *[]){g, a, b});
   }
   return lc_grad_to_shape(full, input->dtype, input->ndim, input->sizes);
@@ -306,7 +306,7 @@ lc_tensor *lc_binary_p(lc_binary_op op, const lc_tensor *a, const lc_tensor *b, 
     out = ref ? lc_empty_like_layout(out_dt, ref) : lc_empty(out_dt, nd, shape);
   }
   if (out) {
-    lc_kctx c = {dt, out_dt, p};
+    lc_kctx c = {dt, out_dt, p, lc_op_grain(r->info.flags)};
     lc_map(&c, r->forward, out, 2, (lc_tensor *[]){ca, cb});
     const lc_tensor *ins[2] = {ca, cb};
     if (r->grad_a && lc_dtype_is_float(dt) && lc_should_record(2, ins)) {

@@ -74,6 +74,7 @@ void lc_map(const lc_kctx *c, lc_kernel_fn k, lc_tensor *out, int n_in, lc_tenso
                        n_in > 2 ? in[2] : NULL};
   lc_iter it;
   lc_iter_init(&it, out->ndim, out->sizes, 1 + n_in, ops);
+  if (c->grain) it.grain = c->grain;
   map_ctx m = {c, k, n_in};
   lc_iter_run(&it, map_loop, &m);
 }

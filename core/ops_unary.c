@@ -258,7 +258,8 @@ typedef struct {
 
 #define SAME LC_RULE_SAME
 #define FLOAT LC_RULE_FLOAT
-enum { IN = LC_OP_SAVES_INPUT, OUT = LC_OP_SAVES_OUTPUT, INPLACE = LC_OP_INPLACE };
+enum { IN = LC_OP_SAVES_INPUT, OUT = LC_OP_SAVES_OUTPUT, INPLACE = LC_OP_INPLACE,
+       MEM = LC_OP_MEMORY_BOUND };
 
 /* ROW(ENUM, name, rule, flags, test lo, test hi): an op without parameters.
  * ROWP(..., n, {names}, {defaults}, {choices}, {sample values}): with them. */
@@ -270,14 +271,14 @@ enum { IN = LC_OP_SAVES_INPUT, OUT = LC_OP_SAVES_OUTPUT, INPLACE = LC_OP_INPLACE
 #define L(...) {__VA_ARGS__}
 
 static const unary_row rows[] = {
-  ROW(NEG, neg, SAME, INPLACE, -1.5, 1.5),
+  ROW(NEG, neg, SAME, INPLACE | MEM, -1.5, 1.5),
   ROW(EXP, exp, FLOAT, INPLACE | OUT, -1.5, 1.5),
   ROW(LOG, log, FLOAT, INPLACE | IN, 0.5, 2),
   ROW(TANH, tanh, FLOAT, INPLACE | OUT, -1.5, 1.5),
   ROW(SIGMOID, sigmoid, FLOAT, INPLACE | OUT, -1.5, 1.5),
-  ROW(RELU, relu, SAME, INPLACE | OUT, -1.5, 1.5),
+  ROW(RELU, relu, SAME, INPLACE | OUT | MEM, -1.5, 1.5),
   ROW(SQRT, sqrt, FLOAT, INPLACE | OUT, 0.5, 2),
-  ROW(ABS, abs, SAME, INPLACE | IN, -1.5, 1.5),
+  ROW(ABS, abs, SAME, INPLACE | IN | MEM, -1.5, 1.5),
   ROW(SIN, sin, FLOAT, INPLACE | IN, -1.5, 1.5),
   ROW(COS, cos, FLOAT, INPLACE | IN, -1.5, 1.5),
   ROWP(CLAMP, clamp, SAME, INPLACE | IN | LC_OP_OWN_BINDING, -1.5, 1.5, 2, L("min", "max"),
@@ -294,19 +295,19 @@ static const unary_row rows[] = {
        L(0.2)),
   ROWP(HARDTANH, hardtanh, SAME, INPLACE | IN, -2, 2, 2, L("min_val", "max_val"), L(-1, 1), L(0),
        L(-0.5, 1.5)),
-  ROW(RELU6, relu6, SAME, INPLACE | IN, -2, 8),
+  ROW(RELU6, relu6, SAME, INPLACE | IN | MEM, -2, 8),
   ROW(HARDSIGMOID, hardsigmoid, FLOAT, INPLACE | IN, -4, 4),
   ROW(HARDSWISH, hardswish, FLOAT, INPLACE | IN, -4, 4),
   ROW(LOGSIGMOID, logsigmoid, FLOAT, IN, -3, 3),
-  ROW(FLOOR, floor, SAME, INPLACE, -3, 3),
-  ROW(CEIL, ceil, SAME, INPLACE, -3, 3),
-  ROW(ROUND, round, SAME, INPLACE, -3, 3),
-  ROW(TRUNC, trunc, SAME, INPLACE, -3, 3),
-  ROW(FRAC, frac, FLOAT, INPLACE, -3, 3),
-  ROW(SIGN, sign, SAME, INPLACE, -3, 3),
+  ROW(FLOOR, floor, SAME, INPLACE | MEM, -3, 3),
+  ROW(CEIL, ceil, SAME, INPLACE | MEM, -3, 3),
+  ROW(ROUND, round, SAME, INPLACE | MEM, -3, 3),
+  ROW(TRUNC, trunc, SAME, INPLACE | MEM, -3, 3),
+  ROW(FRAC, frac, FLOAT, INPLACE | MEM, -3, 3),
+  ROW(SIGN, sign, SAME, INPLACE | MEM, -3, 3),
   ROW(RECIPROCAL, reciprocal, FLOAT, INPLACE | OUT, 0.5, 2),
   ROW(RSQRT, rsqrt, FLOAT, INPLACE | OUT, 0.5, 2),
-  ROW(SQUARE, square, SAME, INPLACE | IN, -1.5, 1.5),
+  ROW(SQUARE, square, SAME, INPLACE | IN | MEM, -1.5, 1.5),
   ROW(TAN, tan, FLOAT, INPLACE | OUT, -1.2, 1.2),
   ROW(ASIN, asin, FLOAT, INPLACE | IN, -0.9, 0.9),
   ROW(ACOS, acos, FLOAT, INPLACE | IN, -0.9, 0.9),
@@ -363,7 +364,7 @@ static int unary_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *y = r->info.flags & OUT ? (r->info.flags & IN ? s[1] : s[0]) : g[0];
   lc_tensor *gx = lc_empty_like_layout(g[0]->dtype, g[0]);
   if (!gx) return -1;
-  lc_kctx c = {g[0]->dtype, g[0]->dtype, p};
+  lc_kctx c = {g[0]->dtype, g[0]->dtype, p, 0};
   lc_map(&c, r->backward, gx, 3, (lc_tensor *[]){g[0], x, y});
   gin[0] = gx;
   return 0;
@@ -390,7 +391,7 @@ lc_tensor *lc_unary_p(lc_unary_op op, const lc_tensor *a, const double *params) 
   lc_tensor *in = lc_to(a, dt);
   lc_tensor *out = in ? lc_empty_like_layout(dt, in) : NULL;
   if (out) {
-    lc_kctx c = {dt, dt, p};
+    lc_kctx c = {dt, dt, p, lc_op_grain(r->info.flags)};
     lc_map(&c, r->forward, out, 1, &in);
   }
   if (out && r->backward && lc_dtype_is_float(dt) && lc_should_record(1, (const lc_tensor **)&in)) {
@@ -436,7 +437,7 @@ int lc_unary_(lc_unary_op op, lc_tensor *a, const double *params) {
   }
   double p[LC_OP_MAX_PARAMS];
   fill_params(r, params, p);
-  lc_kctx c = {dt, dt, p};
+  lc_kctx c = {dt, dt, p, lc_op_grain(r->info.flags)};
   lc_map(&c, r->forward, a, 1, &a);
   lc_bump_version(a);
   return 0;

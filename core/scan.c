@@ -92,7 +92,7 @@ static lc_tensor *scan(const char *op, scan_kind kind, const lc_tensor *t, int d
   if (y && (!indices || ix)) {
     scan_plan p = {.kind = kind, .dtype = dt, .n = rows.n, .base = base, .x = lc_data(x),
                    .y = lc_data(y), .idx = ix ? lc_data(ix) : NULL};
-    bool par = lc_rows_parallel(&rows);
+    bool par = lc_rows_parallel(&rows, LC_PARALLEL_GRAIN);
 #pragma omp parallel for if (par) schedule(static)
     for (int64_t r = 0; r < rows.rows; r++) scan_row(&p, r);
     y = lc_rows_close(&rows, y, true);
@@ -197,7 +197,7 @@ static lc_tensor *row_backward(lc_node *nd, lc_tensor *g, void (*row)(const cump
       if (gx) {
         cumprod_plan p = {.dtype = x->dtype, .n = rx.n, .x = lc_data(rx.x), .y = lc_data(ry.x),
                           .g = lc_data(rg.x), .gx = lc_data(gx)};
-        bool par = lc_rows_parallel(&rx);
+        bool par = lc_rows_parallel(&rx, LC_PARALLEL_GRAIN);
 #pragma omp parallel for if (par) schedule(static)
         for (int64_t r = 0; r < rx.rows; r++) row(&p, r);
         out = lc_rows_close(&rx, gx, true);

@@ -25,8 +25,30 @@ static inline uint64_t float_key(double v) {
   return u >> 63 ? ~u : u | (1ULL << 63);
 }
 
+/* float32 keys from the float's own 32 bits, in the key's high half: the low
+ * four bytes are 0 in every key, so the radix sort skips them (and the
+ * double conversion). NaN's key is all ones there (NAN_KEY32). */
+static inline uint64_t float32_key(float v) {
+  uint32_t u;
+  memcpy(&u, &v, sizeof u);
+  /* branch-free, so the loop vectorises: -0 as +0, every NaN as all ones */
+  u = u == 0x80000000u ? 0 : u;
+  uint32_t k = u ^ ((uint32_t)((int32_t)u >> 31) | 0x80000000u);
+  k = (u & 0x7FFFFFFFu) > 0x7F800000u ? 0xFFFFFFFFu : k;
+  return (uint64_t)k << 32;
+}
+
+/* The key NaN gets (ascending), and the first key byte that can differ. */
+static uint64_t nan_key(lc_dtype dt) { return dt == LC_FLOAT32 ? 0xFFFFFFFFull << 32 : UINT64_MAX; }
+static int first_key_byte(lc_dtype dt) { return dt == LC_FLOAT32 ? 4 : 0; }
+
 static void make_keys(lc_dtype dt, const void *row, int64_t n, bool desc, pair *a) {
-  uint64_t flip = desc ? UINT64_MAX : 0;
+  uint64_t flip = desc ? UINT64_MAX << (8 * first_key_byte(dt)) : 0;
+  if (dt == LC_FLOAT32) {
+    const float *x = row;
+    for (int64_t i = 0; i < n; i++) a[i] = (pair){float32_key(x[i]) ^ flip, i};
+    return;
+  }
   LC_DISPATCH(dt, T, {
     const T *x = row;
     for (int64_t i = 0; i < n; i++) {
@@ -37,9 +59,10 @@ static void make_keys(lc_dtype dt, const void *row, int64_t n, bool desc, pair *
   });
 }
 
-/* Sorts a[0..n) by key, stably; tmp has room for n pairs. Returns where
- * the result is (a or tmp). */
-static pair *sort_pairs(pair *a, pair *tmp, int64_t n) {
+/* Sorts a[0..n) by key, stably; tmp has room for n pairs; the key bytes
+ * below `lo` are the same in every key. Returns where the result is (a or
+ * tmp). */
+static pair *sort_pairs(pair *a, pair *tmp, int64_t n, int lo) {
   if (n <= 32) {
     for (int64_t i = 1; i < n; i++) {
       pair p = a[i];
@@ -49,11 +72,14 @@ static pair *sort_pairs(pair *a, pair *tmp, int64_t n) {
     }
     return a;
   }
-  int64_t count[8][256] = {{0}};
+  /* counts of the bytes lo..7 only: zeroing all eight histograms cost as
+   * much as a pass on rows of 1000 */
+  int64_t count[8][256];
+  memset(count[lo], 0, (size_t)(8 - lo) * sizeof count[0]);
   for (int64_t i = 0; i < n; i++)
-    for (int b = 0; b < 8; b++) count[b][(a[i].key >> (8 * b)) & 255]++;
+    for (int b = lo; b < 8; b++) count[b][(a[i].key >> (8 * b)) & 255]++;
   pair *src = a, *dst = tmp;
-  for (int b = 0; b < 8; b++) {
+  for (int b = lo; b < 8; b++) {
     int64_t *c = count[b];
     if (c[(src[0].key >> (8 * b)) & 255] == n) continue; /* one bucket: nothing moves */
     int64_t sum = 0;
@@ -131,9 +157,19 @@ static void put(const plan *p, const void *x, int64_t r, int64_t j, int64_t pos)
   p->indices[r * p->nout + j] = pos + p->base;
 }
 
-/* sort and topk: the first nout pairs. */
+/* sort and topk: the first nout pairs, moved as words of the value's size
+ * (put's memcpy per element was a tenth of a sort). */
+#define PICK_WORDS(W)                                                      \
+  do {                                                                     \
+    const W *xs = x;                                                       \
+    W *v = (W *)p->values + r * p->nout;                                   \
+    for (int64_t j = 0; j < p->nout; j++) v[j] = xs[s[j].pos];             \
+  } while (0)
 static void pick_first(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
-  for (int64_t j = 0; j < p->nout; j++) put(p, x, r, j, s[j].pos);
+  int64_t *ix = p->indices + r * p->nout;
+  for (int64_t j = 0; j < p->nout; j++) ix[j] = s[j].pos + p->base;
+  if (lc_dtype_size(p->dtype) == 4) PICK_WORDS(uint32_t);
+  else PICK_WORDS(uint64_t);
 }
 
 static void pick_kth(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
@@ -145,7 +181,7 @@ static void pick_kth(const plan *p, const void *x, int64_t n, const pair *s, int
  * the first NaN). */
 static void pick_median(const plan *p, const void *x, int64_t n, const pair *s, int64_t r) {
   int64_t valid = n;
-  while (valid > 0 && s[valid - 1].key == UINT64_MAX) valid--;
+  while (valid > 0 && s[valid - 1].key == nan_key(p->dtype)) valid--;
   int64_t at;
   if (valid == 0) at = 0;
   else if (p->k /* ignore NaN */ || valid == n) at = (valid - 1) / 2;
@@ -171,7 +207,10 @@ static int run_rows(const lc_rows *rows, plan *p) {
   size_t es = lc_dtype_size(p->dtype);
   const char *x = lc_data(rows->x);
   int failed = 0;
-  bool par = lc_rows_parallel(rows);
+  /* a few of many (topk): select them instead of sorting the row; that is
+   * one linear pass, memory-bound like a sum */
+  bool few = p->pick == pick_first && p->nout * 16 < n;
+  bool par = lc_rows_parallel(rows, few ? LC_PARALLEL_GRAIN_MEMORY : LC_PARALLEL_GRAIN);
 #pragma omp parallel if (par)
   {
     pair *a = lc_malloc(2 * (size_t)(n ? n : 1) * sizeof *a, "sort buffer");
@@ -183,9 +222,8 @@ static int run_rows(const lc_rows *rows, plan *p) {
       for (int64_t r = 0; r < rows->rows; r++) {
         const char *row = x + r * n * es;
         make_keys(p->dtype, row, n, p->desc, a);
-        /* a few of many (topk): select them instead of sorting the row */
-        bool few = p->pick == pick_first && p->nout * 16 < n;
-        p->pick(p, row, n, few ? select_first(a, n, p->nout) : sort_pairs(a, a + n, n), r);
+        p->pick(p, row, n, few ? select_first(a, n, p->nout)
+                                : sort_pairs(a, a + n, n, first_key_byte(p->dtype)), r);
       }
     }
     free(a);
@@ -317,7 +355,7 @@ int lc_unique(const lc_tensor *t, bool consecutive, int64_t base, lc_tensor **va
   if (a && inv && val && cnt) {
     const void *x = lc_data(rows.x);
     make_keys(t->dtype, x, n, false, a);
-    pair *s = consecutive ? a : sort_pairs(a, a + n, n);
+    pair *s = consecutive ? a : sort_pairs(a, a + n, n, first_key_byte(t->dtype));
     int64_t *iv = lc_data(inv), *c = lc_data(cnt), u = 0;
     for (int64_t i = 0; i < n; i++) {
       if (i == 0 || s[i].key != s[i - 1].key) {
