@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 # find lua5.1 once Debian's luarocks has switched the alternative.
 BUSTED := lua5.4 $$(command -v busted)
 
-.PHONY: all deps test specs run install uninstall bench bench-ddp jupyter-install clean fuzz sanitize
+.PHONY: all deps test specs run install uninstall bench bench-ddp bench-variants jupyter-install clean fuzz sanitize
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -78,6 +78,10 @@ bench: all
 # data-parallel scaling: 2 ranks x 1 thread against 1 process x 2 threads
 bench-ddp: all
 	@$(BUILD)/bin/lucid bench/ddp_scaling.lua $(BENCH_ARGS)
+
+# lucid-only: the recurrent variants of issue 15 side by side (dropout options, MinGRU/MinLSTM)
+bench-variants: all
+	@$(BUILD)/bin/lucid bench/variants.lua $(BENCH_ARGS)
 
 # the Jupyter kernel, registered for this user (Debian: jupyter-notebook, python3-ipykernel)
 jupyter-install: all

@@ -21,6 +21,7 @@ if case.kind == "seq_train" or case.kind == "seq_infer" then
     num_layers = case.layers or 1,
     bidirectional = case.bidirectional == 1,
     nonlinearity = case.module == "RNN" and (case.relu == 1 and "relu" or "tanh") or nil,
+    layer_norm = case.layer_norm == 1 or nil,
   })
   local x = lucid.randn(case.L, case.N, case.I)
   if case.kind == "seq_train" then

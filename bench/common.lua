@@ -137,6 +137,25 @@ function M.time(fn, budget)
   return M.median(times)
 end
 
+-- Runs every function of a list once per round, in turn (A B C A B C ...),
+-- after one warm-up call each; returns the median seconds of each. A loaded
+-- machine slows all of them alike, so their ratios hold.
+function M.alternate(fns, rounds)
+  for _, f in ipairs(fns) do f() end
+  local times = {}
+  for k = 1, #fns do times[k] = {} end
+  for _ = 1, rounds do
+    for k, f in ipairs(fns) do
+      local t0 = lucid.clock()
+      f()
+      times[k][#times[k] + 1] = lucid.clock() - t0
+    end
+  end
+  local med = {}
+  for k = 1, #fns do med[k] = M.median(times[k]) end
+  return med
+end
+
 -- FLOPs of the GEMMs of one training step (forward + backward = 3 x forward).
 function M.gemm_flops(c)
   local G = ({ RNN = 1, GRU = 3, LSTM = 4 })[c.module] or 1

@@ -2,11 +2,15 @@
 
     /usr/bin/python3 bench/torch_case.py <case file> <case name> <threads>
 """
+import os
 import statistics
 import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ln_lstm  # noqa: E402
 
 
 def read_cases(path):
@@ -52,7 +56,17 @@ def main():
     torch.set_num_threads(int(sys.argv[3]))
     torch.manual_seed(0)
     kind = case["kind"]
-    if kind in ("seq_train", "seq_infer"):
+    if kind == "seq_train" and case.get("layer_norm", 0) == 1:
+        # PyTorch's own way to run a LayerNorm LSTM: custom_lstms.py's cell in a loop,
+        # compiled by TorchScript (bench/ln_lstm.py); one layer, unidirectional
+        m = ln_lstm.scripted_layer(case["I"], case["H"])
+        x = torch.randn(case["L"], case["N"], case["I"])
+        zeros = torch.zeros(case["N"], case["H"])
+
+        def run():
+            out, _ = m(x, (zeros, zeros))
+            out.sum().backward()
+    elif kind in ("seq_train", "seq_infer"):
         cls = getattr(torch.nn, case["module"])
         kw = dict(num_layers=case.get("layers", 1), bidirectional=case.get("bidirectional", 0) == 1)
         if case["module"] == "RNN":

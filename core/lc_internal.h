@@ -205,6 +205,11 @@ void lc_vsigmoid_f32(int64_t n, const float *x, float *y);
 void lc_vexp_f64(int64_t n, const double *x, double *y);
 void lc_vtanh_f64(int64_t n, const double *x, double *y);
 void lc_vsigmoid_f64(int64_t n, const double *x, double *y);
+void lc_vlog_f32(int64_t n, const float *x, float *y);
+void lc_vlog_f64(int64_t n, const double *x, double *y);
+/* In place, float32 or float64 by dt: x[i] = exp(x[i]), log(x[i]). */
+void lc_vexp(lc_dtype dt, int64_t n, void *x);
+void lc_vlog(lc_dtype dt, int64_t n, void *x);
 
 /* random.c's generator, for sampling.c: reserve nblocks counters of the
  * global stream (returns the first, sets *seed), and one Philox block. */

@@ -47,9 +47,12 @@
     (neg) = (v) >= 0 ? e_ * r_ : r_;              \
   } while (0)
 #define G_OF(v) ((v) >= 0 ? (v) + (T)0.5 : SIGMOID(v))
-#define LOG_G(v) ((v) >= 0 ? log((v) + (T)0.5) : (v) - SOFTPLUS(v)) /* log sigmoid(v) */
-/* g' from g: 1 on the linear side, sigmoid' = g (1 - g) on the other */
-#define DG_FROM_G(v, g) ((v) >= 0 ? (T)1 : (g) * (1 - (g)))
+
+/* The row loops read and write distinct arrays, more of them than GCC will
+ * check for overlap at run time: IVDEP tells it they do not overlap, and
+ * -fno-trapping-math for this file (CMakeLists.txt) lets the selects
+ * if-convert, so the loops vectorise. */
+#define IVDEP _Pragma("GCC ivdep")
 
 enum { BAND = 64 }; /* units per scan job: a few cache lines per row */
 
@@ -87,10 +90,10 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---- the coefficients of one row of a step -------------------------------- */
 
-/* For units [k0, k0 + w) of projection row p (G*H): log a, log b into la, lb
- * (logs), or a, b (linear). */
-static void coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0, int64_t w,
-                   bool logs, void *a_, void *b_) {
+/* For units [k0, k0 + w) of projection row p (G*H): a, b in linear space
+ * (the step-by-step path). */
+static void linear_coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0, int64_t w,
+                          void *a_, void *b_) {
   int64_t H = c->hidden;
   LC_DISPATCH(dt, T, {
     const T *p = (const T *)p_ + k0;
@@ -98,28 +101,17 @@ static void coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0,
     if (c->mode == LC_MINGRU) {
       const T *pz = p, *ph = p + H;
       for (int64_t j = 0; j < w; j++) {
-        if (logs) { /* log(1 - z) = -softplus(p_z), log z = log(1 - z) + p_z */
-          a[j] = -SOFTPLUS(pz[j]);
-          b[j] = a[j] + pz[j] + LOG_G(ph[j]);
-        } else {
-          T z;
-          SIGMOID_PAIR(pz[j], z, a[j]);
-          b[j] = z * G_OF(ph[j]);
-        }
+        T z;
+        SIGMOID_PAIR(pz[j], z, a[j]);
+        b[j] = z * G_OF(ph[j]);
       }
     } else {
       const T *pf = p, *pi = p + H, *ph = p + 2 * H;
       for (int64_t j = 0; j < w; j++) {
         /* d = log f - log i: f/(f+i) = sigmoid(d), i/(f+i) = sigmoid(-d) */
-        T d = SOFTPLUS(-pi[j]) - SOFTPLUS(-pf[j]);
-        if (logs) { /* log sigmoid(-d) = log sigmoid(d) - d */
-          a[j] = -SOFTPLUS(-d);
-          b[j] = a[j] - d + LOG_G(ph[j]);
-        } else {
-          T c;
-          SIGMOID_PAIR(d, a[j], c);
-          b[j] = c * G_OF(ph[j]);
-        }
+        T d = SOFTPLUS(-pi[j]) - SOFTPLUS(-pf[j]), ci;
+        SIGMOID_PAIR(d, a[j], ci);
+        b[j] = ci * G_OF(ph[j]);
       }
     }
   });
@@ -131,28 +123,98 @@ static void *row_at(const lc_tensor *t, int64_t row, int64_t k) {
 
 /* ---- forward: the log-space scan ------------------------------------------ */
 
+/* log a, log b (la, lb) for units [k0, k0 + w) of projection row p (G*H),
+ * every transcendental taken over arrays (vmath.c) so the stages vectorise:
+ * each exp argument is <= 0 and each log argument is in [1, 2] or g's
+ * linear side, so nothing overflows. tmp holds 2 * G * BAND elements. */
+LC_CLONES static void log_coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0,
+                                 int64_t w, void *la_, void *lb_, void *tmp) {
+  int64_t H = c->hidden;
+  LC_DISPATCH(dt, T, {
+    const T *p = (const T *)p_ + k0;
+    T *la = la_, *lb = lb_, *e = tmp, *q = e + 3 * BAND;
+    /* the last gate is always p_h: e = exp(min(p_h, 0)), q = g or 1 + e */
+    int64_t G = c->gates;
+    const T *ph = p + (G - 1) * H;
+    for (int64_t k = 0; k < G - 1; k++)
+      for (int64_t j = 0; j < w; j++) e[k * w + j] = -fabs(p[k * H + j]);
+    for (int64_t j = 0; j < w; j++) e[(G - 1) * w + j] = ph[j] < 0 ? ph[j] : 0;
+    lc_vexp(dt, G * w, e);
+    for (int64_t j = 0; j < (G - 1) * w; j++) q[j] = 1 + e[j];
+    for (int64_t j = 0; j < w; j++)
+      q[(G - 1) * w + j] = ph[j] >= 0 ? ph[j] + (T)0.5 : 1 + e[(G - 1) * w + j];
+    lc_vlog(dt, G * w, q); /* log(1 + e^-|v|) per gate, then log g or softplus(p_h) */
+    T *lg = q + (G - 1) * w;
+    for (int64_t j = 0; j < w; j++) lg[j] = ph[j] >= 0 ? lg[j] : ph[j] - lg[j]; /* log g */
+    if (c->mode == LC_MINGRU) { /* log(1 - z) = -softplus(p_z), log z = log(1 - z) + p_z */
+      for (int64_t j = 0; j < w; j++) {
+        T pz = p[j];
+        la[j] = -((pz > 0 ? pz : 0) + q[j]);
+        lb[j] = la[j] + pz + lg[j];
+      }
+    } else { /* d = log f - log i = softplus(-p_i) - softplus(-p_f) */
+      const T *pf = p, *pi = p + H;
+      T *d = e; /* the exps are spent: d in e[0, w), its exp term in e[w, 2w) */
+      for (int64_t j = 0; j < w; j++) {
+        T spf = (pf[j] < 0 ? -pf[j] : 0) + q[j], spi = (pi[j] < 0 ? -pi[j] : 0) + q[w + j];
+        d[j] = spi - spf;
+        e[w + j] = -fabs(d[j]);
+      }
+      lc_vexp(dt, w, e + w);
+      for (int64_t j = 0; j < w; j++) q[j] = 1 + e[w + j];
+      lc_vlog(dt, w, q);
+      for (int64_t j = 0; j < w; j++) { /* a = sigmoid(d): log a = -softplus(-d); log b = log a - d + log g */
+        la[j] = -((d[j] < 0 ? -d[j] : 0) + q[j]);
+        lb[j] = la[j] - d[j] + lg[j];
+      }
+    }
+  });
+}
+
+/* lh = logaddexp(la + lh, lb) = max + log(1 + exp(-|difference|)) over w
+ * units, and out = exp(lh); lb is finite, lh may start at -inf. */
+LC_CLONES static void logaddexp_row(lc_dtype dt, int64_t w, const void *la_, const void *lb_,
+                                    void *lh_, void *out_) {
+  LC_DISPATCH(dt, T, {
+    const T *la = la_, *lb = lb_;
+    T *lh = lh_, *out = out_, m[BAND], e[BAND];
+    for (int64_t j = 0; j < w; j++) {
+      T u = la[j] + lh[j], v = lb[j];
+      m[j] = u > v ? u : v;
+      e[j] = -fabs(u - v);
+    }
+    lc_vexp(dt, w, e);
+    for (int64_t j = 0; j < w; j++) e[j] += 1;
+    lc_vlog(dt, w, e);
+    for (int64_t j = 0; j < w; j++) out[j] = lh[j] = m[j] + e[j];
+    lc_vexp(dt, w, out);
+  });
+}
+
 /* p (T, G*H), h0 (N, H) or NULL -> y (T, H). Column job (n, band) walks the
- * steps of sequence n. */
-static void scan_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *p, const lc_tensor *h0,
-                         lc_tensor *y) {
+ * steps of sequence n. With a bias b (G*H), p holds x W^T on entry and the
+ * scan adds b to each band of a row as it first reads it (no pass of its
+ * own over p), leaving p = x W^T + b for the backward. */
+static void scan_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const lc_tensor *b,
+                         const lc_tensor *h0, lc_tensor *y) {
   int64_t H = c->hidden, bands = (H + BAND - 1) / BAND, jobs = c->batch * bands;
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
   for (int64_t job = 0; job < jobs; job++) {
     int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
     LC_DISPATCH(dt, T, {
-      T lh[BAND], la[BAND], lb[BAND];
+      T lh[BAND], la[BAND], lb[BAND], tmp[6 * BAND];
       const T *h = h0 ? row_at(h0, n, k0) : NULL;
       for (int64_t j = 0; j < w; j++) lh[j] = log(h ? h[j] : (T)0); /* the zero state: log 0 = -inf */
       for (int64_t t = 0; t < c->lengths[n]; t++) {
         int64_t row = c->offsets[t] + n;
-        coeffs(c, dt, row_at(p, row, 0), k0, w, true, la, lb);
-        T *out = row_at(y, row, k0);
-        for (int64_t j = 0; j < w; j++) { /* logaddexp(la + lh, lb); lb is finite */
-          T u = la[j] + lh[j], v = lb[j];
-          T m = u > v ? u : v;
-          lh[j] = m + log(1 + exp(-fabs(u - v)));
-          out[j] = exp(lh[j]);
+        if (b) {
+          T *pr = row_at(p, row, 0);
+          const T *br = lc_data(b);
+          for (int64_t k = 0; k < c->gates; k++)
+            for (int64_t j = k * H + k0; j < k * H + k0 + w; j++) pr[j] += br[j];
         }
+        log_coeffs(c, dt, row_at(p, row, 0), k0, w, la, lb, tmp);
+        logaddexp_row(dt, w, la, lb, lh, row_at(y, row, k0));
       }
     });
   }
@@ -183,7 +245,7 @@ static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor 
         T *hr = row_at(h, r, 0), *yr = row_at(y, off + r, 0);
         for (int64_t k0 = 0; k0 < H; k0 += BAND) {
           int64_t wd = min64(BAND, H - k0);
-          coeffs(c, dt, row_at(p, off + r, 0), k0, wd, false, a, bb);
+          linear_coeffs(c, dt, row_at(p, off + r, 0), k0, wd, a, bb);
           for (int64_t j = 0; j < wd; j++) hr[k0 + j] = a[j] * hr[k0 + j] + bb[j];
         }
         memcpy(yr, hr, H * es);
@@ -200,51 +262,71 @@ static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor 
  * steps of a sequence backwards; h_{t-1} is the sequence's output row at
  * t-1 (or h0). Per unit, with gh = dL/dh_t and hp = h_{t-1}:
  *   MinGRU:  dp_z = (gh g - gh hp) z (1-z),  dp_h = gh z g'(p_h)
- *   MinLSTM: with d = log f - log i, a = sigmoid(d), dd = gh (hp - g) a (1-a),
- *            dp_f = dd (1-f), dp_i = -dd (1-i), dp_h = gh (1-a) g'(p_h)
- * and then gh <- a gh for the step before. */
+ *   MinLSTM: a = f / (f + i) (= sigmoid(d), d = log f - log i),
+ *            dd = gh (hp - g) a (1-a), dp_f = dd (1-f), dp_i = -dd (1-i),
+ *            dp_h = gh (1-a) g'(p_h)
+ * and then gh <- a gh for the step before. The sigmoids come from one array
+ * of exps per step, e = exp(-|p|) per gate and exp(min(p_h, 0)): with
+ * r = 1 / (1 + e), sigmoid(p) = r or e r and 1 - sigmoid(p) = e r or r. */
+/* One step of one band (w units): pr the projection row at k0, hp h_{t-1},
+ * g_out the output gradient, gh the running dL/dh (updated), dr the row of
+ * dp at k0; e holds G * BAND elements. */
+LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *pr_,
+                               const void *hp_, const void *g_out_, void *gh_, void *e_, void *dr_) {
+  int64_t H = c->hidden, G = c->gates;
+  LC_DISPATCH(dt, T, {
+    const T *pr = pr_, *hp = hp_, *g_out = g_out_, *ph = pr + (G - 1) * H;
+    T *gh = gh_, *e = e_, *dr = dr_;
+    for (int64_t k = 0; k < G - 1; k++)
+      for (int64_t j = 0; j < w; j++) e[k * w + j] = -fabs(pr[k * H + j]);
+    for (int64_t j = 0; j < w; j++) e[(G - 1) * w + j] = ph[j] < 0 ? ph[j] : 0;
+    lc_vexp(dt, G * w, e);
+    const T *eh = e + (G - 1) * w;
+    if (c->mode == LC_MINGRU) {
+      IVDEP for (int64_t j = 0; j < w; j++) {
+        T g = gh[j] + g_out[j], pz = pr[j];
+        T r = 1 / (1 + e[j]), z = pz >= 0 ? r : e[j] * r, a = pz >= 0 ? e[j] * r : r;
+        T sg = eh[j] / (1 + eh[j]), gv = ph[j] >= 0 ? ph[j] + (T)0.5 : sg;
+        T dg = ph[j] >= 0 ? (T)1 : sg * (1 - sg); /* g' */
+        dr[j] = g * (gv - hp[j]) * z * a;
+        dr[H + j] = g * z * dg;
+        gh[j] = a * g;
+      }
+    } else {
+      const T *ef = e, *ei = e + w;
+      IVDEP for (int64_t j = 0; j < w; j++) {
+        T g = gh[j] + g_out[j], pf = pr[j], pi = pr[H + j];
+        T rf = 1 / (1 + ef[j]), f = pf >= 0 ? rf : ef[j] * rf, nf = pf >= 0 ? ef[j] * rf : rf;
+        T ri = 1 / (1 + ei[j]), i = pi >= 0 ? ri : ei[j] * ri, ni = pi >= 0 ? ei[j] * ri : ri;
+        T s = 1 / (f + i), a = f * s, ci = i * s;
+        T sg = eh[j] / (1 + eh[j]), gv = ph[j] >= 0 ? ph[j] + (T)0.5 : sg;
+        T dg = ph[j] >= 0 ? (T)1 : sg * (1 - sg); /* g' */
+        T dd = g * (hp[j] - gv) * a * ci;
+        dr[j] = dd * nf;
+        dr[H + j] = -dd * ni;
+        dr[2 * H + j] = g * ci * dg;
+        gh[j] = a * g;
+      }
+    }
+  });
+}
+
 static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
                           const lc_tensor *ghn, const lc_tensor *y, const lc_tensor *h0,
                           lc_tensor *dp, lc_tensor *dh0) {
   int64_t H = c->hidden, bands = (H + BAND - 1) / BAND, jobs = c->batch * bands;
-  const lc_tensor *p = c->p;
+  size_t es = lc_dtype_size(dt);
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
   for (int64_t job = 0; job < jobs; job++) {
     int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
-    LC_DISPATCH(dt, T, {
-      T gh[BAND];
-      memcpy(gh, row_at(ghn, n, k0), w * sizeof(T));
-      for (int64_t t = c->lengths[n] - 1; t >= 0; t--) {
-        int64_t row = c->offsets[t] + n;
-        const T *g_out = row_at(gy, row, k0);
-        const T *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : NULL;
-        const T *pr = row_at(p, row, k0);
-        T *dr = row_at(dp, row, k0);
-        for (int64_t j = 0; j < w; j++) {
-          T g = gh[j] + g_out[j], h = hp ? hp[j] : 0, a;
-          if (c->mode == LC_MINGRU) {
-            T pz = pr[j], ph = pr[H + j], z, gv = G_OF(ph);
-            SIGMOID_PAIR(pz, z, a);
-            dr[j] = g * (gv - h) * z * a;
-            dr[H + j] = g * z * DG_FROM_G(ph, gv);
-          } else {
-            T pf = pr[j], pi = pr[H + j], ph = pr[2 * H + j];
-            T f, nf, i, ni, ci, gv = G_OF(ph);
-            SIGMOID_PAIR(pf, f, nf);
-            SIGMOID_PAIR(pi, i, ni);
-            /* d = log f - log i; a = f / (f + i) = sigmoid(d) */
-            T d = log(f) - log(i);
-            SIGMOID_PAIR(d, a, ci);
-            T dd = g * (h - gv) * a * ci;
-            dr[j] = dd * nf;
-            dr[H + j] = -dd * ni;
-            dr[2 * H + j] = g * ci * DG_FROM_G(ph, gv);
-          }
-          gh[j] = a * g;
-        }
-      }
-      if (dh0) memcpy(row_at(dh0, n, k0), gh, w * sizeof(T));
-    });
+    double gh[BAND], e[3 * BAND], zero[BAND] = {0}; /* room for w elements of either dtype */
+    memcpy(gh, row_at(ghn, n, k0), w * es);
+    for (int64_t t = c->lengths[n] - 1; t >= 0; t--) {
+      int64_t row = c->offsets[t] + n;
+      const void *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : zero;
+      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, e, row_at(dp, row, k0));
+    }
+    if (dh0) memcpy(row_at(dh0, n, k0), gh, w * es);
   }
 }
 
@@ -399,12 +481,11 @@ int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_ou
     if (a->path == LC_MINRNN_SEQUENTIAL) {
       rc = sequential_forward(c, x->dtype, x, w, b, c->p, h, y);
     } else {
-      /* p = x W^T + b: the bias broadcast into p, then one GEMM adds x W^T */
+      /* p = x W^T as one GEMM; the scan adds the bias */
       lc_tensor *wt = lc_transpose(w, 0, 1);
-      rc = !wt ? -1 : b ? lc_copy_(c->p, b) : 0;
-      if (!rc) rc = lc_gemm(1, x, wt, b ? 1 : 0, c->p);
+      rc = !wt ? -1 : lc_gemm(1, x, wt, 0, c->p);
       lc_release(wt);
-      if (!rc) scan_forward(c, x->dtype, c->p, h0, y);
+      if (!rc) scan_forward(c, x->dtype, c->p, b, h0, y);
       /* h_n: each sequence's output row at its own last step */
       size_t es = lc_dtype_size(x->dtype);
       for (int64_t n = 0; !rc && n < c->batch; n++)

@@ -1,4 +1,4 @@
-/* vmath.c: exp, tanh and sigmoid over arrays.
+/* vmath.c: exp, log, tanh and sigmoid over arrays.
  *
  * float32 uses Cephes-style range reduction and polynomials written as plain
  * branch-free C, so GCC vectorises the loops; target_clones builds AVX-512,
@@ -19,6 +19,12 @@ static inline float bits_to_float(uint32_t u) {
   float f;
   memcpy(&f, &u, sizeof f);
   return f;
+}
+
+static inline uint32_t float_to_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
 }
 
 /* exp(x): x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
@@ -44,6 +50,37 @@ static inline float exp_f32(float x) {
   int32_t k1 = k >> 1, k2 = k - k1;
   float e = p * bits_to_float((uint32_t)(k1 + 127) << 23) * bits_to_float((uint32_t)(k2 + 127) << 23);
   return x != x ? x : e;
+}
+
+/* log(x): x = 2^e m with m in [sqrt(1/2), sqrt(2)), log(m) = log1p(m - 1) by
+ * a degree-9 polynomial, and e ln2 added in two parts (ln2 = 0.693359375 -
+ * 2.12194440e-4, the first exact in a few bits) so that log(x) near 1 keeps
+ * its relative precision. Subnormals are scaled by 2^23 first; 0 gives -inf,
+ * a negative x or NaN gives NaN, inf gives inf, all as plain selects. */
+static inline float log_f32(float x) {
+  float xs = x < 1.17549435e-38f ? x * 8388608.0f : x; /* subnormal: times 2^23 */
+  float bias = x < 1.17549435e-38f ? 23.0f : 0.0f;
+  uint32_t u = float_to_bits(xs);
+  float e = (float)((int32_t)(u >> 23) - 126) - bias;
+  float m = bits_to_float((u & 0x007fffffu) | 0x3f000000u); /* [0.5, 1) */
+  bool low = m < 0.707106781186547524f;
+  e = low ? e - 1.0f : e;
+  m = low ? m + m - 1.0f : m - 1.0f;
+  float z = m * m;
+  float p = 7.0376836292E-2f;
+  p = p * m - 1.1514610310E-1f;
+  p = p * m + 1.1676998740E-1f;
+  p = p * m - 1.2420140846E-1f;
+  p = p * m + 1.4249322787E-1f;
+  p = p * m - 1.6668057665E-1f;
+  p = p * m + 2.0000714765E-1f;
+  p = p * m - 2.4999993993E-1f;
+  p = p * m + 3.3333331174E-1f;
+  float y = m * z * p + e * -2.12194440e-4f - 0.5f * z;
+  float r = m + y + e * 0.693359375f;
+  r = x == 0.0f ? -INFINITY : r;
+  r = x == INFINITY ? x : r;
+  return x < 0.0f || x != x ? NAN : r;
 }
 
 /* tanh: an odd polynomial near 0 (where 1 - 2/(e^2x + 1) would cancel) and
@@ -80,6 +117,10 @@ CLONES static void vexp_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = exp_f32(x[i]);
 }
 
+CLONES static void vlog_f32(int64_t n, const float *x, float *y) {
+  for (int64_t i = 0; i < n; i++) y[i] = log_f32(x[i]);
+}
+
 CLONES static void vtanh_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = tanh_f32(x[i]);
 }
@@ -89,11 +130,16 @@ CLONES static void vsigmoid_f32(int64_t n, const float *x, float *y) {
 }
 
 void lc_vexp_f32(int64_t n, const float *x, float *y) { vexp_f32(n, x, y); }
+void lc_vlog_f32(int64_t n, const float *x, float *y) { vlog_f32(n, x, y); }
 void lc_vtanh_f32(int64_t n, const float *x, float *y) { vtanh_f32(n, x, y); }
 void lc_vsigmoid_f32(int64_t n, const float *x, float *y) { vsigmoid_f32(n, x, y); }
 
 void lc_vexp_f64(int64_t n, const double *x, double *y) {
   for (int64_t i = 0; i < n; i++) y[i] = exp(x[i]);
+}
+
+void lc_vlog_f64(int64_t n, const double *x, double *y) {
+  for (int64_t i = 0; i < n; i++) y[i] = log(x[i]);
 }
 
 void lc_vtanh_f64(int64_t n, const double *x, double *y) {
@@ -102,4 +148,16 @@ void lc_vtanh_f64(int64_t n, const double *x, double *y) {
 
 void lc_vsigmoid_f64(int64_t n, const double *x, double *y) {
   for (int64_t i = 0; i < n; i++) y[i] = 1 / (1 + exp(-x[i]));
+}
+
+/* In place on a float tensor's elements, by dtype: the float32 versions above
+ * for float32, libm for float64. */
+void lc_vexp(lc_dtype dt, int64_t n, void *x) {
+  if (dt == LC_FLOAT32) lc_vexp_f32(n, x, x);
+  else lc_vexp_f64(n, x, x);
+}
+
+void lc_vlog(lc_dtype dt, int64_t n, void *x) {
+  if (dt == LC_FLOAT32) lc_vlog_f32(n, x, x);
+  else lc_vlog_f64(n, x, x);
 }

@@ -1,4 +1,4 @@
-/* The float32 vector math (core/vmath.c) stays within 2 ulp of the correctly
+/* The float32 vector math (core/vmath.c: exp, tanh, sigmoid, log) stays within 2 ulp of the correctly
  * rounded result, and its edge cases (overflow, underflow, inf, NaN, signed
  * zero) agree with libm. */
 #include <math.h>
@@ -20,7 +20,7 @@ static double ulps(float got, double want) {
 }
 
 static double ref(int f, double x) {
-  return f == 0 ? exp(x) : f == 1 ? tanh(x) : 1 / (1 + exp(-x));
+  return f == 0 ? exp(x) : f == 1 ? tanh(x) : f == 2 ? 1 / (1 + exp(-x)) : log(x);
 }
 
 /* Worst error over a dense sweep of [lo, hi] plus random points. */
@@ -48,6 +48,10 @@ int main(void) {
   CHECK(worst_ulps(lc_vtanh_f32, 1, -12, 12) <= 2);
   CHECK(worst_ulps(lc_vtanh_f32, 1, -0.7, 0.7) <= 2); /* both sides of the switch */
   CHECK(worst_ulps(lc_vsigmoid_f32, 2, -30, 30) <= 2);
+  CHECK(worst_ulps(lc_vlog_f32, 3, 0.5, 2) <= 2); /* near 1, where log is small */
+  CHECK(worst_ulps(lc_vlog_f32, 3, 1e-3, 1e3) <= 2);
+  CHECK(worst_ulps(lc_vlog_f32, 3, 1, 3e38) <= 2);
+  CHECK(worst_ulps(lc_vlog_f32, 3, 1e-44, 1e-37) <= 2); /* subnormal inputs */
 
   float in[8] = {INFINITY, -INFINITY, NAN, 89.0f, -110.0f, 0.0f, -0.0f, 1e-30f}, out[8];
   lc_vexp_f32(8, in, out);
@@ -66,5 +70,11 @@ int main(void) {
   CHECK(out[0] == 1 && out[1] == 0);
   CHECK(isnan(out[2]));
   CHECK(out[5] == 0.5f);
+  float lin[6] = {INFINITY, -1.0f, NAN, 0.0f, -0.0f, 1.0f};
+  lc_vlog_f32(6, lin, out);
+  CHECK(isinf(out[0]) && out[0] > 0);
+  CHECK(isnan(out[1]) && isnan(out[2]));
+  CHECK(isinf(out[3]) && out[3] < 0 && isinf(out[4]) && out[4] < 0);
+  CHECK(out[5] == 0);
   return test_summary();
 }

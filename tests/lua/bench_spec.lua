@@ -86,7 +86,7 @@ describe("bench/run.lua --tiny --no-torch", function()
     assert.truthy(out:find("\n  128%^3: [%d.]+ GFLOP/s %([%d.e+-]+%-[%d.e+-]+%)"), out)
     assert.truthy(out:find("\n  256%^3: [%d.]+ GFLOP/s"), out)
     assert.truthy(out:find("load average at start: "), out)
-    for _, case in ipairs({ "rnn_train", "lstm_train", "grucell_loop", "add_1e3", "gru_flat_mem" }) do
+    for _, case in ipairs({ "rnn_train", "lstm_train", "lnlstm_train", "grucell_loop", "add_1e3", "gru_flat_mem" }) do
       assert.truthy(out:find("\n" .. case .. "%s+%-%s+[%d.e%-]+"), case .. " missing:\n" .. out)
     end
     -- GEMM-bound cases get a share of the sgemm rate, the others a dash

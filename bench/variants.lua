@@ -1,0 +1,114 @@
+-- lucid-only comparisons of the recurrent variants of issue 15, each side by
+-- side in one process (A B A B ..., medians; common.alternate):
+--   build/bin/lucid bench/variants.lua [--tiny] [--threads n] [--rounds n] [dropout] [minrnn]
+--   (make bench-variants; no section named runs both)
+-- dropout: nn.LSTM training (L=100, N=64, I=H=512) with weight_dropout, and
+--   with variational dropout + recurrent_dropout, against the plain fused
+--   LSTM of the same size (one layer; and two layers for the dropout between
+--   layers). Target: within 10%.
+-- minrnn: nn.MinGRU / nn.MinLSTM training (N=8, I=H=256): tokens per second
+--   against nn.LSTM at L=512, cost per token from L=512 to L=8192, and the
+--   layer kernel's log-space scan against its step-by-step path.
+local common = dofile("bench/common.lua")
+
+local tiny, rounds, sections = false, nil, {}
+local k = 1
+while k <= #arg do
+  local a = arg[k]
+  if a == "--tiny" then
+    tiny = true
+  elseif a == "--threads" or a == "--rounds" then
+    local n = math.tointeger(tonumber(arg[k + 1]))
+    if not n or n < 1 then error("bench: " .. a .. " expects a positive integer") end
+    if a == "--threads" then lucid.set_num_threads(n) else rounds = n end
+    k = k + 1
+  elseif a == "dropout" or a == "minrnn" then
+    sections[a] = true
+  else
+    error("bench: unknown argument " .. a .. " (--tiny, --threads n, --rounds n, dropout, minrnn)")
+  end
+  k = k + 1
+end
+if not next(sections) then sections = { dropout = true, minrnn = true } end
+rounds = rounds or (tiny and 2 or 5)
+
+local function train_step(m, x)
+  return function()
+    m:zero_grad()
+    local out = m(x)
+    out:sum():backward()
+  end
+end
+
+local f = io.open("/proc/loadavg")
+print(string.format("threads: %d   rounds: %d   load average: %s", lucid.get_num_threads(), rounds,
+  f and f:read("l"):match("^(%S+)") or "?"))
+if f then f:close() end
+
+if sections.dropout then
+  local L, N, I, H = 100, 64, 512, 512
+  if tiny then L, N, I, H = 5, 4, 8, 16 end
+  local x = lucid.randn(L, N, I)
+  for _, layers in ipairs({ 1, 2 }) do
+    local variants = {
+      { "plain", {} },
+      { "weight_dropout=0.5", { weight_dropout = 0.5 } },
+      { "variational, recurrent_dropout=0.25", { variational = true, recurrent_dropout = 0.25 } },
+    }
+    if layers == 2 then
+      variants[3] = { "variational dropout=0.3, recurrent_dropout=0.25",
+        { variational = true, dropout = 0.3, recurrent_dropout = 0.25 } }
+    end
+    local fns = {}
+    for i, v in ipairs(variants) do
+      local opts = v[2]
+      opts.num_layers = layers
+      fns[i] = train_step(nn.LSTM(I, H, opts), x)
+    end
+    local t = common.alternate(fns, rounds)
+    print(string.format("LSTM training, %d layer(s), L=%d N=%d I=%d H=%d:", layers, L, N, I, H))
+    for i, v in ipairs(variants) do
+      print(string.format("  %-48s %9.4g s  %.3f of plain", v[1], t[i], t[i] / t[1]))
+    end
+  end
+end
+
+if sections.minrnn then
+  local N, I, H, L0, L1 = 8, 256, 256, 512, 8192
+  if tiny then N, I, H, L0, L1 = 2, 16, 16, 16, 64 end
+  print(string.format("MinGRU / MinLSTM: N=%d I=%d H=%d", N, I, H))
+  -- 1. against nn.LSTM
+  local x0 = lucid.randn(L0, N, I)
+  local t = common.alternate({ train_step(nn.MinGRU(I, H), x0), train_step(nn.MinLSTM(I, H), x0),
+    train_step(nn.LSTM(I, H), x0) }, rounds)
+  local tokens = L0 * N
+  print(string.format("training L=%d tokens/s: MinGRU %.0f  MinLSTM %.0f  LSTM %.0f", L0, tokens / t[1],
+    tokens / t[2], tokens / t[3]))
+  print(string.format("  speedup over nn.LSTM: MinGRU %.2fx  MinLSTM %.2fx", t[3] / t[1], t[3] / t[2]))
+  -- 2. cost per token, short against long sequences
+  local x1 = lucid.randn(L1, N, I)
+  for _, name in ipairs({ "MinGRU", "MinLSTM" }) do
+    local m = nn[name](I, H)
+    local s = common.alternate({ train_step(m, x0), train_step(m, x1) }, rounds)
+    local c0, c1 = s[1] / (L0 * N), s[2] / (L1 * N)
+    print(string.format("%s cost per token: L=%d %.3g us  L=%d %.3g us  ratio %.2f", name, L0, c0 * 1e6,
+      L1, c1 * 1e6, c1 / c0))
+  end
+  -- 3. the layer kernel, scan against steps (training: forward + backward)
+  local function kernel_step(mode, G, path)
+    local x = lucid.randn(L0 * N, I)
+    local w = (lucid.randn(G * H, I) * 0.05):requires_grad_()
+    local b = lucid.zeros(G * H):requires_grad_()
+    return function()
+      w.grad, b.grad = nil, nil
+      local y = lucid._C.minrnn_layer({ mode = mode, input = x, batch_sizes = L0, weight = w, bias = b, path = path })
+      y:sum():backward()
+    end
+  end
+  for _, mode in ipairs({ { "mingru", 2 }, { "minlstm", 3 } }) do
+    local s = common.alternate({ kernel_step(mode[1], mode[2], "scan"), kernel_step(mode[1], mode[2], "sequential") },
+      rounds)
+    print(string.format("%s layer, L=%d: scan %.3g ms  step by step %.3g ms  scan faster by %.2fx", mode[1], L0,
+      s[1] * 1e3, s[2] * 1e3, s[2] / s[1]))
+  end
+end
