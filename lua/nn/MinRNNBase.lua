@@ -21,7 +21,7 @@ local fmt = string.format
 MinRNNBase.arguments = Module.with_dtype({
   { "input_size", "integer", min = 1 },
   { "hidden_size", "integer", min = 1 },
-  { "num_layers", "integer", default = 1, min = 1 },
+  { "num_layers", "integer", default = 1, min = 1, max = 1024 }, -- as RNNBase
   { "bias", "boolean", default = true },
   { "batch_first", "boolean", default = false },
 })

@@ -45,7 +45,7 @@ function RNNBase.arguments(with_nonlinearity, extra)
   local args = {
     { "input_size", "integer", min = 1 },
     { "hidden_size", "integer", min = 1 },
-    { "num_layers", "integer", default = 1, min = 1 },
+    { "num_layers", "integer", default = 1, min = 1, max = 1024 }, -- bounded: a layer is Lua work
   }
   if with_nonlinearity then
     args[#args + 1] = { "nonlinearity", "string", default = "tanh", choices = { "tanh", "relu" } }
