@@ -563,13 +563,8 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {
   open_tables(L, module, methods_idx);
-  lua_pushvalue(L, methods_idx);
-  luaL_setfuncs(L, methods, 0);
-  lua_pop(L, 1);
   /* every method is also a function of the module: lucid.exp(x), lucid.matmul(a, b) */
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, methods, 0);
-  lua_pop(L, 1);
+  lcb_register(L, module, methods_idx, methods);
   luaL_getmetatable(L, LCB_TENSOR);
   for (size_t k = 0; k < sizeof operators / sizeof *operators; k++) {
     lua_getfield(L, methods_idx, operators[k][1]);
