@@ -204,6 +204,8 @@ lc_tensor *lc_grad_to_shape(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *
 
 /* Array math (vmath.c): y[i] = f(x[i]); y may alias x. */
 void lc_vexp_f32(int64_t n, const float *x, float *y);
+/* y[i] = exp(x[i] - shift), rounded as exp of the float32 difference. */
+void lc_vexp_shift_f32(int64_t n, const float *x, float shift, float *y);
 void lc_vtanh_f32(int64_t n, const float *x, float *y);
 void lc_vsigmoid_f32(int64_t n, const float *x, float *y);
 void lc_vexp_f64(int64_t n, const double *x, double *y);

@@ -650,9 +650,12 @@ LC_CLONES static void softmax_rows(const softmax_plan *p, cell c) {
       T m = sizeof(T) == 4 ? (T)row_max_f32((const float *)x, n) : (T)row_max_f64((const double *)x, n);
       if (x[0] != x[0]) m = x[0];
       int64_t k;
-      for (k = 0; k < n; k++) y[k] = x[k] - m;
-      if (sizeof(T) == 4) lc_vexp_f32(n, (const float *)y, (float *)y);
-      else lc_vexp_f64(n, (const double *)y, (double *)y);
+      if (sizeof(T) == 4) {
+        lc_vexp_shift_f32(n, (const float *)x, (float)m, (float *)y);
+      } else {
+        for (k = 0; k < n; k++) y[k] = x[k] - m;
+        lc_vexp_f64(n, (const double *)y, (double *)y);
+      }
       double ls[LANES] = {0}, sum = 0;
       for (k = 0; k + LANES <= n; k += LANES)
         for (int l = 0; l < LANES; l++) ls[l] += (double)y[k + l];
