@@ -162,9 +162,11 @@ describe("temporaries in loops", function()
 end)
 
 describe("the collector's pace", function()
-  -- A loop of 1e5-element temporaries (400 KB each, dropped at once) runs a
-  -- collector cycle every few ops: tensor memory stays within a few MB of
-  -- what is live, and does not creep up over a long run.
+  -- A loop of 1e5-element temporaries (400 KB each, dropped at once) steps
+  -- the collector per MB of growth, and collects fully past 32 MB more than
+  -- was live: tensor memory stays under that bound (over a small heap, a few
+  -- MB) and does not creep up over a long run. Without the accounting the
+  -- 3000 results (1.2 GB) would pile up.
   it("live tensor memory stays flat over 3000 adds of 1e5 elements", function()
     local x, y = lucid.randn(100000), lucid.randn(100000)
     local before = settle()
@@ -175,10 +177,11 @@ describe("the collector's pace", function()
       peaks[third] = math.max(peaks[third], lucid.live_bytes() - before)
     end
     for k = 1, 3 do
-      assert.is_true(peaks[k] < 8 * MB, string.format("peak %.1f MB in thousand %d", peaks[k] / MB, k))
+      assert.is_true(peaks[k] < 40 * MB, string.format("peak %.1f MB in thousand %d", peaks[k] / MB, k))
     end
-    -- flat: the last thousand peaks no higher than the first (one result of slack)
-    assert.is_true(peaks[3] <= peaks[1] + 400000, string.format("%d then %d bytes", peaks[1], peaks[3]))
+    -- flat: the later thousands peak no higher than the first, within a few results
+    assert.is_true(math.max(peaks[2], peaks[3]) <= peaks[1] + 2 * MB,
+      string.format("peaks %.1f, %.1f, %.1f MB", peaks[1] / MB, peaks[2] / MB, peaks[3] / MB))
     assert.is_true(settle() - before < 64 * 1024)
   end)
 
