@@ -605,35 +605,25 @@ typedef int32_t i32x8 __attribute__((vector_size(32)));
 typedef int64_t i64x4 __attribute__((vector_size(32)));
 #define VMAX(V, I, a, b) ((V)((((I)((a) > (b))) & (I)(a)) | (~((I)((a) > (b))) & (I)(b))))
 
-static inline float row_max_f32(const float *x, int64_t n) {
-  f32x8 m0, m1;
-  for (int l = 0; l < 8; l++) m0[l] = m1[l] = x[0];
-  int64_t k = 0;
-  for (; k + 16 <= n; k += 16) {
-    const f32x8u *v = (const f32x8u *)(x + k);
-    m0 = VMAX(f32x8, i32x8, v[0], m0), m1 = VMAX(f32x8, i32x8, v[1], m1);
+/* row_max_<T>: W lanes of type T per vector V (VU unaligned, I its mask type),
+ * two vectors per step. */
+#define ROW_MAX(name, T, V, VU, I, W)                                   \
+  static inline T name(const T *x, int64_t n) {                         \
+    V m0, m1;                                                           \
+    for (int l = 0; l < W; l++) m0[l] = m1[l] = x[0];                   \
+    int64_t k = 0;                                                      \
+    for (; k + 2 * W <= n; k += 2 * W) {                                \
+      const VU *v = (const VU *)(x + k);                                \
+      m0 = VMAX(V, I, v[0], m0), m1 = VMAX(V, I, v[1], m1);             \
+    }                                                                   \
+    m0 = VMAX(V, I, m1, m0);                                            \
+    T m = m0[0];                                                        \
+    for (int l = 1; l < W; l++) m = m0[l] > m ? m0[l] : m;              \
+    for (; k < n; k++) m = x[k] > m ? x[k] : m;                         \
+    return m;                                                           \
   }
-  m0 = VMAX(f32x8, i32x8, m1, m0);
-  float m = m0[0];
-  for (int l = 1; l < 8; l++) m = m0[l] > m ? m0[l] : m;
-  for (; k < n; k++) m = x[k] > m ? x[k] : m;
-  return m;
-}
-
-static inline double row_max_f64(const double *x, int64_t n) {
-  f64x4 m0, m1;
-  for (int l = 0; l < 4; l++) m0[l] = m1[l] = x[0];
-  int64_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const f64x4u *v = (const f64x4u *)(x + k);
-    m0 = VMAX(f64x4, i64x4, v[0], m0), m1 = VMAX(f64x4, i64x4, v[1], m1);
-  }
-  m0 = VMAX(f64x4, i64x4, m1, m0);
-  double m = m0[0];
-  for (int l = 1; l < 4; l++) m = m0[l] > m ? m0[l] : m;
-  for (; k < n; k++) m = x[k] > m ? x[k] : m;
-  return m;
-}
+ROW_MAX(row_max_f32, float, f32x8, f32x8u, i32x8, 8)
+ROW_MAX(row_max_f64, double, f64x4, f64x4u, i64x4, 4)
 
 /* The common case, softmax along a contiguous last dim: whole rows go
  * through the vectorised exp (vmath.c); the max and the sum run in
