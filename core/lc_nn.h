@@ -137,6 +137,11 @@ LC_API int lc_rnn_check(const lc_rnn_call *call);
  * base + x->sizes[dim])); the result has x's shape with sizes[dim] = numel.
  * Differentiable in x: the backward scatter-adds into zeros. */
 LC_API lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t base);
+/* x[index]: the rows of x along dim 0 at the int64 positions of index, of
+ * any shape, each in [base, base + x->sizes[0]) or negative, counted from
+ * the end (-1 the last); the result is (index..., x->sizes[1:]).
+ * Differentiable in x: the backward scatter-adds into zeros. */
+LC_API lc_tensor *lc_index(const lc_tensor *x, const lc_tensor *index, int64_t base);
 /* weight (V, D) rows picked by int64 indices of any shape (in [base, base +
  * V)) -> (indices..., D). Row padding_idx (counted from base; none when
  * below base) gets no gradient. */
