@@ -1,5 +1,5 @@
-/* test_index.c: x[index] (lc_index, index.c) reads its positions as they are
- * given: counted from the caller's base, negative ones from the end. Base 1
+/* test_index.c: x[index] (lc_index, index.c) and x[index] = values
+ * (lc_index_put, mask.c) read their positions as they are given: counted from the caller's base, negative ones from the end. Base 1
  * gives what base 0 gives for the positions shifted by one, values and
  * gradients alike; out-of-range positions name the base. */
 #include <string.h>
@@ -26,14 +26,16 @@ static double max_diff(const lc_tensor *a, const lc_tensor *b) {
   return m;
 }
 
+/* x[index] (in = {x}) or x[index] = values (put: in = {x, values}). */
 typedef struct {
   const lc_tensor *index;
   int64_t base;
+  bool put;
 } index_cfg;
 
 static lc_tensor *index_loss(lc_tensor *const *in, void *ctx) {
   const index_cfg *c = ctx;
-  lc_tensor *y = lc_index(in[0], c->index, c->base);
+  lc_tensor *y = c->put ? lc_index_put(in[0], c->index, in[1], c->base) : lc_index(in[0], c->index, c->base);
   lc_tensor *loss = y ? gc_weighted_sum(y) : NULL;
   lc_release(y);
   return loss;
@@ -43,7 +45,7 @@ static lc_tensor *index_loss(lc_tensor *const *in, void *ctx) {
 static lc_tensor *grad_of(lc_tensor *x, const lc_tensor *index, int64_t base) {
   lc_release(x->grad);
   x->grad = NULL;
-  index_cfg c = {index, base};
+  index_cfg c = {index, base, false};
   lc_tensor *loss = index_loss(&x, &c);
   if (!loss || lc_backward(&loss, NULL, 1, false)) {
     lc_release(loss);
@@ -68,7 +70,7 @@ static void test_base_one_is_base_zero_shifted(void) {
   CHECK(max_diff(g1, g0) == 0);
   CHECK(max_diff(g1, gr) == 0);
   CHECK(g1 && ((double *)lc_data(g1))[3] == 0); /* row 2 is never picked */
-  index_cfg c1 = {one, 1}, c0 = {zero, 0};
+  index_cfg c1 = {one, 1, false}, c0 = {zero, 0, false};
   CHECK(gradcheck("index base 1", index_loss, &x, 1, &c1) == 0);
   CHECK(gradcheck("index base 0", index_loss, &x, 1, &c0) == 0);
   lc_release(y1), lc_release(y0), lc_release(g1), lc_release(g0), lc_release(gr);
@@ -115,9 +117,55 @@ static void test_errors(void) {
   lc_release(m5), lc_release(f);
 }
 
+/* x[index] = values (lc_index_put, mask.c) likewise: base 1 writes, and
+ * differentiates, what base 0 does with the positions shifted by one. */
+
+/* in[0].grad and in[1].grad after backward of index_loss, as one (6, 2)
+ * float64 tensor's 12 values (x's 8, then values' 4) in out. */
+static void put_grads(lc_tensor *const *in, const lc_tensor *index, int64_t base, double *out) {
+  for (int k = 0; k < 2; k++) lc_release(in[k]->grad), in[k]->grad = NULL;
+  index_cfg c = {index, base, true};
+  lc_tensor *loss = index_loss(in, &c);
+  CHECK(loss && !lc_backward(&loss, NULL, 1, false));
+  lc_release(loss);
+  for (int k = 0, o = 0; k < 2; k++)
+    for (int64_t i = 0; in[k]->grad && i < lc_numel(in[k]); i++) out[o++] = ((double *)lc_data(in[k]->grad))[i];
+}
+
+static void test_index_put_base(void) {
+  lc_tensor *in[2] = {gc_leaf(2, DIMS(4, 2), -1, 1), gc_leaf(2, DIMS(2, 2), -1, 1)};
+  lc_tensor *one = from(LC_INT64, 1, DIMS(2), VALS(-1, 2)), *zero = from(LC_INT64, 1, DIMS(2), VALS(-1, 1));
+  lc_tensor *y1 = lc_index_put(in[0], one, in[1], 1), *y0 = lc_index_put(in[0], zero, in[1], 0);
+  const double *x = lc_data(in[0]), *v = lc_data(in[1]);
+  /* rows 4 (-1) and 2 written, rows 1 and 3 kept */
+  check_tensor(y1, 2, DIMS(4, 2), VALS(x[0], x[1], v[2], v[3], x[4], x[5], v[0], v[1]), 0);
+  check_tensor(y0, 2, DIMS(4, 2), VALS(x[0], x[1], v[2], v[3], x[4], x[5], v[0], v[1]), 0);
+  double g1[12] = {0}, g0[12] = {0};
+  put_grads(in, one, 1, g1);
+  put_grads(in, zero, 0, g0);
+  CHECK(!memcmp(g1, g0, sizeof g1));
+  CHECK(g1[2] == 0 && g1[3] == 0 && g1[6] == 0 && g1[7] == 0); /* the written rows of x */
+  CHECK(g1[0] != 0 && g1[8] != 0);
+  index_cfg c1 = {one, 1, true}, c0 = {zero, 0, true};
+  CHECK(gradcheck("index_put base 1", index_loss, in, 2, &c1) == 0);
+  CHECK(gradcheck("index_put base 0", index_loss, in, 2, &c0) == 0);
+  /* a 2-D index writes a (2, 1, 2) block; 0 among 1-based positions says so */
+  lc_tensor *grid = from(LC_INT64, 2, DIMS(2, 1), VALS(1, -2)), *nought = from(LC_INT64, 1, DIMS(1), VALS(0));
+  lc_tensor *row = from(LC_FLOAT64, 1, DIMS(2), VALS(7, 8));
+  lc_tensor *y2 = lc_index_put(in[0], grid, row, 1);
+  check_tensor(y2, 2, DIMS(4, 2), VALS(7, 8, x[2], x[3], 7, 8, x[6], x[7]), 0);
+  CHECK(lc_index_put(in[0], nought, row, 1) == NULL);
+  CHECK(lc_error_code() == LC_ERR_INDEX);
+  CHECK_CONTAINS(lc_error(), "index_put: index 0 out of range for dim 1 of size 4 (indices are 1-based");
+  for (int k = 0; k < 2; k++) lc_release(in[k]);
+  lc_release(one), lc_release(zero), lc_release(y1), lc_release(y0), lc_release(grid), lc_release(nought);
+  lc_release(row), lc_release(y2);
+}
+
 int main(void) {
   test_base_one_is_base_zero_shifted();
   test_strided_index();
   test_errors();
+  test_index_put_base();
   return test_summary();
 }

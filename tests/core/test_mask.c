@@ -3,7 +3,6 @@
  * every tensor is released (lc_live_bytes comes back to where it started). */
 #include <stdlib.h>
 
-#include "gradcheck.h"
 #include "lc.h"
 #include "test_util.h"
 
@@ -103,64 +102,6 @@ static void test_index_put_and_masked(void) {
   lc_release(x), lc_release(idx), lc_release(v);
 }
 
-/* x[index] = values (lc_index_put) reads its positions as given: base 1
- * writes, and differentiates, what base 0 does with the positions shifted
- * by one; negative positions count from the end at any base. */
-typedef struct {
-  const lc_tensor *index;
-  int64_t base;
-} put_cfg;
-
-static lc_tensor *put_loss(lc_tensor *const *in, void *ctx) {
-  const put_cfg *c = ctx;
-  lc_tensor *y = lc_index_put(in[0], c->index, in[1], c->base);
-  lc_tensor *loss = y ? gc_weighted_sum(y) : NULL;
-  lc_release(y);
-  return loss;
-}
-
-/* in[0].grad and in[1].grad after backward of put_loss, as one (6, 2)
- * float64 tensor's 12 values (x's 8, then values' 4) in out. */
-static void put_grads(lc_tensor *const *in, const lc_tensor *index, int64_t base, double *out) {
-  for (int k = 0; k < 2; k++) lc_release(in[k]->grad), in[k]->grad = NULL;
-  put_cfg c = {index, base};
-  lc_tensor *loss = put_loss(in, &c);
-  CHECK(loss && !lc_backward(&loss, NULL, 1, false));
-  lc_release(loss);
-  for (int k = 0, o = 0; k < 2; k++)
-    for (int64_t i = 0; in[k]->grad && i < lc_numel(in[k]); i++) out[o++] = ((double *)lc_data(in[k]->grad))[i];
-}
-
-static void test_index_put_base(void) {
-  lc_tensor *in[2] = {gc_leaf(2, DIMS(4, 2), -1, 1), gc_leaf(2, DIMS(2, 2), -1, 1)};
-  lc_tensor *one = from(LC_INT64, 1, DIMS(2), VALS(-1, 2)), *zero = from(LC_INT64, 1, DIMS(2), VALS(-1, 1));
-  lc_tensor *y1 = lc_index_put(in[0], one, in[1], 1), *y0 = lc_index_put(in[0], zero, in[1], 0);
-  const double *x = lc_data(in[0]), *v = lc_data(in[1]);
-  /* rows 4 (-1) and 2 written, rows 1 and 3 kept */
-  check_tensor(y1, 2, DIMS(4, 2), VALS(x[0], x[1], v[2], v[3], x[4], x[5], v[0], v[1]), 0);
-  check_tensor(y0, 2, DIMS(4, 2), VALS(x[0], x[1], v[2], v[3], x[4], x[5], v[0], v[1]), 0);
-  double g1[12] = {0}, g0[12] = {0};
-  put_grads(in, one, 1, g1);
-  put_grads(in, zero, 0, g0);
-  CHECK(!memcmp(g1, g0, sizeof g1));
-  CHECK(g1[2] == 0 && g1[3] == 0 && g1[6] == 0 && g1[7] == 0); /* the written rows of x */
-  CHECK(g1[0] != 0 && g1[8] != 0);
-  put_cfg c1 = {one, 1}, c0 = {zero, 0};
-  CHECK(gradcheck("index_put base 1", put_loss, in, 2, &c1) == 0);
-  CHECK(gradcheck("index_put base 0", put_loss, in, 2, &c0) == 0);
-  /* a 2-D index writes a (2, 1, 2) block; 0 among 1-based positions says so */
-  lc_tensor *grid = from(LC_INT64, 2, DIMS(2, 1), VALS(1, -2)), *nought = from(LC_INT64, 1, DIMS(1), VALS(0));
-  lc_tensor *row = from(LC_FLOAT64, 1, DIMS(2), VALS(7, 8));
-  lc_tensor *y2 = lc_index_put(in[0], grid, row, 1);
-  check_tensor(y2, 2, DIMS(4, 2), VALS(7, 8, x[2], x[3], 7, 8, x[6], x[7]), 0);
-  CHECK(lc_index_put(in[0], nought, row, 1) == NULL);
-  CHECK(lc_error_code() == LC_ERR_INDEX);
-  CHECK_CONTAINS(lc_error(), "index_put: index 0 out of range for dim 1 of size 4 (indices are 1-based");
-  for (int k = 0; k < 2; k++) lc_release(in[k]);
-  lc_release(one), lc_release(zero), lc_release(y1), lc_release(y0), lc_release(grid), lc_release(nought);
-  lc_release(row), lc_release(y2);
-}
-
 int main(void) {
   size_t base = lc_live_bytes();
   test_comparisons_are_bool();
@@ -168,7 +109,6 @@ int main(void) {
   test_predicates_and_logical();
   test_where_and_nonzero();
   test_index_put_and_masked();
-  test_index_put_base();
   CHECK(lc_live_bytes() == base);
   return test_summary();
 }
