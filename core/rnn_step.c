@@ -106,7 +106,7 @@ static int step_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *dh = lc_clone(g[0]), *dc = cell->has_cell ? lc_clone(g[1]) : NULL;
   lc_tensor *gi = lc_empty(dt, 2, gs);
   lc_tensor *gh = cell->split_recurrent ? lc_empty(dt, 2, gs) : lc_retain(gi);
-  lc_tensor *gp = cell->extra ? lc_empty(dt, 2, ps) : NULL;
+  lc_tensor *gp = cell->extra ? lc_zeros(dt, 2, ps) : NULL; /* the rows add their part */
   int rc = !dh || (cell->has_cell && !dc) || !gi || !gh || (cell->extra && !gp) ? -1 : 0;
   if (!rc) {
     step_rows s = {.cell = cell, .dt = dt, .back = true, .H = H, .G = G, .W = cell->work * H,
