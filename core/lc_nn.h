@@ -29,7 +29,8 @@ typedef struct {
                              * (the same as gi) */
   void *dprev;              /* (H) out: the part of dL/dh that does not go through W_hh,
                              * when direct_state; may alias dout */
-  void *gp;                 /* (extra*H) out: this row's part of dL/dp (summed over rows) */
+  void *gp;                 /* (extra*H) in/out: this row's part of dL/dp is added (the
+                             * loop sums every step into one row per batch element) */
 } lc_rnn_row;
 
 typedef void (*lc_rnn_row_fn)(lc_dtype dt, const lc_rnn_row *r);

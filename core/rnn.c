@@ -289,7 +289,7 @@ typedef struct {
   lc_tensor *dm, *dh_all;   /* projected: d(cell output) of a step, dh of every row for W_hr */
   lc_tensor *dhin;          /* recurrent dropout: d(state fed to W_hh) of a step */
   lc_tensor *zdh, *zdc;     /* zoneout: the parts of dh and dc that skip the step */
-  lc_tensor *gp;            /* each row's part of dL/dp */
+  lc_tensor *gp;            /* (N, extra*H) each batch row's part of dL/dp, summed over steps */
   char *dgi, *dgh;          /* this direction's columns of the shared (T, ld) gradients */
 } dir_back;
 
@@ -303,7 +303,7 @@ static void release_dir_back(dir_back *b) {
 static int dir_back_init(dir_back *b, rnn_ctx *c, lc_dtype dt, lc_tensor *const *g) {
   const lc_rnn_cell *cell = c->cell;
   int64_t T = c->total, N = c->batch, H = c->hidden, Ho = c->out;
-  int64_t msz[2] = {N, H}, hsz[2] = {T, Ho}, nsz[2] = {N, Ho}, psz[2] = {T, cell->extra * H};
+  int64_t msz[2] = {N, H}, hsz[2] = {T, Ho}, nsz[2] = {N, Ho}, psz[2] = {N, cell->extra * H};
   b->c = c;
   b->gy = lc_contiguous(g[0]);
   b->dh = lc_clone(g[1]);
@@ -312,7 +312,8 @@ static int dir_back_init(dir_back *b, rnn_ctx *c, lc_dtype dt, lc_tensor *const 
   if (c->mask) b->dhin = lc_empty(dt, 2, nsz);
   if (c->zh) b->zdh = lc_empty(dt, 2, nsz);
   if (c->zc) b->zdc = lc_empty(dt, 2, msz);
-  if (b->p) b->gp = lc_empty(dt, 2, psz);
+  /* not one row per step: (T, extra*H) was the largest buffer of a layer-norm LSTM */
+  if (b->p) b->gp = lc_zeros(dt, 2, psz);
   return !b->gy || !b->dh || (cell->has_cell && !b->dc) || (c->has_proj && (!b->dm || !b->dh_all)) ||
                  (c->mask && !b->dhin) || (c->zh && !b->zdh) || (c->zc && !b->zdc) || (b->p && !b->gp)
              ? -1
@@ -346,7 +347,7 @@ static int backward_loop(void *arg, int d) {
     rows_backward(c, dt, bs, b->p ? lc_data(b->p) : NULL, dout, b->dc ? lc_data(b->dc) : NULL,
                   c->ws ? row_ptr(c->ws, off) : NULL, row_ptr(c->hprev, off), out, dgi,
                   cell->split_recurrent ? dgh : NULL, cell->direct_state ? lc_data(b->dh) : NULL,
-                  b->gp ? row_ptr(b->gp, off) : NULL);
+                  b->gp ? lc_data(b->gp) : NULL);
     /* the previous state's gradient: its direct part (left in dh by the
      * cell) plus dgh W_hh; rows that were not active this step keep theirs */
     if (!c->mask) {
@@ -432,7 +433,7 @@ static int weight_grads(lc_node *n, int D, dir_back *b, lc_tensor *x, lc_tensor 
       return -1;
     int64_t X = c->cell->extra * H;
     if (b[d].p && lc_node_needs_grad(n, input_at(d, I_P)) &&
-        !(g[I_P] = column_sums(dt, lc_data(b[d].gp), T, X, X)))
+        !(g[I_P] = column_sums(dt, lc_data(b[d].gp), c->batch, X, X)))
       return -1;
     if (lc_node_needs_grad(n, input_at(d, I_H0))) g[I_H0] = lc_retain(b[d].dh);
     if (b[d].dc && lc_node_needs_grad(n, input_at(d, I_C0))) g[I_C0] = lc_retain(b[d].dc);
