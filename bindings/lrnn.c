@@ -119,6 +119,25 @@ static int l_rnn_bilayer(lua_State *L) {
   return 6;
 }
 
+/* lucid._C.rnn_cell_step(cell, x, h, c, w_ih, w_hh, b_ih, b_hh, extra) -> h' [, c']:
+ * one step of a cell kind as one autograd node (lc_rnn_cell_step); x (N, I),
+ * h (N, H); c, the biases and extra nil where the cell has none. Positional
+ * only: the cell modules call it at every step of a loop. */
+static int l_rnn_cell_step(lua_State *L) {
+  const char *fname = "rnn_cell_step";
+  lc_rnn_step_args a = {.cell = luaL_checkstring(L, 1), .x = lcb_check(L, 2, fname),
+                        .h = lcb_check(L, 3, fname), .c = lcb_opt(L, 4, fname),
+                        .w_ih = lcb_check(L, 5, fname), .w_hh = lcb_check(L, 6, fname),
+                        .b_ih = lcb_opt(L, 7, fname), .b_hh = lcb_opt(L, 8, fname),
+                        .extra = lcb_opt(L, 9, fname)};
+  lc_tensor *h, *c;
+  lcb_ok(L, lc_rnn_cell_step(&a, &h, &c));
+  lcb_push(L, h);
+  if (!c) return 1;
+  lcb_push(L, c);
+  return 2;
+}
+
 /* lucid._C.rnn_check{op, form, input, batch_sizes, sorted_indices,
  * input_size, weight, layers, batch_first, h, h_name, h_size_name, h_width,
  * c, c_name, c_width}, or positionally in that order: a recurrent module's
@@ -170,5 +189,5 @@ void lcb_open_rnn(lua_State *L, int module, int methods) {
   (void)methods;
   lcb_register_private(L, module, (luaL_Reg[]){{"rnn_layer", l_rnn_layer}, {"rnn_bilayer", l_rnn_bilayer},
                                                 {"rnn_cell", l_rnn_cell}, {"rnn_check", l_rnn_check},
-                                                {NULL, NULL}});
+                                                {"rnn_cell_step", l_rnn_cell_step}, {NULL, NULL}});
 }

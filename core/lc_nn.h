@@ -92,6 +92,19 @@ LC_API int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n,
  * Fills y[d], h_n[d], c_n[d] (NULL without a cell state). */
 LC_API int lc_rnn_layers(const lc_rnn_args *args, int D, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
+/* One step of a cell, h' (N, H) and c' (N, H) for a cell with a cell state,
+ * as one autograd node (rnn_step.c): what the cell modules call per step.
+ * x (N, I), h (N, H), c (N, H) or NULL, w_ih (G*H, I), w_hh (G*H, H), the
+ * biases (G*H) or both NULL, extra (extra*H) for cells with their own
+ * parameter. No projection, recurrent dropout or zoneout (lc_rnn_layer has
+ * them). c_out may be NULL. */
+typedef struct {
+  const char *cell; /* a kind's name, as lc_rnn_args.cell */
+  const lc_tensor *x, *h, *c, *w_ih, *w_hh, *b_ih, *b_hh, *extra;
+} lc_rnn_step_args;
+
+LC_API int lc_rnn_cell_step(const lc_rnn_step_args *args, lc_tensor **h_out, lc_tensor **c_out);
+
 /* ---- a recurrent module's whole call (rnn_check.c) ----------------------- */
 /* The kernels above see one layer and direction with (N, H) slices; the
  * module's call is checked once, here, so its messages name what the user

@@ -44,36 +44,40 @@ static void vsigmoid(lc_dtype dt, int64_t n, void *x) {
 
 /* out (H) = act(xw + hw) */
 static void rnn_tanh_forward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H; /* a local: the build's -fno-strict-aliasing would reload r->H after every store */
   LC_DISPATCH(dt, T, {
     T *out = r->out;
-    SUM_PRE(T, out, r, r->H);
+    SUM_PRE(T, out, r, H);
   });
-  vtanh(dt, r->H, r->out);
+  vtanh(dt, H, r->out);
 }
 
 /* gi (H) = dout * (1 - h'^2) */
 static void rnn_tanh_backward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H;
   LC_DISPATCH(dt, T, {
     const T *dout = r->dout, *y = r->out;
     T *gi = r->gi;
-    for (int64_t j = 0; j < r->H; j++) gi[j] = dout[j] * (1 - y[j] * y[j]);
+    for (int64_t j = 0; j < H; j++) gi[j] = dout[j] * (1 - y[j] * y[j]);
   });
 }
 
 static void rnn_relu_forward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H;
   LC_DISPATCH(dt, T, {
     T *out = r->out;
-    SUM_PRE(T, out, r, r->H);
-    for (int64_t j = 0; j < r->H; j++) out[j] = out[j] < 0 ? 0 : out[j];
+    SUM_PRE(T, out, r, H);
+    for (int64_t j = 0; j < H; j++) out[j] = out[j] < 0 ? 0 : out[j];
   });
 }
 
 /* gi (H) = dout * [h' > 0] */
 static void rnn_relu_backward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H;
   LC_DISPATCH(dt, T, {
     const T *dout = r->dout, *y = r->out;
     T *gi = r->gi;
-    for (int64_t j = 0; j < r->H; j++) gi[j] = y[j] > 0 ? dout[j] : 0;
+    for (int64_t j = 0; j < H; j++) gi[j] = y[j] > 0 ? dout[j] : 0;
   });
 }
 
@@ -114,10 +118,11 @@ static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
   }
 
 static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
+  int64_t H = r->H;
   LC_DISPATCH(dt, T, {
     const T *ws = r->ws, *hprev = r->hprev, *dout = r->dout;
     T *gi = r->gi, *gh = r->gh, *dprev = r->dprev;
-    GRU_GATE_GRADS(T, r->H, ws, hprev, dout, gi, gh, dprev);
+    GRU_GATE_GRADS(T, H, ws, hprev, dout, gi, gh, dprev);
   });
 }
 

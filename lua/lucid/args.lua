@@ -137,6 +137,32 @@ local function describe(v)
   return math.type(v) or type(v)
 end
 
+-- The metatables of values found to be objects of each root's family: the
+-- check runs once per class (its objects share one metatable), and every
+-- later call costs one table lookup. Weak, so a dropped class goes.
+local family_of = setmetatable({}, { __mode = "k" })
+
+local function family(root)
+  local f = family_of[root]
+  if not f then
+    f = setmetatable({}, { __mode = "k" })
+    family_of[root] = f
+  end
+  return f
+end
+
+-- Raises the error of a method called on a stranger; remembers the class of
+-- a self that passes. The walk of is_instance depends only on self's
+-- metatable unless self is the root class itself, which is not remembered.
+local function check_self(cls, root, name, self, members)
+  if not M.is_instance(self, root) then
+    raise(string.format("%s:%s: self must be an object of class %s (call it as obj:%s(...)), got %s",
+      cls.__name, name, root.__name, name, describe(self)))
+  end
+  local mt = getmetatable(self)
+  if self ~= root and type(mt) == "table" and rawget(mt, "__index") ~= self then members[mt] = true end
+end
+
 -- fn as a method named name of the classes under root, checking its self
 -- first. Any object under root passes, as subclasses borrow each other's
 -- methods (MultiplicativeLR uses LambdaLR.lambdas). With init_args, init
@@ -146,21 +172,24 @@ local function checked(cls, root, name, fn, init_args)
   if wrapped[fn] or type(name) ~= "string" or LUA_METAMETHODS[name] or debug.getlocal(fn, 1) ~= "self" then
     return fn
   end
-  if name ~= "init" then init_args = nil end
-  local w = function(self, ...)
-    if not M.is_instance(self, root) then
-      raise(string.format("%s:%s: self must be an object of class %s (call it as obj:%s(...)), got %s",
-        cls.__name, name, root.__name, name, describe(self)))
+  local members = family(root)
+  local w
+  if name ~= "init" or not init_args then
+    w = function(self, ...)
+      if not members[getmetatable(self)] then check_self(cls, root, name, self, members) end
+      return fn(self, ...)
     end
-    if init_args then
+  else
+    w = function(self, ...)
+      if not members[getmetatable(self)] then check_self(cls, root, name, self, members) end
       local a = ...
       if type(a) ~= "table" then
         raise(string.format("%s:init: argument 1 must be the table of the constructor's parsed arguments "
           .. "(construct with %s(...)), got %s", cls.__name, cls.__name, describe(a)))
       end
       if type(init_args) == "function" then return fn(self, init_args(self, a), select(2, ...)) end
+      return fn(self, ...)
     end
-    return fn(self, ...)
   end
   wrapped[w] = true
   return w

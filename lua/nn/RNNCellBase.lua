@@ -1,8 +1,10 @@
 -- nn.RNNCellBase: what RNNCell, GRUCell and LSTMCell share - the parameters
 -- weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H), PyTorch's
 -- init U(-1/sqrt(H), 1/sqrt(H)), the checks of input and state (the core's:
--- lucid._C.rnn_check), and the printing. A step is one call of the fused kernel lucid._C.rnn_layer with a
--- single time step, so it is one autograd node.
+-- lucid._C.rnn_check), and the printing. A step is one call of the fused step
+-- kernel lucid._C.rnn_cell_step (two GEMMs, the cell's gate math, one autograd
+-- node with a hand-written backward); with zoneout, of the layer kernel
+-- lucid._C.rnn_layer over a single time step.
 --
 -- Cells are called in tight Lua loops, so forward does the few checks it
 -- needs inline and allocates nothing beyond the kernel's outputs.
@@ -14,7 +16,7 @@ local F = require("nn.functional")
 
 local is_tensor = lucid.is_tensor
 local zeros = lucid.zeros
-local rnn_check = lucid._C.rnn_check
+local rnn_layer, rnn_cell_step, rnn_check = lucid._C.rnn_layer, lucid._C.rnn_cell_step, lucid._C.rnn_check
 local fmt = string.format
 
 -- creation options of a zero state, per dtype, so a step allocates no table
@@ -128,10 +130,14 @@ function RNNCellBase:step(x2, h0, c0)
     zh = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype)
     if c0 then zc = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype) end
   end
-  local extra = options.extra_vector(self._extra, function(e) return self[e] end)
-  local _, h, c = lucid._C.rnn_layer({ cell = self._cell, input = x2, batch_sizes = 1, reverse = false,
-    h0 = h0, c0 = c0, w_ih = self.weight_ih, w_hh = w_hh, b_ih = self.bias_ih, b_hh = self.bias_hh,
-    zoneout_h = zh, zoneout_c = zc, extra = extra })
+  local extra = #self._extra > 0 and options.extra_vector(self._extra, function(e) return self[e] end) or nil
+  if zh == nil then
+    return rnn_cell_step(self._cell, x2, h0, c0, self.weight_ih, w_hh, self.bias_ih, self.bias_hh, extra)
+  end
+  -- zoneout mixes the old state in: the layer kernel has it (positional, as
+  -- the named form costs a table and a name match per argument)
+  local _, h, c = rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh, self.bias_ih,
+    self.bias_hh, nil, nil, zh, zc, extra)
   return h, c
 end
 

@@ -499,6 +499,12 @@ static void test_small_transposed(lc_dtype dt) {
   lc_tensor *tr = lc_transpose(rt_, 0, 1), *col = lc_transpose(r, 0, 1);
   CHECK(every_transpose(r, b, tr, tb, tol));
   CHECK(every_transpose(a, rt_, ta, col, tol));
+  /* few rows against a transposed right operand (a cell step's x W^T): the
+   * product is taken transposed, copying x and the result instead of W */
+  lc_tensor *x = make(dt, 2, DIMS(3, 24), NULL), *xt_ = make(dt, 2, DIMS(24, 3), NULL);
+  lc_tensor *tx = lc_transpose(xt_, 0, 1);
+  CHECK(every_transpose(x, b, tx, tb, tol));
+  lc_release(x), lc_release(xt_), lc_release(tx);
   lc_release(r), lc_release(rt_), lc_release(tr), lc_release(col);
   lc_release(a), lc_release(b), lc_release(at_), lc_release(ta), lc_release(bt_), lc_release(tb);
 }

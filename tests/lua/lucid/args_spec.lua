@@ -74,6 +74,18 @@ describe("lucid.args.check_methods", function()
     assert.matches("Conv1d: missing argument 'in_channels'", message(nn.Conv1d.init, nn.Conv1d(2, 2, 2), {}))
   end)
 
+  it("checks a class once, and still refuses strangers after its objects have passed", function()
+    local m = nn.Linear(2, 3)
+    assert.are.equal(2, #m:parameters()) -- Linear's objects pass: their class is remembered
+    assert.are.equal(2, #m:parameters())
+    assert.matches("Module:parameters: self must be an object of class Module %(call it as obj:parameters%(...%)%), got nil",
+      message(m.parameters))
+    assert.matches("Module:parameters: .*got a SGD", message(m.parameters, sgd()))
+    -- a class itself passes (class-level calls) without letting its other values in
+    assert.are.equal(0, #nn.Module.parameters(nn.Sequential()))
+    assert.matches("Module:parameters: .*got table", message(m.parameters, {}))
+  end)
+
   it("is_instance follows the class chains", function()
     assert.is_true(args.is_instance(nn.Linear(1, 1), nn.Module))
     assert.is_true(args.is_instance(nn.Linear(1, 1), nn.Linear))
