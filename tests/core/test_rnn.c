@@ -22,6 +22,8 @@ typedef struct {
   const int64_t *batch_sizes;
   const lc_tensor *h_mask; /* recurrent dropout, or NULL */
   const lc_tensor *zh, *zc; /* zoneout, or NULL */
+  const lc_tensor *noise;   /* weight dropout's draws, or NULL */
+  double p;                 /* and its probability */
 } layer_cfg;
 
 /* Inputs in lc_rnn_args order. */
@@ -44,7 +46,8 @@ static lc_tensor *layer_loss(lc_tensor *const *in, void *ctx) {
                    .batch_sizes = cfg->batch_sizes, .x = in[X], .h0 = in[H0], .c0 = in[C0],
                    .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
                    .w_hr = in[W_HR], .extra = in[PE], .h_mask = cfg->h_mask,
-                   .zoneout_h = cfg->zh, .zoneout_c = cfg->zc};
+                   .zoneout_h = cfg->zh, .zoneout_c = cfg->zc, .w_hh_noise = cfg->noise,
+                   .w_hh_dropout = cfg->p};
   lc_tensor *y, *h, *c;
   if (lc_rnn_layer(&a, &y, &h, &c)) return NULL;
   lc_tensor *loss = add_into(gc_weighted_sum(y), gc_weighted_sum(h));
@@ -106,7 +109,7 @@ static void test_gradcheck_every_cell(void) {
         lc_tensor *mask = masked ? make_mask(proj ? P : H) : NULL;
         lc_tensor *zh = zone ? make_zoneout(T, proj ? P : H, 0) : NULL;
         lc_tensor *zc = zone && cell->has_cell ? make_zoneout(T, H, 2) : NULL;
-        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask, zh, zc};
+        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask, zh, zc, NULL, 0};
         lc_tensor *in[N_IN];
         make_inputs(cell, T, bias, proj, in);
         char name[128];
@@ -283,7 +286,7 @@ static void test_bidirectional(void) {
       lc_tensor *mask = extras ? make_mask(Ho) : NULL;
       lc_tensor *zh = extras ? make_zoneout(T, Ho, 1) : NULL;
       lc_tensor *zc = extras && cell->has_cell ? make_zoneout(T, H, 3) : NULL;
-      layer_cfg cfg = {cell->name, false, 4, is_packed ? packed : NULL, mask, zh, zc};
+      layer_cfg cfg = {cell->name, false, 4, is_packed ? packed : NULL, mask, zh, zc, NULL, 0};
       lc_tensor *in[N_BI], *dir[2][N_IN];
       for (int d = 0; d < 2; d++) {
         make_inputs(cell, T, cell->biased, proj, dir[d]);
@@ -335,7 +338,7 @@ static void test_bidirectional(void) {
       p[W_HR] = NULL;
       p[PE] = cell->extra ? gc_leaf(1, DIMS(cell->extra * BH), -0.8, 0.8) : NULL;
     }
-    layer_cfg cfg = {cell->name, false, BL, NULL, NULL, NULL, NULL};
+    layer_cfg cfg = {cell->name, false, BL, NULL, NULL, NULL, NULL, NULL, 0};
     lc_tensor *loss = bi_loss(in, &cfg);
     CHECK(loss && lc_backward(&loss, NULL, 1, false) == 0);
     lc_release(loss);
@@ -387,26 +390,6 @@ static void test_bidirectional(void) {
  * a recurrent dropout mask: the outputs equal the layer run on w_hh * [u <
  * 1 - p] / (1 - p) made by hand, and the float64 gradients of every input
  * (the raw w_hh's through the mask) pass the gradcheck. */
-typedef struct {
-  layer_cfg cfg;
-  const lc_tensor *noise;
-  double p;
-} dropconnect_cfg;
-
-static lc_tensor *dropconnect_loss(lc_tensor *const *in, void *ctx) {
-  const dropconnect_cfg *d = ctx;
-  lc_rnn_args a = {.cell = d->cfg.cell, .steps = d->cfg.steps, .x = in[X], .h0 = in[H0], .c0 = in[C0],
-                   .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
-                   .w_hr = in[W_HR], .extra = in[PE], .h_mask = d->cfg.h_mask,
-                   .w_hh_noise = d->noise, .w_hh_dropout = d->p};
-  lc_tensor *y, *h, *c;
-  if (lc_rnn_layer(&a, &y, &h, &c)) return NULL;
-  lc_tensor *loss = add_into(gc_weighted_sum(y), gc_weighted_sum(h));
-  if (c) loss = add_into(loss, gc_weighted_sum(c));
-  lc_release(y), lc_release(h), lc_release(c);
-  return loss;
-}
-
 static void test_weight_dropout(void) {
   const double p = 0.4;
   for (int i = 0; i < lc_rnn_cell_count(); i++) {
@@ -421,11 +404,11 @@ static void test_weight_dropout(void) {
         set(w, k, lc_get(u, k) < 1 - p ? lc_get(in[W_HH], k) / (1 - p) : 0);
       }
       lc_tensor *mask = masked ? make_mask(H) : NULL;
-      dropconnect_cfg d = {{cell->name, false, 4, NULL, mask, NULL, NULL}, u, p};
+      layer_cfg cfg = {cell->name, false, 4, NULL, mask, NULL, NULL, u, p};
       char name[96];
       snprintf(name, sizeof name, "%s weight dropout%s", cell->name, masked ? " recurrent dropout" : "");
       double rtol = strstr(cell->name, "_ln") ? 1e-6 : GC_RTOL;
-      int bad = gradcheck_tol(name, dropconnect_loss, in, N_IN, &d, GC_EPS, rtol, GC_ATOL);
+      int bad = gradcheck_tol(name, layer_loss, in, N_IN, &cfg, GC_EPS, rtol, GC_ATOL);
       CHECK(bad == 0);
       lc_rnn_args a = {.cell = cell->name, .steps = 4, .x = in[X], .h0 = in[H0], .c0 = in[C0],
                        .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
