@@ -292,9 +292,11 @@ static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor 
  * r = 1 / (1 + e), sigmoid(p) = r or e r and 1 - sigmoid(p) = e r or r. */
 /* One step of one band (w units): pr the projection row at k0, hp h_{t-1},
  * g_out the output gradient, gh the running dL/dh (updated), dr the row of
- * dp at k0; e holds G * BAND elements. */
+ * dp at k0, acc (G*H from k0; NULL: none) the running sums of dr's rows in
+ * double; e holds G * BAND elements. */
 LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *pr_,
-                               const void *hp_, const void *g_out_, void *gh_, void *e_, void *dr_) {
+                               const void *hp_, const void *g_out_, void *gh_, void *e_, void *dr_,
+                               double *acc) {
   int64_t H = c->hidden, G = c->gates;
   LC_DISPATCH(dt, T, {
     const T *pr = pr_, *hp = hp_, *g_out = g_out_, *ph = pr + (G - 1) * H;
@@ -330,6 +332,8 @@ LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, cons
         gh[j] = a * g;
       }
     }
+    for (int64_t k = 0; acc && k < G; k++)
+      for (int64_t j = 0; j < w; j++) acc[k * H + j] += dr[k * H + j];
   });
 }
 
@@ -356,15 +360,8 @@ static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
         if (t > 1) prefetch(row_at(y, c->offsets[t - 2] + n, k0), w * es, false);
       }
       const void *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : zero;
-      void *dr = row_at(dp, row, k0);
-      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, e, dr);
-      for (int64_t k = 0; bsum && k < c->gates; k++) {
-        double *acc = bsum + n * c->gates * H + k * H + k0;
-        if (dt == LC_FLOAT32)
-          for (int64_t j = 0; j < w; j++) acc[j] += ((const float *)dr)[k * H + j];
-        else
-          for (int64_t j = 0; j < w; j++) acc[j] += ((const double *)dr)[k * H + j];
-      }
+      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, e, row_at(dp, row, k0),
+               bsum ? bsum + n * c->gates * H + k0 : NULL);
     }
     if (dh0) memcpy(row_at(dh0, n, k0), gh, w * es);
   }
