@@ -25,9 +25,36 @@ int lcb_fail(lua_State *L);
  * (the core's op name and its error code stay out of the text). */
 int lcb_fail_as(lua_State *L, const char *fname);
 
+/* ---- argument readers (largs.c) ---------------------------------------------- */
+
+/* Keyword arguments, the C half of lucid.args (lua/lucid/args.lua), with its
+ * rule for what is an options table (docs/conventions.md): the value at idx
+ * is one when it is a table without a metatable that has a string key, or
+ * that is empty and stands at position `plain` or later, the first position
+ * after every parameter that can take a table. LCB_PLAIN is that position
+ * for lcb_args: a C function takes a table (sizes, data) first at most, or
+ * checks lcb_is_options with its own plain before calling lcb_args. */
+#define LCB_PLAIN 2
+bool lcb_is_options(lua_State *L, int idx, int plain);
+/* When the last argument is an options table, its fields are moved to their
+ * positions among names[0..n), counted from `first`. Unknown names, a name
+ * given both ways and too many arguments are errors. After the call the
+ * stack holds exactly first + n - 1 values. */
+void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname);
+/* Arguments with errors naming fname and the argument: a boolean, an integer
+ * (integral floats too), a number; the opt forms give dflt for nil. */
+bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
+lua_Integer lcb_optint(lua_State *L, int idx, lua_Integer dflt, const char *fname, const char *name);
+lua_Integer lcb_checkint(lua_State *L, int idx, const char *fname, const char *name);
+double lcb_optnum(lua_State *L, int idx, double dflt, const char *fname, const char *name);
+double lcb_checknum(lua_State *L, int idx, const char *fname, const char *name);
 /* A 1-based Lua dim (negative from the end) to a 0-based one, with an error
  * naming fname when out of range. `extra` allows one past the end. */
 int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname);
+int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *fname);
+/* One dim or a table of dims at idx, 0-based into dims; returns the count. */
+int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
+
 /* Sizes given as varargs from idx (3, 4) or as one table ({3, 4} or x.shape).
  * Returns ndim. */
 int lcb_sizes(lua_State *L, int idx, int64_t *sizes, const char *fname);
@@ -45,21 +72,6 @@ int lcb_len(lua_State *L, int idx, lua_Integer max, const char *fname, const cha
 lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname);
 void lcb_push_dtype(lua_State *L, lc_dtype dt);
 
-/* Keyword arguments, the C half of lucid.args (lua/lucid/args.lua), with its
- * rule for what is an options table (docs/conventions.md): the value at idx
- * is one when it is a table without a metatable that has a string key, or
- * that is empty and stands at position `plain` or later, the first position
- * after every parameter that can take a table. LCB_PLAIN is that position
- * for lcb_args: a C function takes a table (sizes, data) first at most, or
- * checks lcb_is_options with its own plain before calling lcb_args. */
-#define LCB_PLAIN 2
-bool lcb_is_options(lua_State *L, int idx, int plain);
-/* When the last argument is an options table, its fields are moved to their
- * positions among names[0..n), counted from `first`. Unknown names, a name
- * given both ways and too many arguments are errors. After the call the
- * stack holds exactly first + n - 1 values. */
-void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname);
-bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name);
 
 /* The steps argument of the recurrent layer kernels (lrnn.c): a table of
  * batch sizes (returned, in a scratch userdata pushed on the stack) or a
@@ -103,17 +115,8 @@ int lcb_push_list(lua_State *L, lc_tensor **parts, int n);
  * use), or registers fns in it (lcore.c). Nothing in it is API. */
 void lcb_push_private(lua_State *L, int module);
 void lcb_register_private(lua_State *L, int module, const luaL_Reg *fns);
-/* Registers fns both as tensor methods and as module functions (lsort.c). */
+/* Registers fns both as tensor methods and as module functions (lcore.c). */
 void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns);
-/* Optional arguments, with errors naming fname and the argument (lsort.c):
- * an integer (integral floats too), a number, a dim (1-based) or dflt. */
-lua_Integer lcb_optint(lua_State *L, int idx, lua_Integer dflt, const char *fname, const char *name);
-lua_Integer lcb_checkint(lua_State *L, int idx, const char *fname, const char *name);
-double lcb_optnum(lua_State *L, int idx, double dflt, const char *fname, const char *name);
-int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *fname);
-/* One dim or a table of dims at idx, 0-based into dims; returns the count
- * (lshape.c). */
-int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname);
 void lcb_open_codec(lua_State *L, int module, int methods);
 void lcb_open_mask(lua_State *L, int module, int methods);
 void lcb_open_logical(lua_State *L, int module, int methods);

@@ -6,7 +6,7 @@
 #include "lbind.h"
 
 static int l_manual_seed(lua_State *L) {
-  lua_Integer s = luaL_checkinteger(L, 1);
+  lua_Integer s = lcb_checkint(L, 1, "manual_seed", "seed");
   lc_manual_seed((uint64_t)s);
   return 0;
 }
@@ -17,7 +17,7 @@ static int l_initial_seed(lua_State *L) {
 }
 
 static int l_set_num_threads(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
+  lua_Integer n = lcb_checkint(L, 1, "set_num_threads", "n");
   if (n < 1 || n > LC_MAX_THREADS)
     luaL_error(L, "set_num_threads: n must be between 1 and %d, got %I", LC_MAX_THREADS, n);
   lcb_ok(L, lc_set_num_threads((int)n));
@@ -25,7 +25,8 @@ static int l_set_num_threads(lua_State *L) {
 }
 
 static int l_use_deterministic_algorithms(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TBOOLEAN);
+  if (!lua_isboolean(L, 1))
+    luaL_error(L, "use_deterministic_algorithms: mode must be a boolean, got %s", luaL_typename(L, 1));
   lcb_ok(L, lc_set_deterministic(lua_toboolean(L, 1)));
   return 0;
 }
@@ -72,6 +73,15 @@ void lcb_push_private(lua_State *L, int module) {
   lua_newtable(L);
   lua_pushvalue(L, -1);
   lua_setfield(L, module, "_C");
+}
+
+void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns) {
+  lua_pushvalue(L, methods);
+  luaL_setfuncs(L, fns, 0);
+  lua_pop(L, 1);
+  lua_pushvalue(L, module);
+  luaL_setfuncs(L, fns, 0);
+  lua_pop(L, 1);
 }
 
 void lcb_register_private(lua_State *L, int module, const luaL_Reg *fns) {

@@ -7,9 +7,9 @@
  *   idx           an int64 tensor of positions along dim 1: (idx..., rest...)
  * Views are written in place through fill_/copy_; mask and idx writes are an
  * index_put into a copy that is then copied back, so both the old values and
- * the written ones get gradients. Also index_select and the embedding lookup
- * (core/index.c), whose 1-based positions the core reads as they are (base 1). */
-#include <string.h>
+ * the written ones get gradients. idx, index_select's and the embedding's
+ * 1-based positions go to the core as they are (base 1: lc_index,
+ * lc_index_put, lc_index_select, lc_embedding), never as shifted copies. */
 
 #include "lbind.h"
 #include "lc_internal.h"
@@ -103,35 +103,6 @@ static void mask_rows(lua_State *L, lc_tensor *t, lc_tensor *mask, lc_tensor **r
   *pos = own(L, lc_mask_positions(mask));
 }
 
-/* Pushes idx (1-based, negative from the end) as a flat 0-based int64
- * tensor. */
-static lc_tensor *positions(lua_State *L, lc_tensor *t, lc_tensor *idx) {
-  if (t->ndim == 0) luaL_error(L, "index: cannot index a 0-dim tensor with a tensor of indices");
-  if (idx->ndim + t->ndim - 1 > LC_MAX_DIMS)
-    luaL_error(L, "index: the result would have more than %d dims", LC_MAX_DIMS);
-  int64_t n = lc_numel(idx), size = t->sizes[0];
-  lc_tensor *c = own(L, lc_contiguous(idx));
-  lc_tensor *out = own(L, lc_empty(LC_INT64, 1, &n));
-  const int64_t *src = lc_data(c);
-  int64_t *dst = lc_data(out);
-  for (int64_t k = 0; k < n; k++) {
-    int64_t i = src[k];
-    if (i == 0 || i > size || i < -size)
-      luaL_error(L, "index: index %I out of range for dim 1 of size %I", (lua_Integer)i,
-                 (lua_Integer)size);
-    dst[k] = i > 0 ? i - 1 : i + size;
-  }
-  return out;
-}
-
-/* The shape idx..., t's dims after the first. */
-static int gathered_shape(const lc_tensor *t, const lc_tensor *idx, int64_t *sizes) {
-  int nd = 0;
-  for (int d = 0; d < idx->ndim; d++) sizes[nd++] = idx->sizes[d];
-  for (int d = 1; d < t->ndim; d++) sizes[nd++] = t->sizes[d];
-  return nd;
-}
-
 /* The tensor key at key (bool or int64), NULL for number and table keys;
  * anything else is an error. */
 static lc_tensor *tensor_key(lua_State *L, int key) {
@@ -161,11 +132,10 @@ int lcb_index_get(lua_State *L, lc_tensor *t, int key) {
   } else if (k->dtype == LC_BOOL) {
     mask_rows(L, t, k, &rows, &pos);
     own(L, lc_index_select(rows, 0, pos, 0));
-  } else {
-    int64_t sizes[LC_MAX_DIMS];
-    int nd = gathered_shape(t, k, sizes);
-    pos = positions(L, t, k);
-    own(L, lc_view(own(L, lc_index_select(t, 0, pos, 0)), nd, sizes));
+  } else { /* 1-based positions, negative from the end: the core reads them as they are */
+    lc_tensor *out = lc_index(t, k, 1);
+    if (!out) lcb_fail_as(L, "index");
+    lcb_push(L, out);
   }
   return 1;
 }
@@ -198,16 +168,11 @@ void lcb_index_set(lua_State *L, lc_tensor *t, int key, int val) {
     return;
   } else if (k->dtype == LC_BOOL) {
     mask_rows(L, t, k, &rows, &pos);
-    next = own(L, lc_index_put(rows, pos, src));
+    next = own(L, lc_index_put(rows, pos, src, 0));
   } else {
-    int64_t sizes[LC_MAX_DIMS], shape[LC_MAX_DIMS];
-    int nd = gathered_shape(t, k, sizes);
-    memcpy(shape, t->sizes, sizeof shape);
-    shape[0] = lc_numel(k);
-    pos = positions(L, t, k);
-    /* values broadcast to (idx..., rest...), then one row per position */
-    lc_tensor *e = own(L, lc_expand(src, nd, sizes));
-    next = own(L, lc_index_put(t, pos, own(L, lc_reshape(e, t->ndim, shape))));
+    next = lc_index_put(t, k, src, 1);
+    if (!next) lcb_fail_as(L, "index");
+    own(L, next);
   }
   lcb_ok(L, lc_copy_(t, own(L, lc_view(next, t->ndim, t->sizes))));
 }

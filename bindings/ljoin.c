@@ -49,7 +49,7 @@ static int divide(lua_State *L, bool chunk) {
   const char *fname = chunk ? "chunk" : "split";
   lcb_args(L, 1, 3, names, fname);
   lc_tensor *t = lcb_check(L, 1, fname);
-  lua_Integer v = luaL_checkinteger(L, 2);
+  lua_Integer v = lcb_checkint(L, 2, fname, names[1]);
   if (v <= 0) luaL_error(L, "%s: %s must be positive, got %I", fname, names[1], v);
   int dim = lua_isnil(L, 3) ? 0 : lcb_dim(L, 3, t->ndim, false, fname);
   int n = 0;

@@ -32,7 +32,7 @@ static int t_isclose(lua_State *L) {
   lcb_args(L, 1, 5, isclose_opts, "isclose");
   lc_tensor *a = lcb_check(L, 1, "isclose");
   lc_tensor *b = lcb_operand(L, 2, a, "isclose", "other");
-  double rtol = luaL_optnumber(L, 3, 1e-5), atol = luaL_optnumber(L, 4, 1e-8);
+  double rtol = lcb_optnum(L, 3, 1e-5, "isclose", "rtol"), atol = lcb_optnum(L, 4, 1e-8, "isclose", "atol");
   bool equal_nan = lcb_optbool(L, 5, false, "isclose", "equal_nan");
   lcb_push(L, lc_isclose(a, b, rtol, atol, equal_nan));
   return 1;

@@ -237,8 +237,8 @@ static int clamp(lua_State *L, bool in_place, const char *fname) {
   for (int k = 2; k <= 3; k++)
     if (!lua_isnil(L, k) && lua_type(L, k) != LUA_TNUMBER)
       luaL_error(L, "%s: %s must be a number or a tensor, got %s", fname, clamp_opts[k - 1], luaL_typename(L, k));
-  double lo = lua_isnil(L, 2) ? -INFINITY : luaL_checknumber(L, 2);
-  double hi = lua_isnil(L, 3) ? INFINITY : luaL_checknumber(L, 3);
+  double lo = lua_isnil(L, 2) ? -INFINITY : lua_tonumber(L, 2);
+  double hi = lua_isnil(L, 3) ? INFINITY : lua_tonumber(L, 3);
   if (!in_place) {
     lcb_push(L, lc_clamp(t, lo, hi));
     return 1;
@@ -262,9 +262,7 @@ static int addc(lua_State *L, bool div, bool in_place) {
   snprintf(fname, sizeof fname, "%s%s", div ? "addcdiv" : "addcmul", in_place ? "_" : "");
   lcb_args(L, 1, 4, addc_opts, fname);
   lc_tensor *a = lcb_check(L, 1, fname), *t1 = lcb_check(L, 2, fname), *t2 = lcb_check(L, 3, fname);
-  if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TNUMBER)
-    luaL_error(L, "%s: value must be a number, got %s", fname, luaL_typename(L, 4));
-  double v = luaL_optnumber(L, 4, 1);
+  double v = lcb_optnum(L, 4, 1, fname, "value");
   if (!in_place) {
     lcb_push(L, lc_addc(div, a, t1, t2, v));
     return 1;
@@ -307,7 +305,7 @@ static int inplace(lua_State *L, lc_binary_op op, const char *fname) {
 
 static int t_fill_(lua_State *L) {
   lc_tensor *t = lcb_check(L, 1, "fill_");
-  luaL_checknumber(L, 2);
+  lcb_checknum(L, 2, "fill_", "value");
   lcb_ok(L, lcb_fill(L, t, 2));
   lua_settop(L, 1);
   return 1;
@@ -330,7 +328,7 @@ static const char *const uniform_opts[] = {"self", "from", "to"};
 static int t_uniform_(lua_State *L) {
   lcb_args(L, 1, 3, uniform_opts, "uniform_");
   lc_tensor *t = lcb_check(L, 1, "uniform_");
-  double a = luaL_optnumber(L, 2, 0), b = luaL_optnumber(L, 3, 1);
+  double a = lcb_optnum(L, 2, 0, "uniform_", "from"), b = lcb_optnum(L, 3, 1, "uniform_", "to");
   if (!(a <= b)) luaL_error(L, "uniform_: from (%f) must not exceed to (%f)", a, b);
   lcb_ok(L, lc_uniform_(t, a, b));
   lua_settop(L, 1);
@@ -342,7 +340,7 @@ static const char *const normal_opts[] = {"self", "mean", "std"};
 static int t_normal_(lua_State *L) {
   lcb_args(L, 1, 3, normal_opts, "normal_");
   lc_tensor *t = lcb_check(L, 1, "normal_");
-  lcb_ok(L, lc_normal_(t, luaL_optnumber(L, 2, 0), luaL_optnumber(L, 3, 1)));
+  lcb_ok(L, lc_normal_(t, lcb_optnum(L, 2, 0, "normal_", "mean"), lcb_optnum(L, 3, 1, "normal_", "std")));
   lua_settop(L, 1);
   return 1;
 }

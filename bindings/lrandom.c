@@ -2,13 +2,14 @@
  * for Lua: randperm, multinomial, bernoulli, normal, poisson, exponential_,
  * get_rng_state, set_rng_state, seed. Positions are 1-based. */
 #include "lbind.h"
+#include "lc_sampling.h"
 
 static const char *const randperm_opts[] = {"n", "dtype"};
 
 static int l_randperm(lua_State *L) {
   lcb_args(L, 1, 2, randperm_opts, "randperm");
   lua_Integer n = lcb_checkint(L, 1, "randperm", "n");
-  lc_tensor *p = lc_random_permutation(n, 1);
+  lc_tensor *p = lc_randperm(n, 1, NULL);
   if (!p) lcb_fail(L);
   lc_dtype dt = lcb_dtype(L, 2, LC_INT64, "randperm");
   lc_tensor *c = lc_to(p, dt);
@@ -23,8 +24,9 @@ static int t_multinomial(lua_State *L) {
   lcb_args(L, 1, 3, multinomial_opts, "multinomial");
   lc_tensor *t = lcb_check(L, 1, "multinomial");
   lua_Integer k = lcb_checkint(L, 2, "multinomial", "num_samples");
+  if (k < 1) luaL_error(L, "multinomial: num_samples must be at least 1, got %d", (int)k);
   bool repl = lcb_optbool(L, 3, false, "multinomial", "replacement");
-  lcb_push(L, lc_multinomial_rows(t, k, repl, 1));
+  lcb_push(L, lc_multinomial(t, k, repl, 1, NULL));
   return 1;
 }
 

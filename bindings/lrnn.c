@@ -128,6 +128,36 @@ static int l_rnn_bilayer(lua_State *L) {
   return 6;
 }
 
+/* lucid._C.rnn_check{op, form, input, batch_sizes, sorted_indices,
+ * input_size, weight, layers, batch_first, h, h_name, h_size_name, h_width,
+ * c, c_name, c_width}, or positionally in that order: a recurrent module's
+ * whole call checked by the core (lc_rnn_check, lc_nn.h), which raises the
+ * module's own message (op is its name). form is "sequence" (nn.RNN/GRU/
+ * LSTM), "step" (the cells) or "minimal" (MinGRU/MinLSTM); weight gives the
+ * parameters' dtype; h and c are the states as given (nil: zeros), c_name
+ * nil for a module without a cell state. Returns nothing. */
+static const char *const rnn_check_names[] = {
+    "op", "form", "input", "batch_sizes", "sorted_indices", "input_size", "weight", "layers",
+    "batch_first", "h", "h_name", "h_size_name", "h_width", "c", "c_name", "c_width"};
+static const char *const rnn_forms[] = {
+    [LC_RNN_SEQUENCE] = "sequence", [LC_RNN_STEP] = "step", [LC_RNN_MINIMAL] = "minimal", NULL};
+
+static int l_rnn_check(lua_State *L) {
+  const char *fname = "rnn_check";
+  lcb_args(L, 1, 16, rnn_check_names, fname);
+  lc_rnn_call c = {.op = luaL_checkstring(L, 1), .form = luaL_checkoption(L, 2, NULL, rnn_forms),
+                   .input = lcb_check(L, 3, fname), .batch_sizes = lcb_opt(L, 4, fname),
+                   .sorted_indices = lcb_opt(L, 5, fname), .input_size = luaL_checkinteger(L, 6),
+                   .dtype = lcb_check(L, 7, fname)->dtype, .layers = luaL_checkinteger(L, 8),
+                   .batch_first = lua_toboolean(L, 9)};
+  c.states[0] = (lc_rnn_state){.t = lcb_opt(L, 10, fname), .name = luaL_optstring(L, 11, NULL),
+                               .size_name = luaL_optstring(L, 12, NULL), .width = luaL_optinteger(L, 13, 0)};
+  c.states[1] = (lc_rnn_state){.t = lcb_opt(L, 14, fname), .name = luaL_optstring(L, 15, NULL),
+                               .width = luaL_optinteger(L, 16, 0)};
+  lcb_ok(L, lc_rnn_check(&c));
+  return 0;
+}
+
 /* lucid._C.rnn_cell(name) -> {gates =, has_cell =, projectable =, extra =}: what a module
  * needs to know of a cell kind to shape its parameters and state. */
 static int l_rnn_cell(lua_State *L) {
@@ -148,5 +178,6 @@ static int l_rnn_cell(lua_State *L) {
 void lcb_open_rnn(lua_State *L, int module, int methods) {
   (void)methods;
   lcb_register_private(L, module, (luaL_Reg[]){{"rnn_layer", l_rnn_layer}, {"rnn_bilayer", l_rnn_bilayer},
-                                                {"rnn_cell", l_rnn_cell}, {NULL, NULL}});
+                                                {"rnn_cell", l_rnn_cell}, {"rnn_check", l_rnn_check},
+                                                {NULL, NULL}});
 }

@@ -8,23 +8,6 @@
 
 #include "lbind.h"
 
-int lcb_dims(lua_State *L, int idx, int ndim, int *dims, const char *fname) {
-  if (!lua_istable(L, idx) || lcb_test(L, idx)) {
-    dims[0] = lcb_dim(L, idx, ndim, false, fname);
-    return 1;
-  }
-  int n = (int)luaL_len(L, idx);
-  if (n > LC_MAX_DIMS) luaL_error(L, "%s: at most %d dims, got %d", fname, LC_MAX_DIMS, n);
-  for (int i = 0; i < n; i++) {
-    lua_geti(L, idx, i + 1);
-    if (!lua_isinteger(L, -1))
-      luaL_error(L, "%s: dims[%d] must be an integer, got %s", fname, i + 1, luaL_typename(L, -1));
-    dims[i] = lcb_dim(L, lua_gettop(L), ndim, false, fname);
-    lua_pop(L, 1);
-  }
-  return n;
-}
-
 /* Integers from one number or a table of numbers, as int64. */
 static int ints_at(lua_State *L, int idx, int64_t *out, int max, const char *fname, const char *name) {
   if (!lua_istable(L, idx)) {

@@ -6,45 +6,6 @@
 
 /* ---- shared helpers ------------------------------------------------------- */
 
-lua_Integer lcb_optint(lua_State *L, int idx, lua_Integer dflt, const char *fname,
-                       const char *name) {
-  if (lua_isnoneornil(L, idx)) return dflt;
-  int exact = 0;
-  lua_Integer v = lua_tointegerx(L, idx, &exact);
-  if (!exact || lua_type(L, idx) != LUA_TNUMBER) {
-    if (lua_type(L, idx) == LUA_TNUMBER)
-      luaL_error(L, "%s: %s must be an integer, got %f", fname, name, lua_tonumber(L, idx));
-    luaL_error(L, "%s: %s must be an integer, got %s", fname, name, luaL_typename(L, idx));
-  }
-  return v;
-}
-
-lua_Integer lcb_checkint(lua_State *L, int idx, const char *fname, const char *name) {
-  if (lua_isnoneornil(L, idx)) luaL_error(L, "%s: %s must be an integer, got no value", fname, name);
-  return lcb_optint(L, idx, 0, fname, name);
-}
-
-double lcb_optnum(lua_State *L, int idx, double dflt, const char *fname, const char *name) {
-  if (lua_isnoneornil(L, idx)) return dflt;
-  if (lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: %s must be a number, got %s", fname, name, luaL_typename(L, idx));
-  return lua_tonumber(L, idx);
-}
-
-int lcb_optdim(lua_State *L, int idx, const lc_tensor *t, int dflt, const char *fname) {
-  if (lua_isnoneornil(L, idx)) return dflt;
-  return lcb_dim(L, idx, t->ndim, false, fname);
-}
-
-void lcb_register(lua_State *L, int module, int methods, const luaL_Reg *fns) {
-  lua_pushvalue(L, methods);
-  luaL_setfuncs(L, fns, 0);
-  lua_pop(L, 1);
-  lua_pushvalue(L, module);
-  luaL_setfuncs(L, fns, 0);
-  lua_pop(L, 1);
-}
-
 /* Pushes values and indices (1-based) after the op ran (rc), or raises
  * the core's error. */
 static int push_pair(lua_State *L, int rc, lc_tensor **v, lc_tensor **i) {

@@ -100,16 +100,6 @@ static int t_gc(lua_State *L) {
 
 /* ---- argument helpers ---------------------------------------------------- */
 
-int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname) {
-  lua_Integer d = lcb_checkint(L, idx, fname, "dim");
-  int n = ndim + (extra ? 1 : 0);
-  if (n == 0) n = 1;
-  if (d == 0 || d < -n || d > n)
-    luaL_error(L, "%s: dim %d out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)",
-               fname, (int)d, ndim, n, n);
-  return (int)(d > 0 ? d - 1 : d + n);
-}
-
 /* A float with an integral value is a size too: Lua code computes sizes as
  * floats (n / 2, 1e6) all the time. */
 static int64_t size_at(lua_State *L, int idx, int pos, const char *fname) {
@@ -185,75 +175,6 @@ lc_dtype lcb_dtype(lua_State *L, int idx, lc_dtype dflt, const char *fname) {
   luaL_error(L, "%s: dtype must be lucid.float32, lucid.float64, lucid.int64 or lucid.bool, got %s", fname,
              name ? name : luaL_typename(L, idx));
   return dflt;
-}
-
-/* The rule of docs/conventions.md, as lucid.args.is_options has it. */
-bool lcb_is_options(lua_State *L, int idx, int plain) {
-  if (!lua_istable(L, idx)) return false;
-  if (lua_getmetatable(L, idx)) { /* shape tables and objects are not options */
-    lua_pop(L, 1);
-    return false;
-  }
-  /* an empty table where no parameter takes a table is an empty options
-   * table (zeros(3, {}) as zeros(3)); before, it is data or sizes (zeros({})) */
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  if (!lua_next(L, idx)) return idx >= plain;
-  lua_pop(L, 2);
-  bool named = false;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    named = named || lua_type(L, -2) == LUA_TSTRING;
-    lua_pop(L, 1);
-  }
-  return named;
-}
-
-void lcb_args(lua_State *L, int first, int n, const char *const *names, const char *fname) {
-  int top = lua_gettop(L);
-  if (top < first || !lcb_is_options(L, top, LCB_PLAIN)) {
-    if (top > first + n - 1)
-      luaL_error(L, "%s: expected at most %d arguments, got %d", fname, first + n - 1, top);
-    lua_settop(L, first + n - 1);
-    return;
-  }
-  int opts = top;
-  if (opts > first + n)
-    luaL_error(L, "%s: expected at most %d arguments before the options table, got %d", fname,
-               first + n - 1, opts - 1);
-  lua_settop(L, first + n); /* positions + the options table moved to the end */
-  lua_pushvalue(L, opts);
-  lua_replace(L, first + n);
-  if (opts < first + n) {
-    lua_pushnil(L);
-    lua_replace(L, opts);
-  }
-  for (int k = 0; k < n; k++) {
-    if (lua_getfield(L, first + n, names[k]) != LUA_TNIL) {
-      if (!lua_isnil(L, first + k))
-        luaL_error(L, "%s: argument '%s' given both by position and by name", fname, names[k]);
-      lua_replace(L, first + k);
-    } else {
-      lua_pop(L, 1);
-    }
-  }
-  lua_pushnil(L);
-  while (lua_next(L, first + n)) {
-    lua_pop(L, 1);
-    bool known = false;
-    for (int k = 0; k < n && !known; k++)
-      known = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), names[k]);
-    if (!known)
-      luaL_error(L, "%s: unknown option '%s'", fname, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
-  }
-  lua_settop(L, first + n - 1);
-}
-
-bool lcb_optbool(lua_State *L, int idx, bool dflt, const char *fname, const char *name) {
-  if (lua_isnoneornil(L, idx)) return dflt;
-  if (!lua_isboolean(L, idx))
-    luaL_error(L, "%s: %s must be a boolean, got %s", fname, name, luaL_typename(L, idx));
-  return lua_toboolean(L, idx);
 }
 
 /* ---- fields and indexing ------------------------------------------------- */
@@ -625,7 +546,8 @@ static int l_full(lua_State *L) {
   if (!lua_istable(L, 1)) luaL_error(L, "full: size must be a table of sizes, got %s", luaL_typename(L, 1));
   int nd = new_sizes(L, 1, sizes, "full");
   bool is_bool = lua_isboolean(L, 2); /* full(size, true) is bool, as in PyTorch */
-  if (!is_bool) luaL_checknumber(L, 2);
+  if (!is_bool && lua_type(L, 2) != LUA_TNUMBER)
+    luaL_error(L, "full: fill_value must be a number or a boolean, got %s", luaL_typename(L, 2));
   lc_dtype dflt = is_bool ? LC_BOOL : lua_isinteger(L, 2) ? LC_INT64 : LC_FLOAT32;
   lc_dtype dt = lcb_dtype(L, 3, dflt, "full");
   /* numbers go through lcb_fill: Lua integers stay exact in int64 */
@@ -667,8 +589,8 @@ static int l_arange(lua_State *L) {
     lua_pushinteger(L, 0);
     lua_replace(L, 1);
   }
-  double start = luaL_checknumber(L, 1), end = luaL_checknumber(L, 2);
-  double step = luaL_optnumber(L, 3, 1);
+  double start = lcb_checknum(L, 1, "arange", "start"), end = lcb_checknum(L, 2, "arange", "end");
+  double step = lcb_optnum(L, 3, 1, "arange", "step");
   bool ints = lua_isinteger(L, 1) && lua_isinteger(L, 2) && (lua_isnil(L, 3) || lua_isinteger(L, 3));
   push_new(L, lc_arange(lcb_dtype(L, 4, ints ? LC_INT64 : LC_FLOAT32, "arange"), start, end, step),
            "arange");
@@ -681,7 +603,7 @@ static int l_eye(lua_State *L) {
   lcb_args(L, 1, 5, eye_opts, "eye");
   check_device(L, 4, "eye");
   bool rg = lcb_optbool(L, 5, false, "eye", "requires_grad");
-  lua_Integer n = luaL_checkinteger(L, 1), m = luaL_optinteger(L, 2, n);
+  lua_Integer n = lcb_checkint(L, 1, "eye", "n"), m = lcb_optint(L, 2, n, "eye", "m");
   if (n < 0 || m < 0) luaL_error(L, "eye: sizes must be non-negative, got %d and %d", (int)n, (int)m);
   int64_t sizes[2] = {n, m};
   if (lc_checked_numel("eye", 2, sizes) < 0) lcb_fail(L);
@@ -701,7 +623,7 @@ static int l_randint(lua_State *L) {
   }
   lcb_args(L, 1, 5, randint_opts, "randint");
   check_device(L, 5, "randint");
-  lua_Integer lo = luaL_optinteger(L, 1, 0), hi = luaL_checkinteger(L, 2);
+  lua_Integer lo = lcb_optint(L, 1, 0, "randint", "low"), hi = lcb_checkint(L, 2, "randint", "high");
   if (!lua_istable(L, 3)) luaL_error(L, "randint: size must be a table of sizes, got %s", luaL_typename(L, 3));
   int64_t sizes[LC_MAX_DIMS];
   int nd = lcb_sizes(L, 3, sizes, "randint");

@@ -76,7 +76,7 @@ static int t_narrow(lua_State *L) {
   view_args(L, 4, narrow_opts, "narrow");
   lc_tensor *t = lcb_check(L, 1, "narrow");
   int d = lcb_dim(L, 2, t->ndim, false, "narrow");
-  lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
+  lua_Integer start = lcb_checkint(L, 3, "narrow", "start"), len = lcb_checkint(L, 4, "narrow", "length");
   if (start == 0 || start > t->sizes[d] + 1 || start < -t->sizes[d])
     luaL_error(L, "narrow: start %I out of range for dim %d of size %I", start, d + 1, (lua_Integer)t->sizes[d]);
   lua_Integer first = start > 0 ? start - 1 : start + t->sizes[d];
@@ -94,7 +94,7 @@ static int t_select(lua_State *L) {
   view_args(L, 3, select_opts, "select");
   lc_tensor *t = lcb_check(L, 1, "select");
   int d = lcb_dim(L, 2, t->ndim, false, "select");
-  lua_Integer i = luaL_checkinteger(L, 3);
+  lua_Integer i = lcb_checkint(L, 3, "select", "index");
   if (i == 0 || i > t->sizes[d] || i < -t->sizes[d])
     luaL_error(L, "select: index %I out of range for dim %d of size %I", i, d + 1, (lua_Integer)t->sizes[d]);
   lcb_push(L, lc_select(t, d, i > 0 ? i - 1 : i));

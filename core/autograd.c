@@ -104,11 +104,14 @@ int lc_node_save(lc_node *n, const lc_tensor *t) {
   return 0;
 }
 
+static void fail_released(const lc_node *n) {
+  lc_fail(LC_ERR_STATE, "backward", "trying to backward through the graph a second time (%s has freed "
+          "its saved tensors); pass retain_graph = true the first time", n->name);
+}
+
 lc_tensor *lc_node_saved(lc_node *n, int i) {
   if (n->released) {
-    lc_fail(LC_ERR_STATE, "backward", "trying to backward through the graph a second time (%s has freed "
-                 "its saved tensors); pass retain_graph = true the first time",
-                 n->name);
+    fail_released(n);
     return NULL;
   }
   if (n->saved[i]->storage->version != n->saved_version[i]) {
@@ -391,6 +394,10 @@ static int collect(node_list *all, lc_tensor *const *roots, int n, leaf_set *lea
 
 static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set *leaves) {
   int no = nd->n_outputs, ni = nd->n_inputs, rc = 0;
+  if (nd->ctx_released) {
+    fail_released(nd);
+    return -1;
+  }
   lc_tensor **gout = lc_calloc(no + ni, sizeof *gout, "backward");
   if (!gout) return -1;
   lc_tensor **gin = gout + no;
@@ -426,8 +433,19 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set
   for (int k = 0; k < no + ni; k++) lc_release(gout[k]);
   free(gout);
   if (!retain_graph) {
+    /* as PyTorch frees saved variables: what a kernel keeps in ctx beside
+     * saved tensors (an RNN layer's workspace, the largest buffer of a
+     * training step) goes too, not when the collector gets to the outputs.
+     * A node without saved tensors (cat's sizes) can still run again. */
+    bool saves = nd->n_saved > 0;
     free_saved(nd);
     nd->released = true;
+    if (saves && nd->free_ctx) {
+      nd->free_ctx(nd);
+      nd->free_ctx = NULL;
+      nd->ctx = NULL;
+      nd->ctx_released = true;
+    }
   }
   return rc;
 }

@@ -422,6 +422,7 @@ struct lc_node {
   lc_tensor **saved;                /* history-free aliases */
   uint64_t *saved_version;
   bool released;                    /* saved tensors freed by a backward */
+  bool ctx_released;                /* ctx freed with them: the node cannot run again */
   /* engine scratch */
   int pending;
   lc_tensor **grad_acc;

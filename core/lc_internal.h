@@ -71,6 +71,21 @@ void *lc_calloc(size_t count, size_t size, const char *what);
  * caller's base (a 0 among 1-based indices): " (indices are 1-based: the
  * first is 1)"; otherwise "". */
 const char *lc_base_note(int64_t index, int64_t base);
+/* Index i of a dim of size n counted from base, or from the end when it is
+ * negative and wrap is set (-1 the last, as x[-1]), as a 0-based position;
+ * -1 when out of range. Unsigned: base - 1 and the extreme int64s do not
+ * overflow. */
+static inline int64_t lc_index_at(int64_t i, int64_t n, int64_t base, bool wrap) {
+  if (wrap && i < 0) return i >= -n ? i + n : -1;
+  uint64_t p = (uint64_t)i - (uint64_t)base;
+  return p < (uint64_t)n ? (int64_t)p : -1;
+}
+/* -1 with op's error naming the first index of idx (n entries) that is out
+ * of range for dim (0-based) of size `size`, as lc_index_at reads them
+ * ("index 0 out of range for dim 1 of size 3 (indices are 1-based: ...)");
+ * 0 when all fit. */
+int lc_check_indices(const char *op, const int64_t *idx, int64_t n, int dim, int64_t size, int64_t base,
+                     bool wrap);
 
 /* Conversions to int64 of values it cannot hold (NaN, inf, beyond +-2^63)
  * are errors rather than undefined behaviour. */

@@ -25,11 +25,13 @@ LC_API lc_tensor *lc_where(const lc_tensor *cond, const lc_tensor *a, const lc_t
 LC_API lc_tensor *lc_nonzero(const lc_tensor *t, int64_t base);
 /* Flat row-major positions of mask's true elements: int64 (n). */
 LC_API lc_tensor *lc_mask_positions(const lc_tensor *mask);
-/* A copy of x whose rows index[k] along dim 0 are values[k]: index is a 1-D
- * int64 tensor (each in [0, x->sizes[0])), values broadcast to
- * (numel(index), x->sizes[1:]) and convert to x's dtype. Differentiable in x
- * (the written rows get no gradient) and in values. */
-LC_API lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_tensor *values);
+/* x[index] = values as a copy of x: the rows along dim 0 at the int64
+ * positions of index (any shape; counted as lc_index does: from base,
+ * negative from the end) get values, broadcast to (index..., x->sizes[1:])
+ * and converted to x's dtype. Differentiable in x (the written rows get no
+ * gradient) and in values. */
+LC_API lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_tensor *values,
+                               int64_t base);
 /* x with value (a 0-dim tensor) where mask (bool, broadcastable to x) is
  * true; x's shape and dtype. Differentiable in x and value. */
 LC_API lc_tensor *lc_masked_fill(const lc_tensor *x, const lc_tensor *mask, const lc_tensor *value);

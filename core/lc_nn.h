@@ -29,7 +29,8 @@ typedef struct {
                              * (the same as gi) */
   void *dprev;              /* (H) out: the part of dL/dh that does not go through W_hh,
                              * when direct_state; may alias dout */
-  void *gp;                 /* (extra*H) out: this row's part of dL/dp (summed over rows) */
+  void *gp;                 /* (extra*H) in/out: this row's part of dL/dp is added (the
+                             * loop sums every step into one row per batch element) */
 } lc_rnn_row;
 
 typedef void (*lc_rnn_row_fn)(lc_dtype dt, const lc_rnn_row *r);
@@ -97,6 +98,45 @@ LC_API int lc_rnn_layer(const lc_rnn_args *args, lc_tensor **y, lc_tensor **h_n,
  * Fills y[d], h_n[d], c_n[d] (NULL without a cell state). */
 LC_API int lc_rnn_layers(const lc_rnn_args *args, int D, lc_tensor **y, lc_tensor **h_n, lc_tensor **c_n);
 
+/* ---- a recurrent module's whole call (rnn_check.c) ----------------------- */
+/* The kernels above see one layer and direction with (N, H) slices; the
+ * module's call is checked once, here, so its messages name what the user
+ * gave ("LSTM: Expected h0 size (2, 3, 4), got (1, 3, 4)"). The three forms
+ * of call word their messages as PyTorch's modules do: */
+typedef enum {
+  LC_RNN_SEQUENCE, /* nn.RNN, nn.GRU, nn.LSTM: input (L, N, I), (N, L, I) or (L, I); states
+                    * (layers, N, width), (layers, width) unbatched, or (N, width): the first
+                    * layer's */
+  LC_RNN_STEP,     /* nn.RNNCell, GRUCell, LSTMCell: input (N, I) or (I); states (N, H) or (H) */
+  LC_RNN_MINIMAL,  /* nn.MinGRU, MinLSTM: as a sequence, h0 (layers, N, H) or (layers, H) */
+  LC_RNN_FORM_COUNT
+} lc_rnn_form;
+
+/* One initial state as given; t NULL: not given (zeros). */
+typedef struct {
+  const char *name;      /* as the user calls it: "hx", "h0", "c0", "h", "c" */
+  const char *size_name; /* in "Expected hidden size ...": NULL for name */
+  const lc_tensor *t;
+  int64_t width;         /* its last size: Hout for h, H for c */
+} lc_rnn_state;
+
+typedef struct {
+  const char *op;                  /* the module's public name: "LSTM", "GRUCell", "MinGRU" */
+  lc_rnn_form form;
+  const lc_tensor *input;          /* as given, or a packed sequence's data (T, I) */
+  const lc_tensor *batch_sizes;    /* a packed sequence's (1-D int64), else NULL */
+  const lc_tensor *sorted_indices; /* a packed sequence's, or NULL */
+  int64_t input_size;
+  lc_dtype dtype;                  /* the parameters' */
+  int64_t layers;                  /* states per call: num_layers * directions (cells: 1) */
+  bool batch_first;
+  lc_rnn_state states[2];          /* h, then c (name NULL: the module has none) */
+} lc_rnn_call;
+
+/* 0 when the call's input and states fit the module, else -1 with the
+ * error (code, op = call->op, body) that PyTorch's module would give. */
+LC_API int lc_rnn_check(const lc_rnn_call *call);
+
 /* ---- index ops (index.c) ------------------------------------------------- */
 /* Indices count from the caller's base (0 for C, 1 for the Lua API), as in
  * lc_ops.h: no shifted copies are made. */
@@ -104,6 +144,11 @@ LC_API int lc_rnn_layers(const lc_rnn_args *args, int D, lc_tensor **y, lc_tenso
  * base + x->sizes[dim])); the result has x's shape with sizes[dim] = numel.
  * Differentiable in x: the backward scatter-adds into zeros. */
 LC_API lc_tensor *lc_index_select(const lc_tensor *x, int dim, const lc_tensor *index, int64_t base);
+/* x[index]: the rows of x along dim 0 at the int64 positions of index, of
+ * any shape, each in [base, base + x->sizes[0]) or negative, counted from
+ * the end (-1 the last); the result is (index..., x->sizes[1:]).
+ * Differentiable in x: the backward scatter-adds into zeros. */
+LC_API lc_tensor *lc_index(const lc_tensor *x, const lc_tensor *index, int64_t base);
 /* weight (V, D) rows picked by int64 indices of any shape (in [base, base +
  * V)) -> (indices..., D). Row padding_idx (counted from base; none when
  * below base) gets no gradient. */

@@ -145,10 +145,6 @@ LC_API void lc_get_rng_state(uint64_t *seed, uint64_t *offset);
 LC_API void lc_set_rng_state(uint64_t seed, uint64_t offset);
 /* Seeds from the system's entropy and returns the seed. */
 LC_API uint64_t lc_seed(void);
-/* A random permutation of base .. base + n - 1 (int64). */
-LC_API lc_tensor *lc_random_permutation(int64_t n, int64_t base);
-/* k category positions (from base) per row of probs (1- or 2-D weights). */
-LC_API lc_tensor *lc_multinomial_rows(const lc_tensor *probs, int64_t k, bool replacement, int64_t base);
 /* 0/1 draws with probabilities p_t (or the number p, shaped like `like`). */
 LC_API lc_tensor *lc_bernoulli(const lc_tensor *like, const lc_tensor *p_t, double p);
 /* Poisson draws with the given rates, in their dtype. */

@@ -1,4 +1,5 @@
-/* lc_sampling.h: random indices for data samplers (sampling.c): permutations,
+/* lc_sampling.h: random indices (sampling.c) for lucid.randperm, lucid.multinomial
+ * and the data samplers: permutations,
  * uniform draws and weighted draws, from the global generator or from a
  * private stream with its own seed, so a DataLoader's order is reproducible
  * without reseeding (and disturbing) the global generator. */
@@ -21,9 +22,11 @@ LC_API lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s);
 /* count indices drawn uniformly with replacement from base .. base + n - 1. */
 LC_API lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s);
 
-/* count indices base .. base + numel(weights) - 1 drawn with probability
- * proportional to weights (1-D, float, non-negative, finite, positive sum),
- * with or without replacement (then count <= the number of positive weights). */
+/* count indices base .. base + n - 1 per row of weights (n weights, 1-D or
+ * 2-D rows; float, non-negative, finite, positive sum), drawn with
+ * probability proportional to the weights, with or without replacement
+ * (then count <= the row's number of positive weights). Shape (count) or
+ * (rows, count). */
 LC_API lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacement,
                           int64_t base, lc_stream *s);
 

@@ -181,12 +181,14 @@ static int64_t row_numel(const lc_tensor *x) {
 }
 
 /* grad x = g with the written rows zeroed; grad values = g's written rows,
- * summed to values' shape. Saved: index. ints: values' ndim and sizes. */
+ * summed to values' shape. Saved: index (positions as lc_index reads them).
+ * ints: values' ndim and sizes, then the index base. */
 static int index_put_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
   lc_tensor *index = lc_node_saved(n, 0);
   if (!index) return -1;
+  int64_t base = n->ints[1 + LC_MAX_DIMS];
   if (lc_node_needs_grad(n, 1)) {
-    lc_tensor *rows = lc_index_select(g[0], 0, index, 0);
+    lc_tensor *rows = lc_index(g[0], index, base);
     gin[1] = fit(rows, g[0]->dtype, (int)n->ints[0], n->ints + 1);
     if (!gin[1]) return -1;
   }
@@ -195,13 +197,14 @@ static int index_put_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) 
     if (!gx) return -1;
     int64_t k = lc_numel(index), row = row_numel(gx) * (int64_t)lc_dtype_size(gx->dtype);
     const int64_t *idx = lc_data(index);
-    for (int64_t j = 0; j < k; j++) memset((char *)lc_data(gx) + idx[j] * row, 0, (size_t)row);
+    for (int64_t j = 0; j < k; j++)
+      memset((char *)lc_data(gx) + lc_index_at(idx[j], gx->sizes[0], base, true) * row, 0, (size_t)row);
     gin[0] = gx;
   }
   return 0;
 }
 
-lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_tensor *values) {
+lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_tensor *values, int64_t base) {
   char buf[128], buf2[128];
   if (!x || !index || !values) {
     lc_fail(LC_ERR_ARG, "index_put", "input, index and values must not be NULL");
@@ -211,45 +214,50 @@ lc_tensor *lc_index_put(const lc_tensor *x, const lc_tensor *index, const lc_ten
     lc_fail(LC_ERR_SHAPE, "index_put", "input must have at least 1 dimension, got a 0-dim tensor");
     return NULL;
   }
-  if (index->dtype != LC_INT64 || index->ndim != 1) {
-    lc_fail(LC_ERR_SHAPE, "index_put", "index must be a 1-D int64 tensor, got %s of shape %s",
-                 lc_dtype_name(index->dtype), lc_shape_str(buf, index->ndim, index->sizes));
+  if (index->dtype != LC_INT64) {
+    lc_fail(LC_ERR_DTYPE, "index_put", "index must be an int64 tensor, got %s", lc_dtype_name(index->dtype));
     return NULL;
   }
-  lc_tensor *idx = untracked_contiguous(index);
-  if (!idx) return NULL;
-  int64_t k = lc_numel(idx);
-  const int64_t *ip = lc_data(idx);
-  for (int64_t j = 0; j < k; j++) {
-    if (ip[j] < 0 || ip[j] >= x->sizes[0]) {
-      lc_fail(LC_ERR_INDEX, "index_put", "index %lld is out of range for dim 1 of size %lld",
-                   (long long)ip[j], (long long)x->sizes[0]);
-      lc_release(idx);
-      return NULL;
-    }
+  /* the written block (index..., rest...) */
+  if (index->ndim + x->ndim - 1 > LC_MAX_DIMS) {
+    lc_fail(LC_ERR_SHAPE, "index_put", "the written block would have more than %d dims", LC_MAX_DIMS);
+    return NULL;
   }
   int64_t rows[LC_MAX_DIMS];
-  memcpy(rows, x->sizes, sizeof rows);
-  rows[0] = k;
-  /* values as (k, rest...) in x's dtype: the conversion records its node */
+  int nd = 0;
+  for (int d = 0; d < index->ndim; d++) rows[nd++] = index->sizes[d];
+  for (int d = 1; d < x->ndim; d++) rows[nd++] = x->sizes[d];
+  lc_tensor *idx = untracked_contiguous(index);
+  if (!idx) return NULL;
+  int64_t k = lc_numel(idx), size = x->sizes[0];
+  const int64_t *ip = lc_data(idx);
+  if (lc_check_indices("index_put", ip, k, 0, size, base, true)) {
+    lc_release(idx);
+    return NULL;
+  }
+  /* values as (index..., rest...) in x's dtype, contiguous: row j of the
+   * flattened index is the j-th block; the conversion records its node */
   lc_tensor *cv = lc_to(values, x->dtype);
   bool was = lc_set_grad_enabled(false);
-  lc_tensor *ev = cv ? lc_expand(cv, x->ndim, rows) : NULL;
+  lc_tensor *ev = cv ? lc_expand(cv, nd, rows) : NULL;
   lc_tensor *v = ev ? lc_contiguous(ev) : NULL;
   lc_tensor *out = v ? lc_clone(x) : NULL;
   lc_set_grad_enabled(was);
   lc_release(ev);
   if (cv && !ev) { /* say it in index_put's words */
     lc_fail(LC_ERR_SHAPE, "index_put", "values of shape %s cannot be broadcast to %s",
-                 lc_shape_str(buf, values->ndim, values->sizes), lc_shape_str(buf2, x->ndim, rows));
+                 lc_shape_str(buf, values->ndim, values->sizes), lc_shape_str(buf2, nd, rows));
   }
   if (out) {
     size_t row = (size_t)row_numel(x) * lc_dtype_size(x->dtype);
     for (int64_t j = 0; j < k; j++)
-      memcpy((char *)lc_data(out) + ip[j] * row, (const char *)lc_data(v) + j * row, row);
+      memcpy((char *)lc_data(out) + lc_index_at(ip[j], size, base, true) * row,
+             (const char *)lc_data(v) + j * row, row);
     const lc_tensor *ins[2] = {x, cv};
-    if (lc_dtype_is_float(x->dtype) && lc_should_record(2, ins))
+    if (lc_dtype_is_float(x->dtype) && lc_should_record(2, ins)) {
       out = record("IndexPutBackward", index_put_backward, out, ins, idx, 1, ins + 1);
+      if (out) out->grad_fn->ints[1 + LC_MAX_DIMS] = base;
+    }
   }
   lc_release(v);
   lc_release(cv);
@@ -336,7 +344,7 @@ lc_tensor *lc_masked_scatter(const lc_tensor *x, const lc_tensor *mask, const lc
   }
   lc_tensor *fx = lc_reshape(x, 1, &all), *fs = fx ? lc_reshape(source, 1, &all) : NULL;
   lc_tensor *head = fs ? lc_narrow(fs, 0, 0, k) : NULL;
-  lc_tensor *put = head ? lc_index_put(fx, pos, head) : NULL;
+  lc_tensor *put = head ? lc_index_put(fx, pos, head, 0) : NULL;
   lc_tensor *out = put ? lc_view(put, x->ndim, x->sizes) : NULL;
   lc_release(put);
   lc_release(head);

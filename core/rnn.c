@@ -296,20 +296,6 @@ static lc_tensor *column_sums(lc_dtype dt, const void *buf, int64_t rows, int64_
   return out;
 }
 
-/* acc (cols, double) += the column sums of a contiguous (rows, cols) block:
- * a step's parts of the cell parameter's gradient. */
-static void add_column_sums(lc_dtype dt, const void *buf, int64_t rows, int64_t cols, double *acc) {
-  for (int64_t r = 0; r < rows; r++) {
-    if (dt == LC_FLOAT32) {
-      const float *row = (const float *)buf + r * cols;
-      for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
-    } else {
-      const double *row = (const double *)buf + r * cols;
-      for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
-    }
-  }
-}
-
 static void *row_ptr(const lc_tensor *t, int64_t row) {
   return (char *)lc_data(t) + row * t->strides[0] * (int64_t)lc_dtype_size(t->dtype);
 }
@@ -325,15 +311,14 @@ typedef struct {
   lc_tensor *dm, *dh_all;   /* projected: d(cell output) of a step, dh of every row for W_hr */
   lc_tensor *dhin;          /* recurrent dropout: d(state fed to W_hh) of a step */
   lc_tensor *zdh, *zdc;     /* zoneout: the parts of dh and dc that skip the step */
-  lc_tensor *gp;            /* a step's rows' parts of dL/dp (N, X), X = extra*H */
-  lc_tensor *gsum;          /* dL/dp summed over the steps so far, in double (X) */
+  lc_tensor *gp;            /* (N, extra*H) each batch row's part of dL/dp, summed over steps */
   char *dgi, *dgh;          /* this direction's columns of the shared (T, ld) gradients */
 } dir_back;
 
 static void release_dir_back(dir_back *b) {
   lc_release(b->gy), lc_release(b->dh), lc_release(b->dc), lc_release(b->dm);
   lc_release(b->dh_all), lc_release(b->dhin), lc_release(b->zdh), lc_release(b->zdc);
-  lc_release(b->gp), lc_release(b->gsum);
+  lc_release(b->gp);
 }
 
 /* Gradients of the outputs and scratch; -1 when memory ran out. */
@@ -349,11 +334,10 @@ static int dir_back_init(dir_back *b, rnn_ctx *c, lc_dtype dt, lc_tensor *const 
   if (c->mask) b->dhin = lc_empty(dt, 2, nsz);
   if (c->zh) b->zdh = lc_empty(dt, 2, nsz);
   if (c->zc) b->zdc = lc_empty(dt, 2, msz);
-  /* the parameter's gradient is summed step by step: a (T, X) buffer of
-   * every row's part would be 18H floats a row for a layer-normalised LSTM */
-  if (b->p) b->gp = lc_empty(dt, 2, psz), b->gsum = lc_zeros(LC_FLOAT64, 1, &psz[1]);
+  /* not one row per step: (T, extra*H) was the largest buffer of a layer-norm LSTM */
+  if (b->p) b->gp = lc_zeros(dt, 2, psz);
   return !b->gy || !b->dh || (cell->has_cell && !b->dc) || (c->has_proj && (!b->dm || !b->dh_all)) ||
-                 (c->mask && !b->dhin) || (c->zh && !b->zdh) || (c->zc && !b->zdc) || (b->p && (!b->gp || !b->gsum))
+                 (c->mask && !b->dhin) || (c->zh && !b->zdh) || (c->zc && !b->zdc) || (b->p && !b->gp)
              ? -1
              : 0;
 }
@@ -386,7 +370,6 @@ static int backward_loop(void *arg, int d) {
                   c->ws ? row_ptr(c->ws, off) : NULL, c->hprev ? row_ptr(c->hprev, off) : NULL, out, dgi,
                   cell->split_recurrent ? dgh : NULL, cell->direct_state ? lc_data(b->dh) : NULL,
                   b->gp ? lc_data(b->gp) : NULL);
-    if (b->gp) add_column_sums(dt, lc_data(b->gp), bs, b->gp->sizes[1], lc_data(b->gsum));
     /* the previous state's gradient: its direct part (left in dh by the
      * cell) plus dgh W_hh; rows that were not active this step keep theirs */
     if (!c->mask) {
@@ -472,8 +455,9 @@ static int weight_grads(lc_node *n, int D, dir_back *b, lc_tensor *x, lc_tensor 
       return -1;
     if (lc_node_needs_grad(n, input_at(d, I_B_HH)) && !(g[I_B_HH] = column_sums(dt, dgh, T, G, ld)))
       return -1;
+    int64_t X = c->cell->extra * H;
     if (b[d].p && lc_node_needs_grad(n, input_at(d, I_P)) &&
-        !(g[I_P] = lc_to(b[d].gsum, dt)))
+        !(g[I_P] = column_sums(dt, lc_data(b[d].gp), c->batch, X, X)))
       return -1;
     if (lc_node_needs_grad(n, input_at(d, I_H0))) g[I_H0] = lc_retain(b[d].dh);
     if (b[d].dc && lc_node_needs_grad(n, input_at(d, I_C0))) g[I_C0] = lc_retain(b[d].dc);

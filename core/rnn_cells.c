@@ -210,7 +210,7 @@ static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
       gi[2 * H + j] = dct * ig * (1 - gg * gg);
       gi[3 * H + j] = dop;
       dc[j] = dct * fg + dip * w_ci[j] + dfp * w_cf[j];
-      gp[j] = dip * cprev, gp[H + j] = dfp * cprev, gp[2 * H + j] = dop * cn;
+      gp[j] += dip * cprev, gp[H + j] += dfp * cprev, gp[2 * H + j] += dop * cn;
     }
   });
 }
@@ -242,7 +242,7 @@ static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
     (rstd_out) = (T)rstd_;                                               \
   } while (0)
 
-/* dx (n) from dy (n); gw, gb (n) get this row's dL/dw, dL/db. dx may alias dy. */
+/* dx (n) from dy (n); this row's dL/dw, dL/db are added to gw, gb (n). dx may alias dy. */
 #define LN_BACKWARD(T, dy, n, w, xhat, rstd, gw, gb, dx)                 \
   do {                                                                   \
     double m1_ = 0, m2_ = 0;                                             \
@@ -250,8 +250,8 @@ static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
       double dxh_ = (double)(dy)[j] * (w)[j];                            \
       m1_ += dxh_;                                                       \
       m2_ += dxh_ * (xhat)[j];                                           \
-      (gw)[j] = (dy)[j] * (xhat)[j];                                     \
-      (gb)[j] = (dy)[j];                                                 \
+      (gw)[j] += (dy)[j] * (xhat)[j];                                    \
+      (gb)[j] += (dy)[j];                                                \
     }                                                                    \
     m1_ /= (double)(n), m2_ /= (double)(n);                              \
     for (int64_t j = 0; j < (n); j++)                                    \
@@ -292,7 +292,7 @@ static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
 }
 
 /* gi, gh (4H): dL/dW_ih x and dL/dW_hh h through their layer norms; dc
- * becomes dL/dc; gp (18H) this row's gradients of p. */
+ * becomes dL/dc; this row's gradients of p are added to gp (18H). */
 static void lstm_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 4 * H;
   LC_DISPATCH(dt, T, {

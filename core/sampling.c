@@ -69,6 +69,10 @@ static void shuffle(int64_t *a, int64_t n, const uint64_t *w) {
 #define BUCKET_FROM 65536
 
 lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s) {
+  if (n < 0) {
+    lc_fail(LC_ERR_ARG, "randperm", "n must be at least 0, got %lld", (long long)n);
+    return NULL;
+  }
   lc_tensor *t = index_tensor("randperm", n);
   if (!t) return NULL;
   int64_t *out = LC_PTR(int64_t, t);
@@ -117,108 +121,118 @@ lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s) {
   return t;
 }
 
-typedef struct {
-  double key;
-  int64_t index;
-} keyed;
-
-static int by_key(const void *a, const void *b) {
-  double x = ((const keyed *)a)->key, y = ((const keyed *)b)->key;
-  if (x < y) return -1;
-  if (x > y) return 1;
-  int64_t i = ((const keyed *)a)->index, j = ((const keyed *)b)->index;
-  return (i > j) - (i < j);
-}
-
-/* The weights as doubles (contiguous copy), checked; NULL with an error. */
-static double *read_weights(const lc_tensor *w, int64_t *n, int64_t *positive) {
+/* The weights as a contiguous float64 copy (rows x n), checked row by row;
+ * NULL with an error. */
+static lc_tensor *read_weights(const lc_tensor *w, int64_t count, bool replacement) {
   const char *op = "multinomial";
-  if (!w) {
-    lc_fail(LC_ERR_ARG, op, "weights are required");
+  if (!lc_dtype_is_float(w->dtype) || w->ndim < 1 || w->ndim > 2) {
+    lc_fail(lc_dtype_is_float(w->dtype) ? LC_ERR_SHAPE : LC_ERR_DTYPE, op,
+            "weights must be a 1- or 2-D floating point tensor, got a %d-D %s tensor", w->ndim,
+            lc_dtype_name(w->dtype));
     return NULL;
   }
-  if (w->ndim != 1 || !lc_dtype_is_float(w->dtype)) {
-    lc_fail(LC_ERR_SHAPE, op, "weights must be a 1-D float tensor, got %d-D %s", w->ndim,
-                 lc_dtype_name(w->dtype));
+  /* a copy without history: the draws overwrite it */
+  lc_tensor *c = lc_empty(LC_FLOAT64, w->ndim, w->sizes);
+  bool was = lc_set_grad_enabled(false);
+  int rc = c ? lc_copy_(c, w) : 1;
+  lc_set_grad_enabled(was);
+  if (rc) {
+    lc_release(c);
     return NULL;
   }
-  *n = w->sizes[0];
-  double *out = lc_malloc((size_t)(*n > 0 ? *n : 1) * sizeof(double), "multinomial weights");
-  if (!out) return NULL;
-  double total = 0;
-  *positive = 0;
-  for (int64_t i = 0; i < *n; i++) {
-    int64_t at = w->offset + i * w->strides[0];
-    double v = w->dtype == LC_FLOAT32 ? ((const float *)w->storage->data)[at]
-                                      : ((const double *)w->storage->data)[at];
-    if (!(v >= 0) || !isfinite(v)) {
-      lc_fail(LC_ERR_ARG, op, "weights must be finite and non-negative, got %g at index %lld", v,
-                   (long long)(i + 1));
-      free(out);
+  int64_t rows = w->ndim == 2 ? w->sizes[0] : 1, n = w->sizes[w->ndim - 1];
+  const double *v = lc_data(c);
+  for (int64_t r = 0; r < rows; r++) {
+    double total = 0;
+    int64_t positive = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double x = v[r * n + i];
+      if (!(x >= 0) || !isfinite(x)) {
+        if (w->ndim == 1)
+          lc_fail(LC_ERR_ARG, op, "weights must be finite and non-negative, got %g at index %lld", x,
+                  (long long)(i + 1));
+        else
+          lc_fail(LC_ERR_ARG, op, "weights must be finite and non-negative, got %g at index (%lld, %lld)",
+                  x, (long long)(r + 1), (long long)(i + 1));
+        lc_release(c);
+        return NULL;
+      }
+      total += x;
+      positive += x > 0;
+    }
+    const char *where = w->ndim == 1 ? "" : " in a row";
+    if (!(total > 0)) {
+      lc_fail(LC_ERR_ARG, op, "the weights%s sum to zero", where);
+      lc_release(c);
       return NULL;
     }
-    out[i] = v;
-    total += v;
-    *positive += v > 0;
+    if (!replacement && count > positive) {
+      lc_fail(LC_ERR_ARG, op, "cannot draw %lld samples without replacement from %lld categories "
+              "of positive weight%s", (long long)count, (long long)positive, where);
+      lc_release(c);
+      return NULL;
+    }
   }
-  if (!(total > 0)) {
-    lc_fail(LC_ERR_ARG, op, "the weights sum to zero");
-    free(out);
-    return NULL;
-  }
-  return out;
+  return c;
 }
 
+/* With replacement, inverse CDF: the first index whose running sum exceeds
+ * u * total (a zero weight's running sum equals its left neighbour's, so it
+ * is never picked; rounding at the top steps back to the last positive one).
+ * Without, Efraimidis-Spirakis: the count largest keys log(u) / w_i are a
+ * weighted sample without replacement, in the order drawn. Each row reads
+ * its own run of blocks, so the result does not depend on the thread count. */
 lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacement,
                           int64_t base, lc_stream *s) {
-  int64_t n, positive;
-  double *w = read_weights(weights, &n, &positive);
-  if (!w) return NULL;
-  if (!replacement && count > positive) {
-    lc_fail(LC_ERR_ARG, "multinomial", "cannot draw %lld samples without replacement from %lld "
-                 "categories of positive weight", (long long)count, (long long)positive);
-    free(w);
+  if (count < 0) {
+    lc_fail(LC_ERR_ARG, "multinomial", "the number of samples must be non-negative, got %lld", (long long)count);
     return NULL;
   }
-  lc_tensor *t = index_tensor("multinomial", count);
-  if (!t || count == 0) {
-    free(w);
-    return t;
+  lc_tensor *c = read_weights(weights, count, replacement);
+  if (!c) return NULL;
+  int nd = weights->ndim;
+  int64_t rows = nd == 2 ? weights->sizes[0] : 1, n = weights->sizes[nd - 1];
+  int64_t sizes[2] = {rows, count};
+  lc_tensor *out = lc_empty(LC_INT64, nd, nd == 2 ? sizes : &count);
+  if (!out || count == 0) {
+    lc_release(c);
+    return out;
   }
-  int64_t *out = LC_PTR(int64_t, t);
+  double *w = lc_data(c);
+  int64_t per_row = replacement ? count : n; /* words a row reads */
+  uint64_t row_blocks = (uint64_t)(per_row + 1) / 2;
+  uint64_t seed, first = take(s, (uint64_t)rows * row_blocks, &seed);
   if (replacement) {
-    /* Inverse CDF: the first index whose running sum exceeds u * total
-     * (never a zero-weight index, whose running sum equals its left one). */
-    for (int64_t i = 1; i < n; i++) w[i] += w[i - 1];
-    double total = w[n - 1];
-    uint64_t seed, first = take(s, (uint64_t)(count + 1) / 2, &seed);
-    for (int64_t k = 0; k < count; k++) {
-      double u = unit(word(first, seed, k)) * total;
-      int64_t lo = 0, hi = n - 1;
-      while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (w[mid] > u) hi = mid; else lo = mid + 1;
+    int64_t *o = LC_PTR(int64_t, out);
+    for (int64_t r = 0; r < rows; r++) {
+      double *cum = w + r * n;
+      for (int64_t i = 1; i < n; i++) cum[i] += cum[i - 1];
+      uint64_t at = first + (uint64_t)r * row_blocks;
+      for (int64_t k = 0; k < count; k++) {
+        double u = unit(word(at, seed, k)) * cum[n - 1];
+        int64_t lo = 0, hi = n - 1;
+        while (lo < hi) {
+          int64_t mid = lo + (hi - lo) / 2;
+          if (cum[mid] > u) hi = mid; else lo = mid + 1;
+        }
+        while (lo > 0 && cum[lo] == cum[lo - 1]) lo--;
+        o[r * count + k] = base + lo;
       }
-      out[k] = base + lo;
     }
-  } else {
-    /* Efraimidis-Spirakis: the count smallest keys E_i / w_i (E_i standard
-     * exponential) are a weighted sample without replacement. */
-    keyed *keys = lc_malloc((size_t)n * sizeof(keyed), "multinomial keys");
-    if (!keys) {
-      free(w);
-      lc_release(t);
-      return NULL;
-    }
-    uint64_t seed, first = take(s, (uint64_t)(n + 1) / 2, &seed);
-    for (int64_t i = 0; i < n; i++) {
-      keys[i].index = i;
-      keys[i].key = w[i] > 0 ? -log(unit_open(word(first, seed, i))) / w[i] : INFINITY;
-    }
-    qsort(keys, (size_t)n, sizeof(keyed), by_key);
-    for (int64_t k = 0; k < count; k++) out[k] = base + keys[k].index;
-    free(keys);
+    lc_release(c);
+    return out;
   }
-  free(w);
-  return t;
+  /* the keys overwrite the weights in place */
+  for (int64_t r = 0; r < rows; r++) {
+    uint64_t at = first + (uint64_t)r * row_blocks;
+    for (int64_t i = 0; i < n; i++) {
+      double *x = w + r * n + i;
+      *x = *x > 0 ? log(unit_open(word(at, seed, i))) / *x : -INFINITY;
+    }
+  }
+  lc_release(out);
+  out = NULL;
+  if (lc_topk(c, count, nd - 1, true, base, NULL, &out)) out = NULL;
+  lc_release(c);
+  return out;
 }

@@ -17,25 +17,20 @@ function LSTMCell:init(a)
 end
 
 function LSTMCell:forward(x, state)
-  local x2, batched = self:check_input(x)
-  local h0, c0
-  if state == nil then
-    h0 = self:check_state(nil, x2, batched, "h")
-    c0 = self:check_state(nil, x2, batched, "c")
-  else
+  local h, c
+  if state ~= nil then
     if type(state) ~= "table" then
       raise(fmt("LSTMCell: state must be a table {h, c}, got %s",
         is_tensor(state) and "a tensor" or type(state)))
     end
-    local h, c = state[1], state[2]
+    h, c = state[1], state[2]
     if h == nil or c == nil then
       raise(fmt("LSTMCell: state must be a table {h, c} of two tensors, got nil for %s",
         h == nil and "h" or "c"))
     end
-    h0 = self:check_state(h, x2, batched, "h")
-    c0 = self:check_state(c, x2, batched, "c")
   end
-  local h, c = self:step(x2, h0, c0)
+  local x2, batched, h0, c0 = self:check(x, h, "h", c, "c")
+  h, c = self:step(x2, h0, c0)
   if batched then return h, c end
   local H = self.hidden_size
   return h:view(H), c:view(H)

@@ -12,6 +12,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
+local args_call = require("lucid.args").call
 local rnn_utils = require("nn.utils.rnn")
 
 local MinRNNBase = Module:extend("MinRNNBase", {})
@@ -47,69 +48,50 @@ function MinRNNBase:setup(kernel, gates, a)
   end
 end
 
--- The input as kernel rows: x2 (T, I), steps (L, or a packed input's
--- batch_sizes tensor, handed to the kernel as it is), N, whether batched,
--- and the packed input (or nil).
-function MinRNNBase:_rows(input)
+-- The Lua-level checks of a call (what the arguments are), then the core's
+-- of the whole call (lucid._C.rnn_check: shapes and dtypes, in the module's
+-- words); returns the input as kernel rows: x2 (T, I), steps (L, or a packed
+-- input's batch_sizes tensor, handed to the kernel as it is), N, whether
+-- batched, and the packed input (or nil).
+function MinRNNBase:_rows(input, hx)
   local name = self.__name
-  if rnn_utils.is_packed(input) then
-    local data = input.data
-    if not lucid.is_tensor(data) or data:dim() ~= 2 or data:size(2) ~= self.input_size then
-      raise(fmt("%s: a packed input's data must be a 2D tensor (T, %d), got %s", name, self.input_size,
-        lucid.is_tensor(data) and tostring(data.shape) or type(data)))
-    end
-    local steps = input.batch_sizes
-    if steps:numel() == 0 then raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of 0 steps", name)) end
-    return data, steps, steps[1]:item(), true, input
-  end
-  if not lucid.is_tensor(input) then
+  local packed = rnn_utils.is_packed(input)
+  local data = packed and input.data or input
+  if packed and not lucid.is_tensor(data) then
+    raise(fmt("%s: a packed input's data must be a 2D tensor (T, %d), got %s", name, self.input_size, type(data)))
+  elseif not lucid.is_tensor(data) then
     raise(fmt("%s: input must be a tensor or a PackedSequence, got %s", name, type(input)))
   end
-  local nd = input:dim()
-  if nd ~= 2 and nd ~= 3 then raise(fmt("%s: Expected input to be 2D or 3D, got %dD tensor", name, nd)) end
-  if input:size(-1) ~= self.input_size then
-    raise(fmt("%s: input has %d features, expected input_size %d", name, input:size(-1), self.input_size))
+  if hx ~= nil and not lucid.is_tensor(hx) then raise(fmt("%s: h0 must be a tensor, got %s", name, type(hx))) end
+  args_call(lucid._C.rnn_check, { op = name, form = "minimal", input = data,
+    batch_sizes = packed and input.batch_sizes or nil, sorted_indices = packed and input.sorted_indices or nil,
+    input_size = self.input_size, weight = self.weight_ih_l0, layers = self.num_layers,
+    batch_first = self.batch_first, h = hx, h_name = "h0", h_width = self.hidden_size })
+  if packed then
+    local steps = input.batch_sizes
+    return data, steps, steps[1]:item(), true, input
   end
-  local x = input
+  local x, nd = input, input:dim()
   if nd == 2 then x = x:unsqueeze(2) elseif self.batch_first then x = x:transpose(1, 2) end
   local L, N = x:size(1), x:size(2)
-  if L == 0 or N == 0 then
-    raise(fmt("%s: Expected a non-empty sequence and batch, got input of shape %s", name, tostring(input.shape)))
-  end
   return x:reshape(L * N, self.input_size), L, N, nd == 3, nil
 end
 
 -- The initial state of each layer, (N, H) in the kernel's batch order, or
--- nil (the zero state) for all of them.
-function MinRNNBase:_states(hx, batched, N, dtype, sorted)
+-- nil (the zero state) for all of them; hx as _rows accepted it.
+function MinRNNBase:_states(hx, batched, sorted)
   if hx == nil then return {} end
-  local name, S, H = self.__name, self.num_layers, self.hidden_size
-  if not lucid.is_tensor(hx) then raise(fmt("%s: h0 must be a tensor, got %s", name, type(hx))) end
-  if hx.dtype ~= dtype then
-    raise(fmt("%s: h0 has dtype %s but the input has dtype %s", name, hx.dtype.name, dtype.name))
-  end
-  local want = batched and { S, N, H } or { S, H }
-  local ok = hx:dim() == #want
-  for i = 1, #want do ok = ok and hx:size(i) == want[i] end
-  if not ok then
-    raise(fmt("%s: Expected h0 of size (%s), got %s", name, table.concat(want, ", "), tostring(hx.shape)))
-  end
   if not batched then hx = hx:unsqueeze(2) end
   if sorted then hx = hx:index_select(2, sorted) end
   local list = {}
-  for l = 1, S do list[l] = hx:select(1, l) end
+  for l = 1, self.num_layers do list[l] = hx:select(1, l) end
   return list
 end
 
 -- output, h_n = m(input [, h0])
 function MinRNNBase:forward(input, hx)
-  local x2, steps, N, batched, packed = self:_rows(input)
-  local dtype, w0 = x2.dtype, self.weight_ih_l0
-  if dtype ~= w0.dtype then
-    raise(fmt("%s: input has dtype %s but the parameters have dtype %s", self.__name, dtype.name, w0.dtype.name))
-  end
-  local sorted = packed and packed.sorted_indices
-  local h0s = self:_states(hx, batched, N, dtype, sorted)
+  local x2, steps, N, batched, packed = self:_rows(input, hx)
+  local h0s = self:_states(hx, batched, packed and packed.sorted_indices)
   local L = lucid.is_tensor(steps) and steps:numel() or steps
   local path = L == 1 and "sequential" or "scan"
   local hn, y = {}, x2

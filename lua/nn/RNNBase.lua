@@ -1,5 +1,6 @@
 -- nn.RNNBase: what nn.RNN, nn.GRU and nn.LSTM share - the per-layer
--- parameters, argument and state checks, and the forward over layers and
+-- parameters, the Lua-level argument checks (the core checks shapes and
+-- dtypes: lucid._C.rnn_check), and the forward over layers and
 -- directions. Each layer is one call of the fused kernel (core/rnn.c), one
 -- autograd node: lucid._C.rnn_layer, or lucid._C.rnn_bilayer for both directions
 -- of a bidirectional layer at once; no Lua runs per time step.
@@ -12,6 +13,7 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
+local args_call = require("lucid.args").call
 local F = require("nn.functional")
 local rnn_utils = require("nn.utils.rnn")
 local options = require("nn.rnn_options")
@@ -20,20 +22,7 @@ local RNNBase = Module:extend("RNNBase", {})
 
 local fmt = string.format
 
-local function shape_text(list)
-  local parts = {}
-  for i, s in ipairs(list) do parts[i] = tostring(s) end
-  return "(" .. table.concat(parts, ", ") .. ")"
-end
 
-
-local function same_shape(t, list)
-  if t:dim() ~= #list then return false end
-  for i, s in ipairs(list) do
-    if t:size(i) ~= s then return false end
-  end
-  return true
-end
 
 -- ---- construction ---------------------------------------------------------
 
@@ -176,11 +165,9 @@ local function permute(t, dim, idx)
 end
 
 -- The initial states of one kind (hidden or cell) as a list of (N, width)
--- tensors, one per layer and direction, in the kernel's (sorted) batch order.
--- label names the argument in messages ("hx", "h0", "c0"), what its size
--- ("hidden", "h0", "c0").
-function RNNBase:_states(hx, label, what, width, batched, N, dtype, sorted)
-  local name = self.__name
+-- tensors, one per layer and direction, in the kernel's (sorted) batch order;
+-- hx as lucid._C.rnn_check accepted it.
+function RNNBase:_states(hx, width, batched, N, dtype, sorted)
   local S = self.num_layers * (self.bidirectional and 2 or 1)
   local list = {}
   if hx == nil then
@@ -188,43 +175,59 @@ function RNNBase:_states(hx, label, what, width, batched, N, dtype, sorted)
     for i = 1, S do list[i] = z end
     return list
   end
-  if not lucid.is_tensor(hx) then
-    raise(fmt("%s: %s must be a tensor, got %s", name, label, type(hx)))
-  end
-  if hx.dtype ~= dtype then
-    raise(fmt("%s: %s has dtype %s but the input has dtype %s", name, label, hx.dtype.name,
-      dtype.name))
-  end
-  local full = { S, N, width }
   if not batched then
-    if not same_shape(hx, { S, width }) then
-      raise(fmt("%s: Expected %s size %s for unbatched input, got %s", name, what,
-        shape_text({ S, width }), tostring(hx.shape)))
-    end
     for i = 1, S do list[i] = hx:select(1, i):unsqueeze(1) end
     return list
   end
-  if hx:dim() == 2 then
-    if not same_shape(hx, { N, width }) then
-      raise(fmt("%s: Expected %s size %s (first layer) or %s, got %s", name, what,
-        shape_text({ N, width }), shape_text(full), tostring(hx.shape)))
-    end
+  if hx:dim() == 2 then -- the first layer's (both its directions'), zeros after
     hx = permute(hx, 1, sorted)
     local D = self.bidirectional and 2 or 1
     local z = lucid.zeros({ N, width }, { dtype = dtype })
     for i = 1, S do list[i] = i <= D and hx or z end
     return list
   end
-  if not same_shape(hx, full) then
-    local why = ""
-    if hx:dim() == 3 and hx:size(2) ~= N then
-      why = fmt(" (%s has batch %d, the input %d)", label, hx:size(2), N)
-    end
-    raise(fmt("%s: Expected %s size %s, got %s%s", name, what, shape_text(full), tostring(hx.shape), why))
-  end
   hx = permute(hx, 2, sorted)
   for i = 1, S do list[i] = hx:select(1, i) end
   return list
+end
+
+-- The Lua-level checks of a call (what the arguments are, before any
+-- tensor is read), then the core's of the whole call (lc_rnn_check: shapes
+-- and dtypes of the input and states, in the module's words). Returns h0
+-- and c0 as given.
+function RNNBase:_check(input, hx, packed)
+  local name = self.__name
+  local is_lstm = self.mode == "LSTM"
+  local data = packed and input.data or input
+  if packed and not lucid.is_tensor(data) then
+    raise(fmt("%s: a packed input's data must be a 2D tensor (T, input_size), got %s", name, type(data)))
+  elseif not lucid.is_tensor(data) then
+    raise(fmt("%s: input must be a tensor or a PackedSequence, got %s", name, type(input)))
+  end
+  local h0, c0 = hx, nil
+  if is_lstm then
+    if hx ~= nil and (type(hx) ~= "table" or lucid.is_tensor(hx) or is_packed(hx)) then
+      raise(fmt("%s: hx must be a table {h0, c0}, got %s", name, lucid.is_tensor(hx) and "a tensor" or type(hx)))
+    end
+    if hx ~= nil and (hx[1] == nil or hx[2] == nil) then
+      raise(fmt("%s: hx must be a table {h0, c0} of two tensors, got %s and %s", name, type(hx[1]), type(hx[2])))
+    end
+    h0, c0 = hx and hx[1], hx and hx[2]
+  end
+  local hname = is_lstm and "h0" or "hx"
+  for _, s in ipairs({ { hname, h0 }, { "c0", c0 } }) do
+    if s[2] ~= nil and not lucid.is_tensor(s[2]) then
+      raise(fmt("%s: %s must be a tensor, got %s", name, s[1], type(s[2])))
+    end
+  end
+  local D = self.bidirectional and 2 or 1
+  args_call(lucid._C.rnn_check, { op = name, form = "sequence", input = data,
+    batch_sizes = packed and input.batch_sizes or nil, sorted_indices = packed and input.sorted_indices or nil,
+    input_size = self.input_size, weight = self.weight_ih_l0, layers = self.num_layers * D,
+    batch_first = self.batch_first, h = h0, h_name = hname, h_size_name = is_lstm and "h0" or "hidden",
+    h_width = self.proj_size > 0 and self.proj_size or self.hidden_size,
+    c = c0, c_name = is_lstm and "c0" or nil, c_width = self.hidden_size })
+  return h0, c0
 end
 
 -- ---- forward ----------------------------------------------------------------
@@ -249,45 +252,20 @@ end
 
 -- rnn(x [, hx]) -> output, h_n; lstm(x [, {h0, c0}]) -> output, {h_n, c_n}.
 function RNNBase:forward(input, hx)
-  local name = self.__name
   local is_lstm = self.mode == "LSTM"
   local D = self.bidirectional and 2 or 1
   local H = self.hidden_size
   local hout = self.proj_size > 0 and self.proj_size or H
   local packed = is_packed(input)
+  local h0, c0 = self:_check(input, hx, packed)
   local x2, steps, L, N, batched, sorted, unsorted
   if packed then
-    local data = input.data
-    if not lucid.is_tensor(data) or data:dim() ~= 2 then
-      raise(fmt("%s: a packed input's data must be a 2D tensor (T, input_size), got %s", name,
-        lucid.is_tensor(data) and (data:dim() .. "D tensor") or type(data)))
-    end
-    if data:size(2) ~= self.input_size then
-      raise(fmt("%s: input has %d features, expected input_size %d", name, data:size(2), self.input_size))
-    end
     steps = input.batch_sizes -- the kernel reads the tensor as it is
-    L, batched = steps:numel(), true
-    N = L > 0 and steps[1]:item() or 0
-    if L == 0 or N == 0 then
-      raise(fmt("%s: Expected a non-empty sequence, got a packed sequence of %d steps", name, L))
-    end
+    L, N, batched = steps:numel(), steps[1]:item(), true
     sorted, unsorted = input.sorted_indices, input.unsorted_indices
-    if sorted and sorted:numel() ~= N then
-      raise(fmt("%s: the packed input has %d sequences but %d sorted_indices", name, N, sorted:numel()))
-    end
-    x2 = data
+    x2 = input.data
   else
-    if not lucid.is_tensor(input) then
-      raise(fmt("%s: input must be a tensor or a PackedSequence, got %s", name, type(input)))
-    end
-    local nd = input:dim()
-    if nd ~= 2 and nd ~= 3 then
-      raise(fmt("%s: Expected input to be 2D or 3D, got %dD tensor", name, nd))
-    end
-    if input:size(-1) ~= self.input_size then
-      raise(fmt("%s: input has %d features, expected input_size %d", name, input:size(-1), self.input_size))
-    end
-    batched = nd == 3
+    batched = input:dim() == 3
     local x = input
     if not batched then
       x = x:unsqueeze(2)
@@ -295,32 +273,12 @@ function RNNBase:forward(input, hx)
       x = x:transpose(1, 2)
     end
     L, N = x:size(1), x:size(2)
-    if L == 0 or N == 0 then
-      raise(fmt("%s: Expected a non-empty sequence and batch, got input of shape %s", name,
-        tostring(input.shape)))
-    end
     x2 = x:reshape(L * N, self.input_size)
     steps = L
   end
   local dtype = x2.dtype
-  if dtype ~= self.weight_ih_l0.dtype then
-    raise(fmt("%s: input has dtype %s but the parameters have dtype %s", name, dtype.name,
-      self.weight_ih_l0.dtype.name))
-  end
-
-  local h0s, c0s
-  if is_lstm then
-    if hx ~= nil and (type(hx) ~= "table" or lucid.is_tensor(hx) or is_packed(hx)) then
-      raise(fmt("%s: hx must be a table {h0, c0}, got %s", name, lucid.is_tensor(hx) and "a tensor" or type(hx)))
-    end
-    if hx ~= nil and (hx[1] == nil or hx[2] == nil) then
-      raise(fmt("%s: hx must be a table {h0, c0} of two tensors, got %s and %s", name, type(hx[1]), type(hx[2])))
-    end
-    h0s = self:_states(hx and hx[1], "h0", "h0", hout, batched, N, dtype, sorted)
-    c0s = self:_states(hx and hx[2], "c0", "c0", H, batched, N, dtype, sorted)
-  else
-    h0s = self:_states(hx, "hx", "hidden", hout, batched, N, dtype, sorted)
-  end
+  local h0s = self:_states(h0, hout, batched, N, dtype, sorted)
+  local c0s = is_lstm and self:_states(c0, H, batched, N, dtype, sorted) or nil
 
   local hn, cn = {}, {}
   local layer_in = x2

@@ -13,8 +13,7 @@ function RNNCell:init(a)
 end
 
 function RNNCell:forward(x, hx)
-  local x2, batched = self:check_input(x)
-  local h0 = self:check_state(hx, x2, batched, "hx")
+  local x2, batched, h0 = self:check(x, hx, "hx")
   local h = self:step(x2, h0)
   if batched then return h end
   return h:view(self.hidden_size)

@@ -1,7 +1,7 @@
 -- nn.RNNCellBase: what RNNCell, GRUCell and LSTMCell share - the parameters
 -- weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H), PyTorch's
--- init U(-1/sqrt(H), 1/sqrt(H)), the checks of input and state, and the
--- printing. A step is one call of the fused kernel lucid._C.rnn_layer with a
+-- init U(-1/sqrt(H), 1/sqrt(H)), the checks of input and state (the core's:
+-- lucid._C.rnn_check), and the printing. A step is one call of the fused kernel lucid._C.rnn_layer with a
 -- single time step, so it is one autograd node.
 --
 -- Cells are called in tight Lua loops, so forward does the few checks it
@@ -14,6 +14,7 @@ local F = require("nn.functional")
 
 local is_tensor = lucid.is_tensor
 local zeros = lucid.zeros
+local rnn_check = lucid._C.rnn_check
 local fmt = string.format
 
 -- creation options of a zero state, per dtype, so a step allocates no table
@@ -76,57 +77,36 @@ function RNNCellBase:reset_parameters()
   self:_apply_forget_bias()
 end
 
--- Checks the input; returns it as (N, I) and whether it was batched.
-function RNNCellBase:check_input(x)
-  if not is_tensor(x) then
-    raise(fmt("%s: input must be a tensor, got %s", self.__name, type(x)))
-  end
-  local d = x:dim()
-  if d ~= 2 and d ~= 1 then
-    raise(fmt("%s: Expected input to be 1D or 2D, got %dD tensor", self.__name, d))
-  end
-  local I = x:size(d)
-  if I ~= self.input_size then
-    raise(fmt("%s: input has %d features, expected input_size %d", self.__name, I, self.input_size))
-  end
-  local dt = x.dtype
-  if dt ~= self.weight_ih.dtype then
-    raise(fmt("%s: input has dtype %s, but the parameters are %s", self.__name, dt.name,
-      self.weight_ih.dtype.name))
-  end
-  if d == 1 then return x:view(1, I), false end
-  return x, true
+-- The Lua-level checks of a step's arguments (what they are), then the
+-- core's of the whole call (lucid._C.rnn_check: shapes and dtypes, in the
+-- module's words). h and c are the states as given, named hname and cname
+-- in messages (c and cname nil without a cell state). Returns the input as
+-- (N, I), whether it was batched, and the states as (N, H), zeros for nil.
+function RNNCellBase:check(x, h, hname, c, cname)
+  local name, I, H = self.__name, self.input_size, self.hidden_size
+  if not is_tensor(x) then raise(fmt("%s: input must be a tensor, got %s", name, type(x))) end
+  if h ~= nil and not is_tensor(h) then raise(fmt("%s: %s must be a tensor, got %s", name, hname, type(h))) end
+  if c ~= nil and not is_tensor(c) then raise(fmt("%s: %s must be a tensor, got %s", name, cname, type(c))) end
+  local ok, err = pcall(rnn_check, name, "step", x, nil, nil, I, self.weight_ih, 1, false, h, hname, nil, H, c,
+    cname, H)
+  if not ok then raise(err) end
+  local batched = x:dim() == 2
+  local N = batched and x:size(1) or 1
+  local zero = ZERO_OPTS[x.dtype]
+  h = h == nil and zeros(N, H, zero) or batched and h or h:view(1, H)
+  if cname then c = c == nil and zeros(N, H, zero) or batched and c or c:view(1, H) end
+  return batched and x or x:view(1, I), batched, h, c
 end
 
--- Checks a state tensor (`what` is "hx", "h" or "c") against the (N, I) input;
--- returns it as (N, H), zeros when nil.
-function RNNCellBase:check_state(s, x, batched, what)
-  if not is_tensor(x) or type(what) ~= "string" then
+-- One state s (named `what`) checked against an input x2 as check returned
+-- it (N, I), batched or not; returns s as (N, H), zeros when nil.
+function RNNCellBase:check_state(s, x2, batched, what)
+  if not is_tensor(x2) or type(what) ~= "string" then
     raise(fmt("%s: check_state(state, input, batched, name) takes the input tensor and the state's name, got %s and %s",
-      self.__name, type(x), type(what)))
+      self.__name, type(x2), type(what)))
   end
-  local H = self.hidden_size
-  if s == nil then return zeros(x:size(1), H, ZERO_OPTS[x.dtype]) end
-  if not is_tensor(s) then
-    raise(fmt("%s: %s must be a tensor, got %s", self.__name, what, type(s)))
-  end
-  if batched then
-    local N = x:size(1)
-    if s:dim() ~= 2 or s:size(2) ~= H then
-      raise(fmt("%s: %s has shape %s, expected (%d, %d)", self.__name, what, tostring(s.shape), N, H))
-    end
-    if s:size(1) ~= N then
-      raise(fmt("%s: %s has batch size %d but the input has batch size %d (%s has shape %s, expected (%d, %d))",
-        self.__name, what, s:size(1), N, what, tostring(s.shape), N, H))
-    end
-  elseif s:dim() ~= 1 or s:size(1) ~= H then
-    raise(fmt("%s: %s has shape %s, expected (%d) for an unbatched input", self.__name, what, tostring(s.shape), H))
-  end
-  if s.dtype ~= x.dtype then
-    raise(fmt("%s: %s has dtype %s, but the input is %s", self.__name, what, s.dtype.name, x.dtype.name))
-  end
-  if batched then return s end
-  return s:view(1, H)
+  local _, _, h = self:check(batched and x2 or x2:view(self.input_size), s, what)
+  return h
 end
 
 -- PyTorch's form: the sizes, then only the options that differ from the defaults.

@@ -78,12 +78,12 @@ static void test_index_put_and_masked(void) {
   lc_tensor *x = from(LC_FLOAT64, 2, DIMS(3, 2), VALS(1, 2, 3, 4, 5, 6));
   lc_tensor *idx = from(LC_INT64, 1, DIMS(2), VALS(2, 0));
   lc_tensor *v = from(LC_FLOAT32, 1, DIMS(2), VALS(9, 8));  /* broadcast to (2, 2) */
-  lc_tensor *put = lc_index_put(x, idx, v);
+  lc_tensor *put = lc_index_put(x, idx, v, 0);
   check_tensor(put, 2, DIMS(3, 2), VALS(9, 8, 3, 4, 9, 8), 0);
   check_tensor(x, 2, DIMS(3, 2), VALS(1, 2, 3, 4, 5, 6), 0); /* a copy */
   lc_tensor *bad = from(LC_INT64, 1, DIMS(1), VALS(3));
-  CHECK(lc_index_put(x, bad, v) == NULL);
-  CHECK_CONTAINS(lc_error(), "index_put: index 3 is out of range for dim 1 of size 3");
+  CHECK(lc_index_put(x, bad, v, 0) == NULL);
+  CHECK_CONTAINS(lc_error(), "index_put: index 3 out of range for dim 1 of size 3");
 
   lc_tensor *m = mask_of(1, DIMS(2), VALS(0, 1));  /* broadcast over rows */
   lc_tensor *value = lc_scalar(LC_FLOAT64, 0);

@@ -113,7 +113,7 @@ static void test_draws(void) {
   CHECK(lc_multinomial(w, 1, true, 0, &s) == NULL);
   CHECK_CONTAINS(lc_error(), "the weights sum to zero");
   CHECK(lc_randperm(-1, 0, &s) == NULL);
-  CHECK_CONTAINS(lc_error(), "randperm: the number of indices must be non-negative, got -1");
+  CHECK_CONTAINS(lc_error(), "randperm: n must be at least 0, got -1");
   CHECK(lc_randindex(0, 3, 0, &s) == NULL);
   CHECK_CONTAINS(lc_error(), "cannot draw from an empty range");
   lc_release(w);

@@ -143,3 +143,36 @@ describe("argument checks found by calling every method with bad arguments", fun
       message(lucid.autograd.register_backward_hooks, x))
   end)
 end)
+
+describe("every lucid function names itself and the argument", function()
+  -- Lua's stock "bad argument #2 to 'lucid.narrow' (number expected, got
+  -- string)" names neither the argument nor the call as the user wrote it.
+  it("no stock 'bad argument' message from a wrong type in any position, function or method", function()
+    local x = lucid.randn(3, 4)
+    local skip = { save = true, load = true, set_num_threads = true, manual_seed = true }
+    local stock = {}
+    for name, f in pairs(lucid) do
+      if type(f) == "function" and not name:match("^_") and not skip[name] then
+        for _, args in ipairs({ { x, "zz" }, { x, 1, "zz" }, { x, 1, 1, "zz" }, { x, 1.5 }, { "zz" } }) do
+          local ok, err = pcall(f, table.unpack(args))
+          if not ok and tostring(err):find("bad argument", 1, true) then stock[#stock + 1] = name .. ": " .. tostring(err) end
+        end
+      end
+    end
+    for name, f in pairs(lucid.Tensor) do
+      if type(f) == "function" and not name:match("^_") then
+        for _, args in ipairs({ { "zz" }, { 1, "zz" }, { 1, 1, "zz" }, { 1.5 }, { {} } }) do
+          local ok, err = pcall(f, lucid.randn(3, 4), table.unpack(args))
+          if not ok and tostring(err):find("bad argument", 1, true) then stock[#stock + 1] = "Tensor:" .. name .. ": " .. tostring(err) end
+        end
+      end
+    end
+    table.sort(stock)
+    assert.are.same({}, stock)
+    assert.matches("narrow: start must be an integer, got string", message(lucid.narrow, x, 1, "a", 2))
+    assert.matches("set_num_threads: n must be an integer, got string", message(lucid.set_num_threads, "a"))
+    assert.matches("use_deterministic_algorithms: mode must be a boolean, got number",
+      message(lucid.use_deterministic_algorithms, 1))
+    assert.matches("arange: end must be a number, got string", message(lucid.arange, 1, "z"))
+  end)
+end)

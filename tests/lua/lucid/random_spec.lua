@@ -30,6 +30,27 @@ describe("random functions", function()
     end
   end)
 
+  it("multinomial leaves its weights alone and repeats under manual_seed", function()
+    local w = lucid.tensor({ { 0.1, 0, 0.5, 0.4 }, { 1, 1, 1, 0 } }, { dtype = lucid.float64 })
+    local before = w:tolist()
+    lucid.manual_seed(7)
+    local a, b = lucid.multinomial(w, 3), lucid.multinomial(w, 5, true)
+    lucid.manual_seed(7)
+    assert.are.same(a:tolist(), lucid.multinomial(w, 3):tolist())
+    assert.are.same(b:tolist(), lucid.multinomial(w, 5, true):tolist())
+    assert.are.same(before, w:tolist())
+  end)
+
+  it("multinomial without replacement picks first in proportion to the weights", function()
+    local w, n = lucid.tensor({ 0.1, 0.3, 0.6 }), 20000
+    local firsts = lucid.multinomial(w:expand(n, 3):contiguous(), 2):select(2, 1)
+    local counts = lucid.bincount(firsts, nil, 3)
+    for i, p in ipairs({ 0.1, 0.3, 0.6 }) do
+      local sd = math.sqrt(n * p * (1 - p))
+      assert.is_true(math.abs(counts[i]:item() - n * p) < 4 * sd, "category " .. i)
+    end
+  end)
+
   it("multinomial with replacement draws in proportion to the weights", function()
     local counts = lucid.bincount(lucid.multinomial(lucid.tensor({ 0.2, 0.3, 0.5 }), N, true), nil, 3)
     for i, p in ipairs({ 0.2, 0.3, 0.5 }) do
@@ -65,8 +86,11 @@ describe("random functions", function()
 
   it("errors name the function and the argument", function()
     H.raises(function() lucid.randperm(-1) end, "randperm: n must be at least 0, got -1")
-    H.raises(function() lucid.multinomial(lucid.tensor({ 1., 0 }), 2) end, "multinomial: row 1 has 1 non-zero probabilities")
-    H.raises(function() lucid.multinomial(lucid.tensor({ -1., 2 }), 1) end, "multinomial: probabilities must be finite and non-negative, got -1")
+    H.raises(function() lucid.multinomial(lucid.tensor({ 1., 0 }), 2) end, "multinomial: cannot draw 2 samples without replacement from 1 categories of positive weight")
+    H.raises(function() lucid.multinomial(lucid.tensor({ -1., 2 }), 1) end, "multinomial: weights must be finite and non-negative, got -1 at index 1")
+    H.raises(function() lucid.multinomial(lucid.tensor({ { 1., 2 }, { 0, 0 } }), 1, true) end, "multinomial: the weights in a row sum to zero")
+    H.raises(function() lucid.multinomial(lucid.tensor({ 1., 2 }), 0) end, "multinomial: num_samples must be at least 1, got 0")
+    H.raises(function() lucid.multinomial(lucid.tensor({ 1, 2 }), 1) end, "multinomial: weights must be a 1- or 2-D floating point tensor, got a 1-D int64 tensor")
     H.raises(function() lucid.bernoulli(lucid.tensor({ 1.5 })) end, "bernoulli: probabilities must be in [0, 1], got 1.5")
     H.raises(function() lucid.poisson(lucid.tensor({ -1. })) end, "poisson: rates must be finite and non-negative")
     H.raises(function() lucid.zeros(2):exponential_(0) end, "exponential_: expected a positive, finite lambd, got 0")

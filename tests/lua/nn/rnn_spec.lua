@@ -403,3 +403,30 @@ describe("one fused kernel call per layer", function()
     assert(ok, err)
   end)
 end)
+
+describe("the memory of a training step", function()
+  -- As PyTorch frees saved variables in backward: the layer's workspace
+  -- (gates, layer-norm statistics) goes when backward is done with it, not
+  -- when the collector later reaches the outputs that still hold the graph.
+  for _, case in ipairs({ { "LSTM", {} }, { "LSTM", { layer_norm = true } }, { "GRU", { bidirectional = true } },
+    { "LSTM", { peephole = true, num_layers = 2 } } }) do
+    it(case[1] .. " with " .. (next(case[2]) or "defaults") .. ": backward frees the workspace; a second backward is an error", function()
+      local m = nn[case[1]](16, 32, case[2])
+      local x = lucid.randn(50, 8, 16)
+      collectgarbage()
+      local before = lucid.live_bytes()
+      local out = m(x)
+      local loss = out:sum()
+      local held = lucid.live_bytes() - before
+      loss:backward()
+      local after = lucid.live_bytes() - before
+      -- what stays: the output (and its graph's small tensors), parameter gradients
+      assert.is_true(after < held / 2, string.format("held %d bytes after forward, %d after backward", held, after))
+      local err = H.err_of(function() loss:backward() end)
+      assert.matches("backward: trying to backward through the graph a second time", err)
+      local kept = m(x):sum()
+      kept:backward({ retain_graph = true })
+      kept:backward() -- retain_graph keeps the workspace for the second pass
+    end)
+  end
+end)
