@@ -515,32 +515,26 @@ static void bind_op(lua_State *L, int module, int methods_idx, const char *name,
   }
 }
 
-static void open_tables(lua_State *L, int module, int methods_idx) {
+/* lucid._C.optable: every unary and binary row (push_info). */
+static int build_optable(lua_State *L) {
   lua_createtable(L, LC_UNARY_COUNT + LC_BINARY_COUNT, 0);
   int n = 0;
   for (int op = 0; op < LC_UNARY_COUNT; op++) {
-    const lc_op_info *info = lc_unary_info((lc_unary_op)op);
-    if (!(info->flags & LC_OP_OWN_BINDING))
-      bind_op(L, module, methods_idx, info->name, op, l_unary, info->flags & LC_OP_INPLACE);
-    push_info(L, info);
+    push_info(L, lc_unary_info((lc_unary_op)op));
     lua_rawseti(L, -2, ++n);
   }
   for (int op = 0; op < LC_BINARY_COUNT; op++) {
-    const lc_op_info *info = lc_binary_info((lc_binary_op)op);
-    if (!(info->flags & LC_OP_OWN_BINDING))
-      bind_op(L, module, methods_idx, info->name, op, l_binary, info->flags & LC_OP_INPLACE);
-    push_info(L, info);
+    push_info(L, lc_binary_info((lc_binary_op)op));
     lua_rawseti(L, -2, ++n);
   }
-  lcb_push_private(L, module);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "optable");
-  lua_pop(L, 1);
-  /* lucid._C.reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
+  return 1;
+}
+
+/* lucid._C.reducetable[i]: {name, n_out, one_dim, differentiable, args, lo, hi} */
+static int build_reducetable(lua_State *L) {
   lua_createtable(L, LC_REDUCE_COUNT, 0);
   for (int op = 0; op < LC_REDUCE_COUNT; op++) {
     const lc_reduce_info *info = lc_reduce_info_of((lc_reduce_op)op);
-    bind_op(L, module, methods_idx, info->name, op, l_reduce, false);
     lua_createtable(L, 0, 7);
     lua_pushstring(L, info->name), lua_setfield(L, -2, "name");
     lua_pushinteger(L, info->n_out), lua_setfield(L, -2, "n_out");
@@ -553,10 +547,26 @@ static void open_tables(lua_State *L, int module, int methods_idx) {
     lua_setfield(L, -2, "args");
     lua_rawseti(L, -2, op + 1);
   }
-  lcb_push_private(L, module);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "reducetable");
-  lua_pop(L, 1);
+  return 1;
+}
+
+static void open_tables(lua_State *L, int module, int methods_idx) {
+  for (int op = 0; op < LC_UNARY_COUNT; op++) {
+    const lc_op_info *info = lc_unary_info((lc_unary_op)op);
+    if (!(info->flags & LC_OP_OWN_BINDING))
+      bind_op(L, module, methods_idx, info->name, op, l_unary, info->flags & LC_OP_INPLACE);
+  }
+  for (int op = 0; op < LC_BINARY_COUNT; op++) {
+    const lc_op_info *info = lc_binary_info((lc_binary_op)op);
+    if (!(info->flags & LC_OP_OWN_BINDING))
+      bind_op(L, module, methods_idx, info->name, op, l_binary, info->flags & LC_OP_INPLACE);
+  }
+  for (int op = 0; op < LC_REDUCE_COUNT; op++)
+    bind_op(L, module, methods_idx, lc_reduce_info_of((lc_reduce_op)op)->name, op, l_reduce, false);
+  /* built on first read of lucid._C.optable / reducetable (lucid/init.lua) */
+  lcb_register_private(L, module, (const luaL_Reg[]){{"build_optable", build_optable},
+                                                     {"build_reducetable", build_reducetable},
+                                                     {NULL, NULL}});
 }
 
 void lcb_open_ops(lua_State *L, int module, int methods_idx) {

@@ -125,7 +125,7 @@ static int copy_values(lc_tensor *dst, const lc_tensor *src) {
   lc_tensor *ops[2] = {dst, (lc_tensor *)src};
   lc_iter it;
   lc_iter_init(&it, nd, shape, 2, ops);
-  it.grain = LC_PARALLEL_GRAIN_MEMORY;
+  it.grain = LC_PARALLEL_GRAIN_STREAM;
   copy_ctx c = {dst->dtype, src->dtype};
   lc_iter_run(&it, copy_loop, &c);
   lc_bump_version(dst);

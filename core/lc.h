@@ -251,7 +251,7 @@ enum {
   LC_OP_OWN_BINDING = 8, /* bound by hand (clamp: its own argument rules) */
   LC_OP_INT_DIVISOR = 16, /* the second operand divides: an integer 0 is an error */
   LC_OP_MEMORY_BOUND = 32, /* a few instructions per element: threads above a larger
-                              grain (LC_PARALLEL_GRAIN_MEMORY) */
+                              grain (LC_PARALLEL_GRAIN_STREAM) */
 };
 #define LC_OP_MAX_PARAMS 3
 /* What the bindings and tests need to know of an op. */

@@ -34,16 +34,20 @@
 /* Elementwise loops run on several threads only above this many elements:
  * below it the fork/join costs more than it saves. */
 #define LC_PARALLEL_GRAIN 32768
-/* Memory-bound loops (add, compare, copy, where, sum: a few instructions
- * per element, LC_OP_MEMORY_BOUND in the op tables) wait for a larger
- * size: at 1e5 elements a second thread made them no faster, for PyTorch
- * too (best of many runs, docs/performance.md), and on a shared machine
- * it often made them much slower (the other thread descheduled). Their
- * operands must outgrow one core's caches before two cores' bandwidth
- * pays. */
+/* Memory-bound loops (add, compare, copy, sum: a few instructions per
+ * element, LC_OP_MEMORY_BOUND in the op tables) wait for a larger size:
+ * below it a second thread saves less than the region costs. Measured (best
+ * of 150 alternating rounds, 1 against 2 threads, loaded 2-core machine):
+ * add 0.80x at 2^15 elements, 1.50x at 2^16, 1.66x at 1e5; sum 0.98x at
+ * 2^16, 1.21x at 1e5. (It was 2^18, which left 1e5 on one thread while
+ * PyTorch, grain 2^15, used two.) */
+#define LC_PARALLEL_GRAIN_STREAM 65536
+/* Row kernels that make one linear pass per row (sort.c's few-pick rows,
+ * scatter.c, mask.c's where) keep 2^18: their owners measured one thread
+ * faster at 1e5 (docs/performance.md). */
 #define LC_PARALLEL_GRAIN_MEMORY 262144
 static inline int64_t lc_op_grain(unsigned flags) {
-  return flags & LC_OP_MEMORY_BOUND ? LC_PARALLEL_GRAIN_MEMORY : LC_PARALLEL_GRAIN;
+  return flags & LC_OP_MEMORY_BOUND ? LC_PARALLEL_GRAIN_STREAM : LC_PARALLEL_GRAIN;
 }
 
 /* Hot loops are built for AVX-512, AVX2 and plain x86-64, the best chosen at
@@ -215,6 +219,8 @@ lc_tensor *lc_grad_to_shape(lc_tensor *g, lc_dtype dt, int ndim, const int64_t *
 
 /* Array math (vmath.c): y[i] = f(x[i]); y may alias x. */
 void lc_vexp_f32(int64_t n, const float *x, float *y);
+/* y[i] = exp(x[i] - shift), rounded as exp of the float32 difference. */
+void lc_vexp_shift_f32(int64_t n, const float *x, float shift, float *y);
 void lc_vtanh_f32(int64_t n, const float *x, float *y);
 void lc_vsigmoid_f32(int64_t n, const float *x, float *y);
 void lc_vexp_f64(int64_t n, const double *x, double *y);

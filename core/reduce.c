@@ -294,7 +294,7 @@ static int run_reduce(rplan *p) {
     }
   }
   /* sums and extrema read each element once: memory-bound */
-  run_cells(g, LC_PARALLEL_GRAIN_MEMORY, reduce_cell, p);
+  run_cells(g, LC_PARALLEL_GRAIN_STREAM, reduce_cell, p);
   if (g->nc > 1) {
 #pragma omp parallel for if (nout * g->nc >= LC_PARALLEL_GRAIN) schedule(static)
     for (int64_t e = 0; e < nout; e++) combine_output(p, e);
@@ -491,7 +491,7 @@ static int select_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
     split_at(SAVED_NDIM(n), SAVED_SIZES(n), (int)n->ints[0], &outer, &len, &inner);
     p.len = len;
     p.g = make_grid(outer, 1, inner, false);
-    run_cells(&p.g, LC_PARALLEL_GRAIN_MEMORY, scatter_cell, &p);
+    run_cells(&p.g, LC_PARALLEL_GRAIN_STREAM, scatter_cell, &p);
   }
   lc_release(idx);
   lc_release(gy);
@@ -598,8 +598,35 @@ typedef struct {
 /* exp in the precision of T: float32 results do not need the slower double exp. */
 #define exp_t(zero, v) (sizeof(zero) == 4 ? (double)expf((float)(v)) : exp(v))
 
+/* The largest of x[0..n) (a NaN may be passed over: it reaches every output
+ * through the sum anyway). Lanes are GCC vectors, the select written with
+ * masks: as plain arrays with ?: GCC kept 16 scalar maxes per step. */
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef int64_t i64x4 __attribute__((vector_size(32)));
+#define VMAX(V, I, a, b) ((V)((((I)((a) > (b))) & (I)(a)) | (~((I)((a) > (b))) & (I)(b))))
+
+/* row_max_<T>: W lanes of type T per vector V (VU unaligned, I its mask type),
+ * two vectors per step. */
+#define ROW_MAX(name, T, V, VU, I, W)                                   \
+  static inline T name(const T *x, int64_t n) {                         \
+    V m0, m1;                                                           \
+    for (int l = 0; l < W; l++) m0[l] = m1[l] = x[0];                   \
+    int64_t k = 0;                                                      \
+    for (; k + 2 * W <= n; k += 2 * W) {                                \
+      const VU *v = (const VU *)(x + k);                                \
+      m0 = VMAX(V, I, v[0], m0), m1 = VMAX(V, I, v[1], m1);             \
+    }                                                                   \
+    m0 = VMAX(V, I, m1, m0);                                            \
+    T m = m0[0];                                                        \
+    for (int l = 1; l < W; l++) m = m0[l] > m ? m0[l] : m;              \
+    for (; k < n; k++) m = x[k] > m ? x[k] : m;                         \
+    return m;                                                           \
+  }
+ROW_MAX(row_max_f32, float, f32x8, f32x8u, i32x8, 8)
+ROW_MAX(row_max_f64, double, f64x4, f64x4u, i64x4, 4)
+
 /* The common case, softmax along a contiguous last dim: whole rows go
- * through the vectorised exp (vmath.c); the max and the sum run in LANES
+ * through the vectorised exp (vmath.c); the max and the sum run in
  * independent lanes so they vectorise too. A NaN in a row needs no test: it
  * makes the sum, and so every output of the row, NaN. Built for AVX-512,
  * AVX2 and plain x86-64, chosen at run time like vmath.c. */
@@ -610,17 +637,15 @@ LC_CLONES static void softmax_rows(const softmax_plan *p, cell c) {
     for (int64_t o = c.o0; o < c.o1; o++) {
       const T *x = (const T *)p->x + o * n;
       T *y = (T *)p->out + o * n;
-      T lm[LANES];
-      for (int l = 0; l < LANES; l++) lm[l] = x[0];
-      int64_t k = 0;
-      for (; k + LANES <= n; k += LANES)
-        for (int l = 0; l < LANES; l++) lm[l] = x[k + l] > lm[l] ? x[k + l] : lm[l];
-      T m = x[0] != x[0] ? x[0] : lm[0];
-      for (int l = 1; l < LANES; l++) m = lm[l] > m ? lm[l] : m;
-      for (; k < n; k++) m = x[k] > m ? x[k] : m;
-      for (k = 0; k < n; k++) y[k] = x[k] - m;
-      if (sizeof(T) == 4) lc_vexp_f32(n, (const float *)y, (float *)y);
-      else lc_vexp_f64(n, (const double *)y, (double *)y);
+      T m = sizeof(T) == 4 ? (T)row_max_f32((const float *)x, n) : (T)row_max_f64((const double *)x, n);
+      if (x[0] != x[0]) m = x[0];
+      int64_t k;
+      if (sizeof(T) == 4) {
+        lc_vexp_shift_f32(n, (const float *)x, (float)m, (float *)y);
+      } else {
+        for (k = 0; k < n; k++) y[k] = x[k] - m;
+        lc_vexp_f64(n, (const double *)y, (double *)y);
+      }
       double ls[LANES] = {0}, sum = 0;
       for (k = 0; k + LANES <= n; k += LANES)
         for (int l = 0; l < LANES; l++) ls[l] += (double)y[k + l];

@@ -6,16 +6,26 @@ local core = require("lucid.core")
 local M = core
 M._VERSION = "lucid 0.1"
 
--- lucid._C holds the private entry points (bindings/lcore.c); its field
--- distributed is the MPI side of lucid.distributed, a C module of its own
--- (lucid/_distributed.so, built when MPI is found, so that lucid itself never
--- loads MPI), required on first use.
+-- lucid._C holds the private entry points (bindings/lcore.c). Some of its
+-- fields are made on first read: distributed, the MPI side of
+-- lucid.distributed, a C module of its own (lucid/_distributed.so, built when
+-- MPI is found, so that lucid itself never loads MPI); optable and
+-- reducetable, the op tables' rows for the specs and the fixture generator
+-- (a few hundred tables: every collector cycle traverses the whole Lua heap,
+-- and a loop of tensor temporaries runs one every few ops, so the heap a
+-- program starts with stays small).
+local lazy_private = {
+  distributed = function() return require("lucid._distributed") end,
+  optable = M._C.build_optable,
+  reducetable = M._C.build_reducetable,
+}
 setmetatable(M._C, {
   __index = function(t, k)
-    if k ~= "distributed" then return nil end
-    local mod = require("lucid._distributed")
-    rawset(t, k, mod)
-    return mod
+    local build = lazy_private[k]
+    if not build then return nil end
+    local v = build()
+    rawset(t, k, v)
+    return v
   end,
 })
 

@@ -161,6 +161,53 @@ describe("temporaries in loops", function()
   end)
 end)
 
+describe("the collector's pace", function()
+  -- A loop of 1e5-element temporaries (400 KB each, dropped at once) steps
+  -- the collector per MB of growth, and collects fully past 32 MB more than
+  -- was live: tensor memory stays under that bound (over a small heap, a few
+  -- MB) and does not creep up over a long run. Without the accounting the
+  -- 3000 results (1.2 GB) would pile up.
+  it("live tensor memory stays flat over 3000 adds of 1e5 elements", function()
+    local x, y = lucid.randn(100000), lucid.randn(100000)
+    local before = settle()
+    local peaks = { 0, 0, 0 }
+    for i = 1, 3000 do
+      local z = x + y -- luacheck: ignore
+      local third = (i - 1) // 1000 + 1
+      peaks[third] = math.max(peaks[third], lucid.live_bytes() - before)
+    end
+    for k = 1, 3 do
+      assert.is_true(peaks[k] < 40 * MB, string.format("peak %.1f MB in thousand %d", peaks[k] / MB, k))
+    end
+    -- flat: the later thousands peak no higher than the first, within a few results
+    assert.is_true(math.max(peaks[2], peaks[3]) <= peaks[1] + 2 * MB,
+      string.format("peaks %.1f, %.1f, %.1f MB", peaks[1] / MB, peaks[2] / MB, peaks[3] / MB))
+    assert.is_true(settle() - before < 64 * 1024)
+  end)
+
+  -- Every cycle traverses the whole Lua heap, so what lucid puts there at
+  -- start-up sets the cost of each: the op tables' descriptions (a few
+  -- hundred tables, for the specs) are made on first read, not at load.
+  it("the op tables' descriptions are built on first read", function()
+    local process = require("process")
+    local script = process.spit([[
+      collectgarbage(); collectgarbage()
+      local kb = collectgarbage("count")
+      assert(rawget(lucid._C, "optable") == nil and rawget(lucid._C, "reducetable") == nil)
+      local ops, reds = lucid._C.optable, lucid._C.reducetable
+      assert(rawget(lucid._C, "optable") == ops and lucid._C.optable == ops, "kept after the first read")
+      collectgarbage(); collectgarbage()
+      print(#ops, #reds, collectgarbage("count") - kb)
+    ]])
+    local out, err, status = process.run(process.LUCID .. " " .. process.q(script))
+    os.remove(script)
+    assert.are.equal(0, status, err)
+    local n_ops, n_reds, grew = out:match("^(%d+)\t(%d+)\t(%S+)")
+    assert.is_true(tonumber(n_ops) > 50 and tonumber(n_reds) > 10, out)
+    assert.is_true(tonumber(grew) > 20, "the tables were there before: " .. out)
+  end)
+end)
+
 -- Out of memory in OpenBLAS or libgomp cannot be caught (OpenBLAS retries its buffer
 -- allocation forever, libgomp exits): lucid sets both up when it loads and when the
 -- thread count changes, so that later a full memory meets lucid's own allocations,
