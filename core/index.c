@@ -51,6 +51,30 @@ static int index_select_backward(lc_node *node, lc_tensor *const *grad_out, lc_t
   return 0;
 }
 
+/* dst[o, j, :] = src[o, ip[j] (read by lc_index_at), :] for rows of `row`
+ * bytes (indices already checked). Rows of one element (index_select along
+ * the last dim, x[mask]) move as words: a memcpy call per element was a
+ * fifth of x[mask]'s time. */
+#define COPY_WORDS(W)                                                             \
+  for (int64_t o = 0; o < outer; o++) {                                         \
+    const W *s = (const W *)src + o * size;                                     \
+    W *d = (W *)dst + o * n;                                                    \
+    for (int64_t j = 0; j < n; j++) d[j] = s[lc_index_at(ip[j], size, base, wrap)]; \
+  }
+static void copy_rows(char *dst, const char *src, const int64_t *ip, int64_t n, int64_t outer,
+                      int64_t size, int64_t base, bool wrap, size_t row) {
+  if (row == 4) {
+    COPY_WORDS(uint32_t);
+  } else if (row == 8) {
+    COPY_WORDS(uint64_t);
+  } else {
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t j = 0; j < n; j++)
+        memcpy(dst + (o * n + j) * row, src + (o * size + lc_index_at(ip[j], size, base, wrap)) * row, row);
+  }
+}
+#undef COPY_WORDS
+
 /* The gather behind all three: op and arg (the index's name) name the
  * errors, range says what an index must fit (NULL: the dim); positions
  * count from base, negative ones from the end when wrap (x[index]), and
@@ -117,10 +141,7 @@ static lc_tensor *index_select(const char *op, const char *arg, const lc_tensor 
    * for all of them first lets the misses overlap (a DataLoader's batch). */
   if (row > 0 && outer == 1)
     for (int64_t j = 0; j < n; j++) __builtin_prefetch(src + lc_index_at(ip[j], size, base, wrap) * row);
-  if (row > 0)
-    for (int64_t o = 0; o < outer; o++)
-      for (int64_t j = 0; j < n; j++)
-        memcpy(dst + (o * n + j) * row, src + (o * size + lc_index_at(ip[j], size, base, wrap)) * row, row);
+  if (row > 0) copy_rows(dst, src, ip, n, outer, size, base, wrap, row);
   lc_release(xc);
   if (lc_should_record(1, (const lc_tensor *const *)&x)) {
     lc_node *node = lc_record("IndexSelectBackward", index_select_backward, out, 1,

@@ -191,6 +191,14 @@ static int gather_backward(lc_node *n, lc_tensor *const *grad_out, lc_tensor **g
     int64_t m = w->m, step = w->step[0], istep = w->step[1], stride = w->dim_stride;     \
     uint64_t size = (uint64_t)w->dim_size;                                               \
     int64_t base = w->base;                                                              \
+    if (step == 0 && istep == 1 && stride == 1) { /* along a contiguous last dim */     \
+      for (int64_t j = 0; j < m; j++) {                                                  \
+        int64_t v = ir[j] - base;                                                        \
+        if ((uint64_t)v >= size) return false;                                           \
+        o[j] = xr[v];                                                                    \
+      }                                                                                  \
+      return true;                                                                       \
+    }                                                                                    \
     for (int64_t j = 0; j < m; j++) {                                                    \
       int64_t v = ir[j * istep] - base;                                                  \
       if ((uint64_t)v >= size) return false;                                             \
@@ -211,8 +219,11 @@ lc_tensor *lc_gather(const lc_tensor *t, int dim, const lc_tensor *index, int64_
   lc_tensor *out = lc_empty(t->dtype, index->ndim, index->sizes);
   if (!out) return NULL;
   int64_t rows = walk_rows(&w);
-  /* a move, memory-bound like a copy */
-  bool par = rows > 1 && lc_numel(index) >= LC_PARALLEL_GRAIN_MEMORY, bad = false;
+  /* Not memory-bound like a copy: the index is read and checked and x read
+   * at random, about 1.5 ns per element on one thread, so a second thread
+   * pays from the default grain on (as in PyTorch, whose gather runs on 2
+   * threads at 1e5 elements) */
+  bool par = rows > 1 && lc_numel(index) >= LC_PARALLEL_GRAIN, bad = false;
   size_t es = lc_dtype_size(t->dtype);
   bool (*row)(const walk *, const int64_t *, const void *, void *, const int64_t *) =
       es == 1 ? gather_row_uint8_t : es == 4 ? gather_row_uint32_t : gather_row_uint64_t;

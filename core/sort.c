@@ -99,32 +99,82 @@ static pair *sort_pairs(pair *a, pair *tmp, int64_t n, int lo) {
   return src;
 }
 
-/* (key, position) order: the order a stable sort gives. */
-static inline bool before(pair x, pair y) { return x.key < y.key || (x.key == y.key && x.pos < y.pos); }
+/* (key, position) order: the order a stable sort gives. Bitwise, not
+ * short-circuit: the heap's comparisons are unpredictable, and branches on
+ * them mispredicted. */
+static inline bool before(pair x, pair y) {
+  return (x.key < y.key) | ((x.key == y.key) & (x.pos < y.pos));
+}
 
+/* Moves a[i] down the max-heap a[0..n) to its place: the larger child
+ * rises into the hole until a[i]'s value is not before it. */
 static void sift_down(pair *a, int64_t n, int64_t i) {
-  for (;;) {
-    int64_t top = i, l = 2 * i + 1, r = l + 1;
-    if (l < n && before(a[top], a[l])) top = l;
-    if (r < n && before(a[top], a[r])) top = r;
-    if (top == i) return;
-    pair t = a[i];
-    a[i] = a[top];
-    a[top] = t;
-    i = top;
+  pair p = a[i];
+  for (int64_t c; (c = 2 * i + 1) < n; i = c) {
+    c += c + 1 < n && before(a[c], a[c + 1]);
+    if (!before(p, a[c])) break;
+    a[i] = a[c];
+  }
+  a[i] = p;
+}
+
+/* Offers row[i] to the heap a of the best k (its top, a[0], the worst of
+ * them): a later position enters only with a smaller key, so among equal
+ * keys the first stay, as in a stable sort. */
+static inline void offer(pair *a, int64_t k, uint64_t key, int64_t i) {
+  if (key < a[0].key) {
+    a[0] = (pair){key, i};
+    sift_down(a, k, 0);
   }
 }
 
-/* The k first pairs of the stable order, in order, into a[0..k): a
- * max-heap of the best k seen (O(n log k), for topk with k much smaller than
- * the row), then heap-sorted. */
-static pair *select_first(pair *a, int64_t n, int64_t k) {
+/* The candidates after the first k: each is first tested against the
+ * heap's worst value w (two compares, a branch that a random row fails for
+ * most elements once the heap holds good candidates), and one that passes
+ * gets its key and the exact test. The value test passes every element
+ * whose key could be smaller: smallest first, v < w, or anything when w is
+ * NaN (NaN's key is the largest); largest first, v > w or v NaN. -0 and +0
+ * fail it both ways, and their keys are equal. (A vector test of blocks of
+ * 16 was tried, with GCC vector types: it ran slower on this AMD EPYC.) */
+#define SCAN_ROW(T, KEY)                                                                     \
+  static void scan_##T(const T *x, int64_t n, int64_t k, bool desc, uint64_t flip, pair *a) { \
+    T w = x[a[0].pos];                                                                       \
+    if (desc) {                                                                              \
+      for (int64_t i = k; i < n; i++)                                                        \
+        if (x[i] > w || x[i] != x[i]) {                                                      \
+          offer(a, k, (KEY(x[i])) ^ flip, i);                                                \
+          w = x[a[0].pos];                                                                   \
+        }                                                                                    \
+    } else {                                                                                 \
+      for (int64_t i = k; i < n; i++)                                                        \
+        if (x[i] < w || w != w) {                                                            \
+          offer(a, k, (KEY(x[i])) ^ flip, i);                                                \
+          w = x[a[0].pos];                                                                   \
+        }                                                                                    \
+    }                                                                                        \
+  }
+#define KEY_F64(v) float_key(v)
+#define KEY_I64(v) ((uint64_t)(v) ^ (1ULL << 63))
+SCAN_ROW(float, float32_key)
+SCAN_ROW(double, KEY_F64)
+SCAN_ROW(int64_t, KEY_I64)
+#undef KEY_F64
+#undef KEY_I64
+#undef SCAN_ROW
+
+/* The k first pairs of the stable order of row (n values of dt, not bool),
+ * in order, into a[0..k): a max-heap of the best k seen (O(n log k), for
+ * topk with k much smaller than the row), then heap-sorted. Keys are made
+ * only for possible entrants: making the whole row's pairs first (16
+ * bytes each) and reading them back took twice PyTorch's time. */
+static pair *select_first(lc_dtype dt, const void *row, int64_t n, int64_t k, bool desc, pair *a) {
+  if (k == 0) return a;
+  uint64_t flip = desc ? UINT64_MAX << (8 * first_key_byte(dt)) : 0;
+  make_keys(dt, row, k, desc, a);
   for (int64_t i = k / 2 - 1; i >= 0; i--) sift_down(a, k, i);
-  for (int64_t i = k; i < n; i++)
-    if (before(a[i], a[0])) {
-      a[0] = a[i];
-      sift_down(a, k, 0);
-    }
+  if (dt == LC_FLOAT32) scan_float(row, n, k, desc, flip, a);
+  else if (dt == LC_FLOAT64) scan_double(row, n, k, desc, flip, a);
+  else scan_int64_t(row, n, k, desc, flip, a);
   for (int64_t end = k - 1; end > 0; end--) {
     pair t = a[0];
     a[0] = a[end];
@@ -213,10 +263,11 @@ static int run_rows(const lc_rows *rows, plan *p) {
   size_t es = lc_dtype_size(p->dtype);
   const char *x = lc_data(rows->x);
   int failed = 0;
-  /* a few of many (topk): select them instead of sorting the row; that is
-   * one linear pass, memory-bound like a sum */
+  /* a few of many (topk): select them instead of sorting the row. That is
+   * one pass, but not memory-bound (a few ns per element of compares and
+   * heap moves), so rows take the default grain, as PyTorch's */
   bool few = p->pick == pick_first && p->nout * 16 < n;
-  bool par = lc_rows_parallel(rows, few ? LC_PARALLEL_GRAIN_MEMORY : LC_PARALLEL_GRAIN);
+  bool par = lc_rows_parallel(rows, LC_PARALLEL_GRAIN);
 #pragma omp parallel if (par)
   {
     pair *a = lc_malloc(2 * (size_t)(n ? n : 1) * sizeof *a, "sort buffer");
@@ -227,9 +278,12 @@ static int run_rows(const lc_rows *rows, plan *p) {
 #pragma omp for schedule(static)
       for (int64_t r = 0; r < rows->rows; r++) {
         const char *row = x + r * n * es;
-        make_keys(p->dtype, row, n, p->desc, a);
-        p->pick(p, row, n, few ? select_first(a, n, p->nout)
-                                : sort_pairs(a, a + n, n, first_key_byte(p->dtype)), r);
+        if (few) {
+          p->pick(p, row, n, select_first(p->dtype, row, n, p->nout, p->desc, a), r);
+        } else {
+          make_keys(p->dtype, row, n, p->desc, a);
+          p->pick(p, row, n, sort_pairs(a, a + n, n, first_key_byte(p->dtype)), r);
+        }
       }
     }
     free(a);

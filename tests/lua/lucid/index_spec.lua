@@ -203,3 +203,72 @@ describe("mask function errors", function()
     H.raises(function() return lucid.zeros(3, { requires_grad = true }):masked_fill_(m, 1) end, "masked_fill_: a leaf tensor that requires grad")
   end)
 end)
+
+describe("where, x[mask], masked_select and nonzero on random masks (branch-free kernels)", function()
+  local function flat(t) return t:reshape(-1):tolist() end
+
+  it("where picks per element for 1-, 4- and 8-byte values, contiguous, transposed and broadcast", function()
+    lucid.manual_seed(31)
+    local a, b = lucid.randn(300, 301), lucid.randn(300, 301)
+    local m = lucid.rand(300, 301):gt(0.5)
+    local operands = {
+      { (a * 10):float(), (b * 10):float() },
+      { (a * 10):double(), (b * 10):double() },
+      { (a * 10):long(), (b * 10):long() },
+      { a:gt(0), b:gt(0.5) },
+    }
+    for _, o in ipairs(operands) do
+      local x, y = o[1], o[2]
+      local got = lucid.where(m, x, y)
+      local mv, xv, yv, gv = flat(m), flat(x), flat(y), flat(got)
+      for i = 1, #mv do
+        local want
+        if mv[i] then want = xv[i] else want = yv[i] end
+        assert(gv[i] == want, x:type() .. " element " .. i)
+      end
+      -- the same through transposed operands (walked in memory order)
+      local tt = lucid.where(m:t():contiguous():t(), x:t():contiguous():t(), y:t():contiguous():t())
+      assert.are.same(got:tolist(), tt:tolist())
+    end
+    -- a broadcast row of conditions and a scalar other
+    local row = lucid.tensor({ true, false, true })
+    local got = lucid.where(row, lucid.tensor({ { 1.5, 2.5, 3.5 }, { 4.5, 5.5, 6.5 } }), lucid.tensor(-1.0))
+    assert.are.same({ { 1.5, -1, 3.5 }, { 4.5, -1, 6.5 } }, got:tolist())
+  end)
+
+  it("gives the same result on 1 and 2 threads (above the grain)", function()
+    lucid.manual_seed(32)
+    local x, y = lucid.randn(600000), lucid.randn(600000)
+    local m = x:gt(0)
+    local threads = lucid.get_num_threads()
+    lucid.set_num_threads(1)
+    local one = lucid.where(m, x, y)
+    lucid.set_num_threads(2)
+    local two = lucid.where(m, x, y)
+    lucid.set_num_threads(threads)
+    assert.are.equal(0, (one - two):abs():sum():item())
+    assert.are.same(x[m]:tolist(), one[m]:tolist())
+    local other = m:logical_not()
+    assert.are.same(y[other]:tolist(), one[other]:tolist())
+  end)
+
+  it("x[mask] and nonzero keep the true positions in order, whatever the last element", function()
+    lucid.manual_seed(33)
+    local x = lucid.randn(1000)
+    for _, m in ipairs({ lucid.rand(1000):gt(0.5), lucid.zeros(1000):gt(0), lucid.ones(1000):gt(0) }) do
+      for _, last in ipairs({ true, false }) do
+        m[1000] = last
+        local mv, xv, want, pos = m:tolist(), x:tolist(), {}, {}
+        for i = 1, #mv do
+          if mv[i] then
+            want[#want + 1] = xv[i]
+            pos[#pos + 1] = { i }
+          end
+        end
+        assert.are.same(want, x[m]:tolist())
+        assert.are.same(want, x:masked_select(m):tolist())
+        assert.are.same(#pos == 0 and {} or pos, m:nonzero():tolist())
+      end
+    end
+  end)
+end)

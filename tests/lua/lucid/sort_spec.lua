@@ -98,3 +98,95 @@ describe("sorting ops: errors name the function, the argument and what was wrong
     H.raises(function() lucid.sort(5) end, "sort: argument 1 must be a tensor, got number")
   end)
 end)
+
+describe("topk's selection (keys made only for possible entrants)", function()
+  -- The k first (value, index) pairs of each row in the stable order, by
+  -- Lua's own sort: NaN above everything, ties by position.
+  local function reference(rows, k, largest)
+    local vals, idxs = {}, {}
+    for r, row in ipairs(rows) do
+      local pairs_ = {}
+      for i, v in ipairs(row) do pairs_[i] = { v = v, i = i } end
+      local function key(v) return v ~= v and math.huge * 2 or v end
+      table.sort(pairs_, function(a, b)
+        local ka, kb = key(a.v), key(b.v)
+        local nan_a, nan_b = a.v ~= a.v, b.v ~= b.v
+        if nan_a ~= nan_b then return (largest and nan_a) or (not largest and nan_b) end
+        if not nan_a and ka ~= kb then
+          if largest then return ka > kb end
+          return ka < kb
+        end
+        return a.i < b.i
+      end)
+      vals[r], idxs[r] = {}, {}
+      for j = 1, k do vals[r][j], idxs[r][j] = pairs_[j].v, pairs_[j].i end
+    end
+    return vals, idxs
+  end
+  local function same_values(want, got)
+    for r = 1, #want do
+      for j = 1, #want[r] do
+        local a, b = want[r][j], got[r][j]
+        assert(a == b or (a ~= a and b ~= b), string.format("row %d item %d: want %s got %s", r, j, a, b))
+      end
+    end
+  end
+  local function check(x, k, largest)
+    local v, i = x:topk(k, { dim = 2, largest = largest })
+    local wv, wi = reference(x:tolist(), k, largest)
+    same_values(wv, v:tolist())
+    assert.are.same(wi, i:tolist())
+  end
+
+  it("equals the stable order's first k in rows with many ties, NaN, -0 and +0", function()
+    lucid.manual_seed(5)
+    for _, dtype in ipairs({ lucid.float32, lucid.float64, lucid.int64 }) do
+      -- values from a small set, so ties cross the blocks of the scan
+      local x = lucid.randint(-3, 4, { 6, 1000 }):to(dtype)
+      if dtype ~= lucid.int64 then
+        x[{ 2, 500 }] = 0 / 0
+        x[{ 2, 17 }] = 0 / 0
+        x[{ 3, 40 }] = -0.0
+        x[{ 4 }] = lucid.zeros(1000, { dtype = dtype }) * -1 -- a row of -0
+        x[{ 4, 999 }] = 0.0
+      end
+      for _, k in ipairs({ 1, 10, 50 }) do
+        check(x, k, true)
+        check(x, k, false)
+      end
+    end
+  end)
+
+  it("k = 1, k = n and k = 0 at the selection's edges, and a row of NaN", function()
+    lucid.manual_seed(6)
+    local x = lucid.randn(3, 40)
+    check(x, 1, true)
+    check(x, 1, false)
+    check(x, 40, true)
+    local v, i = x:topk(0, 2)
+    assert.are.same({ 3, 0 }, v.shape)
+    assert.are.same({ 3, 0 }, i.shape)
+    local nan = lucid.full({ 2, 100 }, 0 / 0)
+    check(nan, 3, true)
+    check(nan, 3, false)
+  end)
+
+  it("gives the same rows on 1 and 2 threads and on a transposed input", function()
+    lucid.manual_seed(8)
+    local x = lucid.randn(200, 1000) -- above the grain: rows split between threads
+    local threads = lucid.get_num_threads()
+    lucid.set_num_threads(1)
+    local v1, i1 = x:topk(10, 2)
+    lucid.set_num_threads(2)
+    local v2, i2 = x:topk(10, 2)
+    lucid.set_num_threads(threads)
+    assert.are.same(v1:tolist(), v2:tolist())
+    assert.are.same(i1:tolist(), i2:tolist())
+    local vt, it_ = x:t():contiguous():topk(10, 1)
+    assert.are.same(v1:tolist(), vt:t():tolist())
+    assert.are.same(i1:tolist(), it_:t():tolist())
+    local wv, wi = reference(x:narrow(1, 1, 5):tolist(), 10, true)
+    same_values(wv, v1:narrow(1, 1, 5):tolist())
+    assert.are.same(wi, i1:narrow(1, 1, 5):tolist())
+  end)
+end)

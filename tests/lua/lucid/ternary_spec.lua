@@ -95,3 +95,47 @@ describe("lerp and clamp with tensor operands: behaviour", function()
       H.err_of(function() return x:lerp_(x, lucid.zeros(2, 1)) end))
   end)
 end)
+
+describe("lerp's vectorised kernel (both ends computed, the nearer picked)", function()
+  -- PyTorch's formula from the nearer end, in Lua's doubles; round (a
+  -- function) rounds the differences to the operands' dtype, as the kernel
+  local function reference(a, b, w, round)
+    round = round or function(v) return v end
+    local out = {}
+    for i = 1, #a do
+      local d = round(b[i] - a[i])
+      if w[i] < 0.5 then out[i] = w[i] * d + a[i]
+      else out[i] = round(w[i] - 1) * d + b[i] end
+    end
+    return out
+  end
+  local function to_float32(v) return (string.unpack("f", string.pack("f", v))) end
+
+  it("takes each element from its nearer end, weights on both sides of 0.5 and outside [0, 1]", function()
+    lucid.manual_seed(41)
+    local a, b = lucid.randn(5000, F64) * 100, lucid.randn(5000, F64)
+    local w = lucid.rand(5000, F64) * 2 - 0.5
+    w[1], w[2], w[3] = 0.5, 0.0, 1.0
+    local got = a:lerp(b, w)
+    H.assert_close(got, lucid.tensor(reference(a:tolist(), b:tolist(), w:tolist()), F64), 1e-15, 0)
+    assert.are.equal(b[3]:item(), got[3]:item()) -- weight 1 gives the end exactly
+    assert.are.equal(a[2]:item(), got[2]:item()) -- weight 0 the start
+    -- float32: the float32 rounding of the same double computation
+    local a32, b32, w32 = a:float(), b:float(), w:float()
+    local want32 = lucid.tensor(reference(a32:tolist(), b32:tolist(), w32:tolist(), to_float32), F64):float()
+    H.assert_close(a32:lerp(b32, w32), want32, 1e-6, 0)
+  end)
+
+  it("is NaN where the weight is NaN, and the same through transposed operands", function()
+    lucid.manual_seed(42)
+    local a, b, w = lucid.randn(40, 50), lucid.randn(40, 50), lucid.rand(40, 50)
+    w[{ 3, 7 }] = 0 / 0
+    local got = a:lerp(b, w)
+    local nan = got[{ 3, 7 }]:item()
+    assert.is_true(nan ~= nan)
+    local t = function(x) return x:t():contiguous():t() end
+    local tt = t(a):lerp(t(b), t(w))
+    tt[{ 3, 7 }], got[{ 3, 7 }] = 0, 0
+    assert.are.same(got:tolist(), tt:tolist())
+  end)
+end)
