@@ -138,22 +138,34 @@ function M.time(fn, budget)
 end
 
 -- Runs every function of a list once per round, in turn (A B C A B C ...),
--- after one warm-up call each; returns the median seconds of each. A loaded
--- machine slows all of them alike, so their ratios hold.
-function M.alternate(fns, rounds)
+-- after one warm-up call each; returns the median seconds of each, and the
+-- times of every round (times[k][round]). A loaded machine slows all of them
+-- alike, so their ratios hold. clock: lucid.clock (wall, the default) or
+-- os.clock (this process's CPU time: at one thread, what the work costs
+-- whatever else the machine runs).
+function M.alternate(fns, rounds, clock)
+  clock = clock or lucid.clock
   for _, f in ipairs(fns) do f() end
   local times = {}
   for k = 1, #fns do times[k] = {} end
   for _ = 1, rounds do
     for k, f in ipairs(fns) do
-      local t0 = lucid.clock()
+      local t0 = clock()
       f()
-      times[k][#times[k] + 1] = lucid.clock() - t0
+      times[k][#times[k] + 1] = clock() - t0
     end
   end
   local med = {}
   for k = 1, #fns do med[k] = M.median(times[k]) end
-  return med
+  return med, times
+end
+
+-- The per-round ratios a[r] / b[r] of two lists of alternate()'s times:
+-- their median, smallest and largest (a wide range says the machine drifted).
+function M.round_ratios(a, b)
+  local r = {}
+  for i = 1, #a do r[i] = a[i] / b[i] end
+  return M.median(r), math.min(table.unpack(r)), math.max(table.unpack(r))
 end
 
 -- FLOPs of the GEMMs of one training step (forward + backward = 3 x forward).

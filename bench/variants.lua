@@ -1,7 +1,11 @@
 -- lucid-only comparisons of the recurrent variants of issue 15, each side by
 -- side in one process (A B A B ..., medians; common.alternate):
---   build/bin/lucid bench/variants.lua [--tiny] [--threads n] [--rounds n] [dropout] [minrnn]
---   (make bench-variants; no section named runs both)
+--   build/bin/lucid bench/variants.lua [--tiny] [--threads n] [--rounds n] [--cpu] [dropout] [minrnn]
+--   (make bench-variants; no section named runs both). --cpu times with this
+--   process's CPU time instead of the wall clock: at --threads 1 that is what
+--   the work costs however loaded the machine is (at 2 threads it also counts
+--   the threads' spin-waits). Ratios are the median of the per-round ratios,
+--   with their range.
 -- dropout: nn.LSTM training (L=100, N=64, I=H=512) with weight_dropout, and
 --   with variational dropout + recurrent_dropout, against the plain fused
 --   LSTM of the same size (one layer; and two layers for the dropout between
@@ -11,12 +15,14 @@
 --   layer kernel's log-space scan against its step-by-step path.
 local common = dofile("bench/common.lua")
 
-local tiny, rounds, sections = false, nil, {}
+local tiny, rounds, clock, sections = false, nil, nil, {}
 local k = 1
 while k <= #arg do
   local a = arg[k]
   if a == "--tiny" then
     tiny = true
+  elseif a == "--cpu" then
+    clock = os.clock
   elseif a == "--threads" or a == "--rounds" then
     local n = math.tointeger(tonumber(arg[k + 1]))
     if not n or n < 1 then error("bench: " .. a .. " expects a positive integer") end
@@ -25,7 +31,7 @@ while k <= #arg do
   elseif a == "dropout" or a == "minrnn" then
     sections[a] = true
   else
-    error("bench: unknown argument " .. a .. " (--tiny, --threads n, --rounds n, dropout, minrnn)")
+    error("bench: unknown argument " .. a .. " (--tiny, --threads n, --rounds n, --cpu, dropout, minrnn)")
   end
   k = k + 1
 end
@@ -41,8 +47,8 @@ local function train_step(m, x)
 end
 
 local f = io.open("/proc/loadavg")
-print(string.format("threads: %d   rounds: %d   load average: %s", lucid.get_num_threads(), rounds,
-  f and f:read("l"):match("^(%S+)") or "?"))
+print(string.format("threads: %d   rounds: %d   clock: %s   load average: %s", lucid.get_num_threads(), rounds,
+  clock and "CPU time" or "wall", f and f:read("l"):match("^(%S+)") or "?"))
 if f then f:close() end
 
 if sections.dropout then
@@ -65,10 +71,11 @@ if sections.dropout then
       opts.num_layers = layers
       fns[i] = train_step(nn.LSTM(I, H, opts), x)
     end
-    local t = common.alternate(fns, rounds)
+    local t, times = common.alternate(fns, rounds, clock)
     print(string.format("LSTM training, %d layer(s), L=%d N=%d I=%d H=%d:", layers, L, N, I, H))
     for i, v in ipairs(variants) do
-      print(string.format("  %-48s %9.4g s  %.3f of plain", v[1], t[i], t[i] / t[1]))
+      local r, lo, hi = common.round_ratios(times[i], times[1])
+      print(string.format("  %-48s %9.4g s  %.3f of plain (rounds %.3f-%.3f)", v[1], t[i], r, lo, hi))
     end
   end
 end
@@ -79,20 +86,25 @@ if sections.minrnn then
   print(string.format("MinGRU / MinLSTM: N=%d I=%d H=%d", N, I, H))
   -- 1. against nn.LSTM
   local x0 = lucid.randn(L0, N, I)
-  local t = common.alternate({ train_step(nn.MinGRU(I, H), x0), train_step(nn.MinLSTM(I, H), x0),
-    train_step(nn.LSTM(I, H), x0) }, rounds)
+  local t, times = common.alternate({ train_step(nn.MinGRU(I, H), x0), train_step(nn.MinLSTM(I, H), x0),
+    train_step(nn.LSTM(I, H), x0) }, rounds, clock)
   local tokens = L0 * N
   print(string.format("training L=%d tokens/s: MinGRU %.0f  MinLSTM %.0f  LSTM %.0f", L0, tokens / t[1],
     tokens / t[2], tokens / t[3]))
-  print(string.format("  speedup over nn.LSTM: MinGRU %.2fx  MinLSTM %.2fx", t[3] / t[1], t[3] / t[2]))
+  local g, glo, ghi = common.round_ratios(times[3], times[1])
+  local m, mlo, mhi = common.round_ratios(times[3], times[2])
+  print(string.format("  speedup over nn.LSTM: MinGRU %.2fx  MinLSTM %.2fx (rounds %.2f-%.2f, %.2f-%.2f)", g, m, glo,
+    ghi, mlo, mhi))
   -- 2. cost per token, short against long sequences
   local x1 = lucid.randn(L1, N, I)
   for _, name in ipairs({ "MinGRU", "MinLSTM" }) do
     local m = nn[name](I, H)
-    local s = common.alternate({ train_step(m, x0), train_step(m, x1) }, rounds)
+    local s, times = common.alternate({ train_step(m, x0), train_step(m, x1) }, rounds, clock)
     local c0, c1 = s[1] / (L0 * N), s[2] / (L1 * N)
-    print(string.format("%s cost per token: L=%d %.3g us  L=%d %.3g us  ratio %.2f", name, L0, c0 * 1e6,
-      L1, c1 * 1e6, c1 / c0))
+    local r, lo, hi = common.round_ratios(times[2], times[1])
+    local k = (L1 * N) / (L0 * N)
+    print(string.format("%s cost per token: L=%d %.3g us  L=%d %.3g us  ratio %.2f (rounds %.2f-%.2f)", name, L0,
+      c0 * 1e6, L1, c1 * 1e6, r / k, lo / k, hi / k))
   end
   -- 3. the layer kernel, scan against steps (training: forward + backward)
   local function kernel_step(mode, G, path)
@@ -106,9 +118,10 @@ if sections.minrnn then
     end
   end
   for _, mode in ipairs({ { "mingru", 2 }, { "minlstm", 3 } }) do
-    local s = common.alternate({ kernel_step(mode[1], mode[2], "scan"), kernel_step(mode[1], mode[2], "sequential") },
-      rounds)
-    print(string.format("%s layer, L=%d: scan %.3g ms  step by step %.3g ms  scan faster by %.2fx", mode[1], L0,
-      s[1] * 1e3, s[2] * 1e3, s[2] / s[1]))
+    local s, times = common.alternate({ kernel_step(mode[1], mode[2], "scan"),
+      kernel_step(mode[1], mode[2], "sequential") }, rounds, clock)
+    local r, lo, hi = common.round_ratios(times[2], times[1])
+    print(string.format("%s layer, L=%d: scan %.3g ms  step by step %.3g ms  scan faster by %.2fx (rounds %.2f-%.2f)",
+      mode[1], L0, s[1] * 1e3, s[2] * 1e3, r, lo, hi))
   end
 end

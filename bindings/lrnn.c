@@ -33,17 +33,17 @@ const int64_t *lcb_batch_sizes(lua_State *L, int idx, int64_t *steps, const char
 }
 
 /* lucid._C.rnn_layer{cell, input, batch_sizes, ...} or positionally (cell, x, batch_sizes, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, h_mask,
- *            zoneout_h, zoneout_c, extra) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (rnn_cell lists its facts); x is
+ *            zoneout_h, zoneout_c, extra, w_hh_noise, w_hh_dropout) -> y, h_n [, c_n] (lc_rnn_args in lc_nn.h). cell names a kind (rnn_cell lists its facts); x is
  * (T, I); batch_sizes is an int64 tensor or a table of L step sizes, or a
  * number L (padded: every step has all N rows). The core checks the shapes. */
 static const char *const rnn_layer_names[] = {
     "cell", "input", "batch_sizes", "reverse", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh",
-    "w_hr", "h_mask", "zoneout_h", "zoneout_c", "extra"};
+    "w_hr", "h_mask", "zoneout_h", "zoneout_c", "extra", "w_hh_noise", "w_hh_dropout"};
 
 static int l_rnn_layer(lua_State *L) {
   const char *fname = "rnn_layer";
-  /* exactly 15 slots after: scratch pushed later must not land on an argument */
-  lcb_args(L, 1, 15, rnn_layer_names, fname);
+  /* exactly 17 slots after: scratch pushed later must not land on an argument */
+  lcb_args(L, 1, 17, rnn_layer_names, fname);
   lc_rnn_args a = {.cell = luaL_checkstring(L, 1)};
   a.x = lcb_check(L, 2, fname);
   a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
@@ -59,6 +59,8 @@ static int l_rnn_layer(lua_State *L) {
   a.zoneout_h = lcb_opt(L, 13, fname);
   a.zoneout_c = lcb_opt(L, 14, fname);
   a.extra = lcb_opt(L, 15, fname);
+  a.w_hh_noise = lcb_opt(L, 16, fname);
+  a.w_hh_dropout = luaL_optnumber(L, 17, 0);
   lc_tensor *y, *h, *c = NULL;
   lcb_ok(L, lc_rnn_layer(&a, &y, &h, &c));
   lcb_push(L, y);
@@ -69,16 +71,17 @@ static int l_rnn_layer(lua_State *L) {
 }
 
 /* The arguments of one direction from the table at idx: {h0 =, c0 =, w_ih =,
- * w_hh =, b_ih =, b_hh =, w_hr =, h_mask =, zoneout_h =, zoneout_c =, extra =}
- * (nil for absent ones), named as rnn_layer's. The tensors stay referenced
- * by the table. */
+ * w_hh =, b_ih =, b_hh =, w_hr =, h_mask =, zoneout_h =, zoneout_c =, extra =,
+ * w_hh_noise =, w_hh_dropout =} (nil for absent ones), named as rnn_layer's.
+ * The tensors stay referenced by the table. */
 static void direction_args(lua_State *L, int idx, lc_rnn_args *a, const char *fname) {
   luaL_checktype(L, idx, LUA_TTABLE);
-  static const char *const names[11] = {"h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh",
-                                        "w_hr", "h_mask", "zoneout_h", "zoneout_c", "extra"};
-  const lc_tensor **slots[11] = {&a->h0, &a->c0, &a->w_ih, &a->w_hh, &a->b_ih, &a->b_hh,
-                                 &a->w_hr, &a->h_mask, &a->zoneout_h, &a->zoneout_c, &a->extra};
-  for (int i = 0; i < 11; i++) {
+  static const char *const names[12] = {"h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh",
+                                        "w_hr", "h_mask", "zoneout_h", "zoneout_c", "extra", "w_hh_noise"};
+  const lc_tensor **slots[12] = {&a->h0, &a->c0, &a->w_ih, &a->w_hh, &a->b_ih, &a->b_hh,
+                                 &a->w_hr, &a->h_mask, &a->zoneout_h, &a->zoneout_c, &a->extra,
+                                 &a->w_hh_noise};
+  for (int i = 0; i < 12; i++) {
     lua_getfield(L, idx, names[i]);
     bool absent = lua_isnil(L, -1);
     lc_tensor *t = absent ? NULL : lcb_test(L, -1);
@@ -90,6 +93,12 @@ static void direction_args(lua_State *L, int idx, lc_rnn_args *a, const char *fn
     *slots[i] = t;
     lua_pop(L, 1);
   }
+  lua_getfield(L, idx, "w_hh_dropout");
+  if (!lua_isnil(L, -1) && !lua_isnumber(L, -1))
+    luaL_error(L, "%s: the %s direction's w_hh_dropout must be a number or nil, got %s", fname,
+               a->reverse ? "reverse" : "forward", luaL_typename(L, -1));
+  a->w_hh_dropout = lua_tonumber(L, -1);
+  lua_pop(L, 1);
 }
 
 /* lucid._C.rnn_bilayer{cell =, input =, batch_sizes =, forward =, backward =}

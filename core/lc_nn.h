@@ -77,6 +77,12 @@ typedef struct {
    * h' = z h + (1 - z) h_new (c likewise, c only for a cell with a cell
    * state); 0/1 draws in training, p in eval; constants. NULL: none */
   const lc_tensor *zoneout_h, *zoneout_c;
+  /* weight dropout (DropConnect) on w_hh: uniform draws u (G*H, Hout) in
+   * [0, 1) and the probability p in [0, 1). The layer runs on
+   * w_hh' = w_hh * [u < 1 - p] / (1 - p), made once per call in a buffer of
+   * its own; w_hh's gradient goes through the same mask. NULL: none */
+  const lc_tensor *w_hh_noise;
+  double w_hh_dropout;
   /* the cell's own parameter (extra*H), differentiable: peepholes, ... */
   const lc_tensor *extra;
 } lc_rnn_args;

@@ -121,6 +121,24 @@ static void *row_at(const lc_tensor *t, int64_t row, int64_t k) {
   return (char *)lc_data(t) + (row * t->sizes[1] + k) * (int64_t)lc_dtype_size(t->dtype);
 }
 
+/* Asks for the bytes [p, p + n) ahead of use. A scan job walks one
+ * sequence's rows, N rows apart: a stride the hardware prefetcher does not
+ * follow across pages, so without this every step of every job would wait
+ * for memory. */
+static void prefetch(const void *p, size_t n, bool write) {
+  for (size_t k = 0; k < n; k += 64) {
+    if (write) __builtin_prefetch((const char *)p + k, 1);
+    else __builtin_prefetch((const char *)p + k, 0);
+  }
+}
+
+/* The G gate bands of projection row `row` (w units from k0). */
+static void prefetch_gates(const minrnn_ctx *c, const lc_tensor *p, int64_t row, int64_t k0, int64_t w,
+                           bool write) {
+  size_t es = lc_dtype_size(p->dtype);
+  for (int64_t k = 0; k < c->gates; k++) prefetch(row_at(p, row, k * c->hidden + k0), w * es, write);
+}
+
 /* ---- forward: the log-space scan ------------------------------------------ */
 
 /* log a, log b (la, lb) for units [k0, k0 + w) of projection row p (G*H),
@@ -207,6 +225,10 @@ static void scan_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const l
       for (int64_t j = 0; j < w; j++) lh[j] = log(h ? h[j] : (T)0); /* the zero state: log 0 = -inf */
       for (int64_t t = 0; t < c->lengths[n]; t++) {
         int64_t row = c->offsets[t] + n;
+        if (t + 1 < c->lengths[n]) { /* the next step's rows */
+          prefetch_gates(c, p, c->offsets[t + 1] + n, k0, w, true);
+          prefetch(row_at(y, c->offsets[t + 1] + n, k0), w * sizeof(T), true);
+        }
         if (b) {
           T *pr = row_at(p, row, 0);
           const T *br = lc_data(b);
@@ -270,9 +292,11 @@ static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor 
  * r = 1 / (1 + e), sigmoid(p) = r or e r and 1 - sigmoid(p) = e r or r. */
 /* One step of one band (w units): pr the projection row at k0, hp h_{t-1},
  * g_out the output gradient, gh the running dL/dh (updated), dr the row of
- * dp at k0; e holds G * BAND elements. */
+ * dp at k0, acc (G*H from k0; NULL: none) the running sums of dr's rows in
+ * double; e holds G * BAND elements. */
 LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *pr_,
-                               const void *hp_, const void *g_out_, void *gh_, void *e_, void *dr_) {
+                               const void *hp_, const void *g_out_, void *gh_, void *e_, void *dr_,
+                               double *acc) {
   int64_t H = c->hidden, G = c->gates;
   LC_DISPATCH(dt, T, {
     const T *pr = pr_, *hp = hp_, *g_out = g_out_, *ph = pr + (G - 1) * H;
@@ -308,12 +332,17 @@ LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, cons
         gh[j] = a * g;
       }
     }
+    for (int64_t k = 0; acc && k < G; k++)
+      for (int64_t j = 0; j < w; j++) acc[k * H + j] += dr[k * H + j];
   });
 }
 
+/* bsum (N, G*H) or NULL: each sequence's sums of its rows of dp, summed
+ * over N afterwards for the bias gradient (in double, as the rows add up),
+ * so dp is not read again by a column reduction. */
 static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
                           const lc_tensor *ghn, const lc_tensor *y, const lc_tensor *h0,
-                          lc_tensor *dp, lc_tensor *dh0) {
+                          lc_tensor *dp, lc_tensor *dh0, double *bsum) {
   int64_t H = c->hidden, bands = (H + BAND - 1) / BAND, jobs = c->batch * bands;
   size_t es = lc_dtype_size(dt);
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
@@ -323,8 +352,16 @@ static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
     memcpy(gh, row_at(ghn, n, k0), w * es);
     for (int64_t t = c->lengths[n] - 1; t >= 0; t--) {
       int64_t row = c->offsets[t] + n;
+      if (t > 0) { /* the rows the step before reads and writes */
+        int64_t prev = c->offsets[t - 1] + n;
+        prefetch_gates(c, c->p, prev, k0, w, false);
+        prefetch_gates(c, dp, prev, k0, w, true);
+        prefetch(row_at(gy, prev, k0), w * es, false);
+        if (t > 1) prefetch(row_at(y, c->offsets[t - 2] + n, k0), w * es, false);
+      }
       const void *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : zero;
-      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, e, row_at(dp, row, k0));
+      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, e, row_at(dp, row, k0),
+               bsum ? bsum + n * c->gates * H + k0 : NULL);
     }
     if (dh0) memcpy(row_at(dh0, n, k0), gh, w * es);
   }
@@ -341,8 +378,12 @@ static int minrnn_backward(lc_node *node, lc_tensor *const *g, lc_tensor **gin) 
   lc_tensor *gy = lc_contiguous(g[0]), *ghn = lc_contiguous(g[1]);
   lc_tensor *dp = lc_empty(dt, 2, dps), *dh0 = lc_empty(dt, 2, hs);
   int rc = gy && ghn && dp && dh0 ? 0 : -1;
-  if (!rc) scan_backward(c, dt, gy, ghn, y, h0, dp, dh0);
-  /* dx = dp W (T, I); dW = dp^T x (G*H, I); db = column sums of dp (G*H) */
+  bool bias = lc_node_needs_grad(node, I_B);
+  int64_t GH = c->gates * c->hidden, bs[2] = {c->batch, GH};
+  lc_tensor *bsum = !rc && bias ? lc_zeros(LC_FLOAT64, 2, bs) : NULL;
+  if (bias && !bsum) rc = -1;
+  if (!rc) scan_backward(c, dt, gy, ghn, y, h0, dp, dh0, bsum ? lc_data(bsum) : NULL);
+  /* dx = dp W (T, I); dW = dp^T x (G*H, I); db (G*H) came with the scan */
   if (!rc && lc_node_needs_grad(node, I_X)) {
     int64_t s[2] = {c->total, x->sizes[1]};
     gin[I_X] = lc_empty(dt, 2, s);
@@ -354,7 +395,13 @@ static int minrnn_backward(lc_node *node, lc_tensor *const *g, lc_tensor **gin) 
     rc = dpt && gin[I_W] ? lc_gemm(1, dpt, x, 0, gin[I_W]) : -1;
     lc_release(dpt);
   }
-  if (!rc && lc_node_needs_grad(node, I_B) && !(gin[I_B] = lc_sum(dp, 0, false))) rc = -1;
+  if (!rc && bias) { /* db: the sequences' sums added up */
+    lc_tensor *db = lc_sum(bsum, 0, false);
+    gin[I_B] = db ? lc_to(db, dt) : NULL;
+    lc_release(db);
+    if (!gin[I_B]) rc = -1;
+  }
+  lc_release(bsum);
   if (!rc && lc_node_needs_grad(node, I_H0)) gin[I_H0] = lc_retain(dh0);
   lc_release(gy), lc_release(ghn), lc_release(dp), lc_release(dh0);
   return rc;

@@ -41,13 +41,17 @@ typedef struct {
   int64_t *batch_sizes, *offsets;
   int64_t hidden, out, gates;   /* H, Hout (P when projected), G */
   bool has_proj;
+  bool record; /* backward will run: the workspaces keep every row */
   /* per-row workspaces, T rows each when recording (N otherwise) */
   lc_tensor *ws;    /* the cell's (rows, work*H), NULL when work is 0 */
-  lc_tensor *hprev; /* the state each row's step started from (T, Hout) */
+  lc_tensor *hprev; /* the state each row's step started from (T, Hout); not kept when
+                     * hin is and the cell's backward does not read it */
   lc_tensor *m;     /* projected: the cell's output before W_hr (rows, H) */
   lc_tensor *mask;  /* recurrent dropout: (N, Hout) multiplier of the state fed to W_hh */
   lc_tensor *hin;   /* with mask: the state each row fed to W_hh, hprev * mask (T, Hout) */
   lc_tensor *zh, *zc; /* zoneout: each row's keep weights of h (T, Hout) and c (T, H) */
+  lc_tensor *noise;   /* weight dropout: w_hh's uniform draws (G, Hout), and its p */
+  double drop;
   /* row stride of the projections xw and the pre-activation gradients dgi,
    * dgh: D*G, the directions of a layer side by side in one buffer */
   int64_t ld;
@@ -70,6 +74,7 @@ static void free_rnn_ctx(rnn_ctx *c) {
   lc_release(c->hin);
   lc_release(c->zh);
   lc_release(c->zc);
+  lc_release(c->noise);
   free(c);
 }
 
@@ -151,6 +156,23 @@ static void add_rows(lc_dtype dt, int64_t n, const void *a_, void *d_) {
     E *d = d_;
     for (int64_t i = 0; i < n; i++) d[i] += a[i];
   });
+}
+
+/* DropConnect on n weights or their gradients: dst = src * [u < 1 - p] /
+ * (1 - p), as nn.functional.dropout computes it (the comparison and the
+ * scale in the weights' dtype), so a module gets the same numbers from the
+ * same draws. One pass, on the threads when n reaches the grain. */
+#define DROPCONNECT(E)                                                          \
+  do {                                                                          \
+    const E *src = src_, *u = u_;                                               \
+    E *dst = dst_, keep = (E)(1 - p), scale = (E)(1 / (1 - p));                 \
+    _Pragma("omp parallel for if (n >= LC_PARALLEL_GRAIN && !omp_in_parallel())") \
+    for (int64_t i = 0; i < n; i++) dst[i] = u[i] < keep ? src[i] * scale : 0;  \
+  } while (0)
+
+static void dropconnect(lc_dtype dt, int64_t n, const void *src_, const void *u_, double p, void *dst_) {
+  if (dt == LC_FLOAT32) DROPCONNECT(float);
+  else DROPCONNECT(double);
 }
 
 /* ---- rows of a step ------------------------------------------------------ */
@@ -345,7 +367,7 @@ static int backward_loop(void *arg, int d) {
       dout = lc_data(b->dm);
     }
     rows_backward(c, dt, bs, b->p ? lc_data(b->p) : NULL, dout, b->dc ? lc_data(b->dc) : NULL,
-                  c->ws ? row_ptr(c->ws, off) : NULL, row_ptr(c->hprev, off), out, dgi,
+                  c->ws ? row_ptr(c->ws, off) : NULL, c->hprev ? row_ptr(c->hprev, off) : NULL, out, dgi,
                   cell->split_recurrent ? dgh : NULL, cell->direct_state ? lc_data(b->dh) : NULL,
                   b->gp ? lc_data(b->gp) : NULL);
     /* the previous state's gradient: its direct part (left in dh by the
@@ -421,6 +443,8 @@ static int weight_grads(lc_node *n, int D, dir_back *b, lc_tensor *x, lc_tensor 
       if (new_grad(dt, G, Ho, &g[I_W_HH])) return -1;
       gemm(dt, true, false, G, Ho, T, 1, dgh, ld, lc_data(c->hin ? c->hin : c->hprev), Ho, 0,
            lc_data(g[I_W_HH]), Ho);
+      if (c->noise) /* w_hh' = w_hh * mask: the raw weight's gradient is dW' * mask */
+        dropconnect(dt, G * Ho, lc_data(g[I_W_HH]), lc_data(c->noise), c->drop, lc_data(g[I_W_HH]));
     }
     if (c->has_proj && lc_node_needs_grad(n, input_at(d, I_W_HR))) {
       if (new_grad(dt, Ho, H, &g[I_W_HR])) return -1;
@@ -553,6 +577,12 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
       (a->extra && !check_1d(op, "the cell's parameter", a->extra, cell->extra * c->hidden, dt)) ||
       (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
     return -1;
+  if (a->w_hh_noise && !check_2d(op, "the weight dropout draws", a->w_hh_noise, G, c->out, dt))
+    return -1;
+  if (a->w_hh_noise && !(a->w_hh_dropout >= 0 && a->w_hh_dropout < 1)) {
+    lc_fail(LC_ERR_ARG, op, "weight dropout must be in [0, 1), got %g", a->w_hh_dropout);
+    return -1;
+  }
   if (a->b_ih && !cell->biased) {
     lc_fail(LC_ERR_ARG, op, "the cell %s takes no biases (its layer norms have their own)", cell->name);
     return -1;
@@ -610,6 +640,14 @@ static int dir_fwd_init(dir_fwd *f, rnn_ctx *c, const lc_rnn_args *a, bool recor
   f->w_hr = a->w_hr ? lc_contiguous(a->w_hr) : NULL;
   f->b_ih = a->b_ih ? lc_contiguous(a->b_ih) : NULL, f->b_hh = a->b_hh ? lc_contiguous(a->b_hh) : NULL;
   f->pe = a->extra ? lc_contiguous(a->extra) : NULL;
+  if (a->w_hh_noise && f->w_hh) { /* DropConnect: the layer's w_hh' in a buffer of its own */
+    lc_tensor *raw = f->w_hh;
+    c->noise = lc_contiguous(a->w_hh_noise);
+    c->drop = a->w_hh_dropout;
+    f->w_hh = c->noise ? lc_empty(dt, 2, raw->sizes) : NULL;
+    if (f->w_hh) dropconnect(dt, G * Ho, lc_data(raw), lc_data(c->noise), c->drop, lc_data(f->w_hh));
+    lc_release(raw);
+  }
   int64_t hs[2] = {N, G}, ys[2] = {T, Ho};
   f->hw = lc_empty(dt, 2, hs);
   f->y = lc_empty(dt, 2, ys);
@@ -619,7 +657,10 @@ static int dir_fwd_init(dir_fwd *f, rnn_ctx *c, const lc_rnn_args *a, bool recor
   int64_t rows = record ? T : N;
   int64_t ws[2] = {rows, cell->work * H}, ps[2] = {rows, Ho}, ms[2] = {rows, H};
   if (cell->work) c->ws = lc_empty(dt, 2, ws);
-  if (record) c->hprev = lc_empty(dt, 2, ps);
+  /* hprev: for dW_hh (unless the masked hin serves) and for a cell whose backward reads it */
+  bool keep_hprev = record && (!a->h_mask || cell->direct_state);
+  c->record = record;
+  if (keep_hprev) c->hprev = lc_empty(dt, 2, ps);
   if (a->h_mask) { /* the masked state: one step's rows, or every row for dW_hh */
     c->mask = lc_contiguous(a->h_mask);
     c->hin = lc_empty(dt, 2, ps);
@@ -633,7 +674,7 @@ static int dir_fwd_init(dir_fwd *f, rnn_ctx *c, const lc_rnn_args *a, bool recor
   if (a->zoneout_c) f->cb = lc_empty(dt, 2, bc);
   return !f->w_ih || !f->w_hh || (a->w_hr && !f->w_hr) || (a->b_ih && (!f->b_ih || !f->b_hh)) ||
                  !f->hw || !f->y || !f->h || (a->extra && !f->pe) || (cell->has_cell && !f->cs) ||
-                 (cell->work && !c->ws) || (record && !c->hprev) ||
+                 (cell->work && !c->ws) || (keep_hprev && !c->hprev) ||
                  ((c->has_proj || a->zoneout_h) && !c->m) || (a->h_mask && (!c->mask || !c->hin)) ||
                  (a->zoneout_h && (!c->zh || !f->hb)) || (a->zoneout_c && (!c->zc || !f->cb))
              ? -1
@@ -655,13 +696,13 @@ static int forward_loop(void *arg, int d) {
   rnn_ctx *c = f->c;
   lc_dtype dt = f->y->dtype;
   int64_t H = c->hidden, Ho = c->out, G = c->gates * H;
-  bool record = c->hprev != NULL;
+  bool record = c->record;
   size_t es = lc_dtype_size(dt);
   void *h = lc_data(f->h), *cs = f->cs ? lc_data(f->cs) : NULL;
   for (int64_t k = 0; k < c->steps; k++) {
     int64_t t = step_at(c, k), bs = c->batch_sizes[t], off = c->offsets[t];
     int64_t wr = record ? off : 0; /* workspace row */
-    if (record) memcpy(row_ptr(c->hprev, off), h, bs * Ho * es);
+    if (c->hprev) memcpy(row_ptr(c->hprev, off), h, bs * Ho * es);
     if (f->hb) memcpy(lc_data(f->hb), h, bs * Ho * es); /* the states zoneout keeps */
     if (f->cb) memcpy(lc_data(f->cb), cs, bs * H * es);
     const void *hin = h;

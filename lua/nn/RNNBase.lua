@@ -288,9 +288,8 @@ function RNNBase:forward(input, hx)
       local sfx = d == 1 and "_reverse" or ""
       local i = l * D + d + 1
       local w_hh = self["weight_hh_l" .. l .. sfx]
-      if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per forward
-        w_hh = F.dropout(w_hh, self.weight_dropout, true)
-      end
+      local w_noise -- DropConnect: a new mask per forward, drawn here, applied by the kernel
+      if self.training and self.weight_dropout > 0 then w_noise = lucid.rand(w_hh.shape, { dtype = dtype }) end
       local h_mask -- recurrent dropout: one mask per sequence on the state fed to W_hh
       if self.training and self.recurrent_dropout > 0 then
         h_mask = sequence_mask(self.recurrent_dropout, N, hout, dtype)
@@ -304,7 +303,8 @@ function RNNBase:forward(input, hx)
       local extra = options.extra_vector(self._extra, function(e) return self[e .. "_l" .. l .. sfx] end)
       dirs[d + 1] = { h0 = h0s[i], c0 = c0s and c0s[i], w_ih = self["weight_ih_l" .. l .. sfx], w_hh = w_hh,
         b_ih = self["bias_ih_l" .. l .. sfx], b_hh = self["bias_hh_l" .. l .. sfx],
-        w_hr = self["weight_hr_l" .. l .. sfx], h_mask = h_mask, zoneout_h = zh, zoneout_c = zc, extra = extra }
+        w_hr = self["weight_hr_l" .. l .. sfx], h_mask = h_mask, zoneout_h = zh, zoneout_c = zc, extra = extra,
+        w_hh_noise = w_noise, w_hh_dropout = self.weight_dropout }
     end
     local i = l * D + 1
     if D == 1 then

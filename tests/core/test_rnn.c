@@ -1,7 +1,7 @@
 /* test_rnn.c: the fused recurrent layer (rnn.c) and every cell descriptor
  * of its table (rnn_cells.c): float64 finite-difference gradients of each
  * kind, padded and packed, forward and reverse, with and without biases,
- * projection, a recurrent dropout mask and zoneout; the table's invariants; the state a finished sequence keeps;
+ * projection, a recurrent dropout mask, zoneout and weight dropout; the table's invariants; the state a finished sequence keeps;
  * the same outputs with and without recording; the errors. Values against
  * PyTorch are the Lua specs' (tests/lua/nn/rnn_spec.lua, cells_spec.lua). */
 #include <math.h>
@@ -22,6 +22,8 @@ typedef struct {
   const int64_t *batch_sizes;
   const lc_tensor *h_mask; /* recurrent dropout, or NULL */
   const lc_tensor *zh, *zc; /* zoneout, or NULL */
+  const lc_tensor *noise;   /* weight dropout's draws, or NULL */
+  double p;                 /* and its probability */
 } layer_cfg;
 
 /* Inputs in lc_rnn_args order. */
@@ -44,7 +46,8 @@ static lc_tensor *layer_loss(lc_tensor *const *in, void *ctx) {
                    .batch_sizes = cfg->batch_sizes, .x = in[X], .h0 = in[H0], .c0 = in[C0],
                    .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
                    .w_hr = in[W_HR], .extra = in[PE], .h_mask = cfg->h_mask,
-                   .zoneout_h = cfg->zh, .zoneout_c = cfg->zc};
+                   .zoneout_h = cfg->zh, .zoneout_c = cfg->zc, .w_hh_noise = cfg->noise,
+                   .w_hh_dropout = cfg->p};
   lc_tensor *y, *h, *c;
   if (lc_rnn_layer(&a, &y, &h, &c)) return NULL;
   lc_tensor *loss = add_into(gc_weighted_sum(y), gc_weighted_sum(h));
@@ -106,7 +109,7 @@ static void test_gradcheck_every_cell(void) {
         lc_tensor *mask = masked ? make_mask(proj ? P : H) : NULL;
         lc_tensor *zh = zone ? make_zoneout(T, proj ? P : H, 0) : NULL;
         lc_tensor *zc = zone && cell->has_cell ? make_zoneout(T, H, 2) : NULL;
-        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask, zh, zc};
+        layer_cfg cfg = {cell->name, reverse, 4, is_packed ? packed : NULL, mask, zh, zc, NULL, 0};
         lc_tensor *in[N_IN];
         make_inputs(cell, T, bias, proj, in);
         char name[128];
@@ -283,7 +286,7 @@ static void test_bidirectional(void) {
       lc_tensor *mask = extras ? make_mask(Ho) : NULL;
       lc_tensor *zh = extras ? make_zoneout(T, Ho, 1) : NULL;
       lc_tensor *zc = extras && cell->has_cell ? make_zoneout(T, H, 3) : NULL;
-      layer_cfg cfg = {cell->name, false, 4, is_packed ? packed : NULL, mask, zh, zc};
+      layer_cfg cfg = {cell->name, false, 4, is_packed ? packed : NULL, mask, zh, zc, NULL, 0};
       lc_tensor *in[N_BI], *dir[2][N_IN];
       for (int d = 0; d < 2; d++) {
         make_inputs(cell, T, cell->biased, proj, dir[d]);
@@ -335,7 +338,7 @@ static void test_bidirectional(void) {
       p[W_HR] = NULL;
       p[PE] = cell->extra ? gc_leaf(1, DIMS(cell->extra * BH), -0.8, 0.8) : NULL;
     }
-    layer_cfg cfg = {cell->name, false, BL, NULL, NULL, NULL, NULL};
+    layer_cfg cfg = {cell->name, false, BL, NULL, NULL, NULL, NULL, NULL, 0};
     lc_tensor *loss = bi_loss(in, &cfg);
     CHECK(loss && lc_backward(&loss, NULL, 1, false) == 0);
     lc_release(loss);
@@ -383,6 +386,51 @@ static void test_bidirectional(void) {
   release_inputs(d1);
 }
 
+/* Weight dropout (DropConnect) on w_hh, for every cell kind, alone and with
+ * a recurrent dropout mask: the outputs equal the layer run on w_hh * [u <
+ * 1 - p] / (1 - p) made by hand, and the float64 gradients of every input
+ * (the raw w_hh's through the mask) pass the gradcheck. */
+static void test_weight_dropout(void) {
+  const double p = 0.4;
+  for (int i = 0; i < lc_rnn_cell_count(); i++) {
+    const lc_rnn_cell *cell = lc_rnn_cell_at(i);
+    for (int masked = 0; masked < 2; masked++) {
+      lc_tensor *in[N_IN];
+      make_inputs(cell, 4 * N, cell->biased, false, in);
+      int64_t G = cell->gates * H;
+      lc_tensor *u = lc_empty(LC_FLOAT64, 2, DIMS(G, H)), *w = lc_empty(LC_FLOAT64, 2, DIMS(G, H));
+      for (int64_t k = 0; k < G * H; k++) { /* draws on both sides of 1 - p, kept weights scaled */
+        set(u, k, (double)((k * 7) % 10) / 10);
+        set(w, k, lc_get(u, k) < 1 - p ? lc_get(in[W_HH], k) / (1 - p) : 0);
+      }
+      lc_tensor *mask = masked ? make_mask(H) : NULL;
+      layer_cfg cfg = {cell->name, false, 4, NULL, mask, NULL, NULL, u, p};
+      char name[96];
+      snprintf(name, sizeof name, "%s weight dropout%s", cell->name, masked ? " recurrent dropout" : "");
+      double rtol = strstr(cell->name, "_ln") ? 1e-6 : GC_RTOL;
+      int bad = gradcheck_tol(name, layer_loss, in, N_IN, &cfg, GC_EPS, rtol, GC_ATOL);
+      CHECK(bad == 0);
+      lc_rnn_args a = {.cell = cell->name, .steps = 4, .x = in[X], .h0 = in[H0], .c0 = in[C0],
+                       .w_ih = in[W_IH], .w_hh = in[W_HH], .b_ih = in[B_IH], .b_hh = in[B_HH],
+                       .extra = in[PE], .h_mask = mask, .w_hh_noise = u, .w_hh_dropout = p};
+      lc_rnn_args b = a;
+      b.w_hh = w, b.w_hh_noise = NULL;
+      lc_tensor *y1, *h1, *c1, *y2, *h2, *c2;
+      CHECK(lc_rnn_layer(&a, &y1, &h1, &c1) == 0 && lc_rnn_layer(&b, &y2, &h2, &c2) == 0);
+      CHECK(max_diff(y1, y2) < 1e-14 && max_diff(h1, h2) < 1e-14);
+      lc_release(y1), lc_release(h1), lc_release(c1), lc_release(y2), lc_release(h2), lc_release(c2);
+      if (!masked) { /* the errors: draws of the wrong shape, p outside [0, 1) */
+        b = a, b.w_hh_noise = in[W_IH];
+        expect_error(&b, "the weight dropout draws has shape");
+        b = a, b.w_hh_dropout = 1;
+        expect_error(&b, "weight dropout must be in [0, 1), got 1");
+      }
+      lc_release(u), lc_release(w), lc_release(mask);
+      release_inputs(in);
+    }
+  }
+}
+
 int main(void) {
   test_table();
   test_tanh_step_value();
@@ -390,5 +438,6 @@ int main(void) {
   test_errors();
   test_gradcheck_every_cell();
   test_bidirectional();
+  test_weight_dropout();
   return test_summary();
 }
