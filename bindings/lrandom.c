@@ -24,7 +24,7 @@ static int t_multinomial(lua_State *L) {
   lcb_args(L, 1, 3, multinomial_opts, "multinomial");
   lc_tensor *t = lcb_check(L, 1, "multinomial");
   lua_Integer k = lcb_checkint(L, 2, "multinomial", "num_samples");
-  if (k < 1) luaL_error(L, "multinomial: num_samples must be at least 1, got %d", (int)k);
+  if (k < 1) luaL_error(L, "multinomial: num_samples must be at least 1, got %I", k);
   bool repl = lcb_optbool(L, 3, false, "multinomial", "replacement");
   lcb_push(L, lc_multinomial(t, k, repl, 1, NULL));
   return 1;

@@ -31,9 +31,10 @@ static inline uint64_t word(uint64_t first, uint64_t seed, int64_t k) {
 static inline double unit(uint64_t r) { return (double)(r >> 11) * 0x1p-53; }
 static inline double unit_open(uint64_t r) { return ((double)(r >> 11) + 0.5) * 0x1p-53; }
 
-static lc_tensor *index_tensor(const char *op, int64_t n) {
+/* The (n) int64 result of op, n checked (`name` in the message). */
+static lc_tensor *index_tensor(const char *op, const char *name, int64_t n) {
   if (n < 0) {
-    lc_fail(LC_ERR_ARG, op, "the number of indices must be non-negative, got %lld", (long long)n);
+    lc_fail(LC_ERR_ARG, op, "%s must be at least 0, got %lld", name, (long long)n);
     return NULL;
   }
   return lc_empty(LC_INT64, 1, &n);
@@ -69,11 +70,7 @@ static void shuffle(int64_t *a, int64_t n, const uint64_t *w) {
 #define BUCKET_FROM 65536
 
 lc_tensor *lc_randperm(int64_t n, int64_t base, lc_stream *s) {
-  if (n < 0) {
-    lc_fail(LC_ERR_ARG, "randperm", "n must be at least 0, got %lld", (long long)n);
-    return NULL;
-  }
-  lc_tensor *t = index_tensor("randperm", n);
+  lc_tensor *t = index_tensor("randperm", "n", n);
   if (!t) return NULL;
   int64_t *out = LC_PTR(int64_t, t);
   if (n < 2) {
@@ -113,7 +110,7 @@ lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s) {
     lc_fail(LC_ERR_ARG, "randindex", "cannot draw from an empty range (n = %lld)", (long long)n);
     return NULL;
   }
-  lc_tensor *t = index_tensor("randindex", count);
+  lc_tensor *t = index_tensor("randindex", "count", count);
   if (!t || count == 0) return t;
   int64_t *out = LC_PTR(int64_t, t);
   uint64_t seed, first = take(s, (uint64_t)(count + 1) / 2, &seed);
@@ -185,7 +182,7 @@ static lc_tensor *read_weights(const lc_tensor *w, int64_t count, bool replaceme
 lc_tensor *lc_multinomial(const lc_tensor *weights, int64_t count, bool replacement,
                           int64_t base, lc_stream *s) {
   if (count < 0) {
-    lc_fail(LC_ERR_ARG, "multinomial", "the number of samples must be non-negative, got %lld", (long long)count);
+    lc_fail(LC_ERR_ARG, "multinomial", "count must be at least 0, got %lld", (long long)count);
     return NULL;
   }
   lc_tensor *c = read_weights(weights, count, replacement);
