@@ -116,8 +116,8 @@ int lcb_dim(lua_State *L, int idx, int ndim, bool extra, const char *fname) {
   int n = ndim + (extra ? 1 : 0);
   if (n == 0) n = 1;
   if (d == 0 || d < -n || d > n)
-    luaL_error(L, "%s: dim %d out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)",
-               fname, (int)d, ndim, n, n);
+    luaL_error(L, "%s: dim %I out of range for a %d-D tensor (expected 1 to %d, or -%d to -1)",
+               fname, d, ndim, n, n);
   return (int)(d > 0 ? d - 1 : d + n);
 }
 
