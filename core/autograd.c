@@ -433,14 +433,13 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set
   for (int k = 0; k < no + ni; k++) lc_release(gout[k]);
   free(gout);
   if (!retain_graph) {
-    /* as PyTorch frees saved variables: what a kernel keeps in ctx beside
-     * saved tensors (an RNN layer's workspace, the largest buffer of a
-     * training step) goes too, not when the collector gets to the outputs.
-     * A node without saved tensors (cat's sizes) can still run again. */
-    bool saves = nd->n_saved > 0;
+    /* as PyTorch frees saved variables: a ctx the op marked as saved state
+     * (an RNN layer's workspace, the largest buffer of a training step) goes
+     * too, not when the collector gets to the outputs. Other ctx (cat's
+     * sizes) stays, so such nodes can run again. */
     free_saved(nd);
     nd->released = true;
-    if (saves && nd->free_ctx) {
+    if (nd->ctx_saved && nd->free_ctx) {
       nd->free_ctx(nd);
       nd->free_ctx = NULL;
       nd->ctx = NULL;

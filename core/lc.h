@@ -412,6 +412,7 @@ struct lc_node {
   lc_backward_fn backward;
   void (*free_ctx)(lc_node *node);  /* releases ctx; may be NULL */
   void *ctx;                        /* op-specific data */
+  bool ctx_saved;                   /* ctx is saved state: freed with the saved tensors */
   double scalar[2];                 /* small op parameters, to spare a ctx */
   int64_t ints[2 * LC_MAX_DIMS + 4];
   int n_inputs;

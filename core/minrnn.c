@@ -549,6 +549,7 @@ int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_ou
     } else {
       node->ctx = c;
       node->free_ctx = free_node_ctx;
+      node->ctx_saved = true;
       c = NULL; /* owned by the node now */
       lc_tensor *outs[2] = {y, h};
       lc_node_attach(node, outs, 2);

@@ -813,6 +813,7 @@ int lc_rnn_layers(const lc_rnn_args *a, int D, lc_tensor **y_out, lc_tensor **h_
     } else {
       node->ctx = l;
       node->free_ctx = free_layer_ctx;
+      node->ctx_saved = true;
       l = NULL; /* owned by the node now */
       lc_tensor *outs[6];
       for (int d = 0; d < D; d++) {

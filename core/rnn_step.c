@@ -221,7 +221,7 @@ int lc_rnn_cell_step(const lc_rnn_step_args *a, lc_tensor **h_out, lc_tensor **c
               !lc_node_save(node, w_hh) && !lc_node_save(node, out) && !lc_node_save(node, p ? p : w_hh);
     if (ok) {
       ctx->cell = cell, ctx->ws = ws, ws = NULL;
-      node->ctx = ctx, node->free_ctx = free_step_ctx, ctx = NULL;
+      node->ctx = ctx, node->free_ctx = free_step_ctx, node->ctx_saved = true, ctx = NULL;
       lc_tensor *outs[2] = {out, cs};
       lc_node_attach(node, outs, cell->has_cell ? 2 : 1);
     } else {
