@@ -237,4 +237,9 @@ void lc_vlog(lc_dtype dt, int64_t n, void *x);
 uint64_t lc_random_reserve(uint64_t nblocks, uint64_t *seed);
 void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]);
 
+/* t (NULL allowed when optional) has the sizes (d0[, d1]) and dtype dt, or
+ * an error of op naming `what` (rnn_check.c; the recurrent kernels' guards). */
+bool lc_rnn_fits(const char *op, const char *what, const lc_tensor *t, bool optional, int ndim,
+                 int64_t d0, int64_t d1, lc_dtype dt);
+
 #endif

@@ -507,29 +507,6 @@ static int rnn_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 /* ---- forward ------------------------------------------------------------- */
 
-static bool check_2d(const char *op, const char *what, const lc_tensor *t, int64_t r, int64_t c,
-                     lc_dtype dt) {
-  if (t->ndim != 2 || t->sizes[0] != r || t->sizes[1] != c || t->dtype != dt) {
-    char got[128];
-    lc_fail(LC_ERR_SHAPE, op, "%s has shape %s and dtype %s, expected (%lld, %lld) and %s", what,
-                 lc_shape_str(got, t->ndim, t->sizes), lc_dtype_name(t->dtype), (long long)r,
-                 (long long)c, lc_dtype_name(dt));
-    return false;
-  }
-  return true;
-}
-
-static bool check_1d(const char *op, const char *what, const lc_tensor *t, int64_t n, lc_dtype dt) {
-  if (t->ndim != 1 || t->sizes[0] != n || t->dtype != dt) {
-    char got[128];
-    lc_fail(LC_ERR_SHAPE, op, "%s has shape %s and dtype %s, expected (%lld) and %s", what,
-                 lc_shape_str(got, t->ndim, t->sizes), lc_dtype_name(t->dtype), (long long)n,
-                 lc_dtype_name(dt));
-    return false;
-  }
-  return true;
-}
-
 /* Validates shapes and batch sizes and fills the geometry of c. */
 static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
   const char *op = cell->op;
@@ -566,18 +543,19 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
     lc_fail(LC_ERR_ARG, op, "c0 is required (this cell carries a cell state)");
     return -1;
   }
-  if (!check_2d(op, "weight_ih", a->w_ih, G, ni, dt) || !check_2d(op, "weight_hh", a->w_hh, G, c->out, dt) ||
-      (a->w_hr && !check_2d(op, "weight_hr", a->w_hr, c->out, c->hidden, dt)) ||
-      !check_2d(op, "h0", a->h0, c->batch, c->out, dt) ||
-      (a->h_mask && !check_2d(op, "recurrent dropout mask", a->h_mask, c->batch, c->out, dt)) ||
-      (a->zoneout_h && !check_2d(op, "zoneout of h", a->zoneout_h, c->total, c->out, dt)) ||
-      (a->zoneout_c && !check_2d(op, "zoneout of c", a->zoneout_c, c->total, c->hidden, dt)) ||
-      (cell->has_cell && !check_2d(op, "c0", a->c0, c->batch, c->hidden, dt)) ||
-      (a->b_ih && !check_1d(op, "bias_ih", a->b_ih, G, dt)) ||
-      (a->extra && !check_1d(op, "the cell's parameter", a->extra, cell->extra * c->hidden, dt)) ||
-      (a->b_hh && !check_1d(op, "bias_hh", a->b_hh, G, dt)))
+  if (!lc_rnn_fits(op, "weight_ih", a->w_ih, false, 2, G, ni, dt) ||
+      !lc_rnn_fits(op, "weight_hh", a->w_hh, false, 2, G, c->out, dt) ||
+      !lc_rnn_fits(op, "weight_hr", a->w_hr, true, 2, c->out, c->hidden, dt) ||
+      !lc_rnn_fits(op, "h0", a->h0, false, 2, c->batch, c->out, dt) ||
+      !lc_rnn_fits(op, "recurrent dropout mask", a->h_mask, true, 2, c->batch, c->out, dt) ||
+      !lc_rnn_fits(op, "zoneout of h", a->zoneout_h, true, 2, c->total, c->out, dt) ||
+      !lc_rnn_fits(op, "zoneout of c", a->zoneout_c, true, 2, c->total, c->hidden, dt) ||
+      !lc_rnn_fits(op, "c0", a->c0, !cell->has_cell, 2, c->batch, c->hidden, dt) ||
+      !lc_rnn_fits(op, "bias_ih", a->b_ih, true, 1, G, 0, dt) ||
+      !lc_rnn_fits(op, "the cell's parameter", a->extra, true, 1, cell->extra * c->hidden, 0, dt) ||
+      !lc_rnn_fits(op, "bias_hh", a->b_hh, true, 1, G, 0, dt))
     return -1;
-  if (a->w_hh_noise && !check_2d(op, "the weight dropout draws", a->w_hh_noise, G, c->out, dt))
+  if (!lc_rnn_fits(op, "the weight dropout draws", a->w_hh_noise, true, 2, G, c->out, dt))
     return -1;
   if (a->w_hh_noise && !(a->w_hh_dropout >= 0 && a->w_hh_dropout < 1)) {
     lc_fail(LC_ERR_ARG, op, "weight dropout must be in [0, 1), got %g", a->w_hh_dropout);

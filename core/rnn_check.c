@@ -195,3 +195,18 @@ int lc_rnn_check(const lc_rnn_call *c) {
   }
   return 0;
 }
+
+/* t (NULL allowed when optional) has the sizes (d0[, d1]) and dtype dt. */
+bool lc_rnn_fits(const char *op, const char *what, const lc_tensor *t, bool optional, int ndim,
+                 int64_t d0, int64_t d1, lc_dtype dt) {
+  if (!t && optional) return true;
+  if (t && t->ndim == ndim && t->sizes[0] == d0 && (ndim == 1 || t->sizes[1] == d1) && t->dtype == dt)
+    return true;
+  char got[128] = "none", want[64];
+  if (t) lc_shape_str(got, t->ndim, t->sizes);
+  if (ndim == 1) snprintf(want, sizeof want, "(%lld)", (long long)d0);
+  else snprintf(want, sizeof want, "(%lld, %lld)", (long long)d0, (long long)d1);
+  lc_fail(LC_ERR_SHAPE, op, "%s has shape %s and dtype %s, expected %s and %s", what, got,
+          t ? lc_dtype_name(t->dtype) : "none", want, lc_dtype_name(dt));
+  return false;
+}

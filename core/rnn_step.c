@@ -135,21 +135,6 @@ static int step_backward(lc_node *n, lc_tensor *const *g, lc_tensor **gin) {
 
 /* ---- forward ------------------------------------------------------------- */
 
-/* t (NULL allowed when optional) has the sizes (d0[, d1]) and dtype dt. */
-static bool fits(const char *op, const char *what, const lc_tensor *t, bool optional, int ndim,
-                 int64_t d0, int64_t d1, lc_dtype dt) {
-  if (!t && optional) return true;
-  if (t && t->ndim == ndim && t->sizes[0] == d0 && (ndim == 1 || t->sizes[1] == d1) && t->dtype == dt)
-    return true;
-  char got[128] = "none", want[64];
-  if (t) lc_shape_str(got, t->ndim, t->sizes);
-  if (ndim == 1) snprintf(want, sizeof want, "(%lld)", (long long)d0);
-  else snprintf(want, sizeof want, "(%lld, %lld)", (long long)d0, (long long)d1);
-  lc_fail(LC_ERR_SHAPE, op, "%s has shape %s and dtype %s, expected %s and %s", what, got,
-          t ? lc_dtype_name(t->dtype) : "none", want, lc_dtype_name(dt));
-  return false;
-}
-
 static int check(const lc_rnn_cell *cell, const lc_rnn_step_args *a) {
   const char *op = cell->op;
   if (!a->x || !a->h || !a->w_ih || !a->w_hh) {
@@ -162,11 +147,11 @@ static int check(const lc_rnn_cell *cell, const lc_rnn_step_args *a) {
     return -1;
   }
   int64_t N = a->x->sizes[0], I = a->x->sizes[1], H = a->h->sizes[1], G = cell->gates * H;
-  if (!fits(op, "h", a->h, false, 2, N, H, dt) || !fits(op, "weight_ih", a->w_ih, false, 2, G, I, dt) ||
-      !fits(op, "weight_hh", a->w_hh, false, 2, G, H, dt) ||
-      !fits(op, "c", a->c, !cell->has_cell, 2, N, H, dt) ||
-      !fits(op, "bias_ih", a->b_ih, true, 1, G, 0, dt) || !fits(op, "bias_hh", a->b_hh, true, 1, G, 0, dt) ||
-      !fits(op, "the cell's parameter", a->extra, !cell->extra, 1, cell->extra * H, 0, dt))
+  if (!lc_rnn_fits(op, "h", a->h, false, 2, N, H, dt) || !lc_rnn_fits(op, "weight_ih", a->w_ih, false, 2, G, I, dt) ||
+      !lc_rnn_fits(op, "weight_hh", a->w_hh, false, 2, G, H, dt) ||
+      !lc_rnn_fits(op, "c", a->c, !cell->has_cell, 2, N, H, dt) ||
+      !lc_rnn_fits(op, "bias_ih", a->b_ih, true, 1, G, 0, dt) || !lc_rnn_fits(op, "bias_hh", a->b_hh, true, 1, G, 0, dt) ||
+      !lc_rnn_fits(op, "the cell's parameter", a->extra, !cell->extra, 1, cell->extra * H, 0, dt))
     return -1;
   if (a->c && !cell->has_cell) {
     lc_fail(LC_ERR_ARG, op, "c given, but this cell (%s) has no cell state", cell->name);
