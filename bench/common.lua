@@ -168,16 +168,24 @@ function M.round_ratios(a, b)
   return M.median(r), math.min(table.unpack(r)), math.max(table.unpack(r))
 end
 
--- FLOPs of the GEMMs of one training step (forward + backward = 3 x forward).
+-- FLOPs of the GEMMs of one training step that run. Per layer and direction,
+-- with F the layer's input width and G gates: the forward's input projection
+-- (2 L N F GH) and recurrent products (2 L N H GH); the backward's recurrent
+-- products (dh), dW_ih and dW_hh, and the input's gradient dx (2 L N F GH)
+-- only where the input needs one: not in the first layer, whose input is a
+-- plain randn in both harnesses (bench/case.lua, bench/torch_case.py).
 function M.gemm_flops(c)
   local G = ({ RNN = 1, GRU = 3, LSTM = 4 })[c.module] or 1
   local dirs = c.bidirectional == 1 and 2 or 1
+  local rows = c.L * c.N
   local flops, input = 0, c.I
-  for _ = 1, (c.layers or 1) do
-    flops = flops + dirs * 2 * c.L * c.N * (input * G * c.H + c.H * G * c.H)
+  for layer = 1, (c.layers or 1) do
+    local proj, rec = 2 * rows * input * G * c.H, 2 * rows * c.H * G * c.H
+    local dx = layer > 1 and proj or 0
+    flops = flops + dirs * (2 * proj + 3 * rec + dx) -- x W_ih, dW_ih; h W_hh, dh, dW_hh; dx
     input = dirs * c.H
   end
-  return 3 * flops
+  return flops
 end
 
 return M

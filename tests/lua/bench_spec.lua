@@ -71,6 +71,23 @@ describe("bench/common.lua", function()
     assert.has_error(function() common.select(cases, { "no_such_case" }) end,
       "bench: no case matches no_such_case")
   end)
+
+  it("counts the GEMM FLOPs a training step runs: no dx for the first layer's input", function()
+    local cases = common.read_cases(process.ROOT .. "/bench/cases.txt")
+    -- LSTM L=100 N=64 I=H=512: x W_ih, h W_hh, dh, dW_ih, dW_hh, each 2 * 6400 * 512 * 2048
+    local each = 2 * 6400 * 512 * 2048
+    assert.are.equal(5 * each, common.gemm_flops(common.find(cases, "lstm_train")))
+    assert.are.equal(5 * each, common.gemm_flops(common.find(cases, "lnlstm_train")))
+    -- RNN L=100 N=64 I=256 H=512: the input products are half the recurrent ones
+    local rec = 2 * 6400 * 512 * 512
+    assert.are.equal(2 * rec / 2 + 3 * rec, common.gemm_flops(common.find(cases, "rnn_train")))
+    -- two bidirectional layers (L=50 N=32 I=128 H=256): the second layer's input is the
+    -- first one's output (512 wide), which needs its gradient dx
+    local rows, H = 50 * 32, 256
+    local layer1 = 2 * (2 * (2 * rows * 128 * H) + 3 * (2 * rows * H * H))
+    local layer2 = 2 * (3 * (2 * rows * 512 * H) + 3 * (2 * rows * H * H))
+    assert.are.equal(layer1 + layer2, common.gemm_flops(common.find(cases, "birnn2_train")))
+  end)
 end)
 
 describe("bench/run.lua --tiny --no-torch", function()
