@@ -19,6 +19,20 @@
 
 #include "lc_internal.h"
 
+/* Runs a block with T the element type of a layer's rows: float or double
+ * (the layers accept no other dtype; LC_DISPATCH would also compile every
+ * row function for int64). */
+#define ROWS_OF(dt, T, ...)              \
+  do {                                   \
+    if ((dt) == LC_FLOAT32) {            \
+      typedef float T;                   \
+      __VA_ARGS__                        \
+    } else {                             \
+      typedef double T;                  \
+      __VA_ARGS__                        \
+    }                                    \
+  } while (0)
+
 static void vtanh(lc_dtype dt, int64_t n, void *x) {
   if (dt == LC_FLOAT32) lc_vtanh_f32(n, x, x);
   else lc_vtanh_f64(n, x, x);
@@ -45,7 +59,7 @@ static void vsigmoid(lc_dtype dt, int64_t n, void *x) {
 /* out (H) = act(xw + hw) */
 static void rnn_tanh_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H; /* a local: the build's -fno-strict-aliasing would reload r->H after every store */
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     T *out = r->out;
     SUM_PRE(T, out, r, H);
   });
@@ -55,7 +69,7 @@ static void rnn_tanh_forward(lc_dtype dt, const lc_rnn_row *r) {
 /* gi (H) = dout * (1 - h'^2) */
 static void rnn_tanh_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *dout = r->dout, *y = r->out;
     T *gi = r->gi;
     for (int64_t j = 0; j < H; j++) gi[j] = dout[j] * (1 - y[j] * y[j]);
@@ -64,7 +78,7 @@ static void rnn_tanh_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 static void rnn_relu_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     T *out = r->out;
     SUM_PRE(T, out, r, H);
     for (int64_t j = 0; j < H; j++) out[j] = out[j] < 0 ? 0 : out[j];
@@ -74,7 +88,7 @@ static void rnn_relu_forward(lc_dtype dt, const lc_rnn_row *r) {
 /* gi (H) = dout * [h' > 0] */
 static void rnn_relu_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *dout = r->dout, *y = r->out;
     T *gi = r->gi;
     for (int64_t j = 0; j < H; j++) gi[j] = y[j] > 0 ? dout[j] : 0;
@@ -85,7 +99,7 @@ static void rnn_relu_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     T *ws = r->ws, *out = r->out;
     const T *xw = r->xw, *hw = r->hw, *bi = r->b_ih, *bh = r->b_hh, *hprev = r->hprev;
     SUM_PRE(T, ws, r, 2 * H);
@@ -119,7 +133,7 @@ static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
 
 static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *ws = r->ws, *hprev = r->hprev, *dout = r->dout;
     T *gi = r->gi, *gh = r->gh, *dprev = r->dprev;
     GRU_GATE_GRADS(T, H, ws, hprev, dout, gi, gh, dprev);
@@ -130,7 +144,7 @@ static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 static void lstm_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     T *ws = r->ws, *cs = r->c, *out = r->out;
     SUM_PRE(T, ws, r, 4 * H);
     vsigmoid(dt, 2 * H, ws);
@@ -150,7 +164,7 @@ static void lstm_forward(lc_dtype dt, const lc_rnn_row *r) {
 /* gi (4H) from dout and dc (dL/dc'); dc becomes dL/dc = dL/dc' f */
 static void lstm_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *ws = r->ws, *dout = r->dout;
     T *dc = r->dc, *gi = r->gi;
     for (int64_t j = 0; j < H; j++) {
@@ -173,7 +187,7 @@ static void lstm_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 static void lstm_peephole_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     T *ws = r->ws, *cs = r->c, *out = r->out;
     const T *w_ci = r->p, *w_cf = w_ci + H, *w_co = w_ci + 2 * H;
     SUM_PRE(T, ws, r, 4 * H);
@@ -200,7 +214,7 @@ static void lstm_peephole_forward(lc_dtype dt, const lc_rnn_row *r) {
  * in total (through h' and through o's peephole); gp (3H) = [di c, df c, do c'] */
 static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *ws = r->ws, *dout = r->dout;
     const T *w_ci = r->p, *w_cf = w_ci + H, *w_co = w_ci + 2 * H;
     T *dc = r->dc, *gi = r->gi, *gp = r->gp;
@@ -229,114 +243,151 @@ static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 #define LN_EPS 1e-5
 
-/* xhat (n) and y (n) from x (n); returns rstd. y may alias x. */
-#define LN_FORWARD(T, x, n, w, b, xhat, y, rstd_out)                     \
-  do {                                                                   \
-    double mean_ = 0, var_ = 0;                                          \
-    for (int64_t j = 0; j < (n); j++) mean_ += (x)[j];                   \
-    mean_ /= (double)(n);                                                \
-    for (int64_t j = 0; j < (n); j++) {                                  \
-      double d_ = (x)[j] - mean_;                                        \
-      var_ += d_ * d_;                                                   \
-    }                                                                    \
-    double rstd_ = 1 / sqrt(var_ / (double)(n) + LN_EPS);                \
-    for (int64_t j = 0; j < (n); j++) {                                  \
-      (xhat)[j] = (T)(((x)[j] - mean_) * rstd_);                         \
-      (y)[j] = (xhat)[j] * (w)[j] + (b)[j];                              \
-    }                                                                    \
-    (rstd_out) = (T)rstd_;                                               \
-  } while (0)
+/* The reductions of a row (sums over n = 4H or so) are kept in LN_LANES
+ * partial sums: one running sum is a chain of dependent adds (four cycles
+ * each), which made the statistics most of the layer-norm cells' time;
+ * partial sums vectorise. They are in double whatever T: float32 inputs
+ * lose nothing to the order of the adds. Cloned for AVX2 (LC_CLONES) like
+ * the vector math; the loops that write in place are marked ivdep, since a
+ * row may be normalised over itself (y = x, dx = dy), element by element. */
+enum { LN_LANES = 8 };
 
-/* dx (n) from dy (n); this row's dL/dw, dL/db are added to gw, gb (n). dx may alias dy. */
-#define LN_BACKWARD(T, dy, n, w, xhat, rstd, gw, gb, dx)                 \
-  do {                                                                   \
-    double m1_ = 0, m2_ = 0;                                             \
-    for (int64_t j = 0; j < (n); j++) {                                  \
-      double dxh_ = (double)(dy)[j] * (w)[j];                            \
-      m1_ += dxh_;                                                       \
-      m2_ += dxh_ * (xhat)[j];                                           \
-      (gw)[j] += (dy)[j] * (xhat)[j];                                    \
-      (gb)[j] += (dy)[j];                                                \
-    }                                                                    \
-    m1_ /= (double)(n), m2_ /= (double)(n);                              \
-    for (int64_t j = 0; j < (n); j++)                                    \
-      (dx)[j] = (T)((rstd) * ((double)(dy)[j] * (w)[j] - m1_ - (xhat)[j] * m2_)); \
-  } while (0)
+#define LN_ROW_FUNCS(T, sfx)                                                                        \
+  /* xhat (n) and y = xhat w + b (n) from x (n); returns rstd. y may alias x. */                   \
+  LC_CLONES static double ln_forward_##sfx(const T *x, int64_t n, const T *w, const T *b, T *xhat, \
+                                           T *y) {                                                 \
+    int64_t m = n - n % LN_LANES;                                                                  \
+    double s[LN_LANES] = {0}, v[LN_LANES] = {0}, mean = 0, var = 0;                                \
+    for (int64_t j = 0; j < m; j += LN_LANES)                                                      \
+      for (int l = 0; l < LN_LANES; l++) s[l] += x[j + l];                                         \
+    for (int64_t j = m; j < n; j++) s[j - m] += x[j];                                              \
+    for (int l = 0; l < LN_LANES; l++) mean += s[l];                                               \
+    mean /= (double)n;                                                                             \
+    for (int64_t j = 0; j < m; j += LN_LANES)                                                      \
+      for (int l = 0; l < LN_LANES; l++) {                                                         \
+        double d = x[j + l] - mean;                                                                \
+        v[l] += d * d;                                                                             \
+      }                                                                                            \
+    for (int64_t j = m; j < n; j++) v[j - m] += (x[j] - mean) * (x[j] - mean);                     \
+    for (int l = 0; l < LN_LANES; l++) var += v[l];                                                \
+    double rstd = 1 / sqrt(var / (double)n + LN_EPS);                                              \
+    _Pragma("GCC ivdep") for (int64_t j = 0; j < n; j++) {                                         \
+      T xh = (T)((x[j] - mean) * rstd);                                                            \
+      xhat[j] = xh;                                                                                \
+      y[j] = xh * w[j] + b[j];                                                                     \
+    }                                                                                              \
+    return rstd;                                                                                   \
+  }                                                                                                \
+                                                                                                   \
+  /* dx (n) from dy (n); this row's dL/dw, dL/db are added to gw, gb (n). dx may alias dy. */      \
+  LC_CLONES static void ln_backward_##sfx(const T *dy, int64_t n, const T *w, const T *xhat,       \
+                                          double rstd, T *gw, T *gb, T *dx) {                      \
+    int64_t m = n - n % LN_LANES;                                                                  \
+    double a1[LN_LANES] = {0}, a2[LN_LANES] = {0}, m1 = 0, m2 = 0;                                 \
+    for (int64_t j = 0; j < m; j += LN_LANES)                                                      \
+      for (int l = 0; l < LN_LANES; l++) {                                                         \
+        double dxh = (double)dy[j + l] * w[j + l];                                                 \
+        a1[l] += dxh;                                                                              \
+        a2[l] += dxh * xhat[j + l];                                                                \
+      }                                                                                            \
+    for (int64_t j = m; j < n; j++) {                                                              \
+      double dxh = (double)dy[j] * w[j];                                                           \
+      a1[j - m] += dxh;                                                                            \
+      a2[j - m] += dxh * xhat[j];                                                                  \
+    }                                                                                              \
+    for (int64_t j = 0; j < n; j++) {                                                              \
+      gw[j] += dy[j] * xhat[j];                                                                    \
+      gb[j] += dy[j];                                                                              \
+    }                                                                                              \
+    for (int l = 0; l < LN_LANES; l++) m1 += a1[l], m2 += a2[l];                                   \
+    m1 /= (double)n, m2 /= (double)n;                                                              \
+    _Pragma("GCC ivdep") for (int64_t j = 0; j < n; j++)                                           \
+      dx[j] = (T)(rstd * ((double)dy[j] * w[j] - m1 - xhat[j] * m2));                              \
+  }
+LN_ROW_FUNCS(float, f32)
+LN_ROW_FUNCS(double, f64)
+
+/* The layer norm of a row of either element type: the functions above by T. */
+#define LN_FORWARD(x, n, w, b, xhat, y) \
+  _Generic((xhat), float *: ln_forward_f32, double *: ln_forward_f64)(x, n, w, b, xhat, y)
+#define LN_BACKWARD(dy, n, w, xhat, rstd, gw, gb, dx) \
+  _Generic((dx), float *: ln_backward_f32, double *: ln_backward_f64)(dy, n, w, xhat, rstd, gw, gb, dx)
 
 /* LayerNorm LSTM (custom_lstms.py's LayerNormLSTMCell), no biases:
  * gates = LN_ih(W_ih x) + LN_hh(W_hh h), c' = LN_c(f c + i g), h' = o tanh(c').
  * p (18H) = [w_ih, b_ih (4H each), w_hh, b_hh (4H each), w_c, b_c (H each)];
- * ws (18H) = [i, f, g, o, xhat_ih (4H), xhat_hh (4H), c, chat, tanh(c'),
- * rstd_ih, rstd_hh, rstd_c (one H block each)]. */
-static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
+ * ws (16H) = [i, f, g, o, xhat_ih (4H), xhat_hh (4H), c, chat, tanh(c'),
+ * rstd (the first three elements of an H block: ih, hh, c)]. */
+LC_CLONES static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 4 * H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *xw = r->xw, *hw = r->hw, *p = r->p;
     const T *w_ih = p, *b_ih = p + G, *w_hh = p + 2 * G, *b_hh = p + 3 * G;
     const T *w_c = p + 4 * G, *b_c = p + 4 * G + H;
     T *ws = r->ws, *cs = r->c, *out = r->out;
     T *xi = ws + G, *xh = ws + 2 * G, *cprev = ws + 3 * G, *chat = cprev + H, *tc = chat + H;
-    T *rs = tc + H; /* rs[0], rs[H], rs[2H]: rstd of ih, hh, c */
+    T *rs = tc + H;
     T tmp[G];
-    LN_FORWARD(T, xw, G, w_ih, b_ih, xi, ws, rs[0]);
-    LN_FORWARD(T, hw, G, w_hh, b_hh, xh, tmp, rs[H]);
+    rs[0] = (T)LN_FORWARD(xw, G, w_ih, b_ih, xi, ws);
+    rs[1] = (T)LN_FORWARD(hw, G, w_hh, b_hh, xh, tmp);
     for (int64_t j = 0; j < G; j++) ws[j] += tmp[j];
     vsigmoid(dt, 2 * H, ws);
     vtanh(dt, H, ws + 2 * H);
     vsigmoid(dt, H, ws + 3 * H);
-    const T *ig = ws, *fg = ws + H, *gg = ws + 2 * H, *og = ws + 3 * H;
+    const T *ig = ws, *fg = ws + H, *gg = ws + 2 * H;
     for (int64_t j = 0; j < H; j++) {
       cprev[j] = cs[j];
       tmp[j] = fg[j] * cs[j] + ig[j] * gg[j];
     }
-    LN_FORWARD(T, tmp, H, w_c, b_c, chat, cs, rs[2 * H]);
+    rs[2] = (T)LN_FORWARD(tmp, H, w_c, b_c, chat, cs);
     for (int64_t j = 0; j < H; j++) tc[j] = cs[j];
     vtanh(dt, H, tc);
+    const T *og = ws + 3 * H;
     for (int64_t j = 0; j < H; j++) out[j] = og[j] * tc[j];
   });
 }
 
 /* gi, gh (4H): dL/dW_ih x and dL/dW_hh h through their layer norms; dc
  * becomes dL/dc; this row's gradients of p are added to gp (18H). */
-static void lstm_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void lstm_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 4 * H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *ws = r->ws, *dout = r->dout, *p = r->p;
     const T *w_ih = p, *w_hh = p + 2 * G, *w_c = p + 4 * G;
     const T *xi = ws + G, *xh = ws + 2 * G, *cprev = ws + 3 * G, *chat = cprev + H, *tc = chat + H;
     const T *rs = tc + H;
     T *dc = r->dc, *gi = r->gi, *gh = r->gh, *gp = r->gp;
-    T dcn[H], dpre[G];
+    T dsum[H], dpre[G]; /* dL/d(f c + i g), dL/d(gates) */
     const T *ig = ws, *fg = ws + H, *gg = ws + 2 * H, *og = ws + 3 * H;
-    for (int64_t j = 0; j < H; j++) dcn[j] = dc[j] + dout[j] * og[j] * (1 - tc[j] * tc[j]);
-    LN_BACKWARD(T, dcn, H, w_c, chat, rs[2 * H], gp + 4 * G, gp + 4 * G + H, dcn); /* d(f c + i g) */
+    for (int64_t j = 0; j < H; j++) dc[j] += dout[j] * og[j] * (1 - tc[j] * tc[j]); /* dL/dc' in total */
+    LN_BACKWARD(dc, H, w_c, chat, rs[2], gp + 4 * G, gp + 4 * G + H, dsum);
     for (int64_t j = 0; j < H; j++) {
-      T d = dcn[j];
+      T d = dsum[j];
       dpre[j] = d * gg[j] * ig[j] * (1 - ig[j]);
       dpre[H + j] = d * cprev[j] * fg[j] * (1 - fg[j]);
       dpre[2 * H + j] = d * ig[j] * (1 - gg[j] * gg[j]);
       dpre[3 * H + j] = dout[j] * tc[j] * og[j] * (1 - og[j]);
       dc[j] = d * fg[j];
     }
-    LN_BACKWARD(T, dpre, G, w_ih, xi, rs[0], gp, gp + G, gi);
-    LN_BACKWARD(T, dpre, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
+    LN_BACKWARD(dpre, G, w_ih, xi, rs[0], gp, gp + G, gi);
+    LN_BACKWARD(dpre, G, w_hh, xh, rs[1], gp + 2 * G, gp + 3 * G, gh);
   });
 }
 
 /* LayerNorm GRU: a_i = LN_ih(W_ih x), a_h = LN_hh(W_hh h) (3H each), then
  * PyTorch's GRU with a_i, a_h in place of W x + b. p (12H) = [w_ih, b_ih,
- * w_hh, b_hh (3H each)]; ws (12H) = [r, z, n, a_hn, xhat_ih (3H), xhat_hh
- * (3H), rstd_ih, rstd_hh (one H block each)]. */
-static void gru_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
+ * w_hh, b_hh (3H each)]; ws (11H) = [r, z, n, a_hn, xhat_ih (3H), xhat_hh
+ * (3H), rstd (the first two elements of an H block: ih, hh)]. */
+LC_CLONES static void gru_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 3 * H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *xw = r->xw, *hw = r->hw, *p = r->p, *hprev = r->hprev;
     const T *w_ih = p, *b_ih = p + G, *w_hh = p + 2 * G, *b_hh = p + 3 * G;
     T *ws = r->ws, *out = r->out;
     T *xi = ws + 4 * H, *xh = xi + G, *rs = xh + G;
     T ai[G], ah[G];
-    LN_FORWARD(T, xw, G, w_ih, b_ih, xi, ai, rs[0]);
-    LN_FORWARD(T, hw, G, w_hh, b_hh, xh, ah, rs[H]);
+    rs[0] = (T)LN_FORWARD(xw, G, w_ih, b_ih, xi, ai);
+    rs[1] = (T)LN_FORWARD(hw, G, w_hh, b_hh, xh, ah);
     for (int64_t j = 0; j < 2 * H; j++) ws[j] = ai[j] + ah[j];
     vsigmoid(dt, 2 * H, ws);
     T *rg = ws, *zg = ws + H, *ng = ws + 2 * H, *hn = ws + 3 * H;
@@ -349,17 +400,17 @@ static void gru_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
   });
 }
 
-static void gru_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void gru_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 3 * H;
-  LC_DISPATCH(dt, T, {
+  ROWS_OF(dt, T, {
     const T *ws = r->ws, *hprev = r->hprev, *dout = r->dout, *p = r->p;
     const T *w_ih = p, *w_hh = p + 2 * G;
     const T *xi = ws + 4 * H, *xh = xi + G, *rs = xh + G;
     T *gi = r->gi, *gh = r->gh, *dprev = r->dprev, *gp = r->gp;
     T di[G], dhh[G]; /* the gradients of the normalised projections */
     GRU_GATE_GRADS(T, H, ws, hprev, dout, di, dhh, dprev);
-    LN_BACKWARD(T, di, G, w_ih, xi, rs[0], gp, gp + G, gi);
-    LN_BACKWARD(T, dhh, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
+    LN_BACKWARD(di, G, w_ih, xi, rs[0], gp, gp + G, gi);
+    LN_BACKWARD(dhh, G, w_hh, xh, rs[1], gp + 2 * G, gp + 3 * G, gh);
   });
 }
 
@@ -376,9 +427,9 @@ static const lc_rnn_cell cells[] = {
   {"lstm", "LSTM", "LSTMBackward", 4, 6, true, false, false, true, 0, true, lstm_forward, lstm_backward},
   {"lstm_peephole", "LSTM", "LSTMBackward", 4, 7, true, false, false, true, 3, true,
    lstm_peephole_forward, lstm_peephole_backward},
-  {"lstm_ln", "LSTM", "LSTMBackward", 4, 18, true, true, false, true, 18, false,
+  {"lstm_ln", "LSTM", "LSTMBackward", 4, 16, true, true, false, true, 18, false,
    lstm_ln_forward, lstm_ln_backward},
-  {"gru_ln", "GRU", "GRUBackward", 3, 12, false, true, true, false, 12, false,
+  {"gru_ln", "GRU", "GRUBackward", 3, 11, false, true, true, false, 12, false,
    gru_ln_forward, gru_ln_backward},
 };
 enum { N_CELLS = sizeof cells / sizeof cells[0] };
