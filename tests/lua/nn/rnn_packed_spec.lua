@@ -88,6 +88,39 @@ describe("nn.RNN/GRU/LSTM with packed input", function()
     end)
   end
 
+  for _, name in ipairs({ "GRU", "LSTM" }) do
+    it(name .. " with layer_norm: the parameters' gradients are the sums over the sequences run alone", function()
+      -- 11 sequences: the batch shrinks from 11 rows to 2 across steps, across the
+      -- groups of 8 rows in which the backward adds up the layer norms' gradients
+      lucid.manual_seed(22)
+      local m = nn[name](3, 5, { layer_norm = true, dtype = lucid.float64 })
+      lucid.no_grad(function()
+        for _, p in ipairs(m:parameters()) do p:add_(lucid.randn(p.shape, H.F64) * 0.3) end
+      end)
+      local lengths = { 4, 6, 1, 6, 2, 5, 6, 3, 6, 2, 4 }
+      local x = lucid.randn({ 6, #lengths, 3 }, H.F64)
+      local function grads(run)
+        m:zero_grad()
+        run()
+        local g = {}
+        for pname, p in m:named_parameters() do g[pname] = p.grad:clone() end
+        return g
+      end
+      local packed = grads(function()
+        local out = alone(m, name, rnn_utils.pack_padded_sequence(x, lengths, { enforce_sorted = false }))
+        local padded = rnn_utils.pad_packed_sequence(out)
+        padded:pow(2):sum():backward()
+      end)
+      local summed = grads(function()
+        for i, len in ipairs(lengths) do
+          local y = alone(m, name, x:select(2, i):narrow(1, 1, len))
+          y:pow(2):sum():backward() -- the gradients add up over the sequences
+        end
+      end)
+      for pname, g in pairs(summed) do H.assert_close(packed[pname], g, 1e-10, 1e-10, pname) end
+    end)
+  end
+
   it("sorted input (enforce_sorted) keeps nil indices and matches the padded run on full lengths", function()
     local m = nn.GRU(5, 4, { num_layers = 2, dtype = lucid.float64 })
     local x = lucid.randn({ 6, 3, 5 }, H.F64)
