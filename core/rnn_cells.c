@@ -13,7 +13,9 @@
  *         c' = f c + i g, h' = o tanh(c')
  *   LSTM with peepholes: i, f also see w_ci * c, w_cf * c; o sees w_co * c'.
  * Each stage is a plain loop over the row or a call to the vector math, so
- * the whole pass vectorises. */
+ * the whole pass vectorises; every row function is cloned for AVX2
+ * (LC_CLONES; no FMA in those targets, so the clones compute the same
+ * numbers as the baseline code). */
 #include <math.h>
 #include <string.h>
 
@@ -57,7 +59,7 @@ static void vsigmoid(lc_dtype dt, int64_t n, void *x) {
 /* ---- Elman RNN: ws none; out = h' ----------------------------------------- */
 
 /* out (H) = act(xw + hw) */
-static void rnn_tanh_forward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void rnn_tanh_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H; /* a local: the build's -fno-strict-aliasing would reload r->H after every store */
   ROWS_OF(dt, T, {
     T *out = r->out;
@@ -67,7 +69,7 @@ static void rnn_tanh_forward(lc_dtype dt, const lc_rnn_row *r) {
 }
 
 /* gi (H) = dout * (1 - h'^2) */
-static void rnn_tanh_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void rnn_tanh_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     const T *dout = r->dout, *y = r->out;
@@ -76,7 +78,7 @@ static void rnn_tanh_backward(lc_dtype dt, const lc_rnn_row *r) {
   });
 }
 
-static void rnn_relu_forward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void rnn_relu_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     T *out = r->out;
@@ -86,7 +88,7 @@ static void rnn_relu_forward(lc_dtype dt, const lc_rnn_row *r) {
 }
 
 /* gi (H) = dout * [h' > 0] */
-static void rnn_relu_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void rnn_relu_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     const T *dout = r->dout, *y = r->out;
@@ -97,7 +99,7 @@ static void rnn_relu_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 /* ---- GRU: ws (4H) = [r, z, n, hn] with hn = hw_n + b_hn -------------------- */
 
-static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     T *ws = r->ws, *out = r->out;
@@ -131,7 +133,7 @@ static void gru_forward(lc_dtype dt, const lc_rnn_row *r) {
     (dprev)[j] = g * zg; /* dout[j] read first: dprev may alias it */      \
   }
 
-static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     const T *ws = r->ws, *hprev = r->hprev, *dout = r->dout;
@@ -142,7 +144,7 @@ static void gru_backward(lc_dtype dt, const lc_rnn_row *r) {
 
 /* ---- LSTM: ws (6H) = [i, f, g, o, c, tanh(c')] ---------------------------- */
 
-static void lstm_forward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void lstm_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     T *ws = r->ws, *cs = r->c, *out = r->out;
@@ -162,7 +164,7 @@ static void lstm_forward(lc_dtype dt, const lc_rnn_row *r) {
 }
 
 /* gi (4H) from dout and dc (dL/dc'); dc becomes dL/dc = dL/dc' f */
-static void lstm_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void lstm_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     const T *ws = r->ws, *dout = r->dout;
@@ -185,7 +187,7 @@ static void lstm_backward(lc_dtype dt, const lc_rnn_row *r) {
  * i = sigmoid(pre_i + w_ci * c), f = sigmoid(pre_f + w_cf * c),
  * g = tanh(pre_g), c' = f c + i g, o = sigmoid(pre_o + w_co * c'). */
 
-static void lstm_peephole_forward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void lstm_peephole_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     T *ws = r->ws, *cs = r->c, *out = r->out;
@@ -212,7 +214,7 @@ static void lstm_peephole_forward(lc_dtype dt, const lc_rnn_row *r) {
 
 /* gi (4H); dc becomes dL/dc = dct f + di w_ci + df w_cf, where dct = dL/dc'
  * in total (through h' and through o's peephole); gp (3H) = [di c, df c, do c'] */
-static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
+LC_CLONES static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H;
   ROWS_OF(dt, T, {
     const T *ws = r->ws, *dout = r->dout;
@@ -247,8 +249,8 @@ static void lstm_peephole_backward(lc_dtype dt, const lc_rnn_row *r) {
  * partial sums: one running sum is a chain of dependent adds (four cycles
  * each), which made the statistics most of the layer-norm cells' time;
  * partial sums vectorise. They are in double whatever T: float32 inputs
- * lose nothing to the order of the adds. Cloned for AVX2 (LC_CLONES) like
- * the vector math; the loops that write in place are marked ivdep, since a
+ * lose nothing to the order of the adds. Cloned like the row functions;
+ * the loops that write in place are marked ivdep, since a
  * row may be normalised over itself (y = x, dx = dy), element by element. */
 enum { LN_LANES = 8 };
 
