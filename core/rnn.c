@@ -267,7 +267,11 @@ static void rows_backward(const rnn_ctx *c, lc_dtype dt, int64_t rows, const voi
                           void *dprev, void *gp) {
   step_rows s = {.c = c, .dt = dt, .p = p, .dout = dout, .dc = dc, .ws = ws, .h = h, .out = out,
                  .dgi = dgi, .dgh = dgh, .dprev = dprev, .gp = gp, .rows = rows};
-  each_row(gp_rows(rows), GP_ROWS * c->gates * c->hidden, backward_group, &s);
+  int64_t width = c->gates * c->hidden;
+  if (gp) /* rows that share a gp row run on one thread */
+    each_row(gp_rows(rows), GP_ROWS * width, backward_group, &s);
+  else
+    each_row(rows, width, backward_row, &s);
 }
 
 /* Column sums of a (rows, cols) buffer: the bias gradients. Accumulated in
