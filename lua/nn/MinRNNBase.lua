@@ -2,13 +2,14 @@
 -- RNNs All We Needed?"). Each layer is one call of the kernel
 -- lucid._C.minrnn_layer (core/minrnn.c), one autograd node: the input
 -- projection of the whole sequence as one GEMM, then the linear recurrence
--- h_t = a_t h_{t-1} + b_t as a log-space scan over time. A one-step input
+-- h_t = a_t h_{t-1} + b_t as a scan over time. A one-step input
 -- (streaming inference) takes the kernel's step-by-step path instead.
 --
 -- Shapes follow nn.GRU: input (L, N, I), (N, L, I) with batch_first,
 -- unbatched (L, I), or a PackedSequence; h0 (num_layers, N, H), or
--- (num_layers, H) unbatched, and positive (the scan works on log h); without
--- it every layer starts from the zero state. Returns output, h_n.
+-- (num_layers, H) unbatched, and positive (as every state of the log-space
+-- form); without it every layer starts from the zero state. Returns
+-- output, h_n.
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
