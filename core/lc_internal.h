@@ -64,6 +64,13 @@ void *lc_malloc(size_t n, const char *what);
  * size. */
 void *lc_pool_alloc(size_t n);
 void lc_pool_free(void *p, size_t n);
+/* Gives the idle blocks of this thread's cache and of the store of big
+ * blocks back to the C library (lc_pool_alloc does when memory is short). */
+void lc_pool_trim(void);
+/* Idle bytes held: this thread's cache (big false) or the big-block store;
+ * and the store's limit. For tests and diagnostics. */
+size_t lc_pool_idle(bool big);
+size_t lc_pool_big_limit(void);
 /* Adds or removes n bytes from lc_live_bytes(). */
 void lc_track_bytes(size_t n, bool add);
 /* Called as t is freed: tells the embedder when t was the last holder of its
