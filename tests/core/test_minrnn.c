@@ -43,7 +43,7 @@ static void test_gradcheck(void) {
         int64_t T = variant == 1 ? 9 : 4 * N;
         lc_tensor *in[4] = {gc_leaf(2, DIMS(T, I), -2, 2), gc_leaf(2, DIMS(N, H), 0.2, 1.5),
                             gc_leaf(2, DIMS(G * H, I), -1, 1), gc_leaf(1, DIMS(G * H), -1, 1)};
-        /* the loss adds ~50 outputs, each through exp of a scan of logs:
+        /* the loss adds ~50 outputs, each a scan over up to 4 steps:
          * rounding of 1e-15 over a step of 1e-6 needs atol 1e-8 */
         CHECK(gradcheck_tol(names[mode][path], layer_loss, in, 4, &c, GC_EPS, 1e-6, 1e-8) == 0);
         for (int k = 0; k < 4; k++) lc_release(in[k]);
