@@ -11,15 +11,18 @@
 
 #include "lc_internal.h"
 
-/* dst = src * [u < 1 - p] / (1 - p), as nn.functional.dropout computes it
- * (the comparison and the scale in the weights' dtype), so a module gets
- * the same numbers from the same draws. dst may be src. */
+/* dst = src * [u < 1 - p] * (1 / (1 - p)), as nn.functional.dropout
+ * computes it (the comparison and the scale in the weights' dtype, the
+ * products in its order), so a module gets the same numbers from the same
+ * draws. dst may be src. A product, not a select: the draws are random, so
+ * a branch per weight mispredicts (a cell step's 64K weights took longer
+ * than its GEMMs), and the product vectorises. */
 #define DROPCONNECT(E)                                                            \
   do {                                                                            \
     const E *src = src_, *u = u_;                                                 \
     E *dst = dst_, keep = (E)(1 - p), scale = (E)(1 / (1 - p));                   \
     _Pragma("omp parallel for if (n >= LC_PARALLEL_GRAIN && !omp_in_parallel())") \
-    for (int64_t i = 0; i < n; i++) dst[i] = u[i] < keep ? src[i] * scale : 0;    \
+    for (int64_t i = 0; i < n; i++) dst[i] = src[i] * (E)(u[i] < keep) * scale;   \
   } while (0)
 
 void lc_rnn_dropconnect(lc_dtype dt, int64_t n, const void *src_, const void *u_, double p, void *dst_) {
