@@ -93,10 +93,15 @@ function RNNCellBase:check(x, h, hname, c, cname)
   if c ~= nil and not is_tensor(c) then raise(fmt("%s: %s must be a tensor, got %s", name, cname, type(c))) end
   rnn_check(name, "step", x, nil, nil, I, self.weight_ih, 1, false, h, hname, nil, H, c, cname, H)
   local batched = x:dim() == 2
-  local N = batched and x:size(1) or 1
-  local zero = ZERO_OPTS[x.dtype]
-  h = h == nil and zeros(N, H, zero) or batched and h or h:view(1, H)
-  if cname then c = c == nil and zeros(N, H, zero) or batched and c or c:view(1, H) end
+  if h == nil or (cname and c == nil) then -- zeros (N, H) for what was not given
+    local N, zero = batched and x:size(1) or 1, ZERO_OPTS[x.dtype]
+    h = h or zeros(N, H, zero)
+    if cname then c = c or zeros(N, H, zero) end
+  end
+  if not batched then
+    h = h:dim() == 1 and h:view(1, H) or h
+    if cname then c = c:dim() == 1 and c:view(1, H) or c end
+  end
   return batched and x or x:view(1, I), batched, h, c
 end
 
