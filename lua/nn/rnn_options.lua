@@ -12,17 +12,18 @@ local fmt = string.format
 -- sequence those only a sequence module has (masks per sequence).
 function M.specs(lstm, sequence)
   local specs = {
-    { "weight_dropout", "number", default = 0, min = 0, max = 1 },
-    { "zoneout", "number", default = 0, min = 0, max = 1 },
+    -- below 1: p = 1 drops everything (and scales by 1/0)
+    { "weight_dropout", "number", default = 0, min = 0, below = 1 },
+    { "zoneout", "number", default = 0, min = 0, below = 1 },
     { "layer_norm", "boolean", default = false },
   }
   if lstm then
-    specs[#specs + 1] = { "forget_bias", "number", optional = true }
+    specs[#specs + 1] = { "forget_bias", "number", optional = true, finite = true }
     specs[#specs + 1] = { "peephole", "boolean", default = false }
   end
   if sequence then
     specs[#specs + 1] = { "variational", "boolean", default = false }
-    specs[#specs + 1] = { "recurrent_dropout", "number", default = 0, min = 0, max = 1 }
+    specs[#specs + 1] = { "recurrent_dropout", "number", default = 0, min = 0, below = 1 }
   end
   return specs
 end
@@ -37,12 +38,13 @@ function M.check(name, a)
     raise(fmt("%s: forget_bias and layer_norm cannot be combined (layer_norm has no bias_ih; "
       .. "its ln_ih_bias is shared by all gates' normalisation)", name))
   end
+  if a.layer_norm and not a.bias then
+    raise(fmt("%s: layer_norm and bias = false cannot be combined (the layer norms' ln_*_bias "
+      .. "take the place of bias_ih and bias_hh)", name))
+  end
   if a.forget_bias ~= nil and not a.bias then
     raise(fmt("%s: forget_bias needs bias = true (the forget gate's bias is where it goes), got bias = false",
       name))
-  end
-  for _, k in ipairs({ "weight_dropout", "recurrent_dropout", "zoneout" }) do
-    if a[k] == 1 then raise(fmt("%s: %s must be below 1 (1 drops everything), got 1", name, k)) end
   end
   if (a.recurrent_dropout or 0) > 0 and not a.variational then
     raise(fmt("%s: recurrent_dropout needs variational = true (one mask per sequence), got variational = false",

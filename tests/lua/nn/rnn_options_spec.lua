@@ -58,6 +58,31 @@ local function check_against_reference(m, L, N, seed)
   end
 end
 
+-- A cell (kind "lstm" or "gru") against rnn_reference's step on the same
+-- input: h' (and c') and the gradients of x, h, c and every parameter to 1e-10.
+local function check_cell_against_reference(kind, cell)
+  local H_ = cell.hidden_size
+  local x, h = lucid.randn(2, cell.input_size, f64), lucid.randn(2, H_, f64)
+  local c = kind == "lstm" and lucid.randn(2, H_, f64) or nil
+  local function grads(run)
+    cell:zero_grad()
+    local xs, hs, cs = x:clone(), h:clone(), c and c:clone()
+    xs.requires_grad, hs.requires_grad = true, true
+    if cs then cs.requires_grad = true end
+    local h1, c1 = run(xs, hs, cs)
+    loss_of(h1, h1, c1):backward()
+    local g = { h = h1, c = c1, dx = xs.grad, dh = hs.grad, dc = cs and cs.grad }
+    for name, p in cell:named_parameters() do g[name] = p.grad:clone() end
+    return g
+  end
+  local fused = grads(function(xs, hs, cs)
+    if kind == "lstm" then return cell(xs, { hs, cs }) end
+    return cell(xs, hs)
+  end)
+  local want = grads(function(xs, hs, cs) return ref.step(kind, cell, xs, hs, cs, H_) end)
+  for k, v in pairs(want) do H.assert_close(fused[k], v, 1e-10, 1e-10, k) end
+end
+
 describe("forget_bias", function()
   it("sets the forget-gate slice of every bias_ih to v and of bias_hh to 0, the rest drawn as usual", function()
     local m = nn.LSTM(3, 4, 2, { forget_bias = 1.5, bidirectional = true, dtype = lucid.float64 })
@@ -100,6 +125,9 @@ describe("forget_bias", function()
     H.raises(function() nn.LSTMCell(3, 4, { forget_bias = 1, bias = false }) end,
       "LSTMCell: forget_bias needs bias = true")
     H.raises(function() nn.GRU(3, 4, { forget_bias = 1 }) end, "GRU: unknown option 'forget_bias'")
+    H.raises(function() nn.LSTM(3, 4, { forget_bias = 0 / 0 }) end, "LSTM: forget_bias must be a finite number, got")
+    H.raises(function() nn.LSTMCell(3, 4, { forget_bias = math.huge }) end,
+      "LSTMCell: forget_bias must be a finite number, got inf")
     H.raises(function() nn.LSTM(3, 4, { forget_bias = "1" }) end, "LSTM: forget_bias must be a number")
   end)
 
@@ -221,9 +249,14 @@ describe("weight_dropout", function()
     assert.are.equal(0, (lucid.no_grad(c, x, h) - e1):abs():max():item())
   end)
 
-  it("must be below 1", function()
-    H.raises(function() nn.GRU(3, 4, { weight_dropout = 1 }) end, "GRU: weight_dropout must be below 1")
-    H.raises(function() nn.GRU(3, 4, { weight_dropout = -0.1 }) end, "GRU: weight_dropout must be")
+  it("must be in [0, 1), and NaN is not", function()
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = 1 }) end, "GRU: weight_dropout must be in [0, 1), got 1")
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = -0.1 }) end,
+      "GRU: weight_dropout must be in [0, 1), got -0.1")
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = 0 / 0 }) end, "GRU: weight_dropout must be in [0, 1), got")
+    H.raises(function() nn.LSTM(3, 4, { variational = true, recurrent_dropout = 0 / 0 }) end,
+      "LSTM: recurrent_dropout must be in [0, 1), got")
+    assert.are.equal(0.999, nn.GRU(3, 4, { weight_dropout = 0.999 }).weight_dropout)
   end)
 end)
 
@@ -333,8 +366,9 @@ describe("zoneout", function()
     assert.are.equal(0, cell(x, h):eq(h):ne(a):sum():item()) -- reproducible
   end)
 
-  it("must be below 1", function()
-    H.raises(function() nn.LSTMCell(3, 4, { zoneout = 1 }) end, "LSTMCell: zoneout must be below 1")
+  it("must be in [0, 1), and NaN is not", function()
+    H.raises(function() nn.LSTMCell(3, 4, { zoneout = 1 }) end, "LSTMCell: zoneout must be in [0, 1), got 1")
+    H.raises(function() nn.LSTM(3, 4, { zoneout = 0 / 0 }) end, "LSTM: zoneout must be in [0, 1), got")
   end)
 end)
 
@@ -361,13 +395,10 @@ describe("peephole", function()
     check_against_reference(all, 4, 3, 29)
   end)
 
-  it("on LSTMCell: values and gradcheck", function()
+  it("on LSTMCell: values and gradients as the equations, and gradcheck", function()
     local cell = nn.LSTMCell(3, 4, { peephole = true, dtype = lucid.float64 })
+    check_cell_against_reference("lstm", cell)
     local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
-    local h1, c1 = cell(x, { h, c })
-    local h2, c2 = ref.step("lstm", cell, x, h, c, 4)
-    H.assert_close(h1, h2, 1e-12, 1e-12)
-    H.assert_close(c1, c2, 1e-12, 1e-12)
     local w = cell.weight_cf
     assert.is_true(lucid.autograd.gradcheck(function(v)
       cell.weight_cf = v
@@ -417,14 +448,10 @@ describe("layer_norm", function()
     end
   end)
 
-  it("on cells equals the equations", function()
+  it("on cells equals the equations, values and gradients", function()
     for _, kind in ipairs({ "lstm", "gru" }) do
       local cell = perturb(nn[kind == "lstm" and "LSTMCell" or "GRUCell"](3, 4, { layer_norm = true, dtype = lucid.float64 }))
-      local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
-      local h1, c1 = cell(x, kind == "lstm" and { h, c } or h)
-      local h2, c2 = ref.step(kind, cell, x, h, c, 4)
-      H.assert_close(h1, h2, 1e-12, 1e-12)
-      if c1 then H.assert_close(c1, c2, 1e-12, 1e-12) end
+      check_cell_against_reference(kind, cell)
     end
   end)
 
@@ -463,5 +490,9 @@ describe("layer_norm", function()
       "LSTM: peephole and layer_norm cannot be combined")
     H.raises(function() nn.LSTMCell(3, 4, { layer_norm = true, forget_bias = 1 }) end,
       "LSTMCell: forget_bias and layer_norm cannot be combined")
+    H.raises(function() nn.GRU(3, 4, { layer_norm = true, bias = false }) end,
+      "GRU: layer_norm and bias = false cannot be combined")
+    H.raises(function() nn.GRUCell(3, 4, { layer_norm = true, bias = false }) end,
+      "GRUCell: layer_norm and bias = false cannot be combined")
   end)
 end)
