@@ -40,7 +40,7 @@ typedef struct {
   lc_tensor *ws;    /* (N, work*H), NULL when work is 0; owned by the node */
   lc_tensor *noise; /* weight dropout's draws (G, H), contiguous, or NULL; and its p */
   double drop;
-  int64_t part_len[LC_RNN_STEP_PARTS]; /* elements of each part of p (0: absent) */
+  int64_t part_len[LC_RNN_STEP_PARTS]; /* elements of each part of p (-1: absent) */
 } step_ctx;
 
 static void free_step_ctx(lc_node *n) {
@@ -108,7 +108,8 @@ static int row_sums(lc_tensor *t, lc_tensor **out) { return (*out = lc_sum(t, 0,
  * parts of p that need one. */
 static int part_grads(lc_node *n, const step_ctx *ctx, lc_tensor *gp, lc_tensor **gin) {
   bool any = false;
-  for (int k = 0; k < LC_RNN_STEP_PARTS; k++) any = any || (ctx->part_len[k] && lc_node_needs_grad(n, I_P + k));
+  for (int k = 0; k < LC_RNN_STEP_PARTS; k++)
+    any = any || (ctx->part_len[k] >= 0 && lc_node_needs_grad(n, I_P + k));
   lc_tensor *dp = NULL;
   if (!any) return 0;
   if (row_sums(gp, &dp)) return -1;
@@ -117,12 +118,12 @@ static int part_grads(lc_node *n, const step_ctx *ctx, lc_tensor *gp, lc_tensor 
   int rc = 0;
   for (int k = 0; k < LC_RNN_STEP_PARTS && !rc; k++) {
     int64_t len = ctx->part_len[k];
-    if (len && lc_node_needs_grad(n, I_P + k)) {
+    if (len >= 0 && lc_node_needs_grad(n, I_P + k)) {
       if (len == dp->sizes[0]) gin[I_P + k] = lc_retain(dp); /* the only part */
       else if (!(gin[I_P + k] = lc_empty(dp->dtype, 1, &len))) rc = -1;
       else memcpy(lc_data(gin[I_P + k]), (char *)lc_data(dp) + at * (int64_t)es, (size_t)len * es);
     }
-    at += len;
+    if (len > 0) at += len;
   }
   lc_release(dp);
   return rc;
@@ -184,7 +185,7 @@ static int check_parts(const lc_rnn_cell *cell, const lc_rnn_step_args *a, int64
   int64_t total = 0;
   for (int k = 0; k < LC_RNN_STEP_PARTS; k++) {
     const lc_tensor *t = a->extra[k];
-    len[k] = t ? t->sizes[0] : 0;
+    len[k] = -1;
     if (!t) continue;
     if (!cell->extra) {
       lc_fail(LC_ERR_ARG, op, "the cell %s takes no parameter of its own", cell->name);
@@ -196,7 +197,7 @@ static int check_parts(const lc_rnn_cell *cell, const lc_rnn_step_args *a, int64
               k + 1, lc_shape_str(got, t->ndim, t->sizes), lc_dtype_name(t->dtype), lc_dtype_name(dt));
       return -1;
     }
-    total += len[k];
+    total += len[k] = t->sizes[0];
   }
   if (total != X) {
     lc_fail(LC_ERR_SHAPE, op, "the cell's parameter has %lld elements (its parts together), expected %lld",
@@ -282,7 +283,8 @@ int lc_rnn_cell_step(const lc_rnn_step_args *a, lc_tensor **h_out, lc_tensor **c
   int64_t part_len[LC_RNN_STEP_PARTS];
   if (!cell || check(cell, a, part_len)) return -1;
   lc_dtype dt = a->x->dtype;
-  int64_t N = a->x->sizes[0], I = a->x->sizes[1], H = a->h->sizes[1], G = cell->gates * H, X = cell->extra * H;
+  int64_t N = a->x->sizes[0], I = a->x->sizes[1], H = a->h->sizes[1];
+  int64_t G = cell->gates * H, X = cell->extra * H;
   int64_t gs[2] = {N, G}, hs[2] = {N, H}, ws_sizes[2] = {N, cell->work * H};
   const lc_tensor *ins[N_INPUTS] = {a->x, a->h, a->c, a->w_ih, a->w_hh, a->b_ih, a->b_hh};
   for (int k = 0; k < LC_RNN_STEP_PARTS; k++) ins[I_P + k] = a->extra[k];
@@ -313,7 +315,8 @@ int lc_rnn_cell_step(const lc_rnn_step_args *a, lc_tensor **h_out, lc_tensor **c
     bool ok = node && !lc_node_save(node, x) && !lc_node_save(node, h) && !lc_node_save(node, w_ih) &&
               !lc_node_save(node, w_hh) && !lc_node_save(node, out) && !lc_node_save(node, p ? p : w_hh);
     if (ok) {
-      ctx->cell = cell, ctx->ws = ws, ws = NULL, ctx->noise = noise, noise = NULL, ctx->drop = a->w_hh_dropout;
+      ctx->cell = cell, ctx->ws = ws, ws = NULL;
+      ctx->noise = noise, noise = NULL, ctx->drop = a->w_hh_dropout;
       memcpy(ctx->part_len, part_len, sizeof part_len);
       node->ctx = ctx, node->free_ctx = free_step_ctx, node->ctx_saved = true, ctx = NULL;
       lc_tensor *outs[2] = {out, cs};

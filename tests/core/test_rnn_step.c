@@ -207,7 +207,25 @@ static void test_errors(void) {
   b.extra[1] = NULL;
   expect_error(&b, "the cell's parameter has 4 elements (its parts together), expected 12");
   b = a, b.extra[2] = in[W_IH];
-  expect_error(&b, "part 3 of the cell's parameter has shape (16, 3) and dtype float64, expected 1-D float64");
+  expect_error(&b, "part 3 of the cell's parameter has shape (16, 3) and dtype float64, "
+                   "expected 1-D float64");
+  release_inputs(in);
+}
+
+/* A part of no elements beside the whole parameter: the step runs, and
+ * the backward gives each part a gradient of its own size. */
+static void test_empty_part(void) {
+  const lc_rnn_cell *peep = lc_rnn_cell_find("lstm_peephole");
+  lc_tensor *in[N_IN];
+  make_inputs(peep, true, 1, in);
+  in[PE + 1] = gc_leaf(1, DIMS(0), 0, 0);
+  step_cfg cfg = {"lstm_peephole", NULL, 0};
+  lc_tensor *loss = step_loss(in, &cfg);
+  CHECK(loss != NULL);
+  CHECK(loss && lc_backward(&loss, NULL, 1, false) == 0);
+  CHECK(in[PE]->grad && lc_numel(in[PE]->grad) == 3 * H);
+  CHECK(in[PE + 1]->grad && lc_numel(in[PE + 1]->grad) == 0);
+  lc_release(loss);
   release_inputs(in);
 }
 
@@ -216,5 +234,6 @@ int main(void) {
   test_weight_dropout();
   test_equals_layer();
   test_errors();
+  test_empty_part();
   return test_summary();
 }
