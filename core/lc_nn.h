@@ -160,6 +160,14 @@ typedef struct {
  * error (code, op = call->op, body) that PyTorch's module would give. */
 LC_API int lc_rnn_check(const lc_rnn_call *call);
 
+/* packed.c: the rows of a packed batch (batch_sizes: 1-D int64, positive,
+ * non-increasing) in the order that reverses every sequence within its own
+ * length: entry r is the row (counted from base, 0 or 1) holding the mirror
+ * of row r, a permutation that is its own inverse. A reverse direction
+ * index_selects its input with it, runs forward, and puts the output back
+ * with it. int64 (T); NULL with an error on a bad batch_sizes. */
+LC_API lc_tensor *lc_packed_reverse_index(const lc_tensor *batch_sizes, int64_t base);
+
 /* ---- index ops (index.c) ------------------------------------------------- */
 /* Indices count from the caller's base (0 for C, 1 for the Lua API), as in
  * lc_ops.h: no shifted copies are made. */
