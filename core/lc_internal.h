@@ -249,4 +249,14 @@ void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]);
 bool lc_rnn_fits(const char *op, const char *what, const lc_tensor *t, bool optional, int ndim,
                  int64_t d0, int64_t d1, lc_dtype dt);
 
+/* Weight dropout on W_hh (rnn_dropconnect.c; the layer kernel and the cell
+ * step): dst = src * [u < 1 - p] / (1 - p) over n elements of dtype dt
+ * (dst may be src): the dropped weight from the raw one, and the raw
+ * weight's gradient from the dropped one's. u contiguous, as src and dst. */
+void lc_rnn_dropconnect(lc_dtype dt, int64_t n, const void *src, const void *u, double p, void *dst);
+/* The draws u (NULL: no weight dropout) fit a (rows, cols) W_hh of dtype dt
+ * and p is in [0, 1), or an error of op. */
+bool lc_rnn_dropconnect_fits(const char *op, const lc_tensor *u, double p, int64_t rows, int64_t cols,
+                             lc_dtype dt);
+
 #endif

@@ -16,7 +16,6 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
-local args_call = require("lucid.args").call
 local rnn_utils = require("nn.utils.rnn")
 local options = require("nn.rnn_options")
 
@@ -86,11 +85,11 @@ function MinRNNBase:_rows(input, hx)
     raise(fmt("%s: input must be a tensor or a PackedSequence, got %s", name, type(input)))
   end
   if hx ~= nil and not lucid.is_tensor(hx) then raise(fmt("%s: h0 must be a tensor, got %s", name, type(hx))) end
-  args_call(lucid._C.rnn_check, { op = name, form = "minimal", input = data,
+  lucid._C.rnn_check{ op = name, form = "minimal", input = data,
     batch_sizes = packed and input.batch_sizes or nil, sorted_indices = packed and input.sorted_indices or nil,
     input_size = self.input_size, weight = self.weight_ih_l0,
     layers = self.num_layers * (self.bidirectional and 2 or 1), -- h0 holds every direction's
-    batch_first = self.batch_first, h = hx, h_name = "h0", h_width = self.hidden_size })
+    batch_first = self.batch_first, h = hx, h_name = "h0", h_width = self.hidden_size }
   if packed then
     local steps = input.batch_sizes
     return data, steps, steps[1]:item(), true, input

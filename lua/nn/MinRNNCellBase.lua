@@ -50,13 +50,11 @@ function MinRNNCellBase:forward(x, hx)
   local name, I, H = self.__name, self.input_size, self.hidden_size
   if not is_tensor(x) then raise(fmt("%s: input must be a tensor, got %s", name, type(x))) end
   if hx ~= nil and not is_tensor(hx) then raise(fmt("%s: hx must be a tensor, got %s", name, type(hx))) end
-  local ok, err = pcall(rnn_check, name, "step", x, nil, nil, I, self.weight_ih, 1, false, hx, "hx", nil, H)
-  if not ok then raise(err) end
+  rnn_check(name, "step", x, nil, nil, I, self.weight_ih, 1, false, hx, "hx", nil, H) -- raises at the user's line
   local batched = x:dim() == 2
   if batched and x:size(1) == 0 then return hx and hx:clone() or lucid.zeros({ 0, H }, { dtype = x.dtype }) end
   local h0 = hx ~= nil and not batched and hx:view(1, H) or hx
-  local y
-  ok, y, err = pcall(minrnn_layer, self._kernel, batched and x or x:view(1, I), 1, h0, self.weight_ih,
+  local ok, y = pcall(minrnn_layer, self._kernel, batched and x or x:view(1, I), 1, h0, self.weight_ih,
     self.bias_ih, "sequential")
   -- the kernel names the sequence module's h0; a cell's state is hx
   if not ok then raise((y:gsub("^" .. self._sequence .. ": h0 ", name .. ": hx "))) end

@@ -13,7 +13,6 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
-local args_call = require("lucid.args").call
 local rnn_utils = require("nn.utils.rnn")
 local options = require("nn.rnn_options")
 
@@ -220,12 +219,12 @@ function RNNBase:_check(input, hx, packed)
     end
   end
   local D = self.bidirectional and 2 or 1
-  args_call(lucid._C.rnn_check, { op = name, form = "sequence", input = data,
+  lucid._C.rnn_check{ op = name, form = "sequence", input = data,
     batch_sizes = packed and input.batch_sizes or nil, sorted_indices = packed and input.sorted_indices or nil,
     input_size = self.input_size, weight = self.weight_ih_l0, layers = self.num_layers * D,
     batch_first = self.batch_first, h = h0, h_name = hname, h_size_name = is_lstm and "h0" or "hidden",
     h_width = self.proj_size > 0 and self.proj_size or self.hidden_size,
-    c = c0, c_name = is_lstm and "c0" or nil, c_width = self.hidden_size })
+    c = c0, c_name = is_lstm and "c0" or nil, c_width = self.hidden_size }
   return h0, c0
 end
 
