@@ -12,7 +12,7 @@
 --   layers). Target: within 10%.
 -- minrnn: nn.MinGRU / nn.MinLSTM training (N=8, I=H=256): tokens per second
 --   against nn.LSTM at L=512, cost per token from L=512 to L=8192, and the
---   layer kernel's log-space scan against its step-by-step path.
+--   layer kernel's scan (one GEMM for the sequence) against its step-by-step path.
 local common = dofile("bench/common.lua")
 
 local tiny, rounds, clock, sections = false, nil, nil, {}

@@ -1,4 +1,5 @@
-/* lminrnn.c: the MinGRU/MinLSTM layer kernel behind nn.MinGRU and nn.MinLSTM. */
+/* lminrnn.c: the MinGRU/MinLSTM layer kernel behind nn.MinGRU and nn.MinLSTM,
+ * and the packed-sequence reversal their reverse directions use. */
 #include "lbind.h"
 
 static const char *const modes[] = {"mingru", "minlstm", NULL};
@@ -28,7 +29,17 @@ static int l_minrnn_layer(lua_State *L) {
   return 2;
 }
 
+/* lucid._C.packed_reverse_index(batch_sizes) -> int64 (T) 1-based rows: the
+ * permutation (its own inverse) that reverses each packed sequence within
+ * its own length (lc_packed_reverse_index). */
+static int l_packed_reverse_index(lua_State *L) {
+  lcb_push(L, lc_packed_reverse_index(lcb_check(L, 1, "packed_reverse_index"), 1));
+  return 1;
+}
+
 void lcb_open_minrnn(lua_State *L, int module, int methods) {
   (void)methods;
-  lcb_register_private(L, module, (luaL_Reg[]){{"minrnn_layer", l_minrnn_layer}, {NULL, NULL}});
+  lcb_register_private(L, module, (luaL_Reg[]){{"minrnn_layer", l_minrnn_layer},
+                                               {"packed_reverse_index", l_packed_reverse_index},
+                                               {NULL, NULL}});
 }

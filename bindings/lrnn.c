@@ -128,17 +128,24 @@ static int l_rnn_bilayer(lua_State *L) {
   return 6;
 }
 
-/* lucid._C.rnn_cell_step(cell, x, h, c, w_ih, w_hh, b_ih, b_hh, extra) -> h' [, c']:
- * one step of a cell kind as one autograd node (lc_rnn_cell_step); x (N, I),
- * h (N, H); c, the biases and extra nil where the cell has none. Positional
- * only: the cell modules call it at every step of a loop. */
+/* lucid._C.rnn_cell_step(cell, x, h, c, w_ih, w_hh, b_ih, b_hh, w_hh_noise,
+ * w_hh_dropout, ...) -> h' [, c']: one step of a cell kind as one autograd
+ * node (lc_rnn_cell_step); x (N, I), h (N, H); c, the biases and the weight
+ * dropout's draws nil where there are none (w_hh_dropout is then ignored);
+ * the trailing arguments are the parts of the cell's own parameter, in
+ * order (at most LC_RNN_STEP_PARTS; nil ones are skipped). Positional only: the cell modules call
+ * it at every step of a loop. */
 static int l_rnn_cell_step(lua_State *L) {
   const char *fname = "rnn_cell_step";
+  int parts = lua_gettop(L) - 10;
+  if (parts > LC_RNN_STEP_PARTS)
+    luaL_error(L, "%s: at most %d parts of the cell's parameter, got %d", fname, LC_RNN_STEP_PARTS, parts);
   lc_rnn_step_args a = {.cell = luaL_checkstring(L, 1), .x = lcb_check(L, 2, fname),
                         .h = lcb_check(L, 3, fname), .c = lcb_opt(L, 4, fname),
                         .w_ih = lcb_check(L, 5, fname), .w_hh = lcb_check(L, 6, fname),
                         .b_ih = lcb_opt(L, 7, fname), .b_hh = lcb_opt(L, 8, fname),
-                        .extra = lcb_opt(L, 9, fname)};
+                        .w_hh_noise = lcb_opt(L, 9, fname), .w_hh_dropout = luaL_optnumber(L, 10, 0)};
+  for (int k = 0; k < parts; k++) a.extra[k] = lcb_opt(L, 11 + k, fname);
   lc_tensor *h, *c;
   lcb_ok(L, lc_rnn_cell_step(&a, &h, &c));
   lcb_push(L, h);
@@ -147,11 +154,24 @@ static int l_rnn_cell_step(lua_State *L) {
   return 2;
 }
 
+/* Raises the core's error at the user's line, through lucid.args.raise
+ * (the one owner of which frames are lucid's own): the modules call the
+ * check directly, at every step of a cell loop, with no pcall to re-raise
+ * its error. As lcb_fail when lucid.args is not loaded. */
+static int fail_at_user(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "lucid.args") == LUA_TTABLE && lua_getfield(L, -1, "raise") == LUA_TFUNCTION) {
+    lua_pushstring(L, lc_error());
+    lua_call(L, 1, 0);
+  }
+  return lcb_fail(L);
+}
+
 /* lucid._C.rnn_check{op, form, input, batch_sizes, sorted_indices,
  * input_size, weight, layers, batch_first, h, h_name, h_size_name, h_width,
  * c, c_name, c_width}, or positionally in that order: a recurrent module's
  * whole call checked by the core (lc_rnn_check, lc_nn.h), which raises the
- * module's own message (op is its name). form is "sequence" (nn.RNN/GRU/
+ * module's own message (op is its name) at the user's line. form is "sequence" (nn.RNN/GRU/
  * LSTM), "step" (the cells) or "minimal" (MinGRU/MinLSTM); weight gives the
  * parameters' dtype; h and c are the states as given (nil: zeros), c_name
  * nil for a module without a cell state. Returns nothing. */
@@ -173,7 +193,7 @@ static int l_rnn_check(lua_State *L) {
                                .size_name = luaL_optstring(L, 12, NULL), .width = luaL_optinteger(L, 13, 0)};
   c.states[1] = (lc_rnn_state){.t = lcb_opt(L, 14, fname), .name = luaL_optstring(L, 15, NULL),
                                .width = luaL_optinteger(L, 16, 0)};
-  lcb_ok(L, lc_rnn_check(&c));
+  if (lc_rnn_check(&c)) return fail_at_user(L);
   return 0;
 }
 

@@ -408,6 +408,7 @@ static int run_node(lc_node *nd, const capture *cap, bool retain_graph, leaf_set
     if (!gout[k]) rc = -1;
     else if (nd->grad_acc[k]) rc = apply_hooks(nd->outputs[k].hook_id, &gout[k]); /* a tensor's hooks */
   }
+  nd->last_run = !retain_graph;
   if (!rc) rc = nd->backward(nd, gout, gin);
   for (int i = 0; i < ni && !rc; i++) {
     lc_edge *e = &nd->inputs[i];

@@ -413,6 +413,8 @@ struct lc_node {
   void (*free_ctx)(lc_node *node);  /* releases ctx; may be NULL */
   void *ctx;                        /* op-specific data */
   bool ctx_saved;                   /* ctx is saved state: freed with the saved tensors */
+  bool last_run;                    /* set as backward is called: the graph is not retained,
+                                       so backward may overwrite its saved state */
   double scalar[2];                 /* small op parameters, to spare a ctx */
   int64_t ints[2 * LC_MAX_DIMS + 4];
   int n_inputs;

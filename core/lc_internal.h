@@ -64,6 +64,13 @@ void *lc_malloc(size_t n, const char *what);
  * size. */
 void *lc_pool_alloc(size_t n);
 void lc_pool_free(void *p, size_t n);
+/* Gives the idle blocks of this thread's cache and of the store of big
+ * blocks back to the C library (lc_pool_alloc does when memory is short). */
+void lc_pool_trim(void);
+/* Idle bytes held: this thread's cache (big false) or the big-block store;
+ * and the store's limit. For tests and diagnostics. */
+size_t lc_pool_idle(bool big);
+size_t lc_pool_big_limit(void);
 /* Adds or removes n bytes from lc_live_bytes(). */
 void lc_track_bytes(size_t n, bool add);
 /* Called as t is freed: tells the embedder when t was the last holder of its
@@ -241,5 +248,15 @@ void lc_random_block(uint64_t block, uint64_t seed, uint32_t out[4]);
  * an error of op naming `what` (rnn_check.c; the recurrent kernels' guards). */
 bool lc_rnn_fits(const char *op, const char *what, const lc_tensor *t, bool optional, int ndim,
                  int64_t d0, int64_t d1, lc_dtype dt);
+
+/* Weight dropout on W_hh (rnn_dropconnect.c; the layer kernel and the cell
+ * step): dst = src * [u < 1 - p] / (1 - p) over n elements of dtype dt
+ * (dst may be src): the dropped weight from the raw one, and the raw
+ * weight's gradient from the dropped one's. u contiguous, as src and dst. */
+void lc_rnn_dropconnect(lc_dtype dt, int64_t n, const void *src, const void *u, double p, void *dst);
+/* The draws u (NULL: no weight dropout) fit a (rows, cols) W_hh of dtype dt
+ * and p is in [0, 1), or an error of op. */
+bool lc_rnn_dropconnect_fits(const char *op, const lc_tensor *u, double p, int64_t rows, int64_t cols,
+                             lc_dtype dt);
 
 #endif

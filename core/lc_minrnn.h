@@ -10,10 +10,10 @@
 typedef enum { LC_MINGRU, LC_MINLSTM } lc_minrnn_mode;
 
 /* SCAN: one GEMM for the input projection of the whole sequence, then the
- * recurrence h_t = a_t h_{t-1} + b_t as a scan over time in log space,
- * parallel over the (sequence, unit) columns. SEQUENTIAL: step by step, one
- * GEMM per step on that step's rows and the recurrence in linear space (a
- * single step, streaming inference). Both record the same autograd node. */
+ * recurrence h_t = a_t h_{t-1} + b_t as a scan over time, parallel over the
+ * (sequence, unit) columns. SEQUENTIAL: step by step, one GEMM per step on
+ * that step's rows (a single step, streaming inference). Both compute the
+ * coefficients and the update alike and record the same autograd node. */
 typedef enum { LC_MINRNN_SCAN, LC_MINRNN_SEQUENTIAL } lc_minrnn_path;
 
 /* One layer over a whole sequence. x is (T, I), the rows of step t being
@@ -21,7 +21,8 @@ typedef enum { LC_MINRNN_SCAN, LC_MINRNN_SEQUENTIAL } lc_minrnn_path;
  * has N = T / steps rows, a padded (L, N, I) input viewed as (L*N, I)).
  * w (G*H, I) stacks the projections in the order of the equations (MinGRU
  * [z; h], G = 2; MinLSTM [f; i; h], G = 3); b (G*H) or NULL. h0 (N, H) must
- * be positive (the scan takes its log); NULL is the zero state. */
+ * be positive (as every state of the log-space form); NULL is the zero
+ * state. */
 typedef struct {
   lc_minrnn_mode mode;
   lc_minrnn_path path;

@@ -101,12 +101,22 @@ LC_API int lc_rnn_layers(const lc_rnn_args *args, int D, lc_tensor **y, lc_tenso
 /* One step of a cell, h' (N, H) and c' (N, H) for a cell with a cell state,
  * as one autograd node (rnn_step.c): what the cell modules call per step.
  * x (N, I), h (N, H), c (N, H) or NULL, w_ih (G*H, I), w_hh (G*H, H), the
- * biases (G*H) or both NULL, extra (extra*H) for cells with their own
- * parameter. No projection, recurrent dropout or zoneout (lc_rnn_layer has
- * them). c_out may be NULL. */
+ * biases (G*H) or both NULL. No projection, recurrent dropout or zoneout
+ * (lc_rnn_layer has them). c_out may be NULL. */
+enum { LC_RNN_STEP_PARTS = 6 };
 typedef struct {
   const char *cell; /* a kind's name, as lc_rnn_args.cell */
-  const lc_tensor *x, *h, *c, *w_ih, *w_hh, *b_ih, *b_hh, *extra;
+  const lc_tensor *x, *h, *c, *w_ih, *w_hh, *b_ih, *b_hh;
+  /* the cell's own parameter (extra*H elements, as lc_rnn_args.extra) in
+   * up to LC_RNN_STEP_PARTS 1-D parts, joined in order (NULL entries
+   * skipped): a module passes its parameters as registered (peepholes
+   * w_ci, w_cf, w_co; layer norms' weights and biases), each part gets its
+   * own gradient, and no concatenation is recorded per step */
+  const lc_tensor *extra[LC_RNN_STEP_PARTS];
+  /* weight dropout, as lc_rnn_args: draws u (G*H, H) in [0, 1) and p in
+   * [0, 1); the step runs on w_hh * [u < 1 - p] / (1 - p). NULL: none */
+  const lc_tensor *w_hh_noise;
+  double w_hh_dropout;
 } lc_rnn_step_args;
 
 LC_API int lc_rnn_cell_step(const lc_rnn_step_args *args, lc_tensor **h_out, lc_tensor **c_out);
@@ -149,6 +159,14 @@ typedef struct {
 /* 0 when the call's input and states fit the module, else -1 with the
  * error (code, op = call->op, body) that PyTorch's module would give. */
 LC_API int lc_rnn_check(const lc_rnn_call *call);
+
+/* packed.c: the rows of a packed batch (batch_sizes: 1-D int64, positive,
+ * non-increasing) in the order that reverses every sequence within its own
+ * length: entry r is the row (counted from base, 0 or 1) holding the mirror
+ * of row r, a permutation that is its own inverse. A reverse direction
+ * index_selects its input with it, runs forward, and puts the output back
+ * with it. int64 (T); NULL with an error on a bad batch_sizes. */
+LC_API lc_tensor *lc_packed_reverse_index(const lc_tensor *batch_sizes, int64_t base);
 
 /* ---- index ops (index.c) ------------------------------------------------- */
 /* Indices count from the caller's base (0 for C, 1 for the Lua API), as in

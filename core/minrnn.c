@@ -8,23 +8,27 @@
  * where p = W x + b is the input projection. So the projection of the whole
  * sequence is one GEMM, and what remains is a scan over time.
  *
- * The scan runs in log space, as in the paper's appendix: with log a_t and
- * log b_t computed directly (softplus forms, never log of a rounded value),
- *   log h_t = logaddexp(log a_t + log h_{t-1}, log b_t),
- * which is the running form of log h_t = a*_t + logcumsumexp_s(log b_s - a*_s),
- * a*_t = sum_{s<=t} log a_s, without a*_t's drift over long sequences. Every
- * (sequence, unit) column is independent, so the scan is parallel over the
- * N*H columns; each thread takes a band of adjacent units of one sequence
- * and walks time, so the inner loop is contiguous and vectorises.
+ * The paper writes the scan in log space, log h_t = a*_t +
+ * logcumsumexp_s(log b_s - a*_s) with a*_t = sum_{s<=t} log a_s, because a
+ * parallel prefix over time needs the cumulative products a*_t, which
+ * underflow in linear space. This scan walks time and is parallel over the
+ * N*H (sequence, unit) columns instead (each thread takes a band of
+ * adjacent units of one sequence, so the inner loops are contiguous and
+ * vectorise): no cumulative product is formed, and h_t = a_t h_{t-1} + b_t
+ * runs in linear space. Every term is positive (0 < a < 1, b >= 0, h > 0),
+ * so a step adds an ulp or two of relative error and a < 1 damps what came
+ * before: as exact as the log-space form, without its 11 exp/log a unit
+ * and step (softplus terms, logaddexp, the exp of each output). What is
+ * left is 2 (MinGRU) or 4 (MinLSTM) exps a unit and step, as arrays
+ * (vmath.c), and the backward reads its sigmoids from what the forward
+ * saved in place of the projection (see step_band).
  *
  * Rows are grouped by step as in a packed sequence (see rnn.c): step t owns
  * batch_sizes[t] rows from offsets[t]; batch sizes never grow, so sequence n
  * runs for the first len_n steps and its row at step t is offsets[t] + n.
  *
  * The backward is the reverse scan of the same recurrence,
- *   dL/dh_{t-1} = a_t dL/dh_t (+ the output gradient at t-1),
- * run in linear space: gradients have either sign, so log space would need a
- * sign per element, and 0 < a < 1 keeps the linear form stable. */
+ *   dL/dh_{t-1} = a_t dL/dh_t (+ the output gradient at t-1). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,27 +36,16 @@
 
 #include "lc_internal.h"
 
-/* softplus(v) = log(1 + e^v) without overflow. log(1 + u) with u in (0, 1]
- * rather than log1p(u): it is several times faster, and its absolute error
- * (an ulp of 1) is a relative error of an ulp in the linear value a or b
- * whose log this is. */
-#define SOFTPLUS(v) ((v) > 0 ? (v) + log(1 + exp(-(v))) : log(1 + exp(v)))
-#define SIGMOID(v) (1 / (1 + exp(-(v))))
-/* sigmoid(v) and sigmoid(-v) = 1 - sigmoid(v) from one exp, both to full
- * relative precision */
-#define SIGMOID_PAIR(v, pos, neg)                 \
-  do {                                            \
-    T e_ = exp(-fabs(v)), r_ = 1 / (1 + e_);      \
-    (pos) = (v) >= 0 ? r_ : e_ * r_;              \
-    (neg) = (v) >= 0 ? e_ * r_ : r_;              \
-  } while (0)
-#define G_OF(v) ((v) >= 0 ? (v) + (T)0.5 : SIGMOID(v))
-
 /* The row loops read and write distinct arrays, more of them than GCC will
  * check for overlap at run time: IVDEP tells it they do not overlap, and
  * -fno-trapping-math for this file (CMakeLists.txt) lets the selects
  * if-convert, so the loops vectorise. */
 #define IVDEP _Pragma("GCC ivdep")
+
+/* A saved value's sign says which branch it came from; copysign keeps the
+ * sign of a zero (an underflowed sigmoid), where q < 0 would not, and
+ * vectorises as a bit operation. */
+#define NEG(q) (copysign((T)1, (q)) < 0)
 
 enum { BAND = 64 }; /* units per scan job: a few cache lines per row */
 
@@ -68,7 +61,7 @@ typedef struct {
   lc_minrnn_mode mode;
   int64_t steps, batch, total, hidden, gates; /* L, N, T, H, G */
   int64_t *batch_sizes, *offsets, *lengths;   /* lengths[n]: steps sequence n runs */
-  lc_tensor *p; /* (T, G*H) the input projections, bias included */
+  lc_tensor *p; /* (T, G*H) x W^T, then what the backward reads (step_band) */
 } minrnn_ctx;
 
 static void free_ctx(minrnn_ctx *c) {
@@ -88,37 +81,76 @@ enum { I_X, I_H0, I_W, I_B, N_INPUTS };
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* ---- the coefficients of one row of a step -------------------------------- */
+static void *row_at(const lc_tensor *t, int64_t row, int64_t k) {
+  return (char *)lc_data(t) + (row * t->sizes[1] + k) * (int64_t)lc_dtype_size(t->dtype);
+}
 
-/* For units [k0, k0 + w) of projection row p (G*H): a, b in linear space
- * (the step-by-step path). */
-static void linear_coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0, int64_t w,
-                          void *a_, void *b_) {
-  int64_t H = c->hidden;
+/* ---- forward: one step of a band of units --------------------------------- */
+
+/* Units [k0, k0 + w) of one row: pr the projection row (G*H, x W^T), bias
+ * (G*H) or NULL, h the w states (updated), y the output (w). Computes
+ *   h = a h + b,  y = h
+ * and overwrites pr's bands with what the backward needs, so the forward
+ * keeps nothing it did not already hold:
+ *   a sigmoid gate p (z; f, i):  the smaller of sigmoid(p), sigmoid(-p),
+ *                                negative when it is sigmoid(p) (p < 0);
+ *   p_h:                          g(p_h), negative when p_h < 0 (sigmoid).
+ * Each sigmoid comes from e = exp(-|p|), r = 1 / (1 + e): the smaller one
+ * is e r, the larger r, both to full relative precision (1 - sigmoid is
+ * never formed). MinLSTM takes f/(f+i) and i/(f+i) from the ratio
+ *   i/f = exp(min(p_i, 0) - min(p_f, 0)) (1 + e_f) / (1 + e_i)
+ * or its inverse, whichever is at most 2: no overflow, and no 0/0 when both
+ * sigmoids underflow. tmp holds (G + 1) * BAND elements. */
+LC_CLONES static void step_band(const minrnn_ctx *c, lc_dtype dt, void *pr_, const void *bias_,
+                                int64_t k0, int64_t w, void *h_, void *y_, void *tmp) {
+  int64_t H = c->hidden, G = c->gates;
   LC_DISPATCH(dt, T, {
-    const T *p = (const T *)p_ + k0;
-    T *a = a_, *b = b_;
-    if (c->mode == LC_MINGRU) {
-      const T *pz = p, *ph = p + H;
+    T *p = (T *)pr_ + k0, *h = h_, *y = y_, *e = tmp;
+    const T *bias = bias_ ? (const T *)bias_ + k0 : NULL;
+    T *ph = p + (G - 1) * H, *eh = e + (G - 1) * w;
+    if (bias)
+      for (int64_t k = 0; k < G; k++)
+        for (int64_t j = 0; j < w; j++) p[k * H + j] += bias[k * H + j];
+    for (int64_t k = 0; k < G - 1; k++)
+      for (int64_t j = 0; j < w; j++) e[k * w + j] = -fabs(p[k * H + j]);
+    for (int64_t j = 0; j < w; j++) eh[j] = ph[j] < 0 ? ph[j] : 0;
+    if (c->mode == LC_MINLSTM) { /* em = exp(-|log(i/f) without the (1 + e) terms|) */
+      const T *pf = p, *pi = p + H;
       for (int64_t j = 0; j < w; j++) {
-        T z;
-        SIGMOID_PAIR(pz[j], z, a[j]);
-        b[j] = z * G_OF(ph[j]);
+        T m = (pi[j] < 0 ? pi[j] : 0) - (pf[j] < 0 ? pf[j] : 0);
+        e[G * w + j] = -fabs(m);
+      }
+    }
+    lc_vexp(dt, (c->mode == LC_MINLSTM ? G + 1 : G) * w, e);
+    if (c->mode == LC_MINGRU) {
+      T *pz = p;
+      IVDEP for (int64_t j = 0; j < w; j++) {
+        T ez = e[j], r = 1 / (1 + ez), small = ez * r;
+        bool pos = pz[j] >= 0;
+        T z = pos ? r : small, a = pos ? small : r;
+        T g = ph[j] >= 0 ? ph[j] + (T)0.5 : eh[j] / (1 + eh[j]);
+        pz[j] = pos ? small : -small;
+        ph[j] = ph[j] >= 0 ? g : -g;
+        y[j] = h[j] = a * h[j] + z * g;
       }
     } else {
-      const T *pf = p, *pi = p + H, *ph = p + 2 * H;
-      for (int64_t j = 0; j < w; j++) {
-        /* d = log f - log i: f/(f+i) = sigmoid(d), i/(f+i) = sigmoid(-d) */
-        T d = SOFTPLUS(-pi[j]) - SOFTPLUS(-pf[j]), ci;
-        SIGMOID_PAIR(d, a[j], ci);
-        b[j] = ci * G_OF(ph[j]);
+      T *pf = p, *pi = p + H;
+      const T *ef = e, *ei = e + w, *em = e + G * w;
+      IVDEP for (int64_t j = 0; j < w; j++) {
+        T rf = 1 / (1 + ef[j]), ri = 1 / (1 + ei[j]);
+        T m = (pi[j] < 0 ? pi[j] : 0) - (pf[j] < 0 ? pf[j] : 0);
+        /* rho = i/f when m <= 0, else f/i; t = 1 / (1 + rho) */
+        T rho = em[j] * (m <= 0 ? (1 + ef[j]) * ri : (1 + ei[j]) * rf), t = 1 / (1 + rho);
+        T a = m <= 0 ? t : rho * t, ci = m <= 0 ? rho * t : t;
+        T g = ph[j] >= 0 ? ph[j] + (T)0.5 : eh[j] / (1 + eh[j]);
+        T sf = ef[j] * rf, si = ei[j] * ri;
+        pf[j] = pf[j] >= 0 ? sf : -sf;
+        pi[j] = pi[j] >= 0 ? si : -si;
+        ph[j] = ph[j] >= 0 ? g : -g;
+        y[j] = h[j] = a * h[j] + ci * g;
       }
     }
   });
-}
-
-static void *row_at(const lc_tensor *t, int64_t row, int64_t k) {
-  return (char *)lc_data(t) + (row * t->sizes[1] + k) * (int64_t)lc_dtype_size(t->dtype);
 }
 
 /* Asks for the bytes [p, p + n) ahead of use. A scan job walks one
@@ -139,139 +171,53 @@ static void prefetch_gates(const minrnn_ctx *c, const lc_tensor *p, int64_t row,
   for (int64_t k = 0; k < c->gates; k++) prefetch(row_at(p, row, k * c->hidden + k0), w * es, write);
 }
 
-/* ---- forward: the log-space scan ------------------------------------------ */
+/* ---- forward: the scan ---------------------------------------------------- */
 
-/* log a, log b (la, lb) for units [k0, k0 + w) of projection row p (G*H),
- * every transcendental taken over arrays (vmath.c) so the stages vectorise:
- * each exp argument is <= 0 and each log argument is in [1, 2] or g's
- * linear side, so nothing overflows. tmp holds 2 * G * BAND elements. */
-LC_CLONES static void log_coeffs(const minrnn_ctx *c, lc_dtype dt, const void *p_, int64_t k0,
-                                 int64_t w, void *la_, void *lb_, void *tmp) {
-  int64_t H = c->hidden;
-  LC_DISPATCH(dt, T, {
-    const T *p = (const T *)p_ + k0;
-    T *la = la_, *lb = lb_, *e = tmp, *q = e + 3 * BAND;
-    /* the last gate is always p_h: e = exp(min(p_h, 0)), q = g or 1 + e */
-    int64_t G = c->gates;
-    const T *ph = p + (G - 1) * H;
-    for (int64_t k = 0; k < G - 1; k++)
-      for (int64_t j = 0; j < w; j++) e[k * w + j] = -fabs(p[k * H + j]);
-    for (int64_t j = 0; j < w; j++) e[(G - 1) * w + j] = ph[j] < 0 ? ph[j] : 0;
-    lc_vexp(dt, G * w, e);
-    for (int64_t j = 0; j < (G - 1) * w; j++) q[j] = 1 + e[j];
-    for (int64_t j = 0; j < w; j++)
-      q[(G - 1) * w + j] = ph[j] >= 0 ? ph[j] + (T)0.5 : 1 + e[(G - 1) * w + j];
-    lc_vlog(dt, G * w, q); /* log(1 + e^-|v|) per gate, then log g or softplus(p_h) */
-    T *lg = q + (G - 1) * w;
-    for (int64_t j = 0; j < w; j++) lg[j] = ph[j] >= 0 ? lg[j] : ph[j] - lg[j]; /* log g */
-    if (c->mode == LC_MINGRU) { /* log(1 - z) = -softplus(p_z), log z = log(1 - z) + p_z */
-      for (int64_t j = 0; j < w; j++) {
-        T pz = p[j];
-        la[j] = -((pz > 0 ? pz : 0) + q[j]);
-        lb[j] = la[j] + pz + lg[j];
-      }
-    } else { /* d = log f - log i = softplus(-p_i) - softplus(-p_f) */
-      const T *pf = p, *pi = p + H;
-      T *d = e; /* the exps are spent: d in e[0, w), its exp term in e[w, 2w) */
-      for (int64_t j = 0; j < w; j++) {
-        T spf = (pf[j] < 0 ? -pf[j] : 0) + q[j], spi = (pi[j] < 0 ? -pi[j] : 0) + q[w + j];
-        d[j] = spi - spf;
-        e[w + j] = -fabs(d[j]);
-      }
-      lc_vexp(dt, w, e + w);
-      for (int64_t j = 0; j < w; j++) q[j] = 1 + e[w + j];
-      lc_vlog(dt, w, q);
-      for (int64_t j = 0; j < w; j++) { /* a = sigmoid(d): log a = -softplus(-d); log b = log a - d + log g */
-        la[j] = -((d[j] < 0 ? -d[j] : 0) + q[j]);
-        lb[j] = la[j] - d[j] + lg[j];
-      }
-    }
-  });
-}
-
-/* lh = logaddexp(la + lh, lb) = max + log(1 + exp(-|difference|)) over w
- * units, and out = exp(lh); lb is finite, lh may start at -inf. */
-LC_CLONES static void logaddexp_row(lc_dtype dt, int64_t w, const void *la_, const void *lb_,
-                                    void *lh_, void *out_) {
-  LC_DISPATCH(dt, T, {
-    const T *la = la_, *lb = lb_;
-    T *lh = lh_, *out = out_, m[BAND], e[BAND];
-    for (int64_t j = 0; j < w; j++) {
-      T u = la[j] + lh[j], v = lb[j];
-      m[j] = u > v ? u : v;
-      e[j] = -fabs(u - v);
-    }
-    lc_vexp(dt, w, e);
-    for (int64_t j = 0; j < w; j++) e[j] += 1;
-    lc_vlog(dt, w, e);
-    for (int64_t j = 0; j < w; j++) out[j] = lh[j] = m[j] + e[j];
-    lc_vexp(dt, w, out);
-  });
-}
-
-/* p (T, G*H), h0 (N, H) or NULL -> y (T, H). Column job (n, band) walks the
- * steps of sequence n. With a bias b (G*H), p holds x W^T on entry and the
- * scan adds b to each band of a row as it first reads it (no pass of its
- * own over p), leaving p = x W^T + b for the backward. */
+/* p (T, G*H) = x W^T, bias b (G*H) or NULL, h0 (N, H) or NULL -> y (T, H).
+ * Column job (n, band) walks the steps of sequence n with its states in a
+ * local array. */
 static void scan_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const lc_tensor *b,
                          const lc_tensor *h0, lc_tensor *y) {
   int64_t H = c->hidden, bands = (H + BAND - 1) / BAND, jobs = c->batch * bands;
+  size_t es = lc_dtype_size(dt);
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
   for (int64_t job = 0; job < jobs; job++) {
     int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
-    LC_DISPATCH(dt, T, {
-      T lh[BAND], la[BAND], lb[BAND], tmp[6 * BAND];
-      const T *h = h0 ? row_at(h0, n, k0) : NULL;
-      for (int64_t j = 0; j < w; j++) lh[j] = log(h ? h[j] : (T)0); /* the zero state: log 0 = -inf */
-      for (int64_t t = 0; t < c->lengths[n]; t++) {
-        int64_t row = c->offsets[t] + n;
-        if (t + 1 < c->lengths[n]) { /* the next step's rows */
-          prefetch_gates(c, p, c->offsets[t + 1] + n, k0, w, true);
-          prefetch(row_at(y, c->offsets[t + 1] + n, k0), w * sizeof(T), true);
-        }
-        if (b) {
-          T *pr = row_at(p, row, 0);
-          const T *br = lc_data(b);
-          for (int64_t k = 0; k < c->gates; k++)
-            for (int64_t j = k * H + k0; j < k * H + k0 + w; j++) pr[j] += br[j];
-        }
-        log_coeffs(c, dt, row_at(p, row, 0), k0, w, la, lb, tmp);
-        logaddexp_row(dt, w, la, lb, lh, row_at(y, row, k0));
+    double h[BAND], tmp[4 * BAND]; /* room for w, (G + 1) w elements of either dtype */
+    if (h0) memcpy(h, row_at(h0, n, k0), w * es);
+    else memset(h, 0, w * es);
+    for (int64_t t = 0; t < c->lengths[n]; t++) {
+      int64_t row = c->offsets[t] + n;
+      if (t + 1 < c->lengths[n]) { /* the next step's rows */
+        prefetch_gates(c, p, c->offsets[t + 1] + n, k0, w, true);
+        prefetch(row_at(y, c->offsets[t + 1] + n, k0), w * es, true);
       }
-    });
+      step_band(c, dt, row_at(p, row, 0), b ? lc_data(b) : NULL, k0, w, h, row_at(y, row, k0), tmp);
+    }
   }
 }
 
 /* ---- forward: step by step ------------------------------------------------ */
 
-/* Step t's projection rows (a GEMM of its bs input rows), then
- * h = a h + b in linear space on the bs active rows of the state h (N, H). */
+/* Step t's projection rows (a GEMM of its bs input rows), then step_band on
+ * the bs active rows of the state h (N, H). */
 static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *x,
                               const lc_tensor *w, const lc_tensor *b, lc_tensor *p, lc_tensor *h,
                               lc_tensor *y) {
   int64_t H = c->hidden, GH = c->gates * H;
-  size_t es = lc_dtype_size(dt);
   for (int64_t t = 0; t < c->steps; t++) {
     int64_t bs = c->batch_sizes[t], off = c->offsets[t];
     lc_tensor *xt = lc_narrow(x, 0, off, bs), *pt = lc_narrow(p, 0, off, bs);
     lc_tensor *wt = lc_transpose(w, 0, 1);
-    int rc = !xt || !pt || !wt ? -1 : 0;
-    if (!rc && b) rc = lc_copy_(pt, b); /* broadcast the bias over the rows */
-    if (!rc) rc = lc_gemm(1, xt, wt, b ? 1 : 0, pt);
+    int rc = !xt || !pt || !wt ? -1 : lc_gemm(1, xt, wt, 0, pt);
     lc_release(xt), lc_release(pt), lc_release(wt);
     if (rc) return -1;
 #pragma omp parallel for if (bs * GH >= LC_PARALLEL_GRAIN)
     for (int64_t r = 0; r < bs; r++) {
-      LC_DISPATCH(dt, T, {
-        T a[BAND], bb[BAND];
-        T *hr = row_at(h, r, 0), *yr = row_at(y, off + r, 0);
-        for (int64_t k0 = 0; k0 < H; k0 += BAND) {
-          int64_t wd = min64(BAND, H - k0);
-          linear_coeffs(c, dt, row_at(p, off + r, 0), k0, wd, a, bb);
-          for (int64_t j = 0; j < wd; j++) hr[k0 + j] = a[j] * hr[k0 + j] + bb[j];
-        }
-        memcpy(yr, hr, H * es);
-      });
+      double tmp[4 * BAND];
+      for (int64_t k0 = 0; k0 < H; k0 += BAND)
+        step_band(c, dt, row_at(p, off + r, 0), b ? lc_data(b) : NULL, k0, min64(BAND, H - k0),
+                  row_at(h, r, k0), row_at(y, off + r, k0), tmp);
     }
   }
   return 0;
@@ -283,48 +229,43 @@ static int sequential_forward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor 
  * projection's, and dh0 (N, H). Column jobs as in the forward, walking the
  * steps of a sequence backwards; h_{t-1} is the sequence's output row at
  * t-1 (or h0). Per unit, with gh = dL/dh_t and hp = h_{t-1}:
- *   MinGRU:  dp_z = (gh g - gh hp) z (1-z),  dp_h = gh z g'(p_h)
+ *   MinGRU:  dp_z = gh (g - hp) z (1-z),  dp_h = gh z g'(p_h)
  *   MinLSTM: a = f / (f + i) (= sigmoid(d), d = log f - log i),
  *            dd = gh (hp - g) a (1-a), dp_f = dd (1-f), dp_i = -dd (1-i),
  *            dp_h = gh (1-a) g'(p_h)
- * and then gh <- a gh for the step before. The sigmoids come from one array
- * of exps per step, e = exp(-|p|) per gate and exp(min(p_h, 0)): with
- * r = 1 / (1 + e), sigmoid(p) = r or e r and 1 - sigmoid(p) = e r or r. */
-/* One step of one band (w units): pr the projection row at k0, hp h_{t-1},
+ * and then gh <- a gh for the step before. The sigmoids and g come from
+ * the saved row (step_band): m = |q| is the smaller sigmoid, 1 - m the
+ * larger; g' = 1 for p_h >= 0, else g (1 - g). No exp is taken again. */
+/* One step of one band (w units): sv the saved row at k0, hp h_{t-1},
  * g_out the output gradient, gh the running dL/dh (updated), dr the row of
  * dp at k0, acc (G*H from k0; NULL: none) the running sums of dr's rows in
- * double; e holds G * BAND elements. */
-LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *pr_,
-                               const void *hp_, const void *g_out_, void *gh_, void *e_, void *dr_,
-                               double *acc) {
+ * double. dr may be sv: each unit's saved values are read before its
+ * gradients are written. */
+LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *sv_,
+                               const void *hp_, const void *g_out_, void *gh_, void *dr_, double *acc) {
   int64_t H = c->hidden, G = c->gates;
   LC_DISPATCH(dt, T, {
-    const T *pr = pr_, *hp = hp_, *g_out = g_out_, *ph = pr + (G - 1) * H;
-    T *gh = gh_, *e = e_, *dr = dr_;
-    for (int64_t k = 0; k < G - 1; k++)
-      for (int64_t j = 0; j < w; j++) e[k * w + j] = -fabs(pr[k * H + j]);
-    for (int64_t j = 0; j < w; j++) e[(G - 1) * w + j] = ph[j] < 0 ? ph[j] : 0;
-    lc_vexp(dt, G * w, e);
-    const T *eh = e + (G - 1) * w;
+    const T *sv = sv_, *hp = hp_, *g_out = g_out_, *qh = sv + (G - 1) * H;
+    T *gh = gh_, *dr = dr_;
     if (c->mode == LC_MINGRU) {
       IVDEP for (int64_t j = 0; j < w; j++) {
-        T g = gh[j] + g_out[j], pz = pr[j];
-        T r = 1 / (1 + e[j]), z = pz >= 0 ? r : e[j] * r, a = pz >= 0 ? e[j] * r : r;
-        T sg = eh[j] / (1 + eh[j]), gv = ph[j] >= 0 ? ph[j] + (T)0.5 : sg;
-        T dg = ph[j] >= 0 ? (T)1 : sg * (1 - sg); /* g' */
+        T g = gh[j] + g_out[j], m = fabs(sv[j]);
+        bool neg = NEG(sv[j]);
+        T z = neg ? m : 1 - m, a = neg ? 1 - m : m;
+        T gv = fabs(qh[j]), dg = NEG(qh[j]) ? gv * (1 - gv) : 1; /* g, g' */
         dr[j] = g * (gv - hp[j]) * z * a;
         dr[H + j] = g * z * dg;
         gh[j] = a * g;
       }
     } else {
-      const T *ef = e, *ei = e + w;
+      const T *sf = sv, *si = sv + H;
       IVDEP for (int64_t j = 0; j < w; j++) {
-        T g = gh[j] + g_out[j], pf = pr[j], pi = pr[H + j];
-        T rf = 1 / (1 + ef[j]), f = pf >= 0 ? rf : ef[j] * rf, nf = pf >= 0 ? ef[j] * rf : rf;
-        T ri = 1 / (1 + ei[j]), i = pi >= 0 ? ri : ei[j] * ri, ni = pi >= 0 ? ei[j] * ri : ri;
+        T g = gh[j] + g_out[j], mf = fabs(sf[j]), mi = fabs(si[j]);
+        bool negf = NEG(sf[j]), negi = NEG(si[j]);
+        T f = negf ? mf : 1 - mf, nf = negf ? 1 - mf : mf;
+        T i = negi ? mi : 1 - mi, ni = negi ? 1 - mi : mi;
         T s = 1 / (f + i), a = f * s, ci = i * s;
-        T sg = eh[j] / (1 + eh[j]), gv = ph[j] >= 0 ? ph[j] + (T)0.5 : sg;
-        T dg = ph[j] >= 0 ? (T)1 : sg * (1 - sg); /* g' */
+        T gv = fabs(qh[j]), dg = NEG(qh[j]) ? gv * (1 - gv) : 1; /* g, g' */
         T dd = g * (hp[j] - gv) * a * ci;
         dr[j] = dd * nf;
         dr[H + j] = -dd * ni;
@@ -348,7 +289,7 @@ static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
   for (int64_t job = 0; job < jobs; job++) {
     int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
-    double gh[BAND], e[3 * BAND], zero[BAND] = {0}; /* room for w elements of either dtype */
+    double gh[BAND], zero[BAND] = {0}; /* room for w elements of either dtype */
     memcpy(gh, row_at(ghn, n, k0), w * es);
     for (int64_t t = c->lengths[n] - 1; t >= 0; t--) {
       int64_t row = c->offsets[t] + n;
@@ -360,7 +301,7 @@ static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
         if (t > 1) prefetch(row_at(y, c->offsets[t - 2] + n, k0), w * es, false);
       }
       const void *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : zero;
-      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, e, row_at(dp, row, k0),
+      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, row_at(dp, row, k0),
                bsum ? bsum + n * c->gates * H + k0 : NULL);
     }
     if (dh0) memcpy(row_at(dh0, n, k0), gh, w * es);
@@ -376,7 +317,11 @@ static int minrnn_backward(lc_node *node, lc_tensor *const *g, lc_tensor **gin) 
   lc_dtype dt = x->dtype;
   int64_t dps[2] = {c->total, c->gates * c->hidden}, hs[2] = {c->batch, c->hidden};
   lc_tensor *gy = lc_contiguous(g[0]), *ghn = lc_contiguous(g[1]);
-  lc_tensor *dp = lc_empty(dt, 2, dps), *dh0 = lc_empty(dt, 2, hs);
+  /* dp takes the place of the saved gates, row by row as grad_row reads
+   * them, unless the graph is retained for another backward: at L = 8192
+   * that is 192 MB less and a third less memory traffic in the scan */
+  lc_tensor *dp = node->last_run ? lc_retain(c->p) : lc_empty(dt, 2, dps);
+  lc_tensor *dh0 = lc_empty(dt, 2, hs);
   int rc = gy && ghn && dp && dh0 ? 0 : -1;
   bool bias = lc_node_needs_grad(node, I_B);
   int64_t GH = c->gates * c->hidden, bs[2] = {c->batch, GH};
@@ -422,14 +367,15 @@ static bool check_shape(const char *op, const char *what, const lc_tensor *t, in
   return ok;
 }
 
-/* The log-space scan needs log h0: every element must be positive (NaN too
- * is refused). h is contiguous. */
+/* The cells' states are positive (0 < a < 1, b > 0: the domain of the
+ * paper's log-space form, which API.md fixes), so a given h0 must be too;
+ * NaN is refused as well. h is contiguous. */
 static int check_positive(const char *op, const lc_tensor *h) {
   int64_t n = lc_numel(h), H = h->sizes[1];
   for (int64_t i = 0; i < n; i++) {
     double v = lc_get(h, i);
     if (!(v > 0)) {
-      lc_fail(LC_ERR_ARG, op, "h0 must be positive (the log-space scan takes its log), got %g at "
+      lc_fail(LC_ERR_ARG, op, "h0 must be positive (every state of the log-space form is), got %g at "
                    "[%lld, %lld]", v, (long long)(i / H + 1), (long long)(i % H + 1));
       return -1;
     }

@@ -158,23 +158,6 @@ static void add_rows(lc_dtype dt, int64_t n, const void *a_, void *d_) {
   });
 }
 
-/* DropConnect on n weights or their gradients: dst = src * [u < 1 - p] /
- * (1 - p), as nn.functional.dropout computes it (the comparison and the
- * scale in the weights' dtype), so a module gets the same numbers from the
- * same draws. One pass, on the threads when n reaches the grain. */
-#define DROPCONNECT(E)                                                          \
-  do {                                                                          \
-    const E *src = src_, *u = u_;                                               \
-    E *dst = dst_, keep = (E)(1 - p), scale = (E)(1 / (1 - p));                 \
-    _Pragma("omp parallel for if (n >= LC_PARALLEL_GRAIN && !omp_in_parallel())") \
-    for (int64_t i = 0; i < n; i++) dst[i] = u[i] < keep ? src[i] * scale : 0;  \
-  } while (0)
-
-static void dropconnect(lc_dtype dt, int64_t n, const void *src_, const void *u_, double p, void *dst_) {
-  if (dt == LC_FLOAT32) DROPCONNECT(float);
-  else DROPCONNECT(double);
-}
-
 /* ---- rows of a step ------------------------------------------------------ */
 
 /* Byte offset of row r in a (rows, width) buffer of dtype dt; NULL stays NULL. */
@@ -465,7 +448,7 @@ static int weight_grads(lc_node *n, int D, dir_back *b, lc_tensor *x, lc_tensor 
       gemm(dt, true, false, G, Ho, T, 1, dgh, ld, lc_data(c->hin ? c->hin : c->hprev), Ho, 0,
            lc_data(g[I_W_HH]), Ho);
       if (c->noise) /* w_hh' = w_hh * mask: the raw weight's gradient is dW' * mask */
-        dropconnect(dt, G * Ho, lc_data(g[I_W_HH]), lc_data(c->noise), c->drop, lc_data(g[I_W_HH]));
+        lc_rnn_dropconnect(dt, G * Ho, lc_data(g[I_W_HH]), lc_data(c->noise), c->drop, lc_data(g[I_W_HH]));
     }
     if (c->has_proj && lc_node_needs_grad(n, input_at(d, I_W_HR))) {
       if (new_grad(dt, Ho, H, &g[I_W_HR])) return -1;
@@ -579,12 +562,7 @@ static int setup(rnn_ctx *c, const lc_rnn_cell *cell, const lc_rnn_args *a) {
       !lc_rnn_fits(op, "the cell's parameter", a->extra, true, 1, cell->extra * c->hidden, 0, dt) ||
       !lc_rnn_fits(op, "bias_hh", a->b_hh, true, 1, G, 0, dt))
     return -1;
-  if (!lc_rnn_fits(op, "the weight dropout draws", a->w_hh_noise, true, 2, G, c->out, dt))
-    return -1;
-  if (a->w_hh_noise && !(a->w_hh_dropout >= 0 && a->w_hh_dropout < 1)) {
-    lc_fail(LC_ERR_ARG, op, "weight dropout must be in [0, 1), got %g", a->w_hh_dropout);
-    return -1;
-  }
+  if (!lc_rnn_dropconnect_fits(op, a->w_hh_noise, a->w_hh_dropout, G, c->out, dt)) return -1;
   if (a->b_ih && !cell->biased) {
     lc_fail(LC_ERR_ARG, op, "the cell %s takes no biases (its layer norms have their own)", cell->name);
     return -1;
@@ -647,7 +625,7 @@ static int dir_fwd_init(dir_fwd *f, rnn_ctx *c, const lc_rnn_args *a, bool recor
     c->noise = lc_contiguous(a->w_hh_noise);
     c->drop = a->w_hh_dropout;
     f->w_hh = c->noise ? lc_empty(dt, 2, raw->sizes) : NULL;
-    if (f->w_hh) dropconnect(dt, G * Ho, lc_data(raw), lc_data(c->noise), c->drop, lc_data(f->w_hh));
+    if (f->w_hh) lc_rnn_dropconnect(dt, G * Ho, lc_data(raw), lc_data(c->noise), c->drop, lc_data(f->w_hh));
     lc_release(raw);
   }
   int64_t hs[2] = {N, G}, ys[2] = {T, Ho};

@@ -22,7 +22,7 @@ local USAGE = [[
 usage: lucid examples/char_lm.lua [options]
   --model gru|lstm|awd the recurrent layer (gru); awd: an AWD-LSTM-style LSTM with
                        weight dropout (0.5 on W_hh) and variational dropout (0.3)
-  --layer-norm         layer-normalised cells (GRU or LSTM; not with awd)
+  --layer-norm         layer-normalised cells (GRU, LSTM or the AWD LSTM)
   --corpus FILE        text to train on (Debian's fortunes)
   --max_chars N        use at most N characters of it (400000)
   --hidden N, --layers N, --embed N   model sizes (256, 2, 32)
@@ -56,9 +56,6 @@ local parsed, opts = pcall(utils.parse_args, arg, DEFAULTS)
 if not parsed then usage_error(opts) end
 if opts.model ~= "gru" and opts.model ~= "lstm" and opts.model ~= "awd" then
   usage_error("--model must be gru, lstm or awd, got '" .. opts.model .. "'")
-end
-if opts.layer_norm and opts.model == "awd" then
-  usage_error("--layer-norm and --model awd do not combine")
 end
 -- The options given on the command line (not defaults), to check --resume.
 local given = {}

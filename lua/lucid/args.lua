@@ -130,12 +130,23 @@ for name in ("index newindex call tostring len pairs close gc mode name eq lt le
 end
 local wrapped = setmetatable({}, { __mode = "k" })
 
-local function describe(v)
+-- Whether v is a class of the family under root: the root itself, or a
+-- table that its objects take as metatable (it holds their __index).
+local function is_class(v, root)
+  return v == root or (type(v) == "table" and rawget(v, "__index") ~= nil)
+end
+
+local function describe(v, root)
+  if root and is_class(v, root) then return "the class " .. tostring(rawget(v, "__name")) end
   if type(v) == "table" and type(rawget(getmetatable(v) or {}, "__name")) == "string" then
     return "a " .. getmetatable(v).__name
   end
   return math.type(v) or type(v)
 end
+
+-- The methods a class itself is called with (Module:extend("Linear", ...)):
+-- every other method takes an object of the class.
+local CLASS_METHODS = { extend = true }
 
 -- The metatables of values found to be objects of each root's family: the
 -- check runs once per class (its objects share one metatable), and every
@@ -151,16 +162,19 @@ local function family(root)
   return f
 end
 
--- Raises the error of a method called on a stranger; remembers the class of
--- a self that passes. The walk of is_instance depends only on self's
--- metatable unless self is the root class itself, which is not remembered.
+-- Raises the error of a method called on a stranger, or on a class (as
+-- nn.Module.parameters(nn.Module)) unless it is a class method; remembers
+-- the class of an object that passes. The walk of is_instance depends only
+-- on self's metatable; a class is never remembered, so its objects' check
+-- stays apart from its own.
 local function check_self(cls, root, name, self, members)
-  if not M.is_instance(self, root) then
+  local class = is_class(self, root)
+  if not M.is_instance(self, root) or (class and not CLASS_METHODS[name]) then
     raise(string.format("%s:%s: self must be an object of class %s (call it as obj:%s(...)), got %s",
-      cls.__name, name, root.__name, name, describe(self)))
+      cls.__name, name, root.__name, name, describe(self, root)))
   end
   local mt = getmetatable(self)
-  if self ~= root and type(mt) == "table" and rawget(mt, "__index") ~= self then members[mt] = true end
+  if not class and type(mt) == "table" then members[mt] = true end
 end
 
 -- fn as a method named name of the classes under root, checking its self

@@ -1,4 +1,5 @@
--- nn.MinLSTM(input_size, hidden_size [, num_layers [, bias [, batch_first]]]):
+-- nn.MinLSTM(input_size, hidden_size [, num_layers [, bias [, batch_first
+-- [, dropout [, bidirectional [, variational]]]]]]):
 -- the minimal LSTM of Feng et al. 2024. With p = W_ih x + b_ih stacked
 -- [f; i; h], f, i = sigmoid(p_f), sigmoid(p_i),
 -- h' = f/(f+i) h + i/(f+i) g(p_h), g as nn.MinGRU's.

@@ -69,10 +69,18 @@ local function check_arg(cls, spec, v)
         table.concat(quoted, " or "), describe(v)))
     end
   end
-  if spec.min and v < spec.min or spec.max and v > spec.max then
-    local range = spec.max and string.format("in [%s, %s]", tostring(spec.min), tostring(spec.max))
+  -- A range spec: min (closed), and max (closed) or below (open); NaN is
+  -- outside every range. finite: no range, but not NaN or an infinity.
+  local ranged = spec.min or spec.max or spec.below
+  if ranged and (v ~= v or spec.min and v < spec.min or spec.max and v > spec.max
+      or spec.below and v >= spec.below) then
+    local hi = spec.max and tostring(spec.max) .. "]" or spec.below and tostring(spec.below) .. ")"
+    local range = hi and string.format("in [%s, %s", tostring(spec.min), hi)
       or string.format("at least %s", tostring(spec.min))
     raise(string.format("%s: %s must be %s, got %s", cls.__name, name, range, tostring(v)))
+  end
+  if spec.finite and (v ~= v or v == math.huge or v == -math.huge) then
+    raise(string.format("%s: %s must be a finite number, got %s", cls.__name, name, tostring(v)))
   end
   if kind == "dtype" and type(v) == "string" then return lucid[v] end
   return v

@@ -13,8 +13,6 @@
 local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
-local args_call = require("lucid.args").call
-local F = require("nn.functional")
 local rnn_utils = require("nn.utils.rnn")
 local options = require("nn.rnn_options")
 
@@ -221,34 +219,16 @@ function RNNBase:_check(input, hx, packed)
     end
   end
   local D = self.bidirectional and 2 or 1
-  args_call(lucid._C.rnn_check, { op = name, form = "sequence", input = data,
+  lucid._C.rnn_check{ op = name, form = "sequence", input = data,
     batch_sizes = packed and input.batch_sizes or nil, sorted_indices = packed and input.sorted_indices or nil,
     input_size = self.input_size, weight = self.weight_ih_l0, layers = self.num_layers * D,
     batch_first = self.batch_first, h = h0, h_name = hname, h_size_name = is_lstm and "h0" or "hidden",
     h_width = self.proj_size > 0 and self.proj_size or self.hidden_size,
-    c = c0, c_name = is_lstm and "c0" or nil, c_width = self.hidden_size })
+    c = c0, c_name = is_lstm and "c0" or nil, c_width = self.hidden_size }
   return h0, c0
 end
 
 -- ---- forward ----------------------------------------------------------------
-
--- A variational dropout mask: one (N, F) draw, 0 or 1 / (1 - p), per sequence.
-local function sequence_mask(p, N, F_, dtype)
-  return F.dropout(lucid.ones(N, F_, { dtype = dtype }), p, true)
-end
-
--- rows (T, F) of a layer's output times a per-sequence mask (N, F), the same
--- at every step: padded rows are L blocks of N, packed step t holds the
--- first steps[t] sequences, so row r is sequence r - (rows before its step).
-local function mask_sequences(rows, mask, steps)
-  if type(steps) == "number" then
-    local N, F_ = mask:size(1), mask:size(2)
-    return (rows:view(steps, N, F_) * mask):view(steps * N, F_)
-  end
-  local before = (steps:cumsum(1) - steps):repeat_interleave(steps)
-  local seq = lucid.arange(1, rows:size(1) + 1, { dtype = lucid.int64 }) - before
-  return rows * mask:index_select(1, seq)
-end
 
 -- rnn(x [, hx]) -> output, h_n; lstm(x [, {h0, c0}]) -> output, {h_n, c_n}.
 function RNNBase:forward(input, hx)
@@ -292,7 +272,7 @@ function RNNBase:forward(input, hx)
       if self.training and self.weight_dropout > 0 then w_noise = lucid.rand(w_hh.shape, { dtype = dtype }) end
       local h_mask -- recurrent dropout: one mask per sequence on the state fed to W_hh
       if self.training and self.recurrent_dropout > 0 then
-        h_mask = sequence_mask(self.recurrent_dropout, N, hout, dtype)
+        h_mask = options.sequence_mask(self.recurrent_dropout, N, hout, dtype)
       end
       local zh, zc -- zoneout: per row and unit, the weight of the old state
       if self.zoneout > 0 then
@@ -315,15 +295,7 @@ function RNNBase:forward(input, hx)
       outs[1], hn[i], cn[i], outs[2], hn[i + 1], cn[i + 1] = lucid._C.rnn_bilayer({ cell = self._cell,
         input = layer_in, batch_sizes = steps, forward = dirs[1], backward = dirs[2] })
     end
-    local y = D == 2 and lucid.cat(outs, 2) or outs[1]
-    if self.training and self.dropout > 0 and l < self.num_layers - 1 then
-      if self.variational then -- one mask per sequence, the same at every step
-        y = mask_sequences(y, sequence_mask(self.dropout, N, D * hout, dtype), steps)
-      else
-        y = F.dropout(y, self.dropout, true)
-      end
-    end
-    layer_in = y
+    layer_in = options.layer_dropout(self, D == 2 and lucid.cat(outs, 2) or outs[1], l, N, steps)
   end
 
   local h_n = permute(lucid.stack(hn, 1), 2, unsorted)

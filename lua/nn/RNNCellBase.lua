@@ -2,9 +2,9 @@
 -- weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H), PyTorch's
 -- init U(-1/sqrt(H), 1/sqrt(H)), the checks of input and state (the core's:
 -- lucid._C.rnn_check), and the printing. A step is one call of the fused step
--- kernel lucid._C.rnn_cell_step (two GEMMs, the cell's gate math, one autograd
--- node with a hand-written backward); with zoneout, of the layer kernel
--- lucid._C.rnn_layer over a single time step.
+-- kernel lucid._C.rnn_cell_step (two GEMMs, the cell's gate math, weight
+-- dropout, one autograd node with a hand-written backward); with zoneout, of
+-- the layer kernel lucid._C.rnn_layer over a single time step.
 --
 -- Cells are called in tight Lua loops, so forward does the few checks it
 -- needs inline and allocates nothing beyond the kernel's outputs.
@@ -12,10 +12,10 @@ local lucid = require("lucid")
 local Module = require("nn.Module")
 local raise = require("lucid.args").raise
 local options = require("nn.rnn_options")
-local F = require("nn.functional")
 
 local is_tensor = lucid.is_tensor
-local zeros = lucid.zeros
+local zeros, rand = lucid.zeros, lucid.rand
+local unpack = table.unpack
 local rnn_layer, rnn_cell_step, rnn_check = lucid._C.rnn_layer, lucid._C.rnn_cell_step, lucid._C.rnn_check
 local fmt = string.format
 
@@ -49,6 +49,7 @@ function RNNCellBase:init_cell(a, cell)
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
   self._cell = cell
   self._extra = options.extra_params(a, gates)
+  self._parts = {} -- step's scratch list of the extra parameters
   local bound = 1 / math.sqrt(H)
   local uniform = Module.uniform_parameter
   self:register_parameter("weight_ih", uniform({ gates * H, I }, bound, a.dtype))
@@ -81,39 +82,35 @@ end
 
 -- The Lua-level checks of a step's arguments (what they are), then the
 -- core's of the whole call (lucid._C.rnn_check: shapes and dtypes, in the
--- module's words). h and c are the states as given, named hname and cname
--- in messages (c and cname nil without a cell state). Returns the input as
--- (N, I), whether it was batched, and the states as (N, H), zeros for nil.
+-- module's words, raised at the user's line, so a step needs no pcall). h
+-- and c are the states as given, named hname and cname in messages (c and
+-- cname nil without a cell state). Returns the input as (N, I), whether it
+-- was batched, and the states as (N, H), zeros for nil.
 function RNNCellBase:check(x, h, hname, c, cname)
   local name, I, H = self.__name, self.input_size, self.hidden_size
   if not is_tensor(x) then raise(fmt("%s: input must be a tensor, got %s", name, type(x))) end
   if h ~= nil and not is_tensor(h) then raise(fmt("%s: %s must be a tensor, got %s", name, hname, type(h))) end
   if c ~= nil and not is_tensor(c) then raise(fmt("%s: %s must be a tensor, got %s", name, cname, type(c))) end
-  local ok, err = pcall(rnn_check, name, "step", x, nil, nil, I, self.weight_ih, 1, false, h, hname, nil, H, c,
-    cname, H)
-  if not ok then raise(err) end
+  rnn_check(name, "step", x, nil, nil, I, self.weight_ih, 1, false, h, hname, nil, H, c, cname, H)
   local batched = x:dim() == 2
-  local N = batched and x:size(1) or 1
-  local zero = ZERO_OPTS[x.dtype]
-  h = h == nil and zeros(N, H, zero) or batched and h or h:view(1, H)
-  if cname then c = c == nil and zeros(N, H, zero) or batched and c or c:view(1, H) end
+  if h == nil or (cname and c == nil) then -- zeros (N, H) for what was not given
+    local N, zero = batched and x:size(1) or 1, ZERO_OPTS[x.dtype]
+    h = h or zeros(N, H, zero)
+    if cname then c = c or zeros(N, H, zero) end
+  end
+  if not batched then
+    h = h:dim() == 1 and h:view(1, H) or h
+    if cname then c = c:dim() == 1 and c:view(1, H) or c end
+  end
   return batched and x or x:view(1, I), batched, h, c
 end
 
--- One state s (named `what`) checked against an input x2 as check returned
--- it (N, I), batched or not; returns s as (N, H), zeros when nil.
-function RNNCellBase:check_state(s, x2, batched, what)
-  if not is_tensor(x2) or type(what) ~= "string" then
-    raise(fmt("%s: check_state(state, input, batched, name) takes the input tensor and the state's name, got %s and %s",
-      self.__name, type(x2), type(what)))
-  end
-  local _, _, h = self:check(batched and x2 or x2:view(self.input_size), s, what)
-  return h
-end
-
--- PyTorch's form: the sizes, then only the options that differ from the defaults.
 -- One step of the fused kernel: h (and c for an LSTM). An empty batch has
 -- nothing to compute: its state comes back as it went in, as in PyTorch.
+-- Weight dropout (DropConnect) draws uniform noise of W_hh's shape, a new
+-- draw per call in training, and the kernel builds the dropped W_hh from it
+-- (and masks its gradient); the cell's own parameters (peepholes, layer
+-- norms) go to the kernel as they are registered, read afresh at each call.
 function RNNCellBase:step(x2, h0, c0)
   if not is_tensor(x2) or x2:dim() ~= 2 or not is_tensor(h0) then
     raise(fmt("%s: step(input, h0 [, c0]) takes (N, input_size) and (N, hidden_size) tensors, got %s and %s",
@@ -121,8 +118,9 @@ function RNNCellBase:step(x2, h0, c0)
   end
   if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
   local w_hh = self.weight_hh
-  if self.training and self.weight_dropout > 0 then -- DropConnect: a new mask per call
-    w_hh = F.dropout(w_hh, self.weight_dropout, true)
+  local noise, p -- DropConnect: a new mask per call
+  if self.training and self.weight_dropout > 0 then
+    noise, p = rand(w_hh.shape, ZERO_OPTS[w_hh.dtype]), self.weight_dropout
   end
   local zh, zc -- zoneout: per unit, the weight of the old state
   if self.zoneout > 0 then
@@ -130,17 +128,25 @@ function RNNCellBase:step(x2, h0, c0)
     zh = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype)
     if c0 then zc = options.zoneout_weights(self.zoneout, self.training, N, H, x2.dtype) end
   end
-  local extra = #self._extra > 0 and options.extra_vector(self._extra, function(e) return self[e] end) or nil
+  local extra, n = self._extra, #self._extra
   if zh == nil then
-    return rnn_cell_step(self._cell, x2, h0, c0, self.weight_ih, w_hh, self.bias_ih, self.bias_hh, extra)
+    if n == 0 then
+      return rnn_cell_step(self._cell, x2, h0, c0, self.weight_ih, w_hh, self.bias_ih, self.bias_hh, noise, p)
+    end
+    local parts = self._parts -- scratch: the parameters as registered now
+    for j = 1, n do parts[j] = self[extra[j][1]] end
+    return rnn_cell_step(self._cell, x2, h0, c0, self.weight_ih, w_hh, self.bias_ih, self.bias_hh, noise, p,
+      unpack(parts, 1, n))
   end
   -- zoneout mixes the old state in: the layer kernel has it (positional, as
   -- the named form costs a table and a name match per argument)
+  local vector = n > 0 and options.extra_vector(extra, function(e) return self[e] end) or nil
   local _, h, c = rnn_layer(self._cell, x2, 1, false, h0, c0, self.weight_ih, w_hh, self.bias_ih,
-    self.bias_hh, nil, nil, zh, zc, extra)
+    self.bias_hh, nil, nil, zh, zc, vector, noise, p)
   return h, c
 end
 
+-- PyTorch's form: the sizes, then only the options that differ from the defaults.
 function RNNCellBase:extra_repr()
   local s = fmt("%d, %d", self.input_size, self.hidden_size)
   if self.bias ~= true then s = s .. ", bias=" .. Module.repr_value(self.bias) end

@@ -1,7 +1,8 @@
 -- nn.rnn_options: lucid's recurrent options beyond PyTorch (docs/recurrent.md,
 -- "Recurrent options"), shared by nn.LSTM, nn.GRU and their cells: the
 -- argument specs, the one check of which combinations make sense, and the
--- forget-gate bias initialisation.
+-- forget-gate bias initialisation; and the dropout between layers (plain or
+-- variational) that nn.MinGRU and nn.MinLSTM share with them.
 local raise = require("lucid.args").raise
 
 local M = {}
@@ -12,17 +13,18 @@ local fmt = string.format
 -- sequence those only a sequence module has (masks per sequence).
 function M.specs(lstm, sequence)
   local specs = {
-    { "weight_dropout", "number", default = 0, min = 0, max = 1 },
-    { "zoneout", "number", default = 0, min = 0, max = 1 },
+    -- below 1: p = 1 drops everything (and scales by 1/0)
+    { "weight_dropout", "number", default = 0, min = 0, below = 1 },
+    { "zoneout", "number", default = 0, min = 0, below = 1 },
     { "layer_norm", "boolean", default = false },
   }
   if lstm then
-    specs[#specs + 1] = { "forget_bias", "number", optional = true }
+    specs[#specs + 1] = { "forget_bias", "number", optional = true, finite = true }
     specs[#specs + 1] = { "peephole", "boolean", default = false }
   end
   if sequence then
     specs[#specs + 1] = { "variational", "boolean", default = false }
-    specs[#specs + 1] = { "recurrent_dropout", "number", default = 0, min = 0, max = 1 }
+    specs[#specs + 1] = { "recurrent_dropout", "number", default = 0, min = 0, below = 1 }
   end
   return specs
 end
@@ -37,12 +39,13 @@ function M.check(name, a)
     raise(fmt("%s: forget_bias and layer_norm cannot be combined (layer_norm has no bias_ih; "
       .. "its ln_ih_bias is shared by all gates' normalisation)", name))
   end
+  if a.layer_norm and not a.bias then
+    raise(fmt("%s: layer_norm and bias = false cannot be combined (the layer norms' ln_*_bias "
+      .. "take the place of bias_ih and bias_hh)", name))
+  end
   if a.forget_bias ~= nil and not a.bias then
     raise(fmt("%s: forget_bias needs bias = true (the forget gate's bias is where it goes), got bias = false",
       name))
-  end
-  for _, k in ipairs({ "weight_dropout", "recurrent_dropout", "zoneout" }) do
-    if a[k] == 1 then raise(fmt("%s: %s must be below 1 (1 drops everything), got 1", name, k)) end
   end
   if (a.recurrent_dropout or 0) > 0 and not a.variational then
     raise(fmt("%s: recurrent_dropout needs variational = true (one mask per sequence), got variational = false",
@@ -52,10 +55,11 @@ end
 
 -- The options that differ from their defaults, for a module's extra_repr:
 -- ", forget_bias=1.0, weight_dropout=0.5".
-local function py(v) -- PyTorch prints floats: 1.0
+function M.py(v) -- PyTorch prints floats: 1.0
   if math.type(v) == "integer" then return v .. ".0" end
   return tostring(v)
 end
+local py = M.py
 
 function M.repr(m)
   local s = ""
@@ -118,6 +122,37 @@ function M.zoneout_weights(p, training, rows, F_, dtype)
   local lucid = require("lucid")
   if training then return lucid.rand(rows, F_, { dtype = dtype }):lt(p):to(dtype) end
   return lucid.full({ rows, F_ }, p, { dtype = dtype })
+end
+
+-- A variational dropout mask: one (N, F) draw, 0 or 1 / (1 - p), per sequence.
+function M.sequence_mask(p, N, F_, dtype)
+  local lucid = require("lucid")
+  return require("nn.functional").dropout(lucid.ones(N, F_, { dtype = dtype }), p, true)
+end
+
+-- rows (T, F) of a layer's output times a per-sequence mask (N, F), the same
+-- at every step: padded rows are L blocks of N, packed step t holds the
+-- first steps[t] sequences, so row r is sequence r - (rows before its step).
+local function mask_sequences(rows, mask, steps)
+  if type(steps) == "number" then
+    local N, F_ = mask:size(1), mask:size(2)
+    return (rows:view(steps, N, F_) * mask):view(steps * N, F_)
+  end
+  local lucid = require("lucid")
+  local before = (steps:cumsum(1) - steps):repeat_interleave(steps)
+  local seq = lucid.arange(1, rows:size(1) + 1, { dtype = lucid.int64 }) - before
+  return rows * mask:index_select(1, seq)
+end
+
+-- A sequence module's dropout between layers (PyTorch's `dropout`): y (T, F),
+-- the rows of layer l's output (0-based) for N sequences of the kernel's
+-- steps (L, or a packed input's batch_sizes). In training, below the last
+-- layer, with m.dropout > 0: one mask per element, or with m.variational one
+-- per sequence, the same at every step. Otherwise y as it is.
+function M.layer_dropout(m, y, l, N, steps)
+  if not m.training or m.dropout == 0 or l >= m.num_layers - 1 then return y end
+  if m.variational then return mask_sequences(y, M.sequence_mask(m.dropout, N, y:size(2), y.dtype), steps) end
+  return require("nn.functional").dropout(y, m.dropout, true)
 end
 
 -- The forget-gate slice (columns H+1..2H of an LSTM's [i; f; g; o]) of b_ih

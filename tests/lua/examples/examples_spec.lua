@@ -68,7 +68,8 @@ describe("examples/char_lm.lua", function()
   end
 
   for _, variant in ipairs({ { "--model awd", "AWD", "rnn.weight_hh_l0" },
-                              { "--model lstm --layer-norm", "LSTM", "rnn.ln_c_weight_l0" } }) do
+                              { "--model lstm --layer-norm", "LSTM", "rnn.ln_c_weight_l0" },
+                              { "--model awd --layer-norm", "AWD", "rnn.ln_c_weight_l0" } }) do
     it("trains with " .. variant[1], function()
       local out, err, code = run("char_lm.lua", string.format("%s --corpus %s --steps 40 --layers 2 --checkpoint %s --plot '' %s",
         variant[1], q(text), q(ckpt), tiny))

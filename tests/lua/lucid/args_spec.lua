@@ -81,9 +81,28 @@ describe("lucid.args.check_methods", function()
     assert.matches("Module:parameters: self must be an object of class Module %(call it as obj:parameters%(...%)%), got nil",
       message(m.parameters))
     assert.matches("Module:parameters: .*got a SGD", message(m.parameters, sgd()))
-    -- a class itself passes (class-level calls) without letting its other values in
-    assert.are.equal(0, #nn.Module.parameters(nn.Sequential()))
+    assert.are.equal(0, #nn.Module.parameters(nn.Sequential())) -- '.' with an object is fine
     assert.matches("Module:parameters: .*got table", message(m.parameters, {}))
+  end)
+
+  it("refuses a class as self, except in class methods (extend)", function()
+    local want = "Module:parameters: self must be an object of class Module %(call it as obj:parameters%(...%)%), got the class "
+    assert.matches(want .. "Module", message(nn.Module.parameters, nn.Module))
+    assert.matches(want .. "Linear", message(nn.Module.parameters, nn.Linear))
+    assert.matches("Linear:forward: .*got the class Linear", message(nn.Linear.forward, nn.Linear, 3))
+    assert.matches("Optimizer:step: self must be an object of class Optimizer .*got the class SGD",
+      message(lucid.optim.SGD.step, lucid.optim.SGD))
+    assert.matches("LRScheduler:step: .*got the class StepLR", message(sched.StepLR.step, sched.StepLR))
+    assert.matches("PackedSequence:to: .*got the class PackedSequence",
+      message(getmetatable(nn.utils.rnn.pack_sequence({ lucid.randn(2, 1) })).to,
+        getmetatable(nn.utils.rnn.pack_sequence({ lucid.randn(2, 1) }))))
+    -- a class method takes the class, and a class that was extended does not
+    -- let the class through to the other methods afterwards
+    local Twice = nn.Linear:extend("Twice")
+    function Twice:init(n) nn.Linear.init(self, { in_features = n, out_features = n, bias = true }) end
+    assert.are.equal(2, #Twice(3):parameters())
+    assert.matches("Module:parameters: .*got the class Twice", message(Twice.parameters, Twice))
+    assert.matches(want .. "Linear", message(nn.Module.parameters, nn.Linear))
   end)
 
   it("is_instance follows the class chains", function()

@@ -403,7 +403,11 @@ describe("messages that named nothing (issue 12)", function()
     local c = nn.GRUCell(2, 3)
     raises(function() c:step() end, "GRUCell: step%(input, h0 %[, c0%]%) takes")
     raises(function() c:init_cell(5) end, "GRUCell: init_cell%(args, cell%) takes")
-    raises(function() c:check_state(5, 6) end, "GRUCell: check_state%(state, input, batched, name%) takes")
+    -- a bad state, through the public call
+    raises(function() c(lucid.randn(2, 2), 5) end, "GRUCell: hx must be a tensor, got number")
+    raises(function() c(lucid.randn(2, 2), lucid.zeros(2, 4)) end, "GRUCell: hx has shape %(2, 4%), expected %(2, 3%)")
+    raises(function() c(lucid.randn(2), lucid.zeros(1, 3)) end,
+      "GRUCell: hx has shape %(1, 3%), expected %(3%) for an unbatched input")
   end)
 
   it("index 0 as a class target or an embedding index says that indices are 1-based", function()

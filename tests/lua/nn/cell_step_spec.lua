@@ -2,7 +2,8 @@
 -- LSTMCell (core/rnn_step.c): for every cell kind it gives the outputs and
 -- gradients of the layer kernel (lucid._C.rnn_layer) run over one time step,
 -- and of the same step written with nn.functional ops; it passes a float64
--- gradcheck; bad arguments raise errors.
+-- gradcheck; the cell's parameter may come in parts; under weight dropout it
+-- equals the plain step on the masked weight; bad arguments raise errors.
 local lucid = require("lucid")
 local F = require("nn.functional")
 local H = require("helpers")
@@ -37,7 +38,7 @@ end
 
 -- h' and c' of one step through each kernel.
 local function by_step(kind, p)
-  return step(kind, p.x, p.h, p.c, p.w_ih, p.w_hh, p.b_ih, p.b_hh, p.extra)
+  return step(kind, p.x, p.h, p.c, p.w_ih, p.w_hh, p.b_ih, p.b_hh, nil, nil, p.extra)
 end
 
 local function by_layer(kind, p)
@@ -117,6 +118,51 @@ describe("lucid._C.rnn_cell_step", function()
     H.assert_close(h1, part(g, 4):sigmoid() * c2:tanh(), 1e-5, 1e-6, "lstm h'")
   end)
 
+  it("takes the cell's parameter in parts: the same outputs, each part its own gradient", function()
+    lucid.manual_seed(10)
+    local p = params("lstm_ln", 3, 2, 4) -- 18 H: ln_ih w, b, ln_hh w, b (4H each), ln_c w, b (H each)
+    local sizes = { 16, 16, 16, 16, 4, 4 }
+    local parts, at = {}, 1
+    for j, n in ipairs(sizes) do
+      parts[j] = p.extra:detach():narrow(1, at, n):clone():requires_grad_()
+      at = at + n
+    end
+    local wh, wc = lucid.randn(3, 4, { dtype = lucid.float64 }), lucid.randn(3, 4, { dtype = lucid.float64 })
+    local h1, c1, g1 = outputs_and_grads(by_step, "lstm_ln", p, wh, wc)
+    local h2, c2 = step("lstm_ln", p.x, p.h, p.c, p.w_ih, p.w_hh, nil, nil, nil, nil, table.unpack(parts))
+    H.assert_close(h2, h1, 1e-14, 0, "h")
+    H.assert_close(c2, c1, 1e-14, 0, "c")
+    local loss = (h2 * wh):sum() + (c2 * wc):sum()
+    loss:backward()
+    at = 1
+    for j, n in ipairs(sizes) do
+      H.assert_close(parts[j].grad, g1.extra:narrow(1, at, n), 1e-14, 0, "part " .. j)
+      at = at + n
+    end
+  end)
+
+  it("runs on W_hh * [u < 1 - p] / (1 - p) under weight dropout; W_hh's gradient goes through the mask", function()
+    for _, kind in ipairs(KINDS) do
+      lucid.manual_seed(12)
+      local p = params(kind, 4, 3, 5)
+      local drop = 0.35
+      local u = lucid.rand(p.w_hh.shape, { dtype = lucid.float64 })
+      local keep = u:lt(1 - drop):double() / (1 - drop)
+      local wh, wc = lucid.randn(4, 5, { dtype = lucid.float64 }), lucid.randn(4, 5, { dtype = lucid.float64 })
+      local function dropped(_, q) -- the reference: the plain step on the masked weight
+        local w = q.w_hh * keep
+        return step(kind, q.x, q.h, q.c, q.w_ih, w, q.b_ih, q.b_hh, nil, nil, q.extra)
+      end
+      local function noisy(_, q) return step(kind, q.x, q.h, q.c, q.w_ih, q.w_hh, q.b_ih, q.b_hh, u, drop, q.extra) end
+      local h1, c1, g1 = outputs_and_grads(noisy, kind, p, wh, wc)
+      local h2, c2, g2 = outputs_and_grads(dropped, kind, p, wh, wc)
+      H.assert_close(h1, h2, 1e-12, 1e-12, kind .. " h")
+      if c2 then H.assert_close(c1, c2, 1e-12, 1e-12, kind .. " c") end
+      for _, l in ipairs(leaves(p)) do H.assert_close(g1[l[1]], g2[l[1]], 1e-12, 1e-12, kind .. " grad " .. l[1]) end
+      assert.is_true(g1.w_hh:eq(0):sum():item() >= u:ge(1 - drop):sum():item(), "dropped weights get no gradient")
+    end
+  end)
+
   it("is one autograd node, and records none under no_grad", function()
     local p = params("gru", 2, 3, 4)
     local h = by_step("gru", p)
@@ -146,5 +192,12 @@ describe("lucid._C.rnn_cell_step", function()
       err("rnn_tanh", x, h, nil, w_ih, w_hh:double()))
     assert.matches("a cell step takes a 2%-D %(N, I%) float input", err("rnn_tanh", lucid.randn(3), h, nil, w_ih, w_hh))
     assert.matches("rnn_cell_step: argument 2 must be a tensor, got nil", err("rnn_tanh", nil, h, nil, w_ih, w_hh))
+    assert.matches("RNN: the weight dropout draws has shape %(4, 3%)", err("rnn_tanh", x, h, nil, w_ih, w_hh, nil, nil, w_ih, 0.5))
+    assert.matches("RNN: weight dropout must be in %[0, 1%), got 1", err("rnn_tanh", x, h, nil, w_ih, w_hh, nil, nil, w_hh, 1))
+    local q = lucid.randn(4)
+    assert.matches("rnn_cell_step: at most 6 parts of the cell's parameter, got 7",
+      err("lstm_peephole", x, h, h, w_ih, w_hh, nil, nil, nil, nil, q, q, q, q, q, q, q))
+    assert.matches("LSTM: the cell's parameter has 8 elements %(its parts together%), expected 12",
+      err("lstm_peephole", x, h, h, lucid.randn(16, 3), lucid.randn(16, 4), nil, nil, nil, nil, q, q))
   end)
 end)

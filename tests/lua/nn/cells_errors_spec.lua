@@ -138,6 +138,21 @@ describe("cell forward rejects bad inputs", function()
       function() cell(x, { lucid.zeros(3, 16), lucid.zeros(3, 15) }) end)
   end)
 
+  it("the core's check raises once, at the caller's line, for every recurrent module", function()
+    local function position_of(fn)
+      local err = raises("features", fn)
+      local _, n = err:gsub("cells_errors_spec%.lua:%d+: ", "")
+      assert.are.equal(1, n, err) -- one position, not the library's and not twice
+      return err
+    end
+    local line = debug.getinfo(1, "l").currentline
+    local err = position_of(function() local h = nn.GRUCell(8, 16)(lucid.randn(3, 7)); return h end)
+    assert.is_truthy(err:find("cells_errors_spec.lua:" .. line + 1 .. ": GRUCell:", 1, true), err)
+    position_of(function() local y = nn.LSTM(8, 16)(lucid.randn(5, 3, 7)); return y end)
+    position_of(function() local y = nn.MinGRU(8, 16)(lucid.randn(5, 3, 7)); return y end)
+    position_of(function() local y = nn.MinGRUCell(8, 16)(lucid.randn(3, 7)); return y end)
+  end)
+
   it("a bad call leaves the cell usable", function()
     local cell = nn.GRUCell(8, 16)
     raises("GRUCell: input has 7 features, expected input_size 8", function() return cell(lucid.randn(3, 7)) end)

@@ -4,6 +4,7 @@
 local lucid = require("lucid")
 local nn = require("nn")
 local rnn_utils = require("nn.utils.rnn")
+local F = require("nn.functional")
 local H = require("helpers")
 
 local F64 = { dtype = lucid.float64 }
@@ -31,12 +32,27 @@ local function ref_layer(kind, x, h, w, b)
   return lucid.stack(outs, 1), h
 end
 
--- The whole module from its parameters: x (L, N, I), h0 (layers, N, H) or nil.
+-- The whole module from its parameters: x (L, N, I), every sequence of
+-- length L; h0 (layers * D, N, H) or nil. The reverse direction is the same
+-- layer run on x flipped in time, its outputs flipped back. In training,
+-- dropout between layers draws its mask as the module does (one (L, N, F)
+-- draw, or one (N, F) per sequence with variational), so under the same
+-- lucid.manual_seed both see the same masks.
 local function reference(m, x, h0)
-  local hn = {}
+  local D, hn = m.bidirectional and 2 or 1, {}
   for l = 0, m.num_layers - 1 do
-    local h = h0 and h0[l + 1] or lucid.zeros({ x:size(2), m.hidden_size }, { dtype = x.dtype })
-    x, hn[l + 1] = ref_layer(m.__name, x, h, m["weight_ih_l" .. l], m["bias_ih_l" .. l])
+    local outs = {}
+    for d = 1, D do
+      local sfx, i = l .. (d == 2 and "_reverse" or ""), l * D + d
+      local h = h0 and h0[i] or lucid.zeros({ x:size(2), m.hidden_size }, { dtype = x.dtype })
+      local y
+      y, hn[i] = ref_layer(m.__name, d == 2 and x:flip(1) or x, h, m["weight_ih_l" .. sfx], m["bias_ih_l" .. sfx])
+      outs[d] = d == 2 and y:flip(1) or y
+    end
+    x = lucid.cat(outs, 3)
+    if m.training and m.dropout > 0 and l < m.num_layers - 1 then
+      x = x * F.dropout(lucid.ones_like(m.variational and x[1] or x), m.dropout, true)
+    end
   end
   return x, lucid.stack(hn, 1)
 end
@@ -55,20 +71,25 @@ end
 
 for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
   describe("nn." .. kind, function()
-    it("matches the reference from the equations: outputs, h_n and every gradient (float64, 1e-10)", function()
+    it("matches the reference from the equations: outputs, h_n and every gradient (float64, 1e-10); "
+      .. "bidirectional: the reverse direction is the reference run on the flipped input", function()
       lucid.manual_seed(1)
       for _, opts in ipairs({
         { num_layers = 2, dtype = lucid.float64 },
         { num_layers = 1, bias = false, batch_first = true, dtype = lucid.float64 },
+        { num_layers = 2, bidirectional = true, dtype = lucid.float64 },
+        { num_layers = 2, bidirectional = true, batch_first = true, bias = false, dtype = lucid.float64 },
       }) do
         local m = nn[kind](5, 4, opts)
+        local D = opts.bidirectional and 2 or 1
         local x = lucid.randn({ 6, 3, 5 }, F64):requires_grad_()
-        local h0 = (lucid.rand({ opts.num_layers, 3, 4 }, F64) + 0.05):requires_grad_()
-        local wy = lucid.randn({ 6, 3, 4 }, F64)
-        local wh = lucid.randn({ opts.num_layers, 3, 4 }, F64)
+        local h0 = (lucid.rand({ opts.num_layers * D, 3, 4 }, F64) + 0.05):requires_grad_()
+        local wy = lucid.randn({ 6, 3, 4 * D }, F64)
+        local wh = lucid.randn({ opts.num_layers * D, 3, 4 }, F64)
         local input = opts.batch_first and x:transpose(1, 2) or x
         local y, hn = m(input, h0)
         if opts.batch_first then y = y:transpose(1, 2) end
+        assert.are.same({ 6, 3, 4 * D }, H.shape_of(y))
         local loss = (y * wy):sum() + (hn * wh):sum()
         loss:backward()
         local got = grads(m, { x, h0 })
@@ -79,7 +100,7 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
         local want = grads(m, { x, h0 })
         H.assert_close(y, ry, 1e-10, 1e-12, "output")
         H.assert_close(hn, rhn, 1e-10, 1e-12, "h_n")
-        assert.are.equal(#want, #got)
+        assert.are.equal(#m:parameters() + 2, #got) -- every parameter, x and h0
         for k = 1, #want do H.assert_close(got[k], want[k], 1e-10, 1e-12, "gradient " .. k) end
       end
     end)
@@ -182,6 +203,174 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       assert.is_nil(nn[kind](3, 4, { bias = false }).bias_ih_l0)
     end)
 
+    it("bidirectional packed input: the reverse direction runs each sequence over its own length, reversed",
+      function()
+      lucid.manual_seed(12)
+      local m = nn[kind](4, 3, { num_layers = 2, bidirectional = true, dtype = lucid.float64 })
+      local lengths = { 3, 6, 1, 4 }
+      local x = lucid.randn({ 6, 4, 4 }, F64):requires_grad_()
+      local h0 = (lucid.rand({ 4, 4, 3 }, F64) + 0.1):requires_grad_()
+      local wy, wh = lucid.randn({ 6, 4, 6 }, F64), lucid.randn({ 4, 4, 3 }, F64)
+      local out, hn = m(rnn_utils.pack_padded_sequence(x, lengths, { enforce_sorted = false }), h0)
+      local padded = rnn_utils.pad_packed_sequence(out)
+      local loss = (padded * wy):sum() + (hn * wh):sum()
+      loss:backward()
+      local got = grads(m, { x, h0 })
+      zero(m, { x, h0 })
+      -- each sequence alone, as an unpadded batch of one
+      local rloss = 0
+      for n, len in ipairs(lengths) do
+        local ry, rhn = reference(m, x:narrow(1, 1, len):narrow(2, n, 1), h0:narrow(2, n, 1))
+        H.assert_close(padded:narrow(1, 1, len):narrow(2, n, 1), ry, 1e-10, 1e-12, "output " .. n)
+        H.assert_close(hn:narrow(2, n, 1), rhn, 1e-10, 1e-12, "h_n " .. n)
+        rloss = rloss + (ry * wy:narrow(1, 1, len):narrow(2, n, 1)):sum() + (rhn * wh:narrow(2, n, 1)):sum()
+      end
+      rloss:backward()
+      local want = grads(m, { x, h0 })
+      assert.are.equal(#want, #got)
+      for k = 1, #want do H.assert_close(got[k], want[k], 1e-10, 1e-12, "gradient " .. k) end
+    end)
+
+    it("bidirectional: unbatched input, one step, and lucid.autograd.gradcheck of a layer", function()
+      lucid.manual_seed(13)
+      local m = nn[kind](3, 2, { bidirectional = true, dtype = lucid.float64 })
+      local x, h0 = lucid.randn({ 5, 3 }, F64), lucid.rand({ 2, 2 }, F64) + 0.2
+      local y, hn = m(x, h0)
+      local by, bhn = m(x:unsqueeze(2), h0:unsqueeze(2))
+      H.assert_close(y, by:squeeze(2), 0, 0, "unbatched output")
+      H.assert_close(hn, bhn:squeeze(2), 0, 0, "unbatched h_n")
+      local y1 = m(x:narrow(1, 1, 1), h0) -- L = 1: the step-by-step path, both directions see one step
+      local ry1 = reference(m, x:narrow(1, 1, 1):unsqueeze(2), h0:unsqueeze(2))
+      H.assert_close(y1, ry1:squeeze(2), 1e-12, 1e-14, "one step")
+      local xg = lucid.randn({ 4, 2, 3 }, F64):requires_grad_()
+      local hg = (lucid.rand({ 2, 2, 2 }, F64) + 0.1):requires_grad_()
+      assert.is_true(lucid.autograd.gradcheck(function(xx, hh, w, b) return m(xx, hh) end,
+        { xg, hg, m.weight_ih_l0_reverse, m.bias_ih_l0_reverse }))
+      assert.is_true(lucid.autograd.gradcheck(function(xx, hh, w)
+        local out, h_n = m(rnn_utils.pack_padded_sequence(xx, { 4, 2 }), hh)
+        return out.data, h_n
+      end, { xg, hg, m.weight_ih_l0_reverse }))
+    end)
+
+    it("bidirectional parameters: _reverse names, 2H inputs above the first layer, repr", function()
+      local G = kind == "MinGRU" and 2 or 3
+      local m = nn[kind](10, 20, { num_layers = 2, bidirectional = true, dropout = 0.25, variational = true })
+      local sd = m:state_dict()
+      assert.are.same({ G * 20, 10 }, H.shape_of(sd.weight_ih_l0_reverse))
+      assert.are.same({ G * 20, 40 }, H.shape_of(sd.weight_ih_l1))
+      assert.are.same({ G * 20, 40 }, H.shape_of(sd.weight_ih_l1_reverse))
+      assert.are.same({ G * 20 }, H.shape_of(sd.bias_ih_l1_reverse))
+      assert.are.equal(8, #m:parameters())
+      assert.are.equal(kind .. "(10, 20, num_layers=2, dropout=0.25, bidirectional=True, variational=True)",
+        tostring(m))
+      -- positional, in nn.GRU's order
+      local p = nn[kind](10, 20, 2, true, false, 0.5, true)
+      assert.is_true(p.bidirectional and p.dropout == 0.5)
+    end)
+
+    it("dropout between layers: the equations with the module's masks under one seed, plain and variational",
+      function()
+      for _, variational in ipairs({ false, true }) do
+        local m = nn[kind](3, 4, { num_layers = 3, bidirectional = true, dropout = 0.4, variational = variational,
+          dtype = lucid.float64 })
+        local x = lucid.randn({ 5, 2, 3 }, F64):requires_grad_()
+        local wy = lucid.randn({ 5, 2, 8 }, F64)
+        lucid.manual_seed(21)
+        local y, hn = m(x)
+        local loss = (y * wy):sum() + hn:sum()
+        loss:backward()
+        local got = grads(m, { x })
+        zero(m, { x })
+        lucid.manual_seed(21)
+        local ry, rhn = reference(m, x)
+        local rloss = (ry * wy):sum() + rhn:sum()
+        rloss:backward()
+        local want = grads(m, { x })
+        H.assert_close(y, ry, 1e-10, 1e-12, "output")
+        H.assert_close(hn, rhn, 1e-10, 1e-12, "h_n")
+        for k = 1, #want do H.assert_close(got[k], want[k], 1e-10, 1e-12, "gradient " .. k) end
+        lucid.manual_seed(22)
+        local a = m(x)
+        lucid.manual_seed(22)
+        assert.are.equal(0, (m(x) - a):abs():max():item()) -- reproducible under lucid.manual_seed
+        assert.is_true((m(x) - a):abs():max():item() > 0)  -- another draw, other masks
+      end
+    end)
+
+    it("dropout keeps each unit at rate 1 - p (within 4 sd); variational: one mask per sequence for every step",
+      function()
+      local p, Hs, rounds = 0.35, 40, 25
+      -- one sequence; layer 1's outputs are positive (h > 0), so a column of
+      -- layer 2's dW_ih is zero exactly when its unit was dropped at every step
+      local function drop_rate(variational, L)
+        local m = nn[kind](3, Hs, { num_layers = 2, dropout = p, variational = variational, dtype = lucid.float64 })
+        local x = lucid.randn({ L, 1, 3 }, F64)
+        local dropped = 0
+        for _ = 1, rounds do
+          m:zero_grad()
+          m(x):sum():backward()
+          dropped = dropped + m.weight_ih_l1.grad:abs():sum(1):eq(0):sum():item()
+        end
+        return dropped / (rounds * Hs)
+      end
+      local sd = math.sqrt(p * (1 - p) / (rounds * Hs))
+      local plain, var = drop_rate(false, 1), drop_rate(true, 6)
+      assert.is_true(math.abs(plain - p) < 4 * sd, "plain drop rate " .. plain)
+      -- per step masks would drop a unit at all 6 steps at rate p^6 = 0.002
+      assert.is_true(math.abs(var - p) < 4 * sd, "variational drop rate over 6 steps " .. var)
+    end)
+
+    it("dropout with packed input: each sequence keeps its variational mask at every step", function()
+      local m = nn[kind](2, 3, { num_layers = 2, dropout = 0.5, variational = true, dtype = lucid.float64 })
+      local seqs = { lucid.randn({ 4, 2 }, F64), lucid.randn({ 3, 2 }, F64), lucid.randn({ 1, 2 }, F64) }
+      lucid.manual_seed(31)
+      local padded = rnn_utils.pad_packed_sequence((m(rnn_utils.pack_sequence(seqs))))
+      lucid.manual_seed(31) -- the same (N, F) mask on the zero-padded batch
+      local want = reference(m, rnn_utils.pad_sequence(seqs))
+      for n, s in ipairs(seqs) do
+        local len = s:size(1)
+        H.assert_close(padded:narrow(1, 1, len):narrow(2, n, 1), want:narrow(1, 1, len):narrow(2, n, 1), 1e-10,
+          1e-12, "sequence " .. n)
+      end
+    end)
+
+    it("dropout: eval, and the last layer's output, are deterministic and equal the module without it", function()
+      lucid.manual_seed(41)
+      local m = nn[kind](3, 4, { num_layers = 2, bidirectional = true, dropout = 0.5, dtype = lucid.float64 })
+      local plain = nn[kind](3, 4, { num_layers = 2, bidirectional = true, dtype = lucid.float64 })
+      plain:load_state_dict(m:state_dict())
+      local x = lucid.randn({ 5, 2, 3 }, F64)
+      local want, want_h = plain(x)
+      m:eval()
+      local a, ah = m(x)
+      assert.are.equal(0, (a - want):abs():max():item())
+      assert.are.equal(0, (ah - want_h):abs():max():item())
+      local one = nn[kind](3, 4, { dropout = 0.5, variational = true, dtype = lucid.float64 })
+      assert.are.equal(0, (one(x) - one(x)):abs():max():item()) -- one layer: nothing between layers
+    end)
+
+    it("reset_parameters draws every parameter again from U(-1/sqrt(H), 1/sqrt(H))", function()
+      lucid.manual_seed(51)
+      local m = nn[kind](6, 16, { num_layers = 2, bidirectional = true })
+      local before = m:state_dict()
+      for name, t in pairs(before) do before[name] = t:clone() end
+      lucid.manual_seed(52)
+      m:reset_parameters()
+      local n = 0
+      for name, p in m:named_parameters() do
+        n = n + 1
+        assert.are.equal(0, p:eq(before[name]):sum():item(), name .. " drawn again")
+        assert.is_true(p:abs():max():item() <= 0.25, name .. " within the bound")
+        assert.is_true(p.requires_grad, name .. " still a parameter")
+      end
+      assert.are.equal(8, n)
+      lucid.manual_seed(52)
+      local again = nn[kind](6, 16, { num_layers = 2, bidirectional = true })
+      lucid.manual_seed(52)
+      again:reset_parameters()
+      assert.are.equal(0, (again.weight_ih_l1_reverse - m.weight_ih_l1_reverse):abs():max():item())
+    end)
+
     it("names the module, the argument, what was expected and what was got", function()
       local m = nn[kind](4, 3, { num_layers = 2, dtype = lucid.float64 })
       local x = lucid.randn({ 5, 2, 4 }, F64)
@@ -194,6 +383,12 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       h0[2][1][3] = -0.5
       H.raises(function() m(x, h0) end, kind, "h0 must be positive", "-0.5", "[1, 3]")
       H.raises(function() m(x, lucid.zeros({ 2, 2, 3 }, F64)) end, kind, "h0 must be positive", "got 0")
+      local bi = nn[kind](4, 3, { num_layers = 2, bidirectional = true, dtype = lucid.float64 })
+      H.raises(function() bi(x, lucid.rand({ 2, 2, 3 }, F64) + 0.1) end, kind, "h0", "(4, 2, 3)", "(2, 2, 3)")
+      H.raises(function() nn[kind](4, 3, { dropout = 1.5 }) end, kind, "dropout must be in [0, 1]", "1.5")
+      H.raises(function() nn[kind](4, 3, { dropout = 0 / 0 }) end, kind, "dropout must be in [0, 1]", "nan")
+      H.raises(function() nn[kind](4, 3, { bidirectional = 1 }) end, kind, "bidirectional", "boolean")
+      H.raises(function() nn[kind](4, 3, { recurrent_dropout = 0.1 }) end, kind, "unknown option 'recurrent_dropout'")
     end)
   end)
 end

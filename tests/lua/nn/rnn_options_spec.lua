@@ -58,6 +58,31 @@ local function check_against_reference(m, L, N, seed)
   end
 end
 
+-- A cell (kind "lstm" or "gru") against rnn_reference's step on the same
+-- input: h' (and c') and the gradients of x, h, c and every parameter to 1e-10.
+local function check_cell_against_reference(kind, cell)
+  local H_ = cell.hidden_size
+  local x, h = lucid.randn(2, cell.input_size, f64), lucid.randn(2, H_, f64)
+  local c = kind == "lstm" and lucid.randn(2, H_, f64) or nil
+  local function grads(run)
+    cell:zero_grad()
+    local xs, hs, cs = x:clone(), h:clone(), c and c:clone()
+    xs.requires_grad, hs.requires_grad = true, true
+    if cs then cs.requires_grad = true end
+    local h1, c1 = run(xs, hs, cs)
+    loss_of(h1, h1, c1):backward()
+    local g = { h = h1, c = c1, dx = xs.grad, dh = hs.grad, dc = cs and cs.grad }
+    for name, p in cell:named_parameters() do g[name] = p.grad:clone() end
+    return g
+  end
+  local fused = grads(function(xs, hs, cs)
+    if kind == "lstm" then return cell(xs, { hs, cs }) end
+    return cell(xs, hs)
+  end)
+  local want = grads(function(xs, hs, cs) return ref.step(kind, cell, xs, hs, cs, H_) end)
+  for k, v in pairs(want) do H.assert_close(fused[k], v, 1e-10, 1e-10, k) end
+end
+
 describe("forget_bias", function()
   it("sets the forget-gate slice of every bias_ih to v and of bias_hh to 0, the rest drawn as usual", function()
     local m = nn.LSTM(3, 4, 2, { forget_bias = 1.5, bidirectional = true, dtype = lucid.float64 })
@@ -100,6 +125,9 @@ describe("forget_bias", function()
     H.raises(function() nn.LSTMCell(3, 4, { forget_bias = 1, bias = false }) end,
       "LSTMCell: forget_bias needs bias = true")
     H.raises(function() nn.GRU(3, 4, { forget_bias = 1 }) end, "GRU: unknown option 'forget_bias'")
+    H.raises(function() nn.LSTM(3, 4, { forget_bias = 0 / 0 }) end, "LSTM: forget_bias must be a finite number, got")
+    H.raises(function() nn.LSTMCell(3, 4, { forget_bias = math.huge }) end,
+      "LSTMCell: forget_bias must be a finite number, got inf")
     H.raises(function() nn.LSTM(3, 4, { forget_bias = "1" }) end, "LSTM: forget_bias must be a number")
   end)
 
@@ -143,23 +171,92 @@ describe("weight_dropout", function()
     assert.are.equal(0, (e1 - plain(x, { h0, c0 })):abs():max():item())
   end)
 
-  it("on a cell draws a new mask at each call", function()
+  -- A cell's step (training) against the reference on the same draws, in
+  -- the order the cell makes them: W_hh's uniform noise (lucid.rand of its
+  -- shape), then zoneout's; outputs and the gradients of x, h, c and every
+  -- parameter, the raw weight_hh's through the mask, to 1e-10.
+  local function check_cell(cell, kind, seed)
+    local p, Hs, N = cell.weight_dropout, cell.hidden_size, 3
+    local x = lucid.randn(N, cell.input_size, f64):requires_grad_()
+    local h, c = lucid.randn(N, Hs, f64):requires_grad_(), lucid.randn(N, Hs, f64):requires_grad_()
+    local function run(f)
+      lucid.manual_seed(seed)
+      local h2, c2 = f()
+      local l = (h2 * weights_like(h2)):sum()
+      if c2 then l = l + (c2 * weights_like(c2)):sum() end
+      l:backward()
+      local g = { x = x.grad, h = h.grad, c = c.grad }
+      x.grad, h.grad, c.grad = nil, nil, nil
+      return h2, c2, g
+    end
+    cell:zero_grad()
+    local h1, c1, g1 = run(function() return cell(x, kind == "lstm" and { h, c } or h) end)
+    local q = {}
+    for name, t in cell:named_parameters() do q[name] = t:detach():clone():requires_grad_() end
+    local h2, c2, g2 = run(function()
+      local keep = lucid.rand(cell.weight_hh.shape, f64):lt(1 - p):double() / (1 - p)
+      local zh, zc
+      if cell.zoneout > 0 then
+        zh = lucid.rand(N, Hs, f64):lt(cell.zoneout):double()
+        if kind == "lstm" then zc = lucid.rand(N, Hs, f64):lt(cell.zoneout):double() end
+      end
+      local dropped = setmetatable({ weight_hh = q.weight_hh * keep }, { __index = q })
+      return ref.step(kind, dropped, x, h, kind == "lstm" and c or nil, Hs, nil, zh, zc)
+    end)
+    local what = tostring(cell)
+    H.assert_close(h1, h2, 1e-10, 1e-10, what .. " h'")
+    if kind == "lstm" then H.assert_close(c1, c2, 1e-10, 1e-10, what .. " c'") end
+    for _, k in ipairs({ "x", "h", "c" }) do
+      if g2[k] then H.assert_close(g1[k], g2[k], 1e-10, 1e-10, what .. " grad " .. k) end
+    end
+    for name, t in cell:named_parameters() do
+      H.assert_close(t.grad, q[name].grad, 1e-10, 1e-10, what .. " grad " .. name)
+    end
+    return h1
+  end
+
+  it("on a cell equals the equations with W_hh dropped at each call, gradients reaching the raw weight", function()
+    local o = { weight_dropout = 0.4, dtype = lucid.float64 }
+    local function with(extra)
+      local t = { weight_dropout = o.weight_dropout, dtype = o.dtype }
+      for k, v in pairs(extra) do t[k] = v end
+      return t
+    end
+    for _, kind in ipairs({ "lstm", "gru" }) do
+      local Cell = nn[kind == "lstm" and "LSTMCell" or "GRUCell"]
+      check_cell(Cell(3, 5, o), kind, 41)
+      check_cell(Cell(3, 5, with({ layer_norm = true })), kind, 42)
+      check_cell(Cell(3, 5, with({ zoneout = 0.3 })), kind, 43) -- the layer kernel's path
+    end
+    check_cell(nn.LSTMCell(3, 5, with({ peephole = true, forget_bias = 1 })), "lstm", 44)
+  end)
+
+  it("on a cell draws a new mask at each call, the draws nn.functional.dropout makes; eval uses W_hh", function()
     local c = nn.GRUCell(3, 5, { weight_dropout = 0.5, dtype = lucid.float64 })
     local x, h = lucid.randn(2, 3, f64), lucid.randn(2, 5, f64)
     lucid.manual_seed(11)
-    local got = c(x, h)
+    local got, again = c(x, h), c(x, h)
+    assert.is_true((got - again):abs():max():item() > 0) -- a new mask per call
     lucid.manual_seed(11)
-    local w = nn.functional.dropout(c.weight_hh, 0.5, true)
+    local w = nn.functional.dropout(c.weight_hh, 0.5, true) -- the stream cells drew before the fused mask
     local want = ref.step("gru", { weight_ih = c.weight_ih, weight_hh = w, bias_ih = c.bias_ih,
       bias_hh = c.bias_hh }, x, h, nil, 5)
     H.assert_close(got, want, 1e-12, 1e-12)
     c:eval()
-    H.assert_close(c(x, h), ref.step("gru", c, x, h, nil, 5), 1e-12, 1e-12)
+    local e1, e2 = c(x, h), c(x, h)
+    assert.are.equal(0, (e1 - e2):abs():max():item())
+    H.assert_close(e1, ref.step("gru", c, x, h, nil, 5), 1e-12, 1e-12)
+    assert.are.equal(0, (lucid.no_grad(c, x, h) - e1):abs():max():item())
   end)
 
-  it("must be below 1", function()
-    H.raises(function() nn.GRU(3, 4, { weight_dropout = 1 }) end, "GRU: weight_dropout must be below 1")
-    H.raises(function() nn.GRU(3, 4, { weight_dropout = -0.1 }) end, "GRU: weight_dropout must be")
+  it("must be in [0, 1), and NaN is not", function()
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = 1 }) end, "GRU: weight_dropout must be in [0, 1), got 1")
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = -0.1 }) end,
+      "GRU: weight_dropout must be in [0, 1), got -0.1")
+    H.raises(function() nn.GRU(3, 4, { weight_dropout = 0 / 0 }) end, "GRU: weight_dropout must be in [0, 1), got")
+    H.raises(function() nn.LSTM(3, 4, { variational = true, recurrent_dropout = 0 / 0 }) end,
+      "LSTM: recurrent_dropout must be in [0, 1), got")
+    assert.are.equal(0.999, nn.GRU(3, 4, { weight_dropout = 0.999 }).weight_dropout)
   end)
 end)
 
@@ -269,8 +366,9 @@ describe("zoneout", function()
     assert.are.equal(0, cell(x, h):eq(h):ne(a):sum():item()) -- reproducible
   end)
 
-  it("must be below 1", function()
-    H.raises(function() nn.LSTMCell(3, 4, { zoneout = 1 }) end, "LSTMCell: zoneout must be below 1")
+  it("must be in [0, 1), and NaN is not", function()
+    H.raises(function() nn.LSTMCell(3, 4, { zoneout = 1 }) end, "LSTMCell: zoneout must be in [0, 1), got 1")
+    H.raises(function() nn.LSTM(3, 4, { zoneout = 0 / 0 }) end, "LSTM: zoneout must be in [0, 1), got")
   end)
 end)
 
@@ -297,13 +395,10 @@ describe("peephole", function()
     check_against_reference(all, 4, 3, 29)
   end)
 
-  it("on LSTMCell: values and gradcheck", function()
+  it("on LSTMCell: values and gradients as the equations, and gradcheck", function()
     local cell = nn.LSTMCell(3, 4, { peephole = true, dtype = lucid.float64 })
+    check_cell_against_reference("lstm", cell)
     local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
-    local h1, c1 = cell(x, { h, c })
-    local h2, c2 = ref.step("lstm", cell, x, h, c, 4)
-    H.assert_close(h1, h2, 1e-12, 1e-12)
-    H.assert_close(c1, c2, 1e-12, 1e-12)
     local w = cell.weight_cf
     assert.is_true(lucid.autograd.gradcheck(function(v)
       cell.weight_cf = v
@@ -363,15 +458,41 @@ describe("layer_norm", function()
     end
   end)
 
-  it("on cells equals the equations", function()
+  it("on cells equals the equations, values and gradients", function()
     for _, kind in ipairs({ "lstm", "gru" }) do
       local cell = perturb(nn[kind == "lstm" and "LSTMCell" or "GRUCell"](3, 4, { layer_norm = true, dtype = lucid.float64 }))
-      local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
-      local h1, c1 = cell(x, kind == "lstm" and { h, c } or h)
-      local h2, c2 = ref.step(kind, cell, x, h, c, 4)
-      H.assert_close(h1, h2, 1e-12, 1e-12)
-      if c1 then H.assert_close(c1, c2, 1e-12, 1e-12) end
+      check_cell_against_reference(kind, cell)
     end
+  end)
+
+  it("on cells reads its parameters at each call: in-place changes, .data, reassignment, load_state_dict", function()
+    local cell = perturb(nn.LSTMCell(3, 4, { layer_norm = true, dtype = lucid.float64 }))
+    local x, h, c = lucid.randn(2, 3, f64), lucid.randn(2, 4, f64), lucid.randn(2, 4, f64)
+    local function same_as_reference(what)
+      local h1, c1 = cell(x, { h, c })
+      local h2, c2 = ref.step("lstm", cell, x, h, c, 4)
+      H.assert_close(h1, h2, 1e-12, 1e-12, what .. " h'")
+      H.assert_close(c1, c2, 1e-12, 1e-12, what .. " c'")
+      return h1, c1
+    end
+    local before = same_as_reference("first call")
+    lucid.no_grad(function() cell.ln_c_weight:mul_(1.5) end)
+    local after = same_as_reference("in place")
+    assert.is_true((after - before):abs():max():item() > 1e-3)
+    cell.ln_hh_bias.data = lucid.randn(16, f64)
+    same_as_reference(".data")
+    local old = cell.ln_ih_bias
+    cell.ln_ih_bias = lucid.randn(16, f64)
+    same_as_reference("reassigned")
+    local h1, c1 = cell(x, { h, c })
+    old.grad = nil
+    ;(h1:sum() + c1:sum()):backward()
+    assert.is_nil(old.grad)                                 -- the replaced tensor is out of the graph
+    assert.are.equal("(16)", tostring(cell.ln_ih_bias.grad.shape)) -- the new one is in it
+    local other = perturb(nn.LSTMCell(3, 4, { layer_norm = true, dtype = lucid.float64 }))
+    cell:load_state_dict(other:state_dict())
+    local h3 = same_as_reference("load_state_dict")
+    H.assert_close(h3, (other(x, { h, c })), 0, 0, "as the other cell")
   end)
 
   it("refuses peephole and forget_bias with it, naming both", function()
@@ -379,5 +500,9 @@ describe("layer_norm", function()
       "LSTM: peephole and layer_norm cannot be combined")
     H.raises(function() nn.LSTMCell(3, 4, { layer_norm = true, forget_bias = 1 }) end,
       "LSTMCell: forget_bias and layer_norm cannot be combined")
+    H.raises(function() nn.GRU(3, 4, { layer_norm = true, bias = false }) end,
+      "GRU: layer_norm and bias = false cannot be combined")
+    H.raises(function() nn.GRUCell(3, 4, { layer_norm = true, bias = false }) end,
+      "GRUCell: layer_norm and bias = false cannot be combined")
   end)
 end)
