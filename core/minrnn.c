@@ -200,15 +200,38 @@ static void prefetch_gates(const minrnn_ctx *c, const lc_tensor *p, int64_t row,
 
 /* ---- forward: the scan ---------------------------------------------------- */
 
+/* A running product of decays per unit, in log space as acc + log(prod):
+ * prod stays in linear space and is folded into acc before it could
+ * underflow, so a log is taken once in hundreds of steps, not every step
+ * (a log a unit and step would cost as much as the step). */
+typedef struct {
+  double prod[BAND], acc[BAND];
+} logprod;
+
+static void logprod_init(logprod *q, int64_t w) {
+  for (int64_t j = 0; j < w; j++) q->prod[j] = 1, q->acc[j] = 0;
+}
+
+/* prod >= 2^-900 on entry, so only a tiny a can take it below: then both
+ * logs are taken (a = 0, an underflowed gate, gives -inf, as it should). */
+static void logprod_mul(logprod *q, int64_t w, const double *a) {
+  for (int64_t j = 0; j < w; j++) {
+    double x = q->prod[j] * a[j];
+    if (!(x >= 0x1p-900)) q->acc[j] += log(q->prod[j]) + log(a[j]), x = 1;
+    q->prod[j] = x;
+  }
+}
+
+static double logprod_log(const logprod *q, int64_t j) { return q->acc[j] + log(q->prod[j]); }
+
 /* Steps [lo, hi) of sequence n, units [k0, k0 + w), from the states h
- * (updated). With cum (T, H) in double, also the running sum of log a
- * within the walk, cum[row, k] = sum_{lo<=s<=t} log a_s (decay_row of the
- * row step_band just saved), for the time-parallel path's fix-up. */
+ * (updated). With q, also multiplies the steps' decays (decay_row of the
+ * row step_band just saved) into q, for the time-parallel path's carries. */
 static void walk_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const lc_tensor *b,
                          lc_tensor *y, int64_t n, int64_t k0, int64_t w, int64_t lo, int64_t hi, void *h,
-                         double *cum) {
+                         logprod *q) {
   size_t es = lc_dtype_size(dt);
-  double tmp[4 * BAND], la[BAND], run[BAND] = {0}; /* tmp: room for (G + 1) w elements */
+  double tmp[4 * BAND], a[BAND]; /* tmp: room for (G + 1) w elements */
   for (int64_t t = lo; t < hi; t++) {
     int64_t row = c->offsets[t] + n;
     if (t + 1 < hi) { /* the next step's rows */
@@ -216,10 +239,9 @@ static void walk_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const l
       prefetch(row_at(y, c->offsets[t + 1] + n, k0), w * es, true);
     }
     step_band(c, dt, row_at(p, row, 0), b ? lc_data(b) : NULL, k0, w, h, row_at(y, row, k0), tmp);
-    if (cum) {
-      decay_row(c, dt, w, row_at(p, row, k0), la);
-      lc_vlog(LC_FLOAT64, w, la);
-      for (int64_t j = 0; j < w; j++) cum[row * c->hidden + k0 + j] = run[j] += la[j];
+    if (q) {
+      decay_row(c, dt, w, row_at(p, row, k0), a);
+      logprod_mul(q, w, a);
     }
   }
 }
@@ -246,17 +268,22 @@ static void scan_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const l
 /* With fewer column jobs than threads (few sequences, H <= 64 or so), the
  * column scan leaves threads idle. Then each sequence's steps split into P
  * chunks (chunk k: steps [len k / P, len (k+1) / P), some empty when
- * len < P), and
+ * len < P), each of S pieces (piece m = k S + s, the same formula with P S:
+ * pieces nest in chunks), and
  *   1. parallel over (chunk, column): chunk 0 walks from h0 as the column
  *      scan does; chunk k > 0 walks from h = 0, so its y is the local
- *      y~_t = h_t - A_{lo..t} carry_k, and keeps cum_t = sum of log a from
- *      the chunk's start (log space: the product of a over a chunk of
- *      thousands of steps underflows, its log does not);
+ *      y~_t = h_t - A_{lo..t} carry_k, and keeps log A (the product of a
+ *      from the chunk's start, logprod: over a chunk of thousands of steps
+ *      the product underflows, its log does not) at each piece's start and
+ *      at the chunk's end;
  *   2. sequential over chunks, per unit: the true state entering chunk k,
  *      carry_k = A_{k-1} carry_{k-1} + y~_end(k-1), as
  *      log carry_k = logaddexp(log A_{k-1} + log carry_{k-1}, log y~_end)
  *      (states are positive; the zero state is log 0 = -inf);
- *   3. parallel over steps: y_t += exp(cum_t + log carry_k) in chunks k > 0.
+ *   3. parallel over (piece of a chunk k > 0, column): y_t += d_t, with
+ *      d = exp(log carry_k + log A at the piece's start) and d_t = a_t d_{t-1}
+ *      after it: linear space, as the column scan (d only decays, and a d
+ *      that underflows is below the last bit of y_t >= y~_t > 0).
  * The gates step_band saves in place of p do not depend on h, so they are
  * right after pass 1. The backward chunks the same way (scan_backward_chunked). */
 
@@ -275,22 +302,26 @@ static double logaddexp(double u, double v) {
 static int scan_forward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, lc_tensor *p,
                                 const lc_tensor *b, const lc_tensor *h0, lc_tensor *y) {
   int64_t H = c->hidden, N = c->batch, bands = (H + BAND - 1) / BAND, jobs = N * bands;
+  int64_t S = omp_get_max_threads();
   size_t es = lc_dtype_size(dt);
-  double *cum = lc_malloc(c->total * H * sizeof(double), modes[c->mode].name);
-  double *carry = lc_malloc(N * P * H * sizeof(double), modes[c->mode].name); /* log A, then log carry */
-  if (!cum || !carry) {
-    free(cum), free(carry);
-    return -1;
-  }
+  /* carry (N, P, H): log A_k, then log carry_k; pre (N, P S, H): log A at each piece's start */
+  double *carry = lc_malloc(N * P * (1 + S) * H * sizeof(double), modes[c->mode].name);
+  if (!carry) return -1;
+  double *pre = carry + N * P * H;
 #pragma omp parallel for schedule(dynamic)
   for (int64_t job = 0; job < P * jobs; job++) { /* pass 1 */
-    int64_t k = job / jobs, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0), lo, hi;
-    chunk_range(c->lengths[n], P, k, &lo, &hi);
+    int64_t k = job / jobs, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0);
     double h[BAND] = {0};
+    logprod q;
+    logprod_init(&q, w);
     if (k == 0 && h0) memcpy(h, row_at(h0, n, k0), w * es);
-    walk_forward(c, dt, p, b, y, n, k0, w, lo, hi, h, k > 0 ? cum : NULL);
-    for (int64_t j = 0; j < w; j++) /* log A_k (chunk 0's is not used) */
-      carry[(n * P + k) * H + k0 + j] = k > 0 && hi > lo ? cum[(c->offsets[hi - 1] + n) * H + k0 + j] : 0;
+    for (int64_t m = k * S; m < (k + 1) * S; m++) {
+      int64_t lo, hi;
+      chunk_range(c->lengths[n], P * S, m, &lo, &hi);
+      for (int64_t j = 0; k > 0 && j < w; j++) pre[(n * P * S + m) * H + k0 + j] = logprod_log(&q, j);
+      walk_forward(c, dt, p, b, y, n, k0, w, lo, hi, h, k > 0 ? &q : NULL);
+    }
+    for (int64_t j = 0; j < w; j++) carry[(n * P + k) * H + k0 + j] = logprod_log(&q, j);
   }
   for (int64_t n = 0; n < N; n++) /* pass 2 */
     for (int64_t j = 0; j < H; j++) {
@@ -306,23 +337,24 @@ static int scan_forward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, lc_
         }
       }
     }
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < c->steps; t++) /* pass 3 */
-    for (int64_t n = 0; n < c->batch_sizes[t]; n++) {
-      int64_t len = c->lengths[n], k = ((t + 1) * P - 1) / len, row = c->offsets[t] + n;
-      if (k == 0) continue;
-      double e[BAND];
-      for (int64_t k0 = 0; k0 < H; k0 += BAND) {
-        int64_t w = min64(BAND, H - k0);
-        for (int64_t j = 0; j < w; j++) e[j] = cum[row * H + k0 + j] + carry[(n * P + k) * H + k0 + j];
-        lc_vexp(LC_FLOAT64, w, e);
-        LC_DISPATCH(dt, T, {
-          T *yr = row_at(y, row, k0);
-          for (int64_t j = 0; j < w; j++) yr[j] += (T)e[j];
-        });
-      }
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t job = S * jobs; job < P * S * jobs; job++) { /* pass 3 */
+    int64_t m = job / jobs, k = m / S, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0);
+    int64_t lo, hi;
+    chunk_range(c->lengths[n], P * S, m, &lo, &hi);
+    double d[BAND], a[BAND];
+    for (int64_t j = 0; j < w; j++)
+      d[j] = exp(carry[(n * P + k) * H + k0 + j] + pre[(n * P * S + m) * H + k0 + j]);
+    for (int64_t t = lo; t < hi; t++) {
+      int64_t row = c->offsets[t] + n;
+      decay_row(c, dt, w, row_at(p, row, k0), a);
+      LC_DISPATCH(dt, T, {
+        T *yr = row_at(y, row, k0);
+        for (int64_t j = 0; j < w; j++) yr[j] += (T)(d[j] *= a[j]);
+      });
     }
-  free(cum), free(carry);
+  }
+  free(carry);
   return 0;
 }
 
