@@ -23,6 +23,15 @@
  * (vmath.c), and the backward reads its sigmoids from what the forward
  * saved in place of the projection (see step_band).
  *
+ * With fewer (sequence, band) columns than threads (one sequence of 64
+ * units on two threads) and sequences long enough, the scan is parallel
+ * over time as well: each sequence splits into chunks walked at once from
+ * the zero state, then the true state entering each chunk is carried
+ * across them (in log space, as the paper's form, since the product of a
+ * over a chunk underflows) and added back, decayed, to the chunk's outputs;
+ * the backward likewise, its signed carries in linear space
+ * (scan_forward_chunked, scan_backward_chunked, time_chunks).
+ *
  * Rows are grouped by step as in a packed sequence (see rnn.c): step t owns
  * batch_sizes[t] rows from offsets[t]; batch sizes never grow, so sequence n
  * runs for the first len_n steps and its row at step t is offsets[t] + n.
