@@ -203,6 +203,16 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       end
     end)
 
+    it("time-parallel path with saturated gates: chunk products far below 1e-308, outputs below 1e-150", function()
+      lucid.manual_seed(17)
+      local w, b = params(lucid.float64, 6, 10, 2)
+      w = (w:detach() * 60):requires_grad_() -- |p| in the hundreds: a = sigmoid(-p_z) down to 1e-200
+      local x = lucid.randn({ 200 * 2, 6 }, F64):requires_grad_()
+      local col, chk = both_paths(x, 200, nil, w, b, 3)
+      assert.is_true(col[1]:min():item() < 1e-150)
+      for k = 1, 5 do H.assert_close(chk[k], col[k], 1e-12, 1e-12, "result " .. k) end
+    end)
+
     it("time-parallel path in float32 agrees with float64 within 1e-5 relative, and passes gradcheck", function()
       lucid.manual_seed(16)
       local w, b, h0 = params(lucid.float64, 4, 9, 1)
