@@ -470,6 +470,10 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       H.raises(function() nn[kind](4, 3, { dropout = 0 / 0 }) end, kind, "dropout must be in [0, 1]", "nan")
       H.raises(function() nn[kind](4, 3, { bidirectional = 1 }) end, kind, "bidirectional", "boolean")
       H.raises(function() nn[kind](4, 3, { recurrent_dropout = 0.1 }) end, kind, "unknown option 'recurrent_dropout'")
+      H.raises(function()
+        lucid._C.minrnn_layer({ mode = kind:lower(), input = x:reshape({ 10, 4 }), batch_sizes = 5,
+          weight = m.weight_ih_l0, path = "chunked", chunks = -1 })
+      end, "minrnn_layer", "chunks must be a non-negative integer", "-1")
     end)
   end)
 end
