@@ -169,7 +169,7 @@ LC_CLONES static void step_band(const minrnn_ctx *c, lc_dtype dt, void *pr_, con
 /* The decay a of w units (in double) from a row step_band saved, sv at k0:
  * what grad_row reads, for the time-parallel path's carries, which need a
  * alone. MinGRU a = 1 - z; MinLSTM a = f / (f + i). */
-static void decay_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *sv_, double *a) {
+LC_CLONES static void decay_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *sv_, double *a) {
   int64_t H = c->hidden;
   LC_DISPATCH(dt, T, {
     const T *sv = sv_;
@@ -221,14 +221,20 @@ static void logprod_init(logprod *q, int64_t w) {
   for (int64_t j = 0; j < w; j++) q->prod[j] = 1, q->acc[j] = 0;
 }
 
-/* prod >= 2^-900 on entry, so only a tiny a can take it below: then both
- * logs are taken (a = 0, an underflowed gate, gives -inf, as it should). */
-static void logprod_mul(logprod *q, int64_t w, const double *a) {
-  for (int64_t j = 0; j < w; j++) {
-    double x = q->prod[j] * a[j];
-    if (!(x >= 0x1p-900)) q->acc[j] += log(q->prod[j]) + log(a[j]), x = 1;
-    q->prod[j] = x;
+/* prod >= 2^-800 and a >= 2^-100 keep prod a a normal double; a unit
+ * outside that (once in hundreds of steps, or a tiny a) first folds its
+ * prod, and its a, into acc: logs only there (a = 0, an underflowed gate,
+ * gives -inf, as it should). The test loop and the product vectorise. */
+LC_CLONES static void logprod_mul(logprod *q, int64_t w, const double *a_) {
+  double a[BAND];
+  bool fold = false;
+  for (int64_t j = 0; j < w; j++) fold |= q->prod[j] < 0x1p-800 || !(a_[j] >= 0x1p-100);
+  memcpy(a, a_, w * sizeof(double));
+  for (int64_t j = 0; fold && j < w; j++) {
+    if (q->prod[j] < 0x1p-800) q->acc[j] += log(q->prod[j]), q->prod[j] = 1;
+    if (!(a[j] >= 0x1p-100)) q->acc[j] += log(a[j]), a[j] = 1;
   }
+  for (int64_t j = 0; j < w; j++) q->prod[j] *= a[j];
 }
 
 static double logprod_log(const logprod *q, int64_t j) { return q->acc[j] + log(q->prod[j]); }
