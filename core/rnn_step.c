@@ -121,7 +121,8 @@ static int part_grads(lc_node *n, const step_ctx *ctx, lc_tensor *gp, lc_tensor 
     if (len >= 0 && lc_node_needs_grad(n, I_P + k)) {
       if (len == dp->sizes[0]) gin[I_P + k] = lc_retain(dp); /* the only part */
       else if (!(gin[I_P + k] = lc_empty(dp->dtype, 1, &len))) rc = -1;
-      else memcpy(lc_data(gin[I_P + k]), (char *)lc_data(dp) + at * (int64_t)es, (size_t)len * es);
+      else if (len > 0) /* an empty part may have no data pointer */
+        memcpy(lc_data(gin[I_P + k]), (char *)lc_data(dp) + at * (int64_t)es, (size_t)len * es);
     }
     if (len > 0) at += len;
   }
@@ -256,7 +257,8 @@ static lc_tensor *join_parts(const lc_rnn_step_args *a, lc_dtype dt, int64_t X) 
       lc_release(p);
       return NULL;
     }
-    memcpy((char *)lc_data(p) + at * (int64_t)es, lc_data(part), (size_t)part->sizes[0] * es);
+    if (part->sizes[0] > 0) /* an empty part may have no data pointer */
+      memcpy((char *)lc_data(p) + at * (int64_t)es, lc_data(part), (size_t)part->sizes[0] * es);
     at += part->sizes[0];
     lc_release(part);
   }
