@@ -3,18 +3,21 @@
 #include "lbind.h"
 
 static const char *const modes[] = {"mingru", "minlstm", NULL};
-static const char *const paths[] = {"scan", "sequential", NULL};
+static const char *const paths[] = {"scan", "sequential", "chunked", "columns", NULL};
 
-/* lucid._C.minrnn_layer(mode, x, batch_sizes, h0, w, b [, path]), or by name -> y, h_n.
+/* lucid._C.minrnn_layer(mode, x, batch_sizes, h0, w, b [, path [, chunks]]), or by name -> y, h_n.
  * x (T, I); batch_sizes a table of L step sizes, or a number L (padded);
  * h0 (N, H) or nil for the zero state; path "scan" (default) or
- * "sequential". The module checks shapes with friendly messages first; the
- * core checks them again. */
-static const char *const minrnn_names[] = {"mode", "input", "batch_sizes", "h0", "weight", "bias", "path"};
+ * "sequential"; for tests and benchmarks "chunked" forces the time-parallel
+ * scan, with `chunks` chunks per sequence (nil: the automatic count), and
+ * "columns" the column scan. The module checks shapes with friendly
+ * messages first; the core checks them again. */
+static const char *const minrnn_names[] = {"mode", "input", "batch_sizes", "h0",
+                                           "weight", "bias", "path", "chunks"};
 
 static int l_minrnn_layer(lua_State *L) {
   const char *fname = "minrnn_layer";
-  lcb_args(L, 1, 7, minrnn_names, fname);
+  lcb_args(L, 1, 8, minrnn_names, fname);
   lc_minrnn_args a = {.mode = (lc_minrnn_mode)luaL_checkoption(L, 1, NULL, modes)};
   a.x = lcb_check(L, 2, fname);
   a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
@@ -22,6 +25,9 @@ static int l_minrnn_layer(lua_State *L) {
   a.w = lcb_check(L, 5, fname);
   a.b = lcb_opt(L, 6, fname);
   a.path = (lc_minrnn_path)luaL_checkoption(L, 7, "scan", paths);
+  a.chunks = luaL_optinteger(L, 8, 0);
+  if (a.chunks < 0)
+    return luaL_error(L, "%s: chunks must be a non-negative integer, got %I", fname, (lua_Integer)a.chunks);
   lc_tensor *y, *h;
   lcb_ok(L, lc_minrnn_layer(&a, &y, &h));
   lcb_push(L, y);

@@ -13,8 +13,12 @@ typedef enum { LC_MINGRU, LC_MINLSTM } lc_minrnn_mode;
  * recurrence h_t = a_t h_{t-1} + b_t as a scan over time, parallel over the
  * (sequence, unit) columns. SEQUENTIAL: step by step, one GEMM per step on
  * that step's rows (a single step, streaming inference). Both compute the
- * coefficients and the update alike and record the same autograd node. */
-typedef enum { LC_MINRNN_SCAN, LC_MINRNN_SEQUENTIAL } lc_minrnn_path;
+ * coefficients and the update alike and record the same autograd node.
+ * SCAN runs time-parallel by itself when the columns cannot fill the
+ * threads (minrnn.c); CHUNKED forces that path, with `chunks` chunks per
+ * sequence (0: as SCAN would choose), and COLUMNS the column scan, so
+ * tests and benchmarks can compare them. */
+typedef enum { LC_MINRNN_SCAN, LC_MINRNN_SEQUENTIAL, LC_MINRNN_CHUNKED, LC_MINRNN_COLUMNS } lc_minrnn_path;
 
 /* One layer over a whole sequence. x is (T, I), the rows of step t being
  * batch_sizes[t] consecutive rows as in a packed sequence (NULL: every step
@@ -26,6 +30,7 @@ typedef enum { LC_MINRNN_SCAN, LC_MINRNN_SEQUENTIAL } lc_minrnn_path;
 typedef struct {
   lc_minrnn_mode mode;
   lc_minrnn_path path;
+  int64_t chunks;             /* CHUNKED only: chunks per sequence, 0: automatic */
   int64_t steps;              /* L */
   const int64_t *batch_sizes; /* L entries, non-increasing; NULL: all N */
   const lc_tensor *x, *h0, *w, *b;

@@ -23,6 +23,15 @@
  * (vmath.c), and the backward reads its sigmoids from what the forward
  * saved in place of the projection (see step_band).
  *
+ * With fewer (sequence, band) columns than threads (one sequence of 64
+ * units on two threads) and sequences long enough, the scan is parallel
+ * over time as well: each sequence splits into chunks walked at once from
+ * the zero state, then the true state entering each chunk is carried
+ * across them (in log space, as the paper's form, since the product of a
+ * over a chunk underflows) and added back, decayed, to the chunk's outputs;
+ * the backward likewise, its signed carries in linear space
+ * (scan_forward_chunked, scan_backward_chunked, time_chunks).
+ *
  * Rows are grouped by step as in a packed sequence (see rnn.c): step t owns
  * batch_sizes[t] rows from offsets[t]; batch sizes never grow, so sequence n
  * runs for the first len_n steps and its row at step t is offsets[t] + n.
@@ -33,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
+
+#include <omp.h>
 
 #include "lc_internal.h"
 
@@ -62,6 +73,8 @@ typedef struct {
   int64_t steps, batch, total, hidden, gates; /* L, N, T, H, G */
   int64_t *batch_sizes, *offsets, *lengths;   /* lengths[n]: steps sequence n runs */
   lc_tensor *p; /* (T, G*H) x W^T, then what the backward reads (step_band) */
+  lc_minrnn_path path;
+  int64_t chunks; /* the CHUNKED path's chunks per sequence (0: automatic) */
 } minrnn_ctx;
 
 static void free_ctx(minrnn_ctx *c) {
@@ -153,6 +166,29 @@ LC_CLONES static void step_band(const minrnn_ctx *c, lc_dtype dt, void *pr_, con
   });
 }
 
+/* The decay a of w units (in double) from a row step_band saved, sv at k0:
+ * what grad_row reads, for the time-parallel path's carries, which need a
+ * alone. MinGRU a = 1 - z; MinLSTM a = f / (f + i). */
+LC_CLONES static void decay_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, const void *sv_, double *a) {
+  int64_t H = c->hidden;
+  LC_DISPATCH(dt, T, {
+    const T *sv = sv_;
+    if (c->mode == LC_MINGRU) {
+      for (int64_t j = 0; j < w; j++) {
+        double m = fabs(sv[j]);
+        a[j] = NEG(sv[j]) ? 1 - m : m;
+      }
+    } else {
+      const T *sf = sv, *si = sv + H;
+      for (int64_t j = 0; j < w; j++) {
+        double mf = fabs(sf[j]), mi = fabs(si[j]);
+        double f = NEG(sf[j]) ? mf : 1 - mf, i = NEG(si[j]) ? mi : 1 - mi;
+        a[j] = f / (f + i);
+      }
+    }
+  });
+}
+
 /* Asks for the bytes [p, p + n) ahead of use. A scan job walks one
  * sequence's rows, N rows apart: a stride the hardware prefetcher does not
  * follow across pages, so without this every step of every job would wait
@@ -173,6 +209,58 @@ static void prefetch_gates(const minrnn_ctx *c, const lc_tensor *p, int64_t row,
 
 /* ---- forward: the scan ---------------------------------------------------- */
 
+/* A running product of decays per unit, in log space as acc + log(prod):
+ * prod stays in linear space and is folded into acc before it could
+ * underflow, so a log is taken once in hundreds of steps, not every step
+ * (a log a unit and step would cost as much as the step). */
+typedef struct {
+  double prod[BAND], acc[BAND];
+} logprod;
+
+static void logprod_init(logprod *q, int64_t w) {
+  for (int64_t j = 0; j < w; j++) q->prod[j] = 1, q->acc[j] = 0;
+}
+
+/* prod >= 2^-800 and a >= 2^-100 keep prod a a normal double; a unit
+ * outside that (once in hundreds of steps, or a tiny a) first folds its
+ * prod, and its a, into acc: logs only there (a = 0, an underflowed gate,
+ * gives -inf, as it should). The test loop and the product vectorise. */
+LC_CLONES static void logprod_mul(logprod *q, int64_t w, const double *a_) {
+  double a[BAND];
+  bool fold = false;
+  for (int64_t j = 0; j < w; j++) fold |= q->prod[j] < 0x1p-800 || !(a_[j] >= 0x1p-100);
+  memcpy(a, a_, w * sizeof(double));
+  for (int64_t j = 0; fold && j < w; j++) {
+    if (q->prod[j] < 0x1p-800) q->acc[j] += log(q->prod[j]), q->prod[j] = 1;
+    if (!(a[j] >= 0x1p-100)) q->acc[j] += log(a[j]), a[j] = 1;
+  }
+  for (int64_t j = 0; j < w; j++) q->prod[j] *= a[j];
+}
+
+static double logprod_log(const logprod *q, int64_t j) { return q->acc[j] + log(q->prod[j]); }
+
+/* Steps [lo, hi) of sequence n, units [k0, k0 + w), from the states h
+ * (updated). With q, also multiplies the steps' decays (decay_row of the
+ * row step_band just saved) into q, for the time-parallel path's carries. */
+static void walk_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const lc_tensor *b,
+                         lc_tensor *y, int64_t n, int64_t k0, int64_t w, int64_t lo, int64_t hi, void *h,
+                         logprod *q) {
+  size_t es = lc_dtype_size(dt);
+  double tmp[4 * BAND], a[BAND]; /* tmp: room for (G + 1) w elements */
+  for (int64_t t = lo; t < hi; t++) {
+    int64_t row = c->offsets[t] + n;
+    if (t + 1 < hi) { /* the next step's rows */
+      prefetch_gates(c, p, c->offsets[t + 1] + n, k0, w, true);
+      prefetch(row_at(y, c->offsets[t + 1] + n, k0), w * es, true);
+    }
+    step_band(c, dt, row_at(p, row, 0), b ? lc_data(b) : NULL, k0, w, h, row_at(y, row, k0), tmp);
+    if (q) {
+      decay_row(c, dt, w, row_at(p, row, k0), a);
+      logprod_mul(q, w, a);
+    }
+  }
+}
+
 /* p (T, G*H) = x W^T, bias b (G*H) or NULL, h0 (N, H) or NULL -> y (T, H).
  * Column job (n, band) walks the steps of sequence n with its states in a
  * local array. */
@@ -183,18 +271,106 @@ static void scan_forward(const minrnn_ctx *c, lc_dtype dt, lc_tensor *p, const l
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
   for (int64_t job = 0; job < jobs; job++) {
     int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
-    double h[BAND], tmp[4 * BAND]; /* room for w, (G + 1) w elements of either dtype */
+    double h[BAND]; /* room for w elements of either dtype */
     if (h0) memcpy(h, row_at(h0, n, k0), w * es);
     else memset(h, 0, w * es);
-    for (int64_t t = 0; t < c->lengths[n]; t++) {
-      int64_t row = c->offsets[t] + n;
-      if (t + 1 < c->lengths[n]) { /* the next step's rows */
-        prefetch_gates(c, p, c->offsets[t + 1] + n, k0, w, true);
-        prefetch(row_at(y, c->offsets[t + 1] + n, k0), w * es, true);
+    walk_forward(c, dt, p, b, y, n, k0, w, 0, c->lengths[n], h, NULL);
+  }
+}
+
+/* ---- forward: time-parallel ------------------------------------------------ */
+
+/* With fewer column jobs than threads (few sequences, H <= 64 or so), the
+ * column scan leaves threads idle. Then each sequence's steps split into P
+ * chunks (chunk k: steps [len k / P, len (k+1) / P), some empty when
+ * len < P), each of S pieces (piece m = k S + s, the same formula with P S:
+ * pieces nest in chunks), and
+ *   1. parallel over (chunk, column): chunk 0 walks from h0 as the column
+ *      scan does; chunk k > 0 walks from h = 0, so its y is the local
+ *      y~_t = h_t - A_{lo..t} carry_k, and keeps log A (the product of a
+ *      from the chunk's start, logprod: over a chunk of thousands of steps
+ *      the product underflows, its log does not) at each piece's start and
+ *      at the chunk's end;
+ *   2. sequential over chunks, per unit: the true state entering chunk k,
+ *      carry_k = A_{k-1} carry_{k-1} + y~_end(k-1), as
+ *      log carry_k = logaddexp(log A_{k-1} + log carry_{k-1}, log y~_end)
+ *      (states are positive; the zero state is log 0 = -inf);
+ *   3. parallel over (piece of a chunk k > 0, column): y_t += d_t, with
+ *      d = exp(log carry_k + log A at the piece's start) and d_t = a_t d_{t-1}
+ *      after it: linear space, as the column scan (d only decays, and a d
+ *      that underflows is below the last bit of y_t >= y~_t > 0).
+ * The gates step_band saves in place of p do not depend on h, so they are
+ * right after pass 1. The backward chunks the same way (scan_backward_chunked). */
+
+/* Steps [lo, hi) of chunk k of P of a sequence of len steps. */
+static void chunk_range(int64_t len, int64_t P, int64_t k, int64_t *lo, int64_t *hi) {
+  *lo = len * k / P;
+  *hi = len * (k + 1) / P;
+}
+
+/* log(exp(u) + exp(v)), -inf for two zeros. */
+static double logaddexp(double u, double v) {
+  double m = u > v ? u : v, d = u > v ? v - u : u - v;
+  return m == -INFINITY ? m : m + log1p(exp(d));
+}
+
+static int scan_forward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, lc_tensor *p,
+                                const lc_tensor *b, const lc_tensor *h0, lc_tensor *y) {
+  int64_t H = c->hidden, N = c->batch, bands = (H + BAND - 1) / BAND, jobs = N * bands;
+  int64_t S = omp_get_max_threads();
+  size_t es = lc_dtype_size(dt);
+  /* carry (N, P, H): log A_k, then log carry_k; pre (N, P S, H): log A at each piece's start */
+  double *carry = lc_malloc(N * P * (1 + S) * H * sizeof(double), modes[c->mode].name);
+  if (!carry) return -1;
+  double *pre = carry + N * P * H;
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t job = 0; job < P * jobs; job++) { /* pass 1 */
+    int64_t k = job / jobs, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0);
+    double h[BAND] = {0};
+    logprod q;
+    logprod_init(&q, w);
+    if (k == 0 && h0) memcpy(h, row_at(h0, n, k0), w * es);
+    for (int64_t m = k * S; m < (k + 1) * S; m++) {
+      int64_t lo, hi;
+      chunk_range(c->lengths[n], P * S, m, &lo, &hi);
+      for (int64_t j = 0; k > 0 && j < w; j++) pre[(n * P * S + m) * H + k0 + j] = logprod_log(&q, j);
+      walk_forward(c, dt, p, b, y, n, k0, w, lo, hi, h, k > 0 ? &q : NULL);
+    }
+    for (int64_t j = 0; j < w; j++) carry[(n * P + k) * H + k0 + j] = logprod_log(&q, j);
+  }
+  for (int64_t n = 0; n < N; n++) /* pass 2 */
+    for (int64_t j = 0; j < H; j++) {
+      double lc = h0 ? log(lc_get(h0, n * H + j)) : -INFINITY;
+      for (int64_t k = 0; k < P; k++) {
+        int64_t lo, hi;
+        chunk_range(c->lengths[n], P, k, &lo, &hi);
+        double *slot = &carry[(n * P + k) * H + j], logA = *slot;
+        *slot = lc; /* log carry_k, entering chunk k */
+        if (hi > lo) {
+          double yend = log(lc_get(y, (c->offsets[hi - 1] + n) * H + j));
+          lc = k == 0 ? yend : logaddexp(logA + lc, yend);
+        }
       }
-      step_band(c, dt, row_at(p, row, 0), b ? lc_data(b) : NULL, k0, w, h, row_at(y, row, k0), tmp);
+    }
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t job = S * jobs; job < P * S * jobs; job++) { /* pass 3 */
+    int64_t m = job / jobs, k = m / S, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0);
+    int64_t lo, hi;
+    chunk_range(c->lengths[n], P * S, m, &lo, &hi);
+    double d[BAND], a[BAND];
+    for (int64_t j = 0; j < w; j++)
+      d[j] = exp(carry[(n * P + k) * H + k0 + j] + pre[(n * P * S + m) * H + k0 + j]);
+    for (int64_t t = lo; t < hi; t++) {
+      int64_t row = c->offsets[t] + n;
+      decay_row(c, dt, w, row_at(p, row, k0), a);
+      LC_DISPATCH(dt, T, {
+        T *yr = row_at(y, row, k0);
+        for (int64_t j = 0; j < w; j++) yr[j] += (T)(d[j] *= a[j]);
+      });
     }
   }
+  free(carry);
+  return 0;
 }
 
 /* ---- forward: step by step ------------------------------------------------ */
@@ -278,6 +454,27 @@ LC_CLONES static void grad_row(const minrnn_ctx *c, lc_dtype dt, int64_t w, cons
   });
 }
 
+/* Steps hi-1 down to lo of sequence n, units [k0, k0 + w), from the
+ * running dL/dh gh (updated; on return, dL/dh_{lo-1}); acc as grad_row's. */
+static void walk_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy, const lc_tensor *y,
+                          const lc_tensor *h0, lc_tensor *dp, int64_t n, int64_t k0, int64_t w,
+                          int64_t lo, int64_t hi, void *gh, double *acc) {
+  size_t es = lc_dtype_size(dt);
+  double zero[BAND] = {0};
+  for (int64_t t = hi - 1; t >= lo; t--) {
+    int64_t row = c->offsets[t] + n;
+    if (t > lo) { /* the rows the step before reads and writes */
+      int64_t prev = c->offsets[t - 1] + n;
+      prefetch_gates(c, c->p, prev, k0, w, false);
+      prefetch_gates(c, dp, prev, k0, w, true);
+      prefetch(row_at(gy, prev, k0), w * es, false);
+      if (t > 1) prefetch(row_at(y, c->offsets[t - 2] + n, k0), w * es, false);
+    }
+    const void *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : zero;
+    grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, row_at(dp, row, k0), acc);
+  }
+}
+
 /* bsum (N, G*H) or NULL: each sequence's sums of its rows of dp, summed
  * over N afterwards for the bias gradient (in double, as the rows add up),
  * so dp is not read again by a column reduction. */
@@ -289,23 +486,90 @@ static void scan_backward(const minrnn_ctx *c, lc_dtype dt, const lc_tensor *gy,
 #pragma omp parallel for schedule(static) if (c->total * H >= LC_PARALLEL_GRAIN)
   for (int64_t job = 0; job < jobs; job++) {
     int64_t n = job / bands, k0 = (job % bands) * BAND, w = min64(BAND, H - k0);
-    double gh[BAND], zero[BAND] = {0}; /* room for w elements of either dtype */
+    double gh[BAND]; /* room for w elements of either dtype */
     memcpy(gh, row_at(ghn, n, k0), w * es);
-    for (int64_t t = c->lengths[n] - 1; t >= 0; t--) {
-      int64_t row = c->offsets[t] + n;
-      if (t > 0) { /* the rows the step before reads and writes */
-        int64_t prev = c->offsets[t - 1] + n;
-        prefetch_gates(c, c->p, prev, k0, w, false);
-        prefetch_gates(c, dp, prev, k0, w, true);
-        prefetch(row_at(gy, prev, k0), w * es, false);
-        if (t > 1) prefetch(row_at(y, c->offsets[t - 2] + n, k0), w * es, false);
-      }
-      const void *hp = t > 0 ? row_at(y, c->offsets[t - 1] + n, k0) : h0 ? row_at(h0, n, k0) : zero;
-      grad_row(c, dt, w, row_at(c->p, row, k0), hp, row_at(gy, row, k0), gh, row_at(dp, row, k0),
-               bsum ? bsum + n * c->gates * H + k0 : NULL);
-    }
+    walk_backward(c, dt, gy, y, h0, dp, n, k0, w, 0, c->lengths[n], gh,
+                  bsum ? bsum + n * c->gates * H + k0 : NULL);
     if (dh0) memcpy(row_at(dh0, n, k0), gh, w * es);
   }
+}
+
+/* The time-parallel backward, in the forward's chunks. dL/dh_{t-1} =
+ * a_t (dL/dh_t + gy_t) is linear, so
+ *   1. parallel over (chunk k > 0, column): walk the chunk from gh = 0 for
+ *      its local outgoing gradient and the product A_k of its a (a and gh
+ *      only, no gradient rows);
+ *   2. sequential over chunks, per unit: the true gradient entering chunk
+ *      k from above, carry_{k-1} = A_k carry_k + local_k, from ghn;
+ *   3. parallel over (chunk, column): walk_backward from carry_k, which
+ *      writes the true dp rows (grad_row needs the true gh at every step).
+ * The gradients are signed, so the carries stay in linear space: a log
+ * would need a sign beside it, and A_k is a product of a in (0, 1) that
+ * only scales carry_k: where it underflows, A_k carry_k is below the last
+ * bit of what it is added to, as in the column walk's own a gh. bsum has
+ * a row per (sequence, chunk), so chunks of one sequence add to their own.
+ * Chunk 0 ends at dh0. */
+static int scan_backward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, const lc_tensor *gy,
+                                 const lc_tensor *ghn, const lc_tensor *y, const lc_tensor *h0,
+                                 lc_tensor *dp, lc_tensor *dh0, double *bsum) {
+  int64_t H = c->hidden, N = c->batch, bands = (H + BAND - 1) / BAND, jobs = N * bands;
+  size_t es = lc_dtype_size(dt);
+  double *loc = lc_malloc(2 * N * P * H * sizeof(double), modes[c->mode].name);
+  if (!loc) return -1;
+  double *A = loc + N * P * H; /* loc: local_k, then carry_k entering chunk k from above */
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t job = jobs; job < P * jobs; job++) { /* pass 1 */
+    int64_t k = job / jobs, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0), lo, hi;
+    chunk_range(c->lengths[n], P, k, &lo, &hi);
+    double a[BAND], g[BAND] = {0}, prod[BAND];
+    for (int64_t j = 0; j < w; j++) prod[j] = 1;
+    for (int64_t t = hi - 1; t >= lo; t--) {
+      int64_t row = c->offsets[t] + n;
+      decay_row(c, dt, w, row_at(c->p, row, k0), a);
+      LC_DISPATCH(dt, T, {
+        const T *go = row_at(gy, row, k0);
+        for (int64_t j = 0; j < w; j++) g[j] = a[j] * (g[j] + go[j]), prod[j] *= a[j];
+      });
+    }
+    for (int64_t j = 0; j < w; j++) loc[(n * P + k) * H + k0 + j] = g[j], A[(n * P + k) * H + k0 + j] = prod[j];
+  }
+  for (int64_t n = 0; n < N; n++) /* pass 2 */
+    for (int64_t j = 0; j < H; j++) {
+      double gc = lc_get(ghn, n * H + j);
+      for (int64_t k = P - 1; k >= 0; k--) {
+        double *slot = &loc[(n * P + k) * H + j], l = *slot;
+        *slot = gc;
+        if (k > 0) gc = A[(n * P + k) * H + j] * gc + l;
+      }
+    }
+  int64_t GH = c->gates * H;
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t job = 0; job < P * jobs; job++) { /* pass 3 */
+    int64_t k = job / jobs, n = job % jobs / bands, k0 = job % bands * BAND, w = min64(BAND, H - k0), lo, hi;
+    chunk_range(c->lengths[n], P, k, &lo, &hi);
+    double gh[BAND]; /* room for w elements of either dtype */
+    LC_DISPATCH(dt, T, {
+      for (int64_t j = 0; j < w; j++) ((T *)gh)[j] = (T)loc[(n * P + k) * H + k0 + j];
+    });
+    walk_backward(c, dt, gy, y, h0, dp, n, k0, w, lo, hi, gh, bsum ? bsum + (n * P + k) * GH + k0 : NULL);
+    if (k == 0 && dh0) memcpy(row_at(dh0, n, k0), gh, w * es);
+  }
+  free(loc);
+  return 0;
+}
+
+/* Chunks per sequence for the time-parallel path, 0 for the column scan:
+ * only when the N * ceil(H / 64) column jobs cannot fill the threads and
+ * every chunk gets at least CHUNK_MIN steps of the longest sequence. */
+enum { CHUNK_MIN = 256 };
+
+static int64_t time_chunks(const minrnn_ctx *c) {
+  int64_t jobs = c->batch * ((c->hidden + BAND - 1) / BAND), threads = omp_get_max_threads();
+  int64_t P = (threads + jobs - 1) / jobs;
+  if (c->path == LC_MINRNN_CHUNKED) /* beyond L + 1 chunks only empty ones would be added */
+    return c->chunks > 0 ? min64(c->chunks, c->steps + 1) : P > 1 ? P : 2;
+  if (c->path != LC_MINRNN_SCAN || jobs >= threads || omp_in_parallel()) return 0;
+  return c->steps >= P * CHUNK_MIN ? P : 0;
 }
 
 static int minrnn_backward(lc_node *node, lc_tensor *const *g, lc_tensor **gin) {
@@ -324,10 +588,11 @@ static int minrnn_backward(lc_node *node, lc_tensor *const *g, lc_tensor **gin) 
   lc_tensor *dh0 = lc_empty(dt, 2, hs);
   int rc = gy && ghn && dp && dh0 ? 0 : -1;
   bool bias = lc_node_needs_grad(node, I_B);
-  int64_t GH = c->gates * c->hidden, bs[2] = {c->batch, GH};
+  int64_t P = time_chunks(c), GH = c->gates * c->hidden, bs[2] = {c->batch * (P ? P : 1), GH};
   lc_tensor *bsum = !rc && bias ? lc_zeros(LC_FLOAT64, 2, bs) : NULL;
   if (bias && !bsum) rc = -1;
-  if (!rc) scan_backward(c, dt, gy, ghn, y, h0, dp, dh0, bsum ? lc_data(bsum) : NULL);
+  if (!rc && P) rc = scan_backward_chunked(c, P, dt, gy, ghn, y, h0, dp, dh0, bsum ? lc_data(bsum) : NULL);
+  else if (!rc) scan_backward(c, dt, gy, ghn, y, h0, dp, dh0, bsum ? lc_data(bsum) : NULL);
   /* dx = dp W (T, I); dW = dp^T x (G*H, I); db (G*H) came with the scan */
   if (!rc && lc_node_needs_grad(node, I_X)) {
     int64_t s[2] = {c->total, x->sizes[1]};
@@ -398,6 +663,8 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
   }
   lc_dtype dt = x->dtype;
   c->mode = a->mode;
+  c->path = a->path;
+  c->chunks = a->chunks;
   c->gates = modes[a->mode].gates;
   c->hidden = w->sizes[0] / c->gates;
   c->steps = a->steps;
@@ -446,8 +713,9 @@ static int setup(minrnn_ctx *c, const lc_minrnn_args *a) {
 
 int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_out) {
   *y_out = *h_out = NULL;
-  if ((unsigned)a->mode > LC_MINLSTM || !a->x || !a->w) {
-    lc_fail(LC_ERR_ARG, "minrnn_layer", "unknown mode or missing input");
+  if ((unsigned)a->mode > LC_MINLSTM || (unsigned)a->path > LC_MINRNN_COLUMNS || a->chunks < 0 || !a->x ||
+      !a->w) {
+    lc_fail(LC_ERR_ARG, "minrnn_layer", "unknown mode or path, negative chunks, or missing input");
     return -1;
   }
   const char *op = modes[a->mode].name;
@@ -478,7 +746,9 @@ int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_ou
       lc_tensor *wt = lc_transpose(w, 0, 1);
       rc = !wt ? -1 : lc_gemm(1, x, wt, 0, c->p);
       lc_release(wt);
-      if (!rc) scan_forward(c, x->dtype, c->p, b, h0, y);
+      int64_t P = time_chunks(c);
+      if (!rc && P) rc = scan_forward_chunked(c, P, x->dtype, c->p, b, h0, y);
+      else if (!rc) scan_forward(c, x->dtype, c->p, b, h0, y);
       /* h_n: each sequence's output row at its own last step */
       size_t es = lc_dtype_size(x->dtype);
       for (int64_t n = 0; !rc && n < c->batch; n++)

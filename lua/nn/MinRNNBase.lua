@@ -2,8 +2,9 @@
 -- RNNs All We Needed?"). Each layer and direction is one call of the kernel
 -- lucid._C.minrnn_layer (core/minrnn.c), one autograd node: the input
 -- projection of the whole sequence as one GEMM, then the linear recurrence
--- h_t = a_t h_{t-1} + b_t as a scan over time. A one-step input
--- (streaming inference) takes the kernel's step-by-step path instead.
+-- h_t = a_t h_{t-1} + b_t as a scan over time (the kernel itself runs it
+-- parallel over time when few sequences leave threads idle). A one-step
+-- input (streaming inference) takes the kernel's step-by-step path instead.
 --
 -- Shapes follow nn.GRU: input (L, N, I), (N, L, I) with batch_first,
 -- unbatched (L, I), or a PackedSequence; h0 (num_layers * D, N, H), D = 2

@@ -150,6 +150,87 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       end
     end)
 
+    -- The time-parallel path (few columns, long sequences: see
+    -- docs/recurrent.md) forced with path = "chunked" and a chunk count,
+    -- against the column scan. x (T, I), batch_sizes a table or a number.
+    local function both_paths(x, batch_sizes, h0, w, b, chunks)
+      local function run(path)
+        for _, t in ipairs({ x, w, b, h0 or x }) do t.grad = nil end
+        local y, hn = lucid._C.minrnn_layer({ mode = kind:lower(), input = x, batch_sizes = batch_sizes,
+          h0 = h0, weight = w, bias = b, path = path, chunks = chunks })
+        local loss = (y * y):sum() + (hn * hn * hn):sum()
+        loss:backward()
+        return { y:detach(), hn:detach(), x.grad, w.grad, b.grad, h0 and h0.grad or nil }
+      end
+      return run("columns"), run("chunked")
+    end
+
+    local function params(dtype, I, Hs, N)
+      local G = kind == "MinGRU" and 2 or 3
+      local o = { dtype = dtype }
+      return lucid.randn({ G * Hs, I }, o):requires_grad_(), lucid.randn({ G * Hs }, o):requires_grad_(),
+        (lucid.rand({ N, Hs }, o) + 0.1):requires_grad_()
+    end
+
+    it("time-parallel path equals the column scan (float64, 1e-12): outputs, h_n, every gradient", function()
+      lucid.manual_seed(14)
+      -- L = 40 in 3 chunks (uneven), automatic, 7; L = 5 in 9 (more chunks than steps);
+      -- H = 70 spans two 64-unit bands
+      for _, case in ipairs({ { L = 40, chunks = 3 }, { L = 40, chunks = nil }, { L = 40, chunks = 7 },
+                               { L = 5, chunks = 9 } }) do
+        for _, with_h0 in ipairs({ true, false }) do
+          local w, b, h0 = params(lucid.float64, 6, 70, 2)
+          local x = lucid.randn({ case.L * 2, 6 }, F64):requires_grad_()
+          local col, chk = both_paths(x, case.L, with_h0 and h0 or nil, w, b, case.chunks)
+          for k = 1, #col do
+            H.assert_close(chk[k], col[k], 1e-12, 1e-12,
+              ("L = %d, chunks = %s, h0 = %s, result %d"):format(case.L, case.chunks, with_h0, k))
+          end
+          if with_h0 then assert.is_true(chk[6]:abs():sum():item() > 0) end
+        end
+      end
+    end)
+
+    it("time-parallel path with packed sequences of unequal lengths chunks each over its own length", function()
+      lucid.manual_seed(15)
+      local sizes = {} -- sequences of 37, 20 and 9 steps
+      for t = 1, 37 do sizes[t] = (t <= 9 and 3) or (t <= 20 and 2) or 1 end
+      local w, b, h0 = params(lucid.float64, 5, 12, 3)
+      local x = lucid.randn({ 37 + 20 + 9, 5 }, F64):requires_grad_()
+      for _, chunks in ipairs({ 4, 11 }) do
+        local col, chk = both_paths(x, sizes, h0, w, b, chunks)
+        for k = 1, #col do H.assert_close(chk[k], col[k], 1e-12, 1e-12, "chunks " .. chunks .. ", result " .. k) end
+      end
+    end)
+
+    it("time-parallel path with saturated gates: chunk products far below 1e-308, outputs below 1e-150", function()
+      lucid.manual_seed(17)
+      local w, b = params(lucid.float64, 6, 10, 2)
+      w = (w:detach() * 60):requires_grad_() -- |p| in the hundreds: a = sigmoid(-p_z) down to 1e-200
+      local x = lucid.randn({ 200 * 2, 6 }, F64):requires_grad_()
+      local col, chk = both_paths(x, 200, nil, w, b, 3)
+      assert.is_true(col[1]:min():item() < 1e-150)
+      for k = 1, 5 do H.assert_close(chk[k], col[k], 1e-12, 1e-12, "result " .. k) end
+    end)
+
+    it("time-parallel path in float32 agrees with float64 within 1e-5 relative, and passes gradcheck", function()
+      lucid.manual_seed(16)
+      local w, b, h0 = params(lucid.float64, 4, 9, 1)
+      local x = lucid.randn({ 300, 4 }, F64):requires_grad_()
+      local _, chk64 = both_paths(x, 300, h0, w, b, 5)
+      local f32 = function(t) return t:detach():to(lucid.float32):requires_grad_() end
+      local _, chk32 = both_paths(f32(x), 300, f32(h0), f32(w), f32(b), 5)
+      for k = 1, #chk64 do
+        H.assert_close(chk32[k], chk64[k]:to(lucid.float32), 1e-5, 1e-5, "float32 result " .. k)
+      end
+      local xs = lucid.randn({ 7 * 2, 3 }, F64):requires_grad_()
+      local w2, b2, h2 = params(lucid.float64, 3, 4, 2)
+      assert.is_true(lucid.autograd.gradcheck(function(xx, hh, ww, bb)
+        return lucid._C.minrnn_layer({ mode = kind:lower(), input = xx, batch_sizes = 7, h0 = hh, weight = ww,
+          bias = bb, path = "chunked", chunks = 3 })
+      end, { xs, h2, w2, b2 }))
+    end)
+
     it("runs packed sequences as each sequence alone; h_n in the caller's order", function()
       lucid.manual_seed(5)
       local m = nn[kind](4, 3, { num_layers = 2, dtype = lucid.float64 })
@@ -389,6 +470,10 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       H.raises(function() nn[kind](4, 3, { dropout = 0 / 0 }) end, kind, "dropout must be in [0, 1]", "nan")
       H.raises(function() nn[kind](4, 3, { bidirectional = 1 }) end, kind, "bidirectional", "boolean")
       H.raises(function() nn[kind](4, 3, { recurrent_dropout = 0.1 }) end, kind, "unknown option 'recurrent_dropout'")
+      H.raises(function()
+        lucid._C.minrnn_layer({ mode = kind:lower(), input = x:reshape({ 10, 4 }), batch_sizes = 5,
+          weight = m.weight_ih_l0, path = "chunked", chunks = -1 })
+      end, "minrnn_layer", "chunks must be a non-negative integer", "-1")
     end)
   end)
 end
