@@ -12,7 +12,9 @@
 --   layers). Target: within 10%.
 -- minrnn: nn.MinGRU / nn.MinLSTM training (N=8, I=H=256): tokens per second
 --   against nn.LSTM at L=512, cost per token from L=512 to L=8192, and the
---   layer kernel's scan (one GEMM for the sequence) against its step-by-step path.
+--   layer kernel's scan (one GEMM for the sequence) against its step-by-step path,
+--   and for one sequence of 64 units (N=1, L=8192) the scan with time chunks
+--   against the columns alone (the chunks run when columns cannot fill the threads).
 local common = dofile("bench/common.lua")
 
 local tiny, rounds, clock, sections = false, nil, nil, {}
@@ -107,21 +109,33 @@ if sections.minrnn then
       c0 * 1e6, L1, c1 * 1e6, r / k, lo / k, hi / k))
   end
   -- 3. the layer kernel, scan against steps (training: forward + backward)
-  local function kernel_step(mode, G, path)
-    local x = lucid.randn(L0 * N, I)
-    local w = (lucid.randn(G * H, I) * 0.05):requires_grad_()
-    local b = lucid.zeros(G * H):requires_grad_()
+  -- sizes: { L, N, I, H }
+  local function kernel_step(mode, G, path, sz)
+    local L, n, i, h = table.unpack(sz)
+    local x = lucid.randn(L * n, i)
+    local w = (lucid.randn(G * h, i) * 0.05):requires_grad_()
+    local b = lucid.zeros(G * h):requires_grad_()
     return function()
       w.grad, b.grad = nil, nil
-      local y = lucid._C.minrnn_layer({ mode = mode, input = x, batch_sizes = L0, weight = w, bias = b, path = path })
+      local y = lucid._C.minrnn_layer({ mode = mode, input = x, batch_sizes = L, weight = w, bias = b, path = path })
       y:sum():backward()
     end
   end
   for _, mode in ipairs({ { "mingru", 2 }, { "minlstm", 3 } }) do
-    local s, times = common.alternate({ kernel_step(mode[1], mode[2], "scan"),
-      kernel_step(mode[1], mode[2], "sequential") }, rounds, clock)
+    local s, times = common.alternate({ kernel_step(mode[1], mode[2], "scan", { L0, N, I, H }),
+      kernel_step(mode[1], mode[2], "sequential", { L0, N, I, H }) }, rounds, clock)
     local r, lo, hi = common.round_ratios(times[2], times[1])
     print(string.format("%s layer, L=%d: scan %.3g ms  step by step %.3g ms  scan faster by %.2fx (rounds %.2f-%.2f)",
       mode[1], L0, s[1] * 1e3, s[2] * 1e3, r, lo, hi))
+  end
+  -- 4. one sequence of 64 units: too few columns for the threads, so the scan
+  -- also splits time into chunks (core/minrnn.c); against the columns alone
+  local one = tiny and { 64, 1, 16, 16 } or { L1, 1, 64, 64 }
+  for _, mode in ipairs({ { "mingru", 2 }, { "minlstm", 3 } }) do
+    local s, times = common.alternate({ kernel_step(mode[1], mode[2], "chunked", one),
+      kernel_step(mode[1], mode[2], "columns", one) }, rounds, clock)
+    local r, lo, hi = common.round_ratios(times[2], times[1])
+    print(string.format("%s layer, N=1 H=%d L=%d: time chunks %.3g ms  columns only %.3g ms  chunks faster by %.2fx "
+      .. "(rounds %.2f-%.2f)", mode[1], one[4], one[1], s[1] * 1e3, s[2] * 1e3, r, lo, hi))
   end
 end
