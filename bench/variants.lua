@@ -14,7 +14,8 @@
 --   against nn.LSTM at L=512, cost per token from L=512 to L=8192, and the
 --   layer kernel's scan (one GEMM for the sequence) against its step-by-step path,
 --   and for one sequence of 64 units (N=1, L=8192) the scan with time chunks
---   against the columns alone (the chunks run when columns cannot fill the threads).
+--   against the columns alone (MinGRU takes the chunks when columns cannot fill
+--   the threads; for MinLSTM they are forced here, its default keeps the columns).
 local common = dofile("bench/common.lua")
 
 local tiny, rounds, clock, sections = false, nil, nil, {}

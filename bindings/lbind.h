@@ -24,6 +24,10 @@ int lcb_fail(lua_State *L);
 /* Raises it under fname, the public name the caller used: "fname: body"
  * (the core's op name and its error code stay out of the text). */
 int lcb_fail_as(lua_State *L, const char *fname);
+/* Raises it at the user's line, through lucid.args.raise (the one owner of
+ * which frames are lucid's own), for private entries the modules call
+ * directly with no pcall to re-raise; as lcb_fail without lucid.args. */
+int lcb_fail_at_user(lua_State *L);
 
 /* ---- argument readers (largs.c) ---------------------------------------------- */
 

@@ -5,19 +5,21 @@
 static const char *const modes[] = {"mingru", "minlstm", NULL};
 static const char *const paths[] = {"scan", "sequential", "chunked", "columns", NULL};
 
-/* lucid._C.minrnn_layer(mode, x, batch_sizes, h0, w, b [, path [, chunks]]), or by name -> y, h_n.
+/* lucid._C.minrnn_layer(mode, x, batch_sizes, h0, w, b [, path [, chunks [, op [, h_name]]]]), or by
+ * name -> y, h_n; errors at the caller's caller's line (lcb_fail_at_user).
  * x (T, I); batch_sizes a table of L step sizes, or a number L (padded);
  * h0 (N, H) or nil for the zero state; path "scan" (default) or
  * "sequential"; for tests and benchmarks "chunked" forces the time-parallel
  * scan, with `chunks` chunks per sequence (nil: the automatic count), and
- * "columns" the column scan. The module checks shapes with friendly
+ * "columns" the column scan. op and h_name: the names h0's message uses (a
+ * cell's "MinGRUCell", "hx"). The module checks shapes with friendly
  * messages first; the core checks them again. */
-static const char *const minrnn_names[] = {"mode", "input", "batch_sizes", "h0",
-                                           "weight", "bias", "path", "chunks"};
+static const char *const minrnn_names[] = {"mode",   "input", "batch_sizes", "h0", "weight",
+                                           "bias",   "path",  "chunks",      "op", "h_name"};
 
 static int l_minrnn_layer(lua_State *L) {
   const char *fname = "minrnn_layer";
-  lcb_args(L, 1, 8, minrnn_names, fname);
+  lcb_args(L, 1, 10, minrnn_names, fname);
   lc_minrnn_args a = {.mode = (lc_minrnn_mode)luaL_checkoption(L, 1, NULL, modes)};
   a.x = lcb_check(L, 2, fname);
   a.batch_sizes = lcb_batch_sizes(L, 3, &a.steps, fname);
@@ -28,8 +30,10 @@ static int l_minrnn_layer(lua_State *L) {
   a.chunks = luaL_optinteger(L, 8, 0);
   if (a.chunks < 0)
     return luaL_error(L, "%s: chunks must be a non-negative integer, got %I", fname, (lua_Integer)a.chunks);
+  a.op = luaL_optstring(L, 9, NULL);
+  a.h_name = luaL_optstring(L, 10, NULL);
   lc_tensor *y, *h;
-  lcb_ok(L, lc_minrnn_layer(&a, &y, &h));
+  if (lc_minrnn_layer(&a, &y, &h)) return lcb_fail_at_user(L); /* the modules call it directly */
   lcb_push(L, y);
   lcb_push(L, h);
   return 2;

@@ -154,19 +154,6 @@ static int l_rnn_cell_step(lua_State *L) {
   return 2;
 }
 
-/* Raises the core's error at the user's line, through lucid.args.raise
- * (the one owner of which frames are lucid's own): the modules call the
- * check directly, at every step of a cell loop, with no pcall to re-raise
- * its error. As lcb_fail when lucid.args is not loaded. */
-static int fail_at_user(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  if (lua_getfield(L, -1, "lucid.args") == LUA_TTABLE && lua_getfield(L, -1, "raise") == LUA_TFUNCTION) {
-    lua_pushstring(L, lc_error());
-    lua_call(L, 1, 0);
-  }
-  return lcb_fail(L);
-}
-
 /* lucid._C.rnn_check{op, form, input, batch_sizes, sorted_indices,
  * input_size, weight, layers, batch_first, h, h_name, h_size_name, h_width,
  * c, c_name, c_width}, or positionally in that order: a recurrent module's
@@ -193,7 +180,7 @@ static int l_rnn_check(lua_State *L) {
                                .size_name = luaL_optstring(L, 12, NULL), .width = luaL_optinteger(L, 13, 0)};
   c.states[1] = (lc_rnn_state){.t = lcb_opt(L, 14, fname), .name = luaL_optstring(L, 15, NULL),
                                .width = luaL_optinteger(L, 16, 0)};
-  if (lc_rnn_check(&c)) return fail_at_user(L);
+  if (lc_rnn_check(&c)) return lcb_fail_at_user(L); /* called at every step of a cell loop */
   return 0;
 }
 

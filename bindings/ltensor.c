@@ -84,6 +84,15 @@ int lcb_fail_as(lua_State *L, const char *fname) {
   return luaL_error(L, "%s: %s", fname, lc_error_body());
 }
 
+int lcb_fail_at_user(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "lucid.args") == LUA_TTABLE && lua_getfield(L, -1, "raise") == LUA_TFUNCTION) {
+    lua_pushstring(L, lc_error());
+    lua_call(L, 1, 0);
+  }
+  return lcb_fail(L);
+}
+
 void lcb_ok(lua_State *L, int rc) {
   if (rc) lcb_fail(L);
 }

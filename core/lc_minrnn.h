@@ -25,7 +25,7 @@ typedef enum { LC_MINRNN_SCAN, LC_MINRNN_SEQUENTIAL, LC_MINRNN_CHUNKED, LC_MINRN
  * has N = T / steps rows, a padded (L, N, I) input viewed as (L*N, I)).
  * w (G*H, I) stacks the projections in the order of the equations (MinGRU
  * [z; h], G = 2; MinLSTM [f; i; h], G = 3); b (G*H) or NULL. h0 (N, H) must
- * be positive (as every state of the log-space form); NULL is the zero
+ * be positive (the paper's log-space form takes its log); NULL is the zero
  * state. */
 typedef struct {
   lc_minrnn_mode mode;
@@ -34,6 +34,7 @@ typedef struct {
   int64_t steps;              /* L */
   const int64_t *batch_sizes; /* L entries, non-increasing; NULL: all N */
   const lc_tensor *x, *h0, *w, *b;
+  const char *op, *h_name; /* the caller's names in h0's message; NULL: "MinGRU" (or "MinLSTM"), "h0" */
 } lc_minrnn_args;
 
 /* Outputs y (T, H) and h_n (N, H), each sequence's state at its own last

@@ -15,7 +15,7 @@
  * N*H (sequence, unit) columns instead (each thread takes a band of
  * adjacent units of one sequence, so the inner loops are contiguous and
  * vectorise): no cumulative product is formed, and h_t = a_t h_{t-1} + b_t
- * runs in linear space. Every term is positive (0 < a < 1, b >= 0, h > 0),
+ * runs in linear space. No term is negative (0 <= a <= 1, b >= 0, h >= 0),
  * so a step adds an ulp or two of relative error and a < 1 damps what came
  * before: as exact as the log-space form, without its 11 exp/log a unit
  * and step (softplus terms, logaddexp, the exp of each output). What is
@@ -23,8 +23,8 @@
  * (vmath.c), and the backward reads its sigmoids from what the forward
  * saved in place of the projection (see step_band).
  *
- * With fewer (sequence, band) columns than threads (one sequence of 64
- * units on two threads) and sequences long enough, the scan is parallel
+ * For MinGRU with fewer (sequence, band) columns than threads (one sequence
+ * of 64 units on two threads) and sequences long enough, the scan is parallel
  * over time as well: each sequence splits into chunks walked at once from
  * the zero state, then the true state entering each chunk is carried
  * across them (in log space, as the paper's form, since the product of a
@@ -314,13 +314,26 @@ static double logaddexp(double u, double v) {
   return m == -INFINITY ? m : m + log1p(exp(d));
 }
 
+/* n1 n2 n3 doubles of scratch, NULL with an error on overflow or out of
+ * memory (the forced path may ask for up to L + 1 chunks a sequence). */
+static double *scratch(int64_t n1, int64_t n2, int64_t n3, const char *op) {
+  int64_t n;
+  if (__builtin_mul_overflow(n1, n2, &n) || __builtin_mul_overflow(n, n3, &n) ||
+      __builtin_mul_overflow(n, (int64_t)sizeof(double), &n)) {
+    lc_fail(LC_ERR_MEMORY, op, "scratch of %lld x %lld x %lld doubles overflows", (long long)n1,
+            (long long)n2, (long long)n3);
+    return NULL;
+  }
+  return lc_malloc((size_t)n, op);
+}
+
 static int scan_forward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, lc_tensor *p,
                                 const lc_tensor *b, const lc_tensor *h0, lc_tensor *y) {
   int64_t H = c->hidden, N = c->batch, bands = (H + BAND - 1) / BAND, jobs = N * bands;
   int64_t S = omp_get_max_threads();
   size_t es = lc_dtype_size(dt);
   /* carry (N, P, H): log A_k, then log carry_k; pre (N, P S, H): log A at each piece's start */
-  double *carry = lc_malloc(N * P * (1 + S) * H * sizeof(double), modes[c->mode].name);
+  double *carry = scratch(N * P, 1 + S, H, modes[c->mode].name);
   if (!carry) return -1;
   double *pre = carry + N * P * H;
 #pragma omp parallel for schedule(dynamic)
@@ -514,7 +527,7 @@ static int scan_backward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, co
                                  lc_tensor *dp, lc_tensor *dh0, double *bsum) {
   int64_t H = c->hidden, N = c->batch, bands = (H + BAND - 1) / BAND, jobs = N * bands;
   size_t es = lc_dtype_size(dt);
-  double *loc = lc_malloc(2 * N * P * H * sizeof(double), modes[c->mode].name);
+  double *loc = scratch(2 * N, P, H, modes[c->mode].name);
   if (!loc) return -1;
   double *A = loc + N * P * H; /* loc: local_k, then carry_k entering chunk k from above */
 #pragma omp parallel for schedule(dynamic)
@@ -559,8 +572,9 @@ static int scan_backward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, co
 }
 
 /* Chunks per sequence for the time-parallel path, 0 for the column scan:
- * only when the N * ceil(H / 64) column jobs cannot fill the threads and
- * every chunk gets at least CHUNK_MIN steps of the longest sequence. */
+ * by default only for MinGRU, when the N * ceil(H / 64) column jobs cannot
+ * fill the threads and every chunk gets at least CHUNK_MIN steps of the
+ * longest sequence. */
 enum { CHUNK_MIN = 256 };
 
 static int64_t time_chunks(const minrnn_ctx *c) {
@@ -568,7 +582,10 @@ static int64_t time_chunks(const minrnn_ctx *c) {
   int64_t P = (threads + jobs - 1) / jobs;
   if (c->path == LC_MINRNN_CHUNKED) /* beyond L + 1 chunks only empty ones would be added */
     return c->chunks > 0 ? min64(c->chunks, c->steps + 1) : P > 1 ? P : 2;
-  if (c->path != LC_MINRNN_SCAN || jobs >= threads || omp_in_parallel()) return 0;
+  /* MinLSTM's decay f / (f + i) cannot be read back from the saved gates
+   * where f and i both underflow (decay_row gives 0/0) while step_band's
+   * ratio stays exact there, so its default path keeps the column scan. */
+  if (c->path != LC_MINRNN_SCAN || c->mode == LC_MINLSTM || jobs >= threads || omp_in_parallel()) return 0;
   return c->steps >= P * CHUNK_MIN ? P : 0;
 }
 
@@ -632,16 +649,17 @@ static bool check_shape(const char *op, const char *what, const lc_tensor *t, in
   return ok;
 }
 
-/* The cells' states are positive (0 < a < 1, b > 0: the domain of the
- * paper's log-space form, which API.md fixes), so a given h0 must be too;
- * NaN is refused as well. h is contiguous. */
-static int check_positive(const char *op, const lc_tensor *h) {
+/* A given h0 must be positive: the paper's log-space form takes log h0,
+ * and the API keeps that domain although this scan runs in linear space
+ * (a state the kernel computes can still round to 0 when a gate
+ * underflows). NaN is refused as well. h is contiguous. */
+static int check_positive(const char *op, const char *name, const lc_tensor *h) {
   int64_t n = lc_numel(h), H = h->sizes[1];
   for (int64_t i = 0; i < n; i++) {
     double v = lc_get(h, i);
     if (!(v > 0)) {
-      lc_fail(LC_ERR_ARG, op, "h0 must be positive (every state of the log-space form is), got %g at "
-                   "[%lld, %lld]", v, (long long)(i / H + 1), (long long)(i % H + 1));
+      lc_fail(LC_ERR_ARG, op, "%s must be positive (the paper's log-space form takes its log), got %g at "
+                   "[%lld, %lld]", name, v, (long long)(i / H + 1), (long long)(i % H + 1));
       return -1;
     }
   }
@@ -734,7 +752,7 @@ int lc_minrnn_layer(const lc_minrnn_args *a, lc_tensor **y_out, lc_tensor **h_ou
     h = h0 ? lc_clone(h0) : lc_zeros(a->x->dtype, 2, hs);
     if (!x || !w || (a->b && !b) || (a->h0 && !h0) || !c->p || !y || !h) rc = -1;
   }
-  if (!rc && h0) rc = check_positive(op, h0);
+  if (!rc && h0) rc = check_positive(a->op ? a->op : op, a->h_name ? a->h_name : "h0", h0);
   const lc_tensor *ins[N_INPUTS] = {a->x, a->h0, a->w, a->b};
   bool record = !rc && lc_should_record(N_INPUTS, ins);
   if (!rc) {

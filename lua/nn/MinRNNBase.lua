@@ -8,8 +8,8 @@
 --
 -- Shapes follow nn.GRU: input (L, N, I), (N, L, I) with batch_first,
 -- unbatched (L, I), or a PackedSequence; h0 (num_layers * D, N, H), D = 2
--- when bidirectional, or (num_layers * D, H) unbatched, and positive (as
--- every state of the log-space form); without it every layer starts from the
+-- when bidirectional, or (num_layers * D, H) unbatched, and positive (the
+-- paper's log-space form takes its log); without it every layer starts from the
 -- zero state. Returns output (L, N, D * H), h_n. The reverse direction runs
 -- the same forward kernel on its input's rows reversed in time (each packed
 -- sequence within its own length) and reverses its output back: no kernel of

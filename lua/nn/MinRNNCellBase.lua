@@ -32,7 +32,7 @@ end
 
 -- kernel: "mingru" or "minlstm"; gates: the stacked projections (2 or 3).
 function MinRNNCellBase:setup(kernel, gates, a)
-  self._kernel, self._sequence = kernel, self.__name:gsub("Cell$", "")
+  self._kernel = kernel
   self.input_size, self.hidden_size, self.bias = a.input_size, a.hidden_size, a.bias
   self._bound = 1 / math.sqrt(a.hidden_size)
   local G = gates * a.hidden_size
@@ -54,10 +54,8 @@ function MinRNNCellBase:forward(x, hx)
   local batched = x:dim() == 2
   if batched and x:size(1) == 0 then return hx and hx:clone() or lucid.zeros({ 0, H }, { dtype = x.dtype }) end
   local h0 = hx ~= nil and not batched and hx:view(1, H) or hx
-  local ok, y = pcall(minrnn_layer, self._kernel, batched and x or x:view(1, I), 1, h0, self.weight_ih,
-    self.bias_ih, "sequential")
-  -- the kernel names the sequence module's h0; a cell's state is hx
-  if not ok then raise((y:gsub("^" .. self._sequence .. ": h0 ", name .. ": hx "))) end
+  local y = minrnn_layer(self._kernel, batched and x or x:view(1, I), 1, h0, self.weight_ih, self.bias_ih,
+    "sequential", nil, name, "hx") -- raises at the user's line
   return batched and y or y:view(H)
 end
 

@@ -153,6 +153,21 @@ describe("cell forward rejects bad inputs", function()
     position_of(function() local y = nn.MinGRUCell(8, 16)(lucid.randn(3, 7)); return y end)
   end)
 
+  it("the minimal RNN kernel's own check (a positive state) also raises once, at the caller's line", function()
+    for _, case in ipairs({
+      { "MinGRU: h0 must be positive",
+        function() local y = nn.MinGRU(3, 2)(lucid.randn(4, 1, 3), lucid.zeros(1, 1, 2)); return y end },
+      { "MinGRUCell: hx must be positive",
+        function() local h = nn.MinGRUCell(3, 2)(lucid.randn(1, 3), lucid.zeros(1, 2)); return h end },
+      { "MinLSTMCell: hx must be positive",
+        function() local h = nn.MinLSTMCell(3, 2)(lucid.randn(3), -lucid.ones(2)); return h end },
+    }) do -- (no tail calls: their frames would be gone from the stack)
+      local err = raises(case[1], case[2])
+      local _, n = err:gsub("cells_errors_spec%.lua:%d+: ", "")
+      assert.are.equal(1, n, err)
+    end
+  end)
+
   it("a bad call leaves the cell usable", function()
     local cell = nn.GRUCell(8, 16)
     raises("GRUCell: input has 7 features, expected input_size 8", function() return cell(lucid.randn(3, 7)) end)

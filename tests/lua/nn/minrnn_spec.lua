@@ -213,6 +213,29 @@ for _, kind in ipairs({ "MinGRU", "MinLSTM" }) do
       for k = 1, 5 do H.assert_close(chk[k], col[k], 1e-12, 1e-12, "result " .. k) end
     end)
 
+    it("the default path with both gates underflowing stays finite and equals the columns (2 threads, float32)",
+      function()
+      -- one sequence of 4 units cannot fill 2 threads: MinGRU's default takes the
+      -- time chunks; MinLSTM keeps the columns, whose f / (f + i) survives f and i
+      -- both underflowing (the chunks' fix-up, reading the saved gates, would not)
+      local threads = lucid.get_num_threads()
+      lucid.set_num_threads(2)
+      assert.are.equal(2, lucid.get_num_threads())
+      local G, Hs, L = kind == "MinGRU" and 2 or 3, 4, 600
+      local bias = {}
+      for j = 1, G * Hs do bias[j] = j <= (G - 1) * Hs and -120 or 0.5 end
+      local b, w = lucid.tensor(bias), lucid.randn({ G * Hs, 2 }) * 0.01
+      local x = lucid.randn({ L, 2 })
+      local run = function(path)
+        return lucid._C.minrnn_layer({ mode = kind:lower(), input = x, batch_sizes = L, weight = w, bias = b,
+          path = path })
+      end
+      local default, columns = run("scan"), run("columns")
+      lucid.set_num_threads(threads)
+      assert.are.equal(0, default:ne(default):sum():item())
+      H.assert_close(default, columns, 1e-5, 1e-30)
+    end)
+
     it("time-parallel path in float32 agrees with float64 within 1e-5 relative, and passes gradcheck", function()
       lucid.manual_seed(16)
       local w, b, h0 = params(lucid.float64, 4, 9, 1)
