@@ -318,8 +318,9 @@ LN_ROW_FUNCS(double, f64)
 /* LayerNorm LSTM (custom_lstms.py's LayerNormLSTMCell), no biases:
  * gates = LN_ih(W_ih x) + LN_hh(W_hh h), c' = LN_c(f c + i g), h' = o tanh(c').
  * p (18H) = [w_ih, b_ih (4H each), w_hh, b_hh (4H each), w_c, b_c (H each)];
- * ws (16H) = [i, f, g, o, xhat_ih (4H), xhat_hh (4H), c, chat, tanh(c'),
- * rstd (the first three elements of an H block: ih, hh, c)]. */
+ * ws (18H) = [i, f, g, o, xhat_ih (4H), xhat_hh (4H), c, chat, tanh(c'),
+ * rstd of ih, hh, c (the first element of an H block each: one block
+ * would not hold three when H < 3)]. */
 LC_CLONES static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 4 * H;
   ROWS_OF(dt, T, {
@@ -331,7 +332,7 @@ LC_CLONES static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
     T *rs = tc + H;
     T tmp[G];
     rs[0] = (T)LN_FORWARD(xw, G, w_ih, b_ih, xi, ws);
-    rs[1] = (T)LN_FORWARD(hw, G, w_hh, b_hh, xh, tmp);
+    rs[H] = (T)LN_FORWARD(hw, G, w_hh, b_hh, xh, tmp);
     for (int64_t j = 0; j < G; j++) ws[j] += tmp[j];
     vsigmoid(dt, 2 * H, ws);
     vtanh(dt, H, ws + 2 * H);
@@ -341,7 +342,7 @@ LC_CLONES static void lstm_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
       cprev[j] = cs[j];
       tmp[j] = fg[j] * cs[j] + ig[j] * gg[j];
     }
-    rs[2] = (T)LN_FORWARD(tmp, H, w_c, b_c, chat, cs);
+    rs[2 * H] = (T)LN_FORWARD(tmp, H, w_c, b_c, chat, cs);
     for (int64_t j = 0; j < H; j++) tc[j] = cs[j];
     vtanh(dt, H, tc);
     const T *og = ws + 3 * H;
@@ -362,7 +363,7 @@ LC_CLONES static void lstm_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
     T dsum[H], dpre[G]; /* dL/d(f c + i g), dL/d(gates) */
     const T *ig = ws, *fg = ws + H, *gg = ws + 2 * H, *og = ws + 3 * H;
     for (int64_t j = 0; j < H; j++) dc[j] += dout[j] * og[j] * (1 - tc[j] * tc[j]); /* dL/dc' in total */
-    LN_BACKWARD(dc, H, w_c, chat, rs[2], gp + 4 * G, gp + 4 * G + H, dsum);
+    LN_BACKWARD(dc, H, w_c, chat, rs[2 * H], gp + 4 * G, gp + 4 * G + H, dsum);
     for (int64_t j = 0; j < H; j++) {
       T d = dsum[j];
       dpre[j] = d * gg[j] * ig[j] * (1 - ig[j]);
@@ -372,14 +373,15 @@ LC_CLONES static void lstm_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
       dc[j] = d * fg[j];
     }
     LN_BACKWARD(dpre, G, w_ih, xi, rs[0], gp, gp + G, gi);
-    LN_BACKWARD(dpre, G, w_hh, xh, rs[1], gp + 2 * G, gp + 3 * G, gh);
+    LN_BACKWARD(dpre, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
   });
 }
 
 /* LayerNorm GRU: a_i = LN_ih(W_ih x), a_h = LN_hh(W_hh h) (3H each), then
  * PyTorch's GRU with a_i, a_h in place of W x + b. p (12H) = [w_ih, b_ih,
- * w_hh, b_hh (3H each)]; ws (11H) = [r, z, n, a_hn, xhat_ih (3H), xhat_hh
- * (3H), rstd (the first two elements of an H block: ih, hh)]. */
+ * w_hh, b_hh (3H each)]; ws (12H) = [r, z, n, a_hn, xhat_ih (3H), xhat_hh
+ * (3H), rstd of ih, hh (the first element of an H block each: one block
+ * would not hold two when H = 1)]. */
 LC_CLONES static void gru_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
   int64_t H = r->H, G = 3 * H;
   ROWS_OF(dt, T, {
@@ -389,7 +391,7 @@ LC_CLONES static void gru_ln_forward(lc_dtype dt, const lc_rnn_row *r) {
     T *xi = ws + 4 * H, *xh = xi + G, *rs = xh + G;
     T ai[G], ah[G];
     rs[0] = (T)LN_FORWARD(xw, G, w_ih, b_ih, xi, ai);
-    rs[1] = (T)LN_FORWARD(hw, G, w_hh, b_hh, xh, ah);
+    rs[H] = (T)LN_FORWARD(hw, G, w_hh, b_hh, xh, ah);
     for (int64_t j = 0; j < 2 * H; j++) ws[j] = ai[j] + ah[j];
     vsigmoid(dt, 2 * H, ws);
     T *rg = ws, *zg = ws + H, *ng = ws + 2 * H, *hn = ws + 3 * H;
@@ -412,7 +414,7 @@ LC_CLONES static void gru_ln_backward(lc_dtype dt, const lc_rnn_row *r) {
     T di[G], dhh[G]; /* the gradients of the normalised projections */
     GRU_GATE_GRADS(T, H, ws, hprev, dout, di, dhh, dprev);
     LN_BACKWARD(di, G, w_ih, xi, rs[0], gp, gp + G, gi);
-    LN_BACKWARD(dhh, G, w_hh, xh, rs[1], gp + 2 * G, gp + 3 * G, gh);
+    LN_BACKWARD(dhh, G, w_hh, xh, rs[H], gp + 2 * G, gp + 3 * G, gh);
   });
 }
 
@@ -429,9 +431,9 @@ static const lc_rnn_cell cells[] = {
   {"lstm", "LSTM", "LSTMBackward", 4, 6, true, false, false, true, 0, true, lstm_forward, lstm_backward},
   {"lstm_peephole", "LSTM", "LSTMBackward", 4, 7, true, false, false, true, 3, true,
    lstm_peephole_forward, lstm_peephole_backward},
-  {"lstm_ln", "LSTM", "LSTMBackward", 4, 16, true, true, false, true, 18, false,
+  {"lstm_ln", "LSTM", "LSTMBackward", 4, 18, true, true, false, true, 18, false,
    lstm_ln_forward, lstm_ln_backward},
-  {"gru_ln", "GRU", "GRUBackward", 3, 11, false, true, true, false, 12, false,
+  {"gru_ln", "GRU", "GRUBackward", 3, 12, false, true, true, false, 12, false,
    gru_ln_forward, gru_ln_backward},
 };
 enum { N_CELLS = sizeof cells / sizeof cells[0] };

@@ -441,6 +441,10 @@ describe("layer_norm", function()
 
   it("equals the equations (LN over the projections, and over c' for LSTM), with the other options", function()
     for _, mod in ipairs({ "LSTM", "GRU" }) do
+      for _, H_ in ipairs({ 1, 2 }) do -- fewer units than the row statistics kept per row
+        check_against_reference(perturb(nn[mod](3, H_, 2, { layer_norm = true, bidirectional = true,
+          dtype = lucid.float64 })), 5, 3, 30 + H_)
+      end
       check_against_reference(perturb(nn[mod](3, 4, 2, { layer_norm = true, bidirectional = true,
         dtype = lucid.float64 })), 5, 2, 31)
       check_against_reference(perturb(nn[mod](3, 4, 2, { layer_norm = true, zoneout = 0.2, weight_dropout = 0.3,
