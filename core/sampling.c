@@ -122,6 +122,10 @@ lc_tensor *lc_randindex(int64_t n, int64_t count, int64_t base, lc_stream *s) {
  * NULL with an error. */
 static lc_tensor *read_weights(const lc_tensor *w, int64_t count, bool replacement) {
   const char *op = "multinomial";
+  if (!w) { /* a C caller's NULL: lc_multinomial is public */
+    lc_fail(LC_ERR_ARG, op, "weights are required");
+    return NULL;
+  }
   if (!lc_dtype_is_float(w->dtype) || w->ndim < 1 || w->ndim > 2) {
     lc_fail(lc_dtype_is_float(w->dtype) ? LC_ERR_SHAPE : LC_ERR_DTYPE, op,
             "weights must be a 1- or 2-D floating point tensor, got a %d-D %s tensor", w->ndim,

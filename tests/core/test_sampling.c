@@ -112,6 +112,8 @@ static void test_draws(void) {
   memcpy(lc_data(w), zeros, sizeof zeros);
   CHECK(lc_multinomial(w, 1, true, 0, &s) == NULL);
   CHECK_CONTAINS(lc_error(), "the weights sum to zero");
+  CHECK(lc_multinomial(NULL, 1, true, 0, &s) == NULL);
+  CHECK_CONTAINS(lc_error(), "multinomial: weights are required");
   CHECK(lc_randperm(-1, 0, &s) == NULL);
   CHECK_CONTAINS(lc_error(), "randperm: n must be at least 0, got -1");
   CHECK(lc_randindex(0, 3, 0, &s) == NULL);
