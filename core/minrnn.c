@@ -314,17 +314,12 @@ static double logaddexp(double u, double v) {
   return m == -INFINITY ? m : m + log1p(exp(d));
 }
 
-/* n1 n2 n3 doubles of scratch, NULL with an error on overflow or out of
- * memory (the forced path may ask for up to L + 1 chunks a sequence). */
+/* n1 x n2 x n3 doubles of scratch, NULL with an error when the sizes
+ * overflow (the forced path may ask for up to L + 1 chunks a sequence) or
+ * memory is short. */
 static double *scratch(int64_t n1, int64_t n2, int64_t n3, const char *op) {
-  int64_t n;
-  if (__builtin_mul_overflow(n1, n2, &n) || __builtin_mul_overflow(n, n3, &n) ||
-      __builtin_mul_overflow(n, (int64_t)sizeof(double), &n)) {
-    lc_fail(LC_ERR_MEMORY, op, "scratch of %lld x %lld x %lld doubles overflows", (long long)n1,
-            (long long)n2, (long long)n3);
-    return NULL;
-  }
-  return lc_malloc((size_t)n, op);
+  int64_t sizes[3] = {n1, n2, n3}, n = lc_checked_numel(op, 3, sizes);
+  return n < 0 ? NULL : lc_malloc((size_t)n * sizeof(double), op);
 }
 
 static int scan_forward_chunked(const minrnn_ctx *c, int64_t P, lc_dtype dt, lc_tensor *p,
