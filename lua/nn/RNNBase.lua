@@ -318,10 +318,7 @@ end
 
 -- ---- printing ---------------------------------------------------------------
 
-local function py(v)
-  if math.type(v) == "integer" then return v .. ".0" end -- PyTorch stores float(dropout)
-  return Module.repr_value(v)
-end
+local py = options.py
 
 -- PyTorch's: RNN(10, 12, num_layers=2, batch_first=True).
 function RNNBase:extra_repr()

@@ -55,9 +55,11 @@ end
 
 -- The options that differ from their defaults, for a module's extra_repr:
 -- ", forget_bias=1.0, weight_dropout=0.5".
-function M.py(v) -- PyTorch prints floats: 1.0
+-- A value as PyTorch prints it: an integer given for a float option as a
+-- float (PyTorch stores float(dropout): 1.0), the rest as Module.repr_value.
+function M.py(v)
   if math.type(v) == "integer" then return v .. ".0" end
-  return tostring(v)
+  return require("nn.Module").repr_value(v)
 end
 local py = M.py
 
