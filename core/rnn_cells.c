@@ -450,7 +450,7 @@ const lc_rnn_cell *lc_rnn_cell_find(const char *name) {
     strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
     strncat(known, cells[i].name, sizeof known - strlen(known) - 1);
   }
-  lc_fail(LC_ERR_ARG, "rnn_layer", "unknown cell kind '%s' (expected one of %s)", name ? name : "(null)",
+  lc_fail(LC_ERR_ARG, "rnn_cell_find", "unknown cell kind '%s' (expected one of %s)", name ? name : "(null)",
                known);
   return NULL;
 }
