@@ -48,6 +48,7 @@ function RNNCellBase:init_cell(a, cell)
   local gates = lucid._C.rnn_cell(cell).gates
   self.input_size, self.hidden_size, self.bias = I, H, a.bias
   self._cell = cell
+  self._has_cell = cell:find("^lstm") ~= nil -- a cell state c beside h
   self._extra = options.extra_params(a, gates)
   self._parts = {} -- step's scratch list of the extra parameters
   local bound = 1 / math.sqrt(H)
@@ -111,10 +112,15 @@ end
 -- draw per call in training, and the kernel builds the dropped W_hh from it
 -- (and masks its gradient); the cell's own parameters (peepholes, layer
 -- norms) go to the kernel as they are registered, read afresh at each call.
+local function is_state(s, N, H) return is_tensor(s) and s:dim() == 2 and s:size(1) == N and s:size(2) == H end
+
 function RNNCellBase:step(x2, h0, c0)
-  if not is_tensor(x2) or x2:dim() ~= 2 or not is_tensor(h0) then
-    raise(fmt("%s: step(input, h0 [, c0]) takes (N, input_size) and (N, hidden_size) tensors, got %s and %s",
-      self.__name, is_tensor(x2) and tostring(x2.shape) or type(x2), type(h0)))
+  local H = self.hidden_size
+  if not is_tensor(x2) or x2:dim() ~= 2 or not is_state(h0, x2:size(1), H)
+      or (self._has_cell and not is_state(c0, x2:size(1), H)) or (not self._has_cell and c0 ~= nil) then
+    raise(fmt("%s: step(input, h0 [, c0]) takes (N, input_size) and (N, %d) tensors (c0 for an LSTM cell only), "
+      .. "got %s, %s and %s", self.__name, H, is_tensor(x2) and tostring(x2.shape) or type(x2),
+      is_tensor(h0) and tostring(h0.shape) or type(h0), is_tensor(c0) and tostring(c0.shape) or type(c0)))
   end
   if x2:size(1) == 0 then return h0:clone(), c0 and c0:clone() end
   local w_hh = self.weight_hh

@@ -168,6 +168,18 @@ describe("cell forward rejects bad inputs", function()
     end
   end)
 
+  it("step (what forward calls after its checks) names a state of the wrong width or kind", function()
+    local cell, x = nn.LSTMCell(4, 5), lucid.randn(3, 4)
+    raises("LSTMCell: step(input, h0 [, c0]) takes (N, input_size) and (N, 5) tensors", function()
+      local h = cell:step(x, lucid.zeros(3, 6), lucid.zeros(3, 5)); return h end)
+    raises("got (3, 4), (3, 5) and string", function() local h = cell:step(x, lucid.zeros(3, 5), "c"); return h end)
+    raises("GRUCell: step(input, h0 [, c0])", function()
+      local h = nn.GRUCell(4, 5):step(x, lucid.zeros(3, 5), lucid.zeros(3, 5)); return h end)
+    local h, c = cell:step(x, lucid.zeros(3, 5), lucid.zeros(3, 5))
+    assert.are.same({ 3, 5 }, { h:size(1), h:size(2) })
+    assert.are.equal(5, c:size(2))
+  end)
+
   it("a bad call leaves the cell usable", function()
     local cell = nn.GRUCell(8, 16)
     raises("GRUCell: input has 7 features, expected input_size 8", function() return cell(lucid.randn(3, 7)) end)
