@@ -66,9 +66,7 @@ end
 -- Draws every parameter again from U(-1/sqrt(H), 1/sqrt(H)), as at
 -- construction (the cells share it).
 function MinRNNBase:reset_parameters()
-  lucid.no_grad(function()
-    for _, p in ipairs(self:parameters()) do p:uniform_(-self._bound, self._bound) end
-  end)
+  options.redraw(self)
 end
 
 -- The Lua-level checks of a call (what the arguments are), then the core's

@@ -75,9 +75,7 @@ end
 -- Draws every parameter again from U(-1/sqrt(H), 1/sqrt(H)), then applies
 -- forget_bias, as at construction.
 function RNNCellBase:reset_parameters()
-  lucid.no_grad(function()
-    for _, p in ipairs(self:parameters()) do p:uniform_(-self._bound, self._bound) end
-  end)
+  options.redraw(self)
   self:_apply_forget_bias()
 end
 

@@ -53,6 +53,16 @@ function M.check(name, a)
   end
 end
 
+-- Draws every parameter of a recurrent module m again from U(-b, b),
+-- b = m._bound = 1/sqrt(H), as at construction (the reset_parameters of
+-- nn.RNN/GRU/LSTM, their cells and the minimal RNNs, before what each adds).
+function M.redraw(m)
+  local b = m._bound
+  require("lucid").no_grad(function()
+    for _, p in ipairs(m:parameters()) do p:uniform_(-b, b) end
+  end)
+end
+
 -- The options that differ from their defaults, for a module's extra_repr:
 -- ", forget_bias=1.0, weight_dropout=0.5".
 -- A value as PyTorch prints it: an integer given for a float option as a
